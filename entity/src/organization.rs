@@ -1,0 +1,47 @@
+//! `organizations`: the tenants. The slug is a DNS label used in `acme.example.com` and `/o/acme/`.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+/// An organization (tenant).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "organizations")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub is_active: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::organization_user::Entity")]
+    OrganizationUser,
+    #[sea_orm(has_one = "super::organization_owner::Entity")]
+    OrganizationOwner,
+}
+
+impl Related<super::organization_user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::OrganizationUser.def()
+    }
+}
+
+impl Related<super::organization_owner::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::OrganizationOwner.def()
+    }
+}
+
+/// An organization's own row is scoped by its id.
+impl crate::TenantOwned for Entity {
+    fn organization_column() -> Column {
+        Column::Id
+    }
+}
+
+crate::timestamped!();

@@ -1,0 +1,265 @@
+//! The `orgs` command line: `serve`, `migrate`, `user create`, `org create`, `seed`.
+//! Errors print one clear line on stderr and exit non-zero.
+
+use clap::{Args, Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{NewUser, PasswordHasher, users};
+use crate::config::{Settings, redact_url};
+use crate::events::Events;
+use crate::organizations::{NewOrganization, create_organization_with};
+use crate::startup::Application;
+use crate::{db, seed, telemetry};
+
+/// Organization accounts and multi-tenancy for actix-web SaaS backends.
+#[derive(Debug, Parser)]
+#[command(name = "orgs", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply migrations, then serve HTTP.
+    Serve,
+    /// Apply, revert or list migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        action: OrgAction,
+    },
+    /// Fill the database with demo organizations, users and memberships.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration (the default).
+    Up,
+    /// Revert the last N applied migrations.
+    Down {
+        /// How many to revert.
+        #[arg(short = 'n', long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Create an active user.
+    Create {
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// Password (at least `auth.min_password_length` characters).
+        #[arg(long)]
+        password: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Make the user a superuser, who passes every permission check.
+        #[arg(long)]
+        superuser: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgAction {
+    /// Create an organization owned by an existing user.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Email of the owner, who must already have an account.
+        #[arg(long)]
+        owner: String,
+        /// Address (`acme` for acme.example.com); derived from the name when left out.
+        #[arg(long)]
+        slug: Option<String>,
+    },
+}
+
+/// Options of `orgs seed`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Organizations to create.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub orgs: u32,
+    /// Members per organization, the owner included.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub members: u32,
+    /// Projects per organization.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub projects: u32,
+}
+
+/// Parses the arguments, runs the command and returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("orgs: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log.filter);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("orgs: cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("orgs: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    db::connect(&settings.database).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the database {}: {e}",
+            redact_url(&settings.database.url)
+        )
+    })
+}
+
+async fn connect_migrated(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(settings).await?;
+    db::migrate(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;
+    Ok(db)
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate { action } => migrate(settings, action.unwrap_or(MigrateAction::Up)).await,
+        Command::User {
+            action:
+                UserAction::Create {
+                    email,
+                    password,
+                    name,
+                    superuser,
+                },
+        } => {
+            let db = connect_migrated(&settings).await?;
+            let hasher = PasswordHasher::new(&settings.auth)?;
+            let user = users::create_user(
+                &db,
+                &hasher,
+                NewUser {
+                    email,
+                    name,
+                    password: Some(password),
+                    is_superuser: superuser,
+                },
+            )
+            .await?;
+            println!(
+                "created user {} <{}>{}",
+                user.id,
+                user.email,
+                if user.is_superuser {
+                    " (superuser)"
+                } else {
+                    ""
+                }
+            );
+            Ok(())
+        }
+        Command::Org {
+            action: OrgAction::Create { name, owner, slug },
+        } => {
+            let db = connect_migrated(&settings).await?;
+            let owner_email = users::normalize_email(&owner)?;
+            let user = users::find_by_email(&db, &owner_email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("owner: no user with email {owner_email}"))?;
+            let created = create_organization_with(
+                &db,
+                &Events::new(),
+                user.id,
+                NewOrganization {
+                    slug,
+                    ..NewOrganization::named(name)
+                },
+            )
+            .await?;
+            let org = created.organization;
+            println!(
+                "created organization {} \"{}\" at {}.{} (owner {})",
+                org.id, org.name, org.slug, settings.tenant.base_domain, user.email
+            );
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let db = connect_migrated(&settings).await?;
+            let hasher = PasswordHasher::new(&settings.auth)?;
+            let report = seed::seed(&db, &hasher, &args).await?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings.clone()).await?;
+    let url = format!("http://{}:{}", settings.server.host, app.port());
+    tracing::info!(%url, environment = %settings.environment, "orgs is listening");
+    println!(
+        "orgs listening on {url} ({} environment, database {})",
+        settings.environment,
+        redact_url(&settings.database.url)
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = connect(&settings).await?;
+    match action {
+        MigrateAction::Up => {
+            let pending = Migrator::get_pending_migrations(&db).await?.len();
+            Migrator::up(&db, None).await?;
+            println!("applied {pending} migration(s)");
+        }
+        MigrateAction::Down { steps } => {
+            let applied = Migrator::get_applied_migrations(&db).await?.len();
+            if steps as usize > applied {
+                anyhow::bail!("--steps {steps}: only {applied} migration(s) are applied");
+            }
+            Migrator::down(&db, Some(steps)).await?;
+            println!("reverted {steps} migration(s)");
+        }
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(&db).await? {
+                println!("{:?}\t{}", migration.status(), migration.name());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,404 @@
+//! Settings: `config/default.toml` -> `config/{ORGS_ENV}.toml` -> `$ORGS_CONFIG_FILE` ->
+//! environment `ORGS_<SECTION>__<KEY>`. Unknown keys and bad values fail with the key named.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const DEVELOPMENT_TOML: &str = include_str!("../config/development.toml");
+const TEST_TOML: &str = include_str!("../config/test.toml");
+const PRODUCTION_TOML: &str = include_str!("../config/production.toml");
+
+/// The shortest session key production accepts, in bytes (actix's `Key::from` needs 64).
+pub const MIN_SECRET_KEY_LEN: usize = 64;
+
+/// Which configuration layer is in force, from `ORGS_ENV`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A workstation (the default).
+    #[default]
+    Development,
+    /// The test suite.
+    Test,
+    /// A deployed server.
+    Production,
+}
+
+impl Environment {
+    /// Parses the value of `ORGS_ENV`.
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" | "prod" => Ok(Self::Production),
+            other => Err(ConfigError(format!(
+                "ORGS_ENV: unknown environment `{other}`; expected development, test or production"
+            ))),
+        }
+    }
+
+    fn layer(self) -> &'static str {
+        match self {
+            Self::Development => DEVELOPMENT_TOML,
+            Self::Test => TEST_TOML,
+            Self::Production => PRODUCTION_TOML,
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        })
+    }
+}
+
+/// A configuration that cannot be used; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// All settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The layer that was loaded; not a key of the files.
+    #[serde(skip)]
+    pub environment: Environment,
+    /// HTTP listener.
+    pub server: ServerSettings,
+    /// Database connection.
+    pub database: DatabaseSettings,
+    /// Tenant resolution.
+    pub tenant: TenantSettings,
+    /// Outgoing mail.
+    pub email: EmailSettings,
+    /// Session cookies.
+    pub session: SessionSettings,
+    /// Passwords.
+    pub auth: AuthSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[server]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free one.
+    pub port: u16,
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds a graceful shutdown waits.
+    pub shutdown_timeout_secs: u64,
+}
+
+/// `[database]`
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://file.db` or `postgres://...`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Seconds to wait for a connection.
+    pub connect_timeout_secs: u64,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .finish()
+    }
+}
+
+/// `[tenant]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettings {
+    /// Organizations answer at `{slug}.{base_domain}`.
+    pub base_domain: String,
+}
+
+/// Where outgoing mail goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailBackend {
+    /// A real SMTP server.
+    Smtp,
+    /// `.eml` files in `email.file_dir`.
+    File,
+    /// Kept in process memory (tests).
+    Memory,
+}
+
+/// `[email]`
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// Backend.
+    pub backend: EmailBackend,
+    /// The From header.
+    pub from: String,
+    /// Folder for the file backend.
+    pub file_dir: PathBuf,
+    /// SMTP server URL for the smtp backend.
+    pub smtp_url: String,
+}
+
+impl fmt::Debug for EmailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailSettings")
+            .field("backend", &self.backend)
+            .field("from", &self.from)
+            .field("file_dir", &self.file_dir)
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .finish()
+    }
+}
+
+/// `[session]`
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    /// Key that signs and encrypts session cookies.
+    pub secret_key: String,
+}
+
+impl fmt::Debug for SessionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionSettings")
+            .field("secret_key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// `[auth]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Shortest password accepted.
+    pub min_password_length: usize,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes.
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+}
+
+/// `[log]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// A `tracing_subscriber::EnvFilter` directive.
+    pub filter: String,
+}
+
+impl Settings {
+    /// Loads the settings the way `orgs` does at start: `ORGS_ENV` picks the layer,
+    /// `ORGS_CONFIG_FILE` adds a file, `ORGS_<SECTION>__<KEY>` variables override.
+    pub fn load() -> Result<Self, ConfigError> {
+        let environment = match std::env::var("ORGS_ENV") {
+            Ok(value) => Environment::parse(&value)?,
+            Err(_) => Environment::default(),
+        };
+        let mut figment = Self::layers(environment);
+        if let Ok(file) = std::env::var("ORGS_CONFIG_FILE") {
+            let path = Path::new(&file);
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "ORGS_CONFIG_FILE: no such file `{}`",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("ORGS_")
+                .ignore(&["ENV", "CONFIG_FILE"])
+                .split("__"),
+        );
+        Self::extract(figment, environment)
+    }
+
+    /// The built-in layers of one environment, without files or variables from outside. Tests
+    /// start from this and change fields.
+    pub fn for_environment(environment: Environment) -> Result<Self, ConfigError> {
+        Self::extract(Self::layers(environment), environment)
+    }
+
+    fn layers(environment: Environment) -> Figment {
+        Figment::new()
+            .merge(Toml::string(DEFAULT_TOML))
+            .merge(Toml::string(environment.layer()))
+    }
+
+    fn extract(figment: Figment, environment: Environment) -> Result<Self, ConfigError> {
+        let mut settings: Settings = figment.extract().map_err(|error| {
+            let messages: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+            ConfigError(messages.join("; "))
+        })?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what types alone cannot: URL schemes, required companions, production secrets.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.trim();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(format!(
+                "database.url: `{}` is not a database URL; expected sqlite://FILE or postgres://...",
+                redact_url(url)
+            )));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError(
+                "database.max_connections: must be at least 1".into(),
+            ));
+        }
+        let domain = &self.tenant.base_domain;
+        if domain.is_empty()
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || !domain
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        {
+            return Err(ConfigError(format!(
+                "tenant.base_domain: `{domain}` is not a lower-case host name such as example.com"
+            )));
+        }
+        if self.email.backend == EmailBackend::Smtp && self.email.smtp_url.trim().is_empty() {
+            return Err(ConfigError(
+                "email.smtp_url: required when email.backend is \"smtp\"".into(),
+            ));
+        }
+        if self.auth.min_password_length < 8 {
+            return Err(ConfigError(
+                "auth.min_password_length: must be at least 8".into(),
+            ));
+        }
+        if self.auth.argon2_memory_kib < 8 * self.auth.argon2_parallelism.max(1)
+            || self.auth.argon2_iterations == 0
+            || self.auth.argon2_parallelism == 0
+        {
+            return Err(ConfigError(
+                "auth.argon2_*: memory must be at least 8 KiB per lane, passes and lanes at least 1"
+                    .into(),
+            ));
+        }
+        if self.environment == Environment::Production {
+            self.check_production_secret()?;
+        }
+        Ok(())
+    }
+
+    fn check_production_secret(&self) -> Result<(), ConfigError> {
+        let key = &self.session.secret_key;
+        let built_in = [DEVELOPMENT_TOML, TEST_TOML]
+            .iter()
+            .any(|layer| layer.contains(key.as_str()));
+        if key.len() < MIN_SECRET_KEY_LEN {
+            return Err(ConfigError(format!(
+                "session.secret_key: production needs at least {MIN_SECRET_KEY_LEN} bytes of random text \
+                 (set ORGS_SESSION__SECRET_KEY; `openssl rand -base64 64` makes one)"
+            )));
+        }
+        let distinct: std::collections::HashSet<char> = key.chars().collect();
+        if built_in || distinct.len() < 16 {
+            return Err(ConfigError(
+                "session.secret_key: this key is weak or published; production needs a random one"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `host:port` to bind.
+    pub fn bind_address(&self) -> String {
+        format!("{}:{}", self.server.host, self.server.port)
+    }
+}
+
+/// Hides the password of a `scheme://user:password@host` URL for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_environment_layer_loads() {
+        for env in [Environment::Development, Environment::Test] {
+            let settings = Settings::for_environment(env).unwrap();
+            assert_eq!(settings.environment, env);
+        }
+    }
+
+    #[test]
+    fn production_refuses_the_empty_default_key() {
+        let error = Settings::for_environment(Environment::Production).unwrap_err();
+        assert!(error.0.contains("session.secret_key"), "{error}");
+    }
+
+    #[test]
+    fn production_refuses_the_development_key() {
+        let mut settings = Settings::for_environment(Environment::Development).unwrap();
+        settings.environment = Environment::Production;
+        settings.email.smtp_url = "smtp://localhost".into();
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("weak or published"), "{error}");
+    }
+
+    #[test]
+    fn unknown_environment_is_named() {
+        let error = Environment::parse("staging").unwrap_err();
+        assert!(error.0.contains("ORGS_ENV"));
+    }
+
+    #[test]
+    fn redact_url_hides_the_password_only() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/orgs"),
+            "postgres://app:***@db:5432/orgs"
+        );
+        assert_eq!(redact_url("sqlite://orgs.db"), "sqlite://orgs.db");
+    }
+
+    #[test]
+    fn smtp_backend_needs_a_url() {
+        let mut settings = Settings::for_environment(Environment::Test).unwrap();
+        settings.email.backend = EmailBackend::Smtp;
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("email.smtp_url"));
+    }
+}

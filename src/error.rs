@@ -1,0 +1,174 @@
+//! `AppError`: the one error type handlers return, turned into responses here and nowhere else.
+//! JSON errors look like `{"error": {"code": "not_found", "message": "...", "fields": {...}}}`;
+//! internal details are logged, never sent.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::auth::UserError;
+use crate::organizations::OrgError;
+
+/// Field name -> messages, for 422 answers.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Malformed request (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No credentials (401).
+    #[error("authentication required")]
+    Unauthorized,
+    /// Credentials without the needed role (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Unknown, or belonging to another tenant (404).
+    #[error("not found")]
+    NotFound,
+    /// The request conflicts with the current state (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Well-formed but invalid fields (422).
+    #[error("{message}")]
+    Invalid {
+        /// Summary.
+        message: String,
+        /// Messages per field.
+        fields: FieldErrors,
+    },
+    /// Throttled (429).
+    #[error("too many requests")]
+    TooManyRequests,
+    /// A dependency does not answer (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an infrastructure failure (500); the cause is logged only.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    /// A 422 about one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_string(), vec![message.clone()]);
+        Self::Invalid {
+            message: format!("{field}: {message}"),
+            fields,
+        }
+    }
+
+    /// Stable snake_case code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Invalid { .. } => "invalid",
+            Self::TooManyRequests => "throttled",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a FieldErrors>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        let fields = match self {
+            Self::Invalid { fields, .. } => Some(fields),
+            _ => None,
+        };
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+                fields,
+            },
+        })
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Internal(error)
+    }
+}
+
+impl From<OrgError> for AppError {
+    fn from(error: OrgError) -> Self {
+        match error {
+            OrgError::OrganizationNotFound | OrgError::UserNotFound | OrgError::NotMember => {
+                Self::NotFound
+            }
+            OrgError::AlreadyMember => Self::Conflict(error.to_string()),
+            OrgError::OwnershipRequired | OrgError::OrganizationMismatch => {
+                Self::Conflict(error.to_string())
+            }
+            OrgError::InvalidName(ref message) => Self::field("name", message),
+            OrgError::InvalidSlug(ref reason) => Self::field("slug", reason.to_string()),
+            OrgError::SlugTaken => Self::field("slug", "this address is already taken"),
+            OrgError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<UserError> for AppError {
+    fn from(error: UserError) -> Self {
+        match (error.field(), error) {
+            (_, UserError::Db(e)) => e.into(),
+            (_, UserError::Other(e)) => Self::Internal(e),
+            (Some(field), error) => {
+                let message = error.to_string();
+                let message = message
+                    .strip_prefix(&format!("{field}: "))
+                    .unwrap_or(&message)
+                    .to_string();
+                Self::field(field, message)
+            }
+            (None, error) => Self::Internal(anyhow::anyhow!(error.to_string())),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Organizations: the membership rules and slugs.
+
+pub mod service;
+pub mod slug;
+
+pub use service::{
+    CreatedOrganization, NewOrganization, OrgError, add_user, change_owner, create_organization,
+    create_organization_with, delete_organization, get_or_add_user, is_admin, is_member, is_owner,
+    remove_user,
+};

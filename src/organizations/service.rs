@@ -1,0 +1,559 @@
+//! Organization rules (django-organizations' model methods): create, add and remove members,
+//! change the owner, and the membership questions. Each change is one transaction, and its
+//! events fire after the commit.
+
+use std::collections::HashSet;
+
+use entity::{organization, organization_owner, organization_user, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, TransactionSession, TransactionTrait,
+};
+
+use super::slug::{self, SlugError};
+use crate::db::{begin_write, is_unique_violation};
+use crate::events::{Events, MembershipRef, OrgEvent};
+use crate::tenancy::Scope;
+
+/// Longest organization name (the peer's `max_length`).
+pub const MAX_NAME_LEN: usize = 200;
+
+/// How many times a generated slug is retried when a concurrent create takes it first.
+const SLUG_ATTEMPTS: usize = 5;
+
+/// Why an organization rule refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    /// No organization with that id.
+    #[error("organization not found")]
+    OrganizationNotFound,
+    /// No user with that id.
+    #[error("user not found")]
+    UserNotFound,
+    /// The user is not a member of the organization.
+    #[error("the user is not a member of this organization")]
+    NotMember,
+    /// The user is already a member.
+    #[error("the user is already a member of this organization")]
+    AlreadyMember,
+    /// The owner's membership cannot be removed (peer: `OwnershipRequired`).
+    #[error(
+        "the organization owner cannot be removed; transfer ownership or delete the organization first"
+    )]
+    OwnershipRequired,
+    /// The new owner's membership is in another organization (peer: `OrganizationMismatch`).
+    #[error("the new owner must be a member of this organization")]
+    OrganizationMismatch,
+    /// The name is empty or too long.
+    #[error("name: {0}")]
+    InvalidName(String),
+    /// A typed slug breaks the rules.
+    #[error("slug: {0}")]
+    InvalidSlug(#[from] SlugError),
+    /// A typed slug belongs to another organization.
+    #[error("slug: this address is already taken")]
+    SlugTaken,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+impl OrgError {
+    /// The form field the error is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidName(_) => Some("name"),
+            Self::InvalidSlug(_) | Self::SlugTaken => Some("slug"),
+            _ => None,
+        }
+    }
+}
+
+/// What `create_organization_with` makes.
+#[derive(Clone, Debug)]
+pub struct NewOrganization {
+    /// Display name.
+    pub name: String,
+    /// A chosen slug; `None` derives one from the name.
+    pub slug: Option<String>,
+    /// Active organizations are listed and reachable.
+    pub is_active: bool,
+    /// Whether the owner's membership is an admin one (the peer's `org_user_defaults`).
+    pub owner_is_admin: bool,
+}
+
+impl NewOrganization {
+    /// An active organization with a derived slug and an admin owner.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            slug: None,
+            is_active: true,
+            owner_is_admin: true,
+        }
+    }
+}
+
+/// An organization with its founding membership and owner row.
+#[derive(Clone, Debug)]
+pub struct CreatedOrganization {
+    /// The organization.
+    pub organization: organization::Model,
+    /// The owner's membership.
+    pub membership: organization_user::Model,
+    /// The owner row.
+    pub owner: organization_owner::Model,
+}
+
+/// Checks and trims an organization name.
+pub fn clean_name(name: &str) -> Result<String, OrgError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(OrgError::InvalidName("must not be empty".into()));
+    }
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(OrgError::InvalidName(format!(
+            "must be at most {MAX_NAME_LEN} characters long"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(OrgError::InvalidName(
+            "must not contain control characters".into(),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Creates an active organization named `name` with `owner_id` as its admin and owner.
+pub async fn create_organization<C>(
+    db: &C,
+    events: &Events,
+    owner_id: i64,
+    name: &str,
+) -> Result<CreatedOrganization, OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    create_organization_with(db, events, owner_id, NewOrganization::named(name)).await
+}
+
+/// Creates an organization, its owner's membership and the owner row in one transaction, then
+/// fires `UserAdded` for the owner. A slug left empty is made from the name and de-duplicated.
+pub async fn create_organization_with<C>(
+    db: &C,
+    events: &Events,
+    owner_id: i64,
+    new: NewOrganization,
+) -> Result<CreatedOrganization, OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let name = clean_name(&new.name)?;
+    let chosen = match new.slug.as_deref().map(str::trim) {
+        Some("") | None => None,
+        Some(typed) => {
+            slug::validate(typed)?;
+            Some(typed.to_string())
+        }
+    };
+    let base = slug::slugify(&name);
+    let mut attempt = 0;
+    let created = loop {
+        attempt += 1;
+        let txn = begin_write(db).await?;
+        if user::Entity::find_by_id(owner_id)
+            .one(&txn)
+            .await?
+            .is_none()
+        {
+            return Err(OrgError::UserNotFound);
+        }
+        let slug = match &chosen {
+            Some(slug) => slug.clone(),
+            None => free_slug(&txn, &base).await?,
+        };
+        match insert_organization(&txn, &name, &slug, &new, owner_id).await {
+            Ok(created) => {
+                txn.commit().await?;
+                break created;
+            }
+            Err(e) if is_unique_violation(&e) => {
+                txn.rollback().await?;
+                if chosen.is_some() {
+                    return Err(OrgError::SlugTaken);
+                }
+                if attempt >= SLUG_ATTEMPTS {
+                    return Err(OrgError::Db(e));
+                }
+            }
+            Err(e) => return Err(OrgError::Db(e)),
+        }
+    };
+    events.emit(OrgEvent::UserAdded {
+        organization_id: created.organization.id,
+        user_id: owner_id,
+        membership_id: created.membership.id,
+    });
+    Ok(created)
+}
+
+async fn insert_organization<C: ConnectionTrait>(
+    txn: &C,
+    name: &str,
+    slug: &str,
+    new: &NewOrganization,
+    owner_id: i64,
+) -> Result<CreatedOrganization, sea_orm::DbErr> {
+    let organization = organization::ActiveModel {
+        name: Set(name.to_string()),
+        slug: Set(slug.to_string()),
+        is_active: Set(new.is_active),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let scope = Scope::new(organization.id);
+    let mut membership: organization_user::ActiveModel = scope.new_active_model();
+    membership.user_id = Set(owner_id);
+    membership.is_admin = Set(new.owner_is_admin);
+    let membership = membership.insert(txn).await?;
+    let mut owner: organization_owner::ActiveModel = scope.new_active_model();
+    owner.organization_user_id = Set(membership.id);
+    let owner = owner.insert(txn).await?;
+    Ok(CreatedOrganization {
+        organization,
+        membership,
+        owner,
+    })
+}
+
+/// The first free slug for `base`, looking at the slugs already stored.
+async fn free_slug<C: ConnectionTrait>(db: &C, base: &str) -> Result<String, sea_orm::DbErr> {
+    // Any candidate `base[..k]-N` starts with the first 48 characters of the base.
+    let stem: String = base.chars().take(48).collect();
+    let taken: HashSet<String> = organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Slug)
+        .filter(organization::Column::Slug.starts_with(&stem))
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(slug::first_free(base, &taken))
+}
+
+/// Locks the organization row for the rest of the transaction (PostgreSQL; SQLite's write
+/// transaction already excludes other writers) and checks that it exists.
+async fn lock_organization<C: ConnectionTrait>(
+    txn: &C,
+    organization_id: i64,
+) -> Result<organization::Model, OrgError> {
+    organization::Entity::find_by_id(organization_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(OrgError::OrganizationNotFound)
+}
+
+async fn find_membership<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    user_id: i64,
+) -> Result<Option<organization_user::Model>, sea_orm::DbErr> {
+    scope
+        .select::<organization_user::Entity>()
+        .filter(organization_user::Column::UserId.eq(user_id))
+        .one(db)
+        .await
+}
+
+async fn find_owner<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+) -> Result<Option<organization_owner::Model>, sea_orm::DbErr> {
+    scope.select::<organization_owner::Entity>().one(db).await
+}
+
+/// Adds `user_id` to the organization. The first member of an empty organization becomes an
+/// admin and its owner. A user who is already a member is `AlreadyMember`.
+pub async fn add_user<C>(
+    db: &C,
+    events: &Events,
+    organization_id: i64,
+    user_id: i64,
+    is_admin: bool,
+) -> Result<organization_user::Model, OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    match get_or_add_user(db, events, organization_id, user_id, is_admin).await? {
+        (membership, true) => Ok(membership),
+        (_, false) => Err(OrgError::AlreadyMember),
+    }
+}
+
+/// The user's membership, adding it (as `add_user` does) when missing. The flag says whether it
+/// was added; `UserAdded` fires only then.
+pub async fn get_or_add_user<C>(
+    db: &C,
+    events: &Events,
+    organization_id: i64,
+    user_id: i64,
+    is_admin: bool,
+) -> Result<(organization_user::Model, bool), OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let scope = Scope::new(organization_id);
+    let txn = begin_write(db).await?;
+    lock_organization(&txn, organization_id).await?;
+    if let Some(existing) = find_membership(&txn, scope, user_id).await? {
+        txn.rollback().await?;
+        return Ok((existing, false));
+    }
+    if user::Entity::find_by_id(user_id).one(&txn).await?.is_none() {
+        return Err(OrgError::UserNotFound);
+    }
+    let empty = scope
+        .select::<organization_user::Entity>()
+        .count(&txn)
+        .await?
+        == 0;
+    let mut membership: organization_user::ActiveModel = scope.new_active_model();
+    membership.user_id = Set(user_id);
+    membership.is_admin = Set(is_admin || empty);
+    let membership = membership.insert(&txn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            OrgError::AlreadyMember
+        } else {
+            OrgError::Db(e)
+        }
+    })?;
+    let mut fired = vec![OrgEvent::UserAdded {
+        organization_id,
+        user_id,
+        membership_id: membership.id,
+    }];
+    if empty && find_owner(&txn, scope).await?.is_none() {
+        let mut owner: organization_owner::ActiveModel = scope.new_active_model();
+        owner.organization_user_id = Set(membership.id);
+        owner.insert(&txn).await?;
+        fired.push(OrgEvent::OwnerChanged {
+            organization_id,
+            old: None,
+            new: MembershipRef {
+                membership_id: membership.id,
+                user_id,
+            },
+        });
+    }
+    txn.commit().await?;
+    events.emit_all(fired);
+    Ok((membership, true))
+}
+
+/// Removes `user_id` from the organization. The owner cannot be removed (`OwnershipRequired`);
+/// someone who is not a member is `NotMember`.
+pub async fn remove_user<C>(
+    db: &C,
+    events: &Events,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<(), OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let scope = Scope::new(organization_id);
+    let txn = begin_write(db).await?;
+    lock_organization(&txn, organization_id).await?;
+    let membership = find_membership(&txn, scope, user_id)
+        .await?
+        .ok_or(OrgError::NotMember)?;
+    if let Some(owner) = find_owner(&txn, scope).await?
+        && owner.organization_user_id == membership.id
+    {
+        return Err(OrgError::OwnershipRequired);
+    }
+    scope
+        .delete_many::<organization_user::Entity>()
+        .filter(organization_user::Column::Id.eq(membership.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    events.emit(OrgEvent::UserRemoved {
+        organization_id,
+        user_id,
+    });
+    Ok(())
+}
+
+/// Makes the membership `new_owner_membership_id` the owner, and an admin. A membership of
+/// another organization is `OrganizationMismatch`. Fires `OwnerChanged` unless it already was
+/// the owner.
+pub async fn change_owner<C>(
+    db: &C,
+    events: &Events,
+    organization_id: i64,
+    new_owner_membership_id: i64,
+) -> Result<organization_owner::Model, OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let scope = Scope::new(organization_id);
+    let txn = begin_write(db).await?;
+    lock_organization(&txn, organization_id).await?;
+    let Some(new_membership) = scope
+        .select::<organization_user::Entity>()
+        .filter(organization_user::Column::Id.eq(new_owner_membership_id))
+        .one(&txn)
+        .await?
+    else {
+        // Parity: the peer raises OrganizationMismatch for a membership of another
+        // organization; an id that is no membership at all gets the same answer.
+        return Err(OrgError::OrganizationMismatch);
+    };
+    let new_ref = MembershipRef {
+        membership_id: new_membership.id,
+        user_id: new_membership.user_id,
+    };
+    let old_owner = find_owner(&txn, scope).await?;
+    let (owner, old_ref) = match old_owner {
+        Some(owner) if owner.organization_user_id == new_membership.id => {
+            txn.rollback().await?;
+            return Ok(owner);
+        }
+        Some(owner) => {
+            let old_user = scope
+                .select::<organization_user::Entity>()
+                .filter(organization_user::Column::Id.eq(owner.organization_user_id))
+                .one(&txn)
+                .await?
+                .map(|m| MembershipRef {
+                    membership_id: m.id,
+                    user_id: m.user_id,
+                });
+            let mut active: organization_owner::ActiveModel = owner.into();
+            active.organization_user_id = Set(new_membership.id);
+            (active.update(&txn).await?, old_user)
+        }
+        None => {
+            let mut owner: organization_owner::ActiveModel = scope.new_active_model();
+            owner.organization_user_id = Set(new_membership.id);
+            (owner.insert(&txn).await?, None)
+        }
+    };
+    if !new_membership.is_admin {
+        let mut promoted: organization_user::ActiveModel = new_membership.into();
+        promoted.is_admin = Set(true);
+        promoted.update(&txn).await?;
+    }
+    txn.commit().await?;
+    events.emit(OrgEvent::OwnerChanged {
+        organization_id,
+        old: old_ref,
+        new: new_ref,
+    });
+    Ok(owner)
+}
+
+/// Deletes the organization and, by cascade, its memberships, owner row, invitations and every
+/// tenant row; users stay. Fires `OrganizationDeleted`.
+pub async fn delete_organization<C>(
+    db: &C,
+    events: &Events,
+    organization_id: i64,
+) -> Result<(), OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = begin_write(db).await?;
+    let result = organization::Entity::delete_by_id(organization_id)
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(OrgError::OrganizationNotFound);
+    }
+    txn.commit().await?;
+    events.emit(OrgEvent::OrganizationDeleted { organization_id });
+    Ok(())
+}
+
+/// The membership of `user_id` in the organization, if any.
+pub async fn membership<C: ConnectionTrait>(
+    db: &C,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<Option<organization_user::Model>, sea_orm::DbErr> {
+    find_membership(db, Scope::new(organization_id), user_id).await
+}
+
+/// Whether the user is a member.
+pub async fn is_member<C: ConnectionTrait>(
+    db: &C,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(membership(db, organization_id, user_id).await?.is_some())
+}
+
+/// Whether the user is a member with the admin flag.
+pub async fn is_admin<C: ConnectionTrait>(
+    db: &C,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(membership(db, organization_id, user_id)
+        .await?
+        .is_some_and(|m| m.is_admin))
+}
+
+/// Whether the user is the organization's owner. An organization without an owner row has none.
+pub async fn is_owner<C: ConnectionTrait>(
+    db: &C,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(owner_user_id(db, organization_id).await? == Some(user_id))
+}
+
+/// The user id of the organization's owner, if it has one.
+pub async fn owner_user_id<C: ConnectionTrait>(
+    db: &C,
+    organization_id: i64,
+) -> Result<Option<i64>, sea_orm::DbErr> {
+    let scope = Scope::new(organization_id);
+    let Some(owner) = find_owner(db, scope).await? else {
+        return Ok(None);
+    };
+    let user_id = scope
+        .select::<organization_user::Entity>()
+        .select_only()
+        .column(organization_user::Column::UserId)
+        .filter(organization_user::Column::Id.eq(owner.organization_user_id))
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(user_id)
+}
+
+/// The organization with this slug, if any.
+pub async fn find_by_slug<C: ConnectionTrait>(
+    db: &C,
+    slug: &str,
+) -> Result<Option<organization::Model>, sea_orm::DbErr> {
+    organization::Entity::find()
+        .filter(organization::Column::Slug.eq(slug))
+        .one(db)
+        .await
+}
+
+/// The organization with this id, if any.
+pub async fn find_by_id<C: ConnectionTrait>(
+    db: &C,
+    organization_id: i64,
+) -> Result<Option<organization::Model>, sea_orm::DbErr> {
+    organization::Entity::find_by_id(organization_id)
+        .one(db)
+        .await
+}
