@@ -259,6 +259,9 @@ impl Settings {
 
     /// Checks what types alone cannot: URL schemes, required companions, production secrets.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.environment == Environment::Production {
+            self.check_production_secret()?;
+        }
         let url = self.database.url.trim();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -304,9 +307,6 @@ impl Settings {
                 "auth.argon2_*: memory must be at least 8 KiB per lane, passes and lanes at least 1"
                     .into(),
             ));
-        }
-        if self.environment == Environment::Production {
-            self.check_production_secret()?;
         }
         Ok(())
     }

@@ -82,6 +82,11 @@ impl Application {
         self.port
     }
 
+    /// A handle that can stop the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// The state handlers see.
     pub fn state(&self) -> &AppState {
         &self.state

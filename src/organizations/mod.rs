@@ -6,5 +6,5 @@ pub mod slug;
 pub use service::{
     CreatedOrganization, NewOrganization, OrgError, add_user, change_owner, create_organization,
     create_organization_with, delete_organization, get_or_add_user, is_admin, is_member, is_owner,
-    remove_user,
+    list_for_user, remove_user,
 };

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use entity::{organization, organization_owner, organization_user, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 
 use super::slug::{self, SlugError};
@@ -535,6 +535,26 @@ pub async fn owner_user_id<C: ConnectionTrait>(
         .one(db)
         .await?;
     Ok(user_id)
+}
+
+/// The organizations the user is a member of, by name; inactive ones only when asked (the
+/// peer's `get_for_user` and `active.get_for_user`).
+pub async fn list_for_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    include_inactive: bool,
+) -> Result<Vec<organization::Model>, sea_orm::DbErr> {
+    let mut query = organization::Entity::find()
+        .inner_join(organization_user::Entity)
+        .filter(organization_user::Column::UserId.eq(user_id));
+    if !include_inactive {
+        query = query.filter(organization::Column::IsActive.eq(true));
+    }
+    query
+        .order_by_asc(organization::Column::Name)
+        .order_by_asc(organization::Column::Id)
+        .all(db)
+        .await
 }
 
 /// The organization with this slug, if any.

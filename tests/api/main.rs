@@ -1,1 +1,13 @@
+//! The integration suite: one binary, a fresh database per test, the real app on port 0.
+//! `TEST_DATABASE_URL=postgres://...` runs the same tests on PostgreSQL.
 
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod cli;
+mod create_organization;
+mod events;
+mod health;
+mod helpers;
+mod migrations;
+mod models;
+mod slugs;

@@ -1,0 +1,359 @@
+//! The `orgs` binary as a person runs it: commands, exit codes, messages, and `serve`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use entity::{organization, organization_owner, organization_user, project, user};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::helpers::TestDb;
+
+/// `orgs ARGS` against `db` with the test configuration.
+fn orgs(db: &TestDb, args: &[&str]) -> Output {
+    orgs_with_env(db, args, &[])
+}
+
+fn orgs_with_env(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orgs"));
+    command
+        .args(args)
+        .env("ORGS_ENV", "test")
+        .env("ORGS_DATABASE__URL", &db.url)
+        .env_remove("RUST_LOG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run orgs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn count<E: EntityTrait>(db: &TestDb) -> u64
+where
+    E::Model: Sync,
+{
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let n = E::find().count(&conn).await.unwrap();
+    conn.close().await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn user_create_then_org_create_prints_the_new_address() {
+    let db = TestDb::new().await;
+    let out = orgs(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "Kurt@Nirvana.com",
+            "--password",
+            "smells like teen",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("<kurt@nirvana.com>"),
+        "{}",
+        stdout(&out)
+    );
+    let out = orgs(
+        &db,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Nirvana",
+            "--owner",
+            "kurt@nirvana.com",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("at nirvana.localhost"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(count::<organization_owner::Entity>(&db).await, 1);
+}
+
+#[tokio::test]
+async fn org_create_with_an_unknown_owner_fails_and_writes_nothing() {
+    let db = TestDb::new().await;
+    let out = orgs(
+        &db,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Nirvana",
+            "--owner",
+            "nobody@nowhere.com",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no user with email nobody@nowhere.com"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count::<organization::Entity>(&db).await, 0);
+}
+
+#[tokio::test]
+async fn org_create_with_a_reserved_slug_names_the_field() {
+    let db = TestDb::new().await;
+    orgs(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@b.com",
+            "--password",
+            "long enough pw",
+        ],
+    );
+    let out = orgs(
+        &db,
+        &[
+            "org", "create", "--name", "W", "--owner", "a@b.com", "--slug", "www",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("slug: `www` is reserved"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count::<organization::Entity>(&db).await, 0);
+}
+
+#[tokio::test]
+async fn user_create_refuses_a_short_password_and_a_bad_email() {
+    let db = TestDb::new().await;
+    let out = orgs(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@b.com",
+            "--password",
+            "short",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("password: must be at least 10 characters"),
+        "{}",
+        stderr(&out)
+    );
+    let out = orgs(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "not-an-email",
+            "--password",
+            "long enough pw",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("email: enter a valid email address"),
+        "{}",
+        stderr(&out)
+    );
+    let out = orgs(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@b.com",
+            "--password",
+            "long enough pw",
+        ],
+    );
+    assert!(out.status.success());
+    let out = orgs(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "A@B.com",
+            "--password",
+            "long enough pw",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(count::<user::Entity>(&db).await, 1);
+}
+
+#[tokio::test]
+async fn missing_arguments_get_usage_and_exit_2() {
+    let db = TestDb::new().await;
+    let out = orgs(&db, &["user", "create", "--email", "a@b.com"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--password"), "{}", stderr(&out));
+    let out = orgs(&db, &["seed", "--orgs", "0", "--members", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--orgs"), "{}", stderr(&out));
+    let out = orgs(&db, &["seed", "--orgs", "-5", "--members", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn seed_creates_what_it_was_asked_for() {
+    let db = TestDb::new().await;
+    let out = orgs(
+        &db,
+        &["seed", "--orgs", "120", "--members", "7", "--projects", "2"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("seeded 120 organizations, 840 users, 840 memberships, 240 projects"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(count::<organization::Entity>(&db).await, 120);
+    assert_eq!(count::<organization_user::Entity>(&db).await, 840);
+    assert_eq!(count::<organization_owner::Entity>(&db).await, 120);
+    assert_eq!(count::<project::Entity>(&db).await, 240);
+    // Seeding again adds more instead of colliding.
+    let out = orgs(&db, &["seed", "--orgs", "3", "--members", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count::<organization::Entity>(&db).await, 123);
+    assert_eq!(count::<user::Entity>(&db).await, 846);
+}
+
+#[tokio::test]
+async fn a_bad_setting_names_the_key_and_exits_non_zero() {
+    let db = TestDb::new().await;
+    let out = orgs_with_env(&db, &["migrate"], &[("ORGS_SERVER__PORT", "eighty")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).to_lowercase().contains("server.port"),
+        "{}",
+        stderr(&out)
+    );
+    let out = orgs_with_env(&db, &["migrate"], &[("ORGS_EMAIL__BACKEND", "pigeon")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).to_lowercase().contains("email.backend"),
+        "{}",
+        stderr(&out)
+    );
+    let out = orgs_with_env(&db, &["migrate"], &[("ORGS_DATABASE__URL", "mysql://x")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("database.url"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn an_unknown_setting_is_refused() {
+    let db = TestDb::new().await;
+    let out = orgs_with_env(&db, &["migrate"], &[("ORGS_SERVER__HOTS", "0.0.0.0")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown field"), "{}", stderr(&out));
+    let out = orgs_with_env(&db, &["migrate"], &[("ORGS_ENV", "staging")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("ORGS_ENV"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn production_refuses_to_start_without_a_strong_session_key() {
+    let db = TestDb::new().await;
+    let out = orgs_with_env(
+        &db,
+        &["migrate"],
+        &[
+            ("ORGS_ENV", "production"),
+            ("ORGS_EMAIL__SMTP_URL", "smtp://localhost"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("session.secret_key"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test]
+async fn migrate_down_and_up_round_trip() {
+    let db = TestDb::new().await;
+    let out = orgs(&db, &["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("applied 1 migration(s)"),
+        "{}",
+        stdout(&out)
+    );
+    let out = orgs(&db, &["migrate", "status"]);
+    assert!(stdout(&out).contains("Applied"), "{}", stdout(&out));
+    let out = orgs(&db, &["migrate", "down", "-n", "5"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("only 1 migration(s) are applied"),
+        "{}",
+        stderr(&out)
+    );
+    let out = orgs(&db, &["migrate", "down"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = orgs(&db, &["migrate", "up"]);
+    assert!(
+        stdout(&out).contains("applied 1 migration(s)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test]
+async fn serve_migrates_a_new_database_and_answers_readyz() {
+    let db = TestDb::new().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgs"))
+        .arg("serve")
+        .env("ORGS_ENV", "test")
+        .env("ORGS_DATABASE__URL", &db.url)
+        .env("ORGS_SERVER__PORT", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start orgs serve");
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    });
+    let line = tokio::time::timeout(Duration::from_secs(30), line)
+        .await
+        .expect("serve printed its address in time")
+        .unwrap()
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let response = reqwest::get(format!("{url}/readyz")).await.unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        count::<user::Entity>(&db).await,
+        0,
+        "the schema exists and is empty"
+    );
+}

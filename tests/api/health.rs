@@ -1,0 +1,39 @@
+//! `/healthz` and `/readyz` over real HTTP.
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn healthz_answers_200() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_answers_200_when_the_database_answers() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+}
+
+#[tokio::test]
+async fn readyz_answers_503_with_a_json_error_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    app.conn().close_by_ref().await.unwrap();
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+    // The process itself still answers.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_path_answers_404() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/no-such-page").await.status(), 404);
+}

@@ -1,0 +1,261 @@
+//! Test scaffolding: a fresh database per test (an SQLite file in a temporary folder, or a new
+//! PostgreSQL database when `TEST_DATABASE_URL` names a server), the real app on port 0, and the
+//! django-organizations fixture world built through the services.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use entity::{organization, user};
+use orgs::auth::{NewUser, PasswordHasher, users};
+use orgs::config::{Environment, Settings};
+use orgs::events::Events;
+use orgs::organizations::{self, NewOrganization};
+use orgs::startup::{AppState, Application};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    /// The URL the app connects with.
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A new, empty database (not migrated).
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if admin_url.starts_with("postgres") => {
+                let name = format!(
+                    "orgs_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.subsec_nanos())
+                        .unwrap_or(0)
+                );
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create the test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base.to_string())
+                    .expect("TEST_DATABASE_URL ends in /database");
+                Self {
+                    url: format!("{base}/{name}"),
+                    postgres: Some((admin_url, name)),
+                    _dir: dir,
+                }
+            }
+            _ => {
+                let path = dir.path().join("orgs.db");
+                Self {
+                    url: format!("sqlite://{}", path.display()),
+                    postgres: None,
+                    _dir: dir,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside any async context we can rely on, so use a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The test settings pointed at `db`.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::for_environment(Environment::Test).expect("test settings");
+    settings.database.url = db.url.clone();
+    settings.database.max_connections = 5;
+    settings
+}
+
+/// A running app on a free port with its own database.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// What the handlers share: the pool, events, settings.
+    pub state: AppState,
+    /// A client that keeps cookies and does not follow redirects.
+    pub client: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+    // Declared last: dropped (and a PostgreSQL database removed) after the server stops.
+    _db: TestDb,
+}
+
+impl TestApp {
+    /// Starts the app on port 0 over a fresh, migrated database.
+    pub async fn spawn() -> Self {
+        let db = TestDb::new().await;
+        let settings = test_settings(&db);
+        let connection = orgs::db::connect(&settings.database)
+            .await
+            .expect("connect to the test database");
+        orgs::db::migrate(&connection).await.expect("migrate");
+        let state = AppState::new(settings, connection, Events::new()).expect("state");
+        let app = Application::build_with(state.clone()).expect("build the app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("http client");
+        Self {
+            address,
+            state,
+            client,
+            handle,
+            _db: db,
+        }
+    }
+
+    /// The connection pool.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// The event hub.
+    pub fn events(&self) -> &Events {
+        &self.state.events
+    }
+
+    /// `GET {address}{path}`
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates an active user with a password.
+    pub async fn user(&self, email: &str, name: &str) -> user::Model {
+        create_user(&self.state.db, &self.state.hasher, email, name, false).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the returned future only waits for it.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Creates an active user with the password `correct horse battery`.
+pub async fn create_user(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    email: &str,
+    name: &str,
+    is_superuser: bool,
+) -> user::Model {
+    users::create_user(
+        db,
+        hasher,
+        NewUser {
+            email: email.into(),
+            name: name.into(),
+            password: Some("correct horse battery".into()),
+            is_superuser,
+        },
+    )
+    .await
+    .expect("create user")
+}
+
+/// The peer's fixture world (`users.json`, `orgs.json`).
+pub struct World {
+    /// Superuser; admin-owner of Foo Fighters and Scream, non-admin member of Nirvana.
+    pub dave: user::Model,
+    /// Admin of Nirvana.
+    pub krist: user::Model,
+    /// Owner and admin of Nirvana.
+    pub kurt: user::Model,
+    /// No memberships.
+    pub duder: user::Model,
+    /// Active, owned by dave.
+    pub foo: organization::Model,
+    /// Active, owned by kurt.
+    pub nirvana: organization::Model,
+    /// Inactive, owned by dave.
+    pub scream: organization::Model,
+}
+
+impl World {
+    /// Builds the world through the services (no events are observed while building).
+    pub async fn build(app: &TestApp) -> Self {
+        let db = app.conn();
+        let hasher = &app.state.hasher;
+        let quiet = Events::new();
+        let dave = create_user(db, hasher, "dave@foo.com", "Dave Grohl", true).await;
+        let krist = create_user(db, hasher, "krist@nirvana.com", "Krist Novoselic", false).await;
+        let kurt = create_user(db, hasher, "kurt@nirvana.com", "Kurt Cobain", false).await;
+        let duder = create_user(db, hasher, "duder@testing.com", "The Duder", false).await;
+        let foo = organizations::create_organization(db, &quiet, dave.id, "Foo Fighters")
+            .await
+            .expect("foo")
+            .organization;
+        let nirvana = organizations::create_organization(db, &quiet, kurt.id, "Nirvana")
+            .await
+            .expect("nirvana")
+            .organization;
+        organizations::add_user(db, &quiet, nirvana.id, krist.id, true)
+            .await
+            .expect("krist joins nirvana");
+        organizations::add_user(db, &quiet, nirvana.id, dave.id, false)
+            .await
+            .expect("dave joins nirvana");
+        let scream = organizations::create_organization_with(
+            db,
+            &quiet,
+            dave.id,
+            NewOrganization {
+                is_active: false,
+                ..NewOrganization::named("Scream")
+            },
+        )
+        .await
+        .expect("scream")
+        .organization;
+        Self {
+            dave,
+            krist,
+            kurt,
+            duder,
+            foo,
+            nirvana,
+            scream,
+        }
+    }
+}
