@@ -23,25 +23,25 @@ async fn add_user_fires_user_added_once() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let mut rx = app.events().channel();
-    let added = orgs_service::add_user(app.conn(), app.events(), w.foo.id, w.krist.id, false)
+    let added = orgs_service::add_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id, false)
         .await
         .unwrap();
     assert_eq!(
         drain(&mut rx),
         [OrgEvent::UserAdded {
-            organization_id: w.foo.id,
+            organization_id: w.foo_fighters.id,
             user_id: w.krist.id,
             membership_id: added.id,
         }]
     );
     let (added, _) =
-        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo.id, w.duder.id, false)
+        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo_fighters.id, w.duder.id, false)
             .await
             .unwrap();
     assert_eq!(
         drain(&mut rx),
         [OrgEvent::UserAdded {
-            organization_id: w.foo.id,
+            organization_id: w.foo_fighters.id,
             user_id: w.duder.id,
             membership_id: added.id,
         }]
@@ -54,7 +54,7 @@ async fn get_or_add_user_for_an_existing_member_fires_nothing() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let mut rx = app.events().channel();
-    orgs_service::get_or_add_user(app.conn(), app.events(), w.foo.id, w.dave.id, false)
+    orgs_service::get_or_add_user(app.conn(), app.events(), w.foo_fighters.id, w.dave.id, false)
         .await
         .unwrap();
     assert!(drain(&mut rx).is_empty());
@@ -65,17 +65,17 @@ async fn remove_user_fires_user_removed_once() {
     // test_user_removed_called
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    orgs_service::add_user(app.conn(), app.events(), w.foo.id, w.krist.id, false)
+    orgs_service::add_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id, false)
         .await
         .unwrap();
     let mut rx = app.events().channel();
-    orgs_service::remove_user(app.conn(), app.events(), w.foo.id, w.krist.id)
+    orgs_service::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id)
         .await
         .unwrap();
     assert_eq!(
         drain(&mut rx),
         [OrgEvent::UserRemoved {
-            organization_id: w.foo.id,
+            organization_id: w.foo_fighters.id,
             user_id: w.krist.id,
         }]
     );
@@ -194,7 +194,7 @@ async fn refused_changes_fire_nothing() {
             .await
             .is_err()
     );
-    let foo_member = service::membership(app.conn(), w.foo.id, w.dave.id)
+    let foo_member = service::membership(app.conn(), w.foo_fighters.id, w.dave.id)
         .await
         .unwrap()
         .unwrap();
@@ -214,13 +214,13 @@ async fn a_listener_closure_sees_events_and_deletion_is_announced() {
     let sink = Arc::clone(&seen);
     app.events()
         .subscribe(move |event: &OrgEvent| sink.lock().unwrap().push(event.clone()));
-    orgs_service::delete_organization(app.conn(), app.events(), w.foo.id)
+    orgs_service::delete_organization(app.conn(), app.events(), w.foo_fighters.id)
         .await
         .unwrap();
     assert_eq!(
         *seen.lock().unwrap(),
         [OrgEvent::OrganizationDeleted {
-            organization_id: w.foo.id
+            organization_id: w.foo_fighters.id
         }]
     );
 }

@@ -205,7 +205,7 @@ pub struct World {
     /// No memberships.
     pub duder: user::Model,
     /// Active, owned by dave.
-    pub foo: organization::Model,
+    pub foo_fighters: organization::Model,
     /// Active, owned by kurt.
     pub nirvana: organization::Model,
     /// Inactive, owned by dave.
@@ -222,7 +222,7 @@ impl World {
         let krist = create_user(db, hasher, "krist@nirvana.com", "Krist Novoselic", false).await;
         let kurt = create_user(db, hasher, "kurt@nirvana.com", "Kurt Cobain", false).await;
         let duder = create_user(db, hasher, "duder@testing.com", "The Duder", false).await;
-        let foo = organizations::create_organization(db, &quiet, dave.id, "Foo Fighters")
+        let foo_fighters = organizations::create_organization(db, &quiet, dave.id, "Foo Fighters")
             .await
             .expect("foo")
             .organization;
@@ -253,7 +253,7 @@ impl World {
             krist,
             kurt,
             duder,
-            foo,
+            foo_fighters,
             nirvana,
             scream,
         }

@@ -96,12 +96,12 @@ async fn membership_follows_the_fixture_world() {
             .unwrap()
     );
     assert!(
-        orgs_service::is_member(db, w.foo.id, w.dave.id)
+        orgs_service::is_member(db, w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_member(db, w.foo.id, w.kurt.id)
+        !orgs_service::is_member(db, w.foo_fighters.id, w.kurt.id)
             .await
             .unwrap()
     );
@@ -129,12 +129,12 @@ async fn admin_flag_follows_the_fixture_world() {
             .unwrap()
     );
     assert!(
-        orgs_service::is_admin(db, w.foo.id, w.dave.id)
+        orgs_service::is_admin(db, w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_admin(db, w.foo.id, w.duder.id)
+        !orgs_service::is_admin(db, w.foo_fighters.id, w.duder.id)
             .await
             .unwrap()
     );
@@ -152,7 +152,7 @@ async fn ownership_follows_the_fixture_world() {
             .unwrap()
     );
     assert!(
-        orgs_service::is_owner(db, w.foo.id, w.dave.id)
+        orgs_service::is_owner(db, w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
@@ -173,14 +173,14 @@ async fn add_user_returns_a_non_admin_membership_of_that_organization() {
     // test_add_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let added = orgs_service::add_user(app.conn(), app.events(), w.foo.id, w.krist.id, false)
+    let added = orgs_service::add_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id, false)
         .await
         .unwrap();
-    assert_eq!(added.organization_id, w.foo.id);
+    assert_eq!(added.organization_id, w.foo_fighters.id);
     assert_eq!(added.user_id, w.krist.id);
     assert!(!added.is_admin);
     assert!(
-        !orgs_service::is_owner(app.conn(), w.foo.id, w.krist.id)
+        !orgs_service::is_owner(app.conn(), w.foo_fighters.id, w.krist.id)
             .await
             .unwrap()
     );
@@ -191,14 +191,14 @@ async fn remove_user_takes_the_user_out_of_the_organization() {
     // test_remove_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    orgs_service::add_user(app.conn(), app.events(), w.foo.id, w.krist.id, false)
+    orgs_service::add_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id, false)
         .await
         .unwrap();
-    orgs_service::remove_user(app.conn(), app.events(), w.foo.id, w.krist.id)
+    orgs_service::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id)
         .await
         .unwrap();
     assert!(
-        !orgs_service::is_member(app.conn(), w.foo.id, w.krist.id)
+        !orgs_service::is_member(app.conn(), w.foo_fighters.id, w.krist.id)
             .await
             .unwrap()
     );
@@ -214,7 +214,7 @@ async fn remove_user_takes_the_user_out_of_the_organization() {
 async fn removing_someone_who_is_not_a_member_is_not_member() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let error = orgs_service::remove_user(app.conn(), app.events(), w.foo.id, w.duder.id)
+    let error = orgs_service::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.duder.id)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::NotMember), "{error:?}");
@@ -226,13 +226,13 @@ async fn get_or_add_user_says_whether_it_added() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let (added, created) =
-        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo.id, w.duder.id, false)
+        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo_fighters.id, w.duder.id, false)
             .await
             .unwrap();
     assert!(created);
     assert_eq!(added.user_id, w.duder.id);
     let (existing, created) =
-        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo.id, w.dave.id, false)
+        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo_fighters.id, w.dave.id, false)
             .await
             .unwrap();
     assert!(!created);
@@ -342,12 +342,12 @@ async fn an_owner_from_another_organization_is_refused_with_organization_mismatc
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let kurt_in_nirvana = membership(&app, w.nirvana.id, w.kurt.id).await;
-    let error = orgs_service::change_owner(app.conn(), app.events(), w.foo.id, kurt_in_nirvana.id)
+    let error = orgs_service::change_owner(app.conn(), app.events(), w.foo_fighters.id, kurt_in_nirvana.id)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::OrganizationMismatch), "{error:?}");
     assert!(
-        orgs_service::is_owner(app.conn(), w.foo.id, w.dave.id)
+        orgs_service::is_owner(app.conn(), w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
@@ -360,7 +360,7 @@ async fn the_database_refuses_an_owner_row_pointing_into_another_organization() 
     let w = World::build(&app).await;
     let kurt_in_nirvana = membership(&app, w.nirvana.id, w.kurt.id).await;
     let foo_owner = organization_owner::Entity::find()
-        .filter(organization_owner::Column::OrganizationId.eq(w.foo.id))
+        .filter(organization_owner::Column::OrganizationId.eq(w.foo_fighters.id))
         .one(app.conn())
         .await
         .unwrap()
@@ -369,7 +369,7 @@ async fn the_database_refuses_an_owner_row_pointing_into_another_organization() 
     row.organization_user_id = Set(kurt_in_nirvana.id);
     assert!(row.update(app.conn()).await.is_err());
     assert!(
-        orgs_service::is_owner(app.conn(), w.foo.id, w.dave.id)
+        orgs_service::is_owner(app.conn(), w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
