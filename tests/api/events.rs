@@ -23,9 +23,15 @@ async fn add_user_fires_user_added_once() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let mut rx = app.events().channel();
-    let added = orgs_service::add_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id, false)
-        .await
-        .unwrap();
+    let added = orgs_service::add_user(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        w.krist.id,
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         drain(&mut rx),
         [OrgEvent::UserAdded {
@@ -34,10 +40,15 @@ async fn add_user_fires_user_added_once() {
             membership_id: added.id,
         }]
     );
-    let (added, _) =
-        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo_fighters.id, w.duder.id, false)
-            .await
-            .unwrap();
+    let (added, _) = orgs_service::get_or_add_user(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        w.duder.id,
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         drain(&mut rx),
         [OrgEvent::UserAdded {
@@ -54,9 +65,15 @@ async fn get_or_add_user_for_an_existing_member_fires_nothing() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let mut rx = app.events().channel();
-    orgs_service::get_or_add_user(app.conn(), app.events(), w.foo_fighters.id, w.dave.id, false)
-        .await
-        .unwrap();
+    orgs_service::get_or_add_user(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        w.dave.id,
+        false,
+    )
+    .await
+    .unwrap();
     assert!(drain(&mut rx).is_empty());
 }
 
@@ -65,9 +82,15 @@ async fn remove_user_fires_user_removed_once() {
     // test_user_removed_called
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    orgs_service::add_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id, false)
-        .await
-        .unwrap();
+    orgs_service::add_user(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        w.krist.id,
+        false,
+    )
+    .await
+    .unwrap();
     let mut rx = app.events().channel();
     orgs_service::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id)
         .await

@@ -173,9 +173,15 @@ async fn add_user_returns_a_non_admin_membership_of_that_organization() {
     // test_add_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let added = orgs_service::add_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id, false)
-        .await
-        .unwrap();
+    let added = orgs_service::add_user(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        w.krist.id,
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(added.organization_id, w.foo_fighters.id);
     assert_eq!(added.user_id, w.krist.id);
     assert!(!added.is_admin);
@@ -191,9 +197,15 @@ async fn remove_user_takes_the_user_out_of_the_organization() {
     // test_remove_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    orgs_service::add_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id, false)
-        .await
-        .unwrap();
+    orgs_service::add_user(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        w.krist.id,
+        false,
+    )
+    .await
+    .unwrap();
     orgs_service::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id)
         .await
         .unwrap();
@@ -225,16 +237,26 @@ async fn get_or_add_user_says_whether_it_added() {
     // test_get_or_add_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let (added, created) =
-        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo_fighters.id, w.duder.id, false)
-            .await
-            .unwrap();
+    let (added, created) = orgs_service::get_or_add_user(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        w.duder.id,
+        false,
+    )
+    .await
+    .unwrap();
     assert!(created);
     assert_eq!(added.user_id, w.duder.id);
-    let (existing, created) =
-        orgs_service::get_or_add_user(app.conn(), app.events(), w.foo_fighters.id, w.dave.id, false)
-            .await
-            .unwrap();
+    let (existing, created) = orgs_service::get_or_add_user(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        w.dave.id,
+        false,
+    )
+    .await
+    .unwrap();
     assert!(!created);
     assert!(
         existing.is_admin,
@@ -342,9 +364,14 @@ async fn an_owner_from_another_organization_is_refused_with_organization_mismatc
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let kurt_in_nirvana = membership(&app, w.nirvana.id, w.kurt.id).await;
-    let error = orgs_service::change_owner(app.conn(), app.events(), w.foo_fighters.id, kurt_in_nirvana.id)
-        .await
-        .unwrap_err();
+    let error = orgs_service::change_owner(
+        app.conn(),
+        app.events(),
+        w.foo_fighters.id,
+        kurt_in_nirvana.id,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, OrgError::OrganizationMismatch), "{error:?}");
     assert!(
         orgs_service::is_owner(app.conn(), w.foo_fighters.id, w.dave.id)
@@ -544,4 +571,22 @@ async fn emails_are_unique_whatever_their_case() {
         .unwrap()
         .unwrap();
     assert_eq!(found.email, "grace@example.com");
+}
+
+#[tokio::test]
+async fn adding_to_an_unknown_organization_or_an_unknown_user_is_a_typed_error() {
+    let app = TestApp::spawn().await;
+    let w = World::build(&app).await;
+    let error = orgs_service::add_user(app.conn(), app.events(), 9_999, w.duder.id, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, OrgError::OrganizationNotFound), "{error:?}");
+    let error = orgs_service::add_user(app.conn(), app.events(), w.nirvana.id, 9_999, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, OrgError::UserNotFound), "{error:?}");
+    let error = orgs_service::remove_user(app.conn(), app.events(), 9_999, w.kurt.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, OrgError::OrganizationNotFound), "{error:?}");
 }
