@@ -101,6 +101,8 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Seconds a graceful shutdown waits.
     pub shutdown_timeout_secs: u64,
+    /// Where people reach the service; email links start with it.
+    pub public_url: String,
 }
 
 /// `[database]`
@@ -170,18 +172,40 @@ impl fmt::Debug for EmailSettings {
     }
 }
 
+/// Where session data lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionStore {
+    /// In the signed, encrypted cookie.
+    Cookie,
+    /// In Redis, the cookie holding only the session key.
+    Redis,
+}
+
 /// `[session]`
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
     /// Key that signs and encrypts session cookies.
     pub secret_key: String,
+    /// Cookie or Redis.
+    pub store: SessionStore,
+    /// `redis://host:6379` for the Redis store.
+    pub redis_url: String,
+    /// Mark the cookie `Secure` (HTTPS only).
+    pub cookie_secure: bool,
+    /// Lifetime of a sign-in, in hours.
+    pub ttl_hours: u32,
 }
 
 impl fmt::Debug for SessionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionSettings")
             .field("secret_key", &"[redacted]")
+            .field("store", &self.store)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field("cookie_secure", &self.cookie_secure)
+            .field("ttl_hours", &self.ttl_hours)
             .finish()
     }
 }
@@ -192,6 +216,16 @@ impl fmt::Debug for SessionSettings {
 pub struct AuthSettings {
     /// Shortest password accepted.
     pub min_password_length: usize,
+    /// Failed logins per email before a lockout (an address gets four times as many).
+    pub login_max_failures: u32,
+    /// Seconds a locked email or address is refused.
+    pub login_lockout_secs: u64,
+    /// Extra wait per failed login beyond the second, in milliseconds.
+    pub login_failure_delay_ms: u64,
+    /// Lifetime of a password-reset link, in seconds.
+    pub password_reset_ttl_secs: u64,
+    /// Lifetime of an activation link, in seconds.
+    pub activation_ttl_secs: u64,
     /// argon2id memory cost in KiB.
     pub argon2_memory_kib: u32,
     /// argon2id passes.
@@ -292,6 +326,24 @@ impl Settings {
         if self.email.backend == EmailBackend::Smtp && self.email.smtp_url.trim().is_empty() {
             return Err(ConfigError(
                 "email.smtp_url: required when email.backend is \"smtp\"".into(),
+            ));
+        }
+        if self.session.store == SessionStore::Redis && self.session.redis_url.trim().is_empty() {
+            return Err(ConfigError(
+                "session.redis_url: required when session.store is \"redis\"".into(),
+            ));
+        }
+        let public_url = self.server.public_url.trim();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+            || public_url.ends_with('/')
+        {
+            return Err(ConfigError(format!(
+                "server.public_url: `{public_url}` must be an http(s) URL without a trailing slash"
+            )));
+        }
+        if self.auth.login_max_failures == 0 {
+            return Err(ConfigError(
+                "auth.login_max_failures: must be at least 1".into(),
             ));
         }
         if self.auth.min_password_length < 8 {

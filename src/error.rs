@@ -23,6 +23,12 @@ pub enum AppError {
     /// No credentials (401).
     #[error("authentication required")]
     Unauthorized,
+    /// A page needs a signed-in user: 302 to the login page with `next` (the API gets 401).
+    #[error("sign-in required")]
+    LoginRequired {
+        /// Where to come back to after signing in.
+        next: String,
+    },
     /// Credentials without the needed role (403).
     #[error("{0}")]
     Forbidden(String),
@@ -67,7 +73,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized | Self::LoginRequired { .. } => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
@@ -97,6 +103,7 @@ impl ResponseError for AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::LoginRequired { .. } => StatusCode::FOUND,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -110,6 +117,16 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         if let Self::Internal(cause) = self {
             tracing::error!(error = ?cause, "request failed");
+        }
+        if let Self::LoginRequired { next } = self {
+            let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            // Parity: Django's login_required answers 302.
+            return HttpResponse::Found()
+                .insert_header((
+                    actix_web::http::header::LOCATION,
+                    format!("/login/?{query}"),
+                ))
+                .finish();
         }
         let fields = match self {
             Self::Invalid { fields, .. } => Some(fields),

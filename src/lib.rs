@@ -13,18 +13,26 @@ pub mod db;
 pub mod error;
 /// Membership events.
 pub mod events;
+/// Outgoing mail through the outbox.
+pub mod mail;
 /// Organization rules and slugs.
 pub mod organizations;
+/// Sign-up and activation.
+pub mod registration;
 /// HTTP routes.
 pub mod routes;
 /// Bulk demo data.
 pub mod seed;
+/// The session store chosen by configuration.
+pub mod session_store;
 /// Server construction.
 pub mod startup;
 /// Logging set-up.
 pub mod telemetry;
 /// Organization-scoped queries.
 pub mod tenancy;
+/// Pages: templates, rendering, flash messages, error pages.
+pub mod web;
 
 pub use config::Settings;
 pub use error::AppError;

@@ -5,14 +5,25 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_identity::IdentityMiddleware;
+use actix_session::SessionMiddleware;
+use actix_session::config::PersistentSession;
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use sea_orm::DatabaseConnection;
+use sha2::{Digest, Sha512};
+use tera::Tera;
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::PasswordHasher;
-use crate::config::Settings;
+use crate::auth::{PasswordHasher, csrf};
+use crate::config::{SessionStore, Settings};
+use crate::error::AppError;
 use crate::events::Events;
+use crate::mail::{MemoryMailbox, Outbox, Transport};
+use crate::session_store::AnyStore;
+use crate::web::errors::render_error_page;
 use crate::{db, routes};
 
 /// What every handler can reach, shared as one `web::Data`.
@@ -26,18 +37,32 @@ pub struct AppState {
     pub events: Events,
     /// Password hashing with the configured cost.
     pub hasher: PasswordHasher,
+    /// The templates.
+    pub templates: Arc<Tera>,
+    /// Outgoing mail.
+    pub outbox: Outbox,
 }
 
 impl AppState {
     /// State over an open connection.
     pub fn new(settings: Settings, db: DatabaseConnection, events: Events) -> anyhow::Result<Self> {
         let hasher = PasswordHasher::new(&settings.auth)?;
+        let templates = Arc::new(crate::web::templates::load()?);
+        let transport = Transport::from_settings(&settings.email)?;
+        let outbox = Outbox::new(db.clone(), transport, &settings.email.from)?;
         Ok(Self {
             db,
             settings: Arc::new(settings),
             events,
             hasher,
+            templates,
+            outbox,
         })
+    }
+
+    /// The memory mailbox, when `email.backend` is `memory`.
+    pub fn mailbox(&self) -> Option<MemoryMailbox> {
+        self.outbox.transport().mailbox()
     }
 }
 
@@ -60,16 +85,19 @@ impl Application {
         db::migrate(&db)
             .await
             .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;
-        Self::build_with(AppState::new(settings, db, Events::new())?)
+        Self::build_with(AppState::new(settings, db, Events::new())?).await
     }
 
-    /// Binds a server over prepared state (the database already migrated).
-    pub fn build_with(state: AppState) -> anyhow::Result<Self> {
+    /// Binds a server over prepared state (the database already migrated) and starts the
+    /// outbox sender.
+    pub async fn build_with(state: AppState) -> anyhow::Result<Self> {
         let address = state.settings.bind_address();
         let listener = TcpListener::bind(&address)
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, state.clone())?;
+        let store = session_store(&state.settings).await?;
+        let server = run(listener, state.clone(), store)?;
+        state.outbox.clone().spawn();
         Ok(Self {
             port,
             server,
@@ -98,18 +126,57 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+async fn session_store(settings: &Settings) -> anyhow::Result<AnyStore> {
+    Ok(match settings.session.store {
+        SessionStore::Cookie => AnyStore::cookie(),
+        SessionStore::Redis => AnyStore::redis(&settings.session.redis_url).await?,
+    })
+}
+
+/// The signing and encryption key of session cookies, derived from `session.secret_key` so any
+/// length of secret gives the 64 bytes actix needs.
+fn cookie_key(secret: &str) -> Key {
+    Key::from(&Sha512::digest(secret.as_bytes()))
+}
+
+fn run(listener: TcpListener, state: AppState, store: AnyStore) -> anyhow::Result<Server> {
     let workers = match state.settings.server.workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
     let shutdown = Duration::from_secs(state.settings.server.shutdown_timeout_secs);
+    let key = cookie_key(&state.settings.session.secret_key);
+    let session = state.settings.session.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(store.clone(), key.clone())
+            .cookie_name("orgs_session".into())
+            .cookie_secure(session.cookie_secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Lax)
+            .session_lifecycle(PersistentSession::default().session_ttl(
+                actix_web::cookie::time::Duration::hours(i64::from(session.ttl_hours)),
+            ))
+            .build();
         App::new()
-            .wrap(TracingLogger::default())
             .app_data(data.clone())
+            .app_data(web::FormConfig::default().error_handler(|error, _| {
+                AppError::BadRequest(format!("the form could not be read: {error}")).into()
+            }))
+            .app_data(web::JsonConfig::default().error_handler(|error, _| {
+                AppError::BadRequest(format!("the JSON body could not be read: {error}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                AppError::BadRequest(format!("the query string could not be read: {error}")).into()
+            }))
             .configure(routes::configure)
+            .default_service(web::to(routes::not_found))
+            .wrap(from_fn(csrf::protect))
+            .wrap(ErrorHandlers::new().default_handler(render_error_page))
+            .wrap(IdentityMiddleware::default())
+            .wrap(sessions)
+            .wrap(TracingLogger::default())
     })
     .workers(workers)
     .shutdown_timeout(shutdown.as_secs())

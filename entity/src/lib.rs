@@ -1,7 +1,9 @@
 //! sea-orm entities for the orgs tables, and the `TenantOwned` trait that marks tables scoped to
 //! an organization.
 
+pub mod api_token;
 pub mod email_outbox;
+pub mod login_throttle;
 pub mod organization;
 pub mod organization_invitation;
 pub mod organization_owner;
@@ -10,6 +12,8 @@ pub mod prelude;
 pub mod project;
 pub mod tenant;
 pub mod user;
+pub mod user_session;
+pub mod user_token;
 
 pub use tenant::TenantOwned;
 

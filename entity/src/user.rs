@@ -27,6 +27,10 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::organization_user::Entity")]
     OrganizationUser,
+    #[sea_orm(has_many = "super::user_session::Entity")]
+    UserSession,
+    #[sea_orm(has_many = "super::api_token::Entity")]
+    ApiToken,
 }
 
 impl Related<super::organization_user::Entity> for Entity {

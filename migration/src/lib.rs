@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_tables;
+mod m20261129_000002_accounts;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -10,6 +11,18 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261129_000001_create_tables::Migration)]
+        vec![
+            Box::new(m20261129_000001_create_tables::Migration),
+            Box::new(m20261129_000002_accounts::Migration),
+        ]
     }
+}
+
+/// Runs each `;`-terminated statement of `sql` in order (the migrations hold no `;` in literals).
+pub(crate) async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    let conn = manager.get_connection();
+    for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        conn.execute_unprepared(statement).await?;
+    }
+    Ok(())
 }

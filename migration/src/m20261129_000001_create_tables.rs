@@ -240,15 +240,6 @@ DROP TABLE organizations;
 DROP TABLE users;
 "#;
 
-/// Runs each `;`-terminated statement of `sql` in order.
-async fn run(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    let conn = manager.get_connection();
-    for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        conn.execute_unprepared(statement).await?;
-    }
-    Ok(())
-}
-
 #[async_trait::async_trait]
 #[expect(
     elided_lifetimes_in_paths,
@@ -257,8 +248,8 @@ async fn run(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         match manager.get_database_backend() {
-            DbBackend::Postgres => run(manager, POSTGRES_UP).await,
-            DbBackend::Sqlite => run(manager, SQLITE_UP).await,
+            DbBackend::Postgres => crate::run_sql(manager, POSTGRES_UP).await,
+            DbBackend::Sqlite => crate::run_sql(manager, SQLITE_UP).await,
             other => Err(DbErr::Migration(format!(
                 "unsupported database backend {other:?}"
             ))),
@@ -266,6 +257,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, DOWN).await
+        crate::run_sql(manager, DOWN).await
     }
 }

@@ -1,5 +1,9 @@
 //! argon2id password hashing, run on the blocking pool so it never stalls the async workers.
 
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
 
 use crate::config::AuthSettings;
@@ -9,6 +13,9 @@ use crate::config::AuthSettings;
 pub struct PasswordHasher {
     params: Params,
     min_length: usize,
+    // A hash of nothing in particular, checked when there is no account, so an unknown email
+    // takes as long to refuse as a wrong password.
+    dummy: Arc<OnceCell<String>>,
 }
 
 /// Why a password was refused.
@@ -38,6 +45,7 @@ impl PasswordHasher {
         Ok(Self {
             params,
             min_length: settings.min_password_length,
+            dummy: Arc::new(OnceCell::new()),
         })
     }
 
@@ -84,6 +92,24 @@ impl PasswordHasher {
         })
         .await?;
         Ok(ok)
+    }
+}
+
+impl PasswordHasher {
+    /// Checks the password against `phc`, or against a dummy hash when there is none, so both
+    /// cases take the same time. Always `false` without a hash.
+    pub async fn verify_or_dummy(&self, password: &str, phc: Option<&str>) -> anyhow::Result<bool> {
+        match phc {
+            Some(phc) => self.verify(password, phc).await,
+            None => {
+                let dummy = self
+                    .dummy
+                    .get_or_try_init(|| self.hash("no account has this password"))
+                    .await?;
+                self.verify(password, dummy).await?;
+                Ok(false)
+            }
+        }
     }
 }
 

@@ -296,17 +296,18 @@ async fn migrate_down_and_up_round_trip() {
     let db = TestDb::new().await;
     let out = orgs(&db, &["migrate"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let all = <migration::Migrator as migration::MigratorTrait>::migrations().len();
     assert!(
-        stdout(&out).contains("applied 1 migration(s)"),
+        stdout(&out).contains(&format!("applied {all} migration(s)")),
         "{}",
         stdout(&out)
     );
     let out = orgs(&db, &["migrate", "status"]);
     assert!(stdout(&out).contains("Applied"), "{}", stdout(&out));
-    let out = orgs(&db, &["migrate", "down", "-n", "5"]);
+    let out = orgs(&db, &["migrate", "down", "-n", "99"]);
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains("only 1 migration(s) are applied"),
+        stderr(&out).contains(&format!("only {all} migration(s) are applied")),
         "{}",
         stderr(&out)
     );

@@ -8,6 +8,7 @@ use entity::{organization, user};
 use orgs::auth::{NewUser, PasswordHasher, users};
 use orgs::config::{Environment, Settings};
 use orgs::events::Events;
+use orgs::mail::{MemoryMailbox, SentEmail};
 use orgs::organizations::{self, NewOrganization};
 use orgs::startup::{AppState, Application};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -115,22 +116,26 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the app on port 0 over a fresh, migrated database.
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like `spawn`, with the settings changed first.
+    pub async fn spawn_with(change: impl FnOnce(&mut Settings)) -> Self {
         let db = TestDb::new().await;
-        let settings = test_settings(&db);
+        let mut settings = test_settings(&db);
+        change(&mut settings);
         let connection = orgs::db::connect(&settings.database)
             .await
             .expect("connect to the test database");
         orgs::db::migrate(&connection).await.expect("migrate");
         let state = AppState::new(settings, connection, Events::new()).expect("state");
-        let app = Application::build_with(state.clone()).expect("build the app");
+        let app = Application::build_with(state.clone())
+            .await
+            .expect("build the app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .expect("http client");
+        let client = browser();
         Self {
             address,
             state,
@@ -159,10 +164,112 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Creates an active user with a password.
+    /// Creates an active user with the password [`PASSWORD`].
     pub async fn user(&self, email: &str, name: &str) -> user::Model {
         create_user(&self.state.db, &self.state.hasher, email, name, false).await
     }
+
+    /// `GET` with this app's browser; the status and the body.
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// The CSRF token of this browser's session (read from a page).
+    pub async fn csrf_token(&self) -> String {
+        let (_, body) = self.page("/").await;
+        csrf_from(&body)
+    }
+
+    /// `POST` a form with this browser, the session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut fields: Vec<(&str, &str)> = fields.to_vec();
+        fields.push(("csrf_token", &token));
+        self.client
+            .post(format!("{}{}", self.address, path))
+            .form(&fields)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs this browser in.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_form("/login/", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// The memory mailbox.
+    pub fn mailbox(&self) -> MemoryMailbox {
+        self.state
+            .mailbox()
+            .expect("the test config uses the memory mail backend")
+    }
+
+    /// Waits (up to five seconds) until `count` messages have reached `to`.
+    pub async fn wait_for_mail(&self, to: &str, count: usize) -> Vec<SentEmail> {
+        for _ in 0..100 {
+            let mail = self.mailbox().to(to);
+            if mail.len() >= count {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no {count} message(s) for {to}; have {:?}",
+            self.mailbox().messages()
+        );
+    }
+}
+
+/// The password of users made by [`create_user`].
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A client like a browser: keeps cookies, does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
+}
+
+/// The CSRF token in a page.
+pub fn csrf_from(body: &str) -> String {
+    let marker = "name=\"csrf-token\" content=\"";
+    let start = body.find(marker).expect("a csrf-token meta tag") + marker.len();
+    body[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The first link in `text` that contains `path`.
+pub fn link_in(text: &str, path: &str) -> String {
+    text.split_whitespace()
+        .find(|word| word.contains(path) && word.starts_with("http"))
+        .unwrap_or_else(|| panic!("no link with {path} in {text}"))
+        .to_string()
+}
+
+/// The path (and query) of a URL.
+pub fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/')
+        .map_or("/".to_string(), |i| rest[i..].to_string())
+}
+
+/// The `Location` header of a redirect.
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 impl Drop for TestApp {
@@ -172,7 +279,7 @@ impl Drop for TestApp {
     }
 }
 
-/// Creates an active user with the password `correct horse battery`.
+/// Creates an active user with the password [`PASSWORD`].
 pub async fn create_user(
     db: &DatabaseConnection,
     hasher: &PasswordHasher,
@@ -186,7 +293,7 @@ pub async fn create_user(
         NewUser {
             email: email.into(),
             name: name.into(),
-            password: Some("correct horse battery".into()),
+            password: Some(PASSWORD.into()),
             is_superuser,
         },
     )

@@ -1,0 +1,19 @@
+//! `login_throttle`: failed-login counters per email and per client address.
+
+use sea_orm::entity::prelude::*;
+
+/// Failures counted for one key (`email:...` or `ip:...`).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "login_throttle")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key: String,
+    pub failures: i32,
+    pub window_started_at: DateTimeUtc,
+    pub locked_until: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

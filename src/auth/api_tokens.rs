@@ -1,0 +1,83 @@
+//! Personal API tokens: created and revoked on the account page, shown once, stored hashed,
+//! accepted as `Authorization: Bearer orgs_...`.
+
+use entity::{api_token, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::JoinType,
+};
+
+use super::tokens;
+
+/// What every token starts with, so a leaked one is easy to recognise and scan for.
+pub const PREFIX: &str = "orgs_";
+
+/// Creates a token for the user; the returned secret is shown once and never stored.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    name: &str,
+) -> Result<(api_token::Model, String), DbErr> {
+    let secret = format!("{PREFIX}{}", tokens::generate());
+    let token = api_token::ActiveModel {
+        user_id: Set(user_id),
+        name: Set(name.to_string()),
+        token_prefix: Set(secret.chars().take(PREFIX.len() + 8).collect()),
+        token_hash: Set(tokens::hash(&secret)),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok((token, secret))
+}
+
+/// The user's tokens that still work, newest first.
+pub async fn list_active<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+) -> Result<Vec<api_token::Model>, DbErr> {
+    api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Revokes one of the user's tokens; `false` when the user has no such working token.
+pub async fn revoke<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    token_id: i64,
+) -> Result<bool, DbErr> {
+    let result = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(entity::chrono_now()),
+        )
+        .filter(api_token::Column::Id.eq(token_id))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// The active user a working token belongs to.
+pub async fn resolve<C: ConnectionTrait>(
+    db: &C,
+    secret: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    if !secret.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    user::Entity::find()
+        .join(JoinType::InnerJoin, user::Relation::ApiToken.def())
+        .filter(api_token::Column::TokenHash.eq(tokens::hash(secret)))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(user::Column::IsActive.eq(true))
+        .one(db)
+        .await
+}

@@ -1,0 +1,102 @@
+//! Who is asking: `CurrentUser` (signed in, else a login redirect or 401) and `MaybeUser`.
+//! A request is authenticated by `Authorization: Bearer <api token>` or by the session cookie
+//! whose sign-in row still exists.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_identity::IdentityExt;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use entity::user;
+
+use super::{api_tokens, sessions};
+use crate::error::AppError;
+use crate::startup::AppState;
+
+/// The signed-in user. Anonymous requests get a redirect to the login page (HTML) or 401 (API).
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub user::Model);
+
+/// The signed-in user, if any.
+#[derive(Clone, Debug)]
+pub struct MaybeUser(pub Option<user::Model>);
+
+/// How the request was authenticated, cached in the request extensions.
+#[derive(Clone, Debug)]
+struct Resolved(Option<user::Model>);
+
+/// Whether the path belongs to the JSON API or the health checks (errors as JSON, 401 instead
+/// of a login redirect).
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/")
+        || path.contains("/api/v1/")
+        || path == "/healthz"
+        || path == "/readyz"
+}
+
+async fn resolve(req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
+    if let Some(Resolved(user)) = req.extensions().get::<Resolved>() {
+        return Ok(user.clone());
+    }
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+        .map(|v| v[7..].trim().to_owned());
+    let user = match bearer {
+        // A bad token is refused outright, never replaced by the cookie.
+        Some(secret) => Some(
+            api_tokens::resolve(&state.db, &secret)
+                .await?
+                .ok_or(AppError::Unauthorized)?,
+        ),
+        None => match req.get_identity().ok().and_then(|id| id.id().ok()) {
+            Some(key) => sessions::resolve(&state.db, &key).await?,
+            None => None,
+        },
+    };
+    req.extensions_mut().insert(Resolved(user.clone()));
+    Ok(user)
+}
+
+/// Where an anonymous request for `req` is sent: the login page with `next=` back to it.
+fn login_required(req: &HttpRequest) -> AppError {
+    if is_api_path(req.path()) {
+        return AppError::Unauthorized;
+    }
+    let next = match req.query_string() {
+        "" => req.path().to_string(),
+        query => format!("{}?{query}", req.path()),
+    };
+    AppError::LoginRequired { next }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match resolve(&req).await? {
+                Some(user) => Ok(CurrentUser(user)),
+                None => Err(login_required(&req)),
+            }
+        })
+    }
+}
+
+impl FromRequest for MaybeUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(MaybeUser(resolve(&req).await?)) })
+    }
+}

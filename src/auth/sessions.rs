@@ -1,0 +1,76 @@
+//! Server-side login sessions: the cookie holds a random key, `user_sessions` its hash. A sign-in
+//! is valid only while its row exists and has not expired, so sign-out is real even with the
+//! cookie store.
+
+use chrono::Duration;
+use entity::{user, user_session};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, RelationTrait, sea_query::JoinType,
+};
+
+use super::tokens;
+
+/// Records a new sign-in for the user and returns the key to put in the session.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    ttl_hours: u32,
+) -> Result<String, DbErr> {
+    let key = tokens::generate();
+    user_session::ActiveModel {
+        user_id: Set(user_id),
+        token_hash: Set(tokens::hash(&key)),
+        expires_at: Set(entity::chrono_now() + Duration::hours(i64::from(ttl_hours))),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(key)
+}
+
+/// The active user signed in with this key, if the sign-in is still valid.
+pub async fn resolve<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .join(JoinType::InnerJoin, user::Relation::UserSession.def())
+        .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
+        .filter(user_session::Column::ExpiresAt.gt(entity::chrono_now()))
+        .filter(user::Column::IsActive.eq(true))
+        .one(db)
+        .await
+}
+
+/// Ends the sign-in with this key.
+pub async fn delete<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
+    user_session::Entity::delete_many()
+        .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every sign-in of the user except the one with `keep` (after a password change).
+pub async fn delete_all_for_user<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<(), DbErr> {
+    let mut query =
+        user_session::Entity::delete_many().filter(user_session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        query = query.filter(user_session::Column::TokenHash.ne(tokens::hash(keep)));
+    }
+    query.exec(db).await?;
+    Ok(())
+}
+
+/// How many sign-ins the user has (for tests and the account page).
+pub async fn count_for_user<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    user_session::Entity::find()
+        .filter(user_session::Column::UserId.eq(user_id))
+        .select_only()
+        .column(user_session::Column::Id)
+        .count(db)
+        .await
+}

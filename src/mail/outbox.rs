@@ -1,0 +1,159 @@
+//! The outbox sender: claims due rows (with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any
+//! number of instances can drain one outbox), leases them, sends, and records the result. A
+//! failure is retried with exponential backoff; a crash mid-send retries after the lease.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use entity::email_outbox;
+use lettre::message::Mailbox;
+use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use tokio::sync::Notify;
+
+use super::Transport;
+use crate::db::begin_write;
+
+/// Rows claimed per pass.
+const BATCH: u64 = 20;
+/// How long a claimed row is reserved for the sender that claimed it.
+const LEASE: TimeDelta = TimeDelta::minutes(2);
+/// Longest wait between two passes.
+const IDLE: Duration = Duration::from_secs(1);
+
+/// The delay before retry number `attempts + 1`: 5 s doubling, at most an hour.
+pub fn backoff(attempts: i32) -> TimeDelta {
+    let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let secs = 5i64.saturating_mul(1i64 << Ord::min(exponent, 10));
+    TimeDelta::seconds(Ord::min(secs, 3_600))
+}
+
+/// Sends what the outbox holds. Clones share the wake-up signal.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    db: DatabaseConnection,
+    transport: Transport,
+    from: Mailbox,
+    notify: Arc<Notify>,
+}
+
+impl Outbox {
+    /// An outbox over `db` sending through `transport` as `from`.
+    pub fn new(db: DatabaseConnection, transport: Transport, from: &str) -> anyhow::Result<Self> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("email.from: `{from}` is not an address: {e}"))?;
+        Ok(Self {
+            db,
+            transport,
+            from,
+            notify: Arc::new(Notify::new()),
+        })
+    }
+
+    /// The backend.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Asks the sender to look at the outbox now (after a commit that queued mail).
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+
+    /// One pass: sends every due row. Returns how many were sent.
+    pub async fn deliver_due(&self) -> Result<usize, DbErr> {
+        let mut sent = 0;
+        loop {
+            let claimed = self.claim().await?;
+            if claimed.is_empty() {
+                return Ok(sent);
+            }
+            for row in claimed {
+                let now = entity::chrono_now();
+                let update = email_outbox::Entity::update_many()
+                    .filter(email_outbox::Column::Id.eq(row.id))
+                    .col_expr(email_outbox::Column::UpdatedAt, Expr::value(now));
+                let update = match self.transport.send(&self.from, &row).await {
+                    Ok(()) => {
+                        sent += 1;
+                        tracing::info!(id = row.id, to = %row.to_address, organization_id = ?row.organization_id, "mail sent");
+                        update
+                            .col_expr(email_outbox::Column::SentAt, Expr::value(now))
+                            .col_expr(email_outbox::Column::LastError, Expr::value(None::<String>))
+                    }
+                    Err(error) => {
+                        let retry = now + backoff(row.attempts + 1);
+                        tracing::warn!(id = row.id, to = %row.to_address, attempts = row.attempts + 1, %error, "mail not sent; will retry");
+                        update
+                            .col_expr(
+                                email_outbox::Column::LastError,
+                                Expr::value(format!("{error:#}")),
+                            )
+                            .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(retry))
+                    }
+                };
+                update.exec(&self.db).await?;
+            }
+        }
+    }
+
+    /// Takes up to a batch of due rows and leases them.
+    async fn claim(&self) -> Result<Vec<email_outbox::Model>, DbErr> {
+        let now = entity::chrono_now();
+        let txn = begin_write(&self.db).await?;
+        let rows = email_outbox::Entity::find()
+            .filter(email_outbox::Column::SentAt.is_null())
+            .filter(email_outbox::Column::NextAttemptAt.lte(now))
+            .order_by_asc(email_outbox::Column::NextAttemptAt)
+            .order_by_asc(email_outbox::Column::Id)
+            .limit(BATCH)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&txn)
+            .await?;
+        if !rows.is_empty() {
+            email_outbox::Entity::update_many()
+                .filter(email_outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
+                .col_expr(
+                    email_outbox::Column::NextAttemptAt,
+                    Expr::value(now + LEASE),
+                )
+                .col_expr(
+                    email_outbox::Column::Attempts,
+                    Expr::col(email_outbox::Column::Attempts).add(1),
+                )
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(rows)
+    }
+
+    /// Runs passes until the process ends: at once when woken, else every second.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = self.deliver_due().await {
+                    tracing::warn!(%error, "the outbox could not be read; retrying");
+                }
+                let _ = tokio::time::timeout(IDLE, self.notify.notified()).await;
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps_at_an_hour() {
+        assert_eq!(backoff(1), TimeDelta::seconds(5));
+        assert_eq!(backoff(2), TimeDelta::seconds(10));
+        assert_eq!(backoff(3), TimeDelta::seconds(20));
+        assert_eq!(backoff(30), TimeDelta::seconds(3_600));
+    }
+}

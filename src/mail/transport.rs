@@ -1,0 +1,146 @@
+//! The three ways a message leaves: SMTP (lettre, STARTTLS or TLS from the URL), `.eml` files,
+//! or a mailbox in memory that tests read.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use entity::email_outbox;
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{EmailBackend, EmailSettings};
+
+/// A message the memory backend received.
+#[derive(Clone, Debug)]
+pub struct SentEmail {
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text part.
+    pub text: String,
+    /// HTML part.
+    pub html: Option<String>,
+}
+
+/// The memory backend's store; clones share it.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryMailbox(Arc<Mutex<Vec<SentEmail>>>);
+
+impl MemoryMailbox {
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<SentEmail> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The messages received for one address.
+    pub fn to(&self, address: &str) -> Vec<SentEmail> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m.to.eq_ignore_ascii_case(address))
+            .collect()
+    }
+
+    fn push(&self, email: SentEmail) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(email);
+    }
+}
+
+/// A configured backend.
+#[derive(Clone)]
+pub enum Transport {
+    /// A real SMTP server.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `.eml` files in a folder.
+    File(AsyncFileTransport<Tokio1Executor>),
+    /// Kept in memory.
+    Memory(MemoryMailbox),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Smtp(_) => "Transport::Smtp",
+            Self::File(_) => "Transport::File",
+            Self::Memory(_) => "Transport::Memory",
+        })
+    }
+}
+
+impl Transport {
+    /// The backend named by `[email]`.
+    pub fn from_settings(settings: &EmailSettings) -> anyhow::Result<Self> {
+        Ok(match settings.backend {
+            EmailBackend::Smtp => Self::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.trim())
+                    .map_err(|e| anyhow::anyhow!("email.smtp_url: {e}"))?
+                    .build(),
+            ),
+            EmailBackend::File => {
+                std::fs::create_dir_all(&settings.file_dir).map_err(|e| {
+                    anyhow::anyhow!(
+                        "email.file_dir: cannot create {}: {e}",
+                        settings.file_dir.display()
+                    )
+                })?;
+                Self::File(AsyncFileTransport::<Tokio1Executor>::new(
+                    &settings.file_dir,
+                ))
+            }
+            EmailBackend::Memory => Self::Memory(MemoryMailbox::default()),
+        })
+    }
+
+    /// The memory mailbox, when that is the backend.
+    pub fn mailbox(&self) -> Option<MemoryMailbox> {
+        match self {
+            Self::Memory(mailbox) => Some(mailbox.clone()),
+            _ => None,
+        }
+    }
+
+    /// Sends one outbox row.
+    pub async fn send(&self, from: &Mailbox, row: &email_outbox::Model) -> anyhow::Result<()> {
+        if let Self::Memory(mailbox) = self {
+            mailbox.push(SentEmail {
+                to: row.to_address.clone(),
+                subject: row.subject.clone(),
+                text: row.text_body.clone(),
+                html: row.html_body.clone(),
+            });
+            return Ok(());
+        }
+        let to: Mailbox = row
+            .to_address
+            .parse()
+            .map_err(|e| anyhow::anyhow!("bad recipient {}: {e}", row.to_address))?;
+        let builder = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(row.subject.clone());
+        let message = match &row.html_body {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                row.text_body.clone(),
+                html.clone(),
+            ))?,
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(row.text_body.clone())?,
+        };
+        match self {
+            Self::Smtp(smtp) => {
+                smtp.send(message).await?;
+            }
+            Self::File(file) => {
+                file.send(message).await?;
+            }
+            Self::Memory(_) => {}
+        }
+        Ok(())
+    }
+}

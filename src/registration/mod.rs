@@ -1,0 +1,137 @@
+//! Sign-up and activation: a new account starts inactive and an activation link is mailed; an
+//! address that already has an account gets a "you already have an account" mail instead, and
+//! the page answers the same either way, so sign-up reveals nothing about who is registered.
+
+use entity::user;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use tera::Context;
+
+use crate::auth::user_tokens::{self, Purpose, TokenError};
+use crate::auth::{UserError, users};
+use crate::db::begin_write;
+use crate::mail;
+use crate::startup::AppState;
+
+/// What the sign-up form sends.
+#[derive(Clone, Debug)]
+pub struct SignUp {
+    /// Display name.
+    pub name: String,
+    /// Login email.
+    pub email: String,
+    /// Chosen password.
+    pub password: String,
+}
+
+/// Human wording for a number of seconds ("7 days", "1 hour").
+pub fn describe_ttl(secs: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => plural(s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => plural(s / 3_600, "hour"),
+        s => plural(s.div_ceil(60), "minute"),
+    }
+}
+
+/// Registers an account (inactive) and queues the activation mail; for an email that already
+/// has an account, queues a notice to it instead. Returns the normalised email.
+pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, UserError> {
+    let email = users::normalize_email(&form.email)?;
+    let name = form.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(UserError::InvalidName);
+    }
+    state.hasher.check_rules(&form.password, &email)?;
+    // Hashed on both paths so the answer takes as long for a known address as for a new one.
+    let password_hash = state.hasher.hash(&form.password).await?;
+    let public = &state.settings.server.public_url;
+    let txn = begin_write(&state.db).await?;
+    let message = match users::find_by_email(&txn, &email).await? {
+        Some(_) => {
+            let mut context = Context::new();
+            context.insert("login_link", &format!("{public}/login/"));
+            context.insert("reset_link", &format!("{public}/password-reset/"));
+            mail::compose(
+                &state.templates,
+                "signup_exists",
+                &email,
+                "You already have an orgs account",
+                &context,
+            )?
+        }
+        None => {
+            let user = user::ActiveModel {
+                email: Set(email.clone()),
+                name: Set(name.clone()),
+                password_hash: Set(Some(password_hash)),
+                is_active: Set(false),
+                is_superuser: Set(false),
+                email_verified_at: Set(None),
+                last_login_at: Set(None),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            let ttl = state.settings.auth.activation_ttl_secs;
+            let token = user_tokens::issue(&txn, user.id, Purpose::Activation, ttl).await?;
+            let mut context = Context::new();
+            context.insert("name", &name);
+            context.insert("link", &format!("{public}/activate/{token}/"));
+            context.insert("expires_in", &describe_ttl(ttl));
+            mail::compose(
+                &state.templates,
+                "activation",
+                &email,
+                "Confirm your email address",
+                &context,
+            )?
+        }
+    };
+    mail::enqueue(&txn, message).await?;
+    txn.commit().await?;
+    state.outbox.wake();
+    Ok(email)
+}
+
+/// Why an activation link did not work.
+#[derive(Debug, thiserror::Error)]
+pub enum ActivationError {
+    /// Unknown, expired or used.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// Uses an activation link: the account becomes active with its email verified.
+pub async fn activate(state: &AppState, secret: &str) -> Result<user::Model, ActivationError> {
+    let txn = state.db.begin().await?;
+    let token = user_tokens::check(&txn, secret, Purpose::Activation).await??;
+    if !user_tokens::consume(&txn, token.id).await? {
+        return Err(TokenError::Used.into());
+    }
+    let user = users::find_by_id(&txn, token.user_id)
+        .await?
+        .ok_or(TokenError::Unknown)?;
+    let mut active = user.into_active_model();
+    active.is_active = Set(true);
+    active.email_verified_at = Set(Some(entity::chrono_now()));
+    let user = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_ttl;
+
+    #[test]
+    fn ttls_read_like_people_write_them() {
+        assert_eq!(describe_ttl(604_800), "7 days");
+        assert_eq!(describe_ttl(86_400), "1 day");
+        assert_eq!(describe_ttl(3_600), "1 hour");
+        assert_eq!(describe_ttl(5_400), "90 minutes");
+        assert_eq!(describe_ttl(30), "1 minute");
+    }
+}

@@ -1,0 +1,224 @@
+//! The account page (name, password) and personal API tokens, as HTML and as `/api/v1/account/`.
+
+use actix_identity::Identity;
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
+use entity::user;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use crate::auth::{CurrentUser, api_tokens, sessions};
+use crate::error::{AppError, FieldErrors};
+use crate::startup::AppState;
+use crate::web::render::redirect;
+use crate::web::{Page, flash, forms, render};
+
+const NEW_TOKEN_KEY: &str = "new_api_token";
+
+/// The account form.
+#[derive(Debug, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct AccountForm {
+    #[validate(length(max = 200, message = "must be at most 200 characters long"))]
+    name: String,
+    #[serde(skip_serializing)]
+    current_password: String,
+    #[serde(skip_serializing)]
+    new_password: String,
+}
+
+/// The new-token form.
+#[derive(Debug, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct TokenForm {
+    #[validate(length(
+        min = 1,
+        max = 100,
+        message = "give the token a name of 1 to 100 characters"
+    ))]
+    name: String,
+}
+
+async fn account_page(
+    state: &AppState,
+    user: &user::Model,
+    form: Option<&AccountForm>,
+    errors: &FieldErrors,
+    token_form: Option<&TokenForm>,
+    token_errors: &FieldErrors,
+    new_token: Option<String>,
+) -> Result<Page, AppError> {
+    let tokens = api_tokens::list_active(&state.db, user.id).await?;
+    Ok(Page::new("account/account.html")
+        .with("form", form)
+        .with("errors", errors)
+        .with("token_form", token_form)
+        .with("token_errors", token_errors)
+        .with("tokens", tokens)
+        .with("new_token", new_token))
+}
+
+/// `GET /account/`
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    CurrentUser(user): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let new_token = session
+        .remove_as::<String>(NEW_TOKEN_KEY)
+        .and_then(Result::ok);
+    let empty = FieldErrors::new();
+    let page = account_page(&state, &user, None, &empty, None, &empty, new_token).await?;
+    render(&req, page).await
+}
+
+/// `POST /account/`: changes the name and, with the current password, the password; a new
+/// password signs the account out of every other browser.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    identity: Option<Identity>,
+    CurrentUser(user): CurrentUser,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = match form.validate() {
+        Ok(()) => FieldErrors::new(),
+        Err(e) => forms::field_errors(&e),
+    };
+    let mut new_hash = None;
+    if errors.is_empty() && !form.new_password.is_empty() {
+        let phc = user.password_hash.as_deref();
+        if !state
+            .hasher
+            .verify_or_dummy(&form.current_password, phc)
+            .await?
+        {
+            forms::add(
+                &mut errors,
+                "current_password",
+                "this is not your current password",
+            );
+        } else if let Err(reason) = state.hasher.check_rules(&form.new_password, &user.email) {
+            forms::add(&mut errors, "new_password", reason.to_string());
+        } else {
+            new_hash = Some(state.hasher.hash(&form.new_password).await?);
+        }
+    }
+    if !errors.is_empty() {
+        let empty = FieldErrors::new();
+        let page = account_page(&state, &user, Some(&form), &errors, None, &empty, None).await?;
+        return render(&req, page).await;
+    }
+    let user_id = user.id;
+    let mut active = user.into_active_model();
+    active.name = Set(form.name.trim().to_string());
+    let changed_password = new_hash.is_some();
+    if let Some(hash) = new_hash {
+        active.password_hash = Set(Some(hash));
+    }
+    active.update(&state.db).await?;
+    if changed_password {
+        let keep = identity.and_then(|i| i.id().ok());
+        sessions::delete_all_for_user(&state.db, user_id, keep.as_deref()).await?;
+        flash::success(
+            &session,
+            "Your password was changed; other browsers have been signed out.",
+        );
+    } else {
+        flash::success(&session, "Saved.");
+    }
+    Ok(redirect("/account/"))
+}
+
+/// `POST /account/tokens/`: creates a token and shows it once.
+pub async fn create_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    CurrentUser(user): CurrentUser,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if let Err(errors) = form.validate() {
+        let empty = FieldErrors::new();
+        let errors = forms::field_errors(&errors);
+        let page = account_page(&state, &user, None, &empty, Some(&form), &errors, None).await?;
+        return render(&req, page).await;
+    }
+    let (_, secret) = api_tokens::create(&state.db, user.id, form.name.trim()).await?;
+    session
+        .insert(NEW_TOKEN_KEY, secret)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    flash::success(&session, "Token created.");
+    Ok(redirect("/account/"))
+}
+
+/// `POST /account/tokens/{id}/revoke/`
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    session: Session,
+    CurrentUser(user): CurrentUser,
+    token_id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    if !api_tokens::revoke(&state.db, user.id, token_id.into_inner()).await? {
+        return Err(AppError::NotFound);
+    }
+    flash::success(&session, "Token revoked.");
+    Ok(redirect("/account/"))
+}
+
+/// The account as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct AccountJson {
+    id: i64,
+    email: String,
+    name: String,
+    is_superuser: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for AccountJson {
+    fn from(user: user::Model) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            name: user.name,
+            is_superuser: user.is_superuser,
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// `GET /api/v1/account/`
+pub async fn api_show(CurrentUser(user): CurrentUser) -> web::Json<AccountJson> {
+    web::Json(user.into())
+}
+
+/// `PATCH /api/v1/account/` body.
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPatch {
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters long"))]
+    name: Option<String>,
+}
+
+/// `PATCH /api/v1/account/`
+pub async fn api_update(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    body: web::Json<AccountPatch>,
+) -> Result<web::Json<AccountJson>, AppError> {
+    let body = body.into_inner();
+    body.validate()
+        .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
+    let mut active = user.into_active_model();
+    if let Some(name) = body.name {
+        active.name = Set(name.trim().to_string());
+    }
+    Ok(web::Json(active.update(&state.db).await?.into()))
+}

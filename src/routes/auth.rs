@@ -1,0 +1,375 @@
+//! Sign-up, activation, login, logout and password reset pages.
+
+use actix_identity::Identity;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use crate::auth::login::{self, LoginError};
+use crate::auth::password_reset::{self, ResetError};
+use crate::auth::user_tokens::TokenError;
+use crate::auth::{MaybeUser, UserError, csrf, sessions, throttle};
+use crate::error::{AppError, FieldErrors};
+use crate::registration::{self, ActivationError, SignUp};
+use crate::startup::AppState;
+use crate::web::render::redirect;
+use crate::web::{Page, flash, forms, render};
+
+/// The login form.
+#[derive(Debug, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct LoginForm {
+    #[validate(length(min = 1, message = "enter your email address"))]
+    email: String,
+    #[serde(skip_serializing)]
+    #[validate(length(min = 1, message = "enter your password"))]
+    password: String,
+    next: String,
+}
+
+/// `?next=` on the login page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+/// Where to go after signing in: a path on this site, never another site.
+pub fn safe_next(next: &str) -> &str {
+    let next = next.trim();
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains(['\\', '\r', '\n']);
+    if local { next } else { "/" }
+}
+
+fn login_page(form: &LoginForm, errors: &FieldErrors) -> Page {
+    Page::new("auth/login.html")
+        .with("form", form)
+        .with("errors", errors)
+}
+
+/// `GET /login/`
+pub async fn login_form(
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let form = LoginForm {
+        next: query.into_inner().next,
+        ..Default::default()
+    };
+    render(&req, login_page(&form, &FieldErrors::new())).await
+}
+
+/// Signs `user_id` in on this browser: a new sign-in row, a renewed session, a new CSRF token.
+async fn sign_in(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user_id: i64,
+) -> Result<(), AppError> {
+    let key = sessions::create(&state.db, user_id, state.settings.session.ttl_hours).await?;
+    Identity::login(&req.extensions(), key)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    csrf::rotate(session);
+    Ok(())
+}
+
+/// `POST /login/`
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if let Err(errors) = form.validate() {
+        return render(&req, login_page(&form, &forms::field_errors(&errors))).await;
+    }
+    let ip = req.peer_addr().map(|addr| addr.ip().to_string());
+    let keys = throttle::keys_for(&form.email, ip.as_deref(), &state.settings.auth);
+    if throttle::is_locked(&state.db, &keys).await? {
+        return Err(AppError::TooManyRequests);
+    }
+    match login::authenticate(&state.db, &state.hasher, &form.email, &form.password).await {
+        Ok(user) => {
+            throttle::clear_email(&state.db, &user.email).await?;
+            sign_in(&req, &state, &session, user.id).await?;
+            Ok(redirect(safe_next(&form.next)))
+        }
+        Err(LoginError::Other(error)) => Err(AppError::Internal(error)),
+        Err(refused) => {
+            let failures = throttle::record_failure(&state.db, &keys, &state.settings.auth).await?;
+            tokio::time::sleep(throttle::slow_down(
+                failures,
+                state.settings.auth.login_failure_delay_ms,
+            ))
+            .await;
+            let mut errors = FieldErrors::new();
+            forms::add(&mut errors, "__all__", refused.to_string());
+            render(&req, login_page(&form, &errors)).await
+        }
+    }
+}
+
+/// `POST /logout/`: ends this sign-in for good and clears the session.
+pub async fn logout(
+    state: web::Data<AppState>,
+    identity: Option<Identity>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    if let Some(identity) = identity {
+        if let Ok(key) = identity.id() {
+            sessions::delete(&state.db, &key).await?;
+        }
+        identity.logout();
+    }
+    session.purge();
+    Ok(redirect("/"))
+}
+
+/// The sign-up form.
+#[derive(Debug, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct SignUpForm {
+    #[validate(length(
+        min = 1,
+        max = 200,
+        message = "enter your name (at most 200 characters)"
+    ))]
+    name: String,
+    #[validate(email(message = "enter a valid email address"))]
+    email: String,
+    #[serde(skip_serializing)]
+    #[validate(length(min = 1, message = "choose a password"))]
+    password: String,
+}
+
+fn signup_page(form: &SignUpForm, errors: &FieldErrors) -> Page {
+    Page::new("auth/signup.html")
+        .with("form", form)
+        .with("errors", errors)
+}
+
+/// `GET /signup/`
+pub async fn signup_form(
+    req: HttpRequest,
+    MaybeUser(user): MaybeUser,
+) -> Result<HttpResponse, AppError> {
+    if user.is_some() {
+        return Ok(redirect("/"));
+    }
+    render(
+        &req,
+        signup_page(&SignUpForm::default(), &FieldErrors::new()),
+    )
+    .await
+}
+
+/// `POST /signup/`
+pub async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SignUpForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if let Err(errors) = form.validate() {
+        return render(&req, signup_page(&form, &forms::field_errors(&errors))).await;
+    }
+    let outcome = registration::sign_up(
+        &state,
+        SignUp {
+            name: form.name.clone(),
+            email: form.email.clone(),
+            password: form.password.clone(),
+        },
+    )
+    .await;
+    match outcome {
+        Ok(email) => {
+            render(
+                &req,
+                Page::new("auth/signup_done.html").with("email", email),
+            )
+            .await
+        }
+        Err(error @ (UserError::Db(_) | UserError::Other(_))) => Err(error.into()),
+        Err(error) => {
+            let mut errors = FieldErrors::new();
+            let field = error.field().unwrap_or("__all__");
+            let message = error.to_string();
+            let message = message
+                .strip_prefix(&format!("{field}: "))
+                .unwrap_or(&message);
+            forms::add(&mut errors, field, message);
+            render(&req, signup_page(&form, &errors)).await
+        }
+    }
+}
+
+fn token_invalid(reason: &TokenError, retry_url: Option<&str>) -> Page {
+    let status = match reason {
+        TokenError::Unknown => StatusCode::NOT_FOUND,
+        TokenError::Expired | TokenError::Used => StatusCode::GONE,
+    };
+    let reason = reason.to_string();
+    let mut reason_chars = reason.chars();
+    let reason: String = reason_chars
+        .next()
+        .map(|c| c.to_uppercase().chain(reason_chars).collect())
+        .unwrap_or_default();
+    Page::new("auth/token_invalid.html")
+        .with("reason", reason)
+        .with("retry_url", retry_url)
+        .status(status)
+}
+
+/// `GET /activate/{token}/`: confirms the email, signs in, and goes to the start page.
+pub async fn activate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    match registration::activate(&state, &token).await {
+        Ok(user) => {
+            sign_in(&req, &state, &session, user.id).await?;
+            flash::success(&session, "Your email address is confirmed. Welcome!");
+            Ok(redirect("/"))
+        }
+        Err(ActivationError::Token(reason)) => {
+            render(&req, token_invalid(&reason, Some("/signup/"))).await
+        }
+        Err(ActivationError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// The password-reset request form.
+#[derive(Debug, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct ResetRequestForm {
+    #[validate(email(message = "enter a valid email address"))]
+    email: String,
+}
+
+/// `GET /password-reset/`
+pub async fn password_reset_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    let page = Page::new("auth/password_reset.html")
+        .with("form", ResetRequestForm::default())
+        .with("errors", FieldErrors::new());
+    render(&req, page).await
+}
+
+/// `POST /password-reset/`
+pub async fn password_reset_request(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ResetRequestForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if let Err(errors) = form.validate() {
+        let page = Page::new("auth/password_reset.html")
+            .with("form", &form)
+            .with("errors", forms::field_errors(&errors));
+        return render(&req, page).await;
+    }
+    password_reset::request(&state, &form.email).await?;
+    render(
+        &req,
+        Page::new("auth/password_reset_sent.html").with("email", form.email.trim()),
+    )
+    .await
+}
+
+/// The new-password form.
+#[derive(Debug, Default, Deserialize, Validate)]
+#[serde(default)]
+pub struct NewPasswordForm {
+    password: String,
+    password_confirm: String,
+}
+
+fn new_password_page(token: &str, errors: &FieldErrors) -> Page {
+    Page::new("auth/password_reset_confirm.html")
+        .with("token", token)
+        .with("errors", errors)
+}
+
+/// `GET /password-reset/{token}/`
+pub async fn password_reset_confirm_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    match password_reset::check(&state, &token).await {
+        Ok(()) => render(&req, new_password_page(&token, &FieldErrors::new())).await,
+        Err(ResetError::Token(reason)) => {
+            render(&req, token_invalid(&reason, Some("/password-reset/"))).await
+        }
+        Err(other) => Err(AppError::Internal(other.into())),
+    }
+}
+
+/// `POST /password-reset/{token}/`
+pub async fn password_reset_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+    form: web::Form<NewPasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = FieldErrors::new();
+    if form.password != form.password_confirm {
+        forms::add(
+            &mut errors,
+            "password_confirm",
+            "the two passwords do not match",
+        );
+        return render(&req, new_password_page(&token, &errors)).await;
+    }
+    match password_reset::complete(&state, &token, &form.password).await {
+        Ok(_) => {
+            flash::success(
+                &session,
+                "Your password has been set. You can log in with it now.",
+            );
+            Ok(redirect("/login/"))
+        }
+        Err(ResetError::Password(reason)) => {
+            forms::add(&mut errors, "password", reason.to_string());
+            render(&req, new_password_page(&token, &errors)).await
+        }
+        Err(ResetError::Token(reason)) => {
+            render(&req, token_invalid(&reason, Some("/password-reset/"))).await
+        }
+        Err(ResetError::Other(error)) => Err(AppError::Internal(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next("/account/"), "/account/");
+        assert_eq!(
+            safe_next("/o/acme/people/?page=2"),
+            "/o/acme/people/?page=2"
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "",
+            "/x\r\nSet-Cookie: a",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+    }
+}

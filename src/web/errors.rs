@@ -1,0 +1,93 @@
+//! Error pages: for a page request that ends in 4xx or 5xx without a page of its own, the body
+//! is replaced by `errors/error.html`. API and health paths keep JSON. Internals never reach the
+//! page.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, web};
+use tera::Context;
+
+use crate::auth::extract::is_api_path;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+fn title(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request",
+        401 => "Sign-in required",
+        403 => "Forbidden",
+        404 => "Page not found",
+        405 => "Method not allowed",
+        409 => "Conflict",
+        410 => "Gone",
+        413 => "Request too large",
+        422 => "Invalid input",
+        429 => "Too many requests",
+        503 => "Service unavailable",
+        s if s >= 500 => "Something went wrong",
+        _ => "Error",
+    }
+}
+
+fn message(res: &ServiceResponse<impl MessageBody>) -> String {
+    let status = res.status().as_u16();
+    let app_error = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>());
+    match app_error {
+        // Messages written for people; a 500's cause stays in the log.
+        Some(AppError::Forbidden(text) | AppError::Conflict(text) | AppError::BadRequest(text)) => {
+            text.clone()
+        }
+        Some(AppError::TooManyRequests) => {
+            "Too many attempts. Wait a few minutes and try again.".into()
+        }
+        _ if status == 404 => "There is nothing here, or you do not have access to it.".into(),
+        _ if status >= 500 => "An unexpected error occurred. It has been logged.".into(),
+        _ => String::new(),
+    }
+}
+
+/// The `ErrorHandlers` default handler.
+pub fn render_error_page<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    let already_a_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error())
+        || already_a_page
+        || is_api_path(res.request().path())
+    {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    };
+    let mut context = Context::new();
+    context.insert("status", &status.as_u16());
+    context.insert("title", title(status.as_u16()));
+    context.insert("message", &message(&res));
+    context.insert("base_domain", &state.settings.tenant.base_domain);
+    let html = state
+        .templates
+        .render("errors/error.html", &context)
+        .unwrap_or_else(|_| format!("<h1>{} {}</h1>", status.as_u16(), title(status.as_u16())));
+    let (req, old) = res.into_parts();
+    let mut response = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.append_header((name.clone(), value.clone()));
+        }
+    }
+    let response = response.content_type("text/html; charset=utf-8").body(html);
+    let response: ServiceResponse<EitherBody<B, BoxBody>> =
+        ServiceResponse::new(req, response).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(response))
+}

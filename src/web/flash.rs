@@ -1,0 +1,44 @@
+//! Flash messages: set before a redirect, shown once on the next page.
+
+use actix_session::Session;
+use serde::{Deserialize, Serialize};
+
+const KEY: &str = "flash";
+
+/// One message.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Flash {
+    /// `success`, `info` or `error`.
+    pub level: String,
+    /// The text (escaped when shown).
+    pub text: String,
+}
+
+/// Queues a message for the next page.
+pub fn push(session: &Session, level: &str, text: impl Into<String>) {
+    let mut messages = session
+        .get::<Vec<Flash>>(KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    messages.push(Flash {
+        level: level.to_string(),
+        text: text.into(),
+    });
+    if let Err(error) = session.insert(KEY, messages) {
+        tracing::warn!(%error, "could not store a flash message");
+    }
+}
+
+/// Queues a success message.
+pub fn success(session: &Session, text: impl Into<String>) {
+    push(session, "success", text);
+}
+
+/// Takes the queued messages.
+pub fn take(session: &Session) -> Vec<Flash> {
+    session
+        .remove_as::<Vec<Flash>>(KEY)
+        .and_then(Result::ok)
+        .unwrap_or_default()
+}

@@ -1,0 +1,48 @@
+//! The templates, compiled into the binary so `orgs` runs from any folder. Names end in `.html`
+//! (autoescaped) or `.txt` (plain-text email parts).
+
+use tera::Tera;
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+    };
+}
+
+/// Every template, by name.
+pub const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "home.html",
+    "errors/error.html",
+    "auth/login.html",
+    "auth/signup.html",
+    "auth/signup_done.html",
+    "auth/password_reset.html",
+    "auth/password_reset_sent.html",
+    "auth/password_reset_confirm.html",
+    "auth/token_invalid.html",
+    "account/account.html",
+    "email/activation.txt",
+    "email/activation.html",
+    "email/signup_exists.txt",
+    "email/signup_exists.html",
+    "email/password_reset.txt",
+    "email/password_reset.html",
+];
+
+/// Parses every template; an error names the template.
+pub fn load() -> anyhow::Result<Tera> {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(TEMPLATES.iter().copied())
+        .map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
+    tera.autoescape_on(vec![".html"]);
+    Ok(tera)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses() {
+        super::load().unwrap();
+    }
+}
