@@ -3,11 +3,12 @@
 
 use entity::{api_token, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::JoinType,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, sea_query::JoinType,
 };
 
 use super::tokens;
+use crate::tenancy::global;
 
 /// What every token starts with, so a leaked one is easy to recognise and scan for.
 pub const PREFIX: &str = "orgs_";
@@ -38,7 +39,7 @@ pub async fn list_active<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
 ) -> Result<Vec<api_token::Model>, DbErr> {
-    api_token::Entity::find()
+    global::select::<api_token::Entity>()
         .filter(api_token::Column::UserId.eq(user_id))
         .filter(api_token::Column::RevokedAt.is_null())
         .order_by_desc(api_token::Column::Id)
@@ -52,7 +53,7 @@ pub async fn revoke<C: ConnectionTrait>(
     user_id: i64,
     token_id: i64,
 ) -> Result<bool, DbErr> {
-    let result = api_token::Entity::update_many()
+    let result = global::update_many::<api_token::Entity>()
         .col_expr(
             api_token::Column::RevokedAt,
             sea_orm::sea_query::Expr::value(entity::chrono_now()),
@@ -73,7 +74,7 @@ pub async fn resolve<C: ConnectionTrait>(
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    user::Entity::find()
+    global::select::<user::Entity>()
         .join(JoinType::InnerJoin, user::Relation::ApiToken.def())
         .filter(api_token::Column::TokenHash.eq(tokens::hash(secret)))
         .filter(api_token::Column::RevokedAt.is_null())

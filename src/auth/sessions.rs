@@ -5,11 +5,12 @@
 use chrono::Duration;
 use entity::{user, user_session};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, RelationTrait, sea_query::JoinType,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
+    QuerySelect, RelationTrait, sea_query::JoinType,
 };
 
 use super::tokens;
+use crate::tenancy::global;
 
 /// Records a new sign-in for the user and returns the key to put in the session.
 pub async fn create<C: ConnectionTrait>(
@@ -31,7 +32,7 @@ pub async fn create<C: ConnectionTrait>(
 
 /// The active user signed in with this key, if the sign-in is still valid.
 pub async fn resolve<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<user::Model>, DbErr> {
-    user::Entity::find()
+    global::select::<user::Entity>()
         .join(JoinType::InnerJoin, user::Relation::UserSession.def())
         .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
         .filter(user_session::Column::ExpiresAt.gt(entity::chrono_now()))
@@ -42,7 +43,7 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<use
 
 /// Ends the sign-in with this key.
 pub async fn delete<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
-    user_session::Entity::delete_many()
+    global::delete_many::<user_session::Entity>()
         .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
         .exec(db)
         .await?;
@@ -55,8 +56,8 @@ pub async fn delete_all_for_user<C: ConnectionTrait>(
     user_id: i64,
     keep: Option<&str>,
 ) -> Result<(), DbErr> {
-    let mut query =
-        user_session::Entity::delete_many().filter(user_session::Column::UserId.eq(user_id));
+    let mut query = global::delete_many::<user_session::Entity>()
+        .filter(user_session::Column::UserId.eq(user_id));
     if let Some(keep) = keep {
         query = query.filter(user_session::Column::TokenHash.ne(tokens::hash(keep)));
     }
@@ -67,7 +68,7 @@ pub async fn delete_all_for_user<C: ConnectionTrait>(
 /// How many sign-ins the user has (for tests and the account page).
 pub async fn count_for_user<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
-    user_session::Entity::find()
+    global::select::<user_session::Entity>()
         .filter(user_session::Column::UserId.eq(user_id))
         .select_only()
         .column(user_session::Column::Id)

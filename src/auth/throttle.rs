@@ -4,12 +4,13 @@
 use chrono::Duration;
 use entity::login_throttle;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, TransactionSession,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
+    TransactionSession, TransactionTrait,
 };
 
 use crate::config::AuthSettings;
 use crate::db::begin_write;
+use crate::tenancy::global;
 
 /// A counted key with its limit.
 #[derive(Clone, Debug)]
@@ -37,7 +38,8 @@ pub fn keys_for(email: &str, ip: Option<&str>, settings: &AuthSettings) -> Vec<T
 pub async fn is_locked<C: ConnectionTrait>(db: &C, keys: &[ThrottleKey]) -> Result<bool, DbErr> {
     let now = entity::chrono_now();
     for key in keys {
-        if let Some(row) = login_throttle::Entity::find_by_id(key.key.clone())
+        if let Some(row) = global::select::<login_throttle::Entity>()
+            .filter(login_throttle::Column::Key.eq(key.key.clone()))
             .one(db)
             .await?
             && row.locked_until.is_some_and(|until| until > now)
@@ -63,7 +65,8 @@ where
     let txn = begin_write(db).await?;
     let mut highest = 0;
     for key in keys {
-        let existing = login_throttle::Entity::find_by_id(key.key.clone())
+        let existing = global::select::<login_throttle::Entity>()
+            .filter(login_throttle::Column::Key.eq(key.key.clone()))
             .one(&txn)
             .await?;
         let (failures, started) = match &existing {
@@ -92,7 +95,8 @@ where
 
 /// Forgets the failures of the email key after a successful login or a password reset.
 pub async fn clear_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<(), DbErr> {
-    login_throttle::Entity::delete_by_id(format!("email:{}", email.trim().to_lowercase()))
+    global::delete_many::<login_throttle::Entity>()
+        .filter(login_throttle::Column::Key.eq(format!("email:{}", email.trim().to_lowercase())))
         .exec(db)
         .await?;
     Ok(())

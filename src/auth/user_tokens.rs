@@ -4,11 +4,12 @@
 use chrono::Duration;
 use entity::user_token;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
+    sea_query::Expr,
 };
 
 use super::tokens;
+use crate::tenancy::global;
 
 /// What a token is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +50,7 @@ pub async fn issue<C: ConnectionTrait>(
     purpose: Purpose,
     ttl_secs: u64,
 ) -> Result<String, DbErr> {
-    user_token::Entity::delete_many()
+    global::delete_many::<user_token::Entity>()
         .filter(user_token::Column::UserId.eq(user_id))
         .filter(user_token::Column::Purpose.eq(purpose.as_str()))
         .filter(user_token::Column::UsedAt.is_null())
@@ -76,7 +77,7 @@ pub async fn check<C: ConnectionTrait>(
     secret: &str,
     purpose: Purpose,
 ) -> Result<Result<user_token::Model, TokenError>, DbErr> {
-    let Some(token) = user_token::Entity::find()
+    let Some(token) = global::select::<user_token::Entity>()
         .filter(user_token::Column::TokenHash.eq(tokens::hash(secret.trim())))
         .filter(user_token::Column::Purpose.eq(purpose.as_str()))
         .one(db)
@@ -96,7 +97,7 @@ pub async fn check<C: ConnectionTrait>(
 /// Marks the token used. `false` when another request used it first.
 pub async fn consume<C: ConnectionTrait>(db: &C, token_id: i64) -> Result<bool, DbErr> {
     let now = entity::chrono_now();
-    let result = user_token::Entity::update_many()
+    let result = global::update_many::<user_token::Entity>()
         .col_expr(user_token::Column::UsedAt, Expr::value(now))
         .col_expr(user_token::Column::UpdatedAt, Expr::value(now))
         .filter(user_token::Column::Id.eq(token_id))

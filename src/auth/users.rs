@@ -1,13 +1,12 @@
 //! The user service: creating accounts and finding them by email.
 
 use entity::user;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
 use validator::ValidateEmail;
 
 use super::password::{PasswordError, PasswordHasher};
 use crate::db::is_unique_violation;
+use crate::tenancy::global;
 
 /// What is needed to create an account.
 #[derive(Clone, Debug, Default)]
@@ -109,7 +108,7 @@ pub async fn find_by_email<C: ConnectionTrait>(
     email: &str,
 ) -> Result<Option<user::Model>, sea_orm::DbErr> {
     let email = email.trim().to_lowercase();
-    user::Entity::find()
+    global::select::<user::Entity>()
         .filter(user::Column::Email.eq(email))
         .one(db)
         .await
@@ -120,7 +119,10 @@ pub async fn find_by_id<C: ConnectionTrait>(
     db: &C,
     id: i64,
 ) -> Result<Option<user::Model>, sea_orm::DbErr> {
-    user::Entity::find_by_id(id).one(db).await
+    global::select::<user::Entity>()
+        .filter(user::Column::Id.eq(id))
+        .one(db)
+        .await
 }
 
 #[cfg(test)]

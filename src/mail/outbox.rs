@@ -9,13 +9,12 @@ use chrono::TimeDelta;
 use entity::email_outbox;
 use lettre::message::Mailbox;
 use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::Notify;
 
 use super::Transport;
 use crate::db::begin_write;
+use crate::tenancy::global;
 
 /// Rows claimed per pass.
 const BATCH: u64 = 20;
@@ -74,7 +73,7 @@ impl Outbox {
             }
             for row in claimed {
                 let now = entity::chrono_now();
-                let update = email_outbox::Entity::update_many()
+                let update = global::update_many::<email_outbox::Entity>()
                     .filter(email_outbox::Column::Id.eq(row.id))
                     .col_expr(email_outbox::Column::UpdatedAt, Expr::value(now));
                 let update = match self.transport.send(&self.from, &row).await {
@@ -105,7 +104,7 @@ impl Outbox {
     async fn claim(&self) -> Result<Vec<email_outbox::Model>, DbErr> {
         let now = entity::chrono_now();
         let txn = begin_write(&self.db).await?;
-        let rows = email_outbox::Entity::find()
+        let rows = global::select::<email_outbox::Entity>()
             .filter(email_outbox::Column::SentAt.is_null())
             .filter(email_outbox::Column::NextAttemptAt.lte(now))
             .order_by_asc(email_outbox::Column::NextAttemptAt)
@@ -115,7 +114,7 @@ impl Outbox {
             .all(&txn)
             .await?;
         if !rows.is_empty() {
-            email_outbox::Entity::update_many()
+            global::update_many::<email_outbox::Entity>()
                 .filter(email_outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
                 .col_expr(
                     email_outbox::Column::NextAttemptAt,

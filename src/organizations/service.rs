@@ -2,18 +2,17 @@
 //! change the owner, and the membership questions. Each change is one transaction, and its
 //! events fire after the commit.
 
-use std::collections::HashSet;
-
-use entity::{organization, organization_owner, organization_user, user};
+use entity::{organization, organization_owner, organization_user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, TransactionSession, TransactionTrait,
 };
 
 use super::slug::{self, SlugError};
+use crate::auth::users;
 use crate::db::{begin_write, is_unique_violation};
 use crate::events::{Events, MembershipRef, OrgEvent};
-use crate::tenancy::Scope;
+use crate::tenancy::{self, Scope};
 
 /// Longest organization name (the peer's `max_length`).
 pub const MAX_NAME_LEN: usize = 200;
@@ -161,11 +160,7 @@ where
     let created = loop {
         attempt += 1;
         let txn = begin_write(db).await?;
-        if user::Entity::find_by_id(owner_id)
-            .one(&txn)
-            .await?
-            .is_none()
-        {
+        if users::find_by_id(&txn, owner_id).await?.is_none() {
             return Err(OrgError::UserNotFound);
         }
         let slug = match &chosen {
@@ -231,15 +226,7 @@ async fn insert_organization<C: ConnectionTrait>(
 async fn free_slug<C: ConnectionTrait>(db: &C, base: &str) -> Result<String, sea_orm::DbErr> {
     // Any candidate `base[..k]-N` starts with the first 48 characters of the base.
     let stem: String = base.chars().take(48).collect();
-    let taken: HashSet<String> = organization::Entity::find()
-        .select_only()
-        .column(organization::Column::Slug)
-        .filter(organization::Column::Slug.starts_with(&stem))
-        .into_tuple::<String>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let taken = tenancy::organizations::slugs_starting_with(db, &stem).await?;
     Ok(slug::first_free(base, &taken))
 }
 
@@ -249,9 +236,7 @@ async fn lock_organization<C: ConnectionTrait>(
     txn: &C,
     organization_id: i64,
 ) -> Result<organization::Model, OrgError> {
-    organization::Entity::find_by_id(organization_id)
-        .lock_exclusive()
-        .one(txn)
+    tenancy::organizations::lock(txn, organization_id)
         .await?
         .ok_or(OrgError::OrganizationNotFound)
 }
@@ -312,7 +297,7 @@ where
         txn.rollback().await?;
         return Ok((existing, false));
     }
-    if user::Entity::find_by_id(user_id).one(&txn).await?.is_none() {
+    if users::find_by_id(&txn, user_id).await?.is_none() {
         return Err(OrgError::UserNotFound);
     }
     let empty = scope
@@ -468,10 +453,7 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = begin_write(db).await?;
-    let result = organization::Entity::delete_by_id(organization_id)
-        .exec(&txn)
-        .await?;
-    if result.rows_affected == 0 {
+    if !tenancy::organizations::delete(&txn, organization_id).await? {
         return Err(OrgError::OrganizationNotFound);
     }
     txn.commit().await?;
@@ -544,17 +526,7 @@ pub async fn list_for_user<C: ConnectionTrait>(
     user_id: i64,
     include_inactive: bool,
 ) -> Result<Vec<organization::Model>, sea_orm::DbErr> {
-    let mut query = organization::Entity::find()
-        .inner_join(organization_user::Entity)
-        .filter(organization_user::Column::UserId.eq(user_id));
-    if !include_inactive {
-        query = query.filter(organization::Column::IsActive.eq(true));
-    }
-    query
-        .order_by_asc(organization::Column::Name)
-        .order_by_asc(organization::Column::Id)
-        .all(db)
-        .await
+    tenancy::organizations::of_user(db, user_id, include_inactive).await
 }
 
 /// The organization with this slug, if any.
@@ -562,10 +534,7 @@ pub async fn find_by_slug<C: ConnectionTrait>(
     db: &C,
     slug: &str,
 ) -> Result<Option<organization::Model>, sea_orm::DbErr> {
-    organization::Entity::find()
-        .filter(organization::Column::Slug.eq(slug))
-        .one(db)
-        .await
+    tenancy::organizations::by_slug(db, slug).await
 }
 
 /// The organization with this id, if any.
@@ -573,7 +542,5 @@ pub async fn find_by_id<C: ConnectionTrait>(
     db: &C,
     organization_id: i64,
 ) -> Result<Option<organization::Model>, sea_orm::DbErr> {
-    organization::Entity::find_by_id(organization_id)
-        .one(db)
-        .await
+    tenancy::organizations::by_id(db, organization_id).await
 }

@@ -22,6 +22,7 @@ impl Scope {
     }
 
     /// `SELECT ... FROM E WHERE organization_id = ?`
+    #[expect(clippy::disallowed_methods, reason = "the scoped gate itself")]
     pub fn select<E: TenantOwned>(&self) -> Select<E> {
         E::find().filter(E::organization_column().eq(self.organization_id))
     }
@@ -41,11 +42,13 @@ impl Scope {
     }
 
     /// `UPDATE E SET ... WHERE organization_id = ?`
+    #[expect(clippy::disallowed_methods, reason = "the scoped gate itself")]
     pub fn update_many<E: TenantOwned>(&self) -> UpdateMany<E> {
         E::update_many().filter(E::organization_column().eq(self.organization_id))
     }
 
     /// `DELETE FROM E WHERE organization_id = ?`
+    #[expect(clippy::disallowed_methods, reason = "the scoped gate itself")]
     pub fn delete_many<E: TenantOwned>(&self) -> DeleteMany<E> {
         E::delete_many().filter(E::organization_column().eq(self.organization_id))
     }

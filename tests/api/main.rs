@@ -2,6 +2,10 @@
 //! `TEST_DATABASE_URL=postgres://...` runs the same tests on PostgreSQL.
 
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests inspect and corrupt raw rows on purpose to check the walls"
+)]
 
 mod accounts;
 mod cli;
