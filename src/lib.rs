@@ -17,6 +17,8 @@ pub mod events;
 pub mod mail;
 /// Organization rules and slugs.
 pub mod organizations;
+/// The example tenant resource.
+pub mod projects;
 /// Sign-up and activation.
 pub mod registration;
 /// HTTP routes.

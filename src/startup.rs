@@ -173,6 +173,7 @@ fn run(listener: TcpListener, state: AppState, store: AnyStore) -> anyhow::Resul
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(csrf::protect))
+            .wrap(from_fn(crate::tenancy::resolve::resolve))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)

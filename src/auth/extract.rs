@@ -69,9 +69,15 @@ fn login_required(req: &HttpRequest) -> AppError {
     if is_api_path(req.path()) {
         return AppError::Unauthorized;
     }
+    // Back to the address the browser used: the path form's prefix was stripped by routing.
+    let root = req
+        .extensions()
+        .get::<crate::tenancy::ResolvedTenant>()
+        .map(|t| t.root.clone())
+        .unwrap_or_default();
     let next = match req.query_string() {
-        "" => req.path().to_string(),
-        query => format!("{}?{query}", req.path()),
+        "" => format!("{root}{}", req.path()),
+        query => format!("{root}{}?{query}", req.path()),
     };
     AppError::LoginRequired { next }
 }

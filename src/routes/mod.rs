@@ -4,13 +4,54 @@ pub mod account;
 pub mod auth;
 pub mod health;
 pub mod home;
+pub mod projects;
 
-use actix_web::web;
+use actix_web::{Resource, guard, web};
 
 use crate::error::AppError;
 
-/// Registers every route of orgs on an actix app or scope.
+/// A route that exists only on a tenant (`acme.example.com/...` or `/o/acme/...`); elsewhere
+/// routing falls through to the global routes.
+fn tenant(path: &str) -> Resource {
+    web::resource(path).guard(guard::fn_guard(crate::tenancy::has_tenant))
+}
+
+/// The tenant routes: served at the tenant root of every organization.
+pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
+    cfg.service(tenant("/").route(web::get().to(projects::dashboard)))
+        .service(tenant("/projects/").route(web::get().to(projects::list)))
+        .service(
+            tenant("/projects/new/")
+                .route(web::get().to(projects::new_form))
+                .route(web::post().to(projects::create)),
+        )
+        .service(tenant("/projects/{id}/").route(web::get().to(projects::detail)))
+        .service(
+            tenant("/projects/{id}/edit/")
+                .route(web::get().to(projects::edit_form))
+                .route(web::post().to(projects::edit)),
+        )
+        .service(
+            tenant("/projects/{id}/delete/")
+                .route(web::get().to(projects::delete_form))
+                .route(web::post().to(projects::delete)),
+        )
+        .service(
+            tenant("/api/v1/projects/")
+                .route(web::get().to(projects::api_list))
+                .route(web::post().to(projects::api_create)),
+        )
+        .service(
+            tenant("/api/v1/projects/{id}/")
+                .route(web::get().to(projects::api_detail))
+                .route(web::patch().to(projects::api_update))
+                .route(web::delete().to(projects::api_delete)),
+        );
+}
+
+/// Registers every route of orgs on an actix app: tenant routes first, then the global ones.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    configure_tenant(cfg);
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/", web::get().to(home::home))

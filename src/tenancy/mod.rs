@@ -1,8 +1,13 @@
-//! Tenancy: everything that filters rows by organization lives here, so scoped queries are
-//! written once.
+//! Tenancy: resolving the organization of a request, the extractors that grant access to it,
+//! and every query that filters by organization. Raw sea-orm finders are allowed only here
+//! (clippy `disallowed-methods`).
 
+mod extract;
 pub mod global;
 pub mod organizations;
+pub mod resolve;
 mod scope;
 
+pub use extract::{Access, OrgAdmin, OrgMember, OrgOwner, Tenant};
+pub use resolve::{ResolvedTenant, has_tenant};
 pub use scope::Scope;

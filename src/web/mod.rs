@@ -4,6 +4,7 @@
 pub mod errors;
 pub mod flash;
 pub mod forms;
+pub mod pagination;
 pub mod render;
 pub mod templates;
 

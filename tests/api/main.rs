@@ -16,3 +16,4 @@ mod helpers;
 mod migrations;
 mod models;
 mod slugs;
+mod tenancy;

@@ -1,0 +1,293 @@
+//! Project pages and `/api/v1/projects/`: thin handlers over `crate::projects`, each taking the
+//! extractor that names the role it needs.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use entity::project;
+use serde::Deserialize;
+use validator::Validate;
+
+use crate::error::{AppError, FieldErrors};
+use crate::projects::{self, ProjectInput};
+use crate::startup::AppState;
+use crate::tenancy::{OrgAdmin, OrgMember, Tenant};
+use crate::web::pagination::{PageQuery, Paginated};
+use crate::web::render::redirect;
+use crate::web::{Page, flash, forms, render};
+
+/// The base of every tenant page: the organization, the tenant root and the user's access.
+pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
+    let access = tenant.access();
+    Page::new(template)
+        .with("organization", tenant.organization())
+        .with("root", tenant.root())
+        .with("is_admin", access.is_admin || access.is_superuser)
+        .with("is_owner", access.is_owner || access.is_superuser)
+}
+
+async fn find(state: &AppState, tenant: &Tenant, id: i64) -> Result<project::Model, AppError> {
+    projects::get(&state.db, tenant.scope(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /` on a tenant: the dashboard.
+pub async fn dashboard(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+) -> Result<HttpResponse, AppError> {
+    let (recent, total) = projects::list(&state.db, tenant.scope(), 1, 5).await?;
+    let page = tenant_page("tenant/dashboard.html", &tenant)
+        .with("projects", recent)
+        .with("project_count", total);
+    render(&req, page).await
+}
+
+/// `GET /projects/`
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (page, per_page) = query.into_inner().resolve()?;
+    let (items, total) = projects::list(&state.db, tenant.scope(), page, per_page).await?;
+    let list = Paginated {
+        items,
+        page,
+        per_page,
+        total,
+    };
+    let has_next = list.has_next();
+    render(
+        &req,
+        tenant_page("projects/list.html", &tenant)
+            .with("list", list)
+            .with("has_next", has_next),
+    )
+    .await
+}
+
+fn form_page(
+    tenant: &Tenant,
+    form: &ProjectInput,
+    errors: &FieldErrors,
+    project: Option<&project::Model>,
+) -> Page {
+    tenant_page("projects/form.html", tenant)
+        .with("form", form)
+        .with("errors", errors)
+        .with("project", project)
+}
+
+/// `GET /projects/new/`
+pub async fn new_form(
+    req: HttpRequest,
+    OrgMember(tenant): OrgMember,
+) -> Result<HttpResponse, AppError> {
+    render(
+        &req,
+        form_page(&tenant, &ProjectInput::default(), &FieldErrors::new(), None),
+    )
+    .await
+}
+
+/// `POST /projects/new/`
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: actix_session::Session,
+    OrgMember(tenant): OrgMember,
+    form: web::Form<ProjectInput>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if let Err(errors) = form.validate() {
+        return render(
+            &req,
+            form_page(&tenant, &form, &forms::field_errors(&errors), None),
+        )
+        .await;
+    }
+    let created = projects::create(&state.db, tenant.scope(), form).await?;
+    flash::success(&session, format!("Project “{}” created.", created.name));
+    Ok(redirect(&tenant.url(&format!("/projects/{}/", created.id))))
+}
+
+/// `GET /projects/{id}/`
+pub async fn detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let project = find(&state, &tenant, id.into_inner()).await?;
+    render(
+        &req,
+        tenant_page("projects/detail.html", &tenant).with("project", project),
+    )
+    .await
+}
+
+/// `GET /projects/{id}/edit/`
+pub async fn edit_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let project = find(&state, &tenant, id.into_inner()).await?;
+    let form = ProjectInput {
+        name: project.name.clone(),
+        description: project.description.clone(),
+    };
+    render(
+        &req,
+        form_page(&tenant, &form, &FieldErrors::new(), Some(&project)),
+    )
+    .await
+}
+
+/// `POST /projects/{id}/edit/`
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: actix_session::Session,
+    OrgMember(tenant): OrgMember,
+    id: web::Path<i64>,
+    form: web::Form<ProjectInput>,
+) -> Result<HttpResponse, AppError> {
+    let project = find(&state, &tenant, id.into_inner()).await?;
+    let form = form.into_inner();
+    if let Err(errors) = form.validate() {
+        return render(
+            &req,
+            form_page(
+                &tenant,
+                &form,
+                &forms::field_errors(&errors),
+                Some(&project),
+            ),
+        )
+        .await;
+    }
+    let updated = projects::update(&state.db, tenant.scope(), project.id, form)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    flash::success(&session, "Saved.");
+    Ok(redirect(&tenant.url(&format!("/projects/{}/", updated.id))))
+}
+
+/// `GET /projects/{id}/delete/`
+pub async fn delete_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let project = find(&state, &tenant, id.into_inner()).await?;
+    render(
+        &req,
+        tenant_page("projects/confirm_delete.html", &tenant).with("project", project),
+    )
+    .await
+}
+
+/// `POST /projects/{id}/delete/`
+pub async fn delete(
+    state: web::Data<AppState>,
+    session: actix_session::Session,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let project = find(&state, &tenant, id.into_inner()).await?;
+    projects::delete(&state.db, tenant.scope(), project.id).await?;
+    flash::success(&session, format!("Project “{}” deleted.", project.name));
+    Ok(redirect(&tenant.url("/projects/")))
+}
+
+/// `GET /api/v1/projects/`
+pub async fn api_list(
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<project::Model>>, AppError> {
+    let (page, per_page) = query.into_inner().resolve()?;
+    let (items, total) = projects::list(&state.db, tenant.scope(), page, per_page).await?;
+    Ok(web::Json(Paginated {
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// `POST /api/v1/projects/` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectJson {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+fn validated(input: ProjectInput) -> Result<ProjectInput, AppError> {
+    input
+        .validate()
+        .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
+    Ok(input)
+}
+
+/// `POST /api/v1/projects/`: 201 with the project.
+pub async fn api_create(
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+    body: web::Json<ProjectJson>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let input = validated(ProjectInput {
+        name: body.name.unwrap_or_default(),
+        description: body.description.unwrap_or_default(),
+    })?;
+    let created = projects::create(&state.db, tenant.scope(), input).await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(created))
+}
+
+/// `GET /api/v1/projects/{id}/`
+pub async fn api_detail(
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+    id: web::Path<i64>,
+) -> Result<web::Json<project::Model>, AppError> {
+    Ok(web::Json(find(&state, &tenant, id.into_inner()).await?))
+}
+
+/// `PATCH /api/v1/projects/{id}/`: changes the fields given.
+pub async fn api_update(
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+    id: web::Path<i64>,
+    body: web::Json<ProjectJson>,
+) -> Result<web::Json<project::Model>, AppError> {
+    let project = find(&state, &tenant, id.into_inner()).await?;
+    let body = body.into_inner();
+    let input = validated(ProjectInput {
+        name: body.name.unwrap_or(project.name),
+        description: body.description.unwrap_or(project.description),
+    })?;
+    let updated = projects::update(&state.db, tenant.scope(), project.id, input)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(web::Json(updated))
+}
+
+/// `DELETE /api/v1/projects/{id}/`: 204.
+pub async fn api_delete(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    if !projects::delete(&state.db, tenant.scope(), id.into_inner()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

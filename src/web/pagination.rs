@@ -1,0 +1,77 @@
+//! `?page=&per_page=` and the list envelope `{"items", "page", "per_page", "total"}`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Largest page size served.
+pub const MAX_PER_PAGE: u64 = 100;
+/// Page size when none is asked for.
+pub const DEFAULT_PER_PAGE: u64 = 50;
+
+/// The query parameters.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub struct PageQuery {
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+impl PageQuery {
+    /// `(page, per_page)`: page from 1, per_page capped at [`MAX_PER_PAGE`].
+    pub fn resolve(self) -> Result<(u64, u64), AppError> {
+        let page = self.page.unwrap_or(1);
+        if page == 0 {
+            return Err(AppError::BadRequest(
+                "page: pages are numbered from 1".into(),
+            ));
+        }
+        let per_page = self
+            .per_page
+            .unwrap_or(DEFAULT_PER_PAGE)
+            .clamp(1, MAX_PER_PAGE);
+        Ok((page, per_page))
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize)]
+pub struct Paginated<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// The page number, from 1.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+    /// Rows in all pages.
+    pub total: u64,
+}
+
+impl<T> Paginated<T> {
+    /// Whether a later page exists.
+    pub fn has_next(&self) -> bool {
+        self.page * self.per_page < self.total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_page_is_capped_and_page_zero_refused() {
+        let q = PageQuery {
+            page: None,
+            per_page: Some(10_000),
+        };
+        assert_eq!(q.resolve().unwrap(), (1, MAX_PER_PAGE));
+        let q = PageQuery {
+            page: Some(0),
+            per_page: None,
+        };
+        assert!(q.resolve().is_err());
+        assert_eq!(
+            PageQuery::default().resolve().unwrap(),
+            (1, DEFAULT_PER_PAGE)
+        );
+    }
+}
