@@ -41,6 +41,9 @@ enum Command {
     },
     /// Fill the database with demo organizations, users and memberships.
     Seed(SeedArgs),
+    /// Check tenant isolation in the database: on PostgreSQL, every table with
+    /// organization_id must have row-level security forced and a policy. Exits 1 otherwise.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,6 +216,25 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!(
                 "created organization {} \"{}\" at {}.{} (owner {})",
                 org.id, org.name, org.slug, settings.tenant.base_domain, user.email
+            );
+            Ok(())
+        }
+        Command::Check => {
+            let db = connect(&settings).await?;
+            let report = crate::tenancy::rls::check(&db).await?;
+            if let Some(reason) = report.not_applicable {
+                println!("{reason}");
+                return Ok(());
+            }
+            if !report.problems.is_empty() {
+                anyhow::bail!(
+                    "tenant isolation check failed:\n  {}",
+                    report.problems.join("\n  ")
+                );
+            }
+            println!(
+                "row-level security covers every table with organization_id: {}",
+                report.tables.join(", ")
             );
             Ok(())
         }

@@ -115,6 +115,8 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Seconds to wait for a connection.
     pub connect_timeout_secs: u64,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -123,6 +125,7 @@ impl fmt::Debug for DatabaseSettings {
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("migrate_on_start", &self.migrate_on_start)
             .finish()
     }
 }

@@ -74,7 +74,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the configured database, applies migrations, and binds the listener.
+    /// Connects to the configured database, applies migrations (unless
+    /// `database.migrate_on_start` is off), and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = db::connect(&settings.database).await.map_err(|e| {
             anyhow::anyhow!(
@@ -82,9 +83,11 @@ impl Application {
                 crate::config::redact_url(&settings.database.url)
             )
         })?;
-        db::migrate(&db)
-            .await
-            .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;
+        if settings.database.migrate_on_start {
+            db::migrate(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;
+        }
         Self::build_with(AppState::new(settings, db, Events::new())?).await
     }
 

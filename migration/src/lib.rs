@@ -4,6 +4,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_create_tables;
 mod m20261129_000002_accounts;
+mod m20261129_000003_row_level_security;
+
+pub use m20261129_000003_row_level_security::TENANT_TABLES;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -14,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_create_tables::Migration),
             Box::new(m20261129_000002_accounts::Migration),
+            Box::new(m20261129_000003_row_level_security::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use entity::project;
+use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use validator::Validate;
 
@@ -25,8 +26,12 @@ pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
         .with("is_owner", access.is_owner || access.is_superuser)
 }
 
-async fn find(state: &AppState, tenant: &Tenant, id: i64) -> Result<project::Model, AppError> {
-    projects::get(&state.db, tenant.scope(), id)
+async fn find<C: ConnectionTrait>(
+    db: &C,
+    tenant: &Tenant,
+    id: i64,
+) -> Result<project::Model, AppError> {
+    projects::get(db, tenant.scope(), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -37,7 +42,9 @@ pub async fn dashboard(
     state: web::Data<AppState>,
     OrgMember(tenant): OrgMember,
 ) -> Result<HttpResponse, AppError> {
-    let (recent, total) = projects::list(&state.db, tenant.scope(), 1, 5).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let (recent, total) = projects::list(&txn, tenant.scope(), 1, 5).await?;
+    txn.commit().await?;
     let page = tenant_page("tenant/dashboard.html", &tenant)
         .with("projects", recent)
         .with("project_count", total);
@@ -52,7 +59,9 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
-    let (items, total) = projects::list(&state.db, tenant.scope(), page, per_page).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let (items, total) = projects::list(&txn, tenant.scope(), page, per_page).await?;
+    txn.commit().await?;
     let list = Paginated {
         items,
         page,
@@ -109,7 +118,9 @@ pub async fn create(
         )
         .await;
     }
-    let created = projects::create(&state.db, tenant.scope(), form).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let created = projects::create(&txn, tenant.scope(), form).await?;
+    txn.commit().await?;
     flash::success(&session, format!("Project “{}” created.", created.name));
     Ok(redirect(&tenant.url(&format!("/projects/{}/", created.id))))
 }
@@ -121,7 +132,9 @@ pub async fn detail(
     OrgMember(tenant): OrgMember,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let project = find(&state, &tenant, id.into_inner()).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let project = find(&txn, &tenant, id.into_inner()).await?;
+    txn.commit().await?;
     render(
         &req,
         tenant_page("projects/detail.html", &tenant).with("project", project),
@@ -136,7 +149,9 @@ pub async fn edit_form(
     OrgMember(tenant): OrgMember,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let project = find(&state, &tenant, id.into_inner()).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let project = find(&txn, &tenant, id.into_inner()).await?;
+    txn.commit().await?;
     let form = ProjectInput {
         name: project.name.clone(),
         description: project.description.clone(),
@@ -157,7 +172,8 @@ pub async fn edit(
     id: web::Path<i64>,
     form: web::Form<ProjectInput>,
 ) -> Result<HttpResponse, AppError> {
-    let project = find(&state, &tenant, id.into_inner()).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let project = find(&txn, &tenant, id.into_inner()).await?;
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
         return render(
@@ -171,9 +187,10 @@ pub async fn edit(
         )
         .await;
     }
-    let updated = projects::update(&state.db, tenant.scope(), project.id, form)
+    let updated = projects::update(&txn, tenant.scope(), project.id, form)
         .await?
         .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
     flash::success(&session, "Saved.");
     Ok(redirect(&tenant.url(&format!("/projects/{}/", updated.id))))
 }
@@ -185,7 +202,9 @@ pub async fn delete_form(
     OrgAdmin(tenant): OrgAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let project = find(&state, &tenant, id.into_inner()).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let project = find(&txn, &tenant, id.into_inner()).await?;
+    txn.commit().await?;
     render(
         &req,
         tenant_page("projects/confirm_delete.html", &tenant).with("project", project),
@@ -200,8 +219,10 @@ pub async fn delete(
     OrgAdmin(tenant): OrgAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let project = find(&state, &tenant, id.into_inner()).await?;
-    projects::delete(&state.db, tenant.scope(), project.id).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let project = find(&txn, &tenant, id.into_inner()).await?;
+    projects::delete(&txn, tenant.scope(), project.id).await?;
+    txn.commit().await?;
     flash::success(&session, format!("Project “{}” deleted.", project.name));
     Ok(redirect(&tenant.url("/projects/")))
 }
@@ -213,7 +234,9 @@ pub async fn api_list(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<Paginated<project::Model>>, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
-    let (items, total) = projects::list(&state.db, tenant.scope(), page, per_page).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let (items, total) = projects::list(&txn, tenant.scope(), page, per_page).await?;
+    txn.commit().await?;
     Ok(web::Json(Paginated {
         items,
         page,
@@ -248,7 +271,9 @@ pub async fn api_create(
         name: body.name.unwrap_or_default(),
         description: body.description.unwrap_or_default(),
     })?;
-    let created = projects::create(&state.db, tenant.scope(), input).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let created = projects::create(&txn, tenant.scope(), input).await?;
+    txn.commit().await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(created))
 }
 
@@ -258,7 +283,10 @@ pub async fn api_detail(
     OrgMember(tenant): OrgMember,
     id: web::Path<i64>,
 ) -> Result<web::Json<project::Model>, AppError> {
-    Ok(web::Json(find(&state, &tenant, id.into_inner()).await?))
+    let txn = tenant.transaction(&state.db).await?;
+    let project = find(&txn, &tenant, id.into_inner()).await?;
+    txn.commit().await?;
+    Ok(web::Json(project))
 }
 
 /// `PATCH /api/v1/projects/{id}/`: changes the fields given.
@@ -268,15 +296,17 @@ pub async fn api_update(
     id: web::Path<i64>,
     body: web::Json<ProjectJson>,
 ) -> Result<web::Json<project::Model>, AppError> {
-    let project = find(&state, &tenant, id.into_inner()).await?;
+    let txn = tenant.transaction(&state.db).await?;
+    let project = find(&txn, &tenant, id.into_inner()).await?;
     let body = body.into_inner();
     let input = validated(ProjectInput {
         name: body.name.unwrap_or(project.name),
         description: body.description.unwrap_or(project.description),
     })?;
-    let updated = projects::update(&state.db, tenant.scope(), project.id, input)
+    let updated = projects::update(&txn, tenant.scope(), project.id, input)
         .await?
         .ok_or(AppError::NotFound)?;
+    txn.commit().await?;
     Ok(web::Json(updated))
 }
 
@@ -286,8 +316,10 @@ pub async fn api_delete(
     OrgAdmin(tenant): OrgAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    if !projects::delete(&state.db, tenant.scope(), id.into_inner()).await? {
+    let txn = tenant.transaction(&state.db).await?;
+    if !projects::delete(&txn, tenant.scope(), id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
+    txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

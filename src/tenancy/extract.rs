@@ -13,8 +13,8 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use entity::{TenantOwned, organization, organization_owner, organization_user, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, DeleteMany, QueryFilter, Select,
-    UpdateMany,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    DeleteMany, QueryFilter, Select, TransactionTrait, UpdateMany,
 };
 
 use super::{ResolvedTenant, Scope};
@@ -130,6 +130,14 @@ impl Tenant {
     /// What tenant URLs start with.
     pub fn root(&self) -> &str {
         &self.root
+    }
+
+    /// A transaction for this request's work on the tenant: on PostgreSQL, row-level security
+    /// limits everything run in it to this organization's rows, even an unscoped query.
+    pub async fn transaction(&self, db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+        let txn = db.begin().await?;
+        super::rls::set_tenant(&txn, self.organization.id).await?;
+        Ok(txn)
     }
 }
 

@@ -6,6 +6,7 @@ mod extract;
 pub mod global;
 pub mod organizations;
 pub mod resolve;
+pub mod rls;
 mod scope;
 
 pub use extract::{Access, OrgAdmin, OrgMember, OrgOwner, Tenant};

@@ -124,10 +124,30 @@ impl TestApp {
         let db = TestDb::new().await;
         let mut settings = test_settings(&db);
         change(&mut settings);
+        Self::spawn_on(db, settings).await
+    }
+
+    /// On PostgreSQL: migrates as the owner, then serves connected as [`APP_ROLE`], an ordinary
+    /// role that owns nothing, so row-level security binds the app.
+    pub async fn spawn_as_app_role() -> Self {
+        let db = TestDb::new().await;
+        let admin = sea_orm::Database::connect(&db.url).await.expect("connect");
+        orgs::db::migrate(&admin).await.expect("migrate");
+        grant_app_role(&admin).await;
+        admin.close().await.ok();
+        let mut settings = test_settings(&db);
+        settings.database.url = as_app_role(&db.url);
+        settings.database.migrate_on_start = false;
+        Self::spawn_on(db, settings).await
+    }
+
+    async fn spawn_on(db: TestDb, settings: Settings) -> Self {
         let connection = orgs::db::connect(&settings.database)
             .await
             .expect("connect to the test database");
-        orgs::db::migrate(&connection).await.expect("migrate");
+        if settings.database.migrate_on_start {
+            orgs::db::migrate(&connection).await.expect("migrate");
+        }
         let state = AppState::new(settings, connection, Events::new()).expect("state");
         let app = Application::build_with(state.clone())
             .await
@@ -143,6 +163,11 @@ impl TestApp {
             handle,
             _db: db,
         }
+    }
+
+    /// The URL of this test's database.
+    pub fn database_url(&self) -> &str {
+        &self._db.url
     }
 
     /// The connection pool.
@@ -221,6 +246,41 @@ impl TestApp {
             "no {count} message(s) for {to}; have {:?}",
             self.mailbox().messages()
         );
+    }
+}
+
+/// The ordinary PostgreSQL role the app connects as in the row-level security tests.
+pub const APP_ROLE: &str = "orgs_test_app";
+
+/// `url` with [`APP_ROLE`] as the user.
+pub fn as_app_role(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let rest = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{APP_ROLE}@{rest}")
+}
+
+/// Creates [`APP_ROLE`] if needed and lets it use the tables of the connected database.
+pub async fn grant_app_role(admin: &DatabaseConnection) {
+    // Roles are shared by the whole server and tests run at once: tolerate a concurrent create.
+    for _ in 0..5 {
+        let created = admin
+            .execute_unprepared(&format!(
+                "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            ))
+            .await;
+        if created.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for grant in [
+        format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
+        ),
+        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"),
+    ] {
+        admin.execute_unprepared(&grant).await.expect("grant");
     }
 }
 

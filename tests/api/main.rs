@@ -15,5 +15,6 @@ mod health;
 mod helpers;
 mod migrations;
 mod models;
+mod rls;
 mod slugs;
 mod tenancy;
