@@ -130,12 +130,30 @@ impl fmt::Debug for DatabaseSettings {
     }
 }
 
+/// One way of finding a request's organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolver {
+    /// `{slug}.{base_domain}`
+    Subdomain,
+    /// `/o/{slug}/`
+    Path,
+    /// A verified custom domain.
+    CustomDomain,
+    /// `Authorization: Bearer orgs_key_...`
+    ApiKey,
+}
+
 /// `[tenant]`
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantSettings {
     /// Organizations answer at `{slug}.{base_domain}`.
     pub base_domain: String,
+    /// The resolvers, in the order they are tried.
+    pub resolution: Vec<Resolver>,
+    /// `host:port` of the DNS server for domain verification; empty for the system's.
+    pub dns_server: String,
 }
 
 /// Where outgoing mail goes.
@@ -324,6 +342,19 @@ impl Settings {
         {
             return Err(ConfigError(format!(
                 "tenant.base_domain: `{domain}` is not a lower-case host name such as example.com"
+            )));
+        }
+        if !self.tenant.dns_server.trim().is_empty()
+            && self
+                .tenant
+                .dns_server
+                .trim()
+                .parse::<std::net::SocketAddr>()
+                .is_err()
+        {
+            return Err(ConfigError(format!(
+                "tenant.dns_server: `{}` is not an address such as 127.0.0.1:53",
+                self.tenant.dns_server
             )));
         }
         if self.email.backend == EmailBackend::Smtp && self.email.smtp_url.trim().is_empty() {

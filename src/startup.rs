@@ -23,6 +23,7 @@ use crate::error::AppError;
 use crate::events::Events;
 use crate::mail::{MemoryMailbox, Outbox, Transport};
 use crate::session_store::AnyStore;
+use crate::tenancy::dns::{TxtLookup, UdpDns};
 use crate::web::errors::render_error_page;
 use crate::{db, routes};
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub templates: Arc<Tera>,
     /// Outgoing mail.
     pub outbox: Outbox,
+    /// DNS TXT lookups for custom-domain verification.
+    pub dns: Arc<dyn TxtLookup>,
 }
 
 impl AppState {
@@ -50,7 +53,9 @@ impl AppState {
         let templates = Arc::new(crate::web::templates::load()?);
         let transport = Transport::from_settings(&settings.email)?;
         let outbox = Outbox::new(db.clone(), transport, &settings.email.from)?;
+        let dns_server = settings.tenant.dns_server.trim().parse().ok();
         Ok(Self {
+            dns: Arc::new(UdpDns::new(dns_server)),
             db,
             settings: Arc::new(settings),
             events,

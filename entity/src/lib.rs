@@ -5,6 +5,8 @@ pub mod api_token;
 pub mod email_outbox;
 pub mod login_throttle;
 pub mod organization;
+pub mod organization_api_key;
+pub mod organization_domain;
 pub mod organization_invitation;
 pub mod organization_owner;
 pub mod organization_user;

@@ -19,8 +19,8 @@ impl MigrationName for Migration {
     }
 }
 
-/// The tables the policies cover: every table with an `organization_id` column.
-pub const TENANT_TABLES: &[&str] = &[
+/// The tables this migration covers (later migrations cover their own new tables).
+const TABLES: &[&str] = &[
     "email_outbox",
     "organization_users",
     "organization_owners",
@@ -48,17 +48,8 @@ impl MigrationTrait for Migration {
         }
         let conn = manager.get_connection();
         conn.execute_unprepared(FUNCTION).await?;
-        for table in TENANT_TABLES {
-            conn.execute_unprepared(&format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-                .await?;
-            conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
-                .await?;
-            conn.execute_unprepared(&format!(
-                "CREATE POLICY tenant_isolation ON {table} \
-                 USING (orgs_tenant_visible(organization_id)) \
-                 WITH CHECK (orgs_tenant_visible(organization_id))"
-            ))
-            .await?;
+        for table in TABLES {
+            crate::enable_row_level_security(manager, table).await?;
         }
         Ok(())
     }
@@ -68,7 +59,7 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         let conn = manager.get_connection();
-        for table in TENANT_TABLES {
+        for table in TABLES {
             conn.execute_unprepared(&format!("DROP POLICY tenant_isolation ON {table}"))
                 .await?;
             conn.execute_unprepared(&format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))

@@ -1,5 +1,7 @@
 //! Organizations: the membership rules and slugs.
 
+pub mod api_keys;
+pub mod domains;
 pub mod service;
 pub mod slug;
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod home;
 pub mod projects;
+pub mod settings;
 
 use actix_web::{Resource, guard, web};
 
@@ -46,6 +47,36 @@ pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(projects::api_detail))
                 .route(web::patch().to(projects::api_update))
                 .route(web::delete().to(projects::api_delete)),
+        )
+        .service(tenant("/settings/").route(web::get().to(settings::show)))
+        .service(tenant("/settings/api-keys/").route(web::post().to(settings::create_key)))
+        .service(
+            tenant("/settings/api-keys/{id}/revoke/").route(web::post().to(settings::revoke_key)),
+        )
+        .service(tenant("/settings/domains/").route(web::post().to(settings::add_domain)))
+        .service(
+            tenant("/settings/domains/{id}/verify/").route(web::post().to(settings::verify_domain)),
+        )
+        .service(
+            tenant("/settings/domains/{id}/delete/").route(web::post().to(settings::delete_domain)),
+        )
+        .service(
+            tenant("/api/v1/api-keys/")
+                .route(web::get().to(settings::api_list_keys))
+                .route(web::post().to(settings::api_create_key)),
+        )
+        .service(tenant("/api/v1/api-keys/{id}/").route(web::delete().to(settings::api_revoke_key)))
+        .service(
+            tenant("/api/v1/domains/")
+                .route(web::get().to(settings::api_list_domains))
+                .route(web::post().to(settings::api_add_domain)),
+        )
+        .service(
+            tenant("/api/v1/domains/{id}/verify/")
+                .route(web::post().to(settings::api_verify_domain)),
+        )
+        .service(
+            tenant("/api/v1/domains/{id}/").route(web::delete().to(settings::api_delete_domain)),
         );
 }
 

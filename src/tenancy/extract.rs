@@ -17,6 +17,7 @@ use sea_orm::{
     DeleteMany, QueryFilter, Select, TransactionTrait, UpdateMany,
 };
 
+use super::resolve::ApiKeyPrincipal;
 use super::{ResolvedTenant, Scope};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -66,12 +67,21 @@ impl Access {
     }
 }
 
-/// An organization as seen by the signed-in user who passed a role check. Every query it
-/// builds is filtered by the organization.
+/// Who is acting: a signed-in person, or an organization API key.
+#[derive(Clone, Debug)]
+pub enum Principal {
+    /// A signed-in user (session or personal token).
+    User(user::Model),
+    /// An organization API key: acts as an admin of its organization, never as its owner.
+    ApiKey(ApiKeyPrincipal),
+}
+
+/// An organization as seen by a requester who passed a role check. Every query it builds is
+/// filtered by the organization.
 #[derive(Clone, Debug)]
 pub struct Tenant {
     organization: organization::Model,
-    user: user::Model,
+    principal: Principal,
     access: Access,
     root: String,
 }
@@ -82,9 +92,17 @@ impl Tenant {
         &self.organization
     }
 
-    /// The signed-in user.
-    pub fn user(&self) -> &user::Model {
-        &self.user
+    /// The signed-in user; `None` when an organization API key is acting.
+    pub fn user(&self) -> Option<&user::Model> {
+        match &self.principal {
+            Principal::User(user) => Some(user),
+            Principal::ApiKey(_) => None,
+        }
+    }
+
+    /// Who is acting.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     /// The user's access.
@@ -156,14 +174,28 @@ async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
     let Some(resolved) = req.extensions().get::<ResolvedTenant>().cloned() else {
         return Err(AppError::NotFound);
     };
-    let CurrentUser(user) = CurrentUser::extract(&req).await?;
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
-    let access = Access::load(&state.db, resolved.organization.id, &user).await?;
+    let (principal, access) = match resolved.api_key {
+        Some(key) => {
+            let access = Access {
+                is_member: true,
+                is_admin: true,
+                is_owner: false,
+                is_superuser: false,
+            };
+            (Principal::ApiKey(key), access)
+        }
+        None => {
+            let CurrentUser(user) = CurrentUser::extract(&req).await?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let access = Access::load(&state.db, resolved.organization.id, &user).await?;
+            (Principal::User(user), access)
+        }
+    };
     let tenant = Tenant {
         organization: resolved.organization,
-        user,
+        principal,
         access,
         root: resolved.root,
     };

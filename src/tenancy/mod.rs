@@ -2,6 +2,7 @@
 //! and every query that filters by organization. Raw sea-orm finders are allowed only here
 //! (clippy `disallowed-methods`).
 
+pub mod dns;
 mod extract;
 pub mod global;
 pub mod organizations;
@@ -9,6 +10,6 @@ pub mod resolve;
 pub mod rls;
 mod scope;
 
-pub use extract::{Access, OrgAdmin, OrgMember, OrgOwner, Tenant};
-pub use resolve::{ResolvedTenant, has_tenant};
+pub use extract::{Access, OrgAdmin, OrgMember, OrgOwner, Principal, Tenant};
+pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
 pub use scope::Scope;

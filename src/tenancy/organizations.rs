@@ -106,3 +106,45 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> 
         .rows_affected
         > 0)
 }
+
+/// The organization that has verified `domain`.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "resolving the tenant by custom domain precedes any scope"
+)]
+pub async fn by_verified_domain<C: ConnectionTrait>(
+    db: &C,
+    domain: &str,
+) -> Result<Option<organization::Model>, DbErr> {
+    use entity::organization_domain;
+    let Some(row) = organization_domain::Entity::find()
+        .filter(organization_domain::Column::Domain.eq(domain))
+        .filter(organization_domain::Column::VerifiedAt.is_not_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    by_id(db, row.organization_id).await
+}
+
+/// The organization and key of a working API key secret.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "resolving the tenant by API key precedes any scope"
+)]
+pub async fn by_api_key<C: ConnectionTrait>(
+    db: &C,
+    secret: &str,
+) -> Result<Option<(organization::Model, entity::organization_api_key::Model)>, DbErr> {
+    use entity::organization_api_key;
+    let Some(key) = organization_api_key::Entity::find()
+        .filter(organization_api_key::Column::TokenHash.eq(crate::auth::tokens::hash(secret)))
+        .filter(organization_api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(by_id(db, key.organization_id).await?.map(|org| (org, key)))
+}

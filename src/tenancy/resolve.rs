@@ -1,6 +1,8 @@
-//! Tenant resolution: a middleware finds the organization of each request from the subdomain of
-//! `tenant.base_domain` (`acme.example.com`) or, failing that, the path prefix `/o/{slug}/`,
-//! which it strips so one route table serves both forms. An unknown organization is 404. The
+//! Tenant resolution: a middleware finds the organization of each request, trying in the order
+//! of `tenant.resolution` the subdomain of `tenant.base_domain` (`acme.example.com`), the path
+//! prefix `/o/{slug}/` (stripped, so one route table serves every form), a verified custom
+//! domain, and an organization API key (`Authorization: Bearer orgs_key_...`). An unknown
+//! organization is 404; a key of another organization than the one addressed is 404 too. The
 //! session never holds a "current organization": two tabs on two tenants both work.
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -13,6 +15,7 @@ use entity::organization;
 use tracing::Instrument;
 
 use super::organizations;
+use crate::config::Resolver;
 use crate::error::AppError;
 use crate::organizations::slug;
 use crate::startup::AppState;
@@ -24,6 +27,47 @@ pub struct ResolvedTenant {
     pub organization: organization::Model,
     /// What tenant URLs start with: `""` on a subdomain, `/o/{slug}` on the path form.
     pub root: String,
+    /// The organization API key the request carries, if any (it then acts for the organization).
+    pub api_key: Option<ApiKeyPrincipal>,
+}
+
+/// An organization API key acting as the requester.
+#[derive(Clone, Debug)]
+pub struct ApiKeyPrincipal {
+    /// `organization_api_keys.id`
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// What every organization API key starts with.
+pub const API_KEY_PREFIX: &str = "orgs_key_";
+
+/// The organization API key in the request, if it carries one.
+fn api_key_secret(req: &ServiceRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    if !value.get(..7)?.eq_ignore_ascii_case("bearer ") {
+        return None;
+    }
+    let secret = value[7..].trim();
+    secret
+        .starts_with(API_KEY_PREFIX)
+        .then(|| secret.to_string())
+}
+
+/// The host name without its port, lower-cased, without a trailing dot.
+fn bare_host(host: &str) -> String {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// The slug in `host` when it is `{slug}.{base_domain}` (with or without a port).
@@ -68,6 +112,13 @@ fn rewrite_path(req: &mut ServiceRequest, path: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+enum Found {
+    /// A slug to look up, and the URL root it implies.
+    Slug(String, String),
+    /// An organization already loaded.
+    Organization(organization::Model, Option<ApiKeyPrincipal>),
+}
+
 /// The middleware (`actix_web::middleware::from_fn(tenancy::resolve::resolve)`).
 pub async fn resolve<B: MessageBody + 'static>(
     mut req: ServiceRequest,
@@ -79,42 +130,121 @@ pub async fn resolve<B: MessageBody + 'static>(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
+    let settings = &state.settings.tenant;
     let host = req.connection_info().host().to_string();
-    let (slug, root) = if let Some(slug) = subdomain_slug(&host, &state.settings.tenant.base_domain)
-    {
-        (slug, String::new())
-    } else if let Some((slug, rest)) = path_slug(req.path()) {
-        if rest.is_empty() {
-            let location = format!("/o/{slug}/");
-            let response = HttpResponse::PermanentRedirect()
-                .insert_header((actix_web::http::header::LOCATION, location))
-                .finish();
-            return Ok(req.into_response(response).map_into_right_body());
+    let secret = api_key_secret(&req);
+    let mut found = None;
+    for resolver in &settings.resolution {
+        found = match resolver {
+            Resolver::Subdomain => subdomain_slug(&host, &settings.base_domain)
+                .map(|slug| Found::Slug(slug, String::new())),
+            Resolver::Path => match path_slug(req.path()) {
+                Some((slug, rest)) if rest.is_empty() => {
+                    let response = HttpResponse::PermanentRedirect()
+                        .insert_header((actix_web::http::header::LOCATION, format!("/o/{slug}/")))
+                        .finish();
+                    return Ok(req.into_response(response).map_into_right_body());
+                }
+                Some((slug, rest)) => {
+                    if let Err(error) = rewrite_path(&mut req, &rest) {
+                        return Ok(req.error_response(error).map_into_right_body());
+                    }
+                    let root = format!("/o/{slug}");
+                    Some(Found::Slug(slug, root))
+                }
+                None => None,
+            },
+            Resolver::CustomDomain => {
+                let name = bare_host(&host);
+                let is_ours = name == settings.base_domain
+                    || name.ends_with(&format!(".{}", settings.base_domain));
+                let is_ip = name.starts_with('[') || name.parse::<std::net::IpAddr>().is_ok();
+                if is_ours || is_ip || name.is_empty() {
+                    None
+                } else {
+                    match organizations::by_verified_domain(&state.db, &name).await {
+                        Ok(org) => org.map(|org| Found::Organization(org, None)),
+                        Err(error) => {
+                            return Ok(req
+                                .error_response(AppError::from(error))
+                                .map_into_right_body());
+                        }
+                    }
+                }
+            }
+            Resolver::ApiKey => None,
+        };
+        if found.is_some() {
+            break;
         }
-        if let Err(error) = rewrite_path(&mut req, &rest) {
-            return Ok(req.error_response(error).map_into_right_body());
-        }
-        let root = format!("/o/{slug}");
-        (slug, root)
-    } else {
+    }
+    let mut tenant = match found {
+        None => None,
+        Some(Found::Organization(organization, api_key)) => Some(ResolvedTenant {
+            organization,
+            root: String::new(),
+            api_key,
+        }),
+        Some(Found::Slug(slug, root)) => match organizations::by_slug(&state.db, &slug).await {
+            Ok(Some(organization)) => Some(ResolvedTenant {
+                organization,
+                root,
+                api_key: None,
+            }),
+            Ok(None) => return Ok(req.error_response(AppError::NotFound).map_into_right_body()),
+            Err(error) => {
+                return Ok(req
+                    .error_response(AppError::from(error))
+                    .map_into_right_body());
+            }
+        },
+    };
+    if let Some(secret) = secret.filter(|_| settings.resolution.contains(&Resolver::ApiKey)) {
+        let (organization, key) = match organizations::by_api_key(&state.db, &secret).await {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                return Ok(req
+                    .error_response(AppError::Unauthorized)
+                    .map_into_right_body());
+            }
+            Err(error) => {
+                return Ok(req
+                    .error_response(AppError::from(error))
+                    .map_into_right_body());
+            }
+        };
+        let principal = ApiKeyPrincipal {
+            id: key.id,
+            name: key.name,
+        };
+        tenant = match tenant {
+            // A key answers only for its own organization; do not confirm that another exists.
+            Some(t) if t.organization.id != organization.id => {
+                return Ok(req.error_response(AppError::NotFound).map_into_right_body());
+            }
+            Some(t) => Some(ResolvedTenant {
+                api_key: Some(principal),
+                ..t
+            }),
+            None => Some(ResolvedTenant {
+                organization,
+                root: String::new(),
+                api_key: Some(principal),
+            }),
+        };
+    }
+    let Some(tenant) = tenant else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    let organization = match organizations::by_slug(&state.db, &slug).await {
-        Ok(Some(organization)) => organization,
-        Ok(None) => return Ok(req.error_response(AppError::NotFound).map_into_right_body()),
-        Err(error) => {
-            return Ok(req
-                .error_response(AppError::from(error))
-                .map_into_right_body());
-        }
-    };
-    let span =
-        tracing::info_span!("tenant", organization_id = organization.id, slug = %organization.slug);
-    req.extensions_mut()
-        .insert(ResolvedTenant { organization, root });
+    let span = tracing::info_span!(
+        "tenant",
+        organization_id = tenant.organization.id,
+        slug = %tenant.organization.slug
+    );
+    req.extensions_mut().insert(tenant);
     next.call(req)
         .instrument(span)
         .await

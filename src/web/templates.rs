@@ -23,6 +23,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "auth/token_invalid.html",
     "account/account.html",
     "tenant/dashboard.html",
+    "tenant/settings.html",
     "projects/list.html",
     "projects/form.html",
     "projects/detail.html",

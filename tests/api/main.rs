@@ -13,6 +13,7 @@ mod create_organization;
 mod events;
 mod health;
 mod helpers;
+mod keys_and_domains;
 mod migrations;
 mod models;
 mod rls;

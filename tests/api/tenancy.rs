@@ -102,6 +102,9 @@ fn routes() -> Vec<Route> {
             destroys: true,
             ..page(Method::DELETE, "/api/v1/projects/{id}/", Needs::Admin, 204)
         },
+        page(Method::GET, "/settings/", Needs::Admin, 200),
+        page(Method::GET, "/api/v1/api-keys/", Needs::Admin, 200),
+        page(Method::GET, "/api/v1/domains/", Needs::Admin, 200),
     ]
 }
 

@@ -1,0 +1,177 @@
+//! Custom domains: an admin adds `app.acme.com`, publishes the TXT record
+//! `_orgs-challenge.app.acme.com` = `orgs-verify=<token>`, and asks for verification; from then
+//! on the organization answers at that host.
+
+use entity::organization_domain;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
+    QueryFilter, QueryOrder,
+};
+
+use crate::auth::tokens;
+use crate::db::is_unique_violation;
+use crate::tenancy::Scope;
+use crate::tenancy::dns::TxtLookup;
+
+/// Why a domain was refused or not verified.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Not a host name.
+    #[error("domain: enter a host name such as app.example.com")]
+    Invalid,
+    /// Under the service's own domain.
+    #[error("domain: addresses under {0} are given by the organization's slug")]
+    Ours(String),
+    /// Another organization has it.
+    #[error("domain: this domain is already in use")]
+    Taken,
+    /// No such domain in the organization.
+    #[error("not found")]
+    NotFound,
+    /// The TXT record is missing or different.
+    #[error("the TXT record {name} does not contain {expected} yet")]
+    NotVerified {
+        /// The record to publish.
+        name: String,
+        /// Its value.
+        expected: String,
+    },
+    /// The DNS lookup failed.
+    #[error("the DNS lookup failed: {0}")]
+    Lookup(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// The TXT record name that proves control of `domain`.
+pub fn challenge_name(domain: &str) -> String {
+    format!("_orgs-challenge.{domain}")
+}
+
+/// The TXT value expected for a domain row.
+pub fn challenge_value(row: &organization_domain::Model) -> String {
+    format!("orgs-verify={}", row.verification_token)
+}
+
+/// Checks and normalises a host name.
+pub fn clean_domain(domain: &str, base_domain: &str) -> Result<String, DomainError> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    let valid = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && domain.parse::<std::net::IpAddr>().is_err()
+        && !labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()));
+    if !valid {
+        return Err(DomainError::Invalid);
+    }
+    if domain == base_domain || domain.ends_with(&format!(".{base_domain}")) {
+        return Err(DomainError::Ours(base_domain.to_string()));
+    }
+    Ok(domain)
+}
+
+/// Adds an unverified domain.
+pub async fn add<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    domain: &str,
+    base_domain: &str,
+) -> Result<organization_domain::Model, DomainError> {
+    let domain = clean_domain(domain, base_domain)?;
+    let mut row: organization_domain::ActiveModel = scope.new_active_model();
+    row.domain = Set(domain);
+    row.verification_token = Set(tokens::generate()[..32].to_string());
+    row.verified_at = Set(None);
+    row.insert(db).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            DomainError::Taken
+        } else {
+            DomainError::Db(e)
+        }
+    })
+}
+
+/// The organization's domains.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+) -> Result<Vec<organization_domain::Model>, DbErr> {
+    scope
+        .select::<organization_domain::Entity>()
+        .order_by_asc(organization_domain::Column::Domain)
+        .all(db)
+        .await
+}
+
+/// Looks up the challenge record and marks the domain verified when it matches.
+pub async fn verify<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    dns: &dyn TxtLookup,
+    id: i64,
+) -> Result<organization_domain::Model, DomainError> {
+    let row = scope
+        .select::<organization_domain::Entity>()
+        .filter(organization_domain::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if row.verified_at.is_some() {
+        return Ok(row);
+    }
+    let name = challenge_name(&row.domain);
+    let expected = challenge_value(&row);
+    let records = dns
+        .lookup_txt(&name)
+        .await
+        .map_err(|e| DomainError::Lookup(format!("{e:#}")))?;
+    if !records.iter().any(|r| r.trim() == expected) {
+        return Err(DomainError::NotVerified { name, expected });
+    }
+    let mut active = row.into_active_model();
+    active.verified_at = Set(Some(entity::chrono_now()));
+    Ok(active.update(db).await?)
+}
+
+/// Removes one of the organization's domains; `false` when it has no such domain.
+pub async fn remove<C: ConnectionTrait>(db: &C, scope: Scope, id: i64) -> Result<bool, DbErr> {
+    let result = scope
+        .delete_many::<organization_domain::Entity>()
+        .filter(organization_domain::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_are_checked_and_normalised() {
+        assert_eq!(
+            clean_domain(" App.Acme.COM. ", "example.com").unwrap(),
+            "app.acme.com"
+        );
+        for bad in [
+            "acme", "-a.com", "a..com", "1.2.3.4", "a b.com", "a_b.com", "x.123",
+        ] {
+            assert!(clean_domain(bad, "example.com").is_err(), "{bad}");
+        }
+        assert!(matches!(
+            clean_domain("acme.example.com", "example.com"),
+            Err(DomainError::Ours(_))
+        ));
+    }
+}

@@ -1,0 +1,353 @@
+//! Organization settings for admins: API keys and custom domains, as a page and as JSON.
+//! Only people manage them: an API key cannot mint keys or claim domains.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use super::projects::tenant_page;
+use crate::error::{AppError, FieldErrors};
+use crate::organizations::api_keys;
+use crate::organizations::domains::{self, DomainError};
+use crate::startup::AppState;
+use crate::tenancy::{OrgAdmin, Tenant};
+use crate::web::render::redirect;
+use crate::web::{flash, forms, render};
+
+const NEW_KEY: &str = "new_api_key";
+
+fn person_only(tenant: &Tenant) -> Result<i64, AppError> {
+    tenant.user().map(|u| u.id).ok_or_else(|| {
+        AppError::Forbidden("API keys and domains are managed by people, not by API keys.".into())
+    })
+}
+
+impl From<DomainError> for AppError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::Invalid | DomainError::Ours(_) | DomainError::Taken => {
+                let message = error.to_string();
+                AppError::field("domain", message.trim_start_matches("domain: "))
+            }
+            DomainError::NotFound => AppError::NotFound,
+            DomainError::NotVerified { .. } => AppError::Conflict(error.to_string()),
+            DomainError::Lookup(_) => AppError::Unavailable(error.to_string()),
+            DomainError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// A name for a new key.
+#[derive(Debug, Default, Deserialize, Serialize, Validate)]
+#[serde(default)]
+pub struct KeyForm {
+    #[validate(length(
+        min = 1,
+        max = 100,
+        message = "give the key a name of 1 to 100 characters"
+    ))]
+    name: String,
+}
+
+/// A domain to add.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DomainForm {
+    domain: String,
+}
+
+/// A domain as shown: the row and the record that proves it.
+#[derive(Debug, Serialize)]
+pub struct DomainView {
+    #[serde(flatten)]
+    domain: entity::organization_domain::Model,
+    txt_name: String,
+    txt_value: String,
+}
+
+fn view(domain: entity::organization_domain::Model) -> DomainView {
+    DomainView {
+        txt_name: domains::challenge_name(&domain.domain),
+        txt_value: domains::challenge_value(&domain),
+        domain,
+    }
+}
+
+async fn settings_page(
+    req: &HttpRequest,
+    state: &AppState,
+    tenant: &Tenant,
+    new_key: Option<String>,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let txn = tenant.transaction(&state.db).await?;
+    let keys = api_keys::list_active(&txn, tenant.scope()).await?;
+    let domains: Vec<DomainView> = domains::list(&txn, tenant.scope())
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
+    txn.commit().await?;
+    let page = tenant_page("tenant/settings.html", tenant)
+        .with("keys", keys)
+        .with("domains", domains)
+        .with("new_key", new_key)
+        .with("errors", errors);
+    render(req, page).await
+}
+
+/// `GET /settings/`
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let new_key = session.remove_as::<String>(NEW_KEY).and_then(Result::ok);
+    settings_page(&req, &state, &tenant, new_key, &FieldErrors::new()).await
+}
+
+/// `POST /settings/api-keys/`
+pub async fn create_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+    form: web::Form<KeyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = person_only(&tenant)?;
+    if let Err(errors) = form.validate() {
+        return settings_page(&req, &state, &tenant, None, &forms::field_errors(&errors)).await;
+    }
+    let txn = tenant.transaction(&state.db).await?;
+    let (_, secret) = api_keys::create(&txn, tenant.scope(), &form.name, Some(user_id)).await?;
+    txn.commit().await?;
+    session
+        .insert(NEW_KEY, secret)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    flash::success(&session, "API key created.");
+    Ok(redirect(&tenant.url("/settings/")))
+}
+
+/// `POST /settings/api-keys/{id}/revoke/`
+pub async fn revoke_key(
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    if !api_keys::revoke(&txn, tenant.scope(), id.into_inner()).await? {
+        return Err(AppError::NotFound);
+    }
+    txn.commit().await?;
+    flash::success(&session, "API key revoked.");
+    Ok(redirect(&tenant.url("/settings/")))
+}
+
+/// `POST /settings/domains/`
+pub async fn add_domain(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+    form: web::Form<DomainForm>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    match domains::add(
+        &txn,
+        tenant.scope(),
+        &form.domain,
+        &state.settings.tenant.base_domain,
+    )
+    .await
+    {
+        Ok(_) => {
+            txn.commit().await?;
+            flash::success(
+                &session,
+                "Domain added. Publish its TXT record, then verify it.",
+            );
+            Ok(redirect(&tenant.url("/settings/")))
+        }
+        Err(DomainError::Db(e)) => Err(e.into()),
+        Err(error) => {
+            drop(txn);
+            let mut errors = FieldErrors::new();
+            forms::add(
+                &mut errors,
+                "domain",
+                error.to_string().trim_start_matches("domain: "),
+            );
+            settings_page(&req, &state, &tenant, None, &errors).await
+        }
+    }
+}
+
+/// `POST /settings/domains/{id}/verify/`
+pub async fn verify_domain(
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    match domains::verify(&txn, tenant.scope(), state.dns.as_ref(), id.into_inner()).await {
+        Ok(domain) => {
+            txn.commit().await?;
+            flash::success(&session, format!("{} is verified.", domain.domain));
+        }
+        Err(error @ (DomainError::NotVerified { .. } | DomainError::Lookup(_))) => {
+            flash::push(&session, "error", error.to_string());
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&tenant.url("/settings/")))
+}
+
+/// `POST /settings/domains/{id}/delete/`
+pub async fn delete_domain(
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    if !domains::remove(&txn, tenant.scope(), id.into_inner()).await? {
+        return Err(AppError::NotFound);
+    }
+    txn.commit().await?;
+    flash::success(&session, "Domain removed.");
+    Ok(redirect(&tenant.url("/settings/")))
+}
+
+/// A key as the API returns it on creation: with its secret, once.
+#[derive(Debug, Serialize)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    key: entity::organization_api_key::Model,
+    secret: String,
+}
+
+/// `GET /api/v1/api-keys/`
+pub async fn api_list_keys(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    let keys = api_keys::list_active(&txn, tenant.scope()).await?;
+    txn.commit().await?;
+    let total = keys.len();
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"items": keys, "page": 1, "per_page": total, "total": total})))
+}
+
+/// `POST /api/v1/api-keys/`: 201 with the key and its secret.
+pub async fn api_create_key(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+    body: web::Json<KeyForm>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = person_only(&tenant)?;
+    body.validate()
+        .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
+    let txn = tenant.transaction(&state.db).await?;
+    let (key, secret) = api_keys::create(&txn, tenant.scope(), &body.name, Some(user_id)).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(CreatedKey { key, secret }))
+}
+
+/// `DELETE /api/v1/api-keys/{id}/`: revokes; 204.
+pub async fn api_revoke_key(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    if !api_keys::revoke(&txn, tenant.scope(), id.into_inner()).await? {
+        return Err(AppError::NotFound);
+    }
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /api/v1/domains/`
+pub async fn api_list_domains(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    let items: Vec<DomainView> = domains::list(&txn, tenant.scope())
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
+    txn.commit().await?;
+    let total = items.len();
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"items": items, "page": 1, "per_page": total, "total": total})))
+}
+
+/// `POST /api/v1/domains/` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainJson {
+    domain: String,
+}
+
+/// `POST /api/v1/domains/`: 201 with the record to publish.
+pub async fn api_add_domain(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+    body: web::Json<DomainJson>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    let domain = domains::add(
+        &txn,
+        tenant.scope(),
+        &body.domain,
+        &state.settings.tenant.base_domain,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(view(domain)))
+}
+
+/// `POST /api/v1/domains/{id}/verify/`: 200 when verified, 409 when the record is not there.
+pub async fn api_verify_domain(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    let domain = domains::verify(&txn, tenant.scope(), state.dns.as_ref(), id.into_inner()).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok().json(view(domain)))
+}
+
+/// `DELETE /api/v1/domains/{id}/`: 204.
+pub async fn api_delete_domain(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    let txn = tenant.transaction(&state.db).await?;
+    if !domains::remove(&txn, tenant.scope(), id.into_inner()).await? {
+        return Err(AppError::NotFound);
+    }
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,417 @@
+//! Organization API keys and custom domains: the last two ways a request finds its tenant.
+//! Domain verification asks a real DNS server over UDP, here one the test runs on loopback.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use entity::project;
+use orgs::organizations as orgs_service;
+use orgs::tenancy::dns::encode_txt_answer;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+use crate::helpers::{PASSWORD, TestApp, browser, csrf_from};
+
+/// A DNS server on loopback answering TXT questions from a table the test fills.
+struct FakeDns {
+    address: std::net::SocketAddr,
+    records: Arc<Mutex<HashMap<String, Vec<String>>>>,
+}
+
+fn question_name(query: &[u8]) -> String {
+    let mut labels = Vec::new();
+    let mut at = 12;
+    while let Some(&len) = query.get(at) {
+        if len == 0 {
+            break;
+        }
+        let label = &query[at + 1..at + 1 + usize::from(len)];
+        labels.push(String::from_utf8_lossy(label).into_owned());
+        at += 1 + usize::from(len);
+    }
+    labels.join(".")
+}
+
+async fn fake_dns() -> FakeDns {
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let address = socket.local_addr().unwrap();
+    let records: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();
+    let table = Arc::clone(&records);
+    tokio::spawn(async move {
+        let mut buffer = [0u8; 512];
+        while let Ok((n, peer)) = socket.recv_from(&mut buffer).await {
+            let query = &buffer[..n];
+            let values = table
+                .lock()
+                .unwrap()
+                .get(&question_name(query))
+                .cloned()
+                .unwrap_or_default();
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            let _ = socket.send_to(&encode_txt_answer(query, &refs), peer).await;
+        }
+    });
+    FakeDns { address, records }
+}
+
+struct Person {
+    client: reqwest::Client,
+    csrf: String,
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> Person {
+    let client = browser();
+    let page = client
+        .get(format!("{}/login/", app.address))
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let response = client
+        .post(format!("{}/login/", app.address))
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let page = client
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .unwrap();
+    Person {
+        csrf: csrf_from(&page.text().await.unwrap()),
+        client,
+    }
+}
+
+/// Acme (owner ada, member max) and Globex (owner gus), a project each.
+async fn tenants(app: &TestApp) -> (i64, i64) {
+    let ada = app.user("ada@acme.test", "Ada").await;
+    let max = app.user("max@acme.test", "Max").await;
+    let gus = app.user("gus@globex.test", "Gus").await;
+    let acme = orgs_service::create_organization(app.conn(), app.events(), ada.id, "Acme")
+        .await
+        .unwrap()
+        .organization
+        .id;
+    orgs_service::add_user(app.conn(), app.events(), acme, max.id, false)
+        .await
+        .unwrap();
+    let globex = orgs_service::create_organization(app.conn(), app.events(), gus.id, "Globex")
+        .await
+        .unwrap()
+        .organization
+        .id;
+    for (org, name) in [(acme, "Acme anvil"), (globex, "Globex laser")] {
+        project::ActiveModel {
+            organization_id: Set(org),
+            name: Set(name.into()),
+            description: Set(String::new()),
+            ..Default::default()
+        }
+        .insert(app.conn())
+        .await
+        .unwrap();
+    }
+    (acme, globex)
+}
+
+async fn new_key(app: &TestApp, admin: &Person, slug: &str) -> String {
+    let created = admin
+        .client
+        .post(format!("{}/o/{slug}/api/v1/api-keys/", app.address))
+        .header("x-csrf-token", &admin.csrf)
+        .json(&serde_json::json!({"name": "ci"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let json: serde_json::Value = created.json().await.unwrap();
+    assert!(json.get("token_hash").is_none());
+    json["secret"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_api_key_finds_its_organization_and_acts_as_an_admin() {
+    let app = TestApp::spawn().await;
+    let (acme, _) = tenants(&app).await;
+    let ada = sign_in(&app, "ada@acme.test").await;
+    let key = new_key(&app, &ada, "acme").await;
+    assert!(key.starts_with("orgs_key_"));
+
+    let api = reqwest::Client::new();
+    let list: serde_json::Value = api
+        .get(format!("{}/api/v1/projects/", app.address))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["name"], "Acme anvil");
+    assert_eq!(list["items"][0]["organization_id"], acme);
+
+    let created = api
+        .post(format!("{}/api/v1/projects/", app.address))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"name": "By key"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.status(),
+        201,
+        "no CSRF token needed with a bearer key"
+    );
+    let id = created.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let deleted = api
+        .delete(format!("{}/api/v1/projects/{id}/", app.address))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204, "a key has admin rights");
+
+    let minting = api
+        .post(format!("{}/api/v1/api-keys/", app.address))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"name": "more"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(minting.status(), 403, "a key cannot mint keys");
+}
+
+#[tokio::test]
+async fn a_key_is_404_at_another_organizations_address_and_401_once_revoked() {
+    let app = TestApp::spawn().await;
+    tenants(&app).await;
+    let ada = sign_in(&app, "ada@acme.test").await;
+    let key = new_key(&app, &ada, "acme").await;
+    let api = reqwest::Client::new();
+    let elsewhere = api
+        .get(format!("{}/o/globex/api/v1/projects/", app.address))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 404);
+    assert!(!elsewhere.text().await.unwrap().contains("Globex laser"));
+    let by_host = api
+        .get(format!("{}/api/v1/projects/", app.address))
+        .header("host", "globex.localhost")
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_host.status(), 404);
+    let home = api
+        .get(format!("{}/o/acme/api/v1/projects/", app.address))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+
+    let keys: serde_json::Value = ada
+        .client
+        .get(format!("{}/o/acme/api/v1/api-keys/", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = keys["items"][0]["id"].as_i64().unwrap();
+    let revoked = ada
+        .client
+        .delete(format!("{}/o/acme/api/v1/api-keys/{id}/", app.address))
+        .header("x-csrf-token", &ada.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let after = api
+        .get(format!("{}/api/v1/projects/", app.address))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 401);
+    let unknown = api
+        .get(format!("{}/api/v1/projects/", app.address))
+        .bearer_auth("orgs_key_0000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 401);
+}
+
+#[tokio::test]
+async fn only_admins_manage_keys_and_a_new_key_is_shown_once() {
+    let app = TestApp::spawn().await;
+    tenants(&app).await;
+    let max = sign_in(&app, "max@acme.test").await;
+    let refused = max
+        .client
+        .post(format!("{}/o/acme/api/v1/api-keys/", app.address))
+        .header("x-csrf-token", &max.csrf)
+        .json(&serde_json::json!({"name": "mine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let gus = sign_in(&app, "gus@globex.test").await;
+    let other = gus
+        .client
+        .get(format!("{}/o/acme/settings/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+
+    let ada = sign_in(&app, "ada@acme.test").await;
+    let created = ada
+        .client
+        .post(format!("{}/o/acme/settings/api-keys/", app.address))
+        .form(&[("name", "deploy"), ("csrf_token", ada.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    let page = ada
+        .client
+        .get(format!("{}/o/acme/settings/", app.address))
+        .send()
+        .await
+        .unwrap();
+    let body = page.text().await.unwrap();
+    let marker = "id=\"new-key\">";
+    let start = body.find(marker).expect("the key is shown") + marker.len();
+    let secret = body[start..].split('<').next().unwrap().to_string();
+    assert!(secret.starts_with("orgs_key_"));
+    let again = ada
+        .client
+        .get(format!("{}/o/acme/settings/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(!again.text().await.unwrap().contains(&secret));
+}
+
+#[tokio::test]
+async fn a_custom_domain_answers_for_its_organization_once_its_txt_record_is_published() {
+    let dns = fake_dns().await;
+    let address = dns.address.to_string();
+    let app = TestApp::spawn_with(|s| s.tenant.dns_server = address).await;
+    tenants(&app).await;
+    let ada = sign_in(&app, "ada@acme.test").await;
+
+    let added = ada
+        .client
+        .post(format!("{}/o/acme/api/v1/domains/", app.address))
+        .header("x-csrf-token", &ada.csrf)
+        .json(&serde_json::json!({"domain": "Projects.Acme-Corp.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    let domain: serde_json::Value = added.json().await.unwrap();
+    assert_eq!(domain["domain"], "projects.acme-corp.example");
+    assert_eq!(
+        domain["txt_name"],
+        "_orgs-challenge.projects.acme-corp.example"
+    );
+    let id = domain["id"].as_i64().unwrap();
+    let value = domain["txt_value"].as_str().unwrap().to_string();
+
+    let at_domain = |path: &str| {
+        ada.client
+            .get(format!("{}{path}", app.address))
+            .header("host", "projects.acme-corp.example")
+            .send()
+    };
+    assert_eq!(
+        at_domain("/projects/").await.unwrap().status(),
+        404,
+        "not before verification"
+    );
+
+    let early = ada
+        .client
+        .post(format!(
+            "{}/o/acme/api/v1/domains/{id}/verify/",
+            app.address
+        ))
+        .header("x-csrf-token", &ada.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), 409);
+    assert!(early.text().await.unwrap().contains("does not contain"));
+
+    dns.records.lock().unwrap().insert(
+        "_orgs-challenge.projects.acme-corp.example".into(),
+        vec!["unrelated".into(), value],
+    );
+    let verified = ada
+        .client
+        .post(format!(
+            "{}/o/acme/api/v1/domains/{id}/verify/",
+            app.address
+        ))
+        .header("x-csrf-token", &ada.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), 200);
+    assert!(verified.json::<serde_json::Value>().await.unwrap()["verified_at"].is_string());
+
+    let page = at_domain("/projects/").await.unwrap();
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("Acme anvil") && !body.contains("Globex laser"));
+
+    let gus = sign_in(&app, "gus@globex.test").await;
+    let stranger = gus
+        .client
+        .get(format!("{}/projects/", app.address))
+        .header("host", "projects.acme-corp.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 404);
+    let claim = gus
+        .client
+        .post(format!("{}/o/globex/api/v1/domains/", app.address))
+        .header("x-csrf-token", &gus.csrf)
+        .json(&serde_json::json!({"domain": "projects.acme-corp.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(claim.status(), 422, "a domain belongs to one organization");
+    let ours = gus
+        .client
+        .post(format!("{}/o/globex/api/v1/domains/", app.address))
+        .header("x-csrf-token", &gus.csrf)
+        .json(&serde_json::json!({"domain": "acme.localhost"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ours.status(), 422);
+    let json: serde_json::Value = ours.json().await.unwrap();
+    assert!(
+        json["error"]["fields"]["domain"][0]
+            .as_str()
+            .unwrap()
+            .contains("localhost")
+    );
+}
