@@ -426,3 +426,42 @@ impl World {
         }
     }
 }
+
+/// A browser of its own, signed in (or anonymous with `None`), with its CSRF token.
+pub struct Visitor {
+    /// The browser.
+    pub client: reqwest::Client,
+    /// The session's CSRF token (rotated at sign-in, so read after it).
+    pub csrf: String,
+}
+
+/// Opens a browser on `app` and signs `email` in with [`PASSWORD`].
+pub async fn visitor(app: &TestApp, email: Option<&str>) -> Visitor {
+    let client = browser();
+    let page = client
+        .get(format!("{}/login/", app.address))
+        .send()
+        .await
+        .expect("login page");
+    let csrf = csrf_from(&page.text().await.expect("body"));
+    if let Some(email) = email {
+        let response = client
+            .post(format!("{}/login/", app.address))
+            .form(&[
+                ("email", email),
+                ("password", PASSWORD),
+                ("csrf_token", &csrf),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), 303, "{email} logs in");
+    }
+    let page = client
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .expect("home");
+    let csrf = csrf_from(&page.text().await.expect("body"));
+    Visitor { client, csrf }
+}

@@ -9,7 +9,7 @@ use orgs::organizations as orgs_service;
 use orgs::tenancy::dns::encode_txt_answer;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use crate::helpers::{PASSWORD, TestApp, browser, csrf_from};
+use crate::helpers::{TestApp, Visitor, visitor};
 
 /// A DNS server on loopback answering TXT questions from a table the test fills.
 struct FakeDns {
@@ -53,39 +53,8 @@ async fn fake_dns() -> FakeDns {
     FakeDns { address, records }
 }
 
-struct Person {
-    client: reqwest::Client,
-    csrf: String,
-}
-
-async fn sign_in(app: &TestApp, email: &str) -> Person {
-    let client = browser();
-    let page = client
-        .get(format!("{}/login/", app.address))
-        .send()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
-    let response = client
-        .post(format!("{}/login/", app.address))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
-    let page = client
-        .get(format!("{}/", app.address))
-        .send()
-        .await
-        .unwrap();
-    Person {
-        csrf: csrf_from(&page.text().await.unwrap()),
-        client,
-    }
+async fn sign_in(app: &TestApp, email: &str) -> Visitor {
+    visitor(app, Some(email)).await
 }
 
 /// Acme (owner ada, member max) and Globex (owner gus), a project each.
@@ -120,7 +89,7 @@ async fn tenants(app: &TestApp) -> (i64, i64) {
     (acme, globex)
 }
 
-async fn new_key(app: &TestApp, admin: &Person, slug: &str) -> String {
+async fn new_key(app: &TestApp, admin: &Visitor, slug: &str) -> String {
     let created = admin
         .client
         .post(format!("{}/o/{slug}/api/v1/api-keys/", app.address))

@@ -9,7 +9,7 @@ use sea_orm::{
     QueryFilter, TransactionTrait,
 };
 
-use crate::helpers::{PASSWORD, TestApp, as_app_role, browser, csrf_from, grant_app_role};
+use crate::helpers::{TestApp, Visitor, as_app_role, grant_app_role, visitor};
 
 fn is_postgres(app: &TestApp) -> bool {
     app.conn().get_database_backend() == DbBackend::Postgres
@@ -193,34 +193,9 @@ async fn the_app_serves_tenants_connected_as_an_ordinary_role() {
     }
     drop(probe);
     let app = TestApp::spawn_as_app_role().await;
-    let (a, _) = {
-        // Fixtures are written through the app's own (ordinary-role) connection.
-        two_tenants(&app).await
-    };
-    let client = browser();
-    let page = client
-        .get(format!("{}/login/", app.address))
-        .send()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
-    let login = client
-        .post(format!("{}/login/", app.address))
-        .form(&[
-            ("email", "alice@a.test"),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    let page = client
-        .get(format!("{}/", app.address))
-        .send()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
+    // Fixtures are written through the app's own (ordinary-role) connection.
+    let (a, _) = two_tenants(&app).await;
+    let Visitor { client, csrf } = visitor(&app, Some("alice@a.test")).await;
     let created = client
         .post(format!("{}/o/alpha/api/v1/projects/", app.address))
         .header("x-csrf-token", &csrf)

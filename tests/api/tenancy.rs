@@ -7,7 +7,7 @@ use orgs::organizations::{self as orgs_service};
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use crate::helpers::{PASSWORD, TestApp, browser, create_user, csrf_from, location};
+use crate::helpers::{TestApp, Visitor, create_user, location, visitor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -106,43 +106,6 @@ fn routes() -> Vec<Route> {
         page(Method::GET, "/api/v1/api-keys/", Needs::Admin, 200),
         page(Method::GET, "/api/v1/domains/", Needs::Admin, 200),
     ]
-}
-
-/// A signed-in (or anonymous) browser with its CSRF token.
-struct Visitor {
-    client: reqwest::Client,
-    csrf: String,
-}
-
-async fn visitor(app: &TestApp, email: Option<&str>) -> Visitor {
-    let client = browser();
-    let page = client
-        .get(format!("{}/login/", app.address))
-        .send()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
-    if let Some(email) = email {
-        let response = client
-            .post(format!("{}/login/", app.address))
-            .form(&[
-                ("email", email),
-                ("password", PASSWORD),
-                ("csrf_token", &csrf),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 303, "{email} logs in");
-    }
-    // Signing in rotates the token.
-    let page = client
-        .get(format!("{}/", app.address))
-        .send()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
-    Visitor { client, csrf }
 }
 
 struct World {
