@@ -247,6 +247,8 @@ pub struct AuthSettings {
     pub password_reset_ttl_secs: u64,
     /// Lifetime of an activation link, in seconds.
     pub activation_ttl_secs: u64,
+    /// Lifetime of an invitation link, in seconds.
+    pub invitation_ttl_secs: u64,
     /// argon2id memory cost in KiB.
     pub argon2_memory_kib: u32,
     /// argon2id passes.

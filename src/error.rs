@@ -38,6 +38,9 @@ pub enum AppError {
     /// The request conflicts with the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// The thing asked for is no longer available (410).
+    #[error("{0}")]
+    Gone(String),
     /// Well-formed but invalid fields (422).
     #[error("{message}")]
     Invalid {
@@ -77,6 +80,7 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::Gone(_) => "gone",
             Self::Invalid { .. } => "invalid",
             Self::TooManyRequests => "throttled",
             Self::Unavailable(_) => "unavailable",
@@ -107,6 +111,7 @@ impl ResponseError for AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -164,6 +169,7 @@ impl From<OrgError> for AppError {
             OrgError::OwnershipRequired | OrgError::OrganizationMismatch => {
                 Self::Conflict(error.to_string())
             }
+            OrgError::OwnerMustBeAdmin => Self::field("is_admin", error.to_string()),
             OrgError::InvalidName(ref message) => Self::field("name", message),
             OrgError::InvalidSlug(ref reason) => Self::field("slug", reason.to_string()),
             OrgError::SlugTaken => Self::field("slug", "this address is already taken"),

@@ -13,6 +13,8 @@ pub mod db;
 pub mod error;
 /// Membership events.
 pub mod events;
+/// Invitations to organizations.
+pub mod invitations;
 /// Outgoing mail through the outbox.
 pub mod mail;
 /// Organization rules and slugs.

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod domains;
+pub mod members;
 pub mod service;
 pub mod slug;
 

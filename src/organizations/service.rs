@@ -40,6 +40,10 @@ pub enum OrgError {
         "the organization owner cannot be removed; transfer ownership or delete the organization first"
     )]
     OwnershipRequired,
+    /// The owner's admin flag cannot be cleared (peer: "The organization owner must be an
+    /// admin").
+    #[error("the organization owner must be an admin")]
+    OwnerMustBeAdmin,
     /// The new owner's membership is in another organization (peer: `OrganizationMismatch`).
     #[error("the new owner must be a member of this organization")]
     OrganizationMismatch,

@@ -4,6 +4,8 @@ pub mod account;
 pub mod auth;
 pub mod health;
 pub mod home;
+pub mod organizations;
+pub mod people;
 pub mod projects;
 pub mod settings;
 
@@ -47,6 +49,70 @@ pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(projects::api_detail))
                 .route(web::patch().to(projects::api_update))
                 .route(web::delete().to(projects::api_delete)),
+        )
+        .service(
+            tenant("/edit/")
+                .route(web::get().to(organizations::edit_form))
+                .route(web::post().to(organizations::edit)),
+        )
+        .service(
+            tenant("/delete/")
+                .route(web::get().to(organizations::delete_form))
+                .route(web::post().to(organizations::delete)),
+        )
+        .service(
+            tenant("/transfer/")
+                .route(web::get().to(organizations::transfer_form))
+                .route(web::post().to(organizations::transfer)),
+        )
+        .service(
+            tenant("/leave/")
+                .route(web::get().to(organizations::leave_form))
+                .route(web::post().to(organizations::leave)),
+        )
+        .service(tenant("/people/").route(web::get().to(people::list)))
+        .service(
+            tenant("/people/add/")
+                .route(web::get().to(people::add_form))
+                .route(web::post().to(people::add)),
+        )
+        .service(tenant("/people/{user_id}/").route(web::get().to(people::detail)))
+        .service(
+            tenant("/people/{user_id}/edit/")
+                .route(web::get().to(people::edit_form))
+                .route(web::post().to(people::edit)),
+        )
+        .service(
+            tenant("/people/{user_id}/delete/")
+                .route(web::get().to(people::delete_form))
+                .route(web::post().to(people::delete)),
+        )
+        .service(
+            tenant("/people/{user_id}/remind/")
+                .route(web::get().to(people::remind_form))
+                .route(web::post().to(people::remind)),
+        )
+        .service(
+            tenant("/api/v1/organization/")
+                .route(web::get().to(organizations::api_show))
+                .route(web::patch().to(organizations::api_update))
+                .route(web::delete().to(organizations::api_delete)),
+        )
+        .service(tenant("/api/v1/transfer/").route(web::post().to(organizations::api_transfer)))
+        .service(tenant("/api/v1/leave/").route(web::post().to(organizations::api_leave)))
+        .service(
+            tenant("/api/v1/people/")
+                .route(web::get().to(people::api_list))
+                .route(web::post().to(people::api_invite)),
+        )
+        .service(
+            tenant("/api/v1/people/{user_id}/")
+                .route(web::get().to(people::api_detail))
+                .route(web::patch().to(people::api_update))
+                .route(web::delete().to(people::api_delete)),
+        )
+        .service(
+            tenant("/api/v1/people/{user_id}/remind/").route(web::post().to(people::api_remind)),
         )
         .service(tenant("/settings/").route(web::get().to(settings::show)))
         .service(tenant("/settings/api-keys/").route(web::post().to(settings::create_key)))
@@ -112,6 +178,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/account/")
                 .route(web::get().to(account::show))
                 .route(web::post().to(account::update)),
+        )
+        .route("/organizations/", web::get().to(organizations::list))
+        .service(
+            web::resource("/organizations/add/")
+                .route(web::get().to(organizations::add_form))
+                .route(web::post().to(organizations::add)),
+        )
+        .service(
+            web::resource("/api/v1/organizations/")
+                .route(web::get().to(organizations::api_list))
+                .route(web::post().to(organizations::api_add)),
         )
         .route("/account/tokens/", web::post().to(account::create_token))
         .route(

@@ -39,9 +39,12 @@ fn message(res: &ServiceResponse<impl MessageBody>) -> String {
         .and_then(|e| e.as_error::<AppError>());
     match app_error {
         // Messages written for people; a 500's cause stays in the log.
-        Some(AppError::Forbidden(text) | AppError::Conflict(text) | AppError::BadRequest(text)) => {
-            text.clone()
-        }
+        Some(
+            AppError::Forbidden(text)
+            | AppError::Conflict(text)
+            | AppError::Gone(text)
+            | AppError::BadRequest(text),
+        ) => text.clone(),
         Some(AppError::TooManyRequests) => {
             "Too many attempts. Wait a few minutes and try again.".into()
         }

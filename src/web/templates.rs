@@ -24,6 +24,17 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "account/account.html",
     "tenant/dashboard.html",
     "tenant/settings.html",
+    "tenant/edit.html",
+    "tenant/confirm.html",
+    "tenant/transfer.html",
+    "organizations/list.html",
+    "organizations/add.html",
+    "people/list.html",
+    "people/add.html",
+    "people/detail.html",
+    "people/edit.html",
+    "people/delete.html",
+    "people/remind.html",
     "projects/list.html",
     "projects/form.html",
     "projects/detail.html",
@@ -34,6 +45,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "email/signup_exists.html",
     "email/password_reset.txt",
     "email/password_reset.html",
+    "email/invitation.txt",
+    "email/invitation.html",
 ];
 
 /// Parses every template; an error names the template.

@@ -1,0 +1,201 @@
+//! People of an organization: the list (sorted by name, searchable, paginated), one person, the
+//! admin flag, ownership transfer by user id, and leaving. Membership changes go through the
+//! rules in `service`, so their events fire.
+
+use entity::{organization, organization_owner, organization_user, user};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, FromQueryResult,
+    IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    Select, SelectModel, Selector, TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+
+use super::service::{self, OrgError, clean_name};
+use super::slug;
+use crate::db::{begin_write, is_unique_violation};
+use crate::events::Events;
+use crate::tenancy::Scope;
+
+/// One person as the people pages show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromQueryResult)]
+pub struct Person {
+    /// `users.id` (the people URLs use it).
+    pub user_id: i64,
+    /// Display name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// The admin flag.
+    pub is_admin: bool,
+    /// Membership row.
+    pub membership_id: i64,
+    /// When they joined.
+    pub joined_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A person with whether they own the organization.
+#[derive(Clone, Debug, Serialize)]
+pub struct PersonView {
+    /// The person.
+    #[serde(flatten)]
+    pub person: Person,
+    /// Whether they are the owner.
+    pub is_owner: bool,
+}
+
+/// The organization's memberships joined with their users.
+fn memberships(scope: Scope) -> Select<organization_user::Entity> {
+    scope
+        .select::<organization_user::Entity>()
+        .join(JoinType::InnerJoin, organization_user::Relation::User.def())
+}
+
+/// The columns of [`Person`] from a [`memberships`] query.
+fn as_people(select: Select<organization_user::Entity>) -> Selector<SelectModel<Person>> {
+    select
+        .select_only()
+        .column_as(organization_user::Column::UserId, "user_id")
+        .column_as(user::Column::Name, "name")
+        .column_as(user::Column::Email, "email")
+        .column_as(organization_user::Column::IsAdmin, "is_admin")
+        .column_as(organization_user::Column::Id, "membership_id")
+        .column_as(organization_user::Column::CreatedAt, "joined_at")
+        .into_model::<Person>()
+}
+
+/// The owner's user id, if the organization has an owner.
+async fn owner_user_id<C: ConnectionTrait>(db: &C, scope: Scope) -> Result<Option<i64>, DbErr> {
+    let Some(owner) = scope.select::<organization_owner::Entity>().one(db).await? else {
+        return Ok(None);
+    };
+    scope
+        .select::<organization_user::Entity>()
+        .select_only()
+        .column(organization_user::Column::UserId)
+        .filter(organization_user::Column::Id.eq(owner.organization_user_id))
+        .into_tuple::<i64>()
+        .one(db)
+        .await
+}
+
+/// One page of the people, by name then email, optionally only those whose name or email
+/// contains `search` (any case); and how many match.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    search: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<PersonView>, u64), DbErr> {
+    let mut query = memberships(scope);
+    if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
+                .like(pattern.clone())
+                .or(Expr::col((user::Entity, user::Column::Email)).like(pattern)),
+        );
+    }
+    let total = query.clone().count(db).await?;
+    let page_query = query
+        .order_by_asc(user::Column::Name)
+        .order_by_asc(user::Column::Email)
+        .offset((page - 1) * per_page)
+        .limit(per_page);
+    let rows = as_people(page_query).all(db).await?;
+    let owner = owner_user_id(db, scope).await?;
+    let people = rows
+        .into_iter()
+        .map(|person| PersonView {
+            is_owner: Some(person.user_id) == owner,
+            person,
+        })
+        .collect();
+    Ok((people, total))
+}
+
+/// The member with this user id; `None` for anyone outside the organization.
+pub async fn get<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    user_id: i64,
+) -> Result<Option<PersonView>, DbErr> {
+    let query = memberships(scope).filter(organization_user::Column::UserId.eq(user_id));
+    let Some(person) = as_people(query).one(db).await? else {
+        return Ok(None);
+    };
+    let is_owner = owner_user_id(db, scope).await? == Some(person.user_id);
+    Ok(Some(PersonView { person, is_owner }))
+}
+
+/// Sets the admin flag of a member. The owner must stay an admin (the peer's "The organization
+/// owner must be an admin").
+pub async fn set_admin<C>(
+    db: &C,
+    scope: Scope,
+    user_id: i64,
+    is_admin: bool,
+) -> Result<(), OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = begin_write(db).await?;
+    let membership = scope
+        .select::<organization_user::Entity>()
+        .filter(organization_user::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?
+        .ok_or(OrgError::NotMember)?;
+    if !is_admin && owner_user_id(&txn, scope).await? == Some(user_id) {
+        return Err(OrgError::OwnerMustBeAdmin);
+    }
+    let mut row = membership.into_active_model();
+    row.is_admin = Set(is_admin);
+    row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Hands ownership to the member `user_id` (who becomes an admin); fires `OwnerChanged`.
+pub async fn transfer<C>(
+    db: &C,
+    events: &Events,
+    scope: Scope,
+    user_id: i64,
+) -> Result<(), OrgError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let membership = service::membership(db, scope.organization_id(), user_id)
+        .await?
+        .ok_or(OrgError::NotMember)?;
+    service::change_owner(db, events, scope.organization_id(), membership.id).await?;
+    Ok(())
+}
+
+/// Renames the organization and, when a new slug is given, changes its address.
+pub async fn update_organization<C: ConnectionTrait>(
+    db: &C,
+    organization: organization::Model,
+    name: &str,
+    new_slug: Option<&str>,
+) -> Result<organization::Model, OrgError> {
+    let name = clean_name(name)?;
+    let mut row = organization.clone().into_active_model();
+    row.name = Set(name);
+    if let Some(new_slug) = new_slug
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != organization.slug)
+    {
+        slug::validate(new_slug)?;
+        row.slug = Set(new_slug.to_string());
+    }
+    row.update(db).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            OrgError::SlugTaken
+        } else {
+            OrgError::Db(e)
+        }
+    })
+}

@@ -1,0 +1,415 @@
+//! Organization pages: "my organizations", create, edit, delete, transfer ownership, leave, as
+//! pages and under `/api/v1/`.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use entity::organization;
+use serde::{Deserialize, Serialize};
+
+use super::projects::tenant_page;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, FieldErrors};
+use crate::organizations::members;
+use crate::organizations::{self, NewOrganization, OrgError};
+use crate::startup::AppState;
+use crate::tenancy::{OrgAdmin, OrgMember, OrgOwner, Tenant};
+use crate::web::pagination::{PageQuery, Paginated};
+use crate::web::render::redirect;
+use crate::web::{Page, flash, forms, render};
+
+/// An organization as listed for its member: with the address of its tenant root.
+#[derive(Debug, Serialize)]
+pub struct OrganizationLink {
+    #[serde(flatten)]
+    organization: organization::Model,
+    url: String,
+}
+
+fn link(organization: organization::Model) -> OrganizationLink {
+    OrganizationLink {
+        url: format!("/o/{}/", organization.slug),
+        organization,
+    }
+}
+
+/// Name and slug, as typed.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct OrganizationForm {
+    name: String,
+    slug: String,
+}
+
+/// Field errors of a refused organization form; other errors pass through.
+fn form_errors(error: OrgError) -> Result<FieldErrors, AppError> {
+    let Some(field) = error.field() else {
+        return Err(error.into());
+    };
+    let message = error.to_string();
+    let mut errors = FieldErrors::new();
+    forms::add(
+        &mut errors,
+        field,
+        message.trim_start_matches(&format!("{field}: ")),
+    );
+    Ok(errors)
+}
+
+/// `GET /organizations/`: the active organizations the user belongs to.
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let mine = organizations::list_for_user(&state.db, user.id, false).await?;
+    let links: Vec<OrganizationLink> = mine.into_iter().map(link).collect();
+    render(
+        &req,
+        Page::new("organizations/list.html").with("organizations", links),
+    )
+    .await
+}
+
+fn add_page(form: &OrganizationForm, errors: &FieldErrors) -> Page {
+    Page::new("organizations/add.html")
+        .with("form", form)
+        .with("errors", errors)
+}
+
+/// `GET /organizations/add/`
+pub async fn add_form(req: HttpRequest, _user: CurrentUser) -> Result<HttpResponse, AppError> {
+    render(
+        &req,
+        add_page(&OrganizationForm::default(), &FieldErrors::new()),
+    )
+    .await
+}
+
+/// `POST /organizations/add/`: the creator becomes its admin and owner.
+pub async fn add(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    CurrentUser(user): CurrentUser,
+    form: web::Form<OrganizationForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let new = NewOrganization {
+        slug: Some(form.slug.clone()),
+        ..NewOrganization::named(form.name.clone())
+    };
+    match organizations::create_organization_with(&state.db, &state.events, user.id, new).await {
+        Ok(created) => {
+            flash::success(&session, format!("{} is ready.", created.organization.name));
+            Ok(redirect(&format!("/o/{}/", created.organization.slug)))
+        }
+        Err(error) => render(&req, add_page(&form, &form_errors(error)?)).await,
+    }
+}
+
+/// `GET /api/v1/organizations/`
+pub async fn api_list(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Paginated<OrganizationLink>>, AppError> {
+    let (page, per_page) = query.into_inner().resolve()?;
+    let mine = organizations::list_for_user(&state.db, user.id, false).await?;
+    let total = mine.len() as u64;
+    let items = mine
+        .into_iter()
+        .skip(((page - 1) * per_page) as usize)
+        .take(per_page as usize)
+        .map(link)
+        .collect();
+    Ok(web::Json(Paginated {
+        items,
+        page,
+        per_page,
+        total,
+    }))
+}
+
+/// `POST /api/v1/organizations/` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationJson {
+    name: Option<String>,
+    slug: Option<String>,
+}
+
+/// `POST /api/v1/organizations/`: 201.
+pub async fn api_add(
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    body: web::Json<OrganizationJson>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let new = NewOrganization {
+        slug: body.slug,
+        ..NewOrganization::named(body.name.unwrap_or_default())
+    };
+    let created =
+        organizations::create_organization_with(&state.db, &state.events, user.id, new).await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).json(link(created.organization)))
+}
+
+fn edit_page(tenant: &Tenant, form: &OrganizationForm, errors: &FieldErrors) -> Page {
+    tenant_page("tenant/edit.html", tenant)
+        .with("form", form)
+        .with("errors", errors)
+}
+
+/// `GET /edit/`
+pub async fn edit_form(
+    req: HttpRequest,
+    OrgAdmin(tenant): OrgAdmin,
+) -> Result<HttpResponse, AppError> {
+    let form = OrganizationForm {
+        name: tenant.organization().name.clone(),
+        slug: tenant.organization().slug.clone(),
+    };
+    render(&req, edit_page(&tenant, &form, &FieldErrors::new())).await
+}
+
+/// The tenant root of an organization addressed the way this request addressed its tenant.
+fn root_after_rename(tenant: &Tenant, organization: &organization::Model) -> String {
+    if tenant.root().is_empty() {
+        "/".to_string()
+    } else {
+        format!("/o/{}/", organization.slug)
+    }
+}
+
+/// `POST /edit/`: name and slug.
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+    form: web::Form<OrganizationForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    match members::update_organization(
+        &state.db,
+        tenant.organization().clone(),
+        &form.name,
+        Some(&form.slug),
+    )
+    .await
+    {
+        Ok(updated) => {
+            flash::success(&session, "Saved.");
+            Ok(redirect(&root_after_rename(&tenant, &updated)))
+        }
+        Err(error) => render(&req, edit_page(&tenant, &form, &form_errors(error)?)).await,
+    }
+}
+
+fn confirm(tenant: &Tenant, title: String, message: String, action: &str, button: &str) -> Page {
+    tenant_page("tenant/confirm.html", tenant)
+        .with("title", title)
+        .with("message", message)
+        .with("action", tenant.url(action))
+        .with("button", button)
+}
+
+/// `GET /delete/`
+pub async fn delete_form(
+    req: HttpRequest,
+    OrgOwner(tenant): OrgOwner,
+) -> Result<HttpResponse, AppError> {
+    let name = &tenant.organization().name;
+    let page = confirm(
+        &tenant,
+        format!("Delete {name}?"),
+        format!(
+            "{name}, its memberships, invitations and projects will be deleted. People keep their accounts."
+        ),
+        "/delete/",
+        "Delete the organization",
+    );
+    render(&req, page).await
+}
+
+/// `POST /delete/`: the organization and everything scoped to it.
+pub async fn delete(
+    state: web::Data<AppState>,
+    session: Session,
+    OrgOwner(tenant): OrgOwner,
+) -> Result<HttpResponse, AppError> {
+    organizations::delete_organization(&state.db, &state.events, tenant.organization().id).await?;
+    flash::success(
+        &session,
+        format!("{} was deleted.", tenant.organization().name),
+    );
+    Ok(redirect("/organizations/"))
+}
+
+/// The new owner, by user id.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TransferForm {
+    user_id: String,
+}
+
+/// `GET /transfer/`
+pub async fn transfer_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    OrgOwner(tenant): OrgOwner,
+) -> Result<HttpResponse, AppError> {
+    let (people, _) = members::list(&state.db, tenant.scope(), None, 1, 500).await?;
+    let candidates: Vec<_> = people.into_iter().filter(|p| !p.is_owner).collect();
+    let page = tenant_page("tenant/transfer.html", &tenant)
+        .with("candidates", candidates)
+        .with("errors", FieldErrors::new());
+    render(&req, page).await
+}
+
+async fn do_transfer(state: &AppState, tenant: &Tenant, user_id: &str) -> Result<(), AppError> {
+    let user_id: i64 = user_id
+        .trim()
+        .parse()
+        .map_err(|_| AppError::field("user_id", "choose a member"))?;
+    match members::transfer(&state.db, &state.events, tenant.scope(), user_id).await {
+        Ok(()) => Ok(()),
+        Err(OrgError::NotMember) => Err(AppError::field(
+            "user_id",
+            "the new owner must be a member of this organization",
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `POST /transfer/`: the chosen member becomes owner (and admin).
+pub async fn transfer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    OrgOwner(tenant): OrgOwner,
+    form: web::Form<TransferForm>,
+) -> Result<HttpResponse, AppError> {
+    match do_transfer(&state, &tenant, &form.user_id).await {
+        Ok(()) => {
+            flash::success(&session, "Ownership transferred.");
+            Ok(redirect(&tenant.url("/people/")))
+        }
+        Err(AppError::Invalid { fields, .. }) => {
+            let (people, _) = members::list(&state.db, tenant.scope(), None, 1, 500).await?;
+            let candidates: Vec<_> = people.into_iter().filter(|p| !p.is_owner).collect();
+            let page = tenant_page("tenant/transfer.html", &tenant)
+                .with("candidates", candidates)
+                .with("errors", fields);
+            render(&req, page).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// `GET /leave/`
+pub async fn leave_form(
+    req: HttpRequest,
+    OrgMember(tenant): OrgMember,
+) -> Result<HttpResponse, AppError> {
+    if tenant.access().is_owner {
+        return Err(owner_cannot_leave());
+    }
+    let name = &tenant.organization().name;
+    let page = confirm(
+        &tenant,
+        format!("Leave {name}?"),
+        format!("You will lose access to {name} until someone invites you again."),
+        "/leave/",
+        "Leave",
+    );
+    render(&req, page).await
+}
+
+fn owner_cannot_leave() -> AppError {
+    AppError::Conflict(
+        "The owner cannot leave; transfer ownership or delete the organization first.".into(),
+    )
+}
+
+async fn do_leave(state: &AppState, tenant: &Tenant) -> Result<(), AppError> {
+    let user = tenant
+        .user()
+        .ok_or_else(|| AppError::Forbidden("Only people can leave.".into()))?;
+    match organizations::remove_user(&state.db, &state.events, tenant.organization().id, user.id)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(OrgError::OwnershipRequired) => Err(owner_cannot_leave()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `POST /leave/`: a member who is not the owner leaves.
+pub async fn leave(
+    state: web::Data<AppState>,
+    session: Session,
+    OrgMember(tenant): OrgMember,
+) -> Result<HttpResponse, AppError> {
+    do_leave(&state, &tenant).await?;
+    flash::success(
+        &session,
+        format!("You left {}.", tenant.organization().name),
+    );
+    Ok(redirect("/organizations/"))
+}
+
+/// `GET /api/v1/organization/`
+pub async fn api_show(OrgMember(tenant): OrgMember) -> web::Json<organization::Model> {
+    web::Json(tenant.organization().clone())
+}
+
+/// `PATCH /api/v1/organization/`
+pub async fn api_update(
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+    body: web::Json<OrganizationJson>,
+) -> Result<web::Json<organization::Model>, AppError> {
+    let body = body.into_inner();
+    let current = tenant.organization().clone();
+    let name = body.name.unwrap_or_else(|| current.name.clone());
+    let updated =
+        members::update_organization(&state.db, current, &name, body.slug.as_deref()).await?;
+    Ok(web::Json(updated))
+}
+
+/// `DELETE /api/v1/organization/`: 204.
+pub async fn api_delete(
+    state: web::Data<AppState>,
+    OrgOwner(tenant): OrgOwner,
+) -> Result<HttpResponse, AppError> {
+    organizations::delete_organization(&state.db, &state.events, tenant.organization().id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/transfer/` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferJson {
+    user_id: i64,
+}
+
+/// `POST /api/v1/transfer/`: 204.
+pub async fn api_transfer(
+    state: web::Data<AppState>,
+    OrgOwner(tenant): OrgOwner,
+    body: web::Json<TransferJson>,
+) -> Result<HttpResponse, AppError> {
+    do_transfer(&state, &tenant, &body.user_id.to_string()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /api/v1/leave/`: 204.
+pub async fn api_leave(
+    state: web::Data<AppState>,
+    OrgMember(tenant): OrgMember,
+) -> Result<HttpResponse, AppError> {
+    do_leave(&state, &tenant).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
