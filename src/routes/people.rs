@@ -24,8 +24,8 @@ use crate::web::{Page, flash, forms, render};
 pub struct PeopleQuery {
     #[serde(default)]
     q: String,
-    #[serde(flatten)]
-    page: PageQuery,
+    page: Option<u64>,
+    per_page: Option<u64>,
 }
 
 async fn person(state: &AppState, tenant: &Tenant, user_id: i64) -> Result<PersonView, AppError> {
@@ -39,7 +39,7 @@ async fn people_page(
     tenant: &Tenant,
     query: PeopleQuery,
 ) -> Result<Paginated<PersonView>, AppError> {
-    let (page, per_page) = query.page.resolve()?;
+    let (page, per_page) = PageQuery::new(query.page, query.per_page).resolve()?;
     let search = Some(query.q.as_str()).filter(|q| !q.trim().is_empty());
     let (items, total) = members::list(&state.db, tenant.scope(), search, page, per_page).await?;
     Ok(Paginated {

@@ -17,6 +17,12 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// From separately parsed values (for query structs with more fields: serde's `flatten`
+    /// cannot read numbers from a query string).
+    pub fn new(page: Option<u64>, per_page: Option<u64>) -> Self {
+        Self { page, per_page }
+    }
+
     /// `(page, per_page)`: page from 1, per_page capped at [`MAX_PER_PAGE`].
     pub fn resolve(self) -> Result<(u64, u64), AppError> {
         let page = self.page.unwrap_or(1);

@@ -16,6 +16,7 @@ mod helpers;
 mod keys_and_domains;
 mod migrations;
 mod models;
+mod people;
 mod rls;
 mod slugs;
 mod tenancy;

@@ -40,6 +40,7 @@ enum Mode {
 enum Needs {
     Member,
     Admin,
+    Owner,
 }
 
 /// One request of the matrix: method, tenant-relative path (`{id}` = a project of this
@@ -103,6 +104,17 @@ fn routes() -> Vec<Route> {
             ..page(Method::DELETE, "/api/v1/projects/{id}/", Needs::Admin, 204)
         },
         page(Method::GET, "/settings/", Needs::Admin, 200),
+        page(Method::GET, "/edit/", Needs::Admin, 200),
+        page(Method::GET, "/delete/", Needs::Owner, 200),
+        page(Method::GET, "/transfer/", Needs::Owner, 200),
+        page(Method::GET, "/people/", Needs::Member, 200),
+        page(Method::GET, "/people/add/", Needs::Admin, 200),
+        page(Method::GET, "/people/{uid}/", Needs::Admin, 200),
+        page(Method::GET, "/people/{uid}/edit/", Needs::Admin, 200),
+        page(Method::GET, "/people/{uid}/delete/", Needs::Admin, 200),
+        page(Method::GET, "/api/v1/organization/", Needs::Member, 200),
+        page(Method::GET, "/api/v1/people/", Needs::Member, 200),
+        page(Method::GET, "/api/v1/people/{uid}/", Needs::Admin, 200),
         page(Method::GET, "/api/v1/api-keys/", Needs::Admin, 200),
         page(Method::GET, "/api/v1/domains/", Needs::Admin, 200),
     ]
@@ -110,6 +122,7 @@ fn routes() -> Vec<Route> {
 
 struct World {
     acme_id: i64,
+    member_uid: i64,
     globex_id: i64,
     acme_project: i64,
     globex_project: i64,
@@ -178,6 +191,7 @@ async fn world(app: &TestApp) -> World {
     }
     World {
         acme_id: acme.id,
+        member_uid: member.id,
         globex_id: globex.id,
         acme_project,
         globex_project,
@@ -187,7 +201,9 @@ async fn world(app: &TestApp) -> World {
 
 fn expected(role: Role, route: &Route, api: bool) -> u16 {
     match role {
-        Role::Owner | Role::Admin | Role::Superuser => route.ok,
+        Role::Owner | Role::Superuser => route.ok,
+        Role::Admin if route.needs == Needs::Owner => 403,
+        Role::Admin => route.ok,
         Role::Member if route.needs == Needs::Member => route.ok,
         Role::Member => 403,
         Role::OtherTenantMember | Role::Outsider => 404,
@@ -203,8 +219,12 @@ async fn send(
     slug: &str,
     route: &Route,
     id: i64,
+    uid: i64,
 ) -> reqwest::Response {
-    let path = route.path.replace("{id}", &id.to_string());
+    let path = route
+        .path
+        .replace("{id}", &id.to_string())
+        .replace("{uid}", &uid.to_string());
     let (url, host) = match mode {
         Mode::Subdomain => (
             format!("{}{path}", app.address),
@@ -242,7 +262,7 @@ async fn run_matrix(mode: Mode) {
             } else {
                 w.acme_project
             };
-            let response = send(&app, visitor, mode, "acme-corp", &route, id).await;
+            let response = send(&app, visitor, mode, "acme-corp", &route, id, w.member_uid).await;
             let status = response.status().as_u16();
             let redirect = location(&response);
             let body = response.text().await.unwrap();
@@ -306,8 +326,16 @@ async fn a_project_of_another_organization_is_404_on_every_project_route() {
                 ) {
                     continue;
                 }
-                let response =
-                    send(&app, visitor, mode, "acme-corp", &route, w.globex_project).await;
+                let response = send(
+                    &app,
+                    visitor,
+                    mode,
+                    "acme-corp",
+                    &route,
+                    w.globex_project,
+                    w.member_uid,
+                )
+                .await;
                 let status = response.status().as_u16();
                 let body = response.text().await.unwrap();
                 let allowed = !(route.needs == Needs::Admin && *role == Role::Member);
