@@ -10,10 +10,11 @@ use crate::auth::user_tokens::{self, Purpose, TokenError};
 use crate::auth::{UserError, users};
 use crate::db::begin_write;
 use crate::mail;
+use crate::organizations::{NewOrganization, OrgError, create_organization_with};
 use crate::startup::AppState;
 
 /// What the sign-up form sends.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SignUp {
     /// Display name.
     pub name: String,
@@ -21,6 +22,32 @@ pub struct SignUp {
     pub email: String,
     /// Chosen password.
     pub password: String,
+    /// The account organization's name; the person's name when empty.
+    pub organization_name: String,
+    /// Its address; derived from its name when empty.
+    pub slug: String,
+}
+
+/// Why sign-up refused the form.
+#[derive(Debug, thiserror::Error)]
+pub enum SignUpError {
+    /// A user field.
+    #[error(transparent)]
+    User(#[from] UserError),
+    /// An organization field (`organization_name` or `slug`).
+    #[error(transparent)]
+    Organization(#[from] OrgError),
+}
+
+impl SignUpError {
+    /// The form field the error is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::User(e) => e.field(),
+            Self::Organization(OrgError::InvalidName(_)) => Some("organization_name"),
+            Self::Organization(e) => e.field(),
+        }
+    }
 }
 
 /// Human wording for a number of seconds ("7 days", "1 hour").
@@ -33,20 +60,40 @@ pub fn describe_ttl(secs: u64) -> String {
     }
 }
 
-/// Registers an account (inactive) and queues the activation mail; for an email that already
-/// has an account, queues a notice to it instead. Returns the normalised email.
-pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, UserError> {
+/// Registers an account (inactive) with its account organization (owned by it) and queues the
+/// activation mail, all in one transaction; for an email that already has an account, queues a
+/// notice to it instead. Returns the normalised email.
+pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpError> {
     let email = users::normalize_email(&form.email)?;
     let name = form.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(UserError::InvalidName);
+        return Err(UserError::InvalidName.into());
     }
-    state.hasher.check_rules(&form.password, &email)?;
+    state
+        .hasher
+        .check_rules(&form.password, &email)
+        .map_err(UserError::from)?;
+    let organization_name = match form.organization_name.trim() {
+        "" => name.clone(),
+        given => given.to_string(),
+    };
+    crate::organizations::service::clean_name(&organization_name)?;
+    let slug = form.slug.trim().to_string();
+    if !slug.is_empty() {
+        crate::organizations::slug::validate(&slug).map_err(OrgError::from)?;
+    }
     // Hashed on both paths so the answer takes as long for a known address as for a new one.
-    let password_hash = state.hasher.hash(&form.password).await?;
+    let password_hash = state
+        .hasher
+        .hash(&form.password)
+        .await
+        .map_err(UserError::from)?;
     let public = &state.settings.server.public_url;
-    let txn = begin_write(&state.db).await?;
-    let message = match users::find_by_email(&txn, &email).await? {
+    let txn = begin_write(&state.db).await.map_err(UserError::from)?;
+    let existing = users::find_by_email(&txn, &email)
+        .await
+        .map_err(UserError::from)?;
+    let message = match existing {
         Some(_) => {
             let mut context = Context::new();
             context.insert("login_link", &format!("{public}/login/"));
@@ -57,7 +104,8 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, UserError
                 &email,
                 "You already have an orgs account",
                 &context,
-            )?
+            )
+            .map_err(UserError::from)?
         }
         None => {
             let user = user::ActiveModel {
@@ -71,9 +119,17 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, UserError
                 ..Default::default()
             }
             .insert(&txn)
-            .await?;
+            .await
+            .map_err(UserError::from)?;
+            let new = NewOrganization {
+                slug: Some(slug),
+                ..NewOrganization::named(organization_name)
+            };
+            create_organization_with(&txn, &state.events, user.id, new).await?;
             let ttl = state.settings.auth.activation_ttl_secs;
-            let token = user_tokens::issue(&txn, user.id, Purpose::Activation, ttl).await?;
+            let token = user_tokens::issue(&txn, user.id, Purpose::Activation, ttl)
+                .await
+                .map_err(UserError::from)?;
             let mut context = Context::new();
             context.insert("name", &name);
             context.insert("link", &format!("{public}/activate/{token}/"));
@@ -84,11 +140,14 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, UserError
                 &email,
                 "Confirm your email address",
                 &context,
-            )?
+            )
+            .map_err(UserError::from)?
         }
     };
-    mail::enqueue(&txn, message).await?;
-    txn.commit().await?;
+    mail::enqueue(&txn, message)
+        .await
+        .map_err(UserError::from)?;
+    txn.commit().await.map_err(UserError::from)?;
     state.outbox.wake();
     Ok(email)
 }

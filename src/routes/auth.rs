@@ -12,7 +12,8 @@ use crate::auth::password_reset::{self, ResetError};
 use crate::auth::user_tokens::TokenError;
 use crate::auth::{MaybeUser, UserError, csrf, sessions, throttle};
 use crate::error::{AppError, FieldErrors};
-use crate::registration::{self, ActivationError, SignUp};
+use crate::organizations::OrgError;
+use crate::registration::{self, ActivationError, SignUp, SignUpError};
 use crate::startup::AppState;
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
@@ -65,7 +66,7 @@ pub async fn login_form(
 }
 
 /// Signs `user_id` in on this browser: a new sign-in row, a renewed session, a new CSRF token.
-async fn sign_in(
+pub(super) async fn sign_in(
     req: &HttpRequest,
     state: &AppState,
     session: &Session,
@@ -146,6 +147,8 @@ pub struct SignUpForm {
     #[serde(skip_serializing)]
     #[validate(length(min = 1, message = "choose a password"))]
     password: String,
+    organization_name: String,
+    slug: String,
 }
 
 fn signup_page(form: &SignUpForm, errors: &FieldErrors) -> Page {
@@ -185,6 +188,8 @@ pub async fn signup(
             name: form.name.clone(),
             email: form.email.clone(),
             password: form.password.clone(),
+            organization_name: form.organization_name.clone(),
+            slug: form.slug.clone(),
         },
     )
     .await;
@@ -196,11 +201,18 @@ pub async fn signup(
             )
             .await
         }
-        Err(error @ (UserError::Db(_) | UserError::Other(_))) => Err(error.into()),
+        Err(SignUpError::User(error @ (UserError::Db(_) | UserError::Other(_)))) => {
+            Err(error.into())
+        }
+        Err(SignUpError::Organization(error @ OrgError::Db(_))) => Err(error.into()),
         Err(error) => {
             let mut errors = FieldErrors::new();
             let field = error.field().unwrap_or("__all__");
             let message = error.to_string();
+            let message = match field {
+                "organization_name" => message.replacen("name: ", "", 1),
+                _ => message,
+            };
             let message = message
                 .strip_prefix(&format!("{field}: "))
                 .unwrap_or(&message);
@@ -238,7 +250,11 @@ pub async fn activate(
         Ok(user) => {
             sign_in(&req, &state, &session, user.id).await?;
             flash::success(&session, "Your email address is confirmed. Welcome!");
-            Ok(redirect("/"))
+            let first = crate::organizations::list_for_user(&state.db, user.id, true).await?;
+            let landing = first
+                .first()
+                .map_or_else(|| "/".to_string(), |org| format!("/o/{}/", org.slug));
+            Ok(redirect(&landing))
         }
         Err(ActivationError::Token(reason)) => {
             render(&req, token_invalid(&reason, Some("/signup/"))).await

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod health;
 pub mod home;
+pub mod invitations;
 pub mod organizations;
 pub mod people;
 pub mod projects;
@@ -114,6 +115,9 @@ pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
         .service(
             tenant("/api/v1/people/{user_id}/remind/").route(web::post().to(people::api_remind)),
         )
+        .service(tenant("/invitations/").route(web::get().to(invitations::list)))
+        .service(tenant("/invitations/{id}/revoke/").route(web::post().to(invitations::revoke)))
+        .service(tenant("/invitations/{id}/resend/").route(web::post().to(invitations::resend)))
         .service(tenant("/settings/").route(web::get().to(settings::show)))
         .service(tenant("/settings/api-keys/").route(web::post().to(settings::create_key)))
         .service(
@@ -158,6 +162,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(auth::signup)),
         )
         .route("/activate/{token}/", web::get().to(auth::activate))
+        .service(
+            web::resource("/invitations/{token}/")
+                .route(web::get().to(invitations::show))
+                .route(web::post().to(invitations::respond)),
+        )
         .service(
             web::resource("/login/")
                 .route(web::get().to(auth::login_form))

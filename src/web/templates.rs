@@ -35,6 +35,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "people/edit.html",
     "people/delete.html",
     "people/remind.html",
+    "invitations/accept.html",
+    "invitations/list.html",
     "projects/list.html",
     "projects/form.html",
     "projects/detail.html",

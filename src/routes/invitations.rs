@@ -1,0 +1,227 @@
+//! `/invitations/{token}/`: accept or decline an invitation (signed in with the invited address,
+//! or as a new person choosing a name and password), and the admins' list of pending
+//! invitations with revoke and resend.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::projects::tenant_page;
+use crate::auth::{MaybeUser, users};
+use crate::error::{AppError, FieldErrors};
+use crate::invitations::{self, AcceptError, InviteError, Pending};
+use crate::startup::AppState;
+use crate::tenancy::OrgAdmin;
+use crate::web::render::redirect;
+use crate::web::{Page, flash, forms, render};
+
+/// What the accept form sends.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AcceptForm {
+    action: String,
+    name: String,
+    #[serde(skip_serializing)]
+    password: String,
+}
+
+fn refused(error: &AcceptError) -> Option<Page> {
+    let status = match error {
+        AcceptError::Unknown => StatusCode::NOT_FOUND,
+        AcceptError::Expired | AcceptError::Revoked | AcceptError::Used => StatusCode::GONE,
+        _ => return None,
+    };
+    let reason = error.to_string();
+    let reason = format!("{}{}", reason[..1].to_uppercase(), &reason[1..]);
+    Some(
+        Page::new("auth/token_invalid.html")
+            .with("reason", reason)
+            .with("retry_url", None::<String>)
+            .status(status),
+    )
+}
+
+fn accept_page(token: &str, pending: &Pending, form: &AcceptForm, errors: &FieldErrors) -> Page {
+    Page::new("invitations/accept.html")
+        .with("token", token)
+        .with("organization", &pending.organization)
+        .with(
+            "masked_email",
+            invitations::mask_email(&pending.invitation.email),
+        )
+        .with("form", form)
+        .with("errors", errors)
+}
+
+async fn answer(req: &HttpRequest, error: AcceptError) -> Result<HttpResponse, AppError> {
+    if let Some(page) = refused(&error) {
+        return render(req, page).await;
+    }
+    match error {
+        AcceptError::Other(e) => Err(AppError::Internal(e)),
+        other => Err(AppError::Forbidden(other.to_string())),
+    }
+}
+
+/// `GET /invitations/{token}/`
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeUser(user): MaybeUser,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let pending = match invitations::lookup(&state.db, &token).await {
+        Ok(pending) => pending,
+        Err(error) => return answer(&req, error).await,
+    };
+    let invited = &pending.invitation.email;
+    let mut page = accept_page(
+        &token,
+        &pending,
+        &AcceptForm::default(),
+        &FieldErrors::new(),
+    );
+    match &user {
+        Some(user) if !user.email.eq_ignore_ascii_case(invited) => {
+            page = page
+                .with("wrong_account", true)
+                .status(StatusCode::FORBIDDEN);
+        }
+        Some(_) => page = page.with("can_accept", true),
+        None => {
+            let has_account = users::find_by_email(&state.db, invited).await?.is_some();
+            page = page.with("sign_in_first", has_account);
+        }
+    }
+    render(&req, page).await
+}
+
+/// `POST /invitations/{token}/`: `action=accept` (with `name` and `password` for a new person)
+/// or `action=decline`.
+pub async fn respond(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    MaybeUser(user): MaybeUser,
+    token: web::Path<String>,
+    form: web::Form<AcceptForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if form.action == "decline" {
+        return match invitations::decline(&state, &token).await {
+            Ok(pending) => {
+                flash::push(
+                    &session,
+                    "info",
+                    format!(
+                        "You declined the invitation to {}.",
+                        pending.organization.name
+                    ),
+                );
+                Ok(redirect("/"))
+            }
+            Err(error) => answer(&req, error).await,
+        };
+    }
+    let outcome = match &user {
+        Some(user) => invitations::accept(&state, &token, user)
+            .await
+            .map(|p| (p, None)),
+        None => invitations::accept_as_new_user(&state, &token, &form.name, &form.password)
+            .await
+            .map(|(p, u)| (p, Some(u))),
+    };
+    match outcome {
+        Ok((pending, new_user)) => {
+            if let Some(new_user) = new_user {
+                super::auth::sign_in(&req, &state, &session, new_user.id).await?;
+            }
+            flash::success(
+                &session,
+                format!("Welcome to {}!", pending.organization.name),
+            );
+            Ok(redirect(&format!("/o/{}/", pending.organization.slug)))
+        }
+        Err(error @ (AcceptError::Password(_) | AcceptError::Name)) => {
+            let pending = match invitations::lookup(&state.db, &token).await {
+                Ok(pending) => pending,
+                Err(error) => return answer(&req, error).await,
+            };
+            let field = if matches!(error, AcceptError::Name) {
+                "name"
+            } else {
+                "password"
+            };
+            let mut errors = FieldErrors::new();
+            forms::add(
+                &mut errors,
+                field,
+                error.to_string().trim_start_matches(&format!("{field}: ")),
+            );
+            render(&req, accept_page(&token, &pending, &form, &errors)).await
+        }
+        Err(AcceptError::SignInFirst) => Ok(redirect(&format!(
+            "/login/?{}",
+            serde_urlencoded::to_string([("next", format!("/invitations/{token}/"))])
+                .unwrap_or_default()
+        ))),
+        Err(error) => answer(&req, error).await,
+    }
+}
+
+/// `GET /invitations/` on a tenant: the pending invitations.
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    OrgAdmin(tenant): OrgAdmin,
+) -> Result<HttpResponse, AppError> {
+    let pending = invitations::list_pending(&state.db, tenant.scope()).await?;
+    render(
+        &req,
+        tenant_page("invitations/list.html", &tenant).with("invitations", pending),
+    )
+    .await
+}
+
+/// `POST /invitations/{id}/revoke/` on a tenant.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    if !invitations::revoke(&state.db, tenant.scope(), id.into_inner()).await? {
+        return Err(AppError::NotFound);
+    }
+    flash::success(&session, "Invitation revoked.");
+    Ok(redirect(&tenant.url("/invitations/")))
+}
+
+/// `POST /invitations/{id}/resend/` on a tenant: a new link; the old one stops working.
+pub async fn resend(
+    state: web::Data<AppState>,
+    session: Session,
+    OrgAdmin(tenant): OrgAdmin,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    match invitations::resend(
+        &state,
+        tenant.organization(),
+        tenant.user(),
+        id.into_inner(),
+    )
+    .await
+    {
+        Ok(invitation) => {
+            flash::success(
+                &session,
+                format!("Invitation sent again to {}.", invitation.email),
+            );
+            Ok(redirect(&tenant.url("/invitations/")))
+        }
+        Err(InviteError::NotFound) => Err(AppError::NotFound),
+        Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
+        Err(other) => Err(AppError::Conflict(other.to_string())),
+    }
+}
