@@ -180,6 +180,8 @@ pub struct EmailSettings {
     pub file_dir: PathBuf,
     /// SMTP server URL for the smtp backend.
     pub smtp_url: String,
+    /// Seconds before the first retry of a failed send; doubles each time, at most an hour.
+    pub retry_base_secs: u64,
 }
 
 impl fmt::Debug for EmailSettings {
@@ -189,6 +191,7 @@ impl fmt::Debug for EmailSettings {
             .field("from", &self.from)
             .field("file_dir", &self.file_dir)
             .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("retry_base_secs", &self.retry_base_secs)
             .finish()
     }
 }

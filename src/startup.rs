@@ -52,7 +52,12 @@ impl AppState {
         let hasher = PasswordHasher::new(&settings.auth)?;
         let templates = Arc::new(crate::web::templates::load()?);
         let transport = Transport::from_settings(&settings.email)?;
-        let outbox = Outbox::new(db.clone(), transport, &settings.email.from)?;
+        let outbox = Outbox::new(
+            db.clone(),
+            transport,
+            &settings.email.from,
+            settings.email.retry_base_secs,
+        )?;
         let dns_server = settings.tenant.dns_server.trim().parse().ok();
         Ok(Self {
             dns: Arc::new(UdpDns::new(dns_server)),
@@ -76,6 +81,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    outbox_task: tokio::task::AbortHandle,
 }
 
 impl Application {
@@ -105,11 +111,12 @@ impl Application {
         let port = listener.local_addr()?.port();
         let store = session_store(&state.settings).await?;
         let server = run(listener, state.clone(), store)?;
-        state.outbox.clone().spawn();
+        let outbox_task = state.outbox.clone().spawn().abort_handle();
         Ok(Self {
             port,
             server,
             state,
+            outbox_task,
         })
     }
 
@@ -121,6 +128,11 @@ impl Application {
     /// A handle that can stop the server.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+
+    /// Stops the outbox sender this application started (the server stops through its handle).
+    pub fn outbox_task(&self) -> tokio::task::AbortHandle {
+        self.outbox_task.clone()
     }
 
     /// The state handlers see.

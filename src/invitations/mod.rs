@@ -378,7 +378,14 @@ pub async fn accept_as_new_user(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            AcceptError::SignInFirst
+        } else {
+            AcceptError::from(e)
+        }
+    })?;
     Scope::new(pending.organization.id)
         .update_many::<organization_invitation::Entity>()
         .col_expr(

@@ -23,10 +23,11 @@ const LEASE: TimeDelta = TimeDelta::minutes(2);
 /// Longest wait between two passes.
 const IDLE: Duration = Duration::from_secs(1);
 
-/// The delay before retry number `attempts + 1`: 5 s doubling, at most an hour.
-pub fn backoff(attempts: i32) -> TimeDelta {
+/// The delay after failed attempt number `attempts`: `base_secs` doubling, at most an hour.
+pub fn backoff(attempts: i32, base_secs: u64) -> TimeDelta {
     let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
-    let secs = 5i64.saturating_mul(1i64 << Ord::min(exponent, 10));
+    let base = Ord::max(i64::try_from(base_secs).unwrap_or(5), 1);
+    let secs = base.saturating_mul(1i64 << Ord::min(exponent, 10));
     TimeDelta::seconds(Ord::min(secs, 3_600))
 }
 
@@ -36,12 +37,19 @@ pub struct Outbox {
     db: DatabaseConnection,
     transport: Transport,
     from: Mailbox,
+    retry_base_secs: u64,
     notify: Arc<Notify>,
 }
 
 impl Outbox {
-    /// An outbox over `db` sending through `transport` as `from`.
-    pub fn new(db: DatabaseConnection, transport: Transport, from: &str) -> anyhow::Result<Self> {
+    /// An outbox over `db` sending through `transport` as `from`, retrying after
+    /// `retry_base_secs`, doubling.
+    pub fn new(
+        db: DatabaseConnection,
+        transport: Transport,
+        from: &str,
+        retry_base_secs: u64,
+    ) -> anyhow::Result<Self> {
         let from: Mailbox = from
             .parse()
             .map_err(|e| anyhow::anyhow!("email.from: `{from}` is not an address: {e}"))?;
@@ -49,6 +57,7 @@ impl Outbox {
             db,
             transport,
             from,
+            retry_base_secs,
             notify: Arc::new(Notify::new()),
         })
     }
@@ -85,7 +94,7 @@ impl Outbox {
                             .col_expr(email_outbox::Column::LastError, Expr::value(None::<String>))
                     }
                     Err(error) => {
-                        let retry = now + backoff(row.attempts + 1);
+                        let retry = now + backoff(row.attempts + 1, self.retry_base_secs);
                         tracing::warn!(id = row.id, to = %row.to_address, attempts = row.attempts + 1, %error, "mail not sent; will retry");
                         update
                             .col_expr(
@@ -150,9 +159,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps_at_an_hour() {
-        assert_eq!(backoff(1), TimeDelta::seconds(5));
-        assert_eq!(backoff(2), TimeDelta::seconds(10));
-        assert_eq!(backoff(3), TimeDelta::seconds(20));
-        assert_eq!(backoff(30), TimeDelta::seconds(3_600));
+        assert_eq!(backoff(1, 5), TimeDelta::seconds(5));
+        assert_eq!(backoff(2, 5), TimeDelta::seconds(10));
+        assert_eq!(backoff(3, 5), TimeDelta::seconds(20));
+        assert_eq!(backoff(30, 5), TimeDelta::seconds(3_600));
+        assert_eq!(backoff(1, 0), TimeDelta::seconds(1));
     }
 }

@@ -109,8 +109,10 @@ pub struct TestApp {
     /// A client that keeps cookies and does not follow redirects.
     pub client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
-    // Declared last: dropped (and a PostgreSQL database removed) after the server stops.
-    _db: TestDb,
+    outbox_task: tokio::task::AbortHandle,
+    // Declared last: dropped (and a PostgreSQL database removed) after the server stops; `None`
+    // for a restarted app that shares another's database.
+    _db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -142,6 +144,25 @@ impl TestApp {
     }
 
     async fn spawn_on(db: TestDb, settings: Settings) -> Self {
+        let mut app = Self::serve(settings).await;
+        app._db = Some(db);
+        app
+    }
+
+    /// A second app over this app's database (as after a restart), with changed settings.
+    pub async fn restart_with(&self, change: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = (*self.state.settings).clone();
+        change(&mut settings);
+        Self::serve(settings).await
+    }
+
+    /// Stops the server and its outbox sender (the database stays).
+    pub fn shutdown(&self) {
+        self.outbox_task.abort();
+        drop(self.handle.stop(false));
+    }
+
+    async fn serve(settings: Settings) -> Self {
         let connection = orgs::db::connect(&settings.database)
             .await
             .expect("connect to the test database");
@@ -154,6 +175,7 @@ impl TestApp {
             .expect("build the app");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
+        let outbox_task = app.outbox_task();
         tokio::spawn(app.run_until_stopped());
         let client = browser();
         Self {
@@ -161,13 +183,14 @@ impl TestApp {
             state,
             client,
             handle,
-            _db: db,
+            outbox_task,
+            _db: None,
         }
     }
 
     /// The URL of this test's database.
     pub fn database_url(&self) -> &str {
-        &self._db.url
+        &self.state.settings.database.url
     }
 
     /// The connection pool.
@@ -335,7 +358,7 @@ pub fn location(response: &reqwest::Response) -> String {
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Sends the stop command now; the returned future only waits for it.
-        drop(self.handle.stop(false));
+        self.shutdown();
     }
 }
 

@@ -1,0 +1,483 @@
+//! Registration and invitations over real HTTP: the account organization made at sign-up, and
+//! invitations accepted by an existing account or a new person, bound to the invited address,
+//! single use under a race of 20, expired and revoked links answered clearly, events fired.
+
+use entity::{organization_invitation, organization_user};
+use orgs::events::OrgEvent;
+use orgs::organizations as orgs_service;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
+
+use crate::helpers::{
+    TestApp, Visitor, World, browser, csrf_from, link_in, location, path_of, visitor,
+};
+
+async fn invite(app: &TestApp, admin: &Visitor, slug: &str, email: &str) -> String {
+    let response = admin
+        .client
+        .post(format!("{}/o/{slug}/people/add/", app.address))
+        .form(&[("email", email), ("csrf_token", admin.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "invited {email}");
+    let count = app.mailbox().to(email).len();
+    let mail = app.wait_for_mail(email, count.max(1)).await;
+    path_of(&link_in(&mail.last().unwrap().text, "/invitations/"))
+}
+
+async fn post_form(
+    who: &Visitor,
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut fields = fields.to_vec();
+    fields.push(("csrf_token", who.csrf.as_str()));
+    who.client
+        .post(format!("{}{path}", app.address))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signup_creates_the_account_organization_and_activation_lands_on_it() {
+    let app = TestApp::spawn().await;
+    let guest = visitor(&app, None).await;
+    let response = post_form(
+        &guest,
+        &app,
+        "/signup/",
+        &[
+            ("name", "Grace Hopper"),
+            ("email", "grace@navy.mil"),
+            ("password", "cobol forever 1959"),
+            ("organization_name", "Navy Labs"),
+            ("slug", ""),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let org = orgs_service::service::find_by_slug(app.conn(), "navy-labs")
+        .await
+        .unwrap()
+        .unwrap();
+    let grace = orgs::auth::users::find_by_email(app.conn(), "grace@navy.mil")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        orgs_service::is_owner(app.conn(), org.id, grace.id)
+            .await
+            .unwrap()
+    );
+    let mail = app.wait_for_mail("grace@navy.mil", 1).await;
+    let activated = guest
+        .client
+        .get(format!(
+            "{}{}",
+            app.address,
+            path_of(&link_in(&mail[0].text, "/activate/"))
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(activated.status(), 303);
+    assert_eq!(location(&activated), "/o/navy-labs/");
+    let dashboard = guest
+        .client
+        .get(format!("{}/o/navy-labs/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dashboard.status(), 200);
+
+    let taken = post_form(
+        &visitor(&app, None).await,
+        &app,
+        "/signup/",
+        &[
+            ("name", "Ada"),
+            ("email", "ada@example.com"),
+            ("password", "analytical engine"),
+            ("organization_name", "Engines"),
+            ("slug", "navy-labs"),
+        ],
+    )
+    .await;
+    assert_eq!(taken.status(), 200);
+    assert!(taken.text().await.unwrap().contains("already taken"));
+    assert!(
+        orgs::auth::users::find_by_email(app.conn(), "ada@example.com")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing half-written"
+    );
+}
+
+#[tokio::test]
+async fn an_existing_account_accepts_and_becomes_a_member_with_events() {
+    // test_existing_user_can_view_the_invitation, test_existing_user_activating_invitation
+    let app = TestApp::spawn().await;
+    let w = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let link = invite(&app, &kurt, "nirvana", "duder@testing.com").await;
+    let duder = visitor(&app, Some("duder@testing.com")).await;
+    let page = duder
+        .client
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("Join Nirvana") && body.contains("d***@t***.com"));
+    let mut events = app.events().channel();
+    let accepted = post_form(&duder, &app, &link, &[("action", "accept")]).await;
+    assert_eq!(accepted.status(), 303);
+    assert_eq!(location(&accepted), "/o/nirvana/");
+    assert!(
+        orgs_service::is_member(app.conn(), w.nirvana.id, w.duder.id)
+            .await
+            .unwrap()
+    );
+    let fired: Vec<OrgEvent> = std::iter::from_fn(|| events.try_recv().ok()).collect();
+    assert!(matches!(fired[0], OrgEvent::UserAdded { user_id, .. } if user_id == w.duder.id));
+    assert!(
+        matches!(fired[1], OrgEvent::InvitationAccepted { user_id, .. } if user_id == w.duder.id)
+    );
+    let invitation = organization_invitation::Entity::find()
+        .one(app.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(invitation.accepted_by_id, Some(w.duder.id));
+    let again = duder
+        .client
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 410, "used once");
+}
+
+#[tokio::test]
+async fn another_account_is_told_to_switch_and_sees_only_a_masked_address() {
+    // The peer lets anyone but the inviter accept; we bind the invitation to the address.
+    let app = TestApp::spawn().await;
+    let w = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let link = invite(&app, &kurt, "nirvana", "roadie@yahoo.com").await;
+    let duder = visitor(&app, Some("duder@testing.com")).await;
+    let page = duder
+        .client
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("r***@y***.com") && !body.contains("roadie@yahoo.com"));
+    let refused = post_form(&duder, &app, &link, &[("action", "accept")]).await;
+    assert_eq!(refused.status(), 403);
+    assert!(
+        !orgs_service::is_member(app.conn(), w.nirvana.id, w.duder.id)
+            .await
+            .unwrap()
+    );
+    let inviter = kurt
+        .client
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inviter.status(), 403, "the inviter cannot accept either");
+}
+
+#[tokio::test]
+async fn a_new_person_sets_a_name_and_password_and_is_signed_in_without_an_own_organization() {
+    // test_send_invitation_anon_user, test_new_user_accepts_invitation
+    let app = TestApp::spawn().await;
+    let w = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let link = invite(&app, &kurt, "nirvana", "roadie@yahoo.com").await;
+    let guest = visitor(&app, None).await;
+    let page = guest
+        .client
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Choose your name and a password")
+    );
+    let short = post_form(
+        &guest,
+        &app,
+        &link,
+        &[
+            ("action", "accept"),
+            ("name", "Roadie"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(short.status(), 200);
+    assert!(
+        short
+            .text()
+            .await
+            .unwrap()
+            .contains("at least 10 characters")
+    );
+    let joined = post_form(
+        &guest,
+        &app,
+        &link,
+        &[
+            ("action", "accept"),
+            ("name", "Roadie"),
+            ("password", "load the van now"),
+        ],
+    )
+    .await;
+    assert_eq!(joined.status(), 303);
+    let dashboard = guest
+        .client
+        .get(format!("{}/o/nirvana/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dashboard.status(), 200, "signed in and a member");
+    let roadie = orgs::auth::users::find_by_email(app.conn(), "roadie@yahoo.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(roadie.is_active && roadie.email_verified_at.is_some());
+    let theirs = orgs_service::list_for_user(app.conn(), roadie.id, true)
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1, "no personal organization");
+    assert_eq!(theirs[0].id, w.nirvana.id);
+}
+
+#[tokio::test]
+async fn twenty_racing_accepts_make_exactly_one_membership() {
+    let app = TestApp::spawn().await;
+    let w = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let link = invite(&app, &kurt, "nirvana", "roadie@yahoo.com").await;
+    let mut guests = Vec::new();
+    for _ in 0..20 {
+        guests.push(visitor(&app, None).await);
+    }
+    let mut tasks = Vec::new();
+    for guest in guests {
+        let url = format!("{}{link}", app.address);
+        tasks.push(tokio::spawn(async move {
+            guest
+                .client
+                .post(url)
+                .form(&[
+                    ("action", "accept"),
+                    ("name", "Roadie"),
+                    ("password", "load the van now"),
+                    ("csrf_token", guest.csrf.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        let response = task.await.unwrap();
+        answers.push((response.status().as_u16(), location(&response)));
+    }
+    let joined = answers.iter().filter(|(_, to)| to == "/o/nirvana/").count();
+    assert_eq!(joined, 1, "{answers:?}");
+    // The others hear the link is used, or (once the account exists) that they must sign in.
+    assert!(
+        answers.iter().all(|(status, to)| to == "/o/nirvana/"
+            || *status == 410
+            || to.starts_with("/login/?next=")),
+        "{answers:?}"
+    );
+    let users = entity::user::Entity::find()
+        .filter(entity::user::Column::Email.eq("roadie@yahoo.com"))
+        .count(app.conn())
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+    let memberships = organization_user::Entity::find()
+        .filter(organization_user::Column::OrganizationId.eq(w.nirvana.id))
+        .count(app.conn())
+        .await
+        .unwrap();
+    assert_eq!(memberships, 4, "kurt, krist, dave and one roadie");
+}
+
+#[tokio::test]
+async fn expired_revoked_and_unknown_links_get_a_clear_page() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let expired = invite(&app, &kurt, "nirvana", "late@yahoo.com").await;
+    organization_invitation::Entity::update_many()
+        .col_expr(
+            organization_invitation::Column::ExpiresAt,
+            Expr::value(entity::chrono_now() - chrono::Duration::hours(1)),
+        )
+        .exec(app.conn())
+        .await
+        .unwrap();
+    let guest = browser();
+    let page = guest
+        .get(format!("{}{expired}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 410);
+    assert!(page.text().await.unwrap().contains("expired"));
+
+    let revoked = invite(&app, &kurt, "nirvana", "gone@yahoo.com").await;
+    let (_, list) = {
+        let r = kurt
+            .client
+            .get(format!("{}/o/nirvana/invitations/", app.address))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert!(list.contains("gone@yahoo.com"));
+    let id = organization_invitation::Entity::find()
+        .filter(organization_invitation::Column::Email.eq("gone@yahoo.com"))
+        .one(app.conn())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let done = post_form(
+        &kurt,
+        &app,
+        &format!("/o/nirvana/invitations/{id}/revoke/"),
+        &[],
+    )
+    .await;
+    assert_eq!(done.status(), 303);
+    let page = guest
+        .get(format!("{}{revoked}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 410);
+    assert!(page.text().await.unwrap().contains("withdrawn"));
+
+    let unknown = guest
+        .get(format!("{}/invitations/not-a-token/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn resending_rotates_the_link_and_the_old_one_stops_working() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let old = invite(&app, &kurt, "nirvana", "roadie@yahoo.com").await;
+    let id = organization_invitation::Entity::find()
+        .one(app.conn())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let resent = post_form(
+        &kurt,
+        &app,
+        &format!("/o/nirvana/invitations/{id}/resend/"),
+        &[],
+    )
+    .await;
+    assert_eq!(resent.status(), 303);
+    let mail = app.wait_for_mail("roadie@yahoo.com", 2).await;
+    let new = path_of(&link_in(&mail[1].text, "/invitations/"));
+    assert_ne!(old, new);
+    let guest = browser();
+    assert_eq!(
+        guest
+            .get(format!("{}{old}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        guest
+            .get(format!("{}{new}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let krist = visitor(&app, Some("krist@nirvana.com")).await;
+    let page = krist
+        .client
+        .get(format!("{}/o/nirvana/invitations/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "admins see the list");
+    let dave_page = visitor(&app, Some("duder@testing.com")).await;
+    let other = dave_page
+        .client
+        .get(format!("{}/o/nirvana/invitations/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+}
+
+#[tokio::test]
+async fn declining_withdraws_the_invitation() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let link = invite(&app, &kurt, "nirvana", "roadie@yahoo.com").await;
+    let guest = visitor(&app, None).await;
+    let page = guest
+        .client
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page.text().await.unwrap());
+    let declined = guest
+        .client
+        .post(format!("{}{link}", app.address))
+        .form(&[("action", "decline"), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declined.status(), 303);
+    assert_eq!(
+        guest
+            .client
+            .get(format!("{}{link}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410
+    );
+}
