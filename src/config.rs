@@ -85,6 +85,8 @@ pub struct Settings {
     pub session: SessionSettings,
     /// Passwords.
     pub auth: AuthSettings,
+    /// Sign-up.
+    pub registration: RegistrationSettings,
     /// Logging.
     pub log: LogSettings,
 }
@@ -252,12 +254,32 @@ pub struct AuthSettings {
     pub activation_ttl_secs: u64,
     /// Lifetime of an invitation link, in seconds.
     pub invitation_ttl_secs: u64,
+    /// Invitations and reminders one organization may send per hour.
+    pub invitations_per_hour: u32,
     /// argon2id memory cost in KiB.
     pub argon2_memory_kib: u32,
     /// argon2id passes.
     pub argon2_iterations: u32,
     /// argon2id lanes.
     pub argon2_parallelism: u32,
+}
+
+/// The built-in sign-up flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationKind {
+    /// Open sign-up with an account organization.
+    Default,
+    /// Invitation only.
+    Disabled,
+}
+
+/// `[registration]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationSettings {
+    /// Which flow `/signup/` uses.
+    pub backend: RegistrationKind,
 }
 
 /// `[log]`

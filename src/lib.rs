@@ -3,6 +3,8 @@
 
 /// Accounts: users and passwords.
 pub mod auth;
+/// The replaceable invitation and registration flows.
+pub mod backends;
 /// The `orgs` command line.
 pub mod cli;
 /// Layered settings.

@@ -18,7 +18,10 @@ use tera::Tera;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::{PasswordHasher, csrf};
-use crate::config::{SessionStore, Settings};
+use crate::backends::{
+    ClosedRegistration, EmailInvitations, InvitationBackend, OpenRegistration, RegistrationBackend,
+};
+use crate::config::{RegistrationKind, SessionStore, Settings};
 use crate::error::AppError;
 use crate::events::Events;
 use crate::mail::{MemoryMailbox, Outbox, Transport};
@@ -44,6 +47,10 @@ pub struct AppState {
     pub outbox: Outbox,
     /// DNS TXT lookups for custom-domain verification.
     pub dns: Arc<dyn TxtLookup>,
+    /// How people are invited (replace to change the flow).
+    pub invitation_backend: Arc<dyn InvitationBackend>,
+    /// How people sign up (replace to change the flow).
+    pub registration_backend: Arc<dyn RegistrationBackend>,
 }
 
 impl AppState {
@@ -59,8 +66,15 @@ impl AppState {
             settings.email.retry_base_secs,
         )?;
         let dns_server = settings.tenant.dns_server.trim().parse().ok();
+        let registration_backend: Arc<dyn RegistrationBackend> = match settings.registration.backend
+        {
+            RegistrationKind::Default => Arc::new(OpenRegistration),
+            RegistrationKind::Disabled => Arc::new(ClosedRegistration),
+        };
         Ok(Self {
             dns: Arc::new(UdpDns::new(dns_server)),
+            invitation_backend: Arc::new(EmailInvitations),
+            registration_backend,
             db,
             settings: Arc::new(settings),
             events,

@@ -6,7 +6,7 @@ use chrono::Duration;
 use entity::{organization, organization_invitation, organization_user, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
-    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use tera::Context;
 
@@ -29,6 +29,9 @@ pub enum InviteError {
     /// No such invitation (or not pending).
     #[error("not found")]
     NotFound,
+    /// Too many invitations from this organization in the last hour.
+    #[error("too many invitations were sent in the last hour; try again later")]
+    Throttled,
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -59,6 +62,17 @@ pub async fn invite(
     let email = users::normalize_email(email).map_err(|_| InviteError::InvalidEmail)?;
     let scope = Scope::new(organization.id);
     let txn = begin_write(&state.db).await?;
+    // Every invitation and reminder is one outbox row tagged with the organization.
+    let last_hour = crate::tenancy::global::select::<entity::email_outbox::Entity>()
+        .filter(entity::email_outbox::Column::OrganizationId.eq(organization.id))
+        .filter(
+            entity::email_outbox::Column::CreatedAt.gt(entity::chrono_now() - Duration::hours(1)),
+        )
+        .count(&txn)
+        .await?;
+    if last_hour >= u64::from(state.settings.auth.invitations_per_hour) {
+        return Err(InviteError::Throttled);
+    }
     let member = scope
         .select::<organization_user::Entity>()
         .join(JoinType::InnerJoin, organization_user::Relation::User.def())

@@ -37,6 +37,9 @@ pub enum SignUpError {
     /// An organization field (`organization_name` or `slug`).
     #[error(transparent)]
     Organization(#[from] OrgError),
+    /// Sign-up is turned off (invitation only).
+    #[error("sign-up is closed; ask for an invitation")]
+    Closed,
 }
 
 impl SignUpError {
@@ -46,6 +49,7 @@ impl SignUpError {
             Self::User(e) => e.field(),
             Self::Organization(OrgError::InvalidName(_)) => Some("organization_name"),
             Self::Organization(e) => e.field(),
+            Self::Closed => None,
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::auth::user_tokens::TokenError;
 use crate::auth::{MaybeUser, UserError, csrf, sessions, throttle};
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::OrgError;
-use crate::registration::{self, ActivationError, SignUp, SignUpError};
+use crate::registration::{ActivationError, SignUp, SignUpError};
 use crate::startup::AppState;
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
@@ -160,8 +160,12 @@ fn signup_page(form: &SignUpForm, errors: &FieldErrors) -> Page {
 /// `GET /signup/`
 pub async fn signup_form(
     req: HttpRequest,
+    state: web::Data<AppState>,
     MaybeUser(user): MaybeUser,
 ) -> Result<HttpResponse, AppError> {
+    if !state.registration_backend.is_open() {
+        return Err(AppError::NotFound);
+    }
     if user.is_some() {
         return Ok(redirect("/"));
     }
@@ -182,17 +186,19 @@ pub async fn signup(
     if let Err(errors) = form.validate() {
         return render(&req, signup_page(&form, &forms::field_errors(&errors))).await;
     }
-    let outcome = registration::sign_up(
-        &state,
-        SignUp {
-            name: form.name.clone(),
-            email: form.email.clone(),
-            password: form.password.clone(),
-            organization_name: form.organization_name.clone(),
-            slug: form.slug.clone(),
-        },
-    )
-    .await;
+    let outcome = state
+        .registration_backend
+        .sign_up(
+            &state,
+            SignUp {
+                name: form.name.clone(),
+                email: form.email.clone(),
+                password: form.password.clone(),
+                organization_name: form.organization_name.clone(),
+                slug: form.slug.clone(),
+            },
+        )
+        .await;
     match outcome {
         Ok(email) => {
             render(
@@ -205,6 +211,7 @@ pub async fn signup(
             Err(error.into())
         }
         Err(SignUpError::Organization(error @ OrgError::Db(_))) => Err(error.into()),
+        Err(SignUpError::Closed) => Err(AppError::NotFound),
         Err(error) => {
             let mut errors = FieldErrors::new();
             let field = error.field().unwrap_or("__all__");
@@ -246,7 +253,7 @@ pub async fn activate(
     session: Session,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    match registration::activate(&state, &token).await {
+    match state.registration_backend.activate(&state, &token).await {
         Ok(user) => {
             sign_in(&req, &state, &session, user.id).await?;
             flash::success(&session, "Your email address is confirmed. Welcome!");

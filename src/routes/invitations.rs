@@ -221,6 +221,7 @@ pub async fn resend(
             Ok(redirect(&tenant.url("/invitations/")))
         }
         Err(InviteError::NotFound) => Err(AppError::NotFound),
+        Err(InviteError::Throttled) => Err(AppError::TooManyRequests),
         Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
         Err(other) => Err(AppError::Conflict(other.to_string())),
     }

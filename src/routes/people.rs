@@ -105,6 +105,7 @@ fn invite_error(error: InviteError) -> Result<FieldErrors, AppError> {
             Ok(errors)
         }
         InviteError::NotFound => Err(AppError::NotFound),
+        InviteError::Throttled => Err(AppError::TooManyRequests),
         InviteError::Other(e) => Err(AppError::Internal(e)),
     }
 }
@@ -118,7 +119,11 @@ pub async fn add(
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match invitations::invite(&state, tenant.organization(), tenant.user(), &form.email).await {
+    let backend = &state.invitation_backend;
+    match backend
+        .invite(&state, tenant.organization(), tenant.user(), &form.email)
+        .await
+    {
         Ok(invitation) => {
             flash::success(
                 &session,
@@ -319,7 +324,11 @@ pub async fn api_invite(
     OrgAdmin(tenant): OrgAdmin,
     body: web::Json<InviteJson>,
 ) -> Result<HttpResponse, AppError> {
-    match invitations::invite(&state, tenant.organization(), tenant.user(), &body.email).await {
+    let backend = &state.invitation_backend;
+    match backend
+        .invite(&state, tenant.organization(), tenant.user(), &body.email)
+        .await
+    {
         Ok(invitation) => Ok(HttpResponse::build(StatusCode::CREATED).json(invitation)),
         Err(error) => Err(forms::invalid(invite_error(error)?)),
     }

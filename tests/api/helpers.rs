@@ -143,6 +143,15 @@ impl TestApp {
         Self::spawn_on(db, settings).await
     }
 
+    /// Like `spawn`, with the state changed before serving (an embedding app's replaced flows).
+    pub async fn spawn_with_state(change: impl FnOnce(&mut AppState)) -> Self {
+        let db = TestDb::new().await;
+        let settings = test_settings(&db);
+        let mut app = Self::serve_with(settings, change).await;
+        app._db = Some(db);
+        app
+    }
+
     async fn spawn_on(db: TestDb, settings: Settings) -> Self {
         let mut app = Self::serve(settings).await;
         app._db = Some(db);
@@ -163,13 +172,18 @@ impl TestApp {
     }
 
     async fn serve(settings: Settings) -> Self {
+        Self::serve_with(settings, |_| {}).await
+    }
+
+    async fn serve_with(settings: Settings, change: impl FnOnce(&mut AppState)) -> Self {
         let connection = orgs::db::connect(&settings.database)
             .await
             .expect("connect to the test database");
         if settings.database.migrate_on_start {
             orgs::db::migrate(&connection).await.expect("migrate");
         }
-        let state = AppState::new(settings, connection, Events::new()).expect("state");
+        let mut state = AppState::new(settings, connection, Events::new()).expect("state");
+        change(&mut state);
         let app = Application::build_with(state.clone())
             .await
             .expect("build the app");

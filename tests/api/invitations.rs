@@ -4,6 +4,7 @@
 
 use entity::{organization_invitation, organization_user};
 use orgs::events::OrgEvent;
+use orgs::invitations::AcceptError;
 use orgs::organizations as orgs_service;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 
@@ -480,4 +481,140 @@ async fn declining_withdraws_the_invitation() {
             .status(),
         410
     );
+}
+
+#[tokio::test]
+async fn invitation_sending_is_rate_limited_per_organization() {
+    let app = TestApp::spawn_with(|s| s.auth.invitations_per_hour = 2).await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    invite(&app, &kurt, "nirvana", "one@yahoo.com").await;
+    invite(&app, &kurt, "nirvana", "two@yahoo.com").await;
+    let third = post_form(
+        &kurt,
+        &app,
+        "/o/nirvana/people/add/",
+        &[("email", "three@yahoo.com")],
+    )
+    .await;
+    assert_eq!(third.status(), 429);
+    let api = kurt
+        .client
+        .post(format!("{}/o/nirvana/api/v1/people/", app.address))
+        .header("x-csrf-token", &kurt.csrf)
+        .json(&serde_json::json!({"email": "four@yahoo.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 429);
+    // Another organization has its own allowance.
+    let dave = visitor(&app, Some("dave@foo.com")).await;
+    invite(&app, &dave, "foo-fighters", "five@yahoo.com").await;
+}
+
+#[tokio::test]
+async fn sign_up_can_be_closed_for_invitation_only_services() {
+    let app =
+        TestApp::spawn_with(|s| s.registration.backend = orgs::config::RegistrationKind::Disabled)
+            .await;
+    let guest = visitor(&app, None).await;
+    let page = guest
+        .client
+        .get(format!("{}/signup/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let post = post_form(
+        &guest,
+        &app,
+        "/signup/",
+        &[
+            ("name", "Eve"),
+            ("email", "eve@example.com"),
+            ("password", "a long password"),
+        ],
+    )
+    .await;
+    assert_eq!(post.status(), 404);
+    assert!(
+        orgs::auth::users::find_by_email(app.conn(), "eve@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// An embedding app's invitation flow: only addresses of its own domain may be invited.
+#[derive(Debug)]
+struct CompanyOnly;
+
+impl orgs::backends::InvitationBackend for CompanyOnly {
+    fn invite<'a>(
+        &'a self,
+        state: &'a orgs::AppState,
+        organization: &'a entity::organization::Model,
+        inviter: Option<&'a entity::user::Model>,
+        email: &'a str,
+    ) -> orgs::backends::BoxFuture<
+        'a,
+        Result<organization_invitation::Model, orgs::invitations::InviteError>,
+    > {
+        Box::pin(async move {
+            if !email.ends_with("@nirvana.com") {
+                return Err(orgs::invitations::InviteError::InvalidEmail);
+            }
+            orgs::invitations::invite(state, organization, inviter, email).await
+        })
+    }
+
+    fn accept<'a>(
+        &'a self,
+        state: &'a orgs::AppState,
+        secret: &'a str,
+        user: &'a entity::user::Model,
+    ) -> orgs::backends::BoxFuture<'a, Result<orgs::invitations::Pending, AcceptError>> {
+        Box::pin(orgs::invitations::accept(state, secret, user))
+    }
+
+    fn accept_as_new_user<'a>(
+        &'a self,
+        state: &'a orgs::AppState,
+        secret: &'a str,
+        name: &'a str,
+        password: &'a str,
+    ) -> orgs::backends::BoxFuture<
+        'a,
+        Result<(orgs::invitations::Pending, entity::user::Model), AcceptError>,
+    > {
+        Box::pin(orgs::invitations::accept_as_new_user(
+            state, secret, name, password,
+        ))
+    }
+}
+
+#[tokio::test]
+async fn an_embedding_app_can_replace_the_invitation_flow() {
+    let app = TestApp::spawn_with_state(|state| {
+        state.invitation_backend = std::sync::Arc::new(CompanyOnly)
+    })
+    .await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let outside = post_form(
+        &kurt,
+        &app,
+        "/o/nirvana/people/add/",
+        &[("email", "roadie@yahoo.com")],
+    )
+    .await;
+    assert_eq!(outside.status(), 200);
+    assert!(
+        outside
+            .text()
+            .await
+            .unwrap()
+            .contains("enter a valid email address")
+    );
+    invite(&app, &kurt, "nirvana", "dave@nirvana.com").await;
 }

@@ -1,0 +1,155 @@
+//! The pluggable flows (the peer's `INVITATION_BACKEND` and `REGISTRATION_BACKEND`): handlers call
+//! through these traits, so an embedding app can replace how people are invited or signed up by
+//! putting its own implementation in [`AppState`]. `registration.backend` chooses among the built-in
+//! ones: `default` (sign-up with an account organization and an activation mail) or `disabled`
+//! (invitation only: sign-up answers 404).
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+
+use entity::{organization, organization_invitation, user};
+
+use crate::invitations::{self, AcceptError, InviteError, Pending};
+use crate::registration::{self, ActivationError, SignUp, SignUpError};
+use crate::startup::AppState;
+
+/// A boxed future borrowing its arguments.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How people are invited to an organization and join it.
+pub trait InvitationBackend: Send + Sync + Debug {
+    /// Invites `email` (or re-sends its pending invitation).
+    fn invite<'a>(
+        &'a self,
+        state: &'a AppState,
+        organization: &'a organization::Model,
+        inviter: Option<&'a user::Model>,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>>;
+
+    /// Accepts for a signed-in person.
+    fn accept<'a>(
+        &'a self,
+        state: &'a AppState,
+        secret: &'a str,
+        user: &'a user::Model,
+    ) -> BoxFuture<'a, Result<Pending, AcceptError>>;
+
+    /// Accepts for a new person, creating their account.
+    fn accept_as_new_user<'a>(
+        &'a self,
+        state: &'a AppState,
+        secret: &'a str,
+        name: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<(Pending, user::Model), AcceptError>>;
+}
+
+/// How people sign up and confirm their address.
+pub trait RegistrationBackend: Send + Sync + Debug {
+    /// Whether `/signup/` is offered at all.
+    fn is_open(&self) -> bool {
+        true
+    }
+
+    /// Registers; returns the normalised email.
+    fn sign_up<'a>(
+        &'a self,
+        state: &'a AppState,
+        form: SignUp,
+    ) -> BoxFuture<'a, Result<String, SignUpError>>;
+
+    /// Uses an activation link.
+    fn activate<'a>(
+        &'a self,
+        state: &'a AppState,
+        secret: &'a str,
+    ) -> BoxFuture<'a, Result<user::Model, ActivationError>>;
+}
+
+/// Invitations by email, bound to the invited address (`crate::invitations`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EmailInvitations;
+
+impl InvitationBackend for EmailInvitations {
+    fn invite<'a>(
+        &'a self,
+        state: &'a AppState,
+        organization: &'a organization::Model,
+        inviter: Option<&'a user::Model>,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
+        Box::pin(invitations::invite(state, organization, inviter, email))
+    }
+
+    fn accept<'a>(
+        &'a self,
+        state: &'a AppState,
+        secret: &'a str,
+        user: &'a user::Model,
+    ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
+        Box::pin(invitations::accept(state, secret, user))
+    }
+
+    fn accept_as_new_user<'a>(
+        &'a self,
+        state: &'a AppState,
+        secret: &'a str,
+        name: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<(Pending, user::Model), AcceptError>> {
+        Box::pin(invitations::accept_as_new_user(
+            state, secret, name, password,
+        ))
+    }
+}
+
+/// Open sign-up with an account organization and an activation mail (`crate::registration`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenRegistration;
+
+impl RegistrationBackend for OpenRegistration {
+    fn sign_up<'a>(
+        &'a self,
+        state: &'a AppState,
+        form: SignUp,
+    ) -> BoxFuture<'a, Result<String, SignUpError>> {
+        Box::pin(registration::sign_up(state, form))
+    }
+
+    fn activate<'a>(
+        &'a self,
+        state: &'a AppState,
+        secret: &'a str,
+    ) -> BoxFuture<'a, Result<user::Model, ActivationError>> {
+        Box::pin(registration::activate(state, secret))
+    }
+}
+
+/// No sign-up: people join by invitation only.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClosedRegistration;
+
+impl RegistrationBackend for ClosedRegistration {
+    fn is_open(&self) -> bool {
+        false
+    }
+
+    fn sign_up<'a>(
+        &'a self,
+        _: &'a AppState,
+        _: SignUp,
+    ) -> BoxFuture<'a, Result<String, SignUpError>> {
+        Box::pin(async { Err(SignUpError::Closed) })
+    }
+
+    fn activate<'a>(
+        &'a self,
+        state: &'a AppState,
+        secret: &'a str,
+    ) -> BoxFuture<'a, Result<user::Model, ActivationError>> {
+        // Accounts made before sign-up was closed can still be confirmed.
+        Box::pin(registration::activate(state, secret))
+    }
+}
