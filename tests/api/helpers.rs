@@ -502,3 +502,20 @@ pub async fn visitor(app: &TestApp, email: Option<&str>) -> Visitor {
     let csrf = csrf_from(&page.text().await.expect("body"));
     Visitor { client, csrf }
 }
+
+/// `POST` a form as `who`, the CSRF token added.
+pub async fn post_form(
+    app: &TestApp,
+    who: &Visitor,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut fields = fields.to_vec();
+    fields.push(("csrf_token", who.csrf.as_str()));
+    who.client
+        .post(format!("{}{path}", app.address))
+        .form(&fields)
+        .send()
+        .await
+        .expect("request")
+}

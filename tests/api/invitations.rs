@@ -9,7 +9,7 @@ use orgs::organizations as orgs_service;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 
 use crate::helpers::{
-    TestApp, Visitor, World, browser, csrf_from, link_in, location, path_of, visitor,
+    TestApp, Visitor, World, browser, csrf_from, link_in, location, path_of, post_form, visitor,
 };
 
 async fn invite(app: &TestApp, admin: &Visitor, slug: &str, email: &str) -> String {
@@ -26,29 +26,13 @@ async fn invite(app: &TestApp, admin: &Visitor, slug: &str, email: &str) -> Stri
     path_of(&link_in(&mail.last().unwrap().text, "/invitations/"))
 }
 
-async fn post_form(
-    who: &Visitor,
-    app: &TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut fields = fields.to_vec();
-    fields.push(("csrf_token", who.csrf.as_str()));
-    who.client
-        .post(format!("{}{path}", app.address))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn signup_creates_the_account_organization_and_activation_lands_on_it() {
     let app = TestApp::spawn().await;
     let guest = visitor(&app, None).await;
     let response = post_form(
-        &guest,
         &app,
+        &guest,
         "/signup/",
         &[
             ("name", "Grace Hopper"),
@@ -95,8 +79,8 @@ async fn signup_creates_the_account_organization_and_activation_lands_on_it() {
     assert_eq!(dashboard.status(), 200);
 
     let taken = post_form(
-        &visitor(&app, None).await,
         &app,
+        &visitor(&app, None).await,
         "/signup/",
         &[
             ("name", "Ada"),
@@ -136,7 +120,7 @@ async fn an_existing_account_accepts_and_becomes_a_member_with_events() {
     let body = page.text().await.unwrap();
     assert!(body.contains("Join Nirvana") && body.contains("d***@t***.com"));
     let mut events = app.events().channel();
-    let accepted = post_form(&duder, &app, &link, &[("action", "accept")]).await;
+    let accepted = post_form(&app, &duder, &link, &[("action", "accept")]).await;
     assert_eq!(accepted.status(), 303);
     assert_eq!(location(&accepted), "/o/nirvana/");
     assert!(
@@ -181,7 +165,7 @@ async fn another_account_is_told_to_switch_and_sees_only_a_masked_address() {
     assert_eq!(page.status(), 403);
     let body = page.text().await.unwrap();
     assert!(body.contains("r***@y***.com") && !body.contains("roadie@yahoo.com"));
-    let refused = post_form(&duder, &app, &link, &[("action", "accept")]).await;
+    let refused = post_form(&app, &duder, &link, &[("action", "accept")]).await;
     assert_eq!(refused.status(), 403);
     assert!(
         !orgs_service::is_member(app.conn(), w.nirvana.id, w.duder.id)
@@ -219,8 +203,8 @@ async fn a_new_person_sets_a_name_and_password_and_is_signed_in_without_an_own_o
             .contains("Choose your name and a password")
     );
     let short = post_form(
-        &guest,
         &app,
+        &guest,
         &link,
         &[
             ("action", "accept"),
@@ -238,8 +222,8 @@ async fn a_new_person_sets_a_name_and_password_and_is_signed_in_without_an_own_o
             .contains("at least 10 characters")
     );
     let joined = post_form(
-        &guest,
         &app,
+        &guest,
         &link,
         &[
             ("action", "accept"),
@@ -366,8 +350,8 @@ async fn expired_revoked_and_unknown_links_get_a_clear_page() {
         .unwrap()
         .id;
     let done = post_form(
-        &kurt,
         &app,
+        &kurt,
         &format!("/o/nirvana/invitations/{id}/revoke/"),
         &[],
     )
@@ -402,8 +386,8 @@ async fn resending_rotates_the_link_and_the_old_one_stops_working() {
         .unwrap()
         .id;
     let resent = post_form(
-        &kurt,
         &app,
+        &kurt,
         &format!("/o/nirvana/invitations/{id}/resend/"),
         &[],
     )
@@ -491,8 +475,8 @@ async fn invitation_sending_is_rate_limited_per_organization() {
     invite(&app, &kurt, "nirvana", "one@yahoo.com").await;
     invite(&app, &kurt, "nirvana", "two@yahoo.com").await;
     let third = post_form(
-        &kurt,
         &app,
+        &kurt,
         "/o/nirvana/people/add/",
         &[("email", "three@yahoo.com")],
     )
@@ -526,8 +510,8 @@ async fn sign_up_can_be_closed_for_invitation_only_services() {
         .unwrap();
     assert_eq!(page.status(), 404);
     let post = post_form(
-        &guest,
         &app,
+        &guest,
         "/signup/",
         &[
             ("name", "Eve"),
@@ -602,8 +586,8 @@ async fn an_embedding_app_can_replace_the_invitation_flow() {
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     let outside = post_form(
-        &kurt,
         &app,
+        &kurt,
         "/o/nirvana/people/add/",
         &[("email", "roadie@yahoo.com")],
     )

@@ -7,23 +7,7 @@ use orgs::events::OrgEvent;
 use orgs::organizations as orgs_service;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{TestApp, Visitor, World, link_in, location, path_of, visitor};
-
-async fn post(
-    app: &TestApp,
-    who: &Visitor,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut fields = form.to_vec();
-    fields.push(("csrf_token", who.csrf.as_str()));
-    who.client
-        .post(format!("{}{path}", app.address))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::helpers::{TestApp, Visitor, World, link_in, location, path_of, post_form, visitor};
 
 async fn get(app: &TestApp, who: &Visitor, path: &str) -> (u16, String) {
     let response = who
@@ -103,7 +87,7 @@ async fn creating_an_organization_makes_the_creator_admin_and_owner() {
     let duder = visitor(&app, Some("duder@testing.com")).await;
     let (status, _) = get(&app, &duder, "/organizations/add/").await;
     assert_eq!(status, 200);
-    let response = post(
+    let response = post_form(
         &app,
         &duder,
         "/organizations/add/",
@@ -127,7 +111,7 @@ async fn creating_an_organization_makes_the_creator_admin_and_owner() {
             .unwrap()
     );
 
-    let typed = post(
+    let typed = post_form(
         &app,
         &duder,
         "/organizations/add/",
@@ -141,7 +125,7 @@ async fn creating_an_organization_makes_the_creator_admin_and_owner() {
         ("nirvana", "already taken"),
         ("Bad Slug", "lower-case letters"),
     ] {
-        let refused = post(
+        let refused = post_form(
             &app,
             &duder,
             "/organizations/add/",
@@ -184,7 +168,7 @@ async fn admins_edit_the_organization_and_members_may_not() {
     let (status, body) = get(&app, &krist, "/o/nirvana/edit/").await;
     assert_eq!(status, 200);
     assert!(body.contains("value=\"Nirvana\""));
-    let taken = post(
+    let taken = post_form(
         &app,
         &krist,
         "/o/nirvana/edit/",
@@ -193,7 +177,7 @@ async fn admins_edit_the_organization_and_members_may_not() {
     .await;
     assert_eq!(taken.status(), 200);
     assert!(taken.text().await.unwrap().contains("already taken"));
-    let renamed = post(
+    let renamed = post_form(
         &app,
         &krist,
         "/o/nirvana/edit/",
@@ -223,7 +207,9 @@ async fn only_the_owner_deletes_the_organization_and_users_stay() {
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
     assert_eq!(get(&app, &krist, "/o/nirvana/delete/").await.0, 403);
     assert_eq!(
-        post(&app, &krist, "/o/nirvana/delete/", &[]).await.status(),
+        post_form(&app, &krist, "/o/nirvana/delete/", &[])
+            .await
+            .status(),
         403
     );
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
@@ -231,7 +217,7 @@ async fn only_the_owner_deletes_the_organization_and_users_stay() {
     assert_eq!(status, 200);
     assert!(body.contains("Delete Nirvana?"));
     let mut events = app.events().channel();
-    let deleted = post(&app, &kurt, "/o/nirvana/delete/", &[]).await;
+    let deleted = post_form(&app, &kurt, "/o/nirvana/delete/", &[]).await;
     assert_eq!(deleted.status(), 303);
     assert_eq!(location(&deleted), "/organizations/");
     assert!(
@@ -334,7 +320,7 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
     let w = World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     assert_eq!(get(&app, &kurt, "/o/nirvana/people/add/").await.0, 200);
-    let sent = post(
+    let sent = post_form(
         &app,
         &kurt,
         "/o/nirvana/people/add/",
@@ -366,7 +352,7 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
         "the tenant travels with the mail"
     );
 
-    let member = post(
+    let member = post_form(
         &app,
         &kurt,
         "/o/nirvana/people/add/",
@@ -381,7 +367,7 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
             .unwrap()
             .contains("already an organization member")
     );
-    let invalid = post(
+    let invalid = post_form(
         &app,
         &kurt,
         "/o/nirvana/people/add/",
@@ -466,7 +452,7 @@ async fn the_owner_stays_an_admin_and_others_can_be_promoted_or_demoted() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    let demote_owner = post(
+    let demote_owner = post_form(
         &app,
         &krist,
         &format!("/o/nirvana/people/{}/edit/", w.kurt.id),
@@ -487,7 +473,7 @@ async fn the_owner_stays_an_admin_and_others_can_be_promoted_or_demoted() {
             .unwrap()
     );
 
-    let promote = post(
+    let promote = post_form(
         &app,
         &krist,
         &format!("/o/nirvana/people/{}/edit/", w.dave.id),
@@ -528,7 +514,7 @@ async fn removing_the_owner_is_a_clear_409_and_others_are_removed_with_an_event(
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    let refused = post(
+    let refused = post_form(
         &app,
         &krist,
         &format!("/o/nirvana/people/{}/delete/", w.kurt.id),
@@ -565,7 +551,7 @@ async fn removing_the_owner_is_a_clear_409_and_others_are_removed_with_an_event(
         .0,
         200
     );
-    let removed = post(
+    let removed = post_form(
         &app,
         &krist,
         &format!("/o/nirvana/people/{}/delete/", w.dave.id),
@@ -604,7 +590,7 @@ async fn reminding_someone_who_joined_is_410_and_a_pending_invitee_gets_a_new_li
         410
     );
     assert_eq!(
-        post(
+        post_form(
             &app,
             &kurt,
             &format!("/o/nirvana/people/{}/remind/", w.krist.id),
@@ -626,7 +612,7 @@ async fn reminding_someone_who_joined_is_410_and_a_pending_invitee_gets_a_new_li
         "not invited"
     );
 
-    post(
+    post_form(
         &app,
         &kurt,
         "/o/nirvana/people/add/",
@@ -644,7 +630,7 @@ async fn reminding_someone_who_joined_is_410_and_a_pending_invitee_gets_a_new_li
         .0,
         200
     );
-    let reminded = post(
+    let reminded = post_form(
         &app,
         &kurt,
         &format!("/o/nirvana/people/{}/remind/", w.duder.id),
@@ -694,7 +680,7 @@ async fn the_owner_transfers_ownership_to_a_member_who_becomes_admin() {
     let (status, body) = get(&app, &kurt, "/o/nirvana/transfer/").await;
     assert_eq!(status, 200);
     assert!(body.contains("Dave Grohl") && body.contains("Krist Novoselic"));
-    let outside = post(
+    let outside = post_form(
         &app,
         &kurt,
         "/o/nirvana/transfer/",
@@ -704,7 +690,7 @@ async fn the_owner_transfers_ownership_to_a_member_who_becomes_admin() {
     assert_eq!(outside.status(), 200);
     assert!(outside.text().await.unwrap().contains("must be a member"));
     let mut events = app.events().channel();
-    let done = post(
+    let done = post_form(
         &app,
         &kurt,
         "/o/nirvana/transfer/",
@@ -727,7 +713,7 @@ async fn the_owner_transfers_ownership_to_a_member_who_becomes_admin() {
         OrgEvent::OwnerChanged { .. }
     ));
     // Kurt is no longer the owner: he may now leave.
-    let left = post(&app, &kurt, "/o/nirvana/leave/", &[]).await;
+    let left = post_form(&app, &kurt, "/o/nirvana/leave/", &[]).await;
     assert_eq!(left.status(), 303);
     assert!(
         !orgs_service::is_member(app.conn(), w.nirvana.id, w.kurt.id)
