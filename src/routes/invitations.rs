@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::projects::tenant_page;
+use super::tenant_page;
 use crate::auth::{MaybeUser, users};
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, AcceptError, InviteError, Pending};

@@ -13,6 +13,18 @@ pub mod settings;
 use actix_web::{Resource, guard, web};
 
 use crate::error::AppError;
+use crate::tenancy::Tenant;
+use crate::web::Page;
+
+/// The base of every tenant page: the organization, the tenant root and the user's access.
+pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
+    let access = tenant.access();
+    Page::new(template)
+        .with("organization", tenant.organization())
+        .with("root", tenant.root())
+        .with("is_admin", access.is_admin || access.is_superuser)
+        .with("is_owner", access.is_owner || access.is_superuser)
+}
 
 /// A route that exists only on a tenant (`acme.example.com/...` or `/o/acme/...`); elsewhere
 /// routing falls through to the global routes.

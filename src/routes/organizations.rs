@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use entity::organization;
 use serde::{Deserialize, Serialize};
 
-use super::projects::tenant_page;
+use super::tenant_page;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;

@@ -8,6 +8,7 @@ use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use validator::Validate;
 
+use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::projects::{self, ProjectInput};
 use crate::startup::AppState;
@@ -15,16 +16,6 @@ use crate::tenancy::{OrgAdmin, OrgMember, Tenant};
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
-
-/// The base of every tenant page: the organization, the tenant root and the user's access.
-pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
-    let access = tenant.access();
-    Page::new(template)
-        .with("organization", tenant.organization())
-        .with("root", tenant.root())
-        .with("is_admin", access.is_admin || access.is_superuser)
-        .with("is_owner", access.is_owner || access.is_superuser)
-}
 
 async fn find<C: ConnectionTrait>(
     db: &C,

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use super::projects::tenant_page;
+use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::api_keys;
 use crate::organizations::domains::{self, DomainError};
