@@ -32,6 +32,8 @@ pub enum Relation {
         on_delete = "Cascade"
     )]
     User,
+    #[sea_orm(has_one = "super::organization_owner::Entity")]
+    OrganizationOwner,
 }
 
 impl Related<super::organization::Entity> for Entity {

@@ -34,6 +34,35 @@ pub struct Person {
     pub joined_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A row of the people query: the person, whether they own it, and how many rows match in all.
+#[derive(FromQueryResult)]
+struct PersonRow {
+    user_id: i64,
+    name: String,
+    email: String,
+    is_admin: bool,
+    membership_id: i64,
+    joined_at: chrono::DateTime<chrono::Utc>,
+    owner_row: Option<i64>,
+    total: i64,
+}
+
+impl From<PersonRow> for PersonView {
+    fn from(row: PersonRow) -> Self {
+        Self {
+            is_owner: row.owner_row.is_some(),
+            person: Person {
+                user_id: row.user_id,
+                name: row.name,
+                email: row.email,
+                is_admin: row.is_admin,
+                membership_id: row.membership_id,
+                joined_at: row.joined_at,
+            },
+        }
+    }
+}
+
 /// A person with whether they own the organization.
 #[derive(Clone, Debug, Serialize)]
 pub struct PersonView {
@@ -44,15 +73,21 @@ pub struct PersonView {
     pub is_owner: bool,
 }
 
-/// The organization's memberships joined with their users.
+/// The organization's memberships joined with their users and, when there is one, the owner
+/// row pointing at them.
 fn memberships(scope: Scope) -> Select<organization_user::Entity> {
     scope
         .select::<organization_user::Entity>()
         .join(JoinType::InnerJoin, organization_user::Relation::User.def())
+        .join(
+            JoinType::LeftJoin,
+            organization_user::Relation::OrganizationOwner.def(),
+        )
 }
 
-/// The columns of [`Person`] from a [`memberships`] query.
-fn as_people(select: Select<organization_user::Entity>) -> Selector<SelectModel<Person>> {
+/// The columns of a [`PersonRow`] from a [`memberships`] query; `total` counts every matching
+/// row (a window function, so the page and its count are one query).
+fn as_people(select: Select<organization_user::Entity>) -> Selector<SelectModel<PersonRow>> {
     select
         .select_only()
         .column_as(organization_user::Column::UserId, "user_id")
@@ -61,7 +96,12 @@ fn as_people(select: Select<organization_user::Entity>) -> Selector<SelectModel<
         .column_as(organization_user::Column::IsAdmin, "is_admin")
         .column_as(organization_user::Column::Id, "membership_id")
         .column_as(organization_user::Column::CreatedAt, "joined_at")
-        .into_model::<Person>()
+        .column_as(
+            Expr::col((organization_owner::Entity, organization_owner::Column::Id)),
+            "owner_row",
+        )
+        .column_as(Expr::cust("COUNT(*) OVER ()"), "total")
+        .into_model::<PersonRow>()
 }
 
 /// The owner's user id, if the organization has an owner.
@@ -97,22 +137,20 @@ pub async fn list<C: ConnectionTrait>(
                 .or(Expr::col((user::Entity, user::Column::Email)).like(pattern)),
         );
     }
-    let total = query.clone().count(db).await?;
     let page_query = query
+        .clone()
         .order_by_asc(user::Column::Name)
         .order_by_asc(user::Column::Email)
         .offset((page - 1) * per_page)
         .limit(per_page);
     let rows = as_people(page_query).all(db).await?;
-    let owner = owner_user_id(db, scope).await?;
-    let people = rows
-        .into_iter()
-        .map(|person| PersonView {
-            is_owner: Some(person.user_id) == owner,
-            person,
-        })
-        .collect();
-    Ok((people, total))
+    let total = match rows.first() {
+        Some(row) => u64::try_from(row.total).unwrap_or(0),
+        // Past the last page the window has no row to report the count on.
+        None if page > 1 => query.count(db).await?,
+        None => 0,
+    };
+    Ok((rows.into_iter().map(PersonView::from).collect(), total))
 }
 
 /// The member with this user id; `None` for anyone outside the organization.
@@ -122,11 +160,7 @@ pub async fn get<C: ConnectionTrait>(
     user_id: i64,
 ) -> Result<Option<PersonView>, DbErr> {
     let query = memberships(scope).filter(organization_user::Column::UserId.eq(user_id));
-    let Some(person) = as_people(query).one(db).await? else {
-        return Ok(None);
-    };
-    let is_owner = owner_user_id(db, scope).await? == Some(person.user_id);
-    Ok(Some(PersonView { person, is_owner }))
+    Ok(as_people(query).one(db).await?.map(PersonView::from))
 }
 
 /// Sets the admin flag of a member. The owner must stay an admin (the peer's "The organization

@@ -12,9 +12,11 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use entity::{TenantOwned, organization, organization_owner, organization_user, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    DeleteMany, QueryFilter, Select, TransactionTrait, UpdateMany,
+    DeleteMany, JoinType, QueryFilter, QuerySelect, RelationTrait, Select, TransactionTrait,
+    UpdateMany,
 };
 
 use super::resolve::ApiKeyPrincipal;
@@ -43,25 +45,27 @@ impl Access {
         organization_id: i64,
         user: &user::Model,
     ) -> Result<Self, DbErr> {
-        let scope = Scope::new(organization_id);
-        let membership = scope
+        // One query: the membership and, joined, whether it is the owner's.
+        let membership: Option<(bool, Option<i64>)> = Scope::new(organization_id)
             .select::<organization_user::Entity>()
+            .select_only()
+            .column(organization_user::Column::IsAdmin)
+            .column_as(
+                Expr::col((organization_owner::Entity, organization_owner::Column::Id)),
+                "owner_row",
+            )
+            .join(
+                JoinType::LeftJoin,
+                organization_user::Relation::OrganizationOwner.def(),
+            )
             .filter(organization_user::Column::UserId.eq(user.id))
+            .into_tuple()
             .one(db)
             .await?;
-        let is_owner = match &membership {
-            Some(m) => scope
-                .select::<organization_owner::Entity>()
-                .filter(organization_owner::Column::OrganizationUserId.eq(m.id))
-                .one(db)
-                .await?
-                .is_some(),
-            None => false,
-        };
         Ok(Self {
             is_member: membership.is_some(),
-            is_admin: membership.is_some_and(|m| m.is_admin),
-            is_owner,
+            is_admin: membership.is_some_and(|(is_admin, _)| is_admin),
+            is_owner: membership.is_some_and(|(_, owner_row)| owner_row.is_some()),
             is_superuser: user.is_superuser,
         })
     }

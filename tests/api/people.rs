@@ -302,6 +302,16 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
     .await;
     assert_eq!(json["total"], 5);
     assert_eq!(json["items"].as_array().unwrap().len(), 2);
+    let (_, beyond) = api(
+        &app,
+        &dave,
+        reqwest::Method::GET,
+        "/o/nirvana/api/v1/people/?page=99",
+        None,
+    )
+    .await;
+    assert_eq!(beyond["total"], 6, "the count survives a page past the end");
+    assert!(beyond["items"].as_array().unwrap().is_empty());
     assert_eq!(json["items"][0]["name"], "Krist Novoselic");
 
     let member = visitor(&app, Some("amy@nirvana.com")).await;
