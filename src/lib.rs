@@ -1,5 +1,35 @@
 //! orgs: organization accounts and multi-tenancy for actix-web SaaS backends, the Rust
 //! counterpart of django-organizations.
+//!
+//! Embedding it in an app of your own (see `examples/embed` for a complete one with its own
+//! organization-scoped table):
+//!
+//! ```no_run
+//! use actix_web::web;
+//! use orgs::startup::{AppState, Application};
+//! use orgs::tenancy::OrgMember;
+//!
+//! async fn hello(OrgMember(tenant): OrgMember) -> String {
+//!     format!("hello from {}", tenant.organization().name)
+//! }
+//!
+//! fn my_routes(cfg: &mut web::ServiceConfig) {
+//!     cfg.service(orgs::routes::tenant("/hello/").route(web::get().to(hello)));
+//! }
+//!
+//! # async fn run() -> anyhow::Result<()> {
+//! let settings = orgs::Settings::load()?;
+//! let db = orgs::db::connect(&settings.database).await?;
+//! orgs::db::migrate(&db).await?;
+//! let state = AppState::new(settings, db, orgs::Events::new())?;
+//! state
+//!     .events
+//!     .subscribe(|event: &orgs::OrgEvent| println!("membership changed: {event:?}"));
+//! let app = Application::build_with_routes(state, my_routes).await?;
+//! app.run_until_stopped().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 /// Accounts: users and passwords.
 pub mod auth;
@@ -41,6 +71,10 @@ pub mod tenancy;
 pub mod web;
 
 pub use config::Settings;
+/// The entities (and `TenantOwned`), for an embedding app's own tables.
+pub use entity;
 pub use error::AppError;
 pub use events::{EventListener, Events, OrgEvent};
+/// The sea-orm orgs is built on, so an embedding app uses the same version.
+pub use sea_orm;
 pub use startup::{AppState, Application};

@@ -90,6 +90,9 @@ impl AppState {
     }
 }
 
+/// Routes an embedding app adds to the server (registered before orgs' own, so they win).
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
@@ -119,12 +122,18 @@ impl Application {
     /// Binds a server over prepared state (the database already migrated) and starts the
     /// outbox sender.
     pub async fn build_with(state: AppState) -> anyhow::Result<Self> {
+        Self::build_with_routes(state, |_| {}).await
+    }
+
+    /// Like [`Application::build_with`], with an embedding app's own routes mounted beside
+    /// orgs' under the same middleware (sessions, CSRF, tenant resolution, error pages).
+    pub async fn build_with_routes(state: AppState, extra: ExtraRoutes) -> anyhow::Result<Self> {
         let address = state.settings.bind_address();
         let listener = TcpListener::bind(&address)
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
         let port = listener.local_addr()?.port();
         let store = session_store(&state.settings).await?;
-        let server = run(listener, state.clone(), store)?;
+        let server = run(listener, state.clone(), store, extra)?;
         let outbox_task = state.outbox.clone().spawn().abort_handle();
         Ok(Self {
             port,
@@ -173,7 +182,12 @@ fn cookie_key(secret: &str) -> Key {
     Key::from(&Sha512::digest(secret.as_bytes()))
 }
 
-fn run(listener: TcpListener, state: AppState, store: AnyStore) -> anyhow::Result<Server> {
+fn run(
+    listener: TcpListener,
+    state: AppState,
+    store: AnyStore,
+    extra: ExtraRoutes,
+) -> anyhow::Result<Server> {
     let workers = match state.settings.server.workers {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -204,6 +218,7 @@ fn run(listener: TcpListener, state: AppState, store: AnyStore) -> anyhow::Resul
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 AppError::BadRequest(format!("the query string could not be read: {error}")).into()
             }))
+            .configure(extra)
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(csrf::protect))

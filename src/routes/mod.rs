@@ -27,8 +27,8 @@ pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
 }
 
 /// A route that exists only on a tenant (`acme.example.com/...` or `/o/acme/...`); elsewhere
-/// routing falls through to the global routes.
-fn tenant(path: &str) -> Resource {
+/// routing falls through to the global routes. An embedding app mounts its tenant pages with it.
+pub fn tenant(path: &str) -> Resource {
     web::resource(path).guard(guard::fn_guard(crate::tenancy::has_tenant))
 }
 

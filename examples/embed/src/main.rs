@@ -1,0 +1,17 @@
+//! Runs the embedding example: orgs' pages plus `/api/v1/notes/` on every organization.
+
+use orgs::startup::{AppState, Application};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = orgs::Settings::load()?;
+    orgs::telemetry::init(&settings.log.filter);
+    let db = orgs::db::connect(&settings.database).await?;
+    orgs::db::migrate(&db).await?;
+    embed::create_tables(&db).await?;
+    let state = AppState::new(settings, db, orgs::Events::new())?;
+    let app = Application::build_with_routes(state, embed::configure).await?;
+    println!("embed example listening on port {}", app.port());
+    app.run_until_stopped().await?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! The embedding app's own table is isolated per organization like orgs' tables.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use orgs::config::{Environment, Settings};
+use orgs::organizations as orgs_service;
+use orgs::startup::{AppState, Application};
+
+async fn sign_in(address: &str, email: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let csrf = |body: String| {
+        let marker = "name=\"csrf-token\" content=\"";
+        let start = body.find(marker).unwrap() + marker.len();
+        body[start..].split('"').next().unwrap().to_string()
+    };
+    let page = client
+        .get(format!("{address}/login/"))
+        .send()
+        .await
+        .unwrap();
+    let token = csrf(page.text().await.unwrap());
+    let login = client
+        .post(format!("{address}/login/"))
+        .form(&[
+            ("email", email),
+            ("password", "correct horse battery"),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let page = client.get(format!("{address}/")).send().await.unwrap();
+    let token = csrf(page.text().await.unwrap());
+    (client, token)
+}
+
+#[tokio::test]
+async fn a_member_sees_only_the_notes_of_their_organization() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::for_environment(Environment::Test).unwrap();
+    settings.database.url = format!("sqlite://{}", dir.path().join("embed.db").display());
+    let db = orgs::db::connect(&settings.database).await.unwrap();
+    orgs::db::migrate(&db).await.unwrap();
+    embed::create_tables(&db).await.unwrap();
+    let state = AppState::new(settings, db.clone(), orgs::Events::new()).unwrap();
+    let app = Application::build_with_routes(state.clone(), embed::configure)
+        .await
+        .unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+
+    let mut orgs = Vec::new();
+    for (email, name) in [("ann@acme.test", "Acme"), ("bob@globex.test", "Globex")] {
+        let user = orgs::auth::users::create_user(
+            &db,
+            &state.hasher,
+            orgs::auth::NewUser {
+                email: email.into(),
+                name: name.into(),
+                password: Some("correct horse battery".into()),
+                is_superuser: false,
+            },
+        )
+        .await
+        .unwrap();
+        let org = orgs_service::create_organization(&db, &state.events, user.id, name)
+            .await
+            .unwrap()
+            .organization;
+        orgs.push(org.slug);
+    }
+
+    let (ann, ann_csrf) = sign_in(&address, "ann@acme.test").await;
+    let (bob, bob_csrf) = sign_in(&address, "bob@globex.test").await;
+    for (client, csrf, slug, body) in [
+        (&ann, &ann_csrf, &orgs[0], "Acme secret plan"),
+        (&bob, &bob_csrf, &orgs[1], "Globex secret plan"),
+    ] {
+        let created = client
+            .post(format!("{address}/o/{slug}/api/v1/notes/"))
+            .header("x-csrf-token", csrf)
+            .json(&serde_json::json!({"body": body}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+
+    let mine: serde_json::Value = ann
+        .get(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["body"], "Acme secret plan");
+
+    let theirs = ann
+        .get(format!("{address}/o/{}/api/v1/notes/", orgs[1]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs.status(),
+        404,
+        "another organization's notes do not exist for Ann"
+    );
+    assert!(!theirs.text().await.unwrap().contains("Globex secret plan"));
+
+    // orgs' own pages are served by the same app.
+    let people = ann
+        .get(format!("{address}/o/{}/people/", orgs[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(people.status(), 200);
+    drop(handle.stop(false));
+}
