@@ -168,6 +168,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/", web::get().to(home::home))
+        .route("/static/app.css", web::get().to(home::stylesheet))
         .service(
             web::resource("/signup/")
                 .route(web::get().to(auth::signup_form))

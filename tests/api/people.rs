@@ -840,3 +840,32 @@ async fn the_organization_api_shows_updates_and_deletes() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn pages_carry_the_organization_in_the_navigation_and_the_shipped_stylesheet() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let (_, body) = get(&app, &kurt, "/o/nirvana/people/").await;
+    assert!(
+        body.contains("class=\"org-name\" href=\"/o/nirvana/\">Nirvana</a>"),
+        "{body}"
+    );
+    assert!(body.contains("Switch organization"));
+    assert!(body.contains("href=\"/static/app.css\""));
+    let css = app.get("/static/app.css").await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(
+        css.text()
+            .await
+            .unwrap()
+            .contains("@media (max-width: 40rem)"),
+        "a phone layout"
+    );
+}
