@@ -109,6 +109,17 @@ pub async fn respond(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if form.action == "decline" {
+        // Signed in as someone else, the link is not yours to decline either.
+        if let Some(user) = &user {
+            match invitations::lookup(&state.db, &token).await {
+                Ok(pending) if !pending.invitation.email.eq_ignore_ascii_case(&user.email) => {
+                    let masked = invitations::mask_email(&pending.invitation.email);
+                    return answer(&req, AcceptError::WrongAccount { masked }).await;
+                }
+                Ok(_) => {}
+                Err(error) => return answer(&req, error).await,
+            }
+        }
         return match invitations::decline(&state, &token).await {
             Ok(pending) => {
                 flash::push(

@@ -179,6 +179,18 @@ async fn another_account_is_told_to_switch_and_sees_only_a_masked_address() {
         .await
         .unwrap();
     assert_eq!(inviter.status(), 403, "the inviter cannot accept either");
+    let declined = post_form(&app, &duder, &link, &[("action", "decline")]).await;
+    assert_eq!(
+        declined.status(),
+        403,
+        "nor decline someone else's invitation"
+    );
+    let still = browser()
+        .get(format!("{}{link}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 200, "the invitation still works");
 }
 
 #[tokio::test]
