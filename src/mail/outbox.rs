@@ -112,6 +112,18 @@ impl Outbox {
     /// Takes up to a batch of due rows and leases them.
     async fn claim(&self) -> Result<Vec<email_outbox::Model>, DbErr> {
         let now = entity::chrono_now();
+        // A plain read first: when nothing is due (most seconds), take no write lock at all.
+        let due = global::select::<email_outbox::Entity>()
+            .select_only()
+            .column(email_outbox::Column::Id)
+            .filter(email_outbox::Column::SentAt.is_null())
+            .filter(email_outbox::Column::NextAttemptAt.lte(now))
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let txn = begin_write(&self.db).await?;
         let rows = global::select::<email_outbox::Entity>()
             .filter(email_outbox::Column::SentAt.is_null())
