@@ -323,6 +323,27 @@ async fn claim<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// After a successful claim: the membership (`UserAdded`), then `InvitationAccepted`.
+async fn join(state: &AppState, pending: &Pending, user_id: i64) -> Result<(), AcceptError> {
+    crate::organizations::get_or_add_user(
+        &state.db,
+        &state.events,
+        pending.organization.id,
+        user_id,
+        false,
+    )
+    .await
+    .map_err(|e| AcceptError::Other(e.into()))?;
+    state
+        .events
+        .emit(crate::events::OrgEvent::InvitationAccepted {
+            organization_id: pending.organization.id,
+            invitation_id: pending.invitation.id,
+            user_id,
+        });
+    Ok(())
+}
+
 /// Joins the organization as `user`, whose address must be the invited one. Fires
 /// `UserAdded` and `InvitationAccepted`.
 pub async fn accept(
@@ -339,22 +360,7 @@ pub async fn accept(
     if !claim(&state.db, &pending.invitation, Some(user.id)).await? {
         return Err(AcceptError::Used);
     }
-    crate::organizations::get_or_add_user(
-        &state.db,
-        &state.events,
-        pending.organization.id,
-        user.id,
-        false,
-    )
-    .await
-    .map_err(|e| AcceptError::Other(e.into()))?;
-    state
-        .events
-        .emit(crate::events::OrgEvent::InvitationAccepted {
-            organization_id: pending.organization.id,
-            invitation_id: pending.invitation.id,
-            user_id: user.id,
-        });
+    join(state, &pending, user.id).await?;
     Ok(pending)
 }
 
@@ -410,22 +416,7 @@ pub async fn accept_as_new_user(
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    crate::organizations::get_or_add_user(
-        &state.db,
-        &state.events,
-        pending.organization.id,
-        user.id,
-        false,
-    )
-    .await
-    .map_err(|e| AcceptError::Other(e.into()))?;
-    state
-        .events
-        .emit(crate::events::OrgEvent::InvitationAccepted {
-            organization_id: pending.organization.id,
-            invitation_id: pending.invitation.id,
-            user_id: user.id,
-        });
+    join(state, &pending, user.id).await?;
     Ok((pending, user))
 }
 

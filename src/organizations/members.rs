@@ -104,21 +104,6 @@ fn as_people(select: Select<organization_user::Entity>) -> Selector<SelectModel<
         .into_model::<PersonRow>()
 }
 
-/// The owner's user id, if the organization has an owner.
-async fn owner_user_id<C: ConnectionTrait>(db: &C, scope: Scope) -> Result<Option<i64>, DbErr> {
-    let Some(owner) = scope.select::<organization_owner::Entity>().one(db).await? else {
-        return Ok(None);
-    };
-    scope
-        .select::<organization_user::Entity>()
-        .select_only()
-        .column(organization_user::Column::UserId)
-        .filter(organization_user::Column::Id.eq(owner.organization_user_id))
-        .into_tuple::<i64>()
-        .one(db)
-        .await
-}
-
 /// One page of the people, by name then email, optionally only those whose name or email
 /// contains `search` (any case); and how many match.
 pub async fn list<C: ConnectionTrait>(
@@ -181,7 +166,7 @@ where
         .one(&txn)
         .await?
         .ok_or(OrgError::NotMember)?;
-    if !is_admin && owner_user_id(&txn, scope).await? == Some(user_id) {
+    if !is_admin && service::owner_user_id(&txn, scope.organization_id()).await? == Some(user_id) {
         return Err(OrgError::OwnerMustBeAdmin);
     }
     let mut row = membership.into_active_model();
