@@ -89,6 +89,19 @@ pub struct Settings {
     pub registration: RegistrationSettings,
     /// Logging.
     pub log: LogSettings,
+    /// In-process lookup caches.
+    pub cache: CacheSettings,
+}
+
+/// `[cache]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// How long a session, slug or membership lookup may be reused, in milliseconds; 0 turns
+    /// the caches off. Changes made through this server are seen at once whatever the value.
+    pub ttl_ms: u64,
+    /// Entries each cache holds at most.
+    pub max_entries: usize,
 }
 
 /// `[server]`

@@ -35,6 +35,8 @@
 pub mod auth;
 /// The replaceable invitation and registration flows.
 pub mod backends;
+/// In-process caches of the lookups every request repeats.
+pub mod cache;
 /// The `orgs` command line.
 pub mod cli;
 /// Layered settings.

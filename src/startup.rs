@@ -21,6 +21,7 @@ use crate::auth::{PasswordHasher, csrf};
 use crate::backends::{
     ClosedRegistration, EmailInvitations, InvitationBackend, OpenRegistration, RegistrationBackend,
 };
+use crate::cache::Caches;
 use crate::config::{RegistrationKind, SessionStore, Settings};
 use crate::error::AppError;
 use crate::events::Events;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub invitation_backend: Arc<dyn InvitationBackend>,
     /// How people sign up (replace to change the flow).
     pub registration_backend: Arc<dyn RegistrationBackend>,
+    /// The session, slug and membership lookups every request repeats.
+    pub caches: Arc<Caches>,
 }
 
 impl AppState {
@@ -71,7 +74,12 @@ impl AppState {
             RegistrationKind::Default => Arc::new(OpenRegistration),
             RegistrationKind::Disabled => Arc::new(ClosedRegistration),
         };
+        let caches = Arc::new(Caches::new(
+            Duration::from_millis(settings.cache.ttl_ms),
+            settings.cache.max_entries,
+        ));
         Ok(Self {
+            caches,
             dns: Arc::new(UdpDns::new(dns_server)),
             invitation_backend: Arc::new(EmailInvitations),
             registration_backend,
@@ -223,6 +231,7 @@ fn run(
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(csrf::protect))
             .wrap(from_fn(crate::tenancy::resolve::resolve))
+            .wrap(from_fn(crate::cache::invalidate_after_writes))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)

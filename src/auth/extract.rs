@@ -56,7 +56,7 @@ async fn resolve(req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
                 .ok_or(AppError::Unauthorized)?,
         ),
         None => match req.get_identity().ok().and_then(|id| id.id().ok()) {
-            Some(key) => sessions::resolve(&state.db, &key).await?,
+            Some(key) => sessions::resolve_cached(state, &key).await?,
             None => None,
         },
     };

@@ -41,6 +41,23 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<use
         .await
 }
 
+/// Like [`resolve`], reusing a recent answer from the application's caches.
+pub async fn resolve_cached(
+    state: &crate::startup::AppState,
+    key: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    let key_hash = tokens::hash(key);
+    if let Some(user) = state.caches.session(&key_hash) {
+        return Ok(Some(user));
+    }
+    let ticket = state.caches.ticket();
+    let user = resolve(&state.db, key).await?;
+    if let Some(user) = &user {
+        state.caches.put_session(ticket, key_hash, user.clone());
+    }
+    Ok(user)
+}
+
 /// Ends the sign-in with this key.
 pub async fn delete<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
     global::delete_many::<user_session::Entity>()

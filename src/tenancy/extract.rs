@@ -71,6 +71,29 @@ impl Access {
     }
 }
 
+impl Access {
+    /// Like [`Access::load`], reusing a recent answer from the application's caches.
+    pub async fn load_cached(
+        state: &AppState,
+        organization_id: i64,
+        user: &user::Model,
+    ) -> Result<Self, DbErr> {
+        if let Some(access) = state.caches.access(organization_id, user.id) {
+            // The superuser flag comes with the (itself cached) user.
+            return Ok(Self {
+                is_superuser: user.is_superuser,
+                ..access
+            });
+        }
+        let ticket = state.caches.ticket();
+        let access = Self::load(&state.db, organization_id, user).await?;
+        state
+            .caches
+            .put_access(ticket, organization_id, user.id, access);
+        Ok(access)
+    }
+}
+
 /// Who is acting: a signed-in person, or an organization API key.
 #[derive(Clone, Debug)]
 pub enum Principal {
@@ -193,7 +216,7 @@ async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
-            let access = Access::load(&state.db, resolved.organization.id, &user).await?;
+            let access = Access::load_cached(state, resolved.organization.id, &user).await?;
             (Principal::User(user), access)
         }
     };

@@ -23,6 +23,22 @@ pub async fn by_slug<C: ConnectionTrait>(
         .await
 }
 
+/// Like [`by_slug`], reusing a recent answer from the application's caches.
+pub async fn by_slug_cached(
+    state: &crate::startup::AppState,
+    slug: String,
+) -> Result<Option<organization::Model>, DbErr> {
+    if let Some(org) = state.caches.organization(&slug) {
+        return Ok(Some(org));
+    }
+    let ticket = state.caches.ticket();
+    let org = by_slug(&state.db, &slug).await?;
+    if let Some(org) = &org {
+        state.caches.put_organization(ticket, slug, org.clone());
+    }
+    Ok(org)
+}
+
 /// The organization with this id.
 #[expect(
     clippy::disallowed_methods,

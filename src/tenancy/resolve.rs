@@ -185,7 +185,7 @@ pub async fn resolve<B: MessageBody + 'static>(
             root: String::new(),
             api_key,
         }),
-        Some(Found::Slug(slug, root)) => match organizations::by_slug(&state.db, &slug).await {
+        Some(Found::Slug(slug, root)) => match organizations::by_slug_cached(&state, slug).await {
             Ok(Some(organization)) => Some(ResolvedTenant {
                 organization,
                 root,

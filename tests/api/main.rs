@@ -8,6 +8,7 @@
 )]
 
 mod accounts;
+mod caching;
 mod cli;
 mod create_organization;
 mod events;

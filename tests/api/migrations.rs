@@ -14,6 +14,8 @@ use crate::helpers::TestApp;
 #[tokio::test]
 async fn migrations_revert_completely_and_apply_again() {
     let app = TestApp::spawn().await;
+    // The server's outbox sender polls its table; dropping tables under it made this flaky.
+    app.shutdown();
     let db = app.conn();
     assert!(
         Migrator::get_pending_migrations(db)
