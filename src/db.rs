@@ -5,7 +5,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, TransactionOptions,
+    ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions,
     TransactionTrait,
 };
 
@@ -69,4 +70,33 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
         ..Default::default()
     })
     .await
+}
+
+/// The statement of one page of an ordered query, with LIMIT and OFFSET written as numbers
+/// rather than bound. SQLite plans with the value of a bound LIMIT, so a statement carrying one
+/// is re-parsed and re-planned on every run; with literals its cached plan is reused (the
+/// numbers are `u64`s, nothing a user can inject).
+pub fn paged(mut statement: Statement, page: u64, per_page: u64) -> Statement {
+    let offset = page.saturating_sub(1).saturating_mul(per_page);
+    statement
+        .sql
+        .push_str(&format!(" LIMIT {per_page} OFFSET {offset}"));
+    statement
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_has_its_limit_and_offset_written_in() {
+        let statement = Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "SELECT 1 ORDER BY 1".to_string(),
+        );
+        assert_eq!(
+            paged(statement, 3, 20).sql,
+            "SELECT 1 ORDER BY 1 LIMIT 20 OFFSET 40"
+        );
+    }
 }

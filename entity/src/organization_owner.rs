@@ -27,10 +27,12 @@ pub enum Relation {
         on_delete = "Cascade"
     )]
     Organization,
+    // Both columns, as the foreign key has them: joining on the id alone cannot use the
+    // (organization_id, organization_user_id) index and scanned every owner per membership.
     #[sea_orm(
         belongs_to = "super::organization_user::Entity",
-        from = "Column::OrganizationUserId",
-        to = "super::organization_user::Column::Id"
+        from = "(Column::OrganizationId, Column::OrganizationUserId)",
+        to = "(super::organization_user::Column::OrganizationId, super::organization_user::Column::Id)"
     )]
     OrganizationUser,
 }

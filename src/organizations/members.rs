@@ -122,13 +122,14 @@ pub async fn list<C: ConnectionTrait>(
                 .or(Expr::col((user::Entity, user::Column::Email)).like(pattern)),
         );
     }
-    let page_query = query
+    let ordered = query
         .clone()
         .order_by_asc(user::Column::Name)
-        .order_by_asc(user::Column::Email)
-        .offset((page - 1) * per_page)
-        .limit(per_page);
-    let rows = as_people(page_query).all(db).await?;
+        .order_by_asc(user::Column::Email);
+    let statement = as_people(ordered).into_statement(db.get_database_backend());
+    let rows = PersonRow::find_by_statement(crate::db::paged(statement, page, per_page))
+        .all(db)
+        .await?;
     let total = match rows.first() {
         Some(row) => u64::try_from(row.total).unwrap_or(0),
         // Past the last page the window has no row to report the count on.
@@ -217,4 +218,17 @@ pub async fn update_organization<C: ConnectionTrait>(
             OrgError::Db(e)
         }
     })
+}
+#[cfg(test)]
+mod tests {
+    use sea_orm::QueryTrait;
+
+    #[test]
+    fn the_owner_join_is_led_by_the_organization_so_it_uses_the_index() {
+        // Joined on the membership id alone, SQLite scanned every owner row per member.
+        let sql = super::as_people(super::memberships(crate::tenancy::Scope::new(1)))
+            .into_statement(sea_orm::DbBackend::Sqlite)
+            .sql;
+        assert!(sql.contains("LEFT JOIN \"organization_owners\" ON \"organization_users\".\"organization_id\" = \"organization_owners\".\"organization_id\" AND"), "{sql}");
+    }
 }

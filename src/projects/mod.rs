@@ -5,7 +5,7 @@
 use entity::project;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
 };
 use serde::Deserialize;
 use validator::Validate;
@@ -40,12 +40,12 @@ pub async fn list<C: ConnectionTrait>(
     per_page: u64,
 ) -> Result<(Vec<project::Model>, u64), DbErr> {
     let total = scope.select::<project::Entity>().count(db).await?;
-    let items = scope
+    let ordered = scope
         .select::<project::Entity>()
         .order_by_asc(project::Column::Name)
         .order_by_asc(project::Column::Id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        .build(db.get_database_backend());
+    let items = project::Model::find_by_statement(crate::db::paged(ordered, page, per_page))
         .all(db)
         .await?;
     Ok((items, total))
