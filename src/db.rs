@@ -6,8 +6,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, Statement,
-    TransactionOptions,
-    TransactionTrait,
+    TransactionOptions, TransactionTrait,
 };
 
 use crate::config::{DatabaseSettings, redact_url};

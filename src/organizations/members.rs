@@ -219,10 +219,9 @@ pub async fn update_organization<C: ConnectionTrait>(
         }
     })
 }
+
 #[cfg(test)]
 mod tests {
-    use sea_orm::QueryTrait;
-
     #[test]
     fn the_owner_join_is_led_by_the_organization_so_it_uses_the_index() {
         // Joined on the membership id alone, SQLite scanned every owner row per member.

@@ -4,8 +4,8 @@
 
 use entity::project;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, FromQueryResult,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
 };
 use serde::Deserialize;
 use validator::Validate;

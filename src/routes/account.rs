@@ -67,9 +67,7 @@ pub async fn show(
     session: Session,
     CurrentUser(user): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let new_token = session
-        .remove_as::<String>(NEW_TOKEN_KEY)
-        .and_then(Result::ok);
+    let new_token = flash::take_once::<String>(&session, NEW_TOKEN_KEY);
     let empty = FieldErrors::new();
     let page = account_page(&state, &user, None, &empty, None, &empty, new_token).await?;
     render(&req, page).await

@@ -106,7 +106,7 @@ pub async fn show(
     OrgAdmin(tenant): OrgAdmin,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let new_key = session.remove_as::<String>(NEW_KEY).and_then(Result::ok);
+    let new_key = flash::take_once::<String>(&session, NEW_KEY);
     settings_page(&req, &state, &tenant, new_key, &FieldErrors::new()).await
 }
 

@@ -37,8 +37,16 @@ pub fn success(session: &Session, text: impl Into<String>) {
 
 /// Takes the queued messages.
 pub fn take(session: &Session) -> Vec<Flash> {
-    session
-        .remove_as::<Vec<Flash>>(KEY)
-        .and_then(Result::ok)
-        .unwrap_or_default()
+    take_once(session, KEY).unwrap_or_default()
+}
+
+/// Removes and returns a value stored for one page (a message, a secret shown once). A session
+/// without it is left untouched: actix-session's `remove` marks the session changed even when
+/// the key is absent, which re-encrypted and re-sent the cookie (or rewrote Redis) on every
+/// page view.
+pub fn take_once<T: serde::de::DeserializeOwned>(session: &Session, key: &str) -> Option<T> {
+    if !session.contains_key(key) {
+        return None;
+    }
+    session.remove_as::<T>(key).and_then(Result::ok)
 }

@@ -774,3 +774,18 @@ fn redis_dbsize() -> i64 {
         .parse()
         .expect("an integer reply")
 }
+
+#[tokio::test]
+async fn a_page_view_that_changes_nothing_does_not_resend_the_session_cookie() {
+    let app = TestApp::spawn().await;
+    app.user("kurt@nirvana.com", "Kurt").await;
+    app.login("kurt@nirvana.com", PASSWORD).await;
+    // The first view may still carry the sign-in's flash message; the next ones change nothing.
+    app.get("/account/").await;
+    let quiet = app.get("/account/").await;
+    assert_eq!(quiet.status(), 200);
+    assert!(
+        quiet.headers().get("set-cookie").is_none(),
+        "an unchanged session was sent again"
+    );
+}
