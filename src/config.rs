@@ -169,6 +169,18 @@ pub struct TenantSettings {
     pub resolution: Vec<Resolver>,
     /// `host:port` of the DNS server for domain verification; empty for the system's.
     pub dns_server: String,
+    /// Which address the app sends people to for an organization.
+    pub links: TenantLinks,
+}
+
+/// Which address the app links an organization's pages at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantLinks {
+    /// `/o/{slug}/` on the main host (works without wildcard DNS).
+    Path,
+    /// `{slug}.{base_domain}`, signed in there with a one-time handoff link.
+    Subdomain,
 }
 
 /// Where outgoing mail goes.

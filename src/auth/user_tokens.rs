@@ -18,6 +18,8 @@ pub enum Purpose {
     PasswordReset,
     /// Confirm the email address of a new account.
     Activation,
+    /// Carry a sign-in over to an organization's own host (its subdomain).
+    Handoff,
 }
 
 impl Purpose {
@@ -25,6 +27,7 @@ impl Purpose {
         match self {
             Self::PasswordReset => "password_reset",
             Self::Activation => "activation",
+            Self::Handoff => "handoff",
         }
     }
 }
@@ -43,19 +46,22 @@ pub enum TokenError {
     Used,
 }
 
-/// Issues a token for the user, replacing any unused one of the same purpose.
+/// Issues a token for the user, replacing any unused one of the same purpose (handoffs, one
+/// per tab switching organizations, expire on their own instead).
 pub async fn issue<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     purpose: Purpose,
     ttl_secs: u64,
 ) -> Result<String, DbErr> {
-    global::delete_many::<user_token::Entity>()
-        .filter(user_token::Column::UserId.eq(user_id))
-        .filter(user_token::Column::Purpose.eq(purpose.as_str()))
-        .filter(user_token::Column::UsedAt.is_null())
-        .exec(db)
-        .await?;
+    if purpose != Purpose::Handoff {
+        global::delete_many::<user_token::Entity>()
+            .filter(user_token::Column::UserId.eq(user_id))
+            .filter(user_token::Column::Purpose.eq(purpose.as_str()))
+            .filter(user_token::Column::UsedAt.is_null())
+            .exec(db)
+            .await?;
+    }
     let secret = tokens::generate();
     let ttl = Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 1000));
     user_token::ActiveModel {

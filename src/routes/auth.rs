@@ -9,12 +9,13 @@ use validator::Validate;
 
 use crate::auth::login::{self, LoginError};
 use crate::auth::password_reset::{self, ResetError};
-use crate::auth::user_tokens::TokenError;
+use crate::auth::user_tokens::{self, Purpose, TokenError};
 use crate::auth::{MaybeUser, UserError, csrf, sessions, throttle};
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::OrgError;
 use crate::registration::{ActivationError, SignUp, SignUpError};
 use crate::startup::AppState;
+use crate::tenancy::links;
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
 
@@ -258,9 +259,10 @@ pub async fn activate(
             sign_in(&req, &state, &session, user.id).await?;
             flash::success(&session, "Your email address is confirmed. Welcome!");
             let first = crate::organizations::list_for_user(&state.db, user.id, true).await?;
-            let landing = first
-                .first()
-                .map_or_else(|| "/".to_string(), |org| format!("/o/{}/", org.slug));
+            let landing = match first.first() {
+                Some(org) => links::enter(&req, &state, user.id, &org.slug, "/").await?,
+                None => "/".to_string(),
+            };
             Ok(redirect(&landing))
         }
         Err(ActivationError::Token(reason)) => {
@@ -268,6 +270,39 @@ pub async fn activate(
         }
         Err(ActivationError::Db(e)) => Err(e.into()),
     }
+}
+
+/// `GET /handoff/{token}/?next=`: the one-time link that carries a sign-in to an organization's
+/// own host (see `tenancy::links`). Single use, valid for a minute, stored hashed.
+pub async fn handoff(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    token: web::Path<String>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let found = user_tokens::check(&state.db, &token, Purpose::Handoff).await?;
+    let token = match found {
+        Ok(token) => token,
+        Err(reason) => return render(&req, token_invalid(&reason, Some("/login/"))).await,
+    };
+    if !user_tokens::consume(&state.db, token.id).await? {
+        return render(&req, token_invalid(&TokenError::Used, Some("/login/"))).await;
+    }
+    sign_in(&req, &state, &session, token.user_id).await?;
+    if let Some(tenant) = req.extensions().get::<crate::tenancy::ResolvedTenant>() {
+        flash::success(
+            &session,
+            format!("Welcome to {}.", tenant.organization.name),
+        );
+    }
+    let mut response = redirect(safe_next(&query.next));
+    // The token is spent, but keep it out of the next site's Referer all the same.
+    response.headers_mut().insert(
+        actix_web::http::header::REFERRER_POLICY,
+        actix_web::http::header::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
 }
 
 /// The password-reset request form.

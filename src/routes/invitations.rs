@@ -12,7 +12,7 @@ use crate::auth::{MaybeUser, users};
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, AcceptError, InviteError, Pending};
 use crate::startup::AppState;
-use crate::tenancy::OrgAdmin;
+use crate::tenancy::{OrgAdmin, links};
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
 
@@ -145,14 +145,21 @@ pub async fn respond(
     };
     match outcome {
         Ok((pending, new_user)) => {
-            if let Some(new_user) = new_user {
-                super::auth::sign_in(&req, &state, &session, new_user.id).await?;
-            }
+            let user_id = match (&new_user, &user) {
+                (Some(new_user), _) => {
+                    super::auth::sign_in(&req, &state, &session, new_user.id).await?;
+                    new_user.id
+                }
+                (None, Some(user)) => user.id,
+                (None, None) => return Err(AppError::Unauthorized),
+            };
             flash::success(
                 &session,
                 format!("Welcome to {}!", pending.organization.name),
             );
-            Ok(redirect(&format!("/o/{}/", pending.organization.slug)))
+            let landing =
+                links::enter(&req, &state, user_id, &pending.organization.slug, "/").await?;
+            Ok(redirect(&landing))
         }
         Err(error @ (AcceptError::Password(_) | AcceptError::Name)) => {
             let pending = match invitations::lookup(&state.db, &token).await {

@@ -175,6 +175,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(auth::signup)),
         )
         .route("/activate/{token}/", web::get().to(auth::activate))
+        .route("/handoff/{token}/", web::get().to(auth::handoff))
+        .route("/go/{slug}/", web::get().to(organizations::go))
         .service(
             web::resource("/invitations/{token}/")
                 .route(web::get().to(invitations::show))

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::tenant_page;
 use crate::auth::CurrentUser;
+use crate::config::Settings;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;
 use crate::organizations::{self, NewOrganization, OrgError};
 use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, OrgMember, OrgOwner, Tenant};
+use crate::tenancy::{OrgAdmin, OrgMember, OrgOwner, Tenant, links};
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
@@ -26,9 +27,9 @@ pub struct OrganizationLink {
     url: String,
 }
 
-fn link(organization: organization::Model) -> OrganizationLink {
+fn link(settings: &Settings, organization: organization::Model) -> OrganizationLink {
     OrganizationLink {
-        url: format!("/o/{}/", organization.slug),
+        url: links::home_link(settings, &organization.slug),
         organization,
     }
 }
@@ -56,6 +57,24 @@ fn form_errors(error: OrgError) -> Result<FieldErrors, AppError> {
     Ok(errors)
 }
 
+/// `GET /go/{slug}/`: to an organization the user belongs to, at the address `tenant.links`
+/// names (on subdomains, signed in there with a one-time handoff). Anyone else: 404.
+pub async fn go(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(user): CurrentUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let organization = crate::tenancy::organizations::by_slug(&state.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !user.is_superuser && !organizations::is_member(&state.db, organization.id, user.id).await? {
+        return Err(AppError::NotFound);
+    }
+    let home = links::enter(&req, &state, user.id, &organization.slug, "/").await?;
+    Ok(redirect(&home))
+}
+
 /// `GET /organizations/`: the active organizations the user belongs to.
 pub async fn list(
     req: HttpRequest,
@@ -63,7 +82,10 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let mine = organizations::list_for_user(&state.db, user.id, false).await?;
-    let links: Vec<OrganizationLink> = mine.into_iter().map(link).collect();
+    let links: Vec<OrganizationLink> = mine
+        .into_iter()
+        .map(|org| link(&state.settings, org))
+        .collect();
     render(
         &req,
         Page::new("organizations/list.html").with("organizations", links),
@@ -102,7 +124,8 @@ pub async fn add(
     match organizations::create_organization_with(&state.db, &state.events, user.id, new).await {
         Ok(created) => {
             flash::success(&session, format!("{} is ready.", created.organization.name));
-            Ok(redirect(&format!("/o/{}/", created.organization.slug)))
+            let home = links::enter(&req, &state, user.id, &created.organization.slug, "/").await?;
+            Ok(redirect(&home))
         }
         Err(error) => render(&req, add_page(&form, &form_errors(error)?)).await,
     }
@@ -121,7 +144,7 @@ pub async fn api_list(
         .into_iter()
         .skip(((page - 1) * per_page) as usize)
         .take(per_page as usize)
-        .map(link)
+        .map(|org| link(&state.settings, org))
         .collect();
     Ok(web::Json(Paginated {
         items,
@@ -152,7 +175,7 @@ pub async fn api_add(
     };
     let created =
         organizations::create_organization_with(&state.db, &state.events, user.id, new).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(link(created.organization)))
+    Ok(HttpResponse::build(StatusCode::CREATED).json(link(&state.settings, created.organization)))
 }
 
 fn edit_page(tenant: &Tenant, form: &OrganizationForm, errors: &FieldErrors) -> Page {

@@ -5,6 +5,7 @@
 pub mod dns;
 mod extract;
 pub mod global;
+pub mod links;
 pub mod organizations;
 pub mod resolve;
 pub mod rls;

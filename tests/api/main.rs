@@ -12,6 +12,7 @@ mod caching;
 mod cli;
 mod create_organization;
 mod events;
+mod handoff;
 mod health;
 mod helpers;
 mod invitations;

@@ -1,0 +1,131 @@
+//! Where the app sends people for an organization. On the path form (`tenant.links = "path"`)
+//! that is `/o/{slug}/` on the same host. On subdomains it is `{slug}.{base_domain}`: a browser
+//! keeps a separate session cookie per host (and refuses one shared by `*.localhost`), so the
+//! app mints a one-time handoff token, valid for [`HANDOFF_TTL_SECS`], that signs the same
+//! person in on the organization's host.
+
+use actix_web::HttpRequest;
+use sea_orm::DbErr;
+
+use crate::auth::user_tokens::{self, Purpose};
+use crate::config::{Settings, TenantLinks};
+use crate::startup::AppState;
+
+/// How long a handoff link works: it is followed by the browser at once.
+pub const HANDOFF_TTL_SECS: u64 = 60;
+
+/// The link to an organization's home for lists and menus. On subdomains it goes through
+/// `/go/{slug}/`, which mints the handoff only when followed.
+pub fn home_link(settings: &Settings, slug: &str) -> String {
+    match settings.tenant.links {
+        TenantLinks::Path => format!("/o/{slug}/"),
+        TenantLinks::Subdomain => format!("/go/{slug}/"),
+    }
+}
+
+/// Where to send `user_id`, signed in on this request's host, for the page `next` (a path
+/// starting with `/`) of the organization `slug`.
+pub async fn enter(
+    req: &HttpRequest,
+    state: &AppState,
+    user_id: i64,
+    slug: &str,
+    next: &str,
+) -> Result<String, DbErr> {
+    match state.settings.tenant.links {
+        TenantLinks::Path => Ok(format!("/o/{slug}{next}")),
+        TenantLinks::Subdomain => {
+            let token =
+                user_tokens::issue(&state.db, user_id, Purpose::Handoff, HANDOFF_TTL_SECS).await?;
+            let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            Ok(format!(
+                "{}/handoff/{token}/?{query}",
+                tenant_origin(req, &state.settings, slug)
+            ))
+        }
+    }
+}
+
+/// `(name, ":port" or "")` of a `Host` value.
+fn split_port(host: &str) -> (&str, &str) {
+    match host.rfind(':') {
+        Some(i)
+            if !host[..i].contains(':') && host[i + 1..].chars().all(|c| c.is_ascii_digit()) =>
+        {
+            (&host[..i], &host[i..])
+        }
+        _ => (host, ""),
+    }
+}
+
+/// `scheme://{slug}.{base_domain}[:port]`: the scheme and port of this request when it came to
+/// the base domain or one of its organizations, else those of `server.public_url`.
+pub fn tenant_origin(req: &HttpRequest, settings: &Settings, slug: &str) -> String {
+    let base = &settings.tenant.base_domain;
+    let info = req.connection_info();
+    let (name, port) = split_port(info.host());
+    let name = name.to_ascii_lowercase();
+    let ours = name == *base
+        || name
+            .strip_suffix(base.as_str())
+            .and_then(|rest| rest.strip_suffix('.'))
+            .is_some_and(|label| !label.is_empty() && !label.contains('.'));
+    if ours {
+        return format!("{}://{slug}.{base}{port}", info.scheme());
+    }
+    let public = settings.server.public_url.trim_end_matches('/');
+    let (scheme, rest) = public.split_once("://").unwrap_or(("https", public));
+    let authority = rest.split('/').next().unwrap_or_default();
+    let (_, port) = split_port(authority);
+    format!("{scheme}://{slug}.{base}{port}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Environment;
+
+    fn settings(links: TenantLinks) -> Settings {
+        let mut settings = Settings::for_environment(Environment::Test).unwrap();
+        settings.tenant.links = links;
+        settings.tenant.base_domain = "localhost".into();
+        settings.server.public_url = "https://localhost:8443".into();
+        settings
+    }
+
+    #[test]
+    fn an_organizations_home_is_its_path_or_the_handoff_route() {
+        assert_eq!(home_link(&settings(TenantLinks::Path), "acme"), "/o/acme/");
+        assert_eq!(
+            home_link(&settings(TenantLinks::Subdomain), "acme"),
+            "/go/acme/"
+        );
+    }
+
+    #[test]
+    fn the_tenant_host_keeps_the_scheme_and_port_the_browser_used() {
+        let settings = settings(TenantLinks::Subdomain);
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("host", "localhost:4321"))
+            .to_http_request();
+        assert_eq!(
+            tenant_origin(&req, &settings, "acme"),
+            "http://acme.localhost:4321"
+        );
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("host", "other.localhost:4321"))
+            .to_http_request();
+        assert_eq!(
+            tenant_origin(&req, &settings, "acme"),
+            "http://acme.localhost:4321"
+        );
+        // Reached by address: the public URL decides.
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("host", "127.0.0.1:4321"))
+            .to_http_request();
+        assert_eq!(
+            tenant_origin(&req, &settings, "acme"),
+            "https://acme.localhost:8443"
+        );
+    }
+}

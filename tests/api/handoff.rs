@@ -1,0 +1,159 @@
+//! `tenant.links = "subdomain"`: the app sends people to `{slug}.{base_domain}` and carries
+//! their sign-in there with a one-time handoff link, since the browser keeps one session per
+//! host.
+
+use crate::helpers::{TestApp, World, browser, location, path_of, visitor};
+
+async fn subdomain_app() -> TestApp {
+    TestApp::spawn_with(|s| {
+        s.tenant.links = orgs::config::TenantLinks::Subdomain;
+        s.tenant.base_domain = "localhost".into();
+    })
+    .await
+}
+
+/// The port of the app (its address is `http://127.0.0.1:{port}`).
+fn port(app: &TestApp) -> &str {
+    app.address.rsplit(':').next().unwrap()
+}
+
+/// A GET to `path` on `host`, sent to the app's address (as a browser resolving `*.localhost`
+/// to loopback would).
+async fn get_on(
+    app: &TestApp,
+    client: &reqwest::Client,
+    host: &str,
+    path: &str,
+) -> reqwest::Response {
+    client
+        .get(format!("{}{path}", app.address))
+        .header("host", host)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn going_to_an_organization_signs_the_member_in_on_its_own_host_once() {
+    let app = subdomain_app().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let list = kurt
+        .client
+        .get(format!("{}/organizations/", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("href=\"&#x2F;go&#x2F;nirvana&#x2F;\""),
+        "{list}"
+    );
+
+    let go = get_on(
+        &app,
+        &kurt.client,
+        &format!("localhost:{}", port(&app)),
+        "/go/nirvana/",
+    )
+    .await;
+    assert_eq!(go.status(), 303);
+    let handoff = location(&go);
+    let host = format!("nirvana.localhost:{}", port(&app));
+    assert!(
+        handoff.starts_with(&format!("http://{host}/handoff/")),
+        "{handoff}"
+    );
+
+    // A browser that has never been to the organization's host.
+    let fresh = browser();
+    let arrived = get_on(&app, &fresh, &host, &path_of(&handoff)).await;
+    assert_eq!(arrived.status(), 303);
+    assert_eq!(location(&arrived), "/");
+    assert_eq!(
+        arrived.headers().get("referrer-policy").unwrap(),
+        "no-referrer"
+    );
+    let people = get_on(&app, &fresh, &host, "/people/").await;
+    assert_eq!(people.status(), 200);
+    let page = people.text().await.unwrap();
+    assert!(page.contains("Kurt Cobain") && page.contains("Welcome to Nirvana."));
+
+    let again = get_on(&app, &browser(), &host, &path_of(&handoff)).await;
+    assert_eq!(again.status(), 410, "a handoff link works once");
+}
+
+#[tokio::test]
+async fn an_unknown_handoff_link_is_404_and_signs_nobody_in() {
+    let app = subdomain_app().await;
+    World::build(&app).await;
+    let host = format!("nirvana.localhost:{}", port(&app));
+    let client = browser();
+    let refused = get_on(
+        &app,
+        &client,
+        &host,
+        "/handoff/not-a-token/?next=%2Fpeople%2F",
+    )
+    .await;
+    assert_eq!(refused.status(), 404);
+    let people = get_on(&app, &client, &host, "/people/").await;
+    assert_eq!(
+        people.status(),
+        302,
+        "still anonymous: sent to the login page"
+    );
+}
+
+#[tokio::test]
+async fn going_to_an_organization_you_are_not_in_is_404() {
+    let app = subdomain_app().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let refused = get_on(
+        &app,
+        &kurt.client,
+        &format!("localhost:{}", port(&app)),
+        "/go/foo-fighters/",
+    )
+    .await;
+    assert_eq!(refused.status(), 404);
+    let unknown = get_on(
+        &app,
+        &kurt.client,
+        &format!("localhost:{}", port(&app)),
+        "/go/no-such-org/",
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn a_new_organization_is_opened_on_its_own_host() {
+    let app = subdomain_app().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let created = kurt
+        .client
+        .post(format!("{}/organizations/add/", app.address))
+        .header("host", format!("localhost:{}", port(&app)))
+        .form(&[
+            ("name", "Sound City"),
+            ("slug", ""),
+            ("csrf_token", kurt.csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 303);
+    assert!(
+        location(&created).starts_with(&format!(
+            "http://sound-city.localhost:{}/handoff/",
+            port(&app)
+        )),
+        "{}",
+        location(&created)
+    );
+}
