@@ -1,0 +1,351 @@
+//! End to end in a real browser: Debian's headless Chromium, driven through chromedriver,
+//! against the release build of `orgs serve` on loopback with organizations on subdomains
+//! (`{slug}.localhost:{port}`, which Chromium resolves to loopback itself) and mail written to
+//! files. A person signs up, activates from the mail, lands on the organization's host, creates
+//! a project and invites a colleague; the colleague, in a second browser profile, accepts,
+//! chooses a password, and both see each other on the people page; the colleague cannot reach
+//! another organization. Screenshots of every step go to `target/tmp/browser/`.
+//!
+//! Needs `chromium` and `chromium-driver` (`apt-get install chromium chromium-driver`; `.ci/run`
+//! installs them when missing).
+
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A child process killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Builds (when stale) and returns the release binary.
+fn release_binary() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "orgs"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo build --release");
+    assert!(status.success(), "the release build failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+        PathBuf::from,
+    );
+    target.join("release").join("orgs")
+}
+
+async fn wait_until_answering(url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    while Instant::now() < deadline {
+        if client.get(url).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} did not answer within 30 s");
+}
+
+fn serve(binary: &Path, dir: &Path, port: u16) -> Running {
+    let child = Command::new(binary)
+        .arg("serve")
+        .current_dir(dir)
+        .env("ORGS_ENV", "development")
+        .env(
+            "ORGS_DATABASE__URL",
+            format!("sqlite://{}/e2e.db", dir.display()),
+        )
+        .env("ORGS_SERVER__PORT", port.to_string())
+        .env(
+            "ORGS_SERVER__PUBLIC_URL",
+            format!("http://localhost:{port}"),
+        )
+        .env("ORGS_EMAIL__BACKEND", "file")
+        .env("ORGS_EMAIL__FILE_DIR", dir.join("mail"))
+        .env("ORGS_TENANT__BASE_DOMAIN", "localhost")
+        .env("ORGS_TENANT__LINKS", "subdomain")
+        .env("ORGS_LOG__FILTER", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("orgs serve");
+    Running(child)
+}
+
+fn chromedriver(port: u16) -> Running {
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is missing: apt-get install chromium chromium-driver");
+    Running(child)
+}
+
+/// A browser with its own profile (its own cookies).
+async fn browser(driver: u16, profile: &Path) -> Client {
+    let caps = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1200,900",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver}"))
+        .await
+        .expect("a Chromium session")
+}
+
+/// Saves a screenshot as `{n}-{name}.png` in the test's output folder.
+async fn shot(client: &Client, n: u32, name: &str) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{n:02}-{name}.png")), png).unwrap();
+}
+
+/// Quoted-printable, as lettre writes long lines.
+fn unquote(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The first link containing `path` in a mail to `to` written to `dir`.
+async fn link_in_mail(dir: &Path, to: &str, path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let text = unquote(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            if !text.contains(&format!("To: {to}")) {
+                continue;
+            }
+            if let Some(link) = text
+                .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+                .find(|word| word.starts_with("http") && word.contains(path))
+            {
+                return link.to_string();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no mail to {to} with a {path} link in {}", dir.display());
+}
+
+async fn fill_and_submit(client: &Client, form: &str, fields: &[(&str, &str)]) {
+    let form = client.form(Locator::Css(form)).await.unwrap();
+    for (name, value) in fields {
+        form.set_by_name(name, value).await.unwrap();
+    }
+    form.submit().await.unwrap();
+}
+
+/// Waits (a form submit may still be following redirects) until the page is on `host`.
+async fn wait_for_host(client: &Client, host: &str) -> Option<u16> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = client.current_url().await.unwrap();
+        if url.host_str() == Some(host) && client.find(Locator::Css("body")).await.is_ok() {
+            return url.port();
+        }
+        assert!(Instant::now() < deadline, "still on {url}, not on {host}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the page shows `needle`; returns its text.
+async fn wait_for_text(client: &Client, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = page_text(client).await;
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} never appeared in {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn page_text(client: &Client) -> String {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
+    let binary = release_binary();
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = serve(&binary, work.path(), port);
+    let driver_port = free_port();
+    let _driver = chromedriver(driver_port);
+    wait_until_answering(&format!("http://127.0.0.1:{port}/healthz")).await;
+    wait_until_answering(&format!("http://127.0.0.1:{driver_port}/status")).await;
+    let mail = work.path().join("mail");
+    let main = format!("http://localhost:{port}");
+    let team = format!("http://analytical-engines.localhost:{port}");
+
+    // Ada signs up.
+    let ada = browser(driver_port, &work.path().join("ada")).await;
+    ada.goto(&format!("{main}/signup/")).await.unwrap();
+    fill_and_submit(
+        &ada,
+        "main form",
+        &[
+            ("name", "Ada Lovelace"),
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("organization_name", "Analytical Engines"),
+        ],
+    )
+    .await;
+    wait_for_text(&ada, "Check your email").await;
+    shot(&ada, 1, "signed-up").await;
+
+    // She activates from the mail and lands on her organization's own host, signed in.
+    let activation = link_in_mail(&mail, "ada@example.com", "/activate/").await;
+    ada.goto(&activation).await.unwrap();
+    let landed_port = wait_for_host(&ada, "analytical-engines.localhost").await;
+    assert_eq!(landed_port, Some(port));
+    wait_for_text(&ada, "Welcome to Analytical Engines.").await;
+    shot(&ada, 2, "activated-on-the-subdomain").await;
+
+    // A project.
+    ada.goto(&format!("{team}/projects/new/")).await.unwrap();
+    fill_and_submit(&ada, "main form", &[("name", "Difference Engine")]).await;
+    wait_for_text(&ada, "Difference Engine").await;
+    shot(&ada, 3, "project-created").await;
+
+    // A form refused by the server keeps its input and says why: inviting a member.
+    ada.goto(&format!("{team}/people/add/")).await.unwrap();
+    fill_and_submit(&ada, "main form", &[("email", "ada@example.com")]).await;
+    wait_for_text(&ada, "already an organization member").await;
+    let email = ada.find(Locator::Css("#email")).await.unwrap();
+    assert_eq!(
+        email.prop("value").await.unwrap().as_deref(),
+        Some("ada@example.com")
+    );
+    shot(&ada, 4, "invite-form-error").await;
+    fill_and_submit(&ada, "main form", &[("email", "grace@example.com")]).await;
+    wait_for_text(&ada, "grace@example.com").await;
+    shot(&ada, 5, "colleague-invited").await;
+
+    // Grace, in another profile, accepts and chooses a password.
+    let grace = browser(driver_port, &work.path().join("grace")).await;
+    let invitation = link_in_mail(&mail, "grace@example.com", "/invitations/").await;
+    grace.goto(&invitation).await.unwrap();
+    shot(&grace, 6, "invitation").await;
+    fill_and_submit(
+        &grace,
+        "form:has(input[name=password])",
+        &[("name", "Grace Hopper"), ("password", PASSWORD)],
+    )
+    .await;
+    wait_for_host(&grace, "analytical-engines.localhost").await;
+    shot(&grace, 7, "joined").await;
+
+    // Both see each other on the people page (Grace on a phone-sized window).
+    grace.set_window_size(390, 844).await.unwrap();
+    grace.goto(&format!("{team}/people/")).await.unwrap();
+    let people = page_text(&grace).await;
+    assert!(
+        people.contains("Ada Lovelace") && people.contains("Grace Hopper"),
+        "{people}"
+    );
+    shot(&grace, 8, "people-on-a-phone").await;
+    ada.goto(&format!("{team}/people/")).await.unwrap();
+    let people = page_text(&ada).await;
+    assert!(
+        people.contains("Ada Lovelace") && people.contains("Grace Hopper"),
+        "{people}"
+    );
+    shot(&ada, 9, "people").await;
+
+    // Ada starts a second organization; Grace is not in it and cannot reach it.
+    ada.goto(&format!("{main}/organizations/add/"))
+        .await
+        .unwrap();
+    fill_and_submit(&ada, "main form", &[("name", "Babbage Labs")]).await;
+    wait_for_host(&ada, "babbage-labs.localhost").await;
+    shot(&ada, 10, "second-organization").await;
+    ada.goto(&format!("{main}/organizations/")).await.unwrap();
+    let switcher = page_text(&ada).await;
+    assert!(switcher.contains("Analytical Engines") && switcher.contains("Babbage Labs"));
+    shot(&ada, 11, "switcher").await;
+
+    grace
+        .goto(&format!("{main}/o/babbage-labs/people/"))
+        .await
+        .unwrap();
+    let refused = page_text(&grace).await;
+    assert!(refused.contains("Page not found"), "{refused}");
+    assert!(!refused.contains("Ada Lovelace"));
+    shot(&grace, 12, "other-organization-refused").await;
+    grace
+        .goto(&format!("{main}/go/babbage-labs/"))
+        .await
+        .unwrap();
+    assert!(!page_text(&grace).await.contains("Ada Lovelace"));
+    grace
+        .goto(&format!("http://babbage-labs.localhost:{port}/people/"))
+        .await
+        .unwrap();
+    assert_eq!(
+        grace.current_url().await.unwrap().path(),
+        "/login/",
+        "no session on another organization's host"
+    );
+
+    ada.close().await.unwrap();
+    grace.close().await.unwrap();
+}
