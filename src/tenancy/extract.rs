@@ -69,9 +69,7 @@ impl Access {
             is_superuser: user.is_superuser,
         })
     }
-}
 
-impl Access {
     /// Like [`Access::load`], reusing a recent answer from the application's caches.
     pub async fn load_cached(
         state: &AppState,

@@ -47,7 +47,7 @@ pub async fn enter(
 }
 
 /// `(name, ":port" or "")` of a `Host` value.
-fn split_port(host: &str) -> (&str, &str) {
+pub(crate) fn split_port(host: &str) -> (&str, &str) {
     match host.rfind(':') {
         Some(i)
             if !host[..i].contains(':') && host[i + 1..].chars().all(|c| c.is_ascii_digit()) =>

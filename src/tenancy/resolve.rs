@@ -61,12 +61,7 @@ fn api_key_secret(req: &ServiceRequest) -> Option<String> {
 
 /// The host name without its port, lower-cased, without a trailing dot.
 fn bare_host(host: &str) -> String {
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if !name.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
-            name
-        }
-        _ => host,
-    };
+    let (name, _) = super::links::split_port(host);
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
