@@ -3,11 +3,12 @@
 //! rules in `service`, so their events fire.
 
 use entity::{organization, organization_owner, organization_user, user};
-use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, QueryStatementBuilder as _};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, FromQueryResult,
-    IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    Select, SelectModel, Selector, TransactionSession, TransactionTrait,
+    IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait as _, RelationTrait, Select, SelectModel, Selector, TransactionSession,
+    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -32,6 +33,28 @@ pub struct Person {
     pub membership_id: i64,
     /// When they joined.
     pub joined_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl PersonView {
+    /// "owner", "admin" or "member".
+    pub fn role(&self) -> &'static str {
+        if self.is_owner {
+            "owner"
+        } else if self.person.is_admin {
+            "admin"
+        } else {
+            "member"
+        }
+    }
+
+    /// The name, or the email for someone who has not set one.
+    pub fn display_name(&self) -> &str {
+        if self.person.name.is_empty() {
+            &self.person.email
+        } else {
+            &self.person.name
+        }
+    }
 }
 
 /// A row of the people query: the person, whether they own it, and how many rows match in all.
@@ -85,9 +108,11 @@ fn memberships(scope: Scope) -> Select<organization_user::Entity> {
         )
 }
 
-/// The columns of a [`PersonRow`] from a [`memberships`] query; `total` counts every matching
-/// row (a window function, so the page and its count are one query).
-fn as_people(select: Select<organization_user::Entity>) -> Selector<SelectModel<PersonRow>> {
+/// The columns of a [`PersonRow`] from a [`memberships`] query, with `total` as the last.
+fn as_people(
+    select: Select<organization_user::Entity>,
+    total: Expr,
+) -> Selector<SelectModel<PersonRow>> {
     select
         .select_only()
         .column_as(organization_user::Column::UserId, "user_id")
@@ -100,8 +125,19 @@ fn as_people(select: Select<organization_user::Entity>) -> Selector<SelectModel<
             Expr::col((organization_owner::Entity, organization_owner::Column::Id)),
             "owner_row",
         )
-        .column_as(Expr::cust("COUNT(*) OVER ()"), "total")
+        .column_as(total, "total")
         .into_model::<PersonRow>()
+}
+
+/// `(SELECT COUNT(*) ...)` over the rows of `select`: the page and its count in one query. A scalar
+/// subquery rather than `COUNT(*) OVER ()`, which made SQLite materialise every matching row
+/// before sorting (31 against 23 microseconds for a page of 20 in a 20-member organization).
+fn count_of(select: Select<organization_user::Entity>) -> Expr {
+    let count = select
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .into_query();
+    Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
 }
 
 /// One page of the people, by name then email, optionally only those whose name or email
@@ -114,25 +150,30 @@ pub async fn list<C: ConnectionTrait>(
     per_page: u64,
 ) -> Result<(Vec<PersonView>, u64), DbErr> {
     let mut query = memberships(scope);
+    // Counted without the owner join (it never changes the count), and without users unless
+    // the search needs them.
+    let mut counted = scope.select::<organization_user::Entity>();
     if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
         let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
-        query = query.filter(
-            Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
-                .like(pattern.clone())
-                .or(Expr::col((user::Entity, user::Column::Email)).like(pattern)),
-        );
+        let matches = Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
+            .like(pattern.clone())
+            .or(Expr::col((user::Entity, user::Column::Email)).like(pattern));
+        query = query.filter(matches.clone());
+        counted = counted
+            .join(JoinType::InnerJoin, organization_user::Relation::User.def())
+            .filter(matches);
     }
     let ordered = query
         .clone()
         .order_by_asc(user::Column::Name)
         .order_by_asc(user::Column::Email);
-    let statement = as_people(ordered).into_statement(db.get_database_backend());
+    let statement = as_people(ordered, count_of(counted)).into_statement(db.get_database_backend());
     let rows = PersonRow::find_by_statement(crate::db::paged(statement, page, per_page))
         .all(db)
         .await?;
     let total = match rows.first() {
         Some(row) => u64::try_from(row.total).unwrap_or(0),
-        // Past the last page the window has no row to report the count on.
+        // Past the last page there is no row to report the count on.
         None if page > 1 => query.count(db).await?,
         None => 0,
     };
@@ -146,7 +187,10 @@ pub async fn get<C: ConnectionTrait>(
     user_id: i64,
 ) -> Result<Option<PersonView>, DbErr> {
     let query = memberships(scope).filter(organization_user::Column::UserId.eq(user_id));
-    Ok(as_people(query).one(db).await?.map(PersonView::from))
+    Ok(as_people(query, Expr::val(1_i64))
+        .one(db)
+        .await?
+        .map(PersonView::from))
 }
 
 /// Sets the admin flag of a member. The owner must stay an admin (the peer's "The organization
@@ -225,9 +269,23 @@ mod tests {
     #[test]
     fn the_owner_join_is_led_by_the_organization_so_it_uses_the_index() {
         // Joined on the membership id alone, SQLite scanned every owner row per member.
-        let sql = super::as_people(super::memberships(crate::tenancy::Scope::new(1)))
-            .into_statement(sea_orm::DbBackend::Sqlite)
-            .sql;
+        let sql = super::as_people(
+            super::memberships(crate::tenancy::Scope::new(1)),
+            sea_orm::sea_query::Expr::val(1),
+        )
+        .into_statement(sea_orm::DbBackend::Sqlite)
+        .sql;
         assert!(sql.contains("LEFT JOIN \"organization_owners\" ON \"organization_users\".\"organization_id\" = \"organization_owners\".\"organization_id\" AND"), "{sql}");
+    }
+
+    #[test]
+    fn the_people_count_is_a_scalar_subquery_without_the_joins() {
+        let scope = crate::tenancy::Scope::new(7);
+        let counted = scope.select::<entity::organization_user::Entity>();
+        let sql = super::as_people(super::memberships(scope), super::count_of(counted))
+            .into_statement(sea_orm::DbBackend::Postgres)
+            .to_string();
+        assert!(!sql.contains("OVER"), "{sql}");
+        assert!(sql.contains("(SELECT COUNT(*) AS \"n\" FROM \"organization_users\" WHERE \"organization_users\".\"organization_id\" = 7)"), "{sql}");
     }
 }

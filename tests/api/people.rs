@@ -324,6 +324,53 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
 }
 
 #[tokio::test]
+async fn the_people_page_shows_roles_and_the_count_and_links_people_for_admins_only() {
+    let app = TestApp::spawn().await;
+    let w = World::build(&app).await;
+    let krist = visitor(&app, Some("krist@nirvana.com")).await;
+    let (status, body) = get(&app, &krist, "/o/nirvana/people/?per_page=2").await;
+    assert_eq!(status, 200);
+    // Dave Grohl (member) and Krist Novoselic (admin) on the first page of two.
+    assert!(
+        body.contains("Dave Grohl") && body.contains("Krist Novoselic"),
+        "{body}"
+    );
+    assert!(!body.contains("Kurt Cobain"), "{body}");
+    assert!(
+        body.contains("<td>member</td>") && body.contains("<td>admin</td>"),
+        "{body}"
+    );
+    assert!(body.contains("3 people."), "{body}");
+    assert!(body.contains("page=2&amp;per_page=2\">Next</a>"), "{body}");
+    assert!(
+        body.contains("<td><a href=\"&#x2F;o&#x2F;nirvana/people/1/\">Dave Grohl</a></td>"),
+        "an admin gets links to each person: {body}"
+    );
+    let (_, last) = get(&app, &krist, "/o/nirvana/people/?per_page=2&page=2").await;
+    assert!(
+        last.contains("Kurt Cobain") && last.contains("<td>owner</td>"),
+        "{last}"
+    );
+    assert!(
+        last.contains(">Previous</a>") && !last.contains(">Next</a>"),
+        "{last}"
+    );
+
+    // Dave is a superuser, so he counts as an admin everywhere; Amy is a plain member.
+    let amy = app.user("amy@nirvana.com", "Amy Alpha").await;
+    orgs_service::add_user(app.conn(), app.events(), w.nirvana.id, amy.id, false)
+        .await
+        .unwrap();
+    let amy = visitor(&app, Some("amy@nirvana.com")).await;
+    let (_, body) = get(&app, &amy, "/o/nirvana/people/").await;
+    assert!(body.contains("<td>Kurt Cobain</td>"), "{body}");
+    assert!(
+        !body.contains("<td><a href="),
+        "a member gets no person links: {body}"
+    );
+}
+
+#[tokio::test]
 async fn inviting_by_email_queues_a_mail_and_refuses_members() {
     // test_user_create_get, test_user_create_post, TestOrganizationUserAddForm
     let app = TestApp::spawn().await;
