@@ -30,7 +30,7 @@ impl Page {
     }
 
     /// Adds a value to the context.
-    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+    pub fn with(mut self, key: &'static str, value: impl Serialize) -> Self {
         self.context.insert(key, &value);
         self
     }

@@ -1,7 +1,7 @@
 //! The templates, compiled into the binary so `orgs` runs from any folder. Names end in `.html`
 //! (autoescaped) or `.txt` (plain-text email parts).
 
-use tera::Tera;
+use tera::{Kwargs, State, Tera};
 
 macro_rules! templates {
     ($($name:literal),* $(,)?) => {
@@ -54,10 +54,30 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
 /// Parses every template; an error names the template.
 pub fn load() -> anyhow::Result<Tera> {
     let mut tera = Tera::default();
+    // Filters first: Tera 2 refuses a template that names a filter it does not know.
+    tera.register_filter("urlencode", urlencode_filter);
+    tera.autoescape_on([".html"]);
     tera.add_raw_templates(TEMPLATES.iter().copied())
         .map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
-    tera.autoescape_on(vec![".html"]);
     Ok(tera)
+}
+
+fn urlencode_filter(value: &str, _: Kwargs, _: &State) -> String {
+    urlencode(value)
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, for a value placed in a
+/// query string (`?q={{ q | urlencode }}`).
+fn urlencode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -65,5 +85,14 @@ mod tests {
     #[test]
     fn every_template_parses() {
         super::load().unwrap();
+    }
+
+    #[test]
+    fn urlencode_keeps_unreserved_characters_and_encodes_the_rest() {
+        assert_eq!(super::urlencode("a-Z_0.~"), "a-Z_0.~");
+        assert_eq!(
+            super::urlencode("ada & co/é?"),
+            "ada%20%26%20co%2F%C3%A9%3F"
+        );
     }
 }

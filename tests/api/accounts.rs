@@ -49,7 +49,7 @@ async fn signup_mails_an_activation_link_that_signs_in_once() {
     let mail = app.wait_for_mail("grace@navy.mil", 1).await;
     assert_eq!(mail[0].subject, "Confirm your email address");
     let link = link_in(&mail[0].text, "/activate/");
-    let html = mail[0].html.as_deref().unwrap().replace("&#x2F;", "/");
+    let html = mail[0].html.as_deref().unwrap();
     assert!(html.contains(&link), "{html}");
 
     // Before activation the password does not open the account.
@@ -182,8 +182,8 @@ async fn a_page_that_needs_login_redirects_there_with_next() {
     let (status, body) = app.page("/login/?next=%2Faccount%2F").await;
     assert_eq!(status, 200);
     assert!(
-        body.contains("name=\"next\" value=\"&#x2F;account&#x2F;\""),
-        "the next path is kept, escaped: {body}"
+        body.contains("name=\"next\" value=\"/account/\""),
+        "the next path is kept: {body}"
     );
 }
 
@@ -719,7 +719,7 @@ async fn user_supplied_names_are_escaped_in_pages() {
     let (_, body) = app.page("/").await;
     assert!(!body.contains("<script>alert(1)</script>"));
     assert!(
-        body.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"),
+        body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "{body}"
     );
 }

@@ -343,7 +343,7 @@ async fn the_people_page_shows_roles_and_the_count_and_links_people_for_admins_o
     assert!(body.contains("3 people."), "{body}");
     assert!(body.contains("page=2&amp;per_page=2\">Next</a>"), "{body}");
     assert!(
-        body.contains("<td><a href=\"&#x2F;o&#x2F;nirvana/people/1/\">Dave Grohl</a></td>"),
+        body.contains("<td><a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"),
         "an admin gets links to each person: {body}"
     );
     let (_, last) = get(&app, &krist, "/o/nirvana/people/?per_page=2&page=2").await;
@@ -894,9 +894,8 @@ async fn pages_carry_the_organization_in_the_navigation_and_the_shipped_styleshe
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     let (_, body) = get(&app, &kurt, "/o/nirvana/people/").await;
-    // Tera escapes the root it inserts: &#x2F;o&#x2F;nirvana, then the template's own `/`.
     assert!(
-        body.contains("class=\"org-name\" href=\"&#x2F;o&#x2F;nirvana/\">Nirvana</a>"),
+        body.contains("class=\"org-name\" href=\"/o/nirvana/\">Nirvana</a>"),
         "{body}"
     );
     assert!(body.contains("Switch organization"));
