@@ -39,7 +39,7 @@ export ORGS_ENV=production ORGS_DATABASE__URL="$db_url" ORGS_SERVER__HOST=127.0.
     ORGS_SERVER__PORT="$port" ORGS_EMAIL__BACKEND=memory ORGS_SESSION__COOKIE_SECURE=false \
     ORGS_TENANT__BASE_DOMAIN=localhost ORGS_LOG__FILTER=warn \
     ORGS_SESSION__SECRET_KEY="bench-$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
-"$bin" seed --orgs "$orgs" --members "$members" --projects "$projects" 2>/dev/null | head -1
+"$bin" seed --orgs "$orgs" --members "$members" --projects "$projects" 2>/dev/null | sed -n 1p
 
 ${SERVE_WRAPPER:-} "$bin" serve >"$work/serve.log" 2>&1 &
 server_pid=$!
