@@ -210,9 +210,23 @@ pub async fn seed(
         progress.update(done as u64, report.memberships);
     }
     txn.commit().await?;
+    refresh_statistics(db).await?;
     progress.finish();
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Has the database re-read its tables' statistics after the bulk insert. Without them
+/// PostgreSQL guessed 5,514 members for an organization of 100 and planned the people page as a
+/// parallel query, 5.3 ms instead of 0.3 ms, until autovacuum got round to the tables.
+async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    let sql = match db.get_database_backend() {
+        // A sample of each index is enough for SQLite's planner, and keeps this to seconds.
+        sea_orm::DbBackend::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE;",
+        _ => "ANALYZE",
+    };
+    db.execute_unprepared(sql).await?;
+    Ok(())
 }
 
 fn person_name(n: i64) -> String {
