@@ -10,6 +10,7 @@ use sea_orm::DbErr;
 use crate::auth::user_tokens::{self, Purpose};
 use crate::config::{Settings, TenantLinks};
 use crate::startup::AppState;
+use crate::tenancy::resolve::label_under;
 
 /// How long a handoff link works: it is followed by the browser at once.
 pub const HANDOFF_TTL_SECS: u64 = 60;
@@ -65,11 +66,7 @@ pub fn tenant_origin(req: &HttpRequest, settings: &Settings, slug: &str) -> Stri
     let info = req.connection_info();
     let (name, port) = split_port(info.host());
     let name = name.to_ascii_lowercase();
-    let ours = name == *base
-        || name
-            .strip_suffix(base.as_str())
-            .and_then(|rest| rest.strip_suffix('.'))
-            .is_some_and(|label| !label.is_empty() && !label.contains('.'));
+    let ours = name == *base || label_under(&name, base).is_some();
     if ours {
         return format!("{}://{slug}.{base}{port}", info.scheme());
     }

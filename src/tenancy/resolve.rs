@@ -67,17 +67,16 @@ fn bare_host(host: &str) -> String {
 
 /// The slug in `host` when it is `{slug}.{base_domain}` (with or without a port).
 pub fn subdomain_slug(host: &str, base_domain: &str) -> Option<String> {
-    let host = host.rsplit_once(':').map_or(host, |(name, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            name
-        } else {
-            host
-        }
-    });
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let label = host.strip_suffix(base_domain)?.strip_suffix('.')?;
-    (!label.is_empty() && !label.contains('.') && !slug::is_reserved(label))
-        .then(|| label.to_string())
+    let host = bare_host(host);
+    label_under(&host, base_domain)
+        .filter(|label| !slug::is_reserved(label))
+        .map(str::to_string)
+}
+
+/// `acme` when the bare host `name` is `acme.{base_domain}`: exactly one label in front.
+pub(crate) fn label_under<'a>(name: &'a str, base_domain: &str) -> Option<&'a str> {
+    let label = name.strip_suffix(base_domain)?.strip_suffix('.')?;
+    (!label.is_empty() && !label.contains('.')).then_some(label)
 }
 
 /// `(slug, rest)` when `path` is `/o/{slug}/rest`; `rest` keeps its leading `/`.
