@@ -6,16 +6,10 @@ use std::time::{Duration, Instant};
 use orgs::organizations as orgs_service;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 
-use crate::helpers::{TestApp, World, post_form, visitor};
+use crate::helpers::{TestApp, World, get, post_form, visitor};
 
 async fn status(app: &TestApp, who: &crate::helpers::Visitor, path: &str) -> u16 {
-    who.client
-        .get(format!("{}{path}", app.address))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    get(app, who, path).await.0
 }
 
 /// Polls until `path` answers `want`, for at most `limit`; returns how long it took.

@@ -2,7 +2,7 @@
 //! their sign-in there with a one-time handoff link, since the browser keeps one session per
 //! host.
 
-use crate::helpers::{TestApp, World, browser, location, path_of, visitor};
+use crate::helpers::{TestApp, World, browser, get, location, path_of, visitor};
 
 async fn subdomain_app() -> TestApp {
     TestApp::spawn_with(|s| {
@@ -38,15 +38,7 @@ async fn going_to_an_organization_signs_the_member_in_on_its_own_host_once() {
     let app = subdomain_app().await;
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let list = kurt
-        .client
-        .get(format!("{}/organizations/", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, list) = get(&app, &kurt, "/organizations/").await;
     assert!(list.contains("href=\"/go/nirvana/\""), "{list}");
 
     let go = get_on(

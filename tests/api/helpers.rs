@@ -503,6 +503,18 @@ pub async fn visitor(app: &TestApp, email: Option<&str>) -> Visitor {
     Visitor { client, csrf }
 }
 
+/// `GET` a page as `who`: its status and body.
+pub async fn get(app: &TestApp, who: &Visitor, path: &str) -> (u16, String) {
+    let response = who
+        .client
+        .get(format!("{}{path}", app.address))
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
 /// `POST` a form as `who`, the CSRF token added.
 pub async fn post_form(
     app: &TestApp,

@@ -7,18 +7,9 @@ use orgs::events::OrgEvent;
 use orgs::organizations as orgs_service;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{TestApp, Visitor, World, link_in, location, path_of, post_form, visitor};
-
-async fn get(app: &TestApp, who: &Visitor, path: &str) -> (u16, String) {
-    let response = who
-        .client
-        .get(format!("{}{path}", app.address))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
-}
+use crate::helpers::{
+    TestApp, Visitor, World, get, link_in, location, path_of, post_form, visitor,
+};
 
 async fn api(
     app: &TestApp,
