@@ -81,21 +81,16 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
     }
 }
 
-/// A read in progress: the epoch it started in, so that a value read before a concurrent write
-/// finished is stored as already stale.
-#[derive(Clone, Copy, Debug)]
-pub struct Ticket(u64);
-
 /// The caches of one application.
 pub struct Caches {
     epoch: AtomicU64,
     ttl: Duration,
     /// Session key hash -> the signed-in, active user.
-    sessions: TtlMap<String, user::Model>,
+    pub sessions: TtlMap<String, user::Model>,
     /// Slug -> organization.
-    organizations: TtlMap<String, organization::Model>,
+    pub organizations: TtlMap<String, organization::Model>,
     /// (organization id, user id) -> access.
-    access: TtlMap<(i64, i64), Access>,
+    pub access: TtlMap<(i64, i64), Access>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -132,59 +127,31 @@ impl Caches {
         self.access.clear();
     }
 
-    /// Takes a ticket before reading the database for a value to cache.
-    pub fn ticket(&self) -> Ticket {
-        Ticket(self.epoch.load(Ordering::Acquire))
-    }
-
-    fn enabled(&self) -> bool {
-        !self.ttl.is_zero()
-    }
-
-    /// The user signed in with the session key whose hash this is.
-    pub fn session(&self, key_hash: &String) -> Option<user::Model> {
-        self.enabled()
-            .then(|| self.sessions.get(key_hash, self.ticket().0, self.ttl))
-            .flatten()
-    }
-
-    /// Remembers the user signed in with a session key hash.
-    pub fn put_session(&self, ticket: Ticket, key_hash: String, user: user::Model) {
-        if self.enabled() {
-            self.sessions.insert(key_hash, user, ticket.0);
+    /// `key`'s value in `map` while it is fresh; otherwise what `load` finds, remembered when it
+    /// finds something. The epoch is read before loading, so a value read while a write was
+    /// finishing is stored as already stale.
+    pub async fn through<K, V, E>(
+        &self,
+        map: &TtlMap<K, V>,
+        key: K,
+        load: impl Future<Output = Result<Option<V>, E>>,
+    ) -> Result<Option<V>, E>
+    where
+        K: Eq + Hash,
+        V: Clone,
+    {
+        if self.ttl.is_zero() {
+            return load.await;
         }
-    }
-
-    /// The organization with this slug.
-    pub fn organization(&self, slug: &String) -> Option<organization::Model> {
-        self.enabled()
-            .then(|| self.organizations.get(slug, self.ticket().0, self.ttl))
-            .flatten()
-    }
-
-    /// Remembers the organization of a slug.
-    pub fn put_organization(&self, ticket: Ticket, slug: String, org: organization::Model) {
-        if self.enabled() {
-            self.organizations.insert(slug, org, ticket.0);
+        let epoch = self.epoch.load(Ordering::Acquire);
+        if let Some(value) = map.get(&key, epoch, self.ttl) {
+            return Ok(Some(value));
         }
-    }
-
-    /// What the user may do in the organization.
-    pub fn access(&self, organization_id: i64, user_id: i64) -> Option<Access> {
-        self.enabled()
-            .then(|| {
-                self.access
-                    .get(&(organization_id, user_id), self.ticket().0, self.ttl)
-            })
-            .flatten()
-    }
-
-    /// Remembers what the user may do in the organization.
-    pub fn put_access(&self, ticket: Ticket, organization_id: i64, user_id: i64, access: Access) {
-        if self.enabled() {
-            self.access
-                .insert((organization_id, user_id), access, ticket.0);
+        let value = load.await?;
+        if let Some(value) = &value {
+            map.insert(key, value.clone(), epoch);
         }
+        Ok(value)
     }
 }
 
@@ -225,13 +192,26 @@ mod tests {
         assert_eq!(map.get(&"a", 0, Duration::from_millis(10)), None);
     }
 
-    #[test]
-    fn a_value_read_before_an_invalidation_is_never_served() {
+    /// Runs `through` for access (1, 2), answering `Access::default()`; whether `load` ran.
+    async fn look_up(caches: &Caches, during_load: impl FnOnce()) -> bool {
+        let mut loaded = false;
+        let answer = caches
+            .through(&caches.access, (1, 2), async {
+                loaded = true;
+                during_load();
+                Ok::<_, ()>(Some(Access::default()))
+            })
+            .await;
+        assert_eq!(answer, Ok(Some(Access::default())));
+        loaded
+    }
+
+    #[tokio::test]
+    async fn a_value_read_before_an_invalidation_is_never_served() {
         let caches = Caches::new(Duration::from_secs(60), 10);
-        let ticket = caches.ticket();
-        caches.invalidate();
-        caches.put_access(ticket, 1, 2, Access::default());
-        assert_eq!(caches.access(1, 2), None);
+        assert!(look_up(&caches, || caches.invalidate()).await);
+        assert!(look_up(&caches, || ()).await, "read again, not served");
+        assert!(!look_up(&caches, || ()).await, "now it is cached");
     }
 
     #[test]
@@ -243,10 +223,10 @@ mod tests {
         assert_eq!(map.entries.lock().unwrap().len(), 1);
     }
 
-    #[test]
-    fn a_zero_ttl_caches_nothing() {
+    #[tokio::test]
+    async fn a_zero_ttl_caches_nothing() {
         let caches = Caches::new(Duration::ZERO, 10);
-        caches.put_access(caches.ticket(), 1, 2, Access::default());
-        assert_eq!(caches.access(1, 2), None);
+        assert!(look_up(&caches, || ()).await);
+        assert!(look_up(&caches, || ()).await);
     }
 }

@@ -46,16 +46,10 @@ pub async fn resolve_cached(
     state: &crate::startup::AppState,
     key: &str,
 ) -> Result<Option<user::Model>, DbErr> {
-    let key_hash = tokens::hash(key);
-    if let Some(user) = state.caches.session(&key_hash) {
-        return Ok(Some(user));
-    }
-    let ticket = state.caches.ticket();
-    let user = resolve(&state.db, key).await?;
-    if let Some(user) = &user {
-        state.caches.put_session(ticket, key_hash, user.clone());
-    }
-    Ok(user)
+    let caches = &state.caches;
+    caches
+        .through(&caches.sessions, tokens::hash(key), resolve(&state.db, key))
+        .await
 }
 
 /// Ends the sign-in with this key.

@@ -76,19 +76,18 @@ impl Access {
         organization_id: i64,
         user: &user::Model,
     ) -> Result<Self, DbErr> {
-        if let Some(access) = state.caches.access(organization_id, user.id) {
-            // The superuser flag comes with the (itself cached) user.
-            return Ok(Self {
-                is_superuser: user.is_superuser,
-                ..access
-            });
-        }
-        let ticket = state.caches.ticket();
-        let access = Self::load(&state.db, organization_id, user).await?;
-        state
-            .caches
-            .put_access(ticket, organization_id, user.id, access);
-        Ok(access)
+        let caches = &state.caches;
+        let load = async { Self::load(&state.db, organization_id, user).await.map(Some) };
+        // `load` always answers, so the default (no access at all) is never used.
+        let access = caches
+            .through(&caches.access, (organization_id, user.id), load)
+            .await?
+            .unwrap_or_default();
+        // The superuser flag comes with the (itself cached) user.
+        Ok(Self {
+            is_superuser: user.is_superuser,
+            ..access
+        })
     }
 }
 

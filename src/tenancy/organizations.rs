@@ -28,15 +28,14 @@ pub async fn by_slug_cached(
     state: &crate::startup::AppState,
     slug: String,
 ) -> Result<Option<organization::Model>, DbErr> {
-    if let Some(org) = state.caches.organization(&slug) {
-        return Ok(Some(org));
-    }
-    let ticket = state.caches.ticket();
-    let org = by_slug(&state.db, &slug).await?;
-    if let Some(org) = &org {
-        state.caches.put_organization(ticket, slug, org.clone());
-    }
-    Ok(org)
+    let caches = &state.caches;
+    caches
+        .through(
+            &caches.organizations,
+            slug.clone(),
+            by_slug(&state.db, &slug),
+        )
+        .await
 }
 
 /// The organization with this id.
