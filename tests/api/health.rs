@@ -1,6 +1,6 @@
 //! `/healthz` and `/readyz` over real HTTP.
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, World};
 
 #[tokio::test]
 async fn healthz_answers_200() {
@@ -9,6 +9,27 @@ async fn healthz_answers_200() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn probes_answer_on_an_organization_host_and_path_too() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    for probe in ["/healthz", "/readyz"] {
+        let response = app
+            .client
+            .get(format!("{}{probe}", app.address))
+            .header("host", "nirvana.localhost")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{probe} on nirvana.localhost");
+        assert_eq!(
+            app.get(&format!("/o/nirvana{probe}")).await.status(),
+            200,
+            "/o/nirvana{probe}"
+        );
+    }
 }
 
 #[tokio::test]
