@@ -120,8 +120,12 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(cause) = self {
-            tracing::error!(error = ?cause, "request failed");
+        // The one place a failed request is logged: the server's faults only, not the
+        // visitor's (a 4xx or the redirect to sign in).
+        match self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            Self::Unavailable(reason) => tracing::warn!(%reason, "request refused: unavailable"),
+            _ => {}
         }
         if let Self::LoginRequired { next } = self {
             let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
