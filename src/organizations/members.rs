@@ -5,10 +5,10 @@
 use entity::{organization, organization_owner, organization_user, user};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, QueryStatementBuilder as _};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, FromQueryResult,
-    IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    QueryTrait as _, RelationTrait, Select, SelectModel, Selector, TransactionSession,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
+    FromQueryResult, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QueryResult, QuerySelect, QueryTrait as _, RelationTrait, Select, SelectModel, Selector,
+    Statement, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -16,7 +16,7 @@ use super::service::{self, OrgError, clean_name};
 use super::slug;
 use crate::db::{begin_write, is_unique_violation};
 use crate::events::Events;
-use crate::tenancy::Scope;
+use crate::tenancy::{Scope, ScopedStatement};
 
 /// One person as the people pages show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromQueryResult)]
@@ -157,6 +157,36 @@ fn count_of(select: Select<organization_user::Entity>) -> Expr {
     Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
 }
 
+/// The memberships a people list counts: without the owner join (it never changes the count),
+/// and without users unless a search needs them.
+fn counted(scope: Scope, matches: Option<&Expr>) -> Select<organization_user::Entity> {
+    let select = scope.select::<organization_user::Entity>();
+    match matches {
+        None => select,
+        Some(matches) => select
+            .join(JoinType::InnerJoin, organization_user::Relation::User.def())
+            .filter(matches.clone()),
+    }
+}
+
+/// The people page's statement (without LIMIT): people matching `matches` (all without), by
+/// name then email, each row carrying the count.
+fn people_page(scope: Scope, matches: Option<&Expr>, backend: DbBackend) -> Statement {
+    let mut query = memberships(scope);
+    if let Some(matches) = matches {
+        query = query.filter(matches.clone());
+    }
+    let ordered = query
+        .order_by_asc(user::Column::Name)
+        .order_by_asc(user::Column::Email);
+    as_people(ordered, count_of(counted(scope, matches))).into_statement(backend)
+}
+
+/// The people page without a search, the one every visit to the people list runs: built once
+/// per backend.
+static EVERYONE: ScopedStatement =
+    ScopedStatement::new(|scope, backend| people_page(scope, None, backend));
+
 /// One page of the people, by name then email, optionally only those whose name or email
 /// contains `search` (any case); and how many match.
 pub async fn list<C: ConnectionTrait>(
@@ -166,32 +196,24 @@ pub async fn list<C: ConnectionTrait>(
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<PersonView>, u64), DbErr> {
-    let mut query = memberships(scope);
-    // Counted without the owner join (it never changes the count), and without users unless
-    // the search needs them.
-    let mut counted = scope.select::<organization_user::Entity>();
-    if let Some(term) = search.map(str::trim).filter(|t| !t.is_empty()) {
+    let backend = db.get_database_backend();
+    let matches = search.map(str::trim).filter(|t| !t.is_empty()).map(|term| {
         let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
-        let matches = Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
+        Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
             .like(pattern.clone())
-            .or(Expr::col((user::Entity, user::Column::Email)).like(pattern));
-        query = query.filter(matches.clone());
-        counted = counted
-            .join(JoinType::InnerJoin, organization_user::Relation::User.def())
-            .filter(matches);
-    }
-    let ordered = query
-        .clone()
-        .order_by_asc(user::Column::Name)
-        .order_by_asc(user::Column::Email);
-    let statement = as_people(ordered, count_of(counted)).into_statement(db.get_database_backend());
+            .or(Expr::col((user::Entity, user::Column::Email)).like(pattern))
+    });
+    let statement = match &matches {
+        None => EVERYONE.statement(scope, backend),
+        Some(matches) => people_page(scope, Some(matches), backend),
+    };
     let rows = PersonRow::find_by_statement(crate::db::paged(statement, page, per_page))
         .all(db)
         .await?;
     let total = match rows.first() {
         Some(row) => u64::try_from(row.total).unwrap_or(0),
         // Past the last page there is no row to report the count on.
-        None if page > 1 => query.count(db).await?,
+        None if page > 1 => counted(scope, matches.as_ref()).count(db).await?,
         None => 0,
     };
     Ok((rows.into_iter().map(PersonView::from).collect(), total))
@@ -304,5 +326,20 @@ mod tests {
             .to_string();
         assert!(!sql.contains("OVER"), "{sql}");
         assert!(sql.contains("(SELECT COUNT(*) AS \"n\" FROM \"organization_users\" WHERE \"organization_users\".\"organization_id\" = 7)"), "{sql}");
+    }
+
+    #[test]
+    fn the_people_page_without_a_search_is_built_once_and_bound_to_each_organization() {
+        use sea_orm::DbBackend;
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            for organization in [7, 8] {
+                let scope = crate::tenancy::Scope::new(organization);
+                let reused = super::EVERYONE.statement(scope, backend);
+                let fresh = super::people_page(scope, None, backend);
+                assert_eq!(reused.sql, fresh.sql);
+                assert_eq!(reused.values, fresh.values);
+                assert!(super::EVERYONE.is_reused(backend));
+            }
+        }
     }
 }

@@ -7,10 +7,12 @@ mod extract;
 pub mod global;
 pub mod links;
 pub mod organizations;
+mod prepared;
 pub mod resolve;
 pub mod rls;
 mod scope;
 
 pub use extract::{Access, OrgAdmin, OrgMember, OrgOwner, Principal, Tenant};
+pub use prepared::ScopedStatement;
 pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
 pub use scope::Scope;
