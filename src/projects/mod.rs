@@ -5,12 +5,13 @@
 use entity::project;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, FromQueryResult,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::Deserialize;
 use validator::Validate;
 
-use crate::tenancy::Scope;
+use crate::db::count_of;
+use crate::tenancy::{Scope, ScopedStatement};
 
 /// The fields a person sets.
 #[derive(Clone, Debug, Default, Deserialize, serde::Serialize, Validate)]
@@ -32,22 +33,37 @@ impl ProjectInput {
     }
 }
 
-/// One page of the organization's projects, by name, and how many there are.
+/// The projects list's statement (without LIMIT): by name then id, each row carrying the count.
+static PROJECTS: ScopedStatement = ScopedStatement::new(|scope, backend| {
+    scope
+        .select::<project::Entity>()
+        .column_as(count_of(scope.select::<project::Entity>()), "total")
+        .order_by_asc(project::Column::Name)
+        .order_by_asc(project::Column::Id)
+        .build(backend)
+});
+
+/// One page of the organization's projects, by name, and how many there are: one query.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     scope: Scope,
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<project::Model>, u64), DbErr> {
-    let total = scope.select::<project::Entity>().count(db).await?;
-    let ordered = scope
-        .select::<project::Entity>()
-        .order_by_asc(project::Column::Name)
-        .order_by_asc(project::Column::Id)
-        .build(db.get_database_backend());
-    let items = project::Model::find_by_statement(crate::db::paged(ordered, page, per_page))
-        .all(db)
+    let statement = PROJECTS.statement(scope, db.get_database_backend());
+    let rows = db
+        .query_all_raw(crate::db::paged(statement, page, per_page))
         .await?;
+    let total = match rows.first() {
+        Some(row) => u64::try_from(row.try_get::<i64>("", "total")?).unwrap_or(0),
+        // Past the last page there is no row to report the count on.
+        None if page > 1 => scope.select::<project::Entity>().count(db).await?,
+        None => 0,
+    };
+    let items = rows
+        .iter()
+        .map(|row| project::Model::from_query_result(row, ""))
+        .collect::<Result<_, _>>()?;
     Ok((items, total))
 }
 
@@ -102,4 +118,24 @@ pub async fn delete<C: ConnectionTrait>(db: &C, scope: Scope, id: i64) -> Result
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::DbBackend;
+
+    use super::*;
+
+    #[test]
+    fn the_projects_list_is_one_statement_built_once_per_backend() {
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let statement = PROJECTS.statement(Scope::new(4), backend);
+            assert!(PROJECTS.is_reused(backend));
+            assert!(statement.sql.contains("(SELECT COUNT(*)"), "{}", statement.sql);
+            assert_eq!(
+                statement.values.unwrap().0,
+                vec![sea_orm::Value::BigInt(Some(4)); 2]
+            );
+        }
+    }
 }

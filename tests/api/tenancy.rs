@@ -458,7 +458,28 @@ async fn project_api_lists_are_paginated_and_validated() {
     assert_eq!(json["page"], 2);
     assert_eq!(json["per_page"], 2);
     assert_eq!(json["total"], 6);
-    assert_eq!(json["items"].as_array().unwrap().len(), 2);
+    let names: Vec<&str> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Extra 1", "Extra 2"], "by name, the second pair");
+
+    let beyond: serde_json::Value = owner
+        .client
+        .get(format!(
+            "{}/o/acme-corp/api/v1/projects/?page=9&per_page=2",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(beyond["items"].as_array().unwrap().len(), 0);
+    assert_eq!(beyond["total"], 6, "the count survives a page past the end");
 
     let capped = owner
         .client
