@@ -131,7 +131,11 @@ mod tests {
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             let statement = PROJECTS.statement(Scope::new(4), backend);
             assert!(PROJECTS.is_reused(backend));
-            assert!(statement.sql.contains("(SELECT COUNT(*)"), "{}", statement.sql);
+            assert!(
+                statement.sql.contains("(SELECT COUNT(*)"),
+                "{}",
+                statement.sql
+            );
             assert_eq!(
                 statement.values.unwrap().0,
                 vec![sea_orm::Value::BigInt(Some(4)); 2]
