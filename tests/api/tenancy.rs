@@ -7,7 +7,7 @@ use orgs::organizations::{self as orgs_service};
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use crate::helpers::{TestApp, Visitor, create_user, location, visitor};
+use crate::helpers::{TestApp, Visitor, create_user, get, location, visitor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -466,18 +466,14 @@ async fn project_api_lists_are_paginated_and_validated() {
         .collect();
     assert_eq!(names, ["Extra 1", "Extra 2"], "by name, the second pair");
 
-    let beyond: serde_json::Value = owner
-        .client
-        .get(format!(
-            "{}/o/acme-corp/api/v1/projects/?page=9&per_page=2",
-            app.address
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, body) = get(
+        &app,
+        owner,
+        "/o/acme-corp/api/v1/projects/?page=9&per_page=2",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let beyond: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(beyond["items"].as_array().unwrap().len(), 0);
     assert_eq!(beyond["total"], 6, "the count survives a page past the end");
 
