@@ -84,6 +84,21 @@ pub fn count_of<E: EntityTrait>(select: Select<E>) -> Expr {
     Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
 }
 
+/// The count a page of a list reports: the one its first row carries ([`count_of`]); past the
+/// last page there is no row, so only then does `count` run (pass an async block, so that the
+/// count query is not even built otherwise).
+pub async fn page_total(
+    first_row_total: Option<i64>,
+    page: u64,
+    count: impl Future<Output = Result<u64, DbErr>>,
+) -> Result<u64, DbErr> {
+    match first_row_total {
+        Some(total) => Ok(u64::try_from(total).unwrap_or(0)),
+        None if page > 1 => count.await,
+        None => Ok(0),
+    }
+}
+
 /// The statement of one page of an ordered query, with LIMIT and OFFSET written as numbers
 /// rather than bound. SQLite plans with the value of a bound LIMIT, so a statement carrying one
 /// is re-parsed and re-planned on every run; with literals its cached plan is reused (the
@@ -99,6 +114,15 @@ pub fn paged(mut statement: Statement, page: u64, per_page: u64) -> Statement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_page_reports_its_rows_count_and_counts_only_past_the_end() {
+        let never = async { panic!("counted although a row carried the count") };
+        assert_eq!(page_total(Some(6), 2, never).await, Ok(6));
+        let never = async { panic!("counted on an empty first page") };
+        assert_eq!(page_total(None, 1, never).await, Ok(0));
+        assert_eq!(page_total(None, 9, async { Ok(6) }).await, Ok(6));
+    }
 
     #[test]
     fn a_page_has_its_limit_and_offset_written_in() {

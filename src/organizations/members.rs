@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::service::{self, OrgError, clean_name};
 use super::slug;
-use crate::db::{begin_write, count_of, is_unique_violation};
+use crate::db::{begin_write, count_of, is_unique_violation, page_total};
 use crate::events::Events;
 use crate::tenancy::{Scope, ScopedStatement};
 
@@ -199,12 +199,8 @@ pub async fn list<C: ConnectionTrait>(
     let rows = PersonRow::find_by_statement(crate::db::paged(statement, page, per_page))
         .all(db)
         .await?;
-    let total = match rows.first() {
-        Some(row) => u64::try_from(row.total).unwrap_or(0),
-        // Past the last page there is no row to report the count on.
-        None if page > 1 => counted(scope, matches.as_ref()).count(db).await?,
-        None => 0,
-    };
+    let count = async { counted(scope, matches.as_ref()).count(db).await };
+    let total = page_total(rows.first().map(|row| row.total), page, count).await?;
     Ok((rows.into_iter().map(PersonView::from).collect(), total))
 }
 

@@ -10,7 +10,7 @@ use sea_orm::{
 use serde::Deserialize;
 use validator::Validate;
 
-use crate::db::count_of;
+use crate::db::{count_of, page_total};
 use crate::tenancy::{Scope, ScopedStatement};
 
 /// The fields a person sets.
@@ -54,12 +54,12 @@ pub async fn list<C: ConnectionTrait>(
     let rows = db
         .query_all_raw(crate::db::paged(statement, page, per_page))
         .await?;
-    let total = match rows.first() {
-        Some(row) => u64::try_from(row.try_get::<i64>("", "total")?).unwrap_or(0),
-        // Past the last page there is no row to report the count on.
-        None if page > 1 => scope.select::<project::Entity>().count(db).await?,
-        None => 0,
-    };
+    let first_row_total = rows
+        .first()
+        .map(|row| row.try_get("", "total"))
+        .transpose()?;
+    let count = async { scope.select::<project::Entity>().count(db).await };
+    let total = page_total(first_row_total, page, count).await?;
     let items = rows
         .iter()
         .map(|row| project::Model::from_query_result(row, ""))
