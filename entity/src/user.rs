@@ -40,3 +40,27 @@ impl Related<super::organization_user::Entity> for Entity {
 }
 
 crate::timestamped!();
+
+/// How a person is named to others: their name, or their email when they have not set one.
+pub fn display_name<'a>(name: &'a str, email: &'a str) -> &'a str {
+    if name.is_empty() { email } else { name }
+}
+
+impl Model {
+    /// [`display_name`] of this user.
+    pub fn display_name(&self) -> &str {
+        display_name(&self.name, &self.email)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_person_is_named_by_their_name_or_else_their_email() {
+        assert_eq!(super::display_name("Ada", "ada@example.com"), "Ada");
+        assert_eq!(
+            super::display_name("", "ada@example.com"),
+            "ada@example.com"
+        );
+    }
+}

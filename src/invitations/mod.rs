@@ -111,16 +111,7 @@ pub async fn invite(
     };
     let mut context = Context::new();
     context.insert("organization", &organization.name);
-    context.insert(
-        "inviter",
-        &inviter.map(|u| {
-            if u.name.is_empty() {
-                u.email.clone()
-            } else {
-                u.name.clone()
-            }
-        }),
-    );
+    context.insert("inviter", &inviter.map(user::Model::display_name));
     context.insert(
         "link",
         &format!("{}/invitations/{secret}/", state.settings.server.public_url),

@@ -47,13 +47,9 @@ impl PersonView {
         }
     }
 
-    /// The name, or the email for someone who has not set one.
+    /// The name, or the email for someone who has not set one ([`user::display_name`]).
     pub fn display_name(&self) -> &str {
-        if self.person.name.is_empty() {
-            &self.person.email
-        } else {
-            &self.person.name
-        }
+        user::display_name(&self.person.name, &self.person.email)
     }
 }
 

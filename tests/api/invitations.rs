@@ -200,6 +200,9 @@ async fn a_new_person_sets_a_name_and_password_and_is_signed_in_without_an_own_o
     let w = World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     let link = invite(&app, &kurt, "nirvana", "roadie@yahoo.com").await;
+    let mail = app.mailbox().to("roadie@yahoo.com");
+    let text = &mail.last().unwrap().text;
+    assert!(text.contains("Kurt Cobain has invited you"), "{text}");
     let guest = visitor(&app, None).await;
     let page = guest
         .client
