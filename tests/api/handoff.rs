@@ -2,7 +2,7 @@
 //! their sign-in there with a one-time handoff link, since the browser keeps one session per
 //! host.
 
-use crate::helpers::{TestApp, World, browser, get, location, path_of, visitor};
+use crate::helpers::{TestApp, World, browser, get, get_on, location, path_of, visitor};
 
 async fn subdomain_app() -> TestApp {
     TestApp::spawn_with(|s| {
@@ -15,22 +15,6 @@ async fn subdomain_app() -> TestApp {
 /// The port of the app (its address is `http://127.0.0.1:{port}`).
 fn port(app: &TestApp) -> &str {
     app.address.rsplit(':').next().unwrap()
-}
-
-/// A GET to `path` on `host`, sent to the app's address (as a browser resolving `*.localhost`
-/// to loopback would).
-async fn get_on(
-    app: &TestApp,
-    client: &reqwest::Client,
-    host: &str,
-    path: &str,
-) -> reqwest::Response {
-    client
-        .get(format!("{}{path}", app.address))
-        .header("host", host)
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `/healthz` and `/readyz` over real HTTP.
 
-use crate::helpers::{TestApp, World};
+use crate::helpers::{TestApp, World, get_on};
 
 #[tokio::test]
 async fn healthz_answers_200() {
@@ -16,13 +16,7 @@ async fn probes_answer_on_an_organization_host_and_path_too() {
     let app = TestApp::spawn().await;
     World::build(&app).await;
     for probe in ["/healthz", "/readyz"] {
-        let response = app
-            .client
-            .get(format!("{}{probe}", app.address))
-            .header("host", "nirvana.localhost")
-            .send()
-            .await
-            .unwrap();
+        let response = get_on(&app, &app.client, "nirvana.localhost", probe).await;
         assert_eq!(response.status(), 200, "{probe} on nirvana.localhost");
         assert_eq!(
             app.get(&format!("/o/nirvana{probe}")).await.status(),

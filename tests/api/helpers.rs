@@ -515,6 +515,22 @@ pub async fn get(app: &TestApp, who: &Visitor, path: &str) -> (u16, String) {
     (status, response.text().await.expect("body"))
 }
 
+/// A GET to `path` on `host`, sent to the app's address (as a browser resolving `*.localhost`
+/// to loopback would).
+pub async fn get_on(
+    app: &TestApp,
+    client: &reqwest::Client,
+    host: &str,
+    path: &str,
+) -> reqwest::Response {
+    client
+        .get(format!("{}{path}", app.address))
+        .header("host", host)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// `POST` a form as `who`, the CSRF token added.
 pub async fn post_form(
     app: &TestApp,

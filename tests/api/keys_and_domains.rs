@@ -9,7 +9,7 @@ use orgs::organizations as orgs_service;
 use orgs::tenancy::dns::encode_txt_answer;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use crate::helpers::{TestApp, Visitor, visitor};
+use crate::helpers::{TestApp, Visitor, get_on, visitor};
 
 /// A DNS server on loopback answering TXT questions from a table the test fills.
 struct FakeDns {
@@ -302,14 +302,9 @@ async fn a_custom_domain_answers_for_its_organization_once_its_txt_record_is_pub
     let id = domain["id"].as_i64().unwrap();
     let value = domain["txt_value"].as_str().unwrap().to_string();
 
-    let at_domain = |path: &str| {
-        ada.client
-            .get(format!("{}{path}", app.address))
-            .header("host", "projects.acme-corp.example")
-            .send()
-    };
+    let at_domain = |path| get_on(&app, &ada.client, "projects.acme-corp.example", path);
     assert_eq!(
-        at_domain("/projects/").await.unwrap().status(),
+        at_domain("/projects/").await.status(),
         404,
         "not before verification"
     );
@@ -344,19 +339,19 @@ async fn a_custom_domain_answers_for_its_organization_once_its_txt_record_is_pub
     assert_eq!(verified.status(), 200);
     assert!(verified.json::<serde_json::Value>().await.unwrap()["verified_at"].is_string());
 
-    let page = at_domain("/projects/").await.unwrap();
+    let page = at_domain("/projects/").await;
     assert_eq!(page.status(), 200);
     let body = page.text().await.unwrap();
     assert!(body.contains("Acme anvil") && !body.contains("Globex laser"));
 
     let gus = sign_in(&app, "gus@globex.test").await;
-    let stranger = gus
-        .client
-        .get(format!("{}/projects/", app.address))
-        .header("host", "projects.acme-corp.example")
-        .send()
-        .await
-        .unwrap();
+    let stranger = get_on(
+        &app,
+        &gus.client,
+        "projects.acme-corp.example",
+        "/projects/",
+    )
+    .await;
     assert_eq!(stranger.status(), 404);
     let claim = gus
         .client

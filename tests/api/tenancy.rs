@@ -7,7 +7,7 @@ use orgs::organizations::{self as orgs_service};
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use crate::helpers::{TestApp, Visitor, create_user, get, location, visitor};
+use crate::helpers::{TestApp, Visitor, create_user, get, get_on, location, visitor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -372,13 +372,7 @@ async fn an_unknown_tenant_is_404_both_ways() {
         app.get("/o/no-such-org/api/v1/projects/").await.status(),
         404
     );
-    let response = app
-        .client
-        .get(format!("{}/projects/", app.address))
-        .header("host", "no-such-org.localhost")
-        .send()
-        .await
-        .unwrap();
+    let response = get_on(&app, &app.client, "no-such-org.localhost", "/projects/").await;
     assert_eq!(response.status(), 404);
     // A tenant route without a tenant does not exist.
     assert_eq!(app.get("/projects/").await.status(), 404);
