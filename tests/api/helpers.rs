@@ -531,6 +531,16 @@ pub async fn get_on(
         .unwrap()
 }
 
+/// The `name` of each item of a paginated JSON list, in order.
+pub fn item_names(list: &serde_json::Value) -> Vec<&str> {
+    list["items"]
+        .as_array()
+        .expect("a list with items")
+        .iter()
+        .map(|item| item["name"].as_str().expect("a name"))
+        .collect()
+}
+
 /// `POST` a form as `who`, the CSRF token added.
 pub async fn post_form(
     app: &TestApp,

@@ -8,7 +8,7 @@ use orgs::organizations as orgs_service;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{
-    TestApp, Visitor, World, get, link_in, location, path_of, post_form, visitor,
+    TestApp, Visitor, World, get, item_names, link_in, location, path_of, post_form, visitor,
 };
 
 async fn api(
@@ -256,12 +256,7 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
         None,
     )
     .await;
-    let names: Vec<&str> = json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = item_names(&json);
     assert_eq!(
         names,
         [

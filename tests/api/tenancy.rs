@@ -7,7 +7,7 @@ use orgs::organizations::{self as orgs_service};
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use crate::helpers::{TestApp, Visitor, create_user, get, get_on, location, visitor};
+use crate::helpers::{TestApp, Visitor, create_user, get, get_on, item_names, location, visitor};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -452,12 +452,7 @@ async fn project_api_lists_are_paginated_and_validated() {
     assert_eq!(json["page"], 2);
     assert_eq!(json["per_page"], 2);
     assert_eq!(json["total"], 6);
-    let names: Vec<&str> = json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["name"].as_str().unwrap())
-        .collect();
+    let names = item_names(&json);
     assert_eq!(names, ["Extra 1", "Extra 2"], "by name, the second pair");
 
     let (status, body) = get(
