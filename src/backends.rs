@@ -13,6 +13,7 @@ use entity::{organization, organization_invitation, user};
 use crate::invitations::{self, AcceptError, InviteError, Pending};
 use crate::registration::{self, ActivationError, SignUp, SignUpError};
 use crate::startup::AppState;
+use crate::tenancy::TenantTxn;
 
 /// A boxed future borrowing its arguments.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -23,6 +24,7 @@ pub trait InvitationBackend: Send + Sync + Debug {
     fn invite<'a>(
         &'a self,
         state: &'a AppState,
+        tx: &'a TenantTxn,
         organization: &'a organization::Model,
         inviter: Option<&'a user::Model>,
         email: &'a str,
@@ -76,11 +78,12 @@ impl InvitationBackend for EmailInvitations {
     fn invite<'a>(
         &'a self,
         state: &'a AppState,
+        tx: &'a TenantTxn,
         organization: &'a organization::Model,
         inviter: Option<&'a user::Model>,
         email: &'a str,
     ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
-        Box::pin(invitations::invite(state, organization, inviter, email))
+        Box::pin(invitations::invite(state, tx, organization, inviter, email))
     }
 
     fn accept<'a>(

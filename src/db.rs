@@ -6,8 +6,9 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, QueryStatementBuilder as _};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait, QuerySelect, QueryTrait as _,
-    Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ConnectOptions, Database, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QuerySelect, QueryTrait as _, Select, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionSession, TransactionTrait,
 };
 
 use crate::config::{DatabaseSettings, redact_url};
@@ -59,6 +60,32 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
         error.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// Inserts `row` in a savepoint. A unique violation answers `Ok(None)` and leaves the
+/// surrounding transaction usable (PostgreSQL refuses every later statement of a transaction
+/// one of whose statements failed).
+pub async fn insert_unique<A, C>(
+    db: &C,
+    row: A,
+) -> Result<Option<<A::Entity as EntityTrait>::Model>, DbErr>
+where
+    C: TransactionTrait,
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    let savepoint = db.begin().await?;
+    match row.insert(&savepoint).await {
+        Ok(model) => {
+            savepoint.commit().await?;
+            Ok(Some(model))
+        }
+        Err(e) if is_unique_violation(&e) => {
+            savepoint.rollback().await?;
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`

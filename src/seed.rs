@@ -14,8 +14,6 @@ use sea_orm::{
 
 use crate::auth::PasswordHasher;
 use crate::cli::SeedArgs;
-use crate::db::begin_write;
-use crate::tenancy::Scope;
 
 /// The password of every seeded user.
 pub const SEED_PASSWORD: &str = "orgs-demo-password";
@@ -102,9 +100,14 @@ pub async fn seed(
 ) -> anyhow::Result<SeedReport> {
     let started = Instant::now();
     let password_hash = hasher.hash(SEED_PASSWORD).await?;
-    let txn = begin_write(db).await?;
-    let first_org = next_id::<organization::Entity, _>(&txn, organization::Column::Id).await?;
-    let first_user = next_id::<user::Entity, _>(&txn, user::Column::Id).await?;
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the seeder writes many organizations in one transaction"
+    )]
+    let system = crate::tenancy::door::system(db, "seed").await?;
+    let txn = system.conn();
+    let first_org = next_id::<organization::Entity, _>(txn, organization::Column::Id).await?;
+    let first_user = next_id::<user::Entity, _>(txn, user::Column::Id).await?;
     let mut report = SeedReport::default();
     let mut progress = Progress::new(u64::from(args.orgs));
     let members = args.members as usize;
@@ -115,7 +118,7 @@ pub async fn seed(
         let now = entity::chrono_now();
         let org_numbers: Vec<i64> = (0..step).map(|i| first_org + (done + i) as i64).collect();
         let org_ids = insert_all(
-            &txn,
+            txn,
             org_numbers
                 .iter()
                 .map(|n| organization::ActiveModel {
@@ -131,7 +134,7 @@ pub async fn seed(
         .await?;
         let user_base = first_user + (done * members) as i64;
         let user_ids = insert_all(
-            &txn,
+            txn,
             (0..step * members)
                 .map(|i| {
                     let n = user_base + i as i64;
@@ -155,7 +158,7 @@ pub async fn seed(
             .iter()
             .enumerate()
             .flat_map(|(o, &org_id)| {
-                let scope = Scope::new(org_id);
+                let scope = system.scope(org_id);
                 let user_ids = &user_ids;
                 (0..members).map(move |m| {
                     let mut row: organization_user::ActiveModel = scope.new_active_model();
@@ -167,24 +170,24 @@ pub async fn seed(
                 })
             })
             .collect();
-        let membership_ids = insert_all(&txn, memberships).await?;
+        let membership_ids = insert_all(txn, memberships).await?;
         let owners: Vec<organization_owner::ActiveModel> = org_ids
             .iter()
             .enumerate()
             .map(|(o, &org_id)| {
                 let mut row: organization_owner::ActiveModel =
-                    Scope::new(org_id).new_active_model();
+                    system.scope(org_id).new_active_model();
                 row.organization_user_id = Set(membership_ids[o * members]);
                 row.created_at = Set(now);
                 row.updated_at = Set(now);
                 row
             })
             .collect();
-        insert_all(&txn, owners).await?;
+        insert_all(txn, owners).await?;
         let projects: Vec<project::ActiveModel> = org_ids
             .iter()
             .flat_map(|&org_id| {
-                let scope = Scope::new(org_id);
+                let scope = system.scope(org_id);
                 (0..args.projects).map(move |p| {
                     let mut row: project::ActiveModel = scope.new_active_model();
                     row.name = Set(format!("Project {}", p + 1));
@@ -196,7 +199,7 @@ pub async fn seed(
                 })
             })
             .collect();
-        report.projects += insert_all(&txn, projects).await?.len() as u64;
+        report.projects += insert_all(txn, projects).await?.len() as u64;
         if report.example.is_none() {
             report.example = Some((
                 format!("demo-org-{}", org_numbers[0]),
@@ -209,7 +212,7 @@ pub async fn seed(
         done += step;
         progress.update(done as u64, report.memberships);
     }
-    txn.commit().await?;
+    system.commit().await?;
     refresh_statistics(db).await?;
     progress.finish();
     report.elapsed = started.elapsed();

@@ -27,4 +27,13 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+/// A mail about an organization is that organization's row: it is read and written in its
+/// tenant context. Mail about no organization (activation, password reset) has no
+/// `organization_id` and is reached only in the system context.
+impl crate::TenantOwned for Entity {
+    fn organization_column() -> Column {
+        Column::OrganizationId
+    }
+}
+
 crate::timestamped!();

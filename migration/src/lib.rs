@@ -6,6 +6,7 @@ mod m20261129_000001_create_tables;
 mod m20261129_000002_accounts;
 mod m20261129_000003_row_level_security;
 mod m20261129_000004_api_keys_and_domains;
+mod m20261201_000005_fail_closed;
 
 /// Every table with `organization_id`, each under row-level security on PostgreSQL.
 pub const TENANT_TABLES: &[&str] = &[
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_accounts::Migration),
             Box::new(m20261129_000003_row_level_security::Migration),
             Box::new(m20261129_000004_api_keys_and_domains::Migration),
+            Box::new(m20261201_000005_fail_closed::Migration),
         ]
     }
 }
@@ -42,21 +44,49 @@ pub(crate) async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<()
     Ok(())
 }
 
-/// Forces row-level security on a tenant table with the `tenant_isolation` policy (PostgreSQL).
-pub(crate) async fn enable_row_level_security(
-    manager: &SchemaManager<'_>,
-    table: &str,
-) -> Result<(), DbErr> {
+/// The statements that make `table` a tenant table on PostgreSQL: forced row-level security
+/// (the table's owner is bound too) and the `tenant_isolation` policy, which fails closed: with
+/// no context set, no row can be read or written; in a tenant context only that organization's
+/// rows; in the system context every row. `table` must have an `organization_id BIGINT` column.
+pub fn tenant_table_sql(table: &str) -> Vec<String> {
+    vec![
+        format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
+        format!(
+            "CREATE POLICY tenant_isolation ON {table} \
+             USING (orgs_tenant_visible(organization_id)) \
+             WITH CHECK (orgs_tenant_visible(organization_id))"
+        ),
+    ]
+}
+
+/// Makes `table` a tenant table on PostgreSQL ([`tenant_table_sql`]); nothing on SQLite, which
+/// has no row-level security. orgs' own migrations use it, and an embedding app calls it from
+/// its own migration for each table it adds with an `organization_id`, after orgs' migrations
+/// have run (the policy calls their `orgs_tenant_visible`).
+pub async fn tenant_table(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
     let conn = manager.get_connection();
-    conn.execute_unprepared(&format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-        .await?;
-    conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
-        .await?;
-    conn.execute_unprepared(&format!(
-        "CREATE POLICY tenant_isolation ON {table} \
-         USING (orgs_tenant_visible(organization_id)) \
-         WITH CHECK (orgs_tenant_visible(organization_id))"
-    ))
-    .await?;
+    for statement in tenant_table_sql(table) {
+        conn.execute_unprepared(&statement).await?;
+    }
+    Ok(())
+}
+
+/// Undoes [`tenant_table`] (for a migration's `down`); nothing on SQLite.
+pub async fn drop_tenant_table(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let conn = manager.get_connection();
+    for statement in [
+        format!("DROP POLICY IF EXISTS tenant_isolation ON {table}"),
+        format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"),
+    ] {
+        conn.execute_unprepared(&statement).await?;
+    }
     Ok(())
 }

@@ -49,7 +49,7 @@ impl MigrationTrait for Migration {
         let conn = manager.get_connection();
         conn.execute_unprepared(FUNCTION).await?;
         for table in TABLES {
-            crate::enable_row_level_security(manager, table).await?;
+            crate::tenant_table(manager, table).await?;
         }
         Ok(())
     }

@@ -88,7 +88,7 @@ impl MigrationTrait for Migration {
             DbBackend::Postgres => {
                 crate::run_sql(manager, POSTGRES_UP).await?;
                 for table in TABLES {
-                    crate::enable_row_level_security(manager, table).await?;
+                    crate::tenant_table(manager, table).await?;
                 }
                 Ok(())
             }

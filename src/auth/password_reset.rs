@@ -9,7 +9,6 @@ use tera::Context;
 use super::password::PasswordError;
 use super::user_tokens::{self, Purpose, TokenError};
 use super::{sessions, throttle, users};
-use crate::db::begin_write;
 use crate::mail;
 use crate::registration::describe_ttl;
 use crate::startup::AppState;
@@ -19,15 +18,22 @@ pub async fn request(state: &AppState, email: &str) -> anyhow::Result<()> {
     let Ok(email) = users::normalize_email(email) else {
         return Ok(());
     };
-    let txn = begin_write(&state.db).await?;
-    let Some(user) = users::find_by_email(&txn, &email)
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a password reset mail belongs to no organization"
+    )]
+    let system = crate::tenancy::door::system(&state.db, "password reset")
+        .await?
+        .waking(&state.outbox);
+    let txn = system.conn();
+    let Some(user) = users::find_by_email(txn, &email)
         .await?
         .filter(|u| u.is_active)
     else {
         return Ok(());
     };
     let ttl = state.settings.auth.password_reset_ttl_secs;
-    let token = user_tokens::issue(&txn, user.id, Purpose::PasswordReset, ttl).await?;
+    let token = user_tokens::issue(txn, user.id, Purpose::PasswordReset, ttl).await?;
     let mut context = Context::new();
     context.insert("name", &user.name);
     context.insert(
@@ -45,9 +51,8 @@ pub async fn request(state: &AppState, email: &str) -> anyhow::Result<()> {
         "Reset your orgs password",
         &context,
     )?;
-    mail::enqueue(&txn, message).await?;
-    txn.commit().await?;
-    state.outbox.wake();
+    system.enqueue_mail(message).await?;
+    system.commit().await?;
     Ok(())
 }
 

@@ -1,21 +1,22 @@
 //! Invitations: an admin invites an email address; the invitation row (only the token's hash,
 //! an expiry, the inviter) and its mail are written in one transaction. Inviting an address
-//! that already has a pending invitation sends it again with a new token.
+//! that already has a pending invitation sends it again with a new token. Accepting is one
+//! transaction too: the claim, the new account (if any) and the membership commit together or
+//! not at all.
 
 use chrono::Duration;
 use entity::{organization, organization_invitation, organization_user, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
-    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use tera::Context;
 
 use crate::auth::{tokens, users};
-use crate::db::begin_write;
 use crate::mail;
 use crate::registration::describe_ttl;
 use crate::startup::AppState;
-use crate::tenancy::Scope;
+use crate::tenancy::TenantTxn;
 
 /// Why an invitation was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -53,38 +54,41 @@ fn pending(
 }
 
 /// Invites `email` to the organization, or re-sends its pending invitation with a new token.
+/// The invitation and its mail are written in the request's transaction.
 pub async fn invite(
     state: &AppState,
+    tx: &TenantTxn,
     organization: &organization::Model,
     inviter: Option<&user::Model>,
     email: &str,
 ) -> Result<organization_invitation::Model, InviteError> {
+    if organization.id != tx.organization_id() {
+        return Err(InviteError::NotFound);
+    }
     let email = users::normalize_email(email).map_err(|_| InviteError::InvalidEmail)?;
-    let scope = Scope::new(organization.id);
-    let txn = begin_write(&state.db).await?;
     // Every invitation and reminder is one outbox row tagged with the organization.
-    let last_hour = crate::tenancy::global::select::<entity::email_outbox::Entity>()
-        .filter(entity::email_outbox::Column::OrganizationId.eq(organization.id))
+    let last_hour = tx
+        .select::<entity::email_outbox::Entity>()
         .filter(
             entity::email_outbox::Column::CreatedAt.gt(entity::chrono_now() - Duration::hours(1)),
         )
-        .count(&txn)
+        .count(tx.conn())
         .await?;
     if last_hour >= u64::from(state.settings.auth.invitations_per_hour) {
         return Err(InviteError::Throttled);
     }
-    let member = scope
+    let member = tx
         .select::<organization_user::Entity>()
         .join(JoinType::InnerJoin, organization_user::Relation::User.def())
         .filter(user::Column::Email.eq(email.as_str()))
-        .one(&txn)
+        .one(tx.conn())
         .await?;
     if member.is_some() {
         return Err(InviteError::AlreadyMember);
     }
-    let existing = pending(scope.select::<organization_invitation::Entity>())
+    let existing = pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Email.eq(email.as_str()))
-        .one(&txn)
+        .one(tx.conn())
         .await?;
     let secret = tokens::generate();
     let ttl = state.settings.auth.invitation_ttl_secs;
@@ -95,10 +99,10 @@ pub async fn invite(
             let mut row = row.into_active_model();
             row.token_hash = Set(tokens::hash(&secret));
             row.expires_at = Set(expires_at);
-            row.update(&txn).await?
+            row.update(tx.conn()).await?
         }
         None => {
-            let mut row: organization_invitation::ActiveModel = scope.new_active_model();
+            let mut row: organization_invitation::ActiveModel = tx.new_active_model();
             row.email = Set(email.clone());
             row.invited_by_id = Set(inviter.map(|u| u.id));
             row.token_hash = Set(tokens::hash(&secret));
@@ -106,7 +110,7 @@ pub async fn invite(
             row.accepted_at = Set(None);
             row.accepted_by_id = Set(None);
             row.revoked_at = Set(None);
-            row.insert(&txn).await?
+            row.insert(tx.conn()).await?
         }
     };
     let mut context = Context::new();
@@ -117,71 +121,65 @@ pub async fn invite(
         &format!("{}/invitations/{secret}/", state.settings.server.public_url),
     );
     context.insert("expires_in", &describe_ttl(ttl));
-    let mut message = mail::compose(
+    let message = mail::compose(
         &state.templates,
         "invitation",
         &email,
         format!("You're invited to join {} on orgs", organization.name),
         &context,
     )?;
-    message.organization_id = Some(organization.id);
-    mail::enqueue(&txn, message).await?;
-    txn.commit().await?;
-    state.outbox.wake();
+    tx.enqueue_mail(message).await?;
     Ok(invitation)
 }
 
 /// The organization's pending invitations, newest first.
-pub async fn list_pending<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
-) -> Result<Vec<organization_invitation::Model>, DbErr> {
-    pending(scope.select::<organization_invitation::Entity>())
+pub async fn list_pending(tx: &TenantTxn) -> Result<Vec<organization_invitation::Model>, DbErr> {
+    pending(tx.select::<organization_invitation::Entity>())
         .order_by_desc(organization_invitation::Column::Id)
-        .all(db)
+        .all(tx.conn())
         .await
 }
 
 /// The pending invitation of the organization for `email`, if any.
-pub async fn pending_for_email<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn pending_for_email(
+    tx: &TenantTxn,
     email: &str,
 ) -> Result<Option<organization_invitation::Model>, DbErr> {
-    pending(scope.select::<organization_invitation::Entity>())
+    pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Email.eq(email.trim().to_lowercase()))
-        .one(db)
+        .one(tx.conn())
         .await
 }
 
 /// Revokes a pending invitation; its link stops working.
-pub async fn revoke<C: ConnectionTrait>(db: &C, scope: Scope, id: i64) -> Result<bool, DbErr> {
-    let Some(row) = pending(scope.select::<organization_invitation::Entity>())
+pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
+    let Some(row) = pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Id.eq(id))
-        .one(db)
+        .one(tx.conn())
         .await?
     else {
         return Ok(false);
     };
     let mut row = row.into_active_model();
     row.revoked_at = Set(Some(entity::chrono_now()));
-    row.update(db).await?;
+    row.update(tx.conn()).await?;
     Ok(true)
 }
 
 /// Sends a pending invitation again with a new token (the old link stops working).
 pub async fn resend(
     state: &AppState,
+    tx: &TenantTxn,
     organization: &organization::Model,
     inviter: Option<&user::Model>,
     id: i64,
 ) -> Result<organization_invitation::Model, InviteError> {
-    let row = pending(Scope::new(organization.id).select::<organization_invitation::Entity>())
+    let row = pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Id.eq(id))
-        .one(&state.db)
+        .one(tx.conn())
         .await?
         .ok_or(InviteError::NotFound)?;
-    invite(state, organization, inviter, &row.email).await
+    invite(state, tx, organization, inviter, &row.email).await
 }
 
 /// Why an invitation link cannot be used as asked.
@@ -250,18 +248,8 @@ pub struct Pending {
     pub organization: organization::Model,
 }
 
-/// The invitation a link names, if it can still be used.
-#[expect(
-    clippy::disallowed_methods,
-    reason = "an invitation link is resolved before any tenant is known"
-)]
-pub async fn lookup<C: ConnectionTrait>(db: &C, secret: &str) -> Result<Pending, AcceptError> {
-    use sea_orm::EntityTrait;
-    let invitation = organization_invitation::Entity::find()
-        .filter(organization_invitation::Column::TokenHash.eq(tokens::hash(secret.trim())))
-        .one(db)
-        .await?
-        .ok_or(AcceptError::Unknown)?;
+/// Whether the invitation can still be used, and why not.
+fn usable(invitation: &organization_invitation::Model) -> Result<(), AcceptError> {
     if invitation.accepted_at.is_some() {
         return Err(AcceptError::Used);
     }
@@ -271,24 +259,54 @@ pub async fn lookup<C: ConnectionTrait>(db: &C, secret: &str) -> Result<Pending,
     if invitation.expires_at <= entity::chrono_now() {
         return Err(AcceptError::Expired);
     }
-    let organization = crate::tenancy::organizations::by_id(db, invitation.organization_id)
-        .await?
-        .ok_or(AcceptError::Unknown)?;
-    Ok(Pending {
-        invitation,
-        organization,
-    })
+    Ok(())
+}
+
+/// The usable invitation a link names, with the transaction of its organization (`write` to
+/// accept or decline it in that same transaction).
+async fn open(
+    state: &AppState,
+    secret: &str,
+    write: bool,
+) -> Result<(TenantTxn, Pending), AcceptError> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "an invitation link is resolved before any tenant is known"
+    )]
+    let found = crate::tenancy::door::invitation(
+        &state.db,
+        &state.events,
+        &tokens::hash(secret.trim()),
+        write,
+    )
+    .await?;
+    let (tx, invitation) = found.ok_or(AcceptError::Unknown)?;
+    usable(&invitation)?;
+    let organization = tx.organization().await?.ok_or(AcceptError::Unknown)?;
+    Ok((
+        tx,
+        Pending {
+            invitation,
+            organization,
+        },
+    ))
+}
+
+/// The invitation a link names, if it can still be used.
+pub async fn lookup(state: &AppState, secret: &str) -> Result<Pending, AcceptError> {
+    let (_read, pending) = open(state, secret, false).await?;
+    Ok(pending)
 }
 
 /// Marks the invitation accepted by `user_id` if nobody did first: the single-use guarantee,
 /// one conditional UPDATE that exactly one of any number of racing requests wins.
-async fn claim<C: ConnectionTrait>(
-    db: &C,
+async fn claim(
+    tx: &TenantTxn,
     invitation: &organization_invitation::Model,
     user_id: Option<i64>,
 ) -> Result<bool, DbErr> {
     let now = entity::chrono_now();
-    let mut update = Scope::new(invitation.organization_id)
+    let update = tx
         .update_many::<organization_invitation::Entity>()
         .col_expr(
             organization_invitation::Column::AcceptedAt,
@@ -297,88 +315,82 @@ async fn claim<C: ConnectionTrait>(
         .col_expr(
             organization_invitation::Column::UpdatedAt,
             sea_orm::sea_query::Expr::value(now),
-        );
-    if let Some(user_id) = user_id {
-        update = update.col_expr(
+        )
+        .col_expr(
             organization_invitation::Column::AcceptedById,
             sea_orm::sea_query::Expr::value(user_id),
         );
-    }
     let result = update
         .filter(organization_invitation::Column::Id.eq(invitation.id))
         .filter(organization_invitation::Column::AcceptedAt.is_null())
         .filter(organization_invitation::Column::RevokedAt.is_null())
         .filter(organization_invitation::Column::ExpiresAt.gt(now))
-        .exec(db)
+        .exec(tx.conn())
         .await?;
     Ok(result.rows_affected == 1)
 }
 
-/// After a successful claim: the membership (`UserAdded`), then `InvitationAccepted`.
-async fn join(state: &AppState, pending: &Pending, user_id: i64) -> Result<(), AcceptError> {
-    crate::organizations::get_or_add_user(
-        &state.db,
-        &state.events,
-        pending.organization.id,
+/// Adds the membership of a claimed invitation, in `tx`; `UserAdded` and `InvitationAccepted`
+/// fire when it commits.
+async fn join(tx: &TenantTxn, pending: &Pending, user_id: i64) -> Result<(), AcceptError> {
+    crate::organizations::get_or_add_user(tx, user_id, false)
+        .await
+        .map_err(|e| AcceptError::Other(e.into()))?;
+    tx.fire(crate::events::OrgEvent::InvitationAccepted {
+        organization_id: pending.organization.id,
+        invitation_id: pending.invitation.id,
         user_id,
-        false,
-    )
-    .await
-    .map_err(|e| AcceptError::Other(e.into()))?;
-    state
-        .events
-        .emit(crate::events::OrgEvent::InvitationAccepted {
-            organization_id: pending.organization.id,
-            invitation_id: pending.invitation.id,
-            user_id,
-        });
+    });
     Ok(())
 }
 
-/// Joins the organization as `user`, whose address must be the invited one. Fires
-/// `UserAdded` and `InvitationAccepted`.
+/// Joins the organization as `user`, whose address must be the invited one: the claim and the
+/// membership in one transaction. Fires `UserAdded` and `InvitationAccepted`.
 pub async fn accept(
     state: &AppState,
     secret: &str,
     user: &user::Model,
 ) -> Result<Pending, AcceptError> {
-    let pending = lookup(&state.db, secret).await?;
+    let (tx, pending) = open(state, secret, true).await?;
     if !pending.invitation.email.eq_ignore_ascii_case(&user.email) {
         return Err(AcceptError::WrongAccount {
             masked: mask_email(&pending.invitation.email),
         });
     }
-    if !claim(&state.db, &pending.invitation, Some(user.id)).await? {
+    if !claim(&tx, &pending.invitation, Some(user.id)).await? {
         return Err(AcceptError::Used);
     }
-    join(state, &pending, user.id).await?;
+    join(&tx, &pending, user.id).await?;
+    tx.commit().await?;
     Ok(pending)
 }
 
 /// Creates the invited person's account (active, the address proven by the link), joins the
-/// organization, and returns the new user. No personal organization is made.
+/// organization, and returns the new user: the claim, the account and the membership in one
+/// transaction. No personal organization is made.
 pub async fn accept_as_new_user(
     state: &AppState,
     secret: &str,
     name: &str,
     password: &str,
 ) -> Result<(Pending, user::Model), AcceptError> {
-    let pending = lookup(&state.db, secret).await?;
-    let email = pending.invitation.email.clone();
-    if users::find_by_email(&state.db, &email).await?.is_some() {
-        return Err(AcceptError::SignInFirst);
-    }
+    let email = lookup(state, secret).await?.invitation.email;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AcceptError::Name);
     }
     state.hasher.check_rules(password, &email)?;
+    // Hashed before the transaction opens: it takes a while, and holds no lock meanwhile.
     let hash = state.hasher.hash(password).await?;
-    let txn = begin_write(&state.db).await?;
-    if !claim(&txn, &pending.invitation, None).await? {
+    let (tx, pending) = open(state, secret, true).await?;
+    // The claim first: of racing acceptances one wins, the others wait for it and find it used.
+    if !claim(&tx, &pending.invitation, None).await? {
         return Err(AcceptError::Used);
     }
-    let user = user::ActiveModel {
+    if users::find_by_email(tx.conn(), &email).await?.is_some() {
+        return Err(AcceptError::SignInFirst);
+    }
+    let row = user::ActiveModel {
         email: Set(email),
         name: Set(name.to_string()),
         password_hash: Set(Some(hash)),
@@ -387,39 +399,28 @@ pub async fn accept_as_new_user(
         email_verified_at: Set(Some(entity::chrono_now())),
         last_login_at: Set(None),
         ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            AcceptError::SignInFirst
-        } else {
-            AcceptError::from(e)
-        }
-    })?;
-    Scope::new(pending.organization.id)
-        .update_many::<organization_invitation::Entity>()
+    };
+    let user = crate::db::insert_unique(tx.conn(), row)
+        .await?
+        .ok_or(AcceptError::SignInFirst)?;
+    tx.update_many::<organization_invitation::Entity>()
         .col_expr(
             organization_invitation::Column::AcceptedById,
             sea_orm::sea_query::Expr::value(user.id),
         )
         .filter(organization_invitation::Column::Id.eq(pending.invitation.id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    txn.commit().await?;
-    join(state, &pending, user.id).await?;
+    join(&tx, &pending, user.id).await?;
+    tx.commit().await?;
     Ok((pending, user))
 }
 
 /// Declines: the invitation stops working.
 pub async fn decline(state: &AppState, secret: &str) -> Result<Pending, AcceptError> {
-    let pending = lookup(&state.db, secret).await?;
-    revoke(
-        &state.db,
-        Scope::new(pending.organization.id),
-        pending.invitation.id,
-    )
-    .await?;
+    let (tx, pending) = open(state, secret, true).await?;
+    revoke(&tx, pending.invitation.id).await?;
+    tx.commit().await?;
     Ok(pending)
 }
 

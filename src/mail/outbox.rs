@@ -13,8 +13,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder, Q
 use tokio::sync::Notify;
 
 use super::Transport;
-use crate::db::begin_write;
-use crate::tenancy::global;
+use crate::tenancy::door;
 
 /// Rows claimed per pass.
 const BATCH: u64 = 20;
@@ -82,7 +81,13 @@ impl Outbox {
             }
             for row in claimed {
                 let now = entity::chrono_now();
-                let update = global::update_many::<email_outbox::Entity>()
+                #[expect(
+                    clippy::disallowed_methods,
+                    reason = "the outbox sender serves every organization"
+                )]
+                let txn = door::system(&self.db, "outbox sender").await?;
+                let update = txn
+                    .update_all::<email_outbox::Entity>()
                     .filter(email_outbox::Column::Id.eq(row.id))
                     .col_expr(email_outbox::Column::UpdatedAt, Expr::value(now));
                 let update = match self.transport.send(&self.from, &row).await {
@@ -104,7 +109,8 @@ impl Outbox {
                             .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(retry))
                     }
                 };
-                update.exec(&self.db).await?;
+                update.exec(txn.conn()).await?;
+                txn.commit().await?;
             }
         }
     }
@@ -113,29 +119,41 @@ impl Outbox {
     async fn claim(&self) -> Result<Vec<email_outbox::Model>, DbErr> {
         let now = entity::chrono_now();
         // A plain read first: when nothing is due (most seconds), take no write lock at all.
-        let due = global::select::<email_outbox::Entity>()
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the outbox sender serves every organization"
+        )]
+        let read = door::system_read(&self.db, "outbox sender").await?;
+        let due = read
+            .select_all::<email_outbox::Entity>()
             .select_only()
             .column(email_outbox::Column::Id)
             .filter(email_outbox::Column::SentAt.is_null())
             .filter(email_outbox::Column::NextAttemptAt.lte(now))
             .into_tuple::<i64>()
-            .one(&self.db)
+            .one(read.conn())
             .await?;
+        read.commit().await?;
         if due.is_none() {
             return Ok(Vec::new());
         }
-        let txn = begin_write(&self.db).await?;
-        let rows = global::select::<email_outbox::Entity>()
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the outbox sender serves every organization"
+        )]
+        let txn = door::system(&self.db, "outbox sender").await?;
+        let rows = txn
+            .select_all::<email_outbox::Entity>()
             .filter(email_outbox::Column::SentAt.is_null())
             .filter(email_outbox::Column::NextAttemptAt.lte(now))
             .order_by_asc(email_outbox::Column::NextAttemptAt)
             .order_by_asc(email_outbox::Column::Id)
             .limit(BATCH)
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .all(&txn)
+            .all(txn.conn())
             .await?;
         if !rows.is_empty() {
-            global::update_many::<email_outbox::Entity>()
+            txn.update_all::<email_outbox::Entity>()
                 .filter(email_outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
                 .col_expr(
                     email_outbox::Column::NextAttemptAt,
@@ -145,7 +163,7 @@ impl Outbox {
                     email_outbox::Column::Attempts,
                     Expr::col(email_outbox::Column::Attempts).add(1),
                 )
-                .exec(&txn)
+                .exec(txn.conn())
                 .await?;
         }
         txn.commit().await?;

@@ -4,13 +4,13 @@
 
 use entity::organization_domain;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel,
     QueryFilter, QueryOrder,
 };
 
 use crate::auth::tokens;
-use crate::db::is_unique_violation;
-use crate::tenancy::Scope;
+use crate::db::insert_unique;
+use crate::tenancy::TenantTxn;
 use crate::tenancy::dns::TxtLookup;
 
 /// Why a domain was refused or not verified.
@@ -82,49 +82,42 @@ pub fn clean_domain(domain: &str, base_domain: &str) -> Result<String, DomainErr
 }
 
 /// Adds an unverified domain.
-pub async fn add<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn add(
+    tx: &TenantTxn,
     domain: &str,
     base_domain: &str,
 ) -> Result<organization_domain::Model, DomainError> {
     let domain = clean_domain(domain, base_domain)?;
-    let mut row: organization_domain::ActiveModel = scope.new_active_model();
+    let mut row: organization_domain::ActiveModel = tx.new_active_model();
     row.domain = Set(domain);
     row.verification_token = Set(tokens::generate()[..32].to_string());
     row.verified_at = Set(None);
-    row.insert(db).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::Taken
-        } else {
-            DomainError::Db(e)
-        }
-    })
+    insert_unique(tx.conn(), row)
+        .await?
+        .ok_or(DomainError::Taken)
 }
 
 /// The organization's domains.
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn list(
+    tx: &TenantTxn,
 ) -> Result<Vec<organization_domain::Model>, DbErr> {
-    scope
+    tx
         .select::<organization_domain::Entity>()
         .order_by_asc(organization_domain::Column::Domain)
-        .all(db)
+        .all(tx.conn())
         .await
 }
 
 /// Looks up the challenge record and marks the domain verified when it matches.
-pub async fn verify<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn verify(
+    tx: &TenantTxn,
     dns: &dyn TxtLookup,
     id: i64,
 ) -> Result<organization_domain::Model, DomainError> {
-    let row = scope
+    let row = tx
         .select::<organization_domain::Entity>()
         .filter(organization_domain::Column::Id.eq(id))
-        .one(db)
+        .one(tx.conn())
         .await?
         .ok_or(DomainError::NotFound)?;
     if row.verified_at.is_some() {
@@ -141,15 +134,16 @@ pub async fn verify<C: ConnectionTrait>(
     }
     let mut active = row.into_active_model();
     active.verified_at = Set(Some(entity::chrono_now()));
-    Ok(active.update(db).await?)
+    Ok(active.update(tx.conn()).await?)
 }
 
 /// Removes one of the organization's domains; `false` when it has no such domain.
-pub async fn remove<C: ConnectionTrait>(db: &C, scope: Scope, id: i64) -> Result<bool, DbErr> {
-    let result = scope
+pub async fn remove(
+    tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
+    let result = tx
         .delete_many::<organization_domain::Entity>()
         .filter(organization_domain::Column::Id.eq(id))
-        .exec(db)
+        .exec(tx.conn())
         .await?;
     Ok(result.rows_affected == 1)
 }

@@ -8,15 +8,14 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
     FromQueryResult, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
     QueryResult, QuerySelect, RelationTrait, Select, SelectModel, Selector, Statement,
-    TransactionSession, TransactionTrait,
+    TransactionTrait,
 };
 use serde::Serialize;
 
 use super::service::{self, OrgError, clean_name};
 use super::slug;
-use crate::db::{begin_write, count_of, is_unique_violation, page_total};
-use crate::events::Events;
-use crate::tenancy::{Scope, ScopedStatement};
+use crate::db::{count_of, is_unique_violation, page_total};
+use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
 
 /// One person as the people pages show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromQueryResult)]
@@ -174,13 +173,14 @@ static EVERYONE: ScopedStatement =
 
 /// One page of the people, by name then email, optionally only those whose name or email
 /// contains `search` (any case); and how many match.
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn list(
+    tx: &TenantTxn,
     search: Option<&str>,
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<PersonView>, u64), DbErr> {
+    let db = tx.conn();
+    let scope = tx.scope();
     let backend = db.get_database_backend();
     let matches = search.map(str::trim).filter(|t| !t.is_empty()).map(|term| {
         let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
@@ -200,72 +200,65 @@ pub async fn list<C: ConnectionTrait>(
     Ok((rows.into_iter().map(PersonView::from).collect(), total))
 }
 
+/// Every member, by name then email: for choices that must offer everyone (a new owner), however
+/// many there are.
+pub async fn everyone(tx: &TenantTxn) -> Result<Vec<PersonView>, DbErr> {
+    let statement = EVERYONE.statement(tx.scope(), tx.conn().get_database_backend());
+    Ok(PersonRow::find_by_statement(statement)
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(PersonView::from)
+        .collect())
+}
+
 /// The member with this user id; `None` for anyone outside the organization.
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
-    user_id: i64,
-) -> Result<Option<PersonView>, DbErr> {
-    let query = memberships(scope).filter(organization_user::Column::UserId.eq(user_id));
+pub async fn get(tx: &TenantTxn, user_id: i64) -> Result<Option<PersonView>, DbErr> {
+    let query = memberships(tx.scope()).filter(organization_user::Column::UserId.eq(user_id));
     Ok(as_people(query, Expr::val(1_i64))
-        .one(db)
+        .one(tx.conn())
         .await?
         .map(PersonView::from))
 }
 
 /// Sets the admin flag of a member. The owner must stay an admin (the peer's "The organization
-/// owner must be an admin").
-pub async fn set_admin<C>(
-    db: &C,
-    scope: Scope,
-    user_id: i64,
-    is_admin: bool,
-) -> Result<(), OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let txn = begin_write(db).await?;
-    let membership = scope
-        .select::<organization_user::Entity>()
-        .filter(organization_user::Column::UserId.eq(user_id))
-        .one(&txn)
+/// owner must be an admin"). Checked under the organization's lock.
+pub async fn set_admin(tx: &TenantTxn, user_id: i64, is_admin: bool) -> Result<(), OrgError> {
+    tx.lock_organization()
+        .await?
+        .ok_or(OrgError::OrganizationNotFound)?;
+    let membership = service::membership(tx, user_id)
         .await?
         .ok_or(OrgError::NotMember)?;
-    if !is_admin && service::owner_user_id(&txn, scope.organization_id()).await? == Some(user_id) {
+    if !is_admin && service::owner_user_id(tx).await? == Some(user_id) {
         return Err(OrgError::OwnerMustBeAdmin);
     }
     let mut row = membership.into_active_model();
     row.is_admin = Set(is_admin);
-    row.update(&txn).await?;
-    txn.commit().await?;
+    row.update(tx.conn()).await?;
     Ok(())
 }
 
 /// Hands ownership to the member `user_id` (who becomes an admin); fires `OwnerChanged`.
-pub async fn transfer<C>(
-    db: &C,
-    events: &Events,
-    scope: Scope,
-    user_id: i64,
-) -> Result<(), OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let membership = service::membership(db, scope.organization_id(), user_id)
+pub async fn transfer(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
+    let membership = service::membership(tx, user_id)
         .await?
         .ok_or(OrgError::NotMember)?;
-    service::change_owner(db, events, scope.organization_id(), membership.id).await?;
+    service::change_owner(tx, membership.id).await?;
     Ok(())
 }
 
 /// Renames the organization and, when a new slug is given, changes its address.
-pub async fn update_organization<C: ConnectionTrait>(
-    db: &C,
-    organization: organization::Model,
+pub async fn update_organization(
+    tx: &TenantTxn,
     name: &str,
     new_slug: Option<&str>,
 ) -> Result<organization::Model, OrgError> {
     let name = clean_name(name)?;
+    let organization = tx
+        .lock_organization()
+        .await?
+        .ok_or(OrgError::OrganizationNotFound)?;
     let mut row = organization.clone().into_active_model();
     row.name = Set(name);
     if let Some(new_slug) = new_slug
@@ -275,13 +268,17 @@ pub async fn update_organization<C: ConnectionTrait>(
         slug::validate(new_slug)?;
         row.slug = Set(new_slug.to_string());
     }
-    row.update(db).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            OrgError::SlugTaken
-        } else {
-            OrgError::Db(e)
+    // A savepoint: a slug already taken is answered without aborting the request's
+    // transaction (PostgreSQL refuses every later statement of a failed one).
+    let attempt = tx.conn().begin().await?;
+    match row.update(&attempt).await {
+        Ok(updated) => {
+            attempt.commit().await?;
+            Ok(updated)
         }
-    })
+        Err(e) if is_unique_violation(&e) => Err(OrgError::SlugTaken),
+        Err(e) => Err(OrgError::Db(e)),
+    }
 }
 
 #[cfg(test)]
@@ -290,7 +287,7 @@ mod tests {
     fn the_owner_join_is_led_by_the_organization_so_it_uses_the_index() {
         // Joined on the membership id alone, SQLite scanned every owner row per member.
         let sql = super::as_people(
-            super::memberships(crate::tenancy::Scope::new(1)),
+            super::memberships(crate::tenancy::Scope::for_test(1)),
             sea_orm::sea_query::Expr::val(1),
         )
         .into_statement(sea_orm::DbBackend::Sqlite)
@@ -300,7 +297,7 @@ mod tests {
 
     #[test]
     fn the_people_count_is_a_scalar_subquery_without_the_joins() {
-        let scope = crate::tenancy::Scope::new(7);
+        let scope = crate::tenancy::Scope::for_test(7);
         let counted = scope.select::<entity::organization_user::Entity>();
         let sql = super::as_people(super::memberships(scope), crate::db::count_of(counted))
             .into_statement(sea_orm::DbBackend::Postgres)
@@ -314,7 +311,7 @@ mod tests {
         use sea_orm::DbBackend;
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             for organization in [7, 8] {
-                let scope = crate::tenancy::Scope::new(organization);
+                let scope = crate::tenancy::Scope::for_test(organization);
                 let reused = super::EVERYONE.statement(scope, backend);
                 let fresh = super::people_page(scope, None, backend);
                 assert_eq!(reused.sql, fresh.sql);

@@ -1,18 +1,19 @@
 //! Organization rules (django-organizations' model methods): create, add and remove members,
-//! change the owner, and the membership questions. Each change is one transaction, and its
-//! events fire after the commit.
+//! change the owner, and the membership questions. Each rule runs in the [`TenantTxn`] it is
+//! given (the request's, or a job's from `tenancy::door`), under the organization's row lock,
+//! and its events fire after that transaction commits.
 
 use entity::{organization, organization_owner, organization_user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use super::slug::{self, SlugError};
 use crate::auth::users;
-use crate::db::{begin_write, is_unique_violation};
+use crate::db::is_unique_violation;
 use crate::events::{Events, MembershipRef, OrgEvent};
-use crate::tenancy::{self, Scope};
+use crate::tenancy::{self, TenantTxn};
 
 /// Longest organization name (the peer's `max_length`).
 pub const MAX_NAME_LEN: usize = 200;
@@ -128,29 +129,42 @@ pub fn clean_name(name: &str) -> Result<String, OrgError> {
 }
 
 /// Creates an active organization named `name` with `owner_id` as its admin and owner.
-pub async fn create_organization<C>(
-    db: &C,
+pub async fn create_organization(
+    db: &DatabaseConnection,
     events: &Events,
     owner_id: i64,
     name: &str,
-) -> Result<CreatedOrganization, OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
+) -> Result<CreatedOrganization, OrgError> {
     create_organization_with(db, events, owner_id, NewOrganization::named(name)).await
 }
 
 /// Creates an organization, its owner's membership and the owner row in one transaction, then
 /// fires `UserAdded` for the owner. A slug left empty is made from the name and de-duplicated.
-pub async fn create_organization_with<C>(
-    db: &C,
+pub async fn create_organization_with(
+    db: &DatabaseConnection,
     events: &Events,
     owner_id: i64,
     new: NewOrganization,
-) -> Result<CreatedOrganization, OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
+) -> Result<CreatedOrganization, OrgError> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "creating an organization precedes its tenant context"
+    )]
+    let txn = tenancy::door::system(db, "create organization")
+        .await?
+        .firing(events);
+    let created = create_organization_in(&txn, owner_id, new).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Like [`create_organization_with`], inside a system transaction that may do more (sign-up
+/// writes the account and its mail in the same one). `UserAdded` fires when it commits.
+pub async fn create_organization_in(
+    txn: &tenancy::door::SystemTxn,
+    owner_id: i64,
+    new: NewOrganization,
+) -> Result<CreatedOrganization, OrgError> {
     let name = clean_name(&new.name)?;
     let chosen = match new.slug.as_deref().map(str::trim) {
         Some("") | None => None,
@@ -160,24 +174,26 @@ where
         }
     };
     let base = slug::slugify(&name);
+    if users::find_by_id(txn.conn(), owner_id).await?.is_none() {
+        return Err(OrgError::UserNotFound);
+    }
     let mut attempt = 0;
     let created = loop {
         attempt += 1;
-        let txn = begin_write(db).await?;
-        if users::find_by_id(&txn, owner_id).await?.is_none() {
-            return Err(OrgError::UserNotFound);
-        }
+        // A savepoint: a slug taken by a concurrent create is retried without losing the rest
+        // of the transaction.
+        let attempt_txn = txn.conn().begin().await?;
         let slug = match &chosen {
             Some(slug) => slug.clone(),
-            None => free_slug(&txn, &base).await?,
+            None => free_slug(&attempt_txn, &base).await?,
         };
-        match insert_organization(&txn, &name, &slug, &new, owner_id).await {
+        match insert_organization(txn, &attempt_txn, &name, &slug, &new, owner_id).await {
             Ok(created) => {
-                txn.commit().await?;
+                attempt_txn.commit().await?;
                 break created;
             }
             Err(e) if is_unique_violation(&e) => {
-                txn.rollback().await?;
+                attempt_txn.rollback().await?;
                 if chosen.is_some() {
                     return Err(OrgError::SlugTaken);
                 }
@@ -188,7 +204,7 @@ where
             Err(e) => return Err(OrgError::Db(e)),
         }
     };
-    events.emit(OrgEvent::UserAdded {
+    txn.fire(OrgEvent::UserAdded {
         organization_id: created.organization.id,
         user_id: owner_id,
         membership_id: created.membership.id,
@@ -197,6 +213,7 @@ where
 }
 
 async fn insert_organization<C: ConnectionTrait>(
+    system: &tenancy::door::SystemTxn,
     txn: &C,
     name: &str,
     slug: &str,
@@ -211,7 +228,7 @@ async fn insert_organization<C: ConnectionTrait>(
     }
     .insert(txn)
     .await?;
-    let scope = Scope::new(organization.id);
+    let scope = system.scope(organization.id);
     let mut membership: organization_user::ActiveModel = scope.new_active_model();
     membership.user_id = Set(owner_id);
     membership.is_admin = Set(new.owner_is_admin);
@@ -234,101 +251,72 @@ async fn free_slug<C: ConnectionTrait>(db: &C, base: &str) -> Result<String, sea
     Ok(slug::first_free(base, &taken))
 }
 
-/// Locks the organization row for the rest of the transaction (PostgreSQL; SQLite's write
-/// transaction already excludes other writers) and checks that it exists.
-async fn lock_organization<C: ConnectionTrait>(
-    txn: &C,
-    organization_id: i64,
-) -> Result<organization::Model, OrgError> {
-    tenancy::organizations::lock(txn, organization_id)
+/// Locks the organization row for the rest of the transaction and checks that it exists.
+async fn lock_organization(tx: &TenantTxn) -> Result<organization::Model, OrgError> {
+    tx.lock_organization()
         .await?
         .ok_or(OrgError::OrganizationNotFound)
 }
 
-async fn find_membership<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
-    user_id: i64,
-) -> Result<Option<organization_user::Model>, sea_orm::DbErr> {
-    scope
-        .select::<organization_user::Entity>()
-        .filter(organization_user::Column::UserId.eq(user_id))
-        .one(db)
+async fn find_owner(tx: &TenantTxn) -> Result<Option<organization_owner::Model>, sea_orm::DbErr> {
+    tx.select::<organization_owner::Entity>()
+        .one(tx.conn())
         .await
-}
-
-async fn find_owner<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
-) -> Result<Option<organization_owner::Model>, sea_orm::DbErr> {
-    scope.select::<organization_owner::Entity>().one(db).await
 }
 
 /// Adds `user_id` to the organization. The first member of an empty organization becomes an
 /// admin and its owner. A user who is already a member is `AlreadyMember`.
-pub async fn add_user<C>(
-    db: &C,
-    events: &Events,
-    organization_id: i64,
+pub async fn add_user(
+    tx: &TenantTxn,
     user_id: i64,
     is_admin: bool,
-) -> Result<organization_user::Model, OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    match get_or_add_user(db, events, organization_id, user_id, is_admin).await? {
+) -> Result<organization_user::Model, OrgError> {
+    match get_or_add_user(tx, user_id, is_admin).await? {
         (membership, true) => Ok(membership),
         (_, false) => Err(OrgError::AlreadyMember),
     }
 }
 
 /// The user's membership, adding it (as `add_user` does) when missing. The flag says whether it
-/// was added; `UserAdded` fires only then.
-pub async fn get_or_add_user<C>(
-    db: &C,
-    events: &Events,
-    organization_id: i64,
+/// was added; `UserAdded` fires (after the commit) only then.
+pub async fn get_or_add_user(
+    tx: &TenantTxn,
     user_id: i64,
     is_admin: bool,
-) -> Result<(organization_user::Model, bool), OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let scope = Scope::new(organization_id);
-    let txn = begin_write(db).await?;
-    lock_organization(&txn, organization_id).await?;
-    if let Some(existing) = find_membership(&txn, scope, user_id).await? {
-        txn.rollback().await?;
+) -> Result<(organization_user::Model, bool), OrgError> {
+    let organization_id = tx.organization_id();
+    lock_organization(tx).await?;
+    if let Some(existing) = membership(tx, user_id).await? {
         return Ok((existing, false));
     }
-    if users::find_by_id(&txn, user_id).await?.is_none() {
+    if users::find_by_id(tx.conn(), user_id).await?.is_none() {
         return Err(OrgError::UserNotFound);
     }
-    let empty = scope
+    let empty = tx
         .select::<organization_user::Entity>()
-        .count(&txn)
+        .count(tx.conn())
         .await?
         == 0;
-    let mut membership: organization_user::ActiveModel = scope.new_active_model();
+    let mut membership: organization_user::ActiveModel = tx.new_active_model();
     membership.user_id = Set(user_id);
     membership.is_admin = Set(is_admin || empty);
-    let membership = membership.insert(&txn).await.map_err(|e| {
+    let membership = membership.insert(tx.conn()).await.map_err(|e| {
         if is_unique_violation(&e) {
             OrgError::AlreadyMember
         } else {
             OrgError::Db(e)
         }
     })?;
-    let mut fired = vec![OrgEvent::UserAdded {
+    tx.fire(OrgEvent::UserAdded {
         organization_id,
         user_id,
         membership_id: membership.id,
-    }];
-    if empty && find_owner(&txn, scope).await?.is_none() {
-        let mut owner: organization_owner::ActiveModel = scope.new_active_model();
+    });
+    if empty && find_owner(tx).await?.is_none() {
+        let mut owner: organization_owner::ActiveModel = tx.new_active_model();
         owner.organization_user_id = Set(membership.id);
-        owner.insert(&txn).await?;
-        fired.push(OrgEvent::OwnerChanged {
+        owner.insert(tx.conn()).await?;
+        tx.fire(OrgEvent::OwnerChanged {
             organization_id,
             old: None,
             new: MembershipRef {
@@ -337,41 +325,27 @@ where
             },
         });
     }
-    txn.commit().await?;
-    events.emit_all(fired);
     Ok((membership, true))
 }
 
 /// Removes `user_id` from the organization. The owner cannot be removed (`OwnershipRequired`);
 /// someone who is not a member is `NotMember`.
-pub async fn remove_user<C>(
-    db: &C,
-    events: &Events,
-    organization_id: i64,
-    user_id: i64,
-) -> Result<(), OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let scope = Scope::new(organization_id);
-    let txn = begin_write(db).await?;
-    lock_organization(&txn, organization_id).await?;
-    let membership = find_membership(&txn, scope, user_id)
+pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
+    lock_organization(tx).await?;
+    let membership = membership(tx, user_id)
         .await?
         .ok_or(OrgError::NotMember)?;
-    if let Some(owner) = find_owner(&txn, scope).await?
+    if let Some(owner) = find_owner(tx).await?
         && owner.organization_user_id == membership.id
     {
         return Err(OrgError::OwnershipRequired);
     }
-    scope
-        .delete_many::<organization_user::Entity>()
+    tx.delete_many::<organization_user::Entity>()
         .filter(organization_user::Column::Id.eq(membership.id))
-        .exec(&txn)
+        .exec(tx.conn())
         .await?;
-    txn.commit().await?;
-    events.emit(OrgEvent::UserRemoved {
-        organization_id,
+    tx.fire(OrgEvent::UserRemoved {
+        organization_id: tx.organization_id(),
         user_id,
     });
     Ok(())
@@ -380,22 +354,15 @@ where
 /// Makes the membership `new_owner_membership_id` the owner, and an admin. A membership of
 /// another organization is `OrganizationMismatch`. Fires `OwnerChanged` unless it already was
 /// the owner.
-pub async fn change_owner<C>(
-    db: &C,
-    events: &Events,
-    organization_id: i64,
+pub async fn change_owner(
+    tx: &TenantTxn,
     new_owner_membership_id: i64,
-) -> Result<organization_owner::Model, OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let scope = Scope::new(organization_id);
-    let txn = begin_write(db).await?;
-    lock_organization(&txn, organization_id).await?;
-    let Some(new_membership) = scope
+) -> Result<organization_owner::Model, OrgError> {
+    lock_organization(tx).await?;
+    let Some(new_membership) = tx
         .select::<organization_user::Entity>()
         .filter(organization_user::Column::Id.eq(new_owner_membership_id))
-        .one(&txn)
+        .one(tx.conn())
         .await?
     else {
         // Parity: the peer raises OrganizationMismatch for a membership of another
@@ -406,17 +373,13 @@ where
         membership_id: new_membership.id,
         user_id: new_membership.user_id,
     };
-    let old_owner = find_owner(&txn, scope).await?;
-    let (owner, old_ref) = match old_owner {
-        Some(owner) if owner.organization_user_id == new_membership.id => {
-            txn.rollback().await?;
-            return Ok(owner);
-        }
+    let (owner, old_ref) = match find_owner(tx).await? {
+        Some(owner) if owner.organization_user_id == new_membership.id => return Ok(owner),
         Some(owner) => {
-            let old_user = scope
+            let old_user = tx
                 .select::<organization_user::Entity>()
                 .filter(organization_user::Column::Id.eq(owner.organization_user_id))
-                .one(&txn)
+                .one(tx.conn())
                 .await?
                 .map(|m| MembershipRef {
                     membership_id: m.id,
@@ -424,22 +387,21 @@ where
                 });
             let mut active: organization_owner::ActiveModel = owner.into();
             active.organization_user_id = Set(new_membership.id);
-            (active.update(&txn).await?, old_user)
+            (active.update(tx.conn()).await?, old_user)
         }
         None => {
-            let mut owner: organization_owner::ActiveModel = scope.new_active_model();
+            let mut owner: organization_owner::ActiveModel = tx.new_active_model();
             owner.organization_user_id = Set(new_membership.id);
-            (owner.insert(&txn).await?, None)
+            (owner.insert(tx.conn()).await?, None)
         }
     };
     if !new_membership.is_admin {
         let mut promoted: organization_user::ActiveModel = new_membership.into();
         promoted.is_admin = Set(true);
-        promoted.update(&txn).await?;
+        promoted.update(tx.conn()).await?;
     }
-    txn.commit().await?;
-    events.emit(OrgEvent::OwnerChanged {
-        organization_id,
+    tx.fire(OrgEvent::OwnerChanged {
+        organization_id: tx.organization_id(),
         old: old_ref,
         new: new_ref,
     });
@@ -448,85 +410,63 @@ where
 
 /// Deletes the organization and, by cascade, its memberships, owner row, invitations and every
 /// tenant row; users stay. Fires `OrganizationDeleted`.
-pub async fn delete_organization<C>(
-    db: &C,
-    events: &Events,
-    organization_id: i64,
-) -> Result<(), OrgError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let txn = begin_write(db).await?;
-    if !tenancy::organizations::delete(&txn, organization_id).await? {
+pub async fn delete_organization(tx: &TenantTxn) -> Result<(), OrgError> {
+    lock_organization(tx).await?;
+    if !tx.delete_organization().await? {
         return Err(OrgError::OrganizationNotFound);
     }
-    txn.commit().await?;
-    events.emit(OrgEvent::OrganizationDeleted { organization_id });
+    tx.fire(OrgEvent::OrganizationDeleted {
+        organization_id: tx.organization_id(),
+    });
     Ok(())
 }
 
 /// The membership of `user_id` in the organization, if any.
-pub async fn membership<C: ConnectionTrait>(
-    db: &C,
-    organization_id: i64,
+pub async fn membership(
+    tx: &TenantTxn,
     user_id: i64,
 ) -> Result<Option<organization_user::Model>, sea_orm::DbErr> {
-    find_membership(db, Scope::new(organization_id), user_id).await
+    tx.select::<organization_user::Entity>()
+        .filter(organization_user::Column::UserId.eq(user_id))
+        .one(tx.conn())
+        .await
 }
 
 /// Whether the user is a member.
-pub async fn is_member<C: ConnectionTrait>(
-    db: &C,
-    organization_id: i64,
-    user_id: i64,
-) -> Result<bool, sea_orm::DbErr> {
-    Ok(membership(db, organization_id, user_id).await?.is_some())
+pub async fn is_member(tx: &TenantTxn, user_id: i64) -> Result<bool, sea_orm::DbErr> {
+    Ok(membership(tx, user_id).await?.is_some())
 }
 
 /// Whether the user is a member with the admin flag.
-pub async fn is_admin<C: ConnectionTrait>(
-    db: &C,
-    organization_id: i64,
-    user_id: i64,
-) -> Result<bool, sea_orm::DbErr> {
-    Ok(membership(db, organization_id, user_id)
-        .await?
-        .is_some_and(|m| m.is_admin))
+pub async fn is_admin(tx: &TenantTxn, user_id: i64) -> Result<bool, sea_orm::DbErr> {
+    Ok(membership(tx, user_id).await?.is_some_and(|m| m.is_admin))
 }
 
 /// Whether the user is the organization's owner. An organization without an owner row has none.
-pub async fn is_owner<C: ConnectionTrait>(
-    db: &C,
-    organization_id: i64,
-    user_id: i64,
-) -> Result<bool, sea_orm::DbErr> {
-    Ok(owner_user_id(db, organization_id).await? == Some(user_id))
+pub async fn is_owner(tx: &TenantTxn, user_id: i64) -> Result<bool, sea_orm::DbErr> {
+    Ok(owner_user_id(tx).await? == Some(user_id))
 }
 
 /// The user id of the organization's owner, if it has one.
-pub async fn owner_user_id<C: ConnectionTrait>(
-    db: &C,
-    organization_id: i64,
-) -> Result<Option<i64>, sea_orm::DbErr> {
-    let scope = Scope::new(organization_id);
-    let Some(owner) = find_owner(db, scope).await? else {
+pub async fn owner_user_id(tx: &TenantTxn) -> Result<Option<i64>, sea_orm::DbErr> {
+    let Some(owner) = find_owner(tx).await? else {
         return Ok(None);
     };
-    let user_id = scope
+    let user_id = tx
         .select::<organization_user::Entity>()
         .select_only()
         .column(organization_user::Column::UserId)
         .filter(organization_user::Column::Id.eq(owner.organization_user_id))
         .into_tuple::<i64>()
-        .one(db)
+        .one(tx.conn())
         .await?;
     Ok(user_id)
 }
 
 /// The organizations the user is a member of, by name; inactive ones only when asked (the
 /// peer's `get_for_user` and `active.get_for_user`).
-pub async fn list_for_user<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_for_user(
+    db: &DatabaseConnection,
     user_id: i64,
     include_inactive: bool,
 ) -> Result<Vec<organization::Model>, sea_orm::DbErr> {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::db::{count_of, page_total};
-use crate::tenancy::{Scope, ScopedStatement};
+use crate::tenancy::{ScopedStatement, TenantTxn};
 
 /// The fields a person sets.
 #[derive(Clone, Debug, Default, Deserialize, serde::Serialize, Validate)]
@@ -44,21 +44,21 @@ static PROJECTS: ScopedStatement = ScopedStatement::new(|scope, backend| {
 });
 
 /// One page of the organization's projects, by name, and how many there are: one query.
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn list(
+    tx: &TenantTxn,
     page: u64,
     per_page: u64,
 ) -> Result<(Vec<project::Model>, u64), DbErr> {
-    let statement = PROJECTS.statement(scope, db.get_database_backend());
-    let rows = db
+    let statement = PROJECTS.statement(tx.scope(), tx.conn().get_database_backend());
+    let rows = tx
+        .conn()
         .query_all_raw(crate::db::paged(statement, page, per_page))
         .await?;
     let first_row_total = rows
         .first()
         .map(|row| row.try_get("", "total"))
         .transpose()?;
-    let count = async { scope.select::<project::Entity>().count(db).await };
+    let count = async { tx.select::<project::Entity>().count(tx.conn()).await };
     let total = page_total(first_row_total, page, count).await?;
     let items = rows
         .iter()
@@ -68,54 +68,52 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// The organization's project with this id, if it has one.
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn get(
+    tx: &TenantTxn,
     id: i64,
 ) -> Result<Option<project::Model>, DbErr> {
-    scope
+    tx
         .select::<project::Entity>()
         .filter(project::Column::Id.eq(id))
-        .one(db)
+        .one(tx.conn())
         .await
 }
 
 /// Creates a project (the input already validated).
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn create(
+    tx: &TenantTxn,
     input: ProjectInput,
 ) -> Result<project::Model, DbErr> {
     let input = input.trimmed();
-    let mut row: project::ActiveModel = scope.new_active_model();
+    let mut row: project::ActiveModel = tx.new_active_model();
     row.name = Set(input.name);
     row.description = Set(input.description);
-    row.insert(db).await
+    row.insert(tx.conn()).await
 }
 
 /// Replaces the fields of the organization's project `id`; `None` when it has no such project.
-pub async fn update<C: ConnectionTrait>(
-    db: &C,
-    scope: Scope,
+pub async fn update(
+    tx: &TenantTxn,
     id: i64,
     input: ProjectInput,
 ) -> Result<Option<project::Model>, DbErr> {
-    let Some(existing) = get(db, scope, id).await? else {
+    let Some(existing) = get(tx, id).await? else {
         return Ok(None);
     };
     let input = input.trimmed();
     let mut row = existing.into_active_model();
     row.name = Set(input.name);
     row.description = Set(input.description);
-    Ok(Some(row.update(db).await?))
+    Ok(Some(row.update(tx.conn()).await?))
 }
 
 /// Deletes the organization's project `id`; `false` when it has no such project.
-pub async fn delete<C: ConnectionTrait>(db: &C, scope: Scope, id: i64) -> Result<bool, DbErr> {
-    let result = scope
+pub async fn delete(
+    tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
+    let result = tx
         .delete_many::<project::Entity>()
         .filter(project::Column::Id.eq(id))
-        .exec(db)
+        .exec(tx.conn())
         .await?;
     Ok(result.rows_affected == 1)
 }
@@ -129,7 +127,7 @@ mod tests {
     #[test]
     fn the_projects_list_is_one_statement_built_once_per_backend() {
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
-            let statement = PROJECTS.statement(Scope::new(4), backend);
+            let statement = PROJECTS.statement(crate::tenancy::Scope::for_test(4), backend);
             assert!(PROJECTS.is_reused(backend));
             assert!(
                 statement.sql.contains("(SELECT COUNT(*)"),

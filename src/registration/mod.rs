@@ -8,9 +8,8 @@ use tera::Context;
 
 use crate::auth::user_tokens::{self, Purpose, TokenError};
 use crate::auth::{UserError, users};
-use crate::db::begin_write;
 use crate::mail;
-use crate::organizations::{NewOrganization, OrgError, create_organization_with};
+use crate::organizations::{NewOrganization, OrgError, service::create_organization_in};
 use crate::startup::AppState;
 
 /// What the sign-up form sends.
@@ -93,8 +92,17 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
         .await
         .map_err(UserError::from)?;
     let public = &state.settings.server.public_url;
-    let txn = begin_write(&state.db).await.map_err(UserError::from)?;
-    let existing = users::find_by_email(&txn, &email)
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "sign-up creates an organization and mail that belongs to none"
+    )]
+    let system = crate::tenancy::door::system(&state.db, "sign-up")
+        .await
+        .map_err(UserError::from)?
+        .firing(&state.events)
+        .waking(&state.outbox);
+    let txn = system.conn();
+    let existing = users::find_by_email(txn, &email)
         .await
         .map_err(UserError::from)?;
     let message = match existing {
@@ -122,16 +130,16 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
                 last_login_at: Set(None),
                 ..Default::default()
             }
-            .insert(&txn)
+            .insert(txn)
             .await
             .map_err(UserError::from)?;
             let new = NewOrganization {
                 slug: Some(slug),
                 ..NewOrganization::named(organization_name)
             };
-            create_organization_with(&txn, &state.events, user.id, new).await?;
+            create_organization_in(&system, user.id, new).await?;
             let ttl = state.settings.auth.activation_ttl_secs;
-            let token = user_tokens::issue(&txn, user.id, Purpose::Activation, ttl)
+            let token = user_tokens::issue(txn, user.id, Purpose::Activation, ttl)
                 .await
                 .map_err(UserError::from)?;
             let mut context = Context::new();
@@ -148,11 +156,11 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
             .map_err(UserError::from)?
         }
     };
-    mail::enqueue(&txn, message)
+    system
+        .enqueue_mail(message)
         .await
         .map_err(UserError::from)?;
-    txn.commit().await.map_err(UserError::from)?;
-    state.outbox.wake();
+    system.commit().await.map_err(UserError::from)?;
     Ok(email)
 }
 

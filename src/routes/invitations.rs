@@ -71,7 +71,7 @@ pub async fn show(
     MaybeUser(user): MaybeUser,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let pending = match invitations::lookup(&state.db, &token).await {
+    let pending = match invitations::lookup(&state, &token).await {
         Ok(pending) => pending,
         Err(error) => return answer(&req, error).await,
     };
@@ -111,7 +111,7 @@ pub async fn respond(
     if form.action == "decline" {
         // Signed in as someone else, the link is not yours to decline either.
         if let Some(user) = &user {
-            match invitations::lookup(&state.db, &token).await {
+            match invitations::lookup(&state, &token).await {
                 Ok(pending) if !pending.invitation.email.eq_ignore_ascii_case(&user.email) => {
                     let masked = invitations::mask_email(&pending.invitation.email);
                     return answer(&req, AcceptError::WrongAccount { masked }).await;
@@ -162,7 +162,7 @@ pub async fn respond(
             Ok(redirect(&landing))
         }
         Err(error @ (AcceptError::Password(_) | AcceptError::Name)) => {
-            let pending = match invitations::lookup(&state.db, &token).await {
+            let pending = match invitations::lookup(&state, &token).await {
                 Ok(pending) => pending,
                 Err(error) => return answer(&req, error).await,
             };
@@ -194,7 +194,9 @@ pub async fn list(
     state: web::Data<AppState>,
     OrgAdmin(tenant): OrgAdmin,
 ) -> Result<HttpResponse, AppError> {
-    let pending = invitations::list_pending(&state.db, tenant.scope()).await?;
+    let tx = tenant.begin(&state).await?;
+    let pending = invitations::list_pending(&tx).await?;
+    tx.commit().await?;
     render(
         &req,
         tenant_page("invitations/list.html", &tenant).with("invitations", pending),
@@ -209,9 +211,11 @@ pub async fn revoke(
     OrgAdmin(tenant): OrgAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    if !invitations::revoke(&state.db, tenant.scope(), id.into_inner()).await? {
+    let tx = tenant.begin(&state).await?;
+    if !invitations::revoke(&tx, id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
+    tx.commit().await?;
     flash::success(&session, "Invitation revoked.");
     Ok(redirect(&tenant.url("/invitations/")))
 }
@@ -223,8 +227,10 @@ pub async fn resend(
     OrgAdmin(tenant): OrgAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    let tx = tenant.begin(&state).await?;
     match invitations::resend(
         &state,
+        &tx,
         tenant.organization(),
         tenant.user(),
         id.into_inner(),
@@ -232,6 +238,7 @@ pub async fn resend(
     .await
     {
         Ok(invitation) => {
+            tx.commit().await?;
             flash::success(
                 &session,
                 format!("Invitation sent again to {}.", invitation.email),

@@ -14,7 +14,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;
 use crate::organizations::{self, NewOrganization, OrgError};
 use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, OrgMember, OrgOwner, Tenant, links};
+use crate::tenancy::{OrgAdmin, OrgMember, OrgOwner, Tenant, TenantTxn, links};
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
@@ -68,7 +68,7 @@ pub async fn go(
     let organization = crate::tenancy::organizations::by_slug(&state.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !user.is_superuser && !organizations::is_member(&state.db, organization.id, user.id).await? {
+    if !user.is_superuser && !crate::tenancy::organizations::is_member(&state.db, organization.id, user.id).await? {
         return Err(AppError::NotFound);
     }
     let home = links::enter(&req, &state, user.id, &organization.slug, "/").await?;
@@ -214,15 +214,10 @@ pub async fn edit(
     form: web::Form<OrganizationForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match members::update_organization(
-        &state.db,
-        tenant.organization().clone(),
-        &form.name,
-        Some(&form.slug),
-    )
-    .await
-    {
+    let tx = tenant.begin(&state).await?;
+    match members::update_organization(&tx, &form.name, Some(&form.slug)).await {
         Ok(updated) => {
+            tx.commit().await?;
             flash::success(&session, "Saved.");
             Ok(redirect(&root_after_rename(&tenant, &updated)))
         }
@@ -262,7 +257,9 @@ pub async fn delete(
     session: Session,
     OrgOwner(tenant): OrgOwner,
 ) -> Result<HttpResponse, AppError> {
-    organizations::delete_organization(&state.db, &state.events, tenant.organization().id).await?;
+    let tx = tenant.begin(&state).await?;
+    organizations::delete_organization(&tx).await?;
+    tx.commit().await?;
     flash::success(
         &session,
         format!("{} was deleted.", tenant.organization().name),
@@ -283,20 +280,27 @@ pub async fn transfer_form(
     state: web::Data<AppState>,
     OrgOwner(tenant): OrgOwner,
 ) -> Result<HttpResponse, AppError> {
-    let (people, _) = members::list(&state.db, tenant.scope(), None, 1, 500).await?;
-    let candidates: Vec<_> = people.into_iter().filter(|p| !p.is_owner).collect();
+    let tx = tenant.begin(&state).await?;
+    let candidates = transfer_candidates(&tx).await?;
+    tx.commit().await?;
     let page = tenant_page("tenant/transfer.html", &tenant)
         .with("candidates", candidates)
         .with("errors", FieldErrors::new());
     render(&req, page).await
 }
 
-async fn do_transfer(state: &AppState, tenant: &Tenant, user_id: &str) -> Result<(), AppError> {
+/// Everyone who could become the owner: every member but the owner, however many.
+async fn transfer_candidates(tx: &TenantTxn) -> Result<Vec<members::PersonView>, AppError> {
+    let people = members::everyone(tx).await?;
+    Ok(people.into_iter().filter(|p| !p.is_owner).collect())
+}
+
+async fn do_transfer(tx: &TenantTxn, user_id: &str) -> Result<(), AppError> {
     let user_id: i64 = user_id
         .trim()
         .parse()
         .map_err(|_| AppError::field("user_id", "choose a member"))?;
-    match members::transfer(&state.db, &state.events, tenant.scope(), user_id).await {
+    match members::transfer(tx, user_id).await {
         Ok(()) => Ok(()),
         Err(OrgError::NotMember) => Err(AppError::field(
             "user_id",
@@ -314,14 +318,15 @@ pub async fn transfer(
     OrgOwner(tenant): OrgOwner,
     form: web::Form<TransferForm>,
 ) -> Result<HttpResponse, AppError> {
-    match do_transfer(&state, &tenant, &form.user_id).await {
+    let tx = tenant.begin(&state).await?;
+    match do_transfer(&tx, &form.user_id).await {
         Ok(()) => {
+            tx.commit().await?;
             flash::success(&session, "Ownership transferred.");
             Ok(redirect(&tenant.url("/people/")))
         }
         Err(AppError::Invalid { fields, .. }) => {
-            let (people, _) = members::list(&state.db, tenant.scope(), None, 1, 500).await?;
-            let candidates: Vec<_> = people.into_iter().filter(|p| !p.is_owner).collect();
+            let candidates = transfer_candidates(&tx).await?;
             let page = tenant_page("tenant/transfer.html", &tenant)
                 .with("candidates", candidates)
                 .with("errors", fields);
@@ -360,10 +365,9 @@ async fn do_leave(state: &AppState, tenant: &Tenant) -> Result<(), AppError> {
     let user = tenant
         .user()
         .ok_or_else(|| AppError::Forbidden("Only people can leave.".into()))?;
-    match organizations::remove_user(&state.db, &state.events, tenant.organization().id, user.id)
-        .await
-    {
-        Ok(()) => Ok(()),
+    let tx = tenant.begin(state).await?;
+    match organizations::remove_user(&tx, user.id).await {
+        Ok(()) => Ok(tx.commit().await?),
         Err(OrgError::OwnershipRequired) => Err(owner_cannot_leave()),
         Err(other) => Err(other.into()),
     }
@@ -395,10 +399,12 @@ pub async fn api_update(
     body: web::Json<OrganizationJson>,
 ) -> Result<web::Json<organization::Model>, AppError> {
     let body = body.into_inner();
-    let current = tenant.organization().clone();
-    let name = body.name.unwrap_or_else(|| current.name.clone());
-    let updated =
-        members::update_organization(&state.db, current, &name, body.slug.as_deref()).await?;
+    let name = body
+        .name
+        .unwrap_or_else(|| tenant.organization().name.clone());
+    let tx = tenant.begin(&state).await?;
+    let updated = members::update_organization(&tx, &name, body.slug.as_deref()).await?;
+    tx.commit().await?;
     Ok(web::Json(updated))
 }
 
@@ -407,7 +413,9 @@ pub async fn api_delete(
     state: web::Data<AppState>,
     OrgOwner(tenant): OrgOwner,
 ) -> Result<HttpResponse, AppError> {
-    organizations::delete_organization(&state.db, &state.events, tenant.organization().id).await?;
+    let tx = tenant.begin(&state).await?;
+    organizations::delete_organization(&tx).await?;
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -424,7 +432,9 @@ pub async fn api_transfer(
     OrgOwner(tenant): OrgOwner,
     body: web::Json<TransferJson>,
 ) -> Result<HttpResponse, AppError> {
-    do_transfer(&state, &tenant, &body.user_id.to_string()).await?;
+    let tx = tenant.begin(&state).await?;
+    do_transfer(&tx, &body.user_id.to_string()).await?;
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -14,7 +14,7 @@ use crate::invitations::{self, InviteError};
 use crate::organizations::members::{self, PersonView};
 use crate::organizations::{self, OrgError};
 use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, OrgMember, Tenant};
+use crate::tenancy::{OrgAdmin, OrgMember, Tenant, TenantTxn};
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
@@ -28,8 +28,8 @@ pub struct PeopleQuery {
     per_page: Option<u64>,
 }
 
-async fn person(state: &AppState, tenant: &Tenant, user_id: i64) -> Result<PersonView, AppError> {
-    members::get(&state.db, tenant.scope(), user_id)
+async fn person(tx: &TenantTxn, user_id: i64) -> Result<PersonView, AppError> {
+    members::get(tx, user_id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -41,7 +41,9 @@ async fn people_page(
 ) -> Result<Paginated<PersonView>, AppError> {
     let (page, per_page) = PageQuery::new(query.page, query.per_page).resolve()?;
     let search = Some(query.q.as_str()).filter(|q| !q.trim().is_empty());
-    let (items, total) = members::list(&state.db, tenant.scope(), search, page, per_page).await?;
+    let tx = tenant.begin(state).await?;
+    let (items, total) = members::list(&tx, search, page, per_page).await?;
+    tx.commit().await?;
     Ok(Paginated {
         items,
         page,
@@ -143,11 +145,13 @@ pub async fn add(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let backend = &state.invitation_backend;
+    let tx = tenant.begin(&state).await?;
     match backend
-        .invite(&state, tenant.organization(), tenant.user(), &form.email)
+        .invite(&state, &tx, tenant.organization(), tenant.user(), &form.email)
         .await
     {
         Ok(invitation) => {
+            tx.commit().await?;
             flash::success(
                 &session,
                 format!("Invitation sent to {}.", invitation.email),
@@ -165,7 +169,9 @@ pub async fn detail(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let person = person(&state, &tenant, user_id.into_inner()).await?;
+    let tx = tenant.begin(&state).await?;
+    let person = person(&tx, user_id.into_inner()).await?;
+    tx.commit().await?;
     render(
         &req,
         tenant_page("people/detail.html", &tenant).with("person", person),
@@ -193,7 +199,9 @@ pub async fn edit_form(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let person = person(&state, &tenant, user_id.into_inner()).await?;
+    let tx = tenant.begin(&state).await?;
+    let person = person(&tx, user_id.into_inner()).await?;
+    tx.commit().await?;
     render(&req, edit_page(&tenant, &person, &FieldErrors::new())).await
 }
 
@@ -207,13 +215,15 @@ pub async fn edit(
     form: web::Form<EditForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user_id.into_inner();
-    let current = person(&state, &tenant, user_id).await?;
+    let tx = tenant.begin(&state).await?;
+    let current = person(&tx, user_id).await?;
     let is_admin = form
         .is_admin
         .as_deref()
         .is_some_and(|v| !v.is_empty() && v != "false");
-    match members::set_admin(&state.db, tenant.scope(), user_id, is_admin).await {
+    match members::set_admin(&tx, user_id, is_admin).await {
         Ok(()) => {
+            tx.commit().await?;
             flash::success(&session, "Saved.");
             Ok(redirect(&tenant.url(&format!("/people/{user_id}/"))))
         }
@@ -237,7 +247,9 @@ pub async fn delete_form(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let person = person(&state, &tenant, user_id.into_inner()).await?;
+    let tx = tenant.begin(&state).await?;
+    let person = person(&tx, user_id.into_inner()).await?;
+    tx.commit().await?;
     render(
         &req,
         tenant_page("people/delete.html", &tenant).with("person", person),
@@ -245,10 +257,8 @@ pub async fn delete_form(
     .await
 }
 
-async fn remove(state: &AppState, tenant: &Tenant, user_id: i64) -> Result<(), AppError> {
-    match organizations::remove_user(&state.db, &state.events, tenant.organization().id, user_id)
-        .await
-    {
+async fn remove(tx: &TenantTxn, user_id: i64) -> Result<(), AppError> {
+    match organizations::remove_user(tx, user_id).await {
         Ok(()) => Ok(()),
         Err(OrgError::OwnershipRequired) => Err(AppError::Conflict(
             "The owner cannot be removed. Transfer ownership first, or delete the organization."
@@ -266,8 +276,10 @@ pub async fn delete(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let person = person(&state, &tenant, user_id.into_inner()).await?;
-    remove(&state, &tenant, person.person.user_id).await?;
+    let tx = tenant.begin(&state).await?;
+    let person = person(&tx, user_id.into_inner()).await?;
+    remove(&tx, person.person.user_id).await?;
+    tx.commit().await?;
     flash::success(&session, format!("{} was removed.", person.person.email));
     Ok(redirect(&tenant.url("/people/")))
 }
@@ -275,20 +287,16 @@ pub async fn delete(
 /// The pending invitation of a user who has not joined: 410 once they have, 404 when there is
 /// none.
 async fn remindable(
-    state: &AppState,
-    tenant: &Tenant,
+    tx: &TenantTxn,
     user_id: i64,
 ) -> Result<entity::organization_invitation::Model, AppError> {
-    if members::get(&state.db, tenant.scope(), user_id)
-        .await?
-        .is_some()
-    {
+    if members::get(tx, user_id).await?.is_some() {
         return Err(AppError::Gone("This person has already joined.".into()));
     }
-    let user = users::find_by_id(&state.db, user_id)
+    let user = users::find_by_id(tx.conn(), user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    invitations::pending_for_email(&state.db, tenant.scope(), &user.email)
+    invitations::pending_for_email(tx, &user.email)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -301,7 +309,9 @@ pub async fn remind_form(
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user_id.into_inner();
-    let invitation = remindable(&state, &tenant, user_id).await?;
+    let tx = tenant.begin(&state).await?;
+    let invitation = remindable(&tx, user_id).await?;
+    tx.commit().await?;
     let page = tenant_page("people/remind.html", &tenant)
         .with("invitation", invitation)
         .with("user_id", user_id);
@@ -315,10 +325,12 @@ pub async fn remind(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let invitation = remindable(&state, &tenant, user_id.into_inner()).await?;
-    invitations::resend(&state, tenant.organization(), tenant.user(), invitation.id)
+    let tx = tenant.begin(&state).await?;
+    let invitation = remindable(&tx, user_id.into_inner()).await?;
+    invitations::resend(&state, &tx, tenant.organization(), tenant.user(), invitation.id)
         .await
         .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
+    tx.commit().await?;
     flash::success(&session, format!("Reminder sent to {}.", invitation.email));
     Ok(redirect(&tenant.url("/people/")))
 }
@@ -348,11 +360,15 @@ pub async fn api_invite(
     body: web::Json<InviteJson>,
 ) -> Result<HttpResponse, AppError> {
     let backend = &state.invitation_backend;
+    let tx = tenant.begin(&state).await?;
     match backend
-        .invite(&state, tenant.organization(), tenant.user(), &body.email)
+        .invite(&state, &tx, tenant.organization(), tenant.user(), &body.email)
         .await
     {
-        Ok(invitation) => Ok(HttpResponse::build(StatusCode::CREATED).json(invitation)),
+        Ok(invitation) => {
+            tx.commit().await?;
+            Ok(HttpResponse::build(StatusCode::CREATED).json(invitation))
+        }
         Err(error) => Err(forms::invalid(invite_error(error)?)),
     }
 }
@@ -363,9 +379,10 @@ pub async fn api_detail(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<web::Json<PersonView>, AppError> {
-    Ok(web::Json(
-        person(&state, &tenant, user_id.into_inner()).await?,
-    ))
+    let tx = tenant.begin(&state).await?;
+    let found = person(&tx, user_id.into_inner()).await?;
+    tx.commit().await?;
+    Ok(web::Json(found))
 }
 
 /// `PATCH /api/v1/people/{user_id}/` body.
@@ -383,9 +400,12 @@ pub async fn api_update(
     body: web::Json<PersonPatch>,
 ) -> Result<web::Json<PersonView>, AppError> {
     let user_id = user_id.into_inner();
-    person(&state, &tenant, user_id).await?;
-    members::set_admin(&state.db, tenant.scope(), user_id, body.is_admin).await?;
-    Ok(web::Json(person(&state, &tenant, user_id).await?))
+    let tx = tenant.begin(&state).await?;
+    person(&tx, user_id).await?;
+    members::set_admin(&tx, user_id, body.is_admin).await?;
+    let updated = person(&tx, user_id).await?;
+    tx.commit().await?;
+    Ok(web::Json(updated))
 }
 
 /// `DELETE /api/v1/people/{user_id}/`: 204; the owner is 409.
@@ -395,8 +415,10 @@ pub async fn api_delete(
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user_id.into_inner();
-    person(&state, &tenant, user_id).await?;
-    remove(&state, &tenant, user_id).await?;
+    let tx = tenant.begin(&state).await?;
+    person(&tx, user_id).await?;
+    remove(&tx, user_id).await?;
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -406,9 +428,11 @@ pub async fn api_remind(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let invitation = remindable(&state, &tenant, user_id.into_inner()).await?;
-    let sent = invitations::resend(&state, tenant.organization(), tenant.user(), invitation.id)
+    let tx = tenant.begin(&state).await?;
+    let invitation = remindable(&tx, user_id.into_inner()).await?;
+    let sent = invitations::resend(&state, &tx, tenant.organization(), tenant.user(), invitation.id)
         .await
         .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
+    tx.commit().await?;
     Ok(HttpResponse::Accepted().json(sent))
 }

@@ -4,7 +4,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use entity::project;
-use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 use validator::Validate;
 
@@ -12,17 +11,13 @@ use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::projects::{self, ProjectInput};
 use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, OrgMember, Tenant};
+use crate::tenancy::{OrgAdmin, OrgMember, Tenant, TenantTxn};
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
 
-async fn find<C: ConnectionTrait>(
-    db: &C,
-    tenant: &Tenant,
-    id: i64,
-) -> Result<project::Model, AppError> {
-    projects::get(db, tenant.scope(), id)
+async fn find(txn: &TenantTxn, id: i64) -> Result<project::Model, AppError> {
+    projects::get(txn, id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -33,8 +28,8 @@ pub async fn dashboard(
     state: web::Data<AppState>,
     OrgMember(tenant): OrgMember,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let (recent, total) = projects::list(&txn, tenant.scope(), 1, 5).await?;
+    let txn = tenant.begin(&state).await?;
+    let (recent, total) = projects::list(&txn, 1, 5).await?;
     txn.commit().await?;
     let page = tenant_page("tenant/dashboard.html", &tenant)
         .with("projects", recent)
@@ -50,8 +45,8 @@ pub async fn list(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
-    let txn = tenant.transaction(&state.db).await?;
-    let (items, total) = projects::list(&txn, tenant.scope(), page, per_page).await?;
+    let txn = tenant.begin(&state).await?;
+    let (items, total) = projects::list(&txn, page, per_page).await?;
     txn.commit().await?;
     let list = Paginated {
         items,
@@ -109,8 +104,8 @@ pub async fn create(
         )
         .await;
     }
-    let txn = tenant.transaction(&state.db).await?;
-    let created = projects::create(&txn, tenant.scope(), form).await?;
+    let txn = tenant.begin(&state).await?;
+    let created = projects::create(&txn, form).await?;
     txn.commit().await?;
     flash::success(&session, format!("Project “{}” created.", created.name));
     Ok(redirect(&tenant.url(&format!("/projects/{}/", created.id))))
@@ -123,8 +118,8 @@ pub async fn detail(
     OrgMember(tenant): OrgMember,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let project = find(&txn, &tenant, id.into_inner()).await?;
+    let txn = tenant.begin(&state).await?;
+    let project = find(&txn, id.into_inner()).await?;
     txn.commit().await?;
     render(
         &req,
@@ -140,8 +135,8 @@ pub async fn edit_form(
     OrgMember(tenant): OrgMember,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let project = find(&txn, &tenant, id.into_inner()).await?;
+    let txn = tenant.begin(&state).await?;
+    let project = find(&txn, id.into_inner()).await?;
     txn.commit().await?;
     let form = ProjectInput {
         name: project.name.clone(),
@@ -163,8 +158,8 @@ pub async fn edit(
     id: web::Path<i64>,
     form: web::Form<ProjectInput>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let project = find(&txn, &tenant, id.into_inner()).await?;
+    let txn = tenant.begin(&state).await?;
+    let project = find(&txn, id.into_inner()).await?;
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
         return render(
@@ -178,7 +173,7 @@ pub async fn edit(
         )
         .await;
     }
-    let updated = projects::update(&txn, tenant.scope(), project.id, form)
+    let updated = projects::update(&txn, project.id, form)
         .await?
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
@@ -193,8 +188,8 @@ pub async fn delete_form(
     OrgAdmin(tenant): OrgAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let project = find(&txn, &tenant, id.into_inner()).await?;
+    let txn = tenant.begin(&state).await?;
+    let project = find(&txn, id.into_inner()).await?;
     txn.commit().await?;
     render(
         &req,
@@ -210,9 +205,9 @@ pub async fn delete(
     OrgAdmin(tenant): OrgAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let project = find(&txn, &tenant, id.into_inner()).await?;
-    projects::delete(&txn, tenant.scope(), project.id).await?;
+    let txn = tenant.begin(&state).await?;
+    let project = find(&txn, id.into_inner()).await?;
+    projects::delete(&txn, project.id).await?;
     txn.commit().await?;
     flash::success(&session, format!("Project “{}” deleted.", project.name));
     Ok(redirect(&tenant.url("/projects/")))
@@ -225,8 +220,8 @@ pub async fn api_list(
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<Paginated<project::Model>>, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
-    let txn = tenant.transaction(&state.db).await?;
-    let (items, total) = projects::list(&txn, tenant.scope(), page, per_page).await?;
+    let txn = tenant.begin(&state).await?;
+    let (items, total) = projects::list(&txn, page, per_page).await?;
     txn.commit().await?;
     Ok(web::Json(Paginated {
         items,
@@ -262,8 +257,8 @@ pub async fn api_create(
         name: body.name.unwrap_or_default(),
         description: body.description.unwrap_or_default(),
     })?;
-    let txn = tenant.transaction(&state.db).await?;
-    let created = projects::create(&txn, tenant.scope(), input).await?;
+    let txn = tenant.begin(&state).await?;
+    let created = projects::create(&txn, input).await?;
     txn.commit().await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(created))
 }
@@ -274,8 +269,8 @@ pub async fn api_detail(
     OrgMember(tenant): OrgMember,
     id: web::Path<i64>,
 ) -> Result<web::Json<project::Model>, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let project = find(&txn, &tenant, id.into_inner()).await?;
+    let txn = tenant.begin(&state).await?;
+    let project = find(&txn, id.into_inner()).await?;
     txn.commit().await?;
     Ok(web::Json(project))
 }
@@ -287,14 +282,14 @@ pub async fn api_update(
     id: web::Path<i64>,
     body: web::Json<ProjectJson>,
 ) -> Result<web::Json<project::Model>, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let project = find(&txn, &tenant, id.into_inner()).await?;
+    let txn = tenant.begin(&state).await?;
+    let project = find(&txn, id.into_inner()).await?;
     let body = body.into_inner();
     let input = validated(ProjectInput {
         name: body.name.unwrap_or(project.name),
         description: body.description.unwrap_or(project.description),
     })?;
-    let updated = projects::update(&txn, tenant.scope(), project.id, input)
+    let updated = projects::update(&txn, project.id, input)
         .await?
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
@@ -307,8 +302,8 @@ pub async fn api_delete(
     OrgAdmin(tenant): OrgAdmin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    if !projects::delete(&txn, tenant.scope(), id.into_inner()).await? {
+    let txn = tenant.begin(&state).await?;
+    if !projects::delete(&txn, id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     txn.commit().await?;

@@ -12,7 +12,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::organizations::api_keys;
 use crate::organizations::domains::{self, DomainError};
 use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, Tenant};
+use crate::tenancy::{TenantTxn, OrgAdmin, Tenant};
 use crate::web::render::redirect;
 use crate::web::{flash, forms, render};
 
@@ -75,16 +75,16 @@ fn view(domain: entity::organization_domain::Model) -> DomainView {
     }
 }
 
+/// The settings page, read in the request's transaction (which it ends).
 async fn settings_page(
     req: &HttpRequest,
-    state: &AppState,
+    txn: TenantTxn,
     tenant: &Tenant,
     new_key: Option<String>,
     errors: &FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let keys = api_keys::list_active(&txn, tenant.scope()).await?;
-    let domains: Vec<DomainView> = domains::list(&txn, tenant.scope())
+    let keys = api_keys::list_active(&txn).await?;
+    let domains: Vec<DomainView> = domains::list(&txn)
         .await?
         .into_iter()
         .map(view)
@@ -107,7 +107,8 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let new_key = flash::take_once::<String>(&session, NEW_KEY);
-    settings_page(&req, &state, &tenant, new_key, &FieldErrors::new()).await
+    let txn = tenant.begin(&state).await?;
+    settings_page(&req, txn, &tenant, new_key, &FieldErrors::new()).await
 }
 
 /// `POST /settings/api-keys/`
@@ -119,11 +120,11 @@ pub async fn create_key(
     form: web::Form<KeyForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
+    let txn = tenant.begin(&state).await?;
     if let Err(errors) = form.validate() {
-        return settings_page(&req, &state, &tenant, None, &forms::field_errors(&errors)).await;
+        return settings_page(&req, txn, &tenant, None, &forms::field_errors(&errors)).await;
     }
-    let txn = tenant.transaction(&state.db).await?;
-    let (_, secret) = api_keys::create(&txn, tenant.scope(), &form.name, Some(user_id)).await?;
+    let (_, secret) = api_keys::create(&txn, &form.name, Some(user_id)).await?;
     txn.commit().await?;
     session
         .insert(NEW_KEY, secret)
@@ -140,8 +141,8 @@ pub async fn revoke_key(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
-    if !api_keys::revoke(&txn, tenant.scope(), id.into_inner()).await? {
+    let txn = tenant.begin(&state).await?;
+    if !api_keys::revoke(&txn, id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     txn.commit().await?;
@@ -158,10 +159,9 @@ pub async fn add_domain(
     form: web::Form<DomainForm>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
+    let txn = tenant.begin(&state).await?;
     match domains::add(
         &txn,
-        tenant.scope(),
         &form.domain,
         &state.settings.tenant.base_domain,
     )
@@ -177,14 +177,13 @@ pub async fn add_domain(
         }
         Err(DomainError::Db(e)) => Err(e.into()),
         Err(error) => {
-            drop(txn);
             let mut errors = FieldErrors::new();
             forms::add(
                 &mut errors,
                 "domain",
                 error.to_string().trim_start_matches("domain: "),
             );
-            settings_page(&req, &state, &tenant, None, &errors).await
+            settings_page(&req, txn, &tenant, None, &errors).await
         }
     }
 }
@@ -197,8 +196,8 @@ pub async fn verify_domain(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
-    match domains::verify(&txn, tenant.scope(), state.dns.as_ref(), id.into_inner()).await {
+    let txn = tenant.begin(&state).await?;
+    match domains::verify(&txn, state.dns.as_ref(), id.into_inner()).await {
         Ok(domain) => {
             txn.commit().await?;
             flash::success(&session, format!("{} is verified.", domain.domain));
@@ -219,8 +218,8 @@ pub async fn delete_domain(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
-    if !domains::remove(&txn, tenant.scope(), id.into_inner()).await? {
+    let txn = tenant.begin(&state).await?;
+    if !domains::remove(&txn, id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     txn.commit().await?;
@@ -242,8 +241,8 @@ pub async fn api_list_keys(
     OrgAdmin(tenant): OrgAdmin,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
-    let keys = api_keys::list_active(&txn, tenant.scope()).await?;
+    let txn = tenant.begin(&state).await?;
+    let keys = api_keys::list_active(&txn).await?;
     txn.commit().await?;
     let total = keys.len();
     Ok(HttpResponse::Ok()
@@ -259,8 +258,8 @@ pub async fn api_create_key(
     let user_id = person_only(&tenant)?;
     body.validate()
         .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
-    let txn = tenant.transaction(&state.db).await?;
-    let (key, secret) = api_keys::create(&txn, tenant.scope(), &body.name, Some(user_id)).await?;
+    let txn = tenant.begin(&state).await?;
+    let (key, secret) = api_keys::create(&txn, &body.name, Some(user_id)).await?;
     txn.commit().await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(CreatedKey { key, secret }))
 }
@@ -272,8 +271,8 @@ pub async fn api_revoke_key(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
-    if !api_keys::revoke(&txn, tenant.scope(), id.into_inner()).await? {
+    let txn = tenant.begin(&state).await?;
+    if !api_keys::revoke(&txn, id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     txn.commit().await?;
@@ -286,8 +285,8 @@ pub async fn api_list_domains(
     OrgAdmin(tenant): OrgAdmin,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
-    let items: Vec<DomainView> = domains::list(&txn, tenant.scope())
+    let txn = tenant.begin(&state).await?;
+    let items: Vec<DomainView> = domains::list(&txn)
         .await?
         .into_iter()
         .map(view)
@@ -312,10 +311,9 @@ pub async fn api_add_domain(
     body: web::Json<DomainJson>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
+    let txn = tenant.begin(&state).await?;
     let domain = domains::add(
         &txn,
-        tenant.scope(),
         &body.domain,
         &state.settings.tenant.base_domain,
     )
@@ -331,8 +329,8 @@ pub async fn api_verify_domain(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
-    let domain = domains::verify(&txn, tenant.scope(), state.dns.as_ref(), id.into_inner()).await?;
+    let txn = tenant.begin(&state).await?;
+    let domain = domains::verify(&txn, state.dns.as_ref(), id.into_inner()).await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(view(domain)))
 }
@@ -344,8 +342,8 @@ pub async fn api_delete_domain(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.transaction(&state.db).await?;
-    if !domains::remove(&txn, tenant.scope(), id.into_inner()).await? {
+    let txn = tenant.begin(&state).await?;
+    if !domains::remove(&txn, id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     txn.commit().await?;

@@ -1,6 +1,7 @@
 //! The only way a handler reaches an organization: extractors named for what they grant.
 //! `OrgMember`, `OrgAdmin` and `OrgOwner` each check the signed-in user against the resolved
-//! tenant and hand out a [`Tenant`] whose queries are already filtered to it.
+//! tenant and hand out a [`Tenant`], whose [`Tenant::begin`] opens the request's
+//! [`TenantTxn`]: the one way to the organization's rows.
 //!
 //! Answers: no tenant resolved, or a signed-in non-member: 404 (do not confirm that another
 //! tenant exists; the peer says 403); anonymous: login redirect or 401; a member without the
@@ -11,15 +12,15 @@ use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use entity::{TenantOwned, organization, organization_owner, organization_user, user};
+use entity::{organization, organization_owner, organization_user, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    DeleteMany, JoinType, QueryFilter, QuerySelect, RelationTrait, Select, TransactionTrait,
-    UpdateMany,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, JoinType, QueryFilter, QuerySelect,
+    RelationTrait, TransactionTrait,
 };
 
 use super::resolve::ApiKeyPrincipal;
+use super::txn::{AfterCommit, TenantTxn};
 use super::{ResolvedTenant, Scope};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -39,8 +40,20 @@ pub struct Access {
 }
 
 impl Access {
-    /// The user's access to the organization.
-    pub async fn load<C: ConnectionTrait>(
+    /// The user's access to the organization, read in its tenant context.
+    pub async fn load(
+        db: &DatabaseConnection,
+        organization_id: i64,
+        user: &user::Model,
+    ) -> Result<Self, DbErr> {
+        let txn = db.begin().await?;
+        super::rls::set_tenant(&txn, organization_id).await?;
+        let access = Self::load_in(&txn, organization_id, user).await?;
+        txn.commit().await?;
+        Ok(access)
+    }
+
+    async fn load_in<C: ConnectionTrait>(
         db: &C,
         organization_id: i64,
         user: &user::Model,
@@ -100,14 +113,15 @@ pub enum Principal {
     ApiKey(ApiKeyPrincipal),
 }
 
-/// An organization as seen by a requester who passed a role check. Every query it builds is
-/// filtered by the organization.
+/// An organization as seen by a requester who passed a role check. Its rows are reached through
+/// the transaction [`Tenant::begin`] opens.
 #[derive(Clone, Debug)]
 pub struct Tenant {
     organization: organization::Model,
     principal: Principal,
     access: Access,
     root: String,
+    write: bool,
 }
 
 impl Tenant {
@@ -134,35 +148,6 @@ impl Tenant {
         self.access
     }
 
-    /// The organization's scope (for services that take one).
-    pub fn scope(&self) -> Scope {
-        Scope::new(self.organization.id)
-    }
-
-    /// `SELECT ... FROM E WHERE organization_id = ?`
-    pub fn select<E: TenantOwned>(&self) -> Select<E> {
-        self.scope().select::<E>()
-    }
-
-    /// A new row with `organization_id` set.
-    pub fn new_active_model<A>(&self) -> A
-    where
-        A: ActiveModelTrait,
-        A::Entity: TenantOwned,
-    {
-        self.scope().new_active_model::<A>()
-    }
-
-    /// `UPDATE E ... WHERE organization_id = ?`
-    pub fn update_many<E: TenantOwned>(&self) -> UpdateMany<E> {
-        self.scope().update_many::<E>()
-    }
-
-    /// `DELETE FROM E WHERE organization_id = ?`
-    pub fn delete_many<E: TenantOwned>(&self) -> DeleteMany<E> {
-        self.scope().delete_many::<E>()
-    }
-
     /// A URL inside the tenant, for links and redirects (`/projects/` -> `/o/acme/projects/` on
     /// the path form, unchanged on a subdomain).
     pub fn url(&self, path: &str) -> String {
@@ -174,12 +159,18 @@ impl Tenant {
         &self.root
     }
 
-    /// A transaction for this request's work on the tenant: on PostgreSQL, row-level security
-    /// limits everything run in it to this organization's rows, even an unscoped query.
-    pub async fn transaction(&self, db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-        let txn = db.begin().await?;
-        super::rls::set_tenant(&txn, self.organization.id).await?;
-        Ok(txn)
+    /// Opens the request's transaction on the tenant: the only way to its rows. On PostgreSQL
+    /// row-level security limits everything run in it to this organization, even an unscoped
+    /// query; on SQLite a request with an unsafe method takes the write lock at `BEGIN`. Events
+    /// fired in it, and the mail sender's wake-up, wait for its commit.
+    pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, DbErr> {
+        TenantTxn::begin(
+            &state.db,
+            self.organization.id,
+            self.write,
+            AfterCommit::new(Some(&state.events), Some(&state.outbox)),
+        )
+        .await
     }
 }
 
@@ -222,6 +213,7 @@ async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
         principal,
         access,
         root: resolved.root,
+        write: !req.method().is_safe(),
     };
     req.extensions_mut().insert(tenant.clone());
     check(tenant, role)

@@ -1,8 +1,10 @@
-//! Queries on the tables that belong to no organization (accounts, mail, throttling). Only
+//! Queries on the tables that belong to no organization (accounts, sessions, tokens,
+//! throttling); the application's role reads and writes them in any context (a person signs in
+//! before any organization is known). Only
 //! entities marked [`GlobalTable`] are accepted, so a tenant table cannot be read unscoped
 //! through here: the compiler refuses it.
 
-use entity::{api_token, email_outbox, login_throttle, user, user_session, user_token};
+use entity::{api_token, login_throttle, user, user_session, user_token};
 use sea_orm::{DeleteMany, EntityTrait, Select, UpdateMany};
 
 /// A table whose rows belong to no organization.
@@ -13,7 +15,6 @@ impl GlobalTable for user_session::Entity {}
 impl GlobalTable for user_token::Entity {}
 impl GlobalTable for api_token::Entity {}
 impl GlobalTable for login_throttle::Entity {}
-impl GlobalTable for email_outbox::Entity {}
 
 /// `SELECT ... FROM E`
 #[expect(

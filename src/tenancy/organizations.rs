@@ -1,11 +1,14 @@
 //! The few queries on `organizations` that are not scoped by construction: resolving a tenant by
-//! slug, the organizations of one user, slug availability, and deleting a whole tenant.
+//! slug, custom domain or API key, the organizations of one user, slug availability, and locking
+//! or deleting a whole tenant (through its [`super::TenantTxn`]). `organizations` is readable in
+//! every context; the other tables these read are reached in the context each function names.
 
 use std::collections::HashSet;
 
 use entity::{organization, organization_user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 /// The organization with this slug (tenant resolution).
@@ -56,7 +59,7 @@ pub async fn by_id<C: ConnectionTrait>(
     clippy::disallowed_methods,
     reason = "locking an organization by its own id"
 )]
-pub async fn lock<C: ConnectionTrait>(
+pub(super) async fn lock<C: ConnectionTrait>(
     db: &C,
     id: i64,
 ) -> Result<Option<organization::Model>, DbErr> {
@@ -86,27 +89,54 @@ pub async fn slugs_starting_with<C: ConnectionTrait>(
         .collect())
 }
 
-/// The organizations `user_id` is a member of, by name; inactive ones only when asked.
+/// The organizations `user_id` is a member of, by name; inactive ones only when asked. Runs in
+/// the user context: the person's own memberships, in every organization.
 #[expect(
     clippy::disallowed_methods,
     reason = "user-scoped: joined on the user's memberships"
 )]
-pub async fn of_user<C: ConnectionTrait>(
-    db: &C,
+pub async fn of_user(
+    db: &DatabaseConnection,
     user_id: i64,
     include_inactive: bool,
 ) -> Result<Vec<organization::Model>, DbErr> {
+    let txn = db.begin().await?;
+    super::rls::set_user(&txn, user_id).await?;
     let mut query = organization::Entity::find()
         .inner_join(organization_user::Entity)
         .filter(organization_user::Column::UserId.eq(user_id));
     if !include_inactive {
         query = query.filter(organization::Column::IsActive.eq(true));
     }
-    query
+    let found = query
         .order_by_asc(organization::Column::Name)
         .order_by_asc(organization::Column::Id)
-        .all(db)
-        .await
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(found)
+}
+
+/// Whether `user_id` is a member of the organization (the user context).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "user-scoped: the user's own membership"
+)]
+pub async fn is_member(
+    db: &DatabaseConnection,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    super::rls::set_user(&txn, user_id).await?;
+    let found = organization_user::Entity::find()
+        .filter(organization_user::Column::OrganizationId.eq(organization_id))
+        .filter(organization_user::Column::UserId.eq(user_id))
+        .one(&txn)
+        .await?
+        .is_some();
+    txn.commit().await?;
+    Ok(found)
 }
 
 /// Deletes the organization (its tenant rows go by cascade). Returns whether it existed.
@@ -114,7 +144,7 @@ pub async fn of_user<C: ConnectionTrait>(
     clippy::disallowed_methods,
     reason = "deleting a whole tenant by its own id"
 )]
-pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> {
+pub(super) async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> {
     Ok(organization::Entity::delete_by_id(id)
         .exec(db)
         .await?
@@ -122,44 +152,53 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> 
         > 0)
 }
 
-/// The organization that has verified `domain`.
+/// The organization that has verified `domain` (looked up in the system context, read only).
 #[expect(
     clippy::disallowed_methods,
     reason = "resolving the tenant by custom domain precedes any scope"
 )]
-pub async fn by_verified_domain<C: ConnectionTrait>(
-    db: &C,
+pub async fn by_verified_domain(
+    db: &DatabaseConnection,
     domain: &str,
 ) -> Result<Option<organization::Model>, DbErr> {
     use entity::organization_domain;
-    let Some(row) = organization_domain::Entity::find()
+    let txn = db.begin().await?;
+    super::rls::set_system(&txn).await?;
+    let row = organization_domain::Entity::find()
         .filter(organization_domain::Column::Domain.eq(domain))
         .filter(organization_domain::Column::VerifiedAt.is_not_null())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
+        .one(&txn)
+        .await?;
+    let found = match row {
+        Some(row) => by_id(&txn, row.organization_id).await?,
+        None => None,
     };
-    by_id(db, row.organization_id).await
+    txn.commit().await?;
+    Ok(found)
 }
 
-/// The organization and key of a working API key secret.
+/// The organization and key of a working API key secret (looked up in the system context, read
+/// only).
 #[expect(
     clippy::disallowed_methods,
     reason = "resolving the tenant by API key precedes any scope"
 )]
-pub async fn by_api_key<C: ConnectionTrait>(
-    db: &C,
+pub async fn by_api_key(
+    db: &DatabaseConnection,
     secret: &str,
 ) -> Result<Option<(organization::Model, entity::organization_api_key::Model)>, DbErr> {
     use entity::organization_api_key;
-    let Some(key) = organization_api_key::Entity::find()
+    let txn = db.begin().await?;
+    super::rls::set_system(&txn).await?;
+    let key = organization_api_key::Entity::find()
         .filter(organization_api_key::Column::TokenHash.eq(crate::auth::tokens::hash(secret)))
         .filter(organization_api_key::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
+        .one(&txn)
+        .await?;
+    let found = match key {
+        Some(key) => by_id(&txn, key.organization_id).await?.map(|org| (org, key)),
+        None => None,
     };
-    Ok(by_id(db, key.organization_id).await?.map(|org| (org, key)))
+    txn.commit().await?;
+    Ok(found)
 }

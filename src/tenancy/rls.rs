@@ -3,16 +3,48 @@
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
-/// Makes the rest of the transaction see only this organization's rows (PostgreSQL; nothing on
-/// SQLite). Call inside a transaction: the setting ends with it.
+/// Makes the rest of the transaction see only this organization's rows (the tenant context;
+/// PostgreSQL, nothing on SQLite). Call inside a transaction: the setting ends with it. It also
+/// leaves the system context, if the transaction was in it.
 pub async fn set_tenant<C: ConnectionTrait>(txn: &C, organization_id: i64) -> Result<(), DbErr> {
+    set(
+        txn,
+        "SELECT set_config('orgs.tenant_id', $1, true), set_config('orgs.context', '', true)",
+        organization_id.to_string(),
+    )
+    .await
+}
+
+/// The system context: the rest of the transaction sees every organization's rows. Only the
+/// named jobs of [`super::door`] use it.
+pub(super) async fn set_system<C: ConnectionTrait>(txn: &C) -> Result<(), DbErr> {
+    set(
+        txn,
+        "SELECT set_config('orgs.context', $1, true)",
+        "system".to_string(),
+    )
+    .await
+}
+
+/// The user context: the rest of the transaction sees this person's own memberships in every
+/// organization (read only).
+pub(super) async fn set_user<C: ConnectionTrait>(txn: &C, user_id: i64) -> Result<(), DbErr> {
+    set(
+        txn,
+        "SELECT set_config('orgs.user_id', $1, true)",
+        user_id.to_string(),
+    )
+    .await
+}
+
+async fn set<C: ConnectionTrait>(txn: &C, sql: &str, value: String) -> Result<(), DbErr> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
     txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "SELECT set_config('orgs.tenant_id', $1, true)",
-        [organization_id.to_string().into()],
+        sql,
+        [value.into()],
     ))
     .await?;
     Ok(())

@@ -1,4 +1,5 @@
-//! `Scope`: queries on tenant tables with `organization_id = ?` already applied.
+//! `Scope`: queries on tenant tables with `organization_id = ?` already applied. A scope only
+//! builds queries; they run in the [`super::TenantTxn`] it came from.
 
 use entity::TenantOwned;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DeleteMany, QueryFilter, Select, UpdateMany};
@@ -11,8 +12,16 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// The scope of one organization.
-    pub fn new(organization_id: i64) -> Self {
+    /// The scope of one organization. Only `tenancy` makes one: elsewhere a scope comes from a
+    /// [`super::TenantTxn`] (or a [`super::door::SystemTxn`]), so it cannot name an organization
+    /// the work was not opened for.
+    pub(in crate::tenancy) fn new(organization_id: i64) -> Self {
+        Self { organization_id }
+    }
+
+    /// A scope for unit tests of query shapes.
+    #[cfg(test)]
+    pub(crate) fn for_test(organization_id: i64) -> Self {
         Self { organization_id }
     }
 

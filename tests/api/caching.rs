@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use orgs::organizations as orgs_service;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 
 use crate::helpers::{TestApp, World, get, post_form, visitor};
@@ -81,7 +80,7 @@ async fn a_removal_made_behind_the_servers_back_is_seen_within_the_cache_ttl() {
     assert_eq!(status(&app, &krist, "/o/nirvana/people/").await, 200);
 
     // As another server process or the CLI would: straight to the database.
-    orgs_service::remove_user(app.conn(), &orgs::Events::new(), w.nirvana.id, w.krist.id)
+    crate::rules::remove_user(app.conn(), &orgs::Events::new(), w.nirvana.id, w.krist.id)
         .await
         .unwrap();
     let waited = until_status(
@@ -119,7 +118,7 @@ async fn with_the_cache_off_a_change_behind_the_servers_back_is_seen_at_once() {
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
     assert_eq!(status(&app, &krist, "/o/nirvana/people/").await, 200);
-    orgs_service::remove_user(app.conn(), &orgs::Events::new(), w.nirvana.id, w.krist.id)
+    crate::rules::remove_user(app.conn(), &orgs::Events::new(), w.nirvana.id, w.krist.id)
         .await
         .unwrap();
     assert_eq!(status(&app, &krist, "/o/nirvana/people/").await, 404);

@@ -40,7 +40,7 @@ async fn create_organization_makes_the_creator_its_admin_owner() {
     assert!(created.membership.is_admin);
     assert_eq!(created.owner.organization_user_id, created.membership.id);
     assert!(
-        orgs_service::is_owner(app.conn(), created.organization.id, dave.id)
+        crate::rules::is_owner(app.conn(), created.organization.id, dave.id)
             .await
             .unwrap()
     );
@@ -66,12 +66,12 @@ async fn defaults_can_make_an_inactive_organization_with_a_non_admin_owner() {
     assert!(!created.organization.is_active);
     assert!(!created.membership.is_admin);
     assert!(
-        orgs_service::is_owner(app.conn(), created.organization.id, dave.id)
+        crate::rules::is_owner(app.conn(), created.organization.id, dave.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_admin(app.conn(), created.organization.id, dave.id)
+        !crate::rules::is_admin(app.conn(), created.organization.id, dave.id)
             .await
             .unwrap()
     );

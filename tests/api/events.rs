@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use orgs::events::{MembershipRef, OrgEvent};
-use orgs::organizations::{self as orgs_service, service};
+use orgs::organizations as orgs_service;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::helpers::{TestApp, World};
@@ -23,7 +23,7 @@ async fn add_user_fires_user_added_once() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let mut rx = app.events().channel();
-    let added = orgs_service::add_user(
+    let added = crate::rules::add_user(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -40,7 +40,7 @@ async fn add_user_fires_user_added_once() {
             membership_id: added.id,
         }]
     );
-    let (added, _) = orgs_service::get_or_add_user(
+    let (added, _) = crate::rules::get_or_add_user(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -65,7 +65,7 @@ async fn get_or_add_user_for_an_existing_member_fires_nothing() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let mut rx = app.events().channel();
-    orgs_service::get_or_add_user(
+    crate::rules::get_or_add_user(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -82,7 +82,7 @@ async fn remove_user_fires_user_removed_once() {
     // test_user_removed_called
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    orgs_service::add_user(
+    crate::rules::add_user(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -92,7 +92,7 @@ async fn remove_user_fires_user_removed_once() {
     .await
     .unwrap();
     let mut rx = app.events().channel();
-    orgs_service::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id)
+    crate::rules::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id)
         .await
         .unwrap();
     assert_eq!(
@@ -109,16 +109,16 @@ async fn change_owner_fires_owner_changed_with_old_and_new_memberships() {
     // test_owner_changed_called
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let kurt = service::membership(app.conn(), w.nirvana.id, w.kurt.id)
+    let kurt = crate::rules::membership(app.conn(), w.nirvana.id, w.kurt.id)
         .await
         .unwrap()
         .unwrap();
-    let krist = service::membership(app.conn(), w.nirvana.id, w.krist.id)
+    let krist = crate::rules::membership(app.conn(), w.nirvana.id, w.krist.id)
         .await
         .unwrap()
         .unwrap();
     let mut rx = app.events().channel();
-    orgs_service::change_owner(app.conn(), app.events(), w.nirvana.id, krist.id)
+    crate::rules::change_owner(app.conn(), app.events(), w.nirvana.id, krist.id)
         .await
         .unwrap();
     assert_eq!(
@@ -136,7 +136,7 @@ async fn change_owner_fires_owner_changed_with_old_and_new_memberships() {
         }]
     );
     // Making the owner the owner again changes nothing and fires nothing.
-    orgs_service::change_owner(app.conn(), app.events(), w.nirvana.id, krist.id)
+    crate::rules::change_owner(app.conn(), app.events(), w.nirvana.id, krist.id)
         .await
         .unwrap();
     assert!(drain(&mut rx).is_empty());
@@ -178,7 +178,7 @@ async fn the_first_member_of_an_empty_organization_fires_user_added_then_owner_c
         .await
         .unwrap()
     };
-    let first = orgs_service::add_user(app.conn(), app.events(), empty.id, w.duder.id, false)
+    let first = crate::rules::add_user(app.conn(), app.events(), empty.id, w.duder.id, false)
         .await
         .unwrap();
     let member = MembershipRef {
@@ -208,21 +208,21 @@ async fn refused_changes_fire_nothing() {
     let w = World::build(&app).await;
     let mut rx = app.events().channel();
     assert!(
-        orgs_service::remove_user(app.conn(), app.events(), w.nirvana.id, w.kurt.id)
+        crate::rules::remove_user(app.conn(), app.events(), w.nirvana.id, w.kurt.id)
             .await
             .is_err()
     );
     assert!(
-        orgs_service::add_user(app.conn(), app.events(), w.nirvana.id, w.krist.id, false)
+        crate::rules::add_user(app.conn(), app.events(), w.nirvana.id, w.krist.id, false)
             .await
             .is_err()
     );
-    let foo_member = service::membership(app.conn(), w.foo_fighters.id, w.dave.id)
+    let foo_member = crate::rules::membership(app.conn(), w.foo_fighters.id, w.dave.id)
         .await
         .unwrap()
         .unwrap();
     assert!(
-        orgs_service::change_owner(app.conn(), app.events(), w.nirvana.id, foo_member.id)
+        crate::rules::change_owner(app.conn(), app.events(), w.nirvana.id, foo_member.id)
             .await
             .is_err()
     );
@@ -237,7 +237,7 @@ async fn a_listener_closure_sees_events_and_deletion_is_announced() {
     let sink = Arc::clone(&seen);
     app.events()
         .subscribe(move |event: &OrgEvent| sink.lock().unwrap().push(event.clone()));
-    orgs_service::delete_organization(app.conn(), app.events(), w.foo_fighters.id)
+    crate::rules::delete_organization(app.conn(), app.events(), w.foo_fighters.id)
         .await
         .unwrap();
     assert_eq!(

@@ -434,10 +434,10 @@ impl World {
             .await
             .expect("nirvana")
             .organization;
-        organizations::add_user(db, &quiet, nirvana.id, krist.id, true)
+        crate::rules::add_user(db, &quiet, nirvana.id, krist.id, true)
             .await
             .expect("krist joins nirvana");
-        organizations::add_user(db, &quiet, nirvana.id, dave.id, false)
+        crate::rules::add_user(db, &quiet, nirvana.id, dave.id, false)
             .await
             .expect("dave joins nirvana");
         let scream = organizations::create_organization_with(

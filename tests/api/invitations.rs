@@ -53,7 +53,7 @@ async fn signup_creates_the_account_organization_and_activation_lands_on_it() {
         .unwrap()
         .unwrap();
     assert!(
-        orgs_service::is_owner(app.conn(), org.id, grace.id)
+        crate::rules::is_owner(app.conn(), org.id, grace.id)
             .await
             .unwrap()
     );
@@ -124,7 +124,7 @@ async fn an_existing_account_accepts_and_becomes_a_member_with_events() {
     assert_eq!(accepted.status(), 303);
     assert_eq!(location(&accepted), "/o/nirvana/");
     assert!(
-        orgs_service::is_member(app.conn(), w.nirvana.id, w.duder.id)
+        crate::rules::is_member(app.conn(), w.nirvana.id, w.duder.id)
             .await
             .unwrap()
     );
@@ -168,7 +168,7 @@ async fn another_account_is_told_to_switch_and_sees_only_a_masked_address() {
     let refused = post_form(&app, &duder, &link, &[("action", "accept")]).await;
     assert_eq!(refused.status(), 403);
     assert!(
-        !orgs_service::is_member(app.conn(), w.nirvana.id, w.duder.id)
+        !crate::rules::is_member(app.conn(), w.nirvana.id, w.duder.id)
             .await
             .unwrap()
     );
@@ -552,6 +552,7 @@ impl orgs::backends::InvitationBackend for CompanyOnly {
     fn invite<'a>(
         &'a self,
         state: &'a orgs::AppState,
+        tx: &'a orgs::tenancy::TenantTxn,
         organization: &'a entity::organization::Model,
         inviter: Option<&'a entity::user::Model>,
         email: &'a str,
@@ -563,7 +564,7 @@ impl orgs::backends::InvitationBackend for CompanyOnly {
             if !email.ends_with("@nirvana.com") {
                 return Err(orgs::invitations::InviteError::InvalidEmail);
             }
-            orgs::invitations::invite(state, organization, inviter, email).await
+            orgs::invitations::invite(state, tx, organization, inviter, email).await
         })
     }
 

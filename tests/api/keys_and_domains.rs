@@ -67,7 +67,7 @@ async fn tenants(app: &TestApp) -> (i64, i64) {
         .unwrap()
         .organization
         .id;
-    orgs_service::add_user(app.conn(), app.events(), acme, max.id, false)
+    crate::rules::add_user(app.conn(), app.events(), acme, max.id, false)
         .await
         .unwrap();
     let globex = orgs_service::create_organization(app.conn(), app.events(), gus.id, "Globex")

@@ -21,6 +21,7 @@ mod migrations;
 mod models;
 mod people;
 mod rls;
+mod rules;
 mod slugs;
 mod smtp;
 mod tenancy;

@@ -10,7 +10,7 @@ use sea_orm::{
 use crate::helpers::{TestApp, World};
 
 async fn membership(app: &TestApp, org: i64, user: i64) -> organization_user::Model {
-    service::membership(app.conn(), org, user)
+    crate::rules::membership(app.conn(), org, user)
         .await
         .unwrap()
         .expect("membership")
@@ -67,7 +67,7 @@ async fn adding_an_existing_member_is_refused() {
     // test_duplicate_members: the peer raises IntegrityError; we answer AlreadyMember.
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let error = orgs_service::add_user(app.conn(), app.events(), w.nirvana.id, w.dave.id, false)
+    let error = crate::rules::add_user(app.conn(), app.events(), w.nirvana.id, w.dave.id, false)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::AlreadyMember), "{error:?}");
@@ -86,22 +86,22 @@ async fn membership_follows_the_fixture_world() {
     let w = World::build(&app).await;
     let db = app.conn();
     assert!(
-        orgs_service::is_member(db, w.nirvana.id, w.kurt.id)
+        crate::rules::is_member(db, w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_member(db, w.nirvana.id, w.dave.id)
+        crate::rules::is_member(db, w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_member(db, w.foo_fighters.id, w.dave.id)
+        crate::rules::is_member(db, w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_member(db, w.foo_fighters.id, w.kurt.id)
+        !crate::rules::is_member(db, w.foo_fighters.id, w.kurt.id)
             .await
             .unwrap()
     );
@@ -114,27 +114,27 @@ async fn admin_flag_follows_the_fixture_world() {
     let w = World::build(&app).await;
     let db = app.conn();
     assert!(
-        orgs_service::is_admin(db, w.nirvana.id, w.kurt.id)
+        crate::rules::is_admin(db, w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_admin(db, w.nirvana.id, w.krist.id)
+        crate::rules::is_admin(db, w.nirvana.id, w.krist.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_admin(db, w.nirvana.id, w.dave.id)
+        !crate::rules::is_admin(db, w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_admin(db, w.foo_fighters.id, w.dave.id)
+        crate::rules::is_admin(db, w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_admin(db, w.foo_fighters.id, w.duder.id)
+        !crate::rules::is_admin(db, w.foo_fighters.id, w.duder.id)
             .await
             .unwrap()
     );
@@ -147,22 +147,22 @@ async fn ownership_follows_the_fixture_world() {
     let w = World::build(&app).await;
     let db = app.conn();
     assert!(
-        orgs_service::is_owner(db, w.nirvana.id, w.kurt.id)
+        crate::rules::is_owner(db, w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_owner(db, w.foo_fighters.id, w.dave.id)
+        crate::rules::is_owner(db, w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_owner(db, w.nirvana.id, w.dave.id)
+        !crate::rules::is_owner(db, w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_owner(db, w.nirvana.id, w.krist.id)
+        !crate::rules::is_owner(db, w.nirvana.id, w.krist.id)
             .await
             .unwrap()
     );
@@ -173,7 +173,7 @@ async fn add_user_returns_a_non_admin_membership_of_that_organization() {
     // test_add_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let added = orgs_service::add_user(
+    let added = crate::rules::add_user(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -186,7 +186,7 @@ async fn add_user_returns_a_non_admin_membership_of_that_organization() {
     assert_eq!(added.user_id, w.krist.id);
     assert!(!added.is_admin);
     assert!(
-        !orgs_service::is_owner(app.conn(), w.foo_fighters.id, w.krist.id)
+        !crate::rules::is_owner(app.conn(), w.foo_fighters.id, w.krist.id)
             .await
             .unwrap()
     );
@@ -197,7 +197,7 @@ async fn remove_user_takes_the_user_out_of_the_organization() {
     // test_remove_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    orgs_service::add_user(
+    crate::rules::add_user(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -206,17 +206,17 @@ async fn remove_user_takes_the_user_out_of_the_organization() {
     )
     .await
     .unwrap();
-    orgs_service::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id)
+    crate::rules::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.krist.id)
         .await
         .unwrap();
     assert!(
-        !orgs_service::is_member(app.conn(), w.foo_fighters.id, w.krist.id)
+        !crate::rules::is_member(app.conn(), w.foo_fighters.id, w.krist.id)
             .await
             .unwrap()
     );
     // Krist's other membership is untouched.
     assert!(
-        orgs_service::is_member(app.conn(), w.nirvana.id, w.krist.id)
+        crate::rules::is_member(app.conn(), w.nirvana.id, w.krist.id)
             .await
             .unwrap()
     );
@@ -226,7 +226,7 @@ async fn remove_user_takes_the_user_out_of_the_organization() {
 async fn removing_someone_who_is_not_a_member_is_not_member() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let error = orgs_service::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.duder.id)
+    let error = crate::rules::remove_user(app.conn(), app.events(), w.foo_fighters.id, w.duder.id)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::NotMember), "{error:?}");
@@ -237,7 +237,7 @@ async fn get_or_add_user_says_whether_it_added() {
     // test_get_or_add_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let (added, created) = orgs_service::get_or_add_user(
+    let (added, created) = crate::rules::get_or_add_user(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -248,7 +248,7 @@ async fn get_or_add_user_says_whether_it_added() {
     .unwrap();
     assert!(created);
     assert_eq!(added.user_id, w.duder.id);
-    let (existing, created) = orgs_service::get_or_add_user(
+    let (existing, created) = crate::rules::get_or_add_user(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -269,17 +269,17 @@ async fn removing_the_owner_is_refused_with_ownership_required() {
     // test_delete_owner
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let error = orgs_service::remove_user(app.conn(), app.events(), w.nirvana.id, w.kurt.id)
+    let error = crate::rules::remove_user(app.conn(), app.events(), w.nirvana.id, w.kurt.id)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::OwnershipRequired), "{error:?}");
     assert!(
-        orgs_service::is_member(app.conn(), w.nirvana.id, w.kurt.id)
+        crate::rules::is_member(app.conn(), w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
+        crate::rules::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
@@ -296,7 +296,7 @@ async fn the_database_refuses_to_delete_the_owners_membership_directly() {
         .await;
     assert!(result.is_err(), "deleting the owner's membership must fail");
     assert!(
-        orgs_service::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
+        crate::rules::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
@@ -309,26 +309,26 @@ async fn change_owner_moves_ownership_and_makes_the_new_owner_admin() {
     let w = World::build(&app).await;
     let dave = membership(&app, w.nirvana.id, w.dave.id).await;
     assert!(!dave.is_admin);
-    orgs_service::change_owner(app.conn(), app.events(), w.nirvana.id, dave.id)
+    crate::rules::change_owner(app.conn(), app.events(), w.nirvana.id, dave.id)
         .await
         .unwrap();
     assert!(
-        orgs_service::is_owner(app.conn(), w.nirvana.id, w.dave.id)
+        crate::rules::is_owner(app.conn(), w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
+        !crate::rules::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_admin(app.conn(), w.nirvana.id, w.dave.id)
+        crate::rules::is_admin(app.conn(), w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
     // The former owner is still an admin member and can now be removed.
-    orgs_service::remove_user(app.conn(), app.events(), w.nirvana.id, w.kurt.id)
+    crate::rules::remove_user(app.conn(), app.events(), w.nirvana.id, w.kurt.id)
         .await
         .unwrap();
 }
@@ -343,16 +343,16 @@ async fn a_membership_of_an_ownerless_organization_can_be_removed() {
         .exec(app.conn())
         .await
         .unwrap();
-    orgs_service::remove_user(app.conn(), app.events(), w.nirvana.id, w.kurt.id)
+    crate::rules::remove_user(app.conn(), app.events(), w.nirvana.id, w.kurt.id)
         .await
         .unwrap();
     assert!(
-        !orgs_service::is_member(app.conn(), w.nirvana.id, w.kurt.id)
+        !crate::rules::is_member(app.conn(), w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
     assert!(
-        !orgs_service::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
+        !crate::rules::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
@@ -364,7 +364,7 @@ async fn an_owner_from_another_organization_is_refused_with_organization_mismatc
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let kurt_in_nirvana = membership(&app, w.nirvana.id, w.kurt.id).await;
-    let error = orgs_service::change_owner(
+    let error = crate::rules::change_owner(
         app.conn(),
         app.events(),
         w.foo_fighters.id,
@@ -374,7 +374,7 @@ async fn an_owner_from_another_organization_is_refused_with_organization_mismatc
     .unwrap_err();
     assert!(matches!(error, OrgError::OrganizationMismatch), "{error:?}");
     assert!(
-        orgs_service::is_owner(app.conn(), w.foo_fighters.id, w.dave.id)
+        crate::rules::is_owner(app.conn(), w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
@@ -396,7 +396,7 @@ async fn the_database_refuses_an_owner_row_pointing_into_another_organization() 
     row.organization_user_id = Set(kurt_in_nirvana.id);
     assert!(row.update(app.conn()).await.is_err());
     assert!(
-        orgs_service::is_owner(app.conn(), w.foo_fighters.id, w.dave.id)
+        crate::rules::is_owner(app.conn(), w.foo_fighters.id, w.dave.id)
             .await
             .unwrap()
     );
@@ -414,7 +414,7 @@ async fn deleting_an_organization_removes_its_rows_and_keeps_its_users() {
             .unwrap(),
         3
     );
-    orgs_service::delete_organization(app.conn(), app.events(), w.scream.id)
+    crate::rules::delete_organization(app.conn(), app.events(), w.scream.id)
         .await
         .unwrap();
     assert_eq!(
@@ -431,7 +431,7 @@ async fn deleting_an_organization_removes_its_rows_and_keeps_its_users() {
         .await
         .unwrap();
     assert_eq!(left, 0);
-    let error = orgs_service::delete_organization(app.conn(), app.events(), w.scream.id)
+    let error = crate::rules::delete_organization(app.conn(), app.events(), w.scream.id)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::OrganizationNotFound));
@@ -471,21 +471,21 @@ async fn the_first_user_added_to_an_empty_organization_becomes_admin_and_owner()
     .insert(app.conn())
     .await
     .unwrap();
-    let first = orgs_service::add_user(app.conn(), app.events(), empty.id, w.duder.id, false)
+    let first = crate::rules::add_user(app.conn(), app.events(), empty.id, w.duder.id, false)
         .await
         .unwrap();
     assert!(first.is_admin);
     assert!(
-        orgs_service::is_owner(app.conn(), empty.id, w.duder.id)
+        crate::rules::is_owner(app.conn(), empty.id, w.duder.id)
             .await
             .unwrap()
     );
-    let second = orgs_service::add_user(app.conn(), app.events(), empty.id, w.krist.id, false)
+    let second = crate::rules::add_user(app.conn(), app.events(), empty.id, w.krist.id, false)
         .await
         .unwrap();
     assert!(!second.is_admin);
     assert!(
-        orgs_service::is_owner(app.conn(), empty.id, w.duder.id)
+        crate::rules::is_owner(app.conn(), empty.id, w.duder.id)
             .await
             .unwrap()
     );
@@ -509,7 +509,7 @@ async fn concurrent_first_members_make_exactly_one_owner() {
         let db = app.conn().clone();
         let events = app.events().clone();
         tasks.push(tokio::spawn(async move {
-            orgs_service::add_user(&db, &events, empty.id, user_id, false).await
+            crate::rules::add_user(&db, &events, empty.id, user_id, false).await
         }));
     }
     for task in tasks {
@@ -577,15 +577,15 @@ async fn emails_are_unique_whatever_their_case() {
 async fn adding_to_an_unknown_organization_or_an_unknown_user_is_a_typed_error() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let error = orgs_service::add_user(app.conn(), app.events(), 9_999, w.duder.id, false)
+    let error = crate::rules::add_user(app.conn(), app.events(), 9_999, w.duder.id, false)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::OrganizationNotFound), "{error:?}");
-    let error = orgs_service::add_user(app.conn(), app.events(), w.nirvana.id, 9_999, false)
+    let error = crate::rules::add_user(app.conn(), app.events(), w.nirvana.id, 9_999, false)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::UserNotFound), "{error:?}");
-    let error = orgs_service::remove_user(app.conn(), app.events(), 9_999, w.kurt.id)
+    let error = crate::rules::remove_user(app.conn(), app.events(), 9_999, w.kurt.id)
         .await
         .unwrap_err();
     assert!(matches!(error, OrgError::OrganizationNotFound), "{error:?}");

@@ -92,12 +92,12 @@ async fn creating_an_organization_makes_the_creator_admin_and_owner() {
         .unwrap()
         .unwrap();
     assert!(
-        orgs_service::is_owner(app.conn(), org.id, w.duder.id)
+        crate::rules::is_owner(app.conn(), org.id, w.duder.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_admin(app.conn(), org.id, w.duder.id)
+        crate::rules::is_admin(app.conn(), org.id, w.duder.id)
             .await
             .unwrap()
     );
@@ -243,7 +243,7 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
             name.split(' ').next().unwrap().to_lowercase()
         );
         let user = app.user(&email, name).await;
-        orgs_service::add_user(app.conn(), app.events(), w.nirvana.id, user.id, false)
+        crate::rules::add_user(app.conn(), app.events(), w.nirvana.id, user.id, false)
             .await
             .unwrap();
     }
@@ -344,7 +344,7 @@ async fn the_people_page_shows_roles_and_the_count_and_links_people_for_admins_o
 
     // Dave is a superuser, so he counts as an admin everywhere; Amy is a plain member.
     let amy = app.user("amy@nirvana.com", "Amy Alpha").await;
-    orgs_service::add_user(app.conn(), app.events(), w.nirvana.id, amy.id, false)
+    crate::rules::add_user(app.conn(), app.events(), w.nirvana.id, amy.id, false)
         .await
         .unwrap();
     let amy = visitor(&app, Some("amy@nirvana.com")).await;
@@ -453,7 +453,7 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
         200
     );
     let plain = app.user("plain@nirvana.com", "Plain Member").await;
-    orgs_service::add_user(app.conn(), app.events(), w.nirvana.id, plain.id, false)
+    crate::rules::add_user(app.conn(), app.events(), w.nirvana.id, plain.id, false)
         .await
         .unwrap();
     let plain = visitor(&app, Some("plain@nirvana.com")).await;
@@ -511,7 +511,7 @@ async fn the_owner_stays_an_admin_and_others_can_be_promoted_or_demoted() {
             .contains("the organization owner must be an admin")
     );
     assert!(
-        orgs_service::is_admin(app.conn(), w.nirvana.id, w.kurt.id)
+        crate::rules::is_admin(app.conn(), w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );
@@ -525,7 +525,7 @@ async fn the_owner_stays_an_admin_and_others_can_be_promoted_or_demoted() {
     .await;
     assert_eq!(promote.status(), 303);
     assert!(
-        orgs_service::is_admin(app.conn(), w.nirvana.id, w.dave.id)
+        crate::rules::is_admin(app.conn(), w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
@@ -603,7 +603,7 @@ async fn removing_the_owner_is_a_clear_409_and_others_are_removed_with_an_event(
     .await;
     assert_eq!(removed.status(), 303);
     assert!(
-        !orgs_service::is_member(app.conn(), w.nirvana.id, w.dave.id)
+        !crate::rules::is_member(app.conn(), w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
@@ -742,12 +742,12 @@ async fn the_owner_transfers_ownership_to_a_member_who_becomes_admin() {
     .await;
     assert_eq!(done.status(), 303);
     assert!(
-        orgs_service::is_owner(app.conn(), w.nirvana.id, w.dave.id)
+        crate::rules::is_owner(app.conn(), w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
     assert!(
-        orgs_service::is_admin(app.conn(), w.nirvana.id, w.dave.id)
+        crate::rules::is_admin(app.conn(), w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
@@ -759,7 +759,7 @@ async fn the_owner_transfers_ownership_to_a_member_who_becomes_admin() {
     let left = post_form(&app, &kurt, "/o/nirvana/leave/", &[]).await;
     assert_eq!(left.status(), 303);
     assert!(
-        !orgs_service::is_member(app.conn(), w.nirvana.id, w.kurt.id)
+        !crate::rules::is_member(app.conn(), w.nirvana.id, w.kurt.id)
             .await
             .unwrap()
     );

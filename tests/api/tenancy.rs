@@ -159,10 +159,10 @@ async fn world(app: &TestApp) -> World {
         .await
         .unwrap()
         .organization;
-    orgs_service::add_user(db, app.events(), acme.id, admin.id, true)
+    crate::rules::add_user(db, app.events(), acme.id, admin.id, true)
         .await
         .unwrap();
-    orgs_service::add_user(db, app.events(), acme.id, member.id, false)
+    crate::rules::add_user(db, app.events(), acme.id, member.id, false)
         .await
         .unwrap();
     let globex =
@@ -354,13 +354,10 @@ async fn a_project_of_another_organization_is_404_on_every_project_route() {
         }
     }
     // Globex's project is intact after all of that.
-    let still = orgs::projects::get(
-        app.conn(),
-        orgs::tenancy::Scope::new(w.globex_id),
-        w.globex_project,
-    )
-    .await
-    .unwrap();
+    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.globex_id)
+        .await
+        .unwrap();
+    let still = orgs::projects::get(&tx, w.globex_project).await.unwrap();
     assert!(still.is_some_and(|p| p.name == GLOBEX_SECRET));
 }
 

@@ -1,13 +1,19 @@
 //! An app of its own that embeds orgs: orgs gives it accounts, organizations, tenancy and the
 //! people pages; it adds one organization-scoped table, `notes`, and its page and API. This is
-//! what a SaaS team writes for each of their own tables.
+//! what a SaaS team writes for each of their own tables: an entity that names its organization
+//! column, a migration of its own (with its own migration table) that puts the table under orgs'
+//! row-level security, and handlers that reach it only through the tenant transaction.
 
 use actix_web::{HttpResponse, web};
 use orgs::AppError;
 use orgs::startup::AppState;
 use orgs::tenancy::OrgMember;
+use orgs::migration::{
+    ColumnDef, DynIden, ForeignKey, ForeignKeyAction, Index, IntoIden, MigrationName,
+    MigrationTrait, MigratorTrait, SchemaManager, Table, async_trait,
+};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, Schema};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 /// The `notes` table: every row belongs to one organization.
@@ -39,12 +45,82 @@ pub mod note {
     }
 }
 
-/// Creates the `notes` table if it is missing (a real app would add a migration).
-pub async fn create_tables<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
-    let schema = Schema::new(db.get_database_backend());
-    let mut create = schema.create_table_from_entity(note::Entity);
-    db.execute(create.if_not_exists()).await?;
-    Ok(())
+/// The example's own migrations, beside orgs' (run after them): their own migration table,
+/// `embed_migrations`, so neither migrator sees the other's rows as missing files.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migration_table_name() -> DynIden {
+        "embed_migrations".into_iden()
+    }
+
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreateNotes)]
+    }
+}
+
+/// Creates `notes`, tied to its organization (deleted with it) and under orgs' row-level
+/// security on PostgreSQL.
+struct CreateNotes;
+
+impl MigrationName for CreateNotes {
+    fn name(&self) -> &str {
+        "m20261201_000001_create_notes"
+    }
+}
+
+#[async_trait::async_trait]
+#[expect(
+    elided_lifetimes_in_paths,
+    reason = "the signature must match MigrationTrait as async_trait declares it"
+)]
+impl MigrationTrait for CreateNotes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table("notes")
+                    .col(
+                        ColumnDef::new("id")
+                            .big_integer()
+                            .not_null()
+                            .auto_increment()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new("organization_id").big_integer().not_null())
+                    .col(ColumnDef::new("body").text().not_null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from("notes", "organization_id")
+                            .to("organizations", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("notes_org_idx")
+                    .table("notes")
+                    .col("organization_id")
+                    .to_owned(),
+            )
+            .await?;
+        orgs::migration::tenant_table(manager, "notes").await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table("notes").to_owned())
+            .await
+    }
+}
+
+/// Applies orgs' migrations, then the example's.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    orgs::db::migrate(db).await?;
+    Migrator::up(db, None).await
 }
 
 /// The notes routes, mounted on every organization's tenant root.
@@ -69,11 +145,11 @@ async fn list(
     state: web::Data<AppState>,
     OrgMember(tenant): OrgMember,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.transaction(&state.db).await?;
-    let notes = tenant
+    let txn = tenant.begin(&state).await?;
+    let notes = txn
         .select::<note::Entity>()
         .order_by_asc(note::Column::Id)
-        .all(&txn)
+        .all(txn.conn())
         .await?;
     txn.commit().await?;
     Ok(HttpResponse::Ok().json(notes))
@@ -89,10 +165,10 @@ async fn add(
     if body.is_empty() {
         return Err(AppError::field("body", "write something"));
     }
-    let txn = tenant.transaction(&state.db).await?;
-    let mut row: note::ActiveModel = tenant.new_active_model();
+    let txn = tenant.begin(&state).await?;
+    let mut row: note::ActiveModel = txn.new_active_model();
     row.body = Set(body);
-    let saved = row.insert(&txn).await?;
+    let saved = row.insert(txn.conn()).await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(saved))
 }

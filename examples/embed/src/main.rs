@@ -7,8 +7,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = orgs::Settings::load()?;
     orgs::telemetry::init(&settings.log.filter);
     let db = orgs::db::connect(&settings.database).await?;
-    orgs::db::migrate(&db).await?;
-    embed::create_tables(&db).await?;
+    embed::migrate(&db).await?;
     let state = AppState::new(settings, db, orgs::Events::new())?;
     let app = Application::build_with_routes(state, embed::configure).await?;
     println!("embed example listening on port {}", app.port());

@@ -45,8 +45,7 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     let mut settings = Settings::for_environment(Environment::Test).unwrap();
     settings.database.url = format!("sqlite://{}", dir.path().join("embed.db").display());
     let db = orgs::db::connect(&settings.database).await.unwrap();
-    orgs::db::migrate(&db).await.unwrap();
-    embed::create_tables(&db).await.unwrap();
+    embed::migrate(&db).await.unwrap();
     let state = AppState::new(settings, db.clone(), orgs::Events::new()).unwrap();
     let app = Application::build_with_routes(state.clone(), embed::configure)
         .await

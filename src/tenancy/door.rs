@@ -1,0 +1,164 @@
+//! The one door for work that is by nature not one tenant's. Everything else reaches an
+//! organization's rows through the [`TenantTxn`] of a request. Outside `src/tenancy` each
+//! function here is refused by clippy (`disallowed-methods` in `clippy.toml`) unless its use
+//! says why with `#[expect(clippy::disallowed_methods, reason = "...")]`.
+//!
+//! Every path that crosses organizations, and the context it runs in (PostgreSQL row-level
+//! security; see migration `m20261201_000005_fail_closed`):
+//!
+//! | path | context |
+//! | --- | --- |
+//! | resolving a tenant by slug (`tenancy::organizations::by_slug`) | none: `organizations` is readable by all |
+//! | resolving a tenant by custom domain or organization API key (`tenancy::resolve`) | system, read only, inside `tenancy` |
+//! | looking up an invitation by its token ([`invitation`]) | system to find it, then the tenant context of its organization, in one transaction |
+//! | the access check of a request (`tenancy::Access::load`) | tenant |
+//! | "my organizations", the switcher, `/go/{slug}/` (`tenancy::organizations::of_user`, `is_member`) | user |
+//! | creating an organization at sign-up, from "new organization" or the CLI ([`system`]) | system |
+//! | mail that belongs to no organization (activation, password reset, sign-up notices) ([`system`]) | system |
+//! | the outbox sender ([`system`]) | system |
+//! | the seeder and the CLI's organization commands ([`system`], [`tenant`]) | system, or one tenant |
+//! | an embedding app's own jobs ([`tenant`] for one organization, [`system`] across them) | tenant or system |
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Select,
+    UpdateMany,
+};
+
+use super::Scope;
+use super::txn::{AfterCommit, TenantTxn, begin_on};
+use crate::events::{Events, OrgEvent};
+use crate::mail::{Outbox, OutgoingEmail};
+use entity::{email_outbox, organization_invitation};
+
+/// A transaction for one organization outside a request: a CLI command, a job of an embedding
+/// app, a test fixture. It writes (on SQLite it takes the write lock at `BEGIN`).
+pub async fn tenant(
+    db: &DatabaseConnection,
+    events: &Events,
+    organization_id: i64,
+) -> Result<TenantTxn, DbErr> {
+    TenantTxn::begin(db, organization_id, true, AfterCommit::new(Some(events), None)).await
+}
+
+/// A transaction in the system context, which sees every organization's rows; it will write
+/// (on SQLite it takes the write lock at `BEGIN`). `job` names the work in the logs. Events it
+/// fires reach listeners when it was opened [`SystemTxn::firing`] them.
+pub async fn system(db: &DatabaseConnection, job: &'static str) -> Result<SystemTxn, DbErr> {
+    SystemTxn::begin(db, job, true).await
+}
+
+/// Like [`system`], for work that only reads (it takes no write lock on SQLite).
+pub async fn system_read(db: &DatabaseConnection, job: &'static str) -> Result<SystemTxn, DbErr> {
+    SystemTxn::begin(db, job, false).await
+}
+
+/// The invitation whose token hashes to `token_hash`, with the transaction of its organization
+/// (`write` for accepting or declining it): found in the system context, then the rest of the
+/// transaction runs in the invitation's tenant context only.
+pub async fn invitation(
+    db: &DatabaseConnection,
+    events: &Events,
+    token_hash: &str,
+    write: bool,
+) -> Result<Option<(TenantTxn, organization_invitation::Model)>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let txn = begin_on(db, write).await?;
+    super::rls::set_system(&txn).await?;
+    #[expect(clippy::disallowed_methods, reason = "finding an invitation by its token")]
+    let found = organization_invitation::Entity::find()
+        .filter(organization_invitation::Column::TokenHash.eq(token_hash))
+        .one(&txn)
+        .await?;
+    let Some(invitation) = found else {
+        return Ok(None);
+    };
+    super::rls::set_tenant(&txn, invitation.organization_id).await?;
+    let tenant = TenantTxn::over(
+        txn,
+        invitation.organization_id,
+        AfterCommit::new(Some(events), None),
+    );
+    Ok(Some((tenant, invitation)))
+}
+
+/// A transaction in the system context (see [`system`]).
+#[derive(Debug)]
+pub struct SystemTxn {
+    txn: DatabaseTransaction,
+    after: AfterCommit,
+    job: &'static str,
+}
+
+impl SystemTxn {
+    async fn begin(db: &DatabaseConnection, job: &'static str, write: bool) -> Result<Self, DbErr> {
+        let txn = begin_on(db, write).await?;
+        super::rls::set_system(&txn).await?;
+        tracing::debug!(job, "system transaction");
+        Ok(Self {
+            txn,
+            after: AfterCommit::new(None, None),
+            job,
+        })
+    }
+
+    /// Fires the events of this transaction to `events`' listeners after the commit.
+    pub fn firing(mut self, events: &Events) -> Self {
+        self.after.events = Some(events.clone());
+        self
+    }
+
+    /// Wakes `outbox`'s sender after the commit when mail was queued.
+    pub fn waking(mut self, outbox: &Outbox) -> Self {
+        self.after.outbox = Some(outbox.clone());
+        self
+    }
+
+    /// The connection.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// What the work is.
+    pub fn job(&self) -> &'static str {
+        self.job
+    }
+
+    /// The scope of one organization, for rows this job writes for it (a new organization's
+    /// founding membership, seeded data).
+    pub fn scope(&self, organization_id: i64) -> Scope {
+        Scope::new(organization_id)
+    }
+
+    /// Every row of `E`, of every organization.
+    #[expect(clippy::disallowed_methods, reason = "the system context crosses organizations")]
+    pub fn select_all<E: EntityTrait>(&self) -> Select<E> {
+        E::find()
+    }
+
+    /// `UPDATE E` across organizations.
+    #[expect(clippy::disallowed_methods, reason = "the system context crosses organizations")]
+    pub fn update_all<E: EntityTrait>(&self) -> UpdateMany<E> {
+        E::update_many()
+    }
+
+    /// Queues a mail (one that belongs to no organization: activation, password reset); the
+    /// sender is woken after the commit.
+    pub async fn enqueue_mail(&self, email: OutgoingEmail) -> Result<email_outbox::Model, DbErr> {
+        let row = crate::mail::enqueue(&self.txn, email).await?;
+        self.after.mail_queued();
+        Ok(row)
+    }
+
+    /// Fires `event` after the commit.
+    pub fn fire(&self, event: OrgEvent) {
+        self.after.fire(event);
+    }
+
+    /// Commits, then fires the events and wakes the mail sender.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await?;
+        self.after.run();
+        Ok(())
+    }
+}
+

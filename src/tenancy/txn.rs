@@ -1,0 +1,188 @@
+//! The tenant transaction: the one capability for work on one organization's data. It is
+//! opened for a resolved organization (by [`super::Tenant::begin`] in a request, or through
+//! [`super::door::tenant`] for a named job), with the tenant set for row-level security, and
+//! every query it builds is filtered by the organization. Services that work on one
+//! organization take a `&TenantTxn`, never the pool or a hand-made [`Scope`].
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use entity::{TenantOwned, email_outbox, organization};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, DeleteMany, Select,
+    TransactionTrait, UpdateMany,
+};
+
+use super::Scope;
+use crate::events::{Events, OrgEvent};
+use crate::mail::{Outbox, OutgoingEmail};
+
+/// What waits for the commit: events to fire and whether to wake the mail sender.
+#[derive(Debug)]
+pub(super) struct AfterCommit {
+    pub(super) events: Option<Events>,
+    pub(super) outbox: Option<Outbox>,
+    fired: Mutex<Vec<OrgEvent>>,
+    mail: AtomicBool,
+}
+
+impl AfterCommit {
+    pub(super) fn new(events: Option<&Events>, outbox: Option<&Outbox>) -> Self {
+        Self {
+            events: events.cloned(),
+            outbox: outbox.cloned(),
+            fired: Mutex::new(Vec::new()),
+            mail: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn fire(&self, event: OrgEvent) {
+        self.fired
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(event);
+    }
+
+    pub(super) fn mail_queued(&self) {
+        self.mail.store(true, Ordering::Relaxed);
+    }
+
+    /// After a commit: fire the events in order, wake the mail sender.
+    pub(super) fn run(self) {
+        let fired = self
+            .fired
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(events) = self.events {
+            events.emit_all(fired);
+        }
+        if self.mail.into_inner()
+            && let Some(outbox) = self.outbox
+        {
+            outbox.wake();
+        }
+    }
+}
+
+/// Begins a transaction: on SQLite one that will write takes the write lock at `BEGIN`
+/// ([`crate::db::begin_write`]), so a read-then-write does not hit "database is locked".
+pub(super) async fn begin_on<C: TransactionTrait>(
+    db: &C,
+    write: bool,
+) -> Result<C::Transaction, DbErr> {
+    if write {
+        crate::db::begin_write(db).await
+    } else {
+        db.begin().await
+    }
+}
+
+/// One organization's transaction. Dropped without [`TenantTxn::commit`], it rolls back and its
+/// events never fire.
+#[derive(Debug)]
+pub struct TenantTxn {
+    txn: DatabaseTransaction,
+    scope: Scope,
+    after: AfterCommit,
+}
+
+impl TenantTxn {
+    /// Opens the transaction of `organization_id` with the tenant context set.
+    pub(super) async fn begin(
+        db: &DatabaseConnection,
+        organization_id: i64,
+        write: bool,
+        after: AfterCommit,
+    ) -> Result<Self, DbErr> {
+        let txn = begin_on(db, write).await?;
+        super::rls::set_tenant(&txn, organization_id).await?;
+        Ok(Self::over(txn, organization_id, after))
+    }
+
+    /// Wraps a transaction whose tenant context is already set.
+    pub(super) fn over(txn: DatabaseTransaction, organization_id: i64, after: AfterCommit) -> Self {
+        Self {
+            txn,
+            scope: Scope::new(organization_id),
+            after,
+        }
+    }
+
+    /// The organization's id.
+    pub fn organization_id(&self) -> i64 {
+        self.scope.organization_id()
+    }
+
+    /// The organization's scope, for building queries (and [`super::ScopedStatement`]s) to run
+    /// in this transaction.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The connection to run this organization's queries on.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// `SELECT ... FROM E WHERE organization_id = ?`
+    pub fn select<E: TenantOwned>(&self) -> Select<E> {
+        self.scope.select::<E>()
+    }
+
+    /// A new row of `A`'s table with `organization_id` set.
+    pub fn new_active_model<A>(&self) -> A
+    where
+        A: ActiveModelTrait,
+        A::Entity: TenantOwned,
+    {
+        self.scope.new_active_model::<A>()
+    }
+
+    /// `UPDATE E ... WHERE organization_id = ?`
+    pub fn update_many<E: TenantOwned>(&self) -> UpdateMany<E> {
+        self.scope.update_many::<E>()
+    }
+
+    /// `DELETE FROM E WHERE organization_id = ?`
+    pub fn delete_many<E: TenantOwned>(&self) -> DeleteMany<E> {
+        self.scope.delete_many::<E>()
+    }
+
+    /// The organization row, locked until the transaction ends: rules about the owner and the
+    /// members are checked under it, from fresh rows (PostgreSQL; SQLite's write transaction
+    /// already excludes other writers).
+    pub async fn lock_organization(&self) -> Result<Option<organization::Model>, DbErr> {
+        super::organizations::lock(&self.txn, self.organization_id()).await
+    }
+
+    /// The organization row as this transaction sees it.
+    pub async fn organization(&self) -> Result<Option<organization::Model>, DbErr> {
+        super::organizations::by_id(&self.txn, self.organization_id()).await
+    }
+
+    /// Deletes the organization; its tenant rows go by cascade. Whether it existed.
+    pub async fn delete_organization(&self) -> Result<bool, DbErr> {
+        super::organizations::delete(&self.txn, self.organization_id()).await
+    }
+
+    /// Queues a mail of this organization in the outbox (tagged with it, whatever `email`
+    /// said); the sender is woken after the commit.
+    pub async fn enqueue_mail(&self, mut email: OutgoingEmail) -> Result<email_outbox::Model, DbErr> {
+        email.organization_id = Some(self.organization_id());
+        let row = crate::mail::enqueue(&self.txn, email).await?;
+        self.after.mail_queued();
+        Ok(row)
+    }
+
+    /// Fires `event` after the commit (never, if the transaction rolls back).
+    pub fn fire(&self, event: OrgEvent) {
+        self.after.fire(event);
+    }
+
+    /// Commits, then fires the events and wakes the mail sender.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await?;
+        self.after.run();
+        Ok(())
+    }
+}
