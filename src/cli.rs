@@ -42,8 +42,28 @@ enum Command {
     /// Fill the database with demo organizations, users and memberships.
     Seed(SeedArgs),
     /// Check tenant isolation in the database: on PostgreSQL, every table with
-    /// organization_id must have row-level security forced and a policy. Exits 1 otherwise.
+    /// organization_id must have row-level security forced and a policy, and (run as the app's
+    /// role) synthetic rows, rolled back, must show that no context sees no row and a tenant
+    /// context no other organization's. Exits 1 otherwise.
     Check,
+    /// Database administration (run with the tables' owner's URL).
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbAction {
+    /// Create the ordinary role the server connects as (no superuser, no BYPASSRLS, owns
+    /// nothing) if it is missing, and grant it what the app needs on this database.
+    CreateAppRole {
+        /// The role's name (lower-case letters, digits, _).
+        name: String,
+        /// Its password (leave out for trust or peer authentication).
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +255,17 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!(
                 "row-level security covers every table with organization_id: {}",
                 report.tables.join(", ")
+            );
+            Ok(())
+        }
+        Command::Db {
+            action: DbAction::CreateAppRole { name, password },
+        } => {
+            let db = connect(&settings).await?;
+            crate::tenancy::rls::create_app_role(&db, &name, password.as_deref()).await?;
+            println!(
+                "role {name} can now serve this database; start the server with its URL and \
+                 ORGS_DATABASE__MIGRATE_ON_START=false"
             );
             Ok(())
         }

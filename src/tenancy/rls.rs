@@ -1,7 +1,8 @@
-//! Row-level security on PostgreSQL: setting the tenant of a transaction, and the check that
-//! every table with `organization_id` is covered by a policy (`orgs check`).
+//! Row-level security on PostgreSQL: the contexts a transaction runs in (tenant, user, system),
+//! the application's role (`orgs db create-app-role`), and the check that every table with
+//! `organization_id` is covered by a policy that fails closed (`orgs check`).
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, TransactionSession};
 
 /// Makes the rest of the transaction see only this organization's rows (the tenant context;
 /// PostgreSQL, nothing on SQLite). Call inside a transaction: the setting ends with it. It also
@@ -62,8 +63,11 @@ pub struct Report {
 }
 
 /// Lists every table of the current schema with an `organization_id` column that lacks row-level
-/// security, `FORCE`, or a policy, and flags a connecting role that bypasses policies.
-pub async fn check<C: ConnectionTrait>(db: &C) -> Result<Report, DbErr> {
+/// security, `FORCE`, or a policy, flags a connecting role that bypasses policies, and then
+/// [`prove`]s the wall with synthetic rows (rolled back). Run it as the application's role.
+pub async fn check<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+) -> Result<Report, DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(Report {
             not_applicable: Some(
@@ -131,7 +135,221 @@ pub async fn check<C: ConnectionTrait>(db: &C) -> Result<Report, DbErr> {
                 "the role {name} is a superuser or has BYPASSRLS, so policies do not apply to it; \
                  connect the app as an ordinary role"
             ));
+            return Ok(report);
         }
     }
+    let proven = prove(db, &report.tables).await?;
+    report.problems.extend(proven);
     Ok(report)
+}
+
+/// Whether `name` can be a role name here: a lower-case SQL identifier.
+fn valid_role_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 63
+}
+
+/// Why the application role could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AppRoleError {
+    /// Not a lower-case identifier.
+    #[error("role name: use lower-case letters, digits and _ (at most 63), starting with a letter")]
+    BadName,
+    /// A password with a NUL character.
+    #[error("password: must not contain a NUL character")]
+    BadPassword,
+    /// On SQLite there are no roles.
+    #[error("roles exist on PostgreSQL only; SQLite has none to create")]
+    NotPostgres,
+    /// The database refused.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Creates the role the server connects as, if missing, and grants it exactly what the app
+/// needs on the connected database: reading and writing the tables of the current schema (and
+/// those created later by the connecting owner), the sequences, and reading (not writing) the
+/// migration tables. The role logs in, is not a superuser, has no BYPASSRLS, creates nothing
+/// and owns nothing, so every policy binds it. Run it connected as the tables' owner.
+pub async fn create_app_role<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    password: Option<&str>,
+) -> Result<(), AppRoleError> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Err(AppRoleError::NotPostgres);
+    }
+    if !valid_role_name(name) {
+        return Err(AppRoleError::BadName);
+    }
+    if password.is_some_and(|p| p.contains('\0')) {
+        return Err(AppRoleError::BadPassword);
+    }
+    let attributes = "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION";
+    // Roles belong to the whole server, and several of these may run at once.
+    db.execute_unprepared(&format!(
+        "DO $$ BEGIN \
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') THEN \
+             CREATE ROLE {name} {attributes}; \
+           END IF; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    ))
+    .await?;
+    let password = match password {
+        Some(p) => format!(" PASSWORD '{}'", p.replace('\'', "''")),
+        None => String::new(),
+    };
+    db.execute_unprepared(&format!("ALTER ROLE {name} {attributes}{password}"))
+        .await?;
+    db.execute_unprepared(&format!(
+        "DO $$ DECLARE t record; BEGIN \
+           EXECUTE format('GRANT CONNECT ON DATABASE %I TO {name}', current_database()); \
+           EXECUTE format('GRANT USAGE ON SCHEMA %I TO {name}', current_schema()); \
+           EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO {name}', current_schema()); \
+           EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO {name}', current_schema()); \
+           EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {name}', current_schema()); \
+           EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT USAGE, SELECT ON SEQUENCES TO {name}', current_schema()); \
+           FOR t IN SELECT tablename FROM pg_tables \
+                    WHERE schemaname = current_schema() AND tablename LIKE '%migrations' LOOP \
+             EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON %I FROM {name}', t.tablename); \
+           END LOOP; \
+         END $$"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Proves the wall with synthetic rows inside a transaction that is rolled back, whatever the
+/// database holds: with no context set the connecting role sees no row of any tenant table and
+/// can insert none; in one organization's tenant context it can read, change, delete or insert
+/// no row of another. Every table with `organization_id` is tried, found from the catalog. An
+/// empty list means all held.
+pub async fn prove<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    db: &C,
+    tables: &[String],
+) -> Result<Vec<String>, DbErr> {
+    let txn = db.begin().await?;
+    let problems = prove_in(&txn, tables).await;
+    txn.rollback().await?;
+    problems
+}
+
+async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    txn: &C,
+    tables: &[String],
+) -> Result<Vec<String>, DbErr> {
+    let mut problems = Vec::new();
+    let count = |sql: String| async move {
+        let row = txn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await?;
+        row.map_or(Ok(0), |r| r.try_get_by_index::<i64>(0))
+    };
+    // Two synthetic organizations, each with a member and a project, made in the system context.
+    set_system(txn).await?;
+    let tag = crate::auth::tokens::generate()[..12].to_ascii_lowercase();
+    let mut ids = Vec::new();
+    for side in ["a", "b"] {
+        let id = count(format!(
+            "INSERT INTO organizations (name, slug, is_active, created_at, updated_at) \
+             VALUES ('orgs check {side}', 'orgs-check-{side}-{tag}', true, now(), now()) RETURNING id"
+        ))
+        .await?;
+        let user = count(format!(
+            "INSERT INTO users (email, name, is_active, is_superuser, created_at, updated_at) \
+             VALUES ('check-{side}-{tag}@orgs.invalid', 'orgs check', true, false, now(), now()) \
+             RETURNING id"
+        ))
+        .await?;
+        txn.execute_unprepared(&format!(
+            "INSERT INTO organization_users (organization_id, user_id, is_admin, created_at, updated_at) \
+             VALUES ({id}, {user}, true, now(), now()); \
+             INSERT INTO projects (organization_id, name, description, created_at, updated_at) \
+             VALUES ({id}, 'orgs check', '', now(), now())"
+        ))
+        .await?;
+        ids.push(id);
+    }
+    let (a, b) = (ids[0], ids[1]);
+    // No context at all.
+    txn.execute_unprepared(
+        "SELECT set_config('orgs.context', '', true), set_config('orgs.tenant_id', '', true)",
+    )
+    .await?;
+    for table in tables {
+        let seen = count(format!("SELECT count(*) FROM {table}")).await?;
+        if seen > 0 {
+            problems.push(format!(
+                "{table}: with no context set, {seen} row(s) are visible (policies must fail closed)"
+            ));
+        }
+        if inserts(txn, &format!("INSERT INTO {table} (organization_id) VALUES ({b})")).await? {
+            problems.push(format!("{table}: with no context set, a row could be inserted"));
+        }
+    }
+    // Organization a's tenant context, facing b's rows.
+    set_tenant(txn, a).await?;
+    let other = format!("organization_id IS DISTINCT FROM {a}");
+    for table in tables {
+        let seen = count(format!("SELECT count(*) FROM {table} WHERE {other}")).await?;
+        if seen > 0 {
+            problems.push(format!(
+                "{table}: a tenant context sees {seen} row(s) of other organizations"
+            ));
+        }
+        for (what, sql) in [
+            (
+                "changes",
+                format!("UPDATE {table} SET organization_id = organization_id WHERE {other}"),
+            ),
+            ("deletes", format!("DELETE FROM {table} WHERE {other}")),
+        ] {
+            let savepoint = txn.begin().await?;
+            let changed = savepoint.execute_unprepared(&sql).await;
+            savepoint.rollback().await?;
+            if changed.is_ok_and(|r| r.rows_affected() > 0) {
+                problems.push(format!(
+                    "{table}: a tenant context {what} rows of other organizations"
+                ));
+            }
+        }
+        if inserts(txn, &format!("INSERT INTO {table} (organization_id) VALUES ({b})")).await? {
+            problems.push(format!(
+                "{table}: a tenant context inserted a row of another organization"
+            ));
+        }
+    }
+    let renamed = {
+        let savepoint = txn.begin().await?;
+        let result = savepoint
+            .execute_unprepared(&format!("UPDATE organizations SET name = name WHERE id = {b}"))
+            .await;
+        savepoint.rollback().await?;
+        result.is_ok_and(|r| r.rows_affected() > 0)
+    };
+    if renamed {
+        problems.push("organizations: a tenant context changed another organization".into());
+    }
+    Ok(problems)
+}
+
+/// Whether `sql` (an INSERT) went in; run in a savepoint so a refusal leaves the transaction
+/// usable. Only row-level security's refusal (SQLSTATE 42501) counts as refused: a row that
+/// breaks a NOT NULL or foreign key first would prove nothing, but row-level security's check
+/// comes before those.
+async fn inserts<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    txn: &C,
+    sql: &str,
+) -> Result<bool, DbErr> {
+    let savepoint = txn.begin().await?;
+    let result = savepoint.execute_unprepared(sql).await;
+    savepoint.rollback().await?;
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) => Ok(!error.to_string().contains("row-level security")),
+    }
 }

@@ -15,51 +15,141 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 /// A database that exists for one test and is removed afterwards.
 pub struct TestDb {
-    /// The URL the app connects with.
+    /// The owner's URL: migrations and fixtures.
     pub url: String,
+    /// The URL the app under test connects with: on PostgreSQL as [`APP_ROLE`], an ordinary
+    /// role that owns nothing, so row-level security binds it; on SQLite the same file.
+    pub app_url: String,
     postgres: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// The migrated template every PostgreSQL test database is cloned from: made once per test
+/// process (migrated as the owner, with [`APP_ROLE`] granted), like crates.io's test databases.
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+fn unique_name(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    )
+}
+
+fn with_database(admin_url: &str, name: &str) -> String {
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base.to_string())
+        .expect("TEST_DATABASE_URL ends in /database");
+    format!("{base}/{name}")
+}
+
+/// Drops the test databases of test processes that are gone (a run that was killed).
+async fn drop_stale(admin: &DatabaseConnection) {
+    let Ok(rows) = admin
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT datname::text FROM pg_database \
+             WHERE datname LIKE 'orgs\\_test\\_%' OR datname LIKE 'orgs\\_template\\_%'",
+        ))
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get_by_index::<String>(0) else {
+            continue;
+        };
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+async fn template(admin_url: &str) -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let admin = sea_orm::Database::connect(admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            drop_stale(&admin).await;
+            let name = unique_name("orgs_template");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the template database");
+            admin.close().await.ok();
+            let owner = sea_orm::Database::connect(with_database(admin_url, &name))
+                .await
+                .expect("connect to the template");
+            orgs::db::migrate(&owner).await.expect("migrate the template");
+            orgs::tenancy::rls::create_app_role(&owner, APP_ROLE, None)
+                .await
+                .expect("create the app role");
+            owner.close().await.ok();
+            name
+        })
+        .await
+        .clone()
+}
+
 impl TestDb {
     /// A new, empty database (not migrated).
     pub async fn new() -> Self {
+        Self::create(false).await
+    }
+
+    /// A database with orgs' migrations applied: on PostgreSQL a clone of the migrated
+    /// template; on SQLite an empty file that the app migrates when it starts.
+    pub async fn migrated() -> Self {
+        Self::create(true).await
+    }
+
+    /// Whether it is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    async fn create(migrated: bool) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if admin_url.starts_with("postgres") => {
-                let name = format!(
-                    "orgs_test_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::Relaxed),
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.subsec_nanos())
-                        .unwrap_or(0)
-                );
+                let name = unique_name("orgs_test");
+                let from = match migrated {
+                    true => format!(" TEMPLATE {}", template(&admin_url).await),
+                    false => String::new(),
+                };
                 let admin = sea_orm::Database::connect(&admin_url)
                     .await
                     .expect("connect to TEST_DATABASE_URL");
                 admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .execute_unprepared(&format!("CREATE DATABASE {name}{from}"))
                     .await
                     .expect("create the test database");
                 admin.close().await.ok();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map(|(base, _)| base.to_string())
-                    .expect("TEST_DATABASE_URL ends in /database");
+                let url = with_database(&admin_url, &name);
                 Self {
-                    url: format!("{base}/{name}"),
+                    app_url: if migrated { as_app_role(&url) } else { url.clone() },
+                    url,
                     postgres: Some((admin_url, name)),
                     _dir: dir,
                 }
             }
             _ => {
                 let path = dir.path().join("orgs.db");
+                let url = format!("sqlite://{}", path.display());
                 Self {
-                    url: format!("sqlite://{}", path.display()),
+                    app_url: url.clone(),
+                    url,
                     postgres: None,
                     _dir: dir,
                 }
@@ -92,10 +182,12 @@ impl Drop for TestDb {
     }
 }
 
-/// The test settings pointed at `db`.
+/// The test settings pointed at `db` as the app connects to it: on PostgreSQL as the app role,
+/// the database already migrated by its owner.
 pub fn test_settings(db: &TestDb) -> Settings {
     let mut settings = Settings::for_environment(Environment::Test).expect("test settings");
-    settings.database.url = db.url.clone();
+    settings.database.url = db.app_url.clone();
+    settings.database.migrate_on_start = !db.is_postgres();
     settings.database.max_connections = 5;
     settings
 }
@@ -108,6 +200,9 @@ pub struct TestApp {
     pub state: AppState,
     /// A client that keeps cookies and does not follow redirects.
     pub client: reqwest::Client,
+    /// The owner's connection: fixtures and inspection (the app under test uses `state.db`).
+    owner: DatabaseConnection,
+    owner_url: String,
     handle: actix_web::dev::ServerHandle,
     outbox_task: tokio::task::AbortHandle,
     // Declared last: dropped (and a PostgreSQL database removed) after the server stops; `None`
@@ -123,37 +218,19 @@ impl TestApp {
 
     /// Like `spawn`, with the settings changed first.
     pub async fn spawn_with(change: impl FnOnce(&mut Settings)) -> Self {
-        let db = TestDb::new().await;
+        let db = TestDb::migrated().await;
         let mut settings = test_settings(&db);
         change(&mut settings);
-        Self::spawn_on(db, settings).await
-    }
-
-    /// On PostgreSQL: migrates as the owner, then serves connected as [`APP_ROLE`], an ordinary
-    /// role that owns nothing, so row-level security binds the app.
-    pub async fn spawn_as_app_role() -> Self {
-        let db = TestDb::new().await;
-        let admin = sea_orm::Database::connect(&db.url).await.expect("connect");
-        orgs::db::migrate(&admin).await.expect("migrate");
-        grant_app_role(&admin).await;
-        admin.close().await.ok();
-        let mut settings = test_settings(&db);
-        settings.database.url = as_app_role(&db.url);
-        settings.database.migrate_on_start = false;
-        Self::spawn_on(db, settings).await
-    }
-
-    /// Like `spawn`, with the state changed before serving (an embedding app's replaced flows).
-    pub async fn spawn_with_state(change: impl FnOnce(&mut AppState)) -> Self {
-        let db = TestDb::new().await;
-        let settings = test_settings(&db);
-        let mut app = Self::serve_with(settings, change).await;
+        let mut app = Self::serve_with(settings, &db.url, |_| {}).await;
         app._db = Some(db);
         app
     }
 
-    async fn spawn_on(db: TestDb, settings: Settings) -> Self {
-        let mut app = Self::serve(settings).await;
+    /// Like `spawn`, with the state changed before serving (an embedding app's replaced flows).
+    pub async fn spawn_with_state(change: impl FnOnce(&mut AppState)) -> Self {
+        let db = TestDb::migrated().await;
+        let settings = test_settings(&db);
+        let mut app = Self::serve_with(settings, &db.url, change).await;
         app._db = Some(db);
         app
     }
@@ -162,7 +239,7 @@ impl TestApp {
     pub async fn restart_with(&self, change: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = (*self.state.settings).clone();
         change(&mut settings);
-        Self::serve(settings).await
+        Self::serve_with(settings, &self.owner_url, |_| {}).await
     }
 
     /// Stops the server and its outbox sender (the database stays).
@@ -171,17 +248,22 @@ impl TestApp {
         drop(self.handle.stop(false));
     }
 
-    async fn serve(settings: Settings) -> Self {
-        Self::serve_with(settings, |_| {}).await
-    }
-
-    async fn serve_with(settings: Settings, change: impl FnOnce(&mut AppState)) -> Self {
+    async fn serve_with(
+        settings: Settings,
+        owner_url: &str,
+        change: impl FnOnce(&mut AppState),
+    ) -> Self {
         let connection = orgs::db::connect(&settings.database)
             .await
             .expect("connect to the test database");
         if settings.database.migrate_on_start {
             orgs::db::migrate(&connection).await.expect("migrate");
         }
+        let mut owner_settings = settings.database.clone();
+        owner_settings.url = owner_url.to_string();
+        let owner = orgs::db::connect(&owner_settings)
+            .await
+            .expect("connect as the owner");
         let mut state = AppState::new(settings, connection, Events::new()).expect("state");
         change(&mut state);
         let app = Application::build_with(state.clone())
@@ -196,20 +278,32 @@ impl TestApp {
             address,
             state,
             client,
+            owner,
+            owner_url: owner_url.to_string(),
             handle,
             outbox_task,
             _db: None,
         }
     }
 
-    /// The URL of this test's database.
+    /// The URL of this test's database, as its owner.
     pub fn database_url(&self) -> &str {
+        &self.owner_url
+    }
+
+    /// The URL the app under test connects with (the app role on PostgreSQL).
+    pub fn app_database_url(&self) -> &str {
         &self.state.settings.database.url
     }
 
-    /// The connection pool.
+    /// Whether the test runs on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.owner.get_database_backend() == sea_orm::DbBackend::Postgres
+    }
+
+    /// The owner's connection (fixtures, inspection, corrupting rows on purpose).
     pub fn conn(&self) -> &DatabaseConnection {
-        &self.state.db
+        &self.owner
     }
 
     /// The event hub.
@@ -228,7 +322,7 @@ impl TestApp {
 
     /// Creates an active user with the password [`PASSWORD`].
     pub async fn user(&self, email: &str, name: &str) -> user::Model {
-        create_user(&self.state.db, &self.state.hasher, email, name, false).await
+        create_user(&self.owner, &self.state.hasher, email, name, false).await
     }
 
     /// `GET` with this app's browser; the status and the body.
@@ -286,7 +380,7 @@ impl TestApp {
     }
 }
 
-/// The ordinary PostgreSQL role the app connects as in the row-level security tests.
+/// The ordinary PostgreSQL role the app under test connects as (`orgs db create-app-role`).
 pub const APP_ROLE: &str = "orgs_test_app";
 
 /// `url` with [`APP_ROLE`] as the user.
@@ -294,31 +388,6 @@ pub fn as_app_role(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let rest = rest.split_once('@').map_or(rest, |(_, host)| host);
     format!("{scheme}://{APP_ROLE}@{rest}")
-}
-
-/// Creates [`APP_ROLE`] if needed and lets it use the tables of the connected database.
-pub async fn grant_app_role(admin: &DatabaseConnection) {
-    // Roles are shared by the whole server and tests run at once: tolerate a concurrent create.
-    for _ in 0..5 {
-        let created = admin
-            .execute_unprepared(&format!(
-                "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; \
-                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-            ))
-            .await;
-        if created.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    for grant in [
-        format!(
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
-        ),
-        format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"),
-    ] {
-        admin.execute_unprepared(&grant).await.expect("grant");
-    }
 }
 
 /// The password of users made by [`create_user`].

@@ -1,18 +1,24 @@
-//! Row-level security on PostgreSQL: the second wall. On SQLite these tests check that the
-//! isolation check says it does not apply, since SQLite has no row-level security.
+//! Row-level security on PostgreSQL: the second wall, failing closed. The tests that need
+//! PostgreSQL are ignored on SQLite (which has no row-level security) and run in CI's PostgreSQL
+//! pass with `--include-ignored`.
 
 use entity::project;
 use orgs::organizations as orgs_service;
 use orgs::tenancy::rls;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, TransactionTrait,
 };
 
-use crate::helpers::{TestApp, Visitor, as_app_role, grant_app_role, visitor};
+use crate::helpers::{APP_ROLE, TestApp, Visitor, visitor};
 
-fn is_postgres(app: &TestApp) -> bool {
-    app.conn().get_database_backend() == DbBackend::Postgres
+const NEEDS_POSTGRES: &str = "run with TEST_DATABASE_URL=postgres://... (and --include-ignored)";
+
+/// A PostgreSQL test app; panics (rather than passing quietly) anywhere else.
+async fn postgres_app() -> TestApp {
+    let app = TestApp::spawn().await;
+    assert!(app.is_postgres(), "{NEEDS_POSTGRES}");
+    app
 }
 
 /// Two organizations with a project each; returns their ids.
@@ -43,56 +49,110 @@ async fn two_tenants(app: &TestApp) -> (i64, i64) {
     (a, b)
 }
 
-async fn app_role_connection(app: &TestApp) -> sea_orm::DatabaseConnection {
-    grant_app_role(app.conn()).await;
-    sea_orm::Database::connect(as_app_role(app.database_url()))
+/// A connection as the app's ordinary role.
+async fn as_app(app: &TestApp) -> sea_orm::DatabaseConnection {
+    sea_orm::Database::connect(app.app_database_url())
         .await
         .unwrap()
 }
 
 #[tokio::test]
-async fn an_unscoped_query_in_a_tenant_transaction_sees_only_that_tenant() {
+async fn on_sqlite_the_isolation_check_says_it_does_not_apply_and_on_postgres_it_passes() {
     let app = TestApp::spawn().await;
-    if !is_postgres(&app) {
+    if app.is_postgres() {
+        let db = as_app(&app).await;
+        let report = rls::check(&db).await.unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert!(report.not_applicable.is_none());
+    } else {
         let report = rls::check(app.conn()).await.unwrap();
-        assert!(report.not_applicable.is_some());
-        return;
+        assert!(report.not_applicable.unwrap().contains("PostgreSQL only"));
     }
-    let (a, b) = two_tenants(&app).await;
-    let db = app_role_connection(&app).await;
+}
 
-    let txn = db.begin().await.unwrap();
-    rls::set_tenant(&txn, a).await.unwrap();
-    let seen = project::Entity::find().all(&txn).await.unwrap();
-    assert_eq!(seen.len(), 1);
-    assert!(seen.iter().all(|p| p.organization_id == a));
-    let memberships = entity::organization_user::Entity::find()
-        .all(&txn)
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn with_no_context_the_app_role_sees_and_writes_no_tenant_row() {
+    let app = postgres_app().await;
+    let (_, b) = two_tenants(&app).await;
+    let db = as_app(&app).await;
+    for table in migration::TENANT_TABLES {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!("SELECT count(*) FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), 0, "{table}");
+    }
+    // Not in a transaction either: a plain query on the pool sees nothing.
+    assert_eq!(project::Entity::find().count(&db).await.unwrap(), 0);
+    let planted = project::ActiveModel {
+        organization_id: Set(b),
+        name: Set("Planted".into()),
+        description: Set(String::new()),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await;
+    assert!(planted.is_err(), "no row can be written without a context");
+    let renamed = project::Entity::update_many()
+        .col_expr(project::Column::Name, sea_orm::sea_query::Expr::value("X"))
+        .exec(&db)
         .await
         .unwrap();
-    assert!(memberships.iter().all(|m| m.organization_id == a));
-    txn.commit().await.unwrap();
-
-    // Outside a tenant transaction (global work) every row is there.
-    let all = project::Entity::find().all(&db).await.unwrap();
-    assert_eq!(all.len(), 2);
-
-    let txn = db.begin().await.unwrap();
-    rls::set_tenant(&txn, b).await.unwrap();
-    let seen = project::Entity::find().all(&txn).await.unwrap();
-    assert!(seen.iter().all(|p| p.organization_id == b) && seen.len() == 1);
-    txn.rollback().await.unwrap();
+    assert_eq!(renamed.rows_affected, 0);
+    // Organizations stay readable (tenants are resolved by slug) but not writable.
+    assert_eq!(
+        entity::organization::Entity::find()
+            .count(&db)
+            .await
+            .unwrap(),
+        2
+    );
+    let hijacked = entity::organization::Entity::update_many()
+        .col_expr(
+            entity::organization::Column::Name,
+            sea_orm::sea_query::Expr::value("Hijacked"),
+        )
+        .exec(&db)
+        .await
+        .unwrap();
+    assert_eq!(hijacked.rows_affected, 0);
     db.close().await.unwrap();
 }
 
 #[tokio::test]
-async fn a_tenant_transaction_cannot_write_another_tenants_rows() {
-    let app = TestApp::spawn().await;
-    if !is_postgres(&app) {
-        return;
-    }
+#[ignore = "needs PostgreSQL"]
+async fn an_unscoped_query_in_a_tenant_transaction_sees_only_that_tenant() {
+    let app = postgres_app().await;
     let (a, b) = two_tenants(&app).await;
-    let db = app_role_connection(&app).await;
+    let db = as_app(&app).await;
+    for (tenant, name) in [(a, "Alpha plan"), (b, "Beta plan")] {
+        let txn = db.begin().await.unwrap();
+        rls::set_tenant(&txn, tenant).await.unwrap();
+        let seen = project::Entity::find().all(&txn).await.unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].name, name);
+        let memberships = entity::organization_user::Entity::find()
+            .all(&txn)
+            .await
+            .unwrap();
+        assert!(!memberships.is_empty());
+        assert!(memberships.iter().all(|m| m.organization_id == tenant));
+        txn.rollback().await.unwrap();
+    }
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_tenant_transaction_cannot_write_another_tenants_rows() {
+    let app = postgres_app().await;
+    let (a, b) = two_tenants(&app).await;
+    let db = as_app(&app).await;
     let txn = db.begin().await.unwrap();
     rls::set_tenant(&txn, a).await.unwrap();
     let sneaky = project::ActiveModel {
@@ -123,10 +183,15 @@ async fn a_tenant_transaction_cannot_write_another_tenants_rows() {
     assert_eq!(renamed.rows_affected, 0);
     let deleted = project::Entity::delete_many().exec(&txn).await.unwrap();
     assert_eq!(deleted.rows_affected, 1, "only the tenant's own project");
+    let other_org = entity::organization::Entity::delete_by_id(b)
+        .exec(&txn)
+        .await
+        .unwrap();
+    assert_eq!(other_org.rows_affected, 0, "nor another organization");
     txn.rollback().await.unwrap();
     let beta = project::Entity::find()
         .filter(project::Column::OrganizationId.eq(b))
-        .one(&db)
+        .one(app.conn())
         .await
         .unwrap()
         .unwrap();
@@ -135,19 +200,27 @@ async fn a_tenant_transaction_cannot_write_another_tenants_rows() {
 }
 
 #[tokio::test]
-async fn the_isolation_check_passes_on_the_schema_and_fails_on_a_table_without_a_policy() {
-    let app = TestApp::spawn().await;
-    if !is_postgres(&app) {
-        let report = rls::check(app.conn()).await.unwrap();
-        assert!(report.not_applicable.unwrap().contains("PostgreSQL only"));
-        return;
-    }
-    let db = app_role_connection(&app).await;
-    let report = rls::check(&db).await.unwrap();
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
-    for table in migration::TENANT_TABLES {
-        assert!(report.tables.iter().any(|t| t == table), "{table} checked");
-    }
+#[ignore = "needs PostgreSQL"]
+async fn the_user_context_lists_only_that_persons_organizations() {
+    let app = postgres_app().await;
+    two_tenants(&app).await;
+    let alice = orgs::auth::users::find_by_email(app.conn(), "alice@a.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let db = as_app(&app).await;
+    let mine = orgs_service::list_for_user(&db, alice.id, true)
+        .await
+        .unwrap();
+    let names: Vec<_> = mine.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["Alpha"]);
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn the_isolation_check_fails_on_a_missing_policy_an_open_policy_and_a_superuser() {
+    let app = postgres_app().await;
     // The test server's superuser escapes every policy, and the check says so.
     let as_superuser = rls::check(app.conn()).await.unwrap();
     assert!(
@@ -163,6 +236,7 @@ async fn the_isolation_check_passes_on_the_schema_and_fails_on_a_table_without_a
         )
         .await
         .unwrap();
+    let db = as_app(&app).await;
     let report = rls::check(&db).await.unwrap();
     assert!(
         report
@@ -172,12 +246,38 @@ async fn the_isolation_check_passes_on_the_schema_and_fails_on_a_table_without_a
         "{:?}",
         report.problems
     );
+    // A policy that lets everything through is forced and present, but the proof with
+    // synthetic rows catches it.
+    app.conn()
+        .execute_unprepared(
+            "ALTER TABLE rogue ENABLE ROW LEVEL SECURITY; ALTER TABLE rogue FORCE ROW LEVEL SECURITY; \
+             CREATE POLICY open ON rogue USING (true) WITH CHECK (true)",
+        )
+        .await
+        .unwrap();
+    let report = rls::check(&db).await.unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.starts_with("rogue: with no context set, a row could be inserted")),
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.starts_with("rogue: a tenant context inserted")),
+        "{:?}",
+        report.problems
+    );
     db.close().await.unwrap();
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_orgs"))
         .arg("check")
         .env("ORGS_ENV", "test")
-        .env("ORGS_DATABASE__URL", as_app_role(app.database_url()))
+        .env("ORGS_DATABASE__URL", app.app_database_url())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -186,14 +286,60 @@ async fn the_isolation_check_passes_on_the_schema_and_fails_on_a_table_without_a
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn create_app_role_makes_an_ordinary_role_that_passes_the_check() {
+    let app = postgres_app().await;
+    two_tenants(&app).await;
+    let run = |args: &[&str], url: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_orgs"))
+            .args(args)
+            .env("ORGS_ENV", "test")
+            .env("ORGS_DATABASE__URL", url)
+            .output()
+            .unwrap()
+    };
+    let out = run(
+        &["db", "create-app-role", "orgs_test_made", "--password", "it's s3cret"],
+        app.database_url(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let row = app
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT rolsuper, rolbypassrls, rolcanlogin, \
+             (SELECT count(*) FROM pg_tables WHERE tableowner = 'orgs_test_made') AS owned \
+             FROM pg_roles WHERE rolname = 'orgs_test_made'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.try_get_by_index::<bool>(0).unwrap(), "no superuser");
+    assert!(!row.try_get_by_index::<bool>(1).unwrap(), "no BYPASSRLS");
+    assert!(row.try_get_by_index::<bool>(2).unwrap(), "logs in");
+    assert_eq!(row.try_get_by_index::<i64>(3).unwrap(), 0, "owns nothing");
+    // Running it again is fine (the role exists).
+    let again = run(&["db", "create-app-role", "orgs_test_made"], app.database_url());
+    assert!(again.status.success());
+    let url = app.database_url().replacen("postgres@", "orgs_test_made@", 1);
+    let check = run(&["check"], &url);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    // It reads but cannot rewrite the migration history.
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    assert!(
+        db.execute_unprepared("DELETE FROM seaql_migrations")
+            .await
+            .is_err()
+    );
+    db.close().await.unwrap();
+    let bad = run(&["db", "create-app-role", "Robert'); DROP"], app.database_url());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("role name"));
+}
+
+#[tokio::test]
 async fn the_app_serves_tenants_connected_as_an_ordinary_role() {
-    let probe = TestApp::spawn().await;
-    if !is_postgres(&probe) {
-        return;
-    }
-    drop(probe);
-    let app = TestApp::spawn_as_app_role().await;
-    // Fixtures are written through the app's own (ordinary-role) connection.
+    let app = TestApp::spawn().await;
     let (a, _) = two_tenants(&app).await;
     let Visitor { client, csrf } = visitor(&app, Some("alice@a.test")).await;
     let created = client
@@ -220,6 +366,7 @@ async fn the_app_serves_tenants_connected_as_an_ordinary_role() {
             .iter()
             .all(|p| p["organization_id"] == a)
     );
-    let report = rls::check(app.conn()).await.unwrap();
-    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    if app.is_postgres() {
+        assert!(app.app_database_url().contains(APP_ROLE));
+    }
 }
