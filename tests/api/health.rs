@@ -38,7 +38,7 @@ async fn readyz_answers_200_when_the_database_answers() {
 #[tokio::test]
 async fn readyz_answers_503_with_a_json_error_when_the_database_is_gone() {
     let app = TestApp::spawn().await;
-    app.conn().close_by_ref().await.unwrap();
+    app.state.db.close_by_ref().await.unwrap();
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();

@@ -618,3 +618,74 @@ async fn an_embedding_app_can_replace_the_invitation_flow() {
     );
     invite(&app, &kurt, "nirvana", "dave@nirvana.com").await;
 }
+
+/// Makes every insert into `organization_users` fail (an injected fault), or stops doing so.
+async fn fail_membership_inserts(app: &TestApp, on: bool) {
+    use sea_orm::ConnectionTrait;
+    let sql = match (app.is_postgres(), on) {
+        (true, true) => {
+            "CREATE FUNCTION orgs_test_fault() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$; \
+             CREATE TRIGGER orgs_test_fault BEFORE INSERT ON organization_users \
+             FOR EACH ROW EXECUTE FUNCTION orgs_test_fault()"
+        }
+        (true, false) => {
+            "DROP TRIGGER orgs_test_fault ON organization_users; DROP FUNCTION orgs_test_fault()"
+        }
+        (false, true) => {
+            "CREATE TRIGGER orgs_test_fault BEFORE INSERT ON organization_users \
+             BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        }
+        (false, false) => "DROP TRIGGER orgs_test_fault",
+    };
+    app.conn().execute_unprepared(sql).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_membership_that_fails_to_insert_spends_no_invitation_and_makes_no_account() {
+    let app = TestApp::spawn().await;
+    let w = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let new_link = invite(&app, &kurt, "nirvana", "roadie@yahoo.com").await;
+    let existing_link = invite(&app, &kurt, "nirvana", "duder@testing.com").await;
+    let accepted = || async {
+        organization_invitation::Entity::find()
+            .filter(organization_invitation::Column::AcceptedAt.is_not_null())
+            .count(app.conn())
+            .await
+            .unwrap()
+    };
+
+    fail_membership_inserts(&app, true).await;
+    let guest = visitor(&app, None).await;
+    let new_person = [
+        ("action", "accept"),
+        ("name", "Roadie"),
+        ("password", "load the van now"),
+    ];
+    let failed = post_form(&app, &guest, &new_link, &new_person).await;
+    assert_eq!(failed.status(), 500, "the fault is the server's");
+    let duder = visitor(&app, Some("duder@testing.com")).await;
+    let failed = post_form(&app, &duder, &existing_link, &[("action", "accept")]).await;
+    assert_eq!(failed.status(), 500);
+    assert_eq!(accepted().await, 0, "neither invitation was spent");
+    assert!(
+        orgs::auth::users::find_by_email(app.conn(), "roadie@yahoo.com")
+            .await
+            .unwrap()
+            .is_none(),
+        "no account without its membership"
+    );
+
+    fail_membership_inserts(&app, false).await;
+    let joined = post_form(&app, &guest, &new_link, &new_person).await;
+    assert_eq!(joined.status(), 303, "the same link works once the fault is gone");
+    let joined = post_form(&app, &duder, &existing_link, &[("action", "accept")]).await;
+    assert_eq!(joined.status(), 303);
+    assert_eq!(accepted().await, 2);
+    assert!(
+        crate::rules::is_member(app.conn(), w.nirvana.id, w.duder.id)
+            .await
+            .unwrap()
+    );
+}
