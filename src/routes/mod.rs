@@ -10,6 +10,7 @@ pub mod people;
 pub mod projects;
 pub mod settings;
 
+use actix_web::http::Method;
 use actix_web::{Resource, guard, web};
 
 use crate::error::AppError;
@@ -32,134 +33,128 @@ pub fn tenant(path: &str) -> Resource {
     web::resource(path).guard(guard::fn_guard(crate::tenancy::has_tenant))
 }
 
-/// The tenant routes: served at the tenant root of every organization.
+/// What a tenant route needs of the requester (the extractor its handler takes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// `OrgMember`.
+    Member,
+    /// `OrgMember`, refused to the owner (leaving).
+    MemberNotOwner,
+    /// `OrgAdmin`.
+    Admin,
+    /// `OrgOwner`.
+    Owner,
+}
+
+/// One tenant route: the data both [`configure_tenant`] and the isolation test read, so a route
+/// cannot be served without being in the matrix.
+#[derive(Clone)]
+pub struct TenantRoute {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path under the tenant root.
+    pub path: &'static str,
+    /// What the requester must be.
+    pub needs: Needs,
+    handler: fn() -> actix_web::Route,
+}
+
+impl std::fmt::Debug for TenantRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({:?})", self.method, self.path, self.needs)
+    }
+}
+
+macro_rules! tenant_routes {
+    ($($method:ident $path:literal $needs:ident => $handler:path;)*) => {
+        /// Every tenant route, in registration order.
+        pub const TENANT_ROUTES: &[TenantRoute] = &[$(TenantRoute {
+            method: Method::$method,
+            path: $path,
+            needs: Needs::$needs,
+            handler: || web::method(Method::$method).to($handler),
+        },)*];
+    };
+}
+
+tenant_routes! {
+    GET "/" Member => projects::dashboard;
+    GET "/projects/" Member => projects::list;
+    GET "/projects/new/" Member => projects::new_form;
+    POST "/projects/new/" Member => projects::create;
+    GET "/projects/{id}/" Member => projects::detail;
+    GET "/projects/{id}/edit/" Member => projects::edit_form;
+    POST "/projects/{id}/edit/" Member => projects::edit;
+    GET "/projects/{id}/delete/" Admin => projects::delete_form;
+    POST "/projects/{id}/delete/" Admin => projects::delete;
+    GET "/api/v1/projects/" Member => projects::api_list;
+    POST "/api/v1/projects/" Member => projects::api_create;
+    GET "/api/v1/projects/{id}/" Member => projects::api_detail;
+    PATCH "/api/v1/projects/{id}/" Member => projects::api_update;
+    DELETE "/api/v1/projects/{id}/" Admin => projects::api_delete;
+    GET "/edit/" Admin => organizations::edit_form;
+    POST "/edit/" Admin => organizations::edit;
+    GET "/delete/" Owner => organizations::delete_form;
+    POST "/delete/" Owner => organizations::delete;
+    GET "/transfer/" Owner => organizations::transfer_form;
+    POST "/transfer/" Owner => organizations::transfer;
+    GET "/leave/" MemberNotOwner => organizations::leave_form;
+    POST "/leave/" MemberNotOwner => organizations::leave;
+    GET "/people/" Member => people::list;
+    GET "/people/add/" Admin => people::add_form;
+    POST "/people/add/" Admin => people::add;
+    GET "/people/{user_id}/" Admin => people::detail;
+    GET "/people/{user_id}/edit/" Admin => people::edit_form;
+    POST "/people/{user_id}/edit/" Admin => people::edit;
+    GET "/people/{user_id}/delete/" Admin => people::delete_form;
+    POST "/people/{user_id}/delete/" Admin => people::delete;
+    GET "/people/{user_id}/remind/" Admin => people::remind_form;
+    POST "/people/{user_id}/remind/" Admin => people::remind;
+    GET "/api/v1/organization/" Member => organizations::api_show;
+    PATCH "/api/v1/organization/" Admin => organizations::api_update;
+    DELETE "/api/v1/organization/" Owner => organizations::api_delete;
+    POST "/api/v1/transfer/" Owner => organizations::api_transfer;
+    POST "/api/v1/leave/" MemberNotOwner => organizations::api_leave;
+    GET "/api/v1/people/" Member => people::api_list;
+    POST "/api/v1/people/" Admin => people::api_invite;
+    GET "/api/v1/people/{user_id}/" Admin => people::api_detail;
+    PATCH "/api/v1/people/{user_id}/" Admin => people::api_update;
+    DELETE "/api/v1/people/{user_id}/" Admin => people::api_delete;
+    POST "/api/v1/people/{user_id}/remind/" Admin => people::api_remind;
+    GET "/invitations/" Admin => invitations::list;
+    POST "/invitations/{id}/revoke/" Admin => invitations::revoke;
+    POST "/invitations/{id}/resend/" Admin => invitations::resend;
+    GET "/settings/" Admin => settings::show;
+    POST "/settings/api-keys/" Admin => settings::create_key;
+    POST "/settings/api-keys/{id}/revoke/" Admin => settings::revoke_key;
+    POST "/settings/domains/" Admin => settings::add_domain;
+    POST "/settings/domains/{id}/verify/" Admin => settings::verify_domain;
+    POST "/settings/domains/{id}/delete/" Admin => settings::delete_domain;
+    GET "/api/v1/api-keys/" Admin => settings::api_list_keys;
+    POST "/api/v1/api-keys/" Admin => settings::api_create_key;
+    DELETE "/api/v1/api-keys/{id}/" Admin => settings::api_revoke_key;
+    GET "/api/v1/domains/" Admin => settings::api_list_domains;
+    POST "/api/v1/domains/" Admin => settings::api_add_domain;
+    POST "/api/v1/domains/{id}/verify/" Admin => settings::api_verify_domain;
+    DELETE "/api/v1/domains/{id}/" Admin => settings::api_delete_domain;
+}
+
+/// The tenant routes: served at the tenant root of every organization, from [`TENANT_ROUTES`]
+/// (one resource per path, its methods in table order).
 pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
-    cfg.service(tenant("/").route(web::get().to(projects::dashboard)))
-        .service(tenant("/projects/").route(web::get().to(projects::list)))
-        .service(
-            tenant("/projects/new/")
-                .route(web::get().to(projects::new_form))
-                .route(web::post().to(projects::create)),
-        )
-        .service(tenant("/projects/{id}/").route(web::get().to(projects::detail)))
-        .service(
-            tenant("/projects/{id}/edit/")
-                .route(web::get().to(projects::edit_form))
-                .route(web::post().to(projects::edit)),
-        )
-        .service(
-            tenant("/projects/{id}/delete/")
-                .route(web::get().to(projects::delete_form))
-                .route(web::post().to(projects::delete)),
-        )
-        .service(
-            tenant("/api/v1/projects/")
-                .route(web::get().to(projects::api_list))
-                .route(web::post().to(projects::api_create)),
-        )
-        .service(
-            tenant("/api/v1/projects/{id}/")
-                .route(web::get().to(projects::api_detail))
-                .route(web::patch().to(projects::api_update))
-                .route(web::delete().to(projects::api_delete)),
-        )
-        .service(
-            tenant("/edit/")
-                .route(web::get().to(organizations::edit_form))
-                .route(web::post().to(organizations::edit)),
-        )
-        .service(
-            tenant("/delete/")
-                .route(web::get().to(organizations::delete_form))
-                .route(web::post().to(organizations::delete)),
-        )
-        .service(
-            tenant("/transfer/")
-                .route(web::get().to(organizations::transfer_form))
-                .route(web::post().to(organizations::transfer)),
-        )
-        .service(
-            tenant("/leave/")
-                .route(web::get().to(organizations::leave_form))
-                .route(web::post().to(organizations::leave)),
-        )
-        .service(tenant("/people/").route(web::get().to(people::list)))
-        .service(
-            tenant("/people/add/")
-                .route(web::get().to(people::add_form))
-                .route(web::post().to(people::add)),
-        )
-        .service(tenant("/people/{user_id}/").route(web::get().to(people::detail)))
-        .service(
-            tenant("/people/{user_id}/edit/")
-                .route(web::get().to(people::edit_form))
-                .route(web::post().to(people::edit)),
-        )
-        .service(
-            tenant("/people/{user_id}/delete/")
-                .route(web::get().to(people::delete_form))
-                .route(web::post().to(people::delete)),
-        )
-        .service(
-            tenant("/people/{user_id}/remind/")
-                .route(web::get().to(people::remind_form))
-                .route(web::post().to(people::remind)),
-        )
-        .service(
-            tenant("/api/v1/organization/")
-                .route(web::get().to(organizations::api_show))
-                .route(web::patch().to(organizations::api_update))
-                .route(web::delete().to(organizations::api_delete)),
-        )
-        .service(tenant("/api/v1/transfer/").route(web::post().to(organizations::api_transfer)))
-        .service(tenant("/api/v1/leave/").route(web::post().to(organizations::api_leave)))
-        .service(
-            tenant("/api/v1/people/")
-                .route(web::get().to(people::api_list))
-                .route(web::post().to(people::api_invite)),
-        )
-        .service(
-            tenant("/api/v1/people/{user_id}/")
-                .route(web::get().to(people::api_detail))
-                .route(web::patch().to(people::api_update))
-                .route(web::delete().to(people::api_delete)),
-        )
-        .service(
-            tenant("/api/v1/people/{user_id}/remind/").route(web::post().to(people::api_remind)),
-        )
-        .service(tenant("/invitations/").route(web::get().to(invitations::list)))
-        .service(tenant("/invitations/{id}/revoke/").route(web::post().to(invitations::revoke)))
-        .service(tenant("/invitations/{id}/resend/").route(web::post().to(invitations::resend)))
-        .service(tenant("/settings/").route(web::get().to(settings::show)))
-        .service(tenant("/settings/api-keys/").route(web::post().to(settings::create_key)))
-        .service(
-            tenant("/settings/api-keys/{id}/revoke/").route(web::post().to(settings::revoke_key)),
-        )
-        .service(tenant("/settings/domains/").route(web::post().to(settings::add_domain)))
-        .service(
-            tenant("/settings/domains/{id}/verify/").route(web::post().to(settings::verify_domain)),
-        )
-        .service(
-            tenant("/settings/domains/{id}/delete/").route(web::post().to(settings::delete_domain)),
-        )
-        .service(
-            tenant("/api/v1/api-keys/")
-                .route(web::get().to(settings::api_list_keys))
-                .route(web::post().to(settings::api_create_key)),
-        )
-        .service(tenant("/api/v1/api-keys/{id}/").route(web::delete().to(settings::api_revoke_key)))
-        .service(
-            tenant("/api/v1/domains/")
-                .route(web::get().to(settings::api_list_domains))
-                .route(web::post().to(settings::api_add_domain)),
-        )
-        .service(
-            tenant("/api/v1/domains/{id}/verify/")
-                .route(web::post().to(settings::api_verify_domain)),
-        )
-        .service(
-            tenant("/api/v1/domains/{id}/").route(web::delete().to(settings::api_delete_domain)),
-        );
+    let mut paths: Vec<&'static str> = Vec::new();
+    for route in TENANT_ROUTES {
+        if !paths.contains(&route.path) {
+            paths.push(route.path);
+        }
+    }
+    for path in paths {
+        let mut resource = tenant(path);
+        for route in TENANT_ROUTES.iter().filter(|r| r.path == path) {
+            resource = resource.route((route.handler)());
+        }
+        cfg.service(resource);
+    }
 }
 
 /// Registers every route of orgs on an actix app: the probes, the tenant routes, then the

@@ -1,11 +1,16 @@
-//! Tenant isolation over real HTTP: every tenant route (pages and API) x every role x both ways
-//! of addressing a tenant (subdomain and `/o/{slug}/`), asserting the status and that nothing
-//! of the other organization appears in any body.
+//! Tenant isolation over real HTTP: every tenant route of `orgs::routes::TENANT_ROUTES` (pages
+//! and API; a route added without a matrix entry fails the test) x every role x both ways of
+//! addressing a tenant (subdomain and `/o/{slug}/`), asserting the status, that nothing of the
+//! other organization appears in any body, and after every write that the other organization's
+//! rows in every tenant table (found from the catalog) are unchanged.
+
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use entity::project;
 use orgs::organizations::{self as orgs_service};
-use reqwest::Method;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use orgs::routes::{Needs, TENANT_ROUTES, TenantRoute};
+use actix_web::http::Method;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
 
 use crate::helpers::{TestApp, Visitor, create_user, get, get_on, item_names, location, visitor};
 
@@ -36,93 +41,200 @@ enum Mode {
     Path,
 }
 
+/// A row made afresh for each try of a route that uses it up (`{id}` in its path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Needs {
-    Member,
-    Admin,
-    Owner,
+enum Fresh {
+    Project,
+    Invitation,
+    ApiKey,
+    Domain,
 }
 
-/// One request of the matrix: method, tenant-relative path (`{id}` = a project of this
-/// tenant), body, what it needs and what success looks like.
-struct Route {
-    method: Method,
-    path: &'static str,
-    form: Option<&'static [(&'static str, &'static str)]>,
+/// How the matrix calls one route: the body (`{n}` becomes a number unique to the try,
+/// `{uid}` the member's user id), the status of a success, what `{id}` is, whether a success
+/// destroys the fixture (it is built again), and answers that differ from the rule.
+#[derive(Clone, Copy)]
+struct Case {
+    form: Option<&'static str>,
     json: Option<&'static str>,
-    needs: Needs,
     ok: u16,
-    /// The request deletes its project, so each try gets a fresh one.
+    id: Option<Fresh>,
+    /// `{user_id}` is the invited person who has not joined (for reminders), not the member.
+    invited: bool,
     destroys: bool,
+    special: fn(Role, &Method) -> Option<u16>,
 }
 
-fn routes() -> Vec<Route> {
-    let page = |method: Method, path, needs, ok| Route {
-        method,
-        path,
+const fn ok(status: u16) -> Case {
+    Case {
         form: None,
         json: None,
-        needs,
-        ok,
+        ok: status,
+        id: None,
+        invited: false,
         destroys: false,
+        special: |_, _| None,
+    }
+}
+
+/// The matrix entry of a tenant route; `None` for a route nobody added here yet.
+fn case(route: &TenantRoute) -> Option<Case> {
+    let method = &route.method;
+    let page = |status| Case {
+        form: (method != Method::GET).then_some(""),
+        ..ok(status)
     };
-    vec![
-        page(Method::GET, "/", Needs::Member, 200),
-        page(Method::GET, "/projects/", Needs::Member, 200),
-        page(Method::GET, "/projects/new/", Needs::Member, 200),
-        Route {
-            form: Some(&[
-                ("name", "Matrix project"),
-                ("description", "made by the matrix"),
-            ]),
-            ..page(Method::POST, "/projects/new/", Needs::Member, 303)
+    let fresh = |kind| Case {
+        id: Some(kind),
+        ..page(if method == Method::GET { 200 } else { 303 })
+    };
+    let api_fresh = |kind, status| Case {
+        id: Some(kind),
+        ..ok(status)
+    };
+    let leave = |role: Role, method: &Method| match role {
+        Role::Owner => Some(409),
+        // A superuser passes the check but has no membership to leave.
+        Role::Superuser if method != Method::GET => Some(404),
+        _ => None,
+    };
+    Some(match (method.as_str(), route.path) {
+        ("GET", "/leave/") => Case {
+            special: leave,
+            ..ok(200)
         },
-        page(Method::GET, "/projects/{id}/", Needs::Member, 200),
-        page(Method::GET, "/projects/{id}/edit/", Needs::Member, 200),
-        Route {
-            form: Some(&[("name", "Renamed by the matrix"), ("description", "")]),
-            ..page(Method::POST, "/projects/{id}/edit/", Needs::Member, 303)
+        ("GET", _) if !route.path.contains('{') => ok(200),
+        ("POST", "/projects/new/") => Case {
+            form: Some("name=Matrix+project&description=made+by+the+matrix"),
+            ..ok(303)
         },
-        page(Method::GET, "/projects/{id}/delete/", Needs::Admin, 200),
-        Route {
-            form: Some(&[]),
-            destroys: true,
-            ..page(Method::POST, "/projects/{id}/delete/", Needs::Admin, 303)
+        ("GET", "/projects/{id}/" | "/projects/{id}/edit/" | "/projects/{id}/delete/") => {
+            fresh(Fresh::Project)
+        }
+        ("POST", "/projects/{id}/edit/") => Case {
+            form: Some("name=Renamed+by+the+matrix&description="),
+            ..fresh(Fresh::Project)
         },
-        page(Method::GET, "/api/v1/projects/", Needs::Member, 200),
-        Route {
-            json: Some(r#"{"name": "API project"}"#),
-            ..page(Method::POST, "/api/v1/projects/", Needs::Member, 201)
+        ("POST", "/projects/{id}/delete/") => fresh(Fresh::Project),
+        ("POST", "/api/v1/projects/") => Case {
+            json: Some(r#"{"name": "API project {n}"}"#),
+            ..ok(201)
         },
-        page(Method::GET, "/api/v1/projects/{id}/", Needs::Member, 200),
-        Route {
+        ("GET", "/api/v1/projects/{id}/") => api_fresh(Fresh::Project, 200),
+        ("PATCH", "/api/v1/projects/{id}/") => Case {
             json: Some(r#"{"description": "patched"}"#),
-            ..page(Method::PATCH, "/api/v1/projects/{id}/", Needs::Member, 200)
+            ..api_fresh(Fresh::Project, 200)
         },
-        Route {
+        ("DELETE", "/api/v1/projects/{id}/") => api_fresh(Fresh::Project, 204),
+        ("POST", "/edit/") => Case {
+            form: Some("name=Acme+Corp+renamed&slug="),
+            ..ok(303)
+        },
+        ("POST", "/delete/") => Case {
             destroys: true,
-            ..page(Method::DELETE, "/api/v1/projects/{id}/", Needs::Admin, 204)
+            ..page(303)
         },
-        page(Method::GET, "/settings/", Needs::Admin, 200),
-        page(Method::GET, "/edit/", Needs::Admin, 200),
-        page(Method::GET, "/delete/", Needs::Owner, 200),
-        page(Method::GET, "/transfer/", Needs::Owner, 200),
-        page(Method::GET, "/people/", Needs::Member, 200),
-        page(Method::GET, "/people/add/", Needs::Admin, 200),
-        page(Method::GET, "/people/{uid}/", Needs::Admin, 200),
-        page(Method::GET, "/people/{uid}/edit/", Needs::Admin, 200),
-        page(Method::GET, "/people/{uid}/delete/", Needs::Admin, 200),
-        page(Method::GET, "/api/v1/organization/", Needs::Member, 200),
-        page(Method::GET, "/api/v1/people/", Needs::Member, 200),
-        page(Method::GET, "/api/v1/people/{uid}/", Needs::Admin, 200),
-        page(Method::GET, "/api/v1/api-keys/", Needs::Admin, 200),
-        page(Method::GET, "/api/v1/domains/", Needs::Admin, 200),
-    ]
+        ("POST", "/transfer/") => Case {
+            form: Some("user_id={uid}"),
+            destroys: true,
+            ..ok(303)
+        },
+        ("POST", "/leave/") => Case {
+            destroys: true,
+            special: leave,
+            ..page(303)
+        },
+        ("POST", "/people/add/") => Case {
+            form: Some("email=invitee{n}%40example.org"),
+            ..ok(303)
+        },
+        ("GET", "/people/{user_id}/" | "/people/{user_id}/edit/" | "/people/{user_id}/delete/") => {
+            ok(200)
+        }
+        ("POST", "/people/{user_id}/edit/") => page(303),
+        ("POST", "/people/{user_id}/delete/") => Case {
+            destroys: true,
+            ..page(303)
+        },
+        ("GET", "/people/{user_id}/remind/") => Case {
+            invited: true,
+            ..ok(200)
+        },
+        ("POST", "/people/{user_id}/remind/") => Case {
+            invited: true,
+            ..page(303)
+        },
+        ("PATCH", "/api/v1/organization/") => Case {
+            json: Some(r#"{"name": "Acme Corp patched"}"#),
+            ..ok(200)
+        },
+        ("DELETE", "/api/v1/organization/") => Case {
+            destroys: true,
+            ..ok(204)
+        },
+        ("POST", "/api/v1/transfer/") => Case {
+            json: Some(r#"{"user_id": {uid}}"#),
+            destroys: true,
+            ..ok(204)
+        },
+        ("POST", "/api/v1/leave/") => Case {
+            destroys: true,
+            special: leave,
+            ..ok(204)
+        },
+        ("POST", "/api/v1/people/") => Case {
+            json: Some(r#"{"email": "api-invitee{n}@example.org"}"#),
+            ..ok(201)
+        },
+        ("GET", "/api/v1/people/{user_id}/") => ok(200),
+        ("PATCH", "/api/v1/people/{user_id}/") => Case {
+            json: Some(r#"{"is_admin": false}"#),
+            ..ok(200)
+        },
+        ("DELETE", "/api/v1/people/{user_id}/") => Case {
+            destroys: true,
+            ..ok(204)
+        },
+        ("POST", "/api/v1/people/{user_id}/remind/") => Case {
+            invited: true,
+            ..ok(202)
+        },
+        ("POST", "/invitations/{id}/revoke/" | "/invitations/{id}/resend/") => {
+            fresh(Fresh::Invitation)
+        }
+        ("POST", "/settings/api-keys/") => Case {
+            form: Some("name=Matrix+key"),
+            ..ok(303)
+        },
+        ("POST", "/settings/api-keys/{id}/revoke/") => fresh(Fresh::ApiKey),
+        ("POST", "/settings/domains/") => Case {
+            form: Some("domain=matrix{n}.example.org"),
+            ..ok(303)
+        },
+        ("POST", "/settings/domains/{id}/verify/" | "/settings/domains/{id}/delete/") => {
+            fresh(Fresh::Domain)
+        }
+        ("POST", "/api/v1/api-keys/") => Case {
+            json: Some(r#"{"name": "Matrix key"}"#),
+            ..ok(201)
+        },
+        ("DELETE", "/api/v1/api-keys/{id}/") => api_fresh(Fresh::ApiKey, 204),
+        ("POST", "/api/v1/domains/") => Case {
+            json: Some(r#"{"domain": "api{n}.example.org"}"#),
+            ..ok(201)
+        },
+        // No TXT record is published, so verification answers a conflict.
+        ("POST", "/api/v1/domains/{id}/verify/") => api_fresh(Fresh::Domain, 409),
+        ("DELETE", "/api/v1/domains/{id}/") => api_fresh(Fresh::Domain, 204),
+        _ => return None,
+    })
 }
 
 struct World {
     acme_id: i64,
+    acme_slug: String,
     member_uid: i64,
+    invited_uid: i64,
     globex_id: i64,
     acme_project: i64,
     globex_project: i64,
@@ -132,6 +244,12 @@ struct World {
 const ACME_SECRET: &str = "Acme Rocket Skates";
 const GLOBEX_NAME: &str = "Globex";
 const GLOBEX_SECRET: &str = "Globex Doomsday Device";
+
+static UNIQUE: AtomicU32 = AtomicU32::new(0);
+
+fn unique() -> u32 {
+    UNIQUE.fetch_add(1, Ordering::Relaxed)
+}
 
 async fn project(app: &TestApp, organization_id: i64, name: &str) -> i64 {
     project::ActiveModel {
@@ -146,52 +264,122 @@ async fn project(app: &TestApp, organization_id: i64, name: &str) -> i64 {
     .id
 }
 
-async fn world(app: &TestApp) -> World {
-    let db = app.conn();
-    let hasher = &app.state.hasher;
-    let owner = create_user(db, hasher, "owner@acme.test", "Ada Owner", false).await;
-    let admin = create_user(db, hasher, "admin@acme.test", "Alan Admin", false).await;
-    let member = create_user(db, hasher, "member@acme.test", "Mary Member", false).await;
-    let globex_member = create_user(db, hasher, "hank@globex.test", "Hank Scorpio", false).await;
-    create_user(db, hasher, "outsider@nowhere.test", "Olive Outsider", false).await;
-    create_user(db, hasher, "root@orgs.test", "Root", true).await;
-    let acme = orgs_service::create_organization(db, app.events(), owner.id, "Acme Corp")
+async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
+    let n = unique();
+    match kind {
+        Fresh::Project => project(app, w.acme_id, "Doomed project").await,
+        Fresh::Invitation => entity::organization_invitation::ActiveModel {
+            organization_id: Set(w.acme_id),
+            email: Set(format!("fresh{n}@example.org")),
+            invited_by_id: Set(None),
+            token_hash: Set(format!("matrix-token-{n}-{}", w.acme_id)),
+            expires_at: Set(entity::chrono_now() + chrono::Duration::days(1)),
+            accepted_at: Set(None),
+            accepted_by_id: Set(None),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(app.conn())
         .await
         .unwrap()
-        .organization;
+        .id,
+        Fresh::ApiKey | Fresh::Domain => {
+            let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.acme_id)
+                .await
+                .unwrap();
+            let id = if kind == Fresh::ApiKey {
+                orgs::organizations::api_keys::create(&tx, "Doomed key", None)
+                    .await
+                    .unwrap()
+                    .0
+                    .id
+            } else {
+                let domain = format!("doomed{n}.example.org");
+                orgs::organizations::domains::add(&tx, &domain, "localhost")
+                    .await
+                    .unwrap()
+                    .id
+            };
+            tx.commit().await.unwrap();
+            id
+        }
+    }
+}
+
+/// The two organizations and a signed-in browser per role; `generation` keeps each rebuild's
+/// names apart.
+async fn world(app: &TestApp, generation: u32) -> World {
+    let db = app.conn();
+    let hasher = &app.state.hasher;
+    // Generation 0 has the plain names the other tests of this file use.
+    let tag = match generation {
+        0 => String::new(),
+        n => n.to_string(),
+    };
+    let named = |name: &str| match generation {
+        0 => name.to_string(),
+        n => format!("{name} {n}"),
+    };
+    let email = |who: &str, domain: &str| format!("{who}{tag}@{domain}");
+    let owner = create_user(db, hasher, &email("owner", "acme.test"), "Ada Owner", false).await;
+    let admin = create_user(db, hasher, &email("admin", "acme.test"), "Alan Admin", false).await;
+    let member = create_user(db, hasher, &email("member", "acme.test"), "Mary Member", false).await;
+    let invited = create_user(db, hasher, &email("invited", "acme.test"), "Ivy Invited", false).await;
+    let globex_member =
+        create_user(db, hasher, &email("hank", "globex.test"), "Hank Scorpio", false).await;
+    create_user(db, hasher, &email("outsider", "nowhere.test"), "Olive Outsider", false).await;
+    create_user(db, hasher, &email("root", "orgs.test"), "Root", true).await;
+    let acme = orgs_service::create_organization(
+        db,
+        app.events(),
+        owner.id,
+        &named("Acme Corp"),
+    )
+    .await
+    .unwrap()
+    .organization;
     crate::rules::add_user(db, app.events(), acme.id, admin.id, true)
         .await
         .unwrap();
     crate::rules::add_user(db, app.events(), acme.id, member.id, false)
         .await
         .unwrap();
-    let globex =
-        orgs_service::create_organization(db, app.events(), globex_member.id, "Globex Inc")
-            .await
-            .unwrap()
-            .organization;
-    assert_eq!(
-        (acme.slug.as_str(), globex.slug.as_str()),
-        ("acme-corp", "globex-inc")
-    );
+    let globex = orgs_service::create_organization(
+        db,
+        app.events(),
+        globex_member.id,
+        &named("Globex Inc"),
+    )
+    .await
+    .unwrap()
+    .organization;
+    let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id)
+        .await
+        .unwrap();
+    orgs::invitations::invite(&app.state, &tx, &acme, None, &invited.email)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let acme_project = project(app, acme.id, ACME_SECRET).await;
     let globex_project = project(app, globex.id, GLOBEX_SECRET).await;
     let mut visitors = Vec::new();
     for role in ROLES {
-        let email = match role {
-            Role::Owner => Some("owner@acme.test"),
-            Role::Admin => Some("admin@acme.test"),
-            Role::Member => Some("member@acme.test"),
-            Role::OtherTenantMember => Some("hank@globex.test"),
-            Role::Outsider => Some("outsider@nowhere.test"),
+        let who = match role {
+            Role::Owner => Some(email("owner", "acme.test")),
+            Role::Admin => Some(email("admin", "acme.test")),
+            Role::Member => Some(email("member", "acme.test")),
+            Role::OtherTenantMember => Some(email("hank", "globex.test")),
+            Role::Outsider => Some(email("outsider", "nowhere.test")),
             Role::Anonymous => None,
-            Role::Superuser => Some("root@orgs.test"),
+            Role::Superuser => Some(email("root", "orgs.test")),
         };
-        visitors.push((role, visitor(app, email).await));
+        visitors.push((role, visitor(app, who.as_deref()).await));
     }
     World {
         acme_id: acme.id,
+        acme_slug: acme.slug,
         member_uid: member.id,
+        invited_uid: invited.id,
         globex_id: globex.id,
         acme_project,
         globex_project,
@@ -199,12 +387,15 @@ async fn world(app: &TestApp) -> World {
     }
 }
 
-fn expected(role: Role, route: &Route, api: bool) -> u16 {
+fn expected(role: Role, route: &TenantRoute, case: &Case, api: bool) -> u16 {
+    if let Some(status) = (case.special)(role, &route.method) {
+        return status;
+    }
     match role {
-        Role::Owner | Role::Superuser => route.ok,
+        Role::Owner | Role::Superuser => case.ok,
         Role::Admin if route.needs == Needs::Owner => 403,
-        Role::Admin => route.ok,
-        Role::Member if route.needs == Needs::Member => route.ok,
+        Role::Admin => case.ok,
+        Role::Member if matches!(route.needs, Needs::Member | Needs::MemberNotOwner) => case.ok,
         Role::Member => 403,
         Role::OtherTenantMember | Role::Outsider => 404,
         Role::Anonymous if api => 401,
@@ -212,19 +403,85 @@ fn expected(role: Role, route: &Route, api: bool) -> u16 {
     }
 }
 
+/// Every table with `organization_id`, from the database's own catalog.
+async fn tenant_tables(app: &TestApp) -> Vec<String> {
+    let sql = if app.is_postgres() {
+        "SELECT table_name::text FROM information_schema.columns \
+         WHERE column_name = 'organization_id' AND table_schema = current_schema() \
+         ORDER BY table_name"
+    } else {
+        "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND p.name = 'organization_id' ORDER BY m.name"
+    };
+    query_strings(app, sql).await
+}
+
+async fn query_strings(app: &TestApp, sql: &str) -> Vec<String> {
+    let backend = app.conn().get_database_backend();
+    app.conn()
+        .query_all_raw(Statement::from_string(backend, sql.to_string()))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// Every row of the organization, in every tenant table and its own, as text.
+async fn digest(app: &TestApp, tables: &[String], organization_id: i64) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut sources: Vec<(String, String)> = tables
+        .iter()
+        .map(|t| (t.clone(), format!("organization_id = {organization_id}")))
+        .collect();
+    sources.push(("organizations".into(), format!("id = {organization_id}")));
+    for (table, filter) in sources {
+        let sql = if app.is_postgres() {
+            format!(
+                "SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') \
+                 FROM {table} t WHERE {filter}"
+            )
+        } else {
+            let columns = query_strings(
+                app,
+                &format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+            )
+            .await;
+            let row = columns
+                .iter()
+                .map(|c| format!("quote(\"{c}\")"))
+                .collect::<Vec<_>>()
+                .join(" || ',' || ");
+            format!(
+                "SELECT coalesce(group_concat(r, '|'), '') FROM \
+                 (SELECT {row} AS r FROM {table} WHERE {filter} ORDER BY r)"
+            )
+        };
+        let text = query_strings(app, &sql).await;
+        all.push(format!("{table}: {}", text.join("")));
+    }
+    all
+}
+
 async fn send(
     app: &TestApp,
     visitor: &Visitor,
     mode: Mode,
-    slug: &str,
-    route: &Route,
+    w: &World,
+    route: &TenantRoute,
+    case: &Case,
     id: i64,
-    uid: i64,
 ) -> reqwest::Response {
-    let path = route
-        .path
-        .replace("{id}", &id.to_string())
-        .replace("{uid}", &uid.to_string());
+    let uid = if case.invited { w.invited_uid } else { w.member_uid };
+    let n = unique().to_string();
+    let fill = |text: &str| {
+        text.replace("{id}", &id.to_string())
+            .replace("{user_id}", &uid.to_string())
+            .replace("{uid}", &uid.to_string())
+            .replace("{n}", &n)
+    };
+    let path = fill(route.path);
+    let slug = &w.acme_slug;
     let (url, host) = match mode {
         Mode::Subdomain => (
             format!("{}{path}", app.address),
@@ -232,66 +489,77 @@ async fn send(
         ),
         Mode::Path => (format!("{}/o/{slug}{path}", app.address), None),
     };
-    let mut request = visitor.client.request(route.method.clone(), url);
+    let method = reqwest::Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+    let mut request = visitor.client.request(method, url);
     if let Some(host) = host {
         request = request.header("host", host);
     }
     if route.method != Method::GET {
         request = request.header("x-csrf-token", &visitor.csrf);
     }
-    if let Some(form) = route.form {
-        request = request.form(form);
+    if let Some(form) = case.form {
+        request = request
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(fill(form));
     }
-    if let Some(json) = route.json {
+    if let Some(json) = case.json {
         request = request
             .header("content-type", "application/json")
-            .body(json);
+            .body(fill(json));
     }
     request.send().await.unwrap()
 }
 
 async fn run_matrix(mode: Mode) {
-    let app = TestApp::spawn().await;
-    let w = world(&app).await;
+    let app = TestApp::spawn_with(|s| s.auth.invitations_per_hour = 100_000).await;
+    let tables = tenant_tables(&app).await;
+    assert!(tables.iter().any(|t| t == "projects"), "{tables:?}");
+    let mut generation = 0;
+    let mut w = world(&app, generation).await;
+    let mut globex = digest(&app, &tables, w.globex_id).await;
     let mut failures = Vec::new();
-    for route in routes() {
+    for route in TENANT_ROUTES {
+        let Some(case) = case(route) else {
+            failures.push(format!("{route:?}: no entry in the matrix"));
+            continue;
+        };
         let api = route.path.starts_with("/api/");
-        for (role, visitor) in &w.visitors {
-            let id = if route.destroys {
-                project(&app, w.acme_id, "Doomed project").await
-            } else {
-                w.acme_project
+        for role in ROLES {
+            let id = match case.id {
+                Some(kind) => fresh(&app, &w, kind).await,
+                None => w.acme_project,
             };
-            let response = send(&app, visitor, mode, "acme-corp", &route, id, w.member_uid).await;
+            let visitor = &w.visitors.iter().find(|(r, _)| *r == role).unwrap().1;
+            let response = send(&app, visitor, mode, &w, route, &case, id).await;
             let status = response.status().as_u16();
             let redirect = location(&response);
             let body = response.text().await.unwrap();
-            let want = expected(*role, &route, api);
+            let want = expected(role, route, &case, api);
+            let label = format!("{mode:?} {role:?} {} {}", route.method, route.path);
             if status != want {
-                failures.push(format!(
-                    "{mode:?} {role:?} {} {}: {status}, expected {want}",
-                    route.method, route.path
-                ));
+                failures.push(format!("{label}: {status}, expected {want}"));
             }
             if want == 302 && !redirect.starts_with("/login/?next=") {
-                failures.push(format!(
-                    "{mode:?} {role:?} {}: redirect to {redirect}",
-                    route.path
-                ));
+                failures.push(format!("{label}: redirect to {redirect}"));
             }
             if body.contains(GLOBEX_NAME) || body.contains(GLOBEX_SECRET) {
-                failures.push(format!(
-                    "{mode:?} {role:?} {} {}: leaks the other tenant",
-                    route.method, route.path
-                ));
+                failures.push(format!("{label}: leaks the other tenant"));
             }
             if matches!(role, Role::OtherTenantMember | Role::Outsider)
                 && body.contains(ACME_SECRET)
             {
-                failures.push(format!(
-                    "{mode:?} {role:?} {}: shows a tenant it does not belong to",
-                    route.path
-                ));
+                failures.push(format!("{label}: shows a tenant it does not belong to"));
+            }
+            if route.method != Method::GET {
+                let after = digest(&app, &tables, w.globex_id).await;
+                if after != globex {
+                    failures.push(format!("{label}: changed the other organization's rows"));
+                }
+            }
+            if case.destroys && status == case.ok {
+                generation += 1;
+                w = world(&app, generation).await;
+                globex = digest(&app, &tables, w.globex_id).await;
             }
         }
     }
@@ -314,11 +582,27 @@ async fn every_tenant_route_answers_each_role_correctly_on_the_path_form() {
 }
 
 #[tokio::test]
+async fn the_route_table_has_every_method_and_path_once() {
+    let mut seen = std::collections::HashSet::new();
+    for route in TENANT_ROUTES {
+        assert!(
+            seen.insert((route.method.clone(), route.path)),
+            "{route:?} twice"
+        );
+    }
+    assert!(TENANT_ROUTES.len() >= 59, "{}", TENANT_ROUTES.len());
+}
+
+#[tokio::test]
 async fn a_project_of_another_organization_is_404_on_every_project_route() {
     let app = TestApp::spawn().await;
-    let w = world(&app).await;
+    let w = world(&app, 0).await;
     for mode in [Mode::Subdomain, Mode::Path] {
-        for route in routes().into_iter().filter(|r| r.path.contains("{id}")) {
+        for route in TENANT_ROUTES
+            .iter()
+            .filter(|r| r.path.contains("projects/{id}"))
+        {
+            let case = case(route).unwrap();
             for (role, visitor) in &w.visitors {
                 if !matches!(
                     role,
@@ -326,16 +610,8 @@ async fn a_project_of_another_organization_is_404_on_every_project_route() {
                 ) {
                     continue;
                 }
-                let response = send(
-                    &app,
-                    visitor,
-                    mode,
-                    "acme-corp",
-                    &route,
-                    w.globex_project,
-                    w.member_uid,
-                )
-                .await;
+                let response =
+                    send(&app, visitor, mode, &w, route, &case, w.globex_project).await;
                 let status = response.status().as_u16();
                 let body = response.text().await.unwrap();
                 let allowed = !(route.needs == Needs::Admin && *role == Role::Member);
@@ -382,7 +658,7 @@ async fn an_unknown_tenant_is_404_both_ways() {
 #[tokio::test]
 async fn the_login_redirect_comes_back_to_the_tenant_address() {
     let app = TestApp::spawn().await;
-    world(&app).await;
+    world(&app, 0).await;
     let response = app.get("/o/acme-corp/projects/?page=2").await;
     assert_eq!(response.status(), 302);
     assert_eq!(
@@ -430,7 +706,7 @@ async fn two_tabs_on_two_tenants_both_work() {
 #[tokio::test]
 async fn project_api_lists_are_paginated_and_validated() {
     let app = TestApp::spawn().await;
-    let w = world(&app).await;
+    let w = world(&app, 0).await;
     for n in 0..5 {
         project(&app, w.acme_id, &format!("Extra {n}")).await;
     }
@@ -514,7 +790,7 @@ async fn project_api_lists_are_paginated_and_validated() {
 #[tokio::test]
 async fn an_invalid_project_form_keeps_the_input_and_shows_the_error() {
     let app = TestApp::spawn().await;
-    let w = world(&app).await;
+    let w = world(&app, 0).await;
     let (_, member) = &w.visitors[2];
     let long = "x".repeat(201);
     let response = member
