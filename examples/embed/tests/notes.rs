@@ -123,3 +123,44 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     assert_eq!(people.status(), 200);
     drop(handle.stop(false));
 }
+
+/// On PostgreSQL the example's own table is under the same wall as orgs' tables: its migration
+/// puts it under forced row-level security, and `orgs check` passes as the app role.
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn the_notes_table_passes_the_isolation_check_as_the_app_role() {
+    use orgs::sea_orm::ConnectionTrait;
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .expect("run with TEST_DATABASE_URL=postgres://... (and --include-ignored)");
+    let name = format!("embed_test_{}", std::process::id());
+    let admin = orgs::sea_orm::Database::connect(&admin_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let base = admin_url.rsplit_once('/').unwrap().0;
+    let owner_url = format!("{base}/{name}");
+    let owner = orgs::sea_orm::Database::connect(&owner_url).await.unwrap();
+    embed::migrate(&owner).await.unwrap();
+    orgs::tenancy::rls::create_app_role(&owner, "embed_test_app", None)
+        .await
+        .unwrap();
+    owner.close().await.unwrap();
+    let (scheme, rest) = owner_url.split_once("://").unwrap();
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    let app = orgs::sea_orm::Database::connect(format!("{scheme}://embed_test_app@{host}"))
+        .await
+        .unwrap();
+    let report = orgs::tenancy::rls::check(&app).await.unwrap();
+    app.close().await.unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    assert!(report.tables.iter().any(|t| t == "notes"), "{:?}", report.tables);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
