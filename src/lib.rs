@@ -75,10 +75,10 @@ pub mod web;
 pub use config::Settings;
 /// The entities (and `TenantOwned`), for an embedding app's own tables.
 pub use entity;
-/// orgs' migrations, and [`migration::tenant_table`] for an embedding app's own tenant tables.
-pub use migration;
 pub use error::AppError;
 pub use events::{EventListener, Events, OrgEvent};
+/// orgs' migrations, and [`migration::tenant_table`] for an embedding app's own tenant tables.
+pub use migration;
 /// The sea-orm orgs is built on, so an embedding app uses the same version.
 pub use sea_orm;
 pub use startup::{AppState, Application};

@@ -3,8 +3,8 @@
 
 use entity::organization_api_key;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, QueryFilter, QueryOrder,
+    sea_query::Expr,
 };
 
 use crate::auth::tokens;
@@ -28,11 +28,8 @@ pub async fn create(
 }
 
 /// The organization's working keys, newest first.
-pub async fn list_active(
-    tx: &TenantTxn,
-) -> Result<Vec<organization_api_key::Model>, DbErr> {
-    tx
-        .select::<organization_api_key::Entity>()
+pub async fn list_active(tx: &TenantTxn) -> Result<Vec<organization_api_key::Model>, DbErr> {
+    tx.select::<organization_api_key::Entity>()
         .filter(organization_api_key::Column::RevokedAt.is_null())
         .order_by_desc(organization_api_key::Column::Id)
         .all(tx.conn())
@@ -40,8 +37,7 @@ pub async fn list_active(
 }
 
 /// Revokes one of the organization's keys; `false` when it has no such working key.
-pub async fn revoke(
-    tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
+pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     let result = tx
         .update_many::<organization_api_key::Entity>()
         .col_expr(

@@ -4,8 +4,8 @@
 
 use entity::organization_domain;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, QueryFilter,
+    QueryOrder,
 };
 
 use crate::auth::tokens;
@@ -98,11 +98,8 @@ pub async fn add(
 }
 
 /// The organization's domains.
-pub async fn list(
-    tx: &TenantTxn,
-) -> Result<Vec<organization_domain::Model>, DbErr> {
-    tx
-        .select::<organization_domain::Entity>()
+pub async fn list(tx: &TenantTxn) -> Result<Vec<organization_domain::Model>, DbErr> {
+    tx.select::<organization_domain::Entity>()
         .order_by_asc(organization_domain::Column::Domain)
         .all(tx.conn())
         .await
@@ -138,8 +135,7 @@ pub async fn verify(
 }
 
 /// Removes one of the organization's domains; `false` when it has no such domain.
-pub async fn remove(
-    tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
+pub async fn remove(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     let result = tx
         .delete_many::<organization_domain::Entity>()
         .filter(organization_domain::Column::Id.eq(id))

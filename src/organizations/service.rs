@@ -332,9 +332,7 @@ pub async fn get_or_add_user(
 /// someone who is not a member is `NotMember`.
 pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
     lock_organization(tx).await?;
-    let membership = membership(tx, user_id)
-        .await?
-        .ok_or(OrgError::NotMember)?;
+    let membership = membership(tx, user_id).await?.ok_or(OrgError::NotMember)?;
     if let Some(owner) = find_owner(tx).await?
         && owner.organization_user_id == membership.id
     {

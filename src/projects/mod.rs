@@ -68,22 +68,15 @@ pub async fn list(
 }
 
 /// The organization's project with this id, if it has one.
-pub async fn get(
-    tx: &TenantTxn,
-    id: i64,
-) -> Result<Option<project::Model>, DbErr> {
-    tx
-        .select::<project::Entity>()
+pub async fn get(tx: &TenantTxn, id: i64) -> Result<Option<project::Model>, DbErr> {
+    tx.select::<project::Entity>()
         .filter(project::Column::Id.eq(id))
         .one(tx.conn())
         .await
 }
 
 /// Creates a project (the input already validated).
-pub async fn create(
-    tx: &TenantTxn,
-    input: ProjectInput,
-) -> Result<project::Model, DbErr> {
+pub async fn create(tx: &TenantTxn, input: ProjectInput) -> Result<project::Model, DbErr> {
     let input = input.trimmed();
     let mut row: project::ActiveModel = tx.new_active_model();
     row.name = Set(input.name);
@@ -108,8 +101,7 @@ pub async fn update(
 }
 
 /// Deletes the organization's project `id`; `false` when it has no such project.
-pub async fn delete(
-    tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
+pub async fn delete(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     let result = tx
         .delete_many::<project::Entity>()
         .filter(project::Column::Id.eq(id))

@@ -68,7 +68,9 @@ pub async fn go(
     let organization = crate::tenancy::organizations::by_slug(&state.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !user.is_superuser && !crate::tenancy::organizations::is_member(&state.db, organization.id, user.id).await? {
+    if !user.is_superuser
+        && !crate::tenancy::organizations::is_member(&state.db, organization.id, user.id).await?
+    {
         return Err(AppError::NotFound);
     }
     let home = links::enter(&req, &state, user.id, &organization.slug, "/").await?;

@@ -29,9 +29,7 @@ pub struct PeopleQuery {
 }
 
 async fn person(tx: &TenantTxn, user_id: i64) -> Result<PersonView, AppError> {
-    members::get(tx, user_id)
-        .await?
-        .ok_or(AppError::NotFound)
+    members::get(tx, user_id).await?.ok_or(AppError::NotFound)
 }
 
 async fn people_page(
@@ -147,7 +145,13 @@ pub async fn add(
     let backend = &state.invitation_backend;
     let tx = tenant.begin(&state).await?;
     match backend
-        .invite(&state, &tx, tenant.organization(), tenant.user(), &form.email)
+        .invite(
+            &state,
+            &tx,
+            tenant.organization(),
+            tenant.user(),
+            &form.email,
+        )
         .await
     {
         Ok(invitation) => {
@@ -327,9 +331,15 @@ pub async fn remind(
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     let invitation = remindable(&tx, user_id.into_inner()).await?;
-    invitations::resend(&state, &tx, tenant.organization(), tenant.user(), invitation.id)
-        .await
-        .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
+    invitations::resend(
+        &state,
+        &tx,
+        tenant.organization(),
+        tenant.user(),
+        invitation.id,
+    )
+    .await
+    .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
     tx.commit().await?;
     flash::success(&session, format!("Reminder sent to {}.", invitation.email));
     Ok(redirect(&tenant.url("/people/")))
@@ -362,7 +372,13 @@ pub async fn api_invite(
     let backend = &state.invitation_backend;
     let tx = tenant.begin(&state).await?;
     match backend
-        .invite(&state, &tx, tenant.organization(), tenant.user(), &body.email)
+        .invite(
+            &state,
+            &tx,
+            tenant.organization(),
+            tenant.user(),
+            &body.email,
+        )
         .await
     {
         Ok(invitation) => {
@@ -430,9 +446,15 @@ pub async fn api_remind(
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     let invitation = remindable(&tx, user_id.into_inner()).await?;
-    let sent = invitations::resend(&state, &tx, tenant.organization(), tenant.user(), invitation.id)
-        .await
-        .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
+    let sent = invitations::resend(
+        &state,
+        &tx,
+        tenant.organization(),
+        tenant.user(),
+        invitation.id,
+    )
+    .await
+    .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
     tx.commit().await?;
     Ok(HttpResponse::Accepted().json(sent))
 }

@@ -17,9 +17,7 @@ use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
 
 async fn find(txn: &TenantTxn, id: i64) -> Result<project::Model, AppError> {
-    projects::get(txn, id)
-        .await?
-        .ok_or(AppError::NotFound)
+    projects::get(txn, id).await?.ok_or(AppError::NotFound)
 }
 
 /// `GET /` on a tenant: the dashboard.

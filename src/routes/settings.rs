@@ -12,7 +12,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::organizations::api_keys;
 use crate::organizations::domains::{self, DomainError};
 use crate::startup::AppState;
-use crate::tenancy::{TenantTxn, OrgAdmin, Tenant};
+use crate::tenancy::{OrgAdmin, Tenant, TenantTxn};
 use crate::web::render::redirect;
 use crate::web::{flash, forms, render};
 
@@ -84,11 +84,7 @@ async fn settings_page(
     errors: &FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let keys = api_keys::list_active(&txn).await?;
-    let domains: Vec<DomainView> = domains::list(&txn)
-        .await?
-        .into_iter()
-        .map(view)
-        .collect();
+    let domains: Vec<DomainView> = domains::list(&txn).await?.into_iter().map(view).collect();
     txn.commit().await?;
     let page = tenant_page("tenant/settings.html", tenant)
         .with("keys", keys)
@@ -160,13 +156,7 @@ pub async fn add_domain(
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
-    match domains::add(
-        &txn,
-        &form.domain,
-        &state.settings.tenant.base_domain,
-    )
-    .await
-    {
+    match domains::add(&txn, &form.domain, &state.settings.tenant.base_domain).await {
         Ok(_) => {
             txn.commit().await?;
             flash::success(
@@ -286,11 +276,7 @@ pub async fn api_list_domains(
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
-    let items: Vec<DomainView> = domains::list(&txn)
-        .await?
-        .into_iter()
-        .map(view)
-        .collect();
+    let items: Vec<DomainView> = domains::list(&txn).await?.into_iter().map(view).collect();
     txn.commit().await?;
     let total = items.len();
     Ok(HttpResponse::Ok()
@@ -312,12 +298,7 @@ pub async fn api_add_domain(
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
-    let domain = domains::add(
-        &txn,
-        &body.domain,
-        &state.settings.tenant.base_domain,
-    )
-    .await?;
+    let domain = domains::add(&txn, &body.domain, &state.settings.tenant.base_domain).await?;
     txn.commit().await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(view(domain)))
 }

@@ -19,10 +19,7 @@
 //! | the seeder and the CLI's organization commands ([`system`], [`tenant`]) | system, or one tenant |
 //! | an embedding app's own jobs ([`tenant`] for one organization, [`system`] across them) | tenant or system |
 
-use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Select,
-    UpdateMany,
-};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Select, UpdateMany};
 
 use super::Scope;
 use super::txn::{AfterCommit, TenantTxn, begin_on};
@@ -37,7 +34,13 @@ pub async fn tenant(
     events: &Events,
     organization_id: i64,
 ) -> Result<TenantTxn, DbErr> {
-    TenantTxn::begin(db, organization_id, true, AfterCommit::new(Some(events), None)).await
+    TenantTxn::begin(
+        db,
+        organization_id,
+        true,
+        AfterCommit::new(Some(events), None),
+    )
+    .await
 }
 
 /// A transaction in the system context, which sees every organization's rows; it will write
@@ -64,7 +67,10 @@ pub async fn invitation(
     use sea_orm::{ColumnTrait, QueryFilter};
     let txn = begin_on(db, write).await?;
     super::rls::set_system(&txn).await?;
-    #[expect(clippy::disallowed_methods, reason = "finding an invitation by its token")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "finding an invitation by its token"
+    )]
     let found = organization_invitation::Entity::find()
         .filter(organization_invitation::Column::TokenHash.eq(token_hash))
         .one(&txn)
@@ -130,13 +136,19 @@ impl SystemTxn {
     }
 
     /// Every row of `E`, of every organization.
-    #[expect(clippy::disallowed_methods, reason = "the system context crosses organizations")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the system context crosses organizations"
+    )]
     pub fn select_all<E: EntityTrait>(&self) -> Select<E> {
         E::find()
     }
 
     /// `UPDATE E` across organizations.
-    #[expect(clippy::disallowed_methods, reason = "the system context crosses organizations")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the system context crosses organizations"
+    )]
     pub fn update_all<E: EntityTrait>(&self) -> UpdateMany<E> {
         E::update_many()
     }
@@ -161,4 +173,3 @@ impl SystemTxn {
         Ok(())
     }
 }
-

@@ -196,7 +196,9 @@ pub async fn by_api_key(
         .one(&txn)
         .await?;
     let found = match key {
-        Some(key) => by_id(&txn, key.organization_id).await?.map(|org| (org, key)),
+        Some(key) => by_id(&txn, key.organization_id)
+            .await?
+            .map(|org| (org, key)),
         None => None,
     };
     txn.commit().await?;

@@ -287,8 +287,15 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
                 "{table}: with no context set, {seen} row(s) are visible (policies must fail closed)"
             ));
         }
-        if inserts(txn, &format!("INSERT INTO {table} (organization_id) VALUES ({b})")).await? {
-            problems.push(format!("{table}: with no context set, a row could be inserted"));
+        if inserts(
+            txn,
+            &format!("INSERT INTO {table} (organization_id) VALUES ({b})"),
+        )
+        .await?
+        {
+            problems.push(format!(
+                "{table}: with no context set, a row could be inserted"
+            ));
         }
     }
     // Organization a's tenant context, facing b's rows.
@@ -317,7 +324,12 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
                 ));
             }
         }
-        if inserts(txn, &format!("INSERT INTO {table} (organization_id) VALUES ({b})")).await? {
+        if inserts(
+            txn,
+            &format!("INSERT INTO {table} (organization_id) VALUES ({b})"),
+        )
+        .await?
+        {
             problems.push(format!(
                 "{table}: a tenant context inserted a row of another organization"
             ));
@@ -326,7 +338,9 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
     let renamed = {
         let savepoint = txn.begin().await?;
         let result = savepoint
-            .execute_unprepared(&format!("UPDATE organizations SET name = name WHERE id = {b}"))
+            .execute_unprepared(&format!(
+                "UPDATE organizations SET name = name WHERE id = {b}"
+            ))
             .await;
         savepoint.rollback().await?;
         result.is_ok_and(|r| r.rows_affected() > 0)

@@ -167,7 +167,10 @@ impl TenantTxn {
 
     /// Queues a mail of this organization in the outbox (tagged with it, whatever `email`
     /// said); the sender is woken after the commit.
-    pub async fn enqueue_mail(&self, mut email: OutgoingEmail) -> Result<email_outbox::Model, DbErr> {
+    pub async fn enqueue_mail(
+        &self,
+        mut email: OutgoingEmail,
+    ) -> Result<email_outbox::Model, DbErr> {
         email.organization_id = Some(self.organization_id());
         let row = crate::mail::enqueue(&self.txn, email).await?;
         self.after.mail_queued();

@@ -91,7 +91,9 @@ async fn template(admin_url: &str) -> String {
             let owner = sea_orm::Database::connect(with_database(admin_url, &name))
                 .await
                 .expect("connect to the template");
-            orgs::db::migrate(&owner).await.expect("migrate the template");
+            orgs::db::migrate(&owner)
+                .await
+                .expect("migrate the template");
             orgs::tenancy::rls::create_app_role(&owner, APP_ROLE, None)
                 .await
                 .expect("create the app role");
@@ -138,7 +140,11 @@ impl TestDb {
                 admin.close().await.ok();
                 let url = with_database(&admin_url, &name);
                 Self {
-                    app_url: if migrated { as_app_role(&url) } else { url.clone() },
+                    app_url: if migrated {
+                        as_app_role(&url)
+                    } else {
+                        url.clone()
+                    },
                     url,
                     postgres: Some((admin_url, name)),
                     _dir: dir,

@@ -679,7 +679,11 @@ async fn a_membership_that_fails_to_insert_spends_no_invitation_and_makes_no_acc
 
     fail_membership_inserts(&app, false).await;
     let joined = post_form(&app, &guest, &new_link, &new_person).await;
-    assert_eq!(joined.status(), 303, "the same link works once the fault is gone");
+    assert_eq!(
+        joined.status(),
+        303,
+        "the same link works once the fault is gone"
+    );
     let joined = post_form(&app, &duder, &existing_link, &[("action", "accept")]).await;
     assert_eq!(joined.status(), 303);
     assert_eq!(accepted().await, 2);

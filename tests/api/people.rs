@@ -307,7 +307,10 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
     // Dave is a member too, but the search for "zulu" does not match him.
     let (_, everyone) = get(&app, &member, "/o/nirvana/people/").await;
     assert!(everyone.contains("dave@foo.com"), "{everyone}");
-    assert!(!body.contains("dave@foo.com"), "only matches are listed: {body}");
+    assert!(
+        !body.contains("dave@foo.com"),
+        "only matches are listed: {body}"
+    );
     let outsider = visitor(&app, Some("duder@testing.com")).await;
     assert_eq!(get(&app, &outsider, "/o/nirvana/people/").await.0, 404);
 }

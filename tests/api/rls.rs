@@ -299,10 +299,20 @@ async fn create_app_role_makes_an_ordinary_role_that_passes_the_check() {
             .unwrap()
     };
     let out = run(
-        &["db", "create-app-role", "orgs_test_made", "--password", "it's s3cret"],
+        &[
+            "db",
+            "create-app-role",
+            "orgs_test_made",
+            "--password",
+            "it's s3cret",
+        ],
         app.database_url(),
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let row = app
         .conn()
         .query_one_raw(sea_orm::Statement::from_string(
@@ -319,11 +329,20 @@ async fn create_app_role_makes_an_ordinary_role_that_passes_the_check() {
     assert!(row.try_get_by_index::<bool>(2).unwrap(), "logs in");
     assert_eq!(row.try_get_by_index::<i64>(3).unwrap(), 0, "owns nothing");
     // Running it again is fine (the role exists).
-    let again = run(&["db", "create-app-role", "orgs_test_made"], app.database_url());
+    let again = run(
+        &["db", "create-app-role", "orgs_test_made"],
+        app.database_url(),
+    );
     assert!(again.status.success());
-    let url = app.database_url().replacen("postgres@", "orgs_test_made@", 1);
+    let url = app
+        .database_url()
+        .replacen("postgres@", "orgs_test_made@", 1);
     let check = run(&["check"], &url);
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
     // It reads but cannot rewrite the migration history.
     let db = sea_orm::Database::connect(&url).await.unwrap();
     assert!(
@@ -332,7 +351,10 @@ async fn create_app_role_makes_an_ordinary_role_that_passes_the_check() {
             .is_err()
     );
     db.close().await.unwrap();
-    let bad = run(&["db", "create-app-role", "Robert'); DROP"], app.database_url());
+    let bad = run(
+        &["db", "create-app-role", "Robert'); DROP"],
+        app.database_url(),
+    );
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("role name"));
 }

@@ -6,10 +6,10 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use actix_web::http::Method;
 use entity::project;
 use orgs::organizations::{self as orgs_service};
 use orgs::routes::{Needs, TENANT_ROUTES, TenantRoute};
-use actix_web::http::Method;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
 
 use crate::helpers::{TestApp, Visitor, create_user, get, get_on, item_names, location, visitor};
@@ -268,21 +268,23 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
     let n = unique();
     match kind {
         Fresh::Project => project(app, w.acme_id, "Doomed project").await,
-        Fresh::Invitation => entity::organization_invitation::ActiveModel {
-            organization_id: Set(w.acme_id),
-            email: Set(format!("fresh{n}@example.org")),
-            invited_by_id: Set(None),
-            token_hash: Set(format!("matrix-token-{n}-{}", w.acme_id)),
-            expires_at: Set(entity::chrono_now() + chrono::Duration::days(1)),
-            accepted_at: Set(None),
-            accepted_by_id: Set(None),
-            revoked_at: Set(None),
-            ..Default::default()
+        Fresh::Invitation => {
+            entity::organization_invitation::ActiveModel {
+                organization_id: Set(w.acme_id),
+                email: Set(format!("fresh{n}@example.org")),
+                invited_by_id: Set(None),
+                token_hash: Set(format!("matrix-token-{n}-{}", w.acme_id)),
+                expires_at: Set(entity::chrono_now() + chrono::Duration::days(1)),
+                accepted_at: Set(None),
+                accepted_by_id: Set(None),
+                revoked_at: Set(None),
+                ..Default::default()
+            }
+            .insert(app.conn())
+            .await
+            .unwrap()
+            .id
         }
-        .insert(app.conn())
-        .await
-        .unwrap()
-        .id,
         Fresh::ApiKey | Fresh::Domain => {
             let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.acme_id)
                 .await
@@ -322,37 +324,62 @@ async fn world(app: &TestApp, generation: u32) -> World {
     };
     let email = |who: &str, domain: &str| format!("{who}{tag}@{domain}");
     let owner = create_user(db, hasher, &email("owner", "acme.test"), "Ada Owner", false).await;
-    let admin = create_user(db, hasher, &email("admin", "acme.test"), "Alan Admin", false).await;
-    let member = create_user(db, hasher, &email("member", "acme.test"), "Mary Member", false).await;
-    let invited = create_user(db, hasher, &email("invited", "acme.test"), "Ivy Invited", false).await;
-    let globex_member =
-        create_user(db, hasher, &email("hank", "globex.test"), "Hank Scorpio", false).await;
-    create_user(db, hasher, &email("outsider", "nowhere.test"), "Olive Outsider", false).await;
-    create_user(db, hasher, &email("root", "orgs.test"), "Root", true).await;
-    let acme = orgs_service::create_organization(
+    let admin = create_user(
         db,
-        app.events(),
-        owner.id,
-        &named("Acme Corp"),
+        hasher,
+        &email("admin", "acme.test"),
+        "Alan Admin",
+        false,
     )
-    .await
-    .unwrap()
-    .organization;
+    .await;
+    let member = create_user(
+        db,
+        hasher,
+        &email("member", "acme.test"),
+        "Mary Member",
+        false,
+    )
+    .await;
+    let invited = create_user(
+        db,
+        hasher,
+        &email("invited", "acme.test"),
+        "Ivy Invited",
+        false,
+    )
+    .await;
+    let globex_member = create_user(
+        db,
+        hasher,
+        &email("hank", "globex.test"),
+        "Hank Scorpio",
+        false,
+    )
+    .await;
+    create_user(
+        db,
+        hasher,
+        &email("outsider", "nowhere.test"),
+        "Olive Outsider",
+        false,
+    )
+    .await;
+    create_user(db, hasher, &email("root", "orgs.test"), "Root", true).await;
+    let acme = orgs_service::create_organization(db, app.events(), owner.id, &named("Acme Corp"))
+        .await
+        .unwrap()
+        .organization;
     crate::rules::add_user(db, app.events(), acme.id, admin.id, true)
         .await
         .unwrap();
     crate::rules::add_user(db, app.events(), acme.id, member.id, false)
         .await
         .unwrap();
-    let globex = orgs_service::create_organization(
-        db,
-        app.events(),
-        globex_member.id,
-        &named("Globex Inc"),
-    )
-    .await
-    .unwrap()
-    .organization;
+    let globex =
+        orgs_service::create_organization(db, app.events(), globex_member.id, &named("Globex Inc"))
+            .await
+            .unwrap()
+            .organization;
     let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id)
         .await
         .unwrap();
@@ -472,7 +499,11 @@ async fn send(
     case: &Case,
     id: i64,
 ) -> reqwest::Response {
-    let uid = if case.invited { w.invited_uid } else { w.member_uid };
+    let uid = if case.invited {
+        w.invited_uid
+    } else {
+        w.member_uid
+    };
     let n = unique().to_string();
     let fill = |text: &str| {
         text.replace("{id}", &id.to_string())
@@ -610,8 +641,7 @@ async fn a_project_of_another_organization_is_404_on_every_project_route() {
                 ) {
                     continue;
                 }
-                let response =
-                    send(&app, visitor, mode, &w, route, &case, w.globex_project).await;
+                let response = send(&app, visitor, mode, &w, route, &case, w.globex_project).await;
                 let status = response.status().as_u16();
                 let body = response.text().await.unwrap();
                 let allowed = !(route.needs == Needs::Admin && *role == Role::Member);

@@ -161,6 +161,10 @@ async fn the_notes_table_passes_the_isolation_check_as_the_app_role() {
         .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .await
         .unwrap();
-    assert!(report.tables.iter().any(|t| t == "notes"), "{:?}", report.tables);
+    assert!(
+        report.tables.iter().any(|t| t == "notes"),
+        "{:?}",
+        report.tables
+    );
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
