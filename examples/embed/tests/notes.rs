@@ -130,8 +130,9 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
 #[ignore = "needs PostgreSQL"]
 async fn the_notes_table_passes_the_isolation_check_as_the_app_role() {
     use orgs::sea_orm::ConnectionTrait;
-    let admin_url = std::env::var("TEST_DATABASE_URL")
-        .expect("run with TEST_DATABASE_URL=postgres://... (and --include-ignored)");
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        panic!("run with TEST_DATABASE_URL=postgres://... (and --include-ignored)");
+    };
     let name = format!("embed_test_{}", std::process::id());
     let admin = orgs::sea_orm::Database::connect(&admin_url).await.unwrap();
     admin
