@@ -22,7 +22,7 @@
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Select, UpdateMany};
 
 use super::Scope;
-use super::txn::{AfterCommit, TenantTxn, begin_on};
+use super::txn::{Context, TenantTxn, Work};
 use crate::events::{Events, OrgEvent};
 use crate::mail::{Outbox, OutgoingEmail};
 use entity::{email_outbox, organization_invitation};
@@ -34,13 +34,9 @@ pub async fn tenant(
     events: &Events,
     organization_id: i64,
 ) -> Result<TenantTxn, DbErr> {
-    TenantTxn::begin(
-        db,
-        organization_id,
-        true,
-        AfterCommit::new(Some(events), None),
-    )
-    .await
+    Ok(TenantTxn::begin(db, organization_id, true)
+        .await?
+        .firing(events))
 }
 
 /// A transaction in the system context, which sees every organization's rows; it will write
@@ -65,68 +61,56 @@ pub async fn invitation(
     write: bool,
 ) -> Result<Option<(TenantTxn, organization_invitation::Model)>, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
-    let txn = begin_on(db, write).await?;
-    super::rls::set_system(&txn).await?;
+    let work = Work::begin(db, Context::System, write).await?;
     #[expect(
         clippy::disallowed_methods,
         reason = "finding an invitation by its token"
     )]
     let found = organization_invitation::Entity::find()
         .filter(organization_invitation::Column::TokenHash.eq(token_hash))
-        .one(&txn)
+        .one(work.conn())
         .await?;
     let Some(invitation) = found else {
         return Ok(None);
     };
-    super::rls::set_tenant(&txn, invitation.organization_id).await?;
-    let tenant = TenantTxn::over(
-        txn,
-        invitation.organization_id,
-        AfterCommit::new(Some(events), None),
-    );
+    super::rls::set_tenant(work.conn(), invitation.organization_id).await?;
+    let tenant = TenantTxn::over(work, invitation.organization_id).firing(events);
     Ok(Some((tenant, invitation)))
 }
 
 /// A transaction in the system context (see [`system`]).
 #[derive(Debug)]
 pub struct SystemTxn {
-    txn: DatabaseTransaction,
-    after: AfterCommit,
-    job: &'static str,
+    work: Work,
 }
 
 impl SystemTxn {
-    async fn begin(db: &DatabaseConnection, job: &'static str, write: bool) -> Result<Self, DbErr> {
-        let txn = begin_on(db, write).await?;
-        super::rls::set_system(&txn).await?;
+    pub(super) async fn begin(
+        db: &DatabaseConnection,
+        job: &'static str,
+        write: bool,
+    ) -> Result<Self, DbErr> {
         tracing::debug!(job, "system transaction");
         Ok(Self {
-            txn,
-            after: AfterCommit::new(None, None),
-            job,
+            work: Work::begin(db, Context::System, write).await?,
         })
     }
 
     /// Fires the events of this transaction to `events`' listeners after the commit.
     pub fn firing(mut self, events: &Events) -> Self {
-        self.after.events = Some(events.clone());
+        self.work.events = Some(events.clone());
         self
     }
 
     /// Wakes `outbox`'s sender after the commit when mail was queued.
     pub fn waking(mut self, outbox: &Outbox) -> Self {
-        self.after.outbox = Some(outbox.clone());
+        self.work.outbox = Some(outbox.clone());
         self
     }
 
     /// The connection.
     pub fn conn(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
-
-    /// What the work is.
-    pub fn job(&self) -> &'static str {
-        self.job
+        self.work.conn()
     }
 
     /// The scope of one organization, for rows this job writes for it (a new organization's
@@ -156,20 +140,16 @@ impl SystemTxn {
     /// Queues a mail (one that belongs to no organization: activation, password reset); the
     /// sender is woken after the commit.
     pub async fn enqueue_mail(&self, email: OutgoingEmail) -> Result<email_outbox::Model, DbErr> {
-        let row = crate::mail::enqueue(&self.txn, email).await?;
-        self.after.mail_queued();
-        Ok(row)
+        self.work.enqueue_mail(email).await
     }
 
     /// Fires `event` after the commit.
     pub fn fire(&self, event: OrgEvent) {
-        self.after.fire(event);
+        self.work.fire(event);
     }
 
     /// Commits, then fires the events and wakes the mail sender.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await?;
-        self.after.run();
-        Ok(())
+        self.work.commit().await
     }
 }

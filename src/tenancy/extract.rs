@@ -16,11 +16,11 @@ use entity::{organization, organization_owner, organization_user, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, JoinType, QueryFilter, QuerySelect,
-    RelationTrait, TransactionTrait,
+    RelationTrait,
 };
 
 use super::resolve::ApiKeyPrincipal;
-use super::txn::{AfterCommit, TenantTxn};
+use super::txn::TenantTxn;
 use super::{ResolvedTenant, Scope};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -46,9 +46,8 @@ impl Access {
         organization_id: i64,
         user: &user::Model,
     ) -> Result<Self, DbErr> {
-        let txn = db.begin().await?;
-        super::rls::set_tenant(&txn, organization_id).await?;
-        let access = Self::load_in(&txn, organization_id, user).await?;
+        let txn = TenantTxn::begin(db, organization_id, false).await?;
+        let access = Self::load_in(txn.conn(), organization_id, user).await?;
         txn.commit().await?;
         Ok(access)
     }
@@ -164,13 +163,12 @@ impl Tenant {
     /// query; on SQLite a request with an unsafe method takes the write lock at `BEGIN`. Events
     /// fired in it, and the mail sender's wake-up, wait for its commit.
     pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, DbErr> {
-        TenantTxn::begin(
-            &state.db,
-            self.organization.id,
-            self.write,
-            AfterCommit::new(Some(&state.events), Some(&state.outbox)),
+        Ok(
+            TenantTxn::begin(&state.db, self.organization.id, self.write)
+                .await?
+                .firing(&state.events)
+                .waking(&state.outbox),
         )
-        .await
     }
 }
 

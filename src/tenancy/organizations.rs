@@ -8,8 +8,11 @@ use std::collections::HashSet;
 use entity::{organization, organization_user};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
+
+use super::door::SystemTxn;
+use super::txn::{Context, Work};
 
 /// The organization with this slug (tenant resolution).
 #[expect(
@@ -100,8 +103,7 @@ pub async fn of_user(
     user_id: i64,
     include_inactive: bool,
 ) -> Result<Vec<organization::Model>, DbErr> {
-    let txn = db.begin().await?;
-    super::rls::set_user(&txn, user_id).await?;
+    let work = Work::begin(db, Context::User(user_id), false).await?;
     let mut query = organization::Entity::find()
         .inner_join(organization_user::Entity)
         .filter(organization_user::Column::UserId.eq(user_id));
@@ -111,9 +113,9 @@ pub async fn of_user(
     let found = query
         .order_by_asc(organization::Column::Name)
         .order_by_asc(organization::Column::Id)
-        .all(&txn)
+        .all(work.conn())
         .await?;
-    txn.commit().await?;
+    work.commit().await?;
     Ok(found)
 }
 
@@ -127,15 +129,14 @@ pub async fn is_member(
     organization_id: i64,
     user_id: i64,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
-    super::rls::set_user(&txn, user_id).await?;
+    let work = Work::begin(db, Context::User(user_id), false).await?;
     let found = organization_user::Entity::find()
         .filter(organization_user::Column::OrganizationId.eq(organization_id))
         .filter(organization_user::Column::UserId.eq(user_id))
-        .one(&txn)
+        .one(work.conn())
         .await?
         .is_some();
-    txn.commit().await?;
+    work.commit().await?;
     Ok(found)
 }
 
@@ -162,15 +163,14 @@ pub async fn by_verified_domain(
     domain: &str,
 ) -> Result<Option<organization::Model>, DbErr> {
     use entity::organization_domain;
-    let txn = db.begin().await?;
-    super::rls::set_system(&txn).await?;
+    let txn = SystemTxn::begin(db, "resolve a custom domain", false).await?;
     let row = organization_domain::Entity::find()
         .filter(organization_domain::Column::Domain.eq(domain))
         .filter(organization_domain::Column::VerifiedAt.is_not_null())
-        .one(&txn)
+        .one(txn.conn())
         .await?;
     let found = match row {
-        Some(row) => by_id(&txn, row.organization_id).await?,
+        Some(row) => by_id(txn.conn(), row.organization_id).await?,
         None => None,
     };
     txn.commit().await?;
@@ -188,15 +188,14 @@ pub async fn by_api_key(
     secret: &str,
 ) -> Result<Option<(organization::Model, entity::organization_api_key::Model)>, DbErr> {
     use entity::organization_api_key;
-    let txn = db.begin().await?;
-    super::rls::set_system(&txn).await?;
+    let txn = SystemTxn::begin(db, "resolve an API key", false).await?;
     let key = organization_api_key::Entity::find()
         .filter(organization_api_key::Column::TokenHash.eq(crate::auth::tokens::hash(secret)))
         .filter(organization_api_key::Column::RevokedAt.is_null())
-        .one(&txn)
+        .one(txn.conn())
         .await?;
     let found = match key {
-        Some(key) => by_id(&txn, key.organization_id)
+        Some(key) => by_id(txn.conn(), key.organization_id)
             .await?
             .map(|org| (org, key)),
         None => None,

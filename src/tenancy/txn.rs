@@ -17,25 +17,76 @@ use super::Scope;
 use crate::events::{Events, OrgEvent};
 use crate::mail::{Outbox, OutgoingEmail};
 
-/// What waits for the commit: events to fire and whether to wake the mail sender.
+/// The row-level security context a transaction runs in (see migration
+/// `m20261201_000005_fail_closed`).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Context {
+    /// One organization's rows.
+    Tenant(i64),
+    /// One person's own memberships, in every organization.
+    User(i64),
+    /// Every row: the named jobs of [`super::door`].
+    System,
+}
+
+/// A transaction with its context set, and what waits for its commit: the events to fire and
+/// whether to wake the mail sender. [`TenantTxn`] and [`super::door::SystemTxn`] are this with
+/// a context of their own.
 #[derive(Debug)]
-pub(super) struct AfterCommit {
+pub(super) struct Work {
+    txn: DatabaseTransaction,
     pub(super) events: Option<Events>,
     pub(super) outbox: Option<Outbox>,
     fired: Mutex<Vec<OrgEvent>>,
     mail: AtomicBool,
 }
 
-impl AfterCommit {
-    pub(super) fn new(events: Option<&Events>, outbox: Option<&Outbox>) -> Self {
-        Self {
-            events: events.cloned(),
-            outbox: outbox.cloned(),
+impl Work {
+    /// Begins a transaction in `context`. On SQLite one that will write takes the write lock at
+    /// `BEGIN` ([`crate::db::begin_write`]), so a read-then-write does not hit "database is
+    /// locked".
+    pub(super) async fn begin(
+        db: &DatabaseConnection,
+        context: Context,
+        write: bool,
+    ) -> Result<Self, DbErr> {
+        let txn = if write {
+            crate::db::begin_write(db).await?
+        } else {
+            db.begin().await?
+        };
+        match context {
+            Context::Tenant(organization_id) => {
+                super::rls::set_tenant(&txn, organization_id).await?
+            }
+            Context::User(user_id) => super::rls::set_user(&txn, user_id).await?,
+            Context::System => super::rls::set_system(&txn).await?,
+        }
+        Ok(Self {
+            txn,
+            events: None,
+            outbox: None,
             fired: Mutex::new(Vec::new()),
             mail: AtomicBool::new(false),
-        }
+        })
     }
 
+    /// The connection.
+    pub(super) fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Queues `email` in the outbox; the sender is woken after the commit.
+    pub(super) async fn enqueue_mail(
+        &self,
+        email: OutgoingEmail,
+    ) -> Result<email_outbox::Model, DbErr> {
+        let row = crate::mail::enqueue(&self.txn, email).await?;
+        self.mail.store(true, Ordering::Relaxed);
+        Ok(row)
+    }
+
+    /// Fires `event` after the commit (never, if the transaction rolls back).
     pub(super) fn fire(&self, event: OrgEvent) {
         self.fired
             .lock()
@@ -43,12 +94,9 @@ impl AfterCommit {
             .push(event);
     }
 
-    pub(super) fn mail_queued(&self) {
-        self.mail.store(true, Ordering::Relaxed);
-    }
-
-    /// After a commit: fire the events in order, wake the mail sender.
-    pub(super) fn run(self) {
+    /// Commits, then fires the events in order and wakes the mail sender.
+    pub(super) async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await?;
         let fired = self
             .fired
             .into_inner()
@@ -61,19 +109,7 @@ impl AfterCommit {
         {
             outbox.wake();
         }
-    }
-}
-
-/// Begins a transaction: on SQLite one that will write takes the write lock at `BEGIN`
-/// ([`crate::db::begin_write`]), so a read-then-write does not hit "database is locked".
-pub(super) async fn begin_on<C: TransactionTrait>(
-    db: &C,
-    write: bool,
-) -> Result<C::Transaction, DbErr> {
-    if write {
-        crate::db::begin_write(db).await
-    } else {
-        db.begin().await
+        Ok(())
     }
 }
 
@@ -81,9 +117,8 @@ pub(super) async fn begin_on<C: TransactionTrait>(
 /// events never fire.
 #[derive(Debug)]
 pub struct TenantTxn {
-    txn: DatabaseTransaction,
+    work: Work,
     scope: Scope,
-    after: AfterCommit,
 }
 
 impl TenantTxn {
@@ -92,20 +127,29 @@ impl TenantTxn {
         db: &DatabaseConnection,
         organization_id: i64,
         write: bool,
-        after: AfterCommit,
     ) -> Result<Self, DbErr> {
-        let txn = begin_on(db, write).await?;
-        super::rls::set_tenant(&txn, organization_id).await?;
-        Ok(Self::over(txn, organization_id, after))
+        let work = Work::begin(db, Context::Tenant(organization_id), write).await?;
+        Ok(Self::over(work, organization_id))
     }
 
-    /// Wraps a transaction whose tenant context is already set.
-    pub(super) fn over(txn: DatabaseTransaction, organization_id: i64, after: AfterCommit) -> Self {
+    /// Wraps work whose tenant context is already set.
+    pub(super) fn over(work: Work, organization_id: i64) -> Self {
         Self {
-            txn,
+            work,
             scope: Scope::new(organization_id),
-            after,
         }
+    }
+
+    /// Fires this transaction's events to `events`' listeners after the commit.
+    pub(super) fn firing(mut self, events: &Events) -> Self {
+        self.work.events = Some(events.clone());
+        self
+    }
+
+    /// Wakes `outbox`'s sender after the commit when mail was queued.
+    pub(super) fn waking(mut self, outbox: &Outbox) -> Self {
+        self.work.outbox = Some(outbox.clone());
+        self
     }
 
     /// The organization's id.
@@ -121,7 +165,7 @@ impl TenantTxn {
 
     /// The connection to run this organization's queries on.
     pub fn conn(&self) -> &DatabaseTransaction {
-        &self.txn
+        self.work.conn()
     }
 
     /// `SELECT ... FROM E WHERE organization_id = ?`
@@ -152,17 +196,17 @@ impl TenantTxn {
     /// members are checked under it, from fresh rows (PostgreSQL; SQLite's write transaction
     /// already excludes other writers).
     pub async fn lock_organization(&self) -> Result<Option<organization::Model>, DbErr> {
-        super::organizations::lock(&self.txn, self.organization_id()).await
+        super::organizations::lock(self.conn(), self.organization_id()).await
     }
 
     /// The organization row as this transaction sees it.
     pub async fn organization(&self) -> Result<Option<organization::Model>, DbErr> {
-        super::organizations::by_id(&self.txn, self.organization_id()).await
+        super::organizations::by_id(self.conn(), self.organization_id()).await
     }
 
     /// Deletes the organization; its tenant rows go by cascade. Whether it existed.
     pub async fn delete_organization(&self) -> Result<bool, DbErr> {
-        super::organizations::delete(&self.txn, self.organization_id()).await
+        super::organizations::delete(self.conn(), self.organization_id()).await
     }
 
     /// Queues a mail of this organization in the outbox (tagged with it, whatever `email`
@@ -172,20 +216,16 @@ impl TenantTxn {
         mut email: OutgoingEmail,
     ) -> Result<email_outbox::Model, DbErr> {
         email.organization_id = Some(self.organization_id());
-        let row = crate::mail::enqueue(&self.txn, email).await?;
-        self.after.mail_queued();
-        Ok(row)
+        self.work.enqueue_mail(email).await
     }
 
     /// Fires `event` after the commit (never, if the transaction rolls back).
     pub fn fire(&self, event: OrgEvent) {
-        self.after.fire(event);
+        self.work.fire(event);
     }
 
     /// Commits, then fires the events and wakes the mail sender.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await?;
-        self.after.run();
-        Ok(())
+        self.work.commit().await
     }
 }
