@@ -82,7 +82,7 @@ pub async fn drop_tenant_table(manager: &SchemaManager<'_>, table: &str) -> Resu
     }
     let conn = manager.get_connection();
     for statement in [
-        format!("DROP POLICY IF EXISTS tenant_isolation ON {table}"),
+        format!("DROP POLICY tenant_isolation ON {table}"),
         format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"),
         format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"),
     ] {

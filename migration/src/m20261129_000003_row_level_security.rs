@@ -58,15 +58,10 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let conn = manager.get_connection();
         for table in TABLES {
-            conn.execute_unprepared(&format!("DROP POLICY tenant_isolation ON {table}"))
-                .await?;
-            conn.execute_unprepared(&format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
-                .await?;
-            conn.execute_unprepared(&format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"))
-                .await?;
+            crate::drop_tenant_table(manager, table).await?;
         }
+        let conn = manager.get_connection();
         conn.execute_unprepared("DROP FUNCTION orgs_tenant_visible(BIGINT)")
             .await?;
         Ok(())

@@ -81,23 +81,18 @@ impl MigrationTrait for Migration {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        // The function bodies hold `;` only inside `$$`, so they go one by one.
-        let conn = manager.get_connection();
-        for statement in UP.split(";\n") {
-            conn.execute_unprepared(statement.trim()).await?;
-        }
-        Ok(())
+        crate::run_sql(manager, UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() != DbBackend::Postgres {
             return Ok(());
         }
-        let conn = manager.get_connection();
-        for statement in DOWN.split(";\n") {
-            conn.execute_unprepared(statement.trim()).await?;
-        }
-        conn.execute_unprepared(OPEN_WHEN_UNSET).await?;
+        crate::run_sql(manager, DOWN).await?;
+        manager
+            .get_connection()
+            .execute_unprepared(OPEN_WHEN_UNSET)
+            .await?;
         Ok(())
     }
 }
