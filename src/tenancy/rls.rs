@@ -315,10 +315,7 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
             ),
             ("deletes", format!("DELETE FROM {table} WHERE {other}")),
         ] {
-            let savepoint = txn.begin().await?;
-            let changed = savepoint.execute_unprepared(&sql).await;
-            savepoint.rollback().await?;
-            if changed.is_ok_and(|r| r.rows_affected() > 0) {
+            if changes(txn, &sql).await? {
                 problems.push(format!(
                     "{table}: a tenant context {what} rows of other organizations"
                 ));
@@ -335,34 +332,43 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
             ));
         }
     }
-    let renamed = {
-        let savepoint = txn.begin().await?;
-        let result = savepoint
-            .execute_unprepared(&format!(
-                "UPDATE organizations SET name = name WHERE id = {b}"
-            ))
-            .await;
-        savepoint.rollback().await?;
-        result.is_ok_and(|r| r.rows_affected() > 0)
-    };
-    if renamed {
+    let rename = format!("UPDATE organizations SET name = name WHERE id = {b}");
+    if changes(txn, &rename).await? {
         problems.push("organizations: a tenant context changed another organization".into());
     }
     Ok(problems)
 }
 
-/// Whether `sql` (an INSERT) went in; run in a savepoint so a refusal leaves the transaction
-/// usable. Only row-level security's refusal (SQLSTATE 42501) counts as refused: a row that
-/// breaks a NOT NULL or foreign key first would prove nothing, but row-level security's check
-/// comes before those.
+/// Runs `sql` in a savepoint and rolls it back, whatever it did: a refusal leaves the
+/// transaction usable and a success changes nothing. The outer result is the savepoint's own.
+async fn attempt<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    txn: &C,
+    sql: &str,
+) -> Result<Result<sea_orm::ExecResult, DbErr>, DbErr> {
+    let savepoint = txn.begin().await?;
+    let result = savepoint.execute_unprepared(sql).await;
+    savepoint.rollback().await?;
+    Ok(result)
+}
+
+/// Whether `sql` (an UPDATE or DELETE) touched any row.
+async fn changes<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    txn: &C,
+    sql: &str,
+) -> Result<bool, DbErr> {
+    Ok(attempt(txn, sql)
+        .await?
+        .is_ok_and(|r| r.rows_affected() > 0))
+}
+
+/// Whether `sql` (an INSERT) went in. Only row-level security's refusal ("new row violates
+/// row-level security policy") counts as refused: a row that broke a NOT NULL or foreign key
+/// would prove nothing, and PostgreSQL checks the policy before those.
 async fn inserts<C: ConnectionTrait + sea_orm::TransactionTrait>(
     txn: &C,
     sql: &str,
 ) -> Result<bool, DbErr> {
-    let savepoint = txn.begin().await?;
-    let result = savepoint.execute_unprepared(sql).await;
-    savepoint.rollback().await?;
-    match result {
+    match attempt(txn, sql).await? {
         Ok(_) => Ok(true),
         Err(error) => Ok(!error.to_string().contains("row-level security")),
     }
