@@ -305,6 +305,27 @@ async fn remindable(
         .ok_or(AppError::NotFound)
 }
 
+/// Sends the pending invitation of `user_id` again with a new link (the old one stops working).
+async fn send_reminder(
+    state: &AppState,
+    tenant: &Tenant,
+    user_id: i64,
+) -> Result<entity::organization_invitation::Model, AppError> {
+    let tx = tenant.begin(state).await?;
+    let invitation = remindable(&tx, user_id).await?;
+    let sent = invitations::resend(
+        state,
+        &tx,
+        tenant.organization(),
+        tenant.user(),
+        invitation.id,
+    )
+    .await
+    .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
+    tx.commit().await?;
+    Ok(sent)
+}
+
 /// `GET /people/{user_id}/remind/`
 pub async fn remind_form(
     req: HttpRequest,
@@ -329,19 +350,8 @@ pub async fn remind(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
-    let invitation = remindable(&tx, user_id.into_inner()).await?;
-    invitations::resend(
-        &state,
-        &tx,
-        tenant.organization(),
-        tenant.user(),
-        invitation.id,
-    )
-    .await
-    .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
-    tx.commit().await?;
-    flash::success(&session, format!("Reminder sent to {}.", invitation.email));
+    let sent = send_reminder(&state, &tenant, user_id.into_inner()).await?;
+    flash::success(&session, format!("Reminder sent to {}.", sent.email));
     Ok(redirect(&tenant.url("/people/")))
 }
 
@@ -444,17 +454,6 @@ pub async fn api_remind(
     OrgAdmin(tenant): OrgAdmin,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
-    let invitation = remindable(&tx, user_id.into_inner()).await?;
-    let sent = invitations::resend(
-        &state,
-        &tx,
-        tenant.organization(),
-        tenant.user(),
-        invitation.id,
-    )
-    .await
-    .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
-    tx.commit().await?;
+    let sent = send_reminder(&state, &tenant, user_id.into_inner()).await?;
     Ok(HttpResponse::Accepted().json(sent))
 }
