@@ -7,6 +7,7 @@ mod m20261129_000002_accounts;
 mod m20261129_000003_row_level_security;
 mod m20261129_000004_api_keys_and_domains;
 mod m20261201_000005_fail_closed;
+mod m20261201_000006_domain_claims;
 
 /// Every table with `organization_id`, each under row-level security on PostgreSQL.
 pub const TENANT_TABLES: &[&str] = &[
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_row_level_security::Migration),
             Box::new(m20261129_000004_api_keys_and_domains::Migration),
             Box::new(m20261201_000005_fail_closed::Migration),
+            Box::new(m20261201_000006_domain_claims::Migration),
         ]
     }
 }

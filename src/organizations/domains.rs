@@ -1,11 +1,14 @@
 //! Custom domains: an admin adds `app.acme.com`, publishes the TXT record
 //! `_orgs-challenge.app.acme.com` = `orgs-verify=<token>`, and asks for verification; from then
 //! on the organization answers at that host.
+//!
+//! Several organizations may claim one domain while it is unverified (a claim proves nothing,
+//! so it must not block anyone); the first to verify it wins, and the others' claims lapse.
 
 use entity::organization_domain;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, IntoActiveModel,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 
 use crate::auth::tokens;
@@ -22,8 +25,11 @@ pub enum DomainError {
     /// Under the service's own domain.
     #[error("domain: addresses under {0} are given by the organization's slug")]
     Ours(String),
-    /// Another organization has it.
-    #[error("domain: this domain is already in use")]
+    /// This organization has claimed it already.
+    #[error("domain: this organization has already added this domain")]
+    AlreadyClaimed,
+    /// Another organization verified it.
+    #[error("domain: another organization has verified this domain")]
     Taken,
     /// No such domain in the organization.
     #[error("not found")]
@@ -81,20 +87,28 @@ pub fn clean_domain(domain: &str, base_domain: &str) -> Result<String, DomainErr
     Ok(domain)
 }
 
-/// Adds an unverified domain.
+/// Adds an unverified claim of a domain. `db` answers whether another organization already
+/// serves it (a public fact: the domain answers for that organization).
 pub async fn add(
     tx: &TenantTxn,
+    db: &DatabaseConnection,
     domain: &str,
     base_domain: &str,
 ) -> Result<organization_domain::Model, DomainError> {
     let domain = clean_domain(domain, base_domain)?;
+    if crate::tenancy::organizations::by_verified_domain(db, &domain)
+        .await?
+        .is_some_and(|org| org.id != tx.organization_id())
+    {
+        return Err(DomainError::Taken);
+    }
     let mut row: organization_domain::ActiveModel = tx.new_active_model();
     row.domain = Set(domain);
     row.verification_token = Set(tokens::generate()[..32].to_string());
     row.verified_at = Set(None);
     insert_unique(tx.conn(), row)
         .await?
-        .ok_or(DomainError::Taken)
+        .ok_or(DomainError::AlreadyClaimed)
 }
 
 /// The organization's domains.
@@ -129,9 +143,48 @@ pub async fn verify(
     if !records.iter().any(|r| r.trim() == expected) {
         return Err(DomainError::NotVerified { name, expected });
     }
+    let id = row.id;
     let mut active = row.into_active_model();
     active.verified_at = Set(Some(entity::chrono_now()));
-    Ok(active.update(tx.conn()).await?)
+    // In a savepoint: when another organization verified the domain first, the unique index of
+    // verified domains refuses this one, and this claim lapses.
+    let attempt = tx.conn().begin().await?;
+    match active.update(&attempt).await {
+        Ok(verified) => {
+            attempt.commit().await?;
+            Ok(verified)
+        }
+        Err(error) if crate::db::is_unique_violation(&error) => {
+            attempt.rollback().await?;
+            remove(tx, id).await?;
+            Err(DomainError::Taken)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// After `organization_id` verified `domain`: the pending claims of other organizations lapse
+/// (they could never be verified now). Run after the verification committed.
+pub async fn lapse_other_claims(
+    db: &DatabaseConnection,
+    organization_id: i64,
+    domain: &str,
+) -> Result<u64, DbErr> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a verified domain ends the claims other organizations made on it"
+    )]
+    let system = crate::tenancy::door::system(db, "lapse claims of a verified domain").await?;
+    let lapsed = system
+        .delete_all::<organization_domain::Entity>()
+        .filter(organization_domain::Column::Domain.eq(domain))
+        .filter(organization_domain::Column::VerifiedAt.is_null())
+        .filter(organization_domain::Column::OrganizationId.ne(organization_id))
+        .exec(system.conn())
+        .await?
+        .rows_affected;
+    system.commit().await?;
+    Ok(lapsed)
 }
 
 /// Removes one of the organization's domains; `false` when it has no such domain.

@@ -16,10 +16,14 @@
 //! | creating an organization at sign-up, from "new organization" or the CLI ([`system`]) | system |
 //! | mail that belongs to no organization (activation, password reset, sign-up notices) ([`system`]) | system |
 //! | the outbox sender ([`system`]) | system |
+//! | login and mail limits (`auth::throttle`, table `login_throttle`) | none: a table of no organization |
+//! | a verified custom domain ends other organizations' pending claims of it (`organizations::domains::lapse_other_claims`, [`system`]) | system |
 //! | the seeder and the CLI's organization commands ([`system`], [`tenant`]) | system, or one tenant |
 //! | an embedding app's own jobs ([`tenant`] for one organization, [`system`] across them) | tenant or system |
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Select, UpdateMany};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, DeleteMany, EntityTrait, Select, UpdateMany,
+};
 
 use super::Scope;
 use super::txn::{Context, TenantTxn, Work};
@@ -135,6 +139,15 @@ impl SystemTxn {
     )]
     pub fn update_all<E: EntityTrait>(&self) -> UpdateMany<E> {
         E::update_many()
+    }
+
+    /// `DELETE FROM E` across organizations.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the system context crosses organizations"
+    )]
+    pub fn delete_all<E: EntityTrait>(&self) -> DeleteMany<E> {
+        E::delete_many()
     }
 
     /// Queues a mail (one that belongs to no organization: activation, password reset); the

@@ -379,3 +379,137 @@ async fn a_custom_domain_answers_for_its_organization_once_its_txt_record_is_pub
             .contains("localhost")
     );
 }
+
+async fn claim(app: &TestApp, who: &Visitor, slug: &str, domain: &str) -> (u16, serde_json::Value) {
+    let response = who
+        .client
+        .post(format!("{}/o/{slug}/api/v1/domains/", app.address))
+        .header("x-csrf-token", &who.csrf)
+        .json(&serde_json::json!({ "domain": domain }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+async fn verify(app: &TestApp, who: &Visitor, slug: &str, id: i64) -> (u16, String) {
+    let response = who
+        .client
+        .post(format!(
+            "{}/o/{slug}/api/v1/domains/{id}/verify/",
+            app.address
+        ))
+        .header("x-csrf-token", &who.csrf)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn domain_names(app: &TestApp, who: &Visitor, slug: &str) -> Vec<String> {
+    let response = who
+        .client
+        .get(format!("{}/o/{slug}/api/v1/domains/", app.address))
+        .send()
+        .await
+        .unwrap();
+    let json: serde_json::Value = response.json().await.unwrap();
+    let items = json.get("items").unwrap_or(&json);
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["domain"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_pending_claim_blocks_nobody_and_the_first_to_verify_wins() {
+    let dns = fake_dns().await;
+    let address = dns.address.to_string();
+    let app = TestApp::spawn_with(|s| s.tenant.dns_server = address).await;
+    tenants(&app).await;
+    let ada = sign_in(&app, "ada@acme.test").await;
+    let gus = sign_in(&app, "gus@globex.test").await;
+
+    // Gus claims Acme's domain first, without any way to verify it ...
+    let (status, squat) = claim(&app, &gus, "globex", "shop.acme-corp.example").await;
+    assert_eq!(status, 201);
+    // ... which does not stop Acme, and the refusal tells nobody who holds what.
+    let (status, ours) = claim(&app, &ada, "acme", "shop.acme-corp.example").await;
+    assert_eq!(status, 201, "{ours}");
+    let (status, again) = claim(&app, &ada, "acme", "shop.acme-corp.example").await;
+    assert_eq!(status, 422, "one claim per organization: {again}");
+
+    dns.records.lock().unwrap().insert(
+        "_orgs-challenge.shop.acme-corp.example".into(),
+        vec![ours["txt_value"].as_str().unwrap().to_string()],
+    );
+    let (status, body) = verify(&app, &gus, "globex", squat["id"].as_i64().unwrap()).await;
+    assert_eq!(status, 409, "the squatter cannot verify: {body}");
+    let (status, body) = verify(&app, &ada, "acme", ours["id"].as_i64().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+
+    assert_eq!(
+        domain_names(&app, &gus, "globex").await,
+        Vec::<String>::new(),
+        "the other claim lapsed"
+    );
+    let (status, body) = verify(&app, &gus, "globex", squat["id"].as_i64().unwrap()).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = claim(&app, &gus, "globex", "shop.acme-corp.example").await;
+    assert_eq!(status, 422, "verified by another organization: {body}");
+    let page = get_on(&app, &ada.client, "shop.acme-corp.example", "/projects/").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Acme anvil"));
+}
+
+#[tokio::test]
+async fn a_claim_that_loses_the_race_to_verify_lapses_with_a_clear_answer() {
+    let dns = fake_dns().await;
+    let address = dns.address.to_string();
+    let app = TestApp::spawn_with(|s| s.tenant.dns_server = address).await;
+    let (_, globex) = tenants(&app).await;
+    let ada = sign_in(&app, "ada@acme.test").await;
+    let gus = sign_in(&app, "gus@globex.test").await;
+    let (_, ours) = claim(&app, &ada, "acme", "race.example").await;
+    dns.records.lock().unwrap().insert(
+        "_orgs-challenge.race.example".into(),
+        vec![ours["txt_value"].as_str().unwrap().to_string()],
+    );
+    assert_eq!(
+        verify(&app, &ada, "acme", ours["id"].as_i64().unwrap())
+            .await
+            .0,
+        200
+    );
+    // A claim Globex made in the instant between the verification and the lapse of the others,
+    // with the same TXT value published: the database's index decides.
+    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), globex)
+        .await
+        .unwrap();
+    let late =
+        orgs::organizations::domains::add(&tx, &app.state.db, "race.example", "localhost").await;
+    assert!(
+        late.is_err(),
+        "added after the verification: refused up front"
+    );
+    let mut row: entity::organization_domain::ActiveModel = tx.new_active_model();
+    row.domain = Set("race.example".into());
+    row.verification_token = Set(ours["txt_value"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("orgs-verify=")
+        .into());
+    row.verified_at = Set(None);
+    let row = row.insert(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+    let (status, body) = verify(&app, &gus, "globex", row.id).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("another organization"), "{body}");
+    assert!(
+        domain_names(&app, &gus, "globex").await.is_empty(),
+        "the late claim lapsed"
+    );
+}

@@ -297,7 +297,7 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                     .id
             } else {
                 let domain = format!("doomed{n}.example.org");
-                orgs::organizations::domains::add(&tx, &domain, "localhost")
+                orgs::organizations::domains::add(&tx, &app.state.db, &domain, "localhost")
                     .await
                     .unwrap()
                     .id
