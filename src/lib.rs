@@ -69,6 +69,8 @@ pub mod startup;
 pub mod telemetry;
 /// Organization-scoped queries.
 pub mod tenancy;
+/// What text may be stored.
+pub mod text;
 /// Pages: templates, rendering, flash messages, error pages.
 pub mod web;
 

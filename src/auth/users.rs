@@ -30,6 +30,9 @@ pub enum UserError {
     /// The name is too long.
     #[error("name: must be at most 200 characters long")]
     InvalidName,
+    /// The name holds characters a name may not.
+    #[error("name: {0}")]
+    NameText(#[from] crate::text::TextError),
     /// The password breaks a rule.
     #[error("password: {0}")]
     InvalidPassword(#[from] PasswordError),
@@ -49,7 +52,7 @@ impl UserError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::InvalidEmail | Self::EmailTaken => Some("email"),
-            Self::InvalidName => Some("name"),
+            Self::InvalidName | Self::NameText(_) => Some("name"),
             Self::InvalidPassword(_) => Some("password"),
             Self::Db(_) | Self::Other(_) => None,
         }
@@ -76,6 +79,7 @@ pub async fn create_user<C: ConnectionTrait>(
     if name.chars().count() > 200 {
         return Err(UserError::InvalidName);
     }
+    crate::text::check_name(&name)?;
     let password_hash = match &new.password {
         Some(password) => {
             hasher.check_rules(password, &email)?;

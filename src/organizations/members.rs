@@ -3,7 +3,7 @@
 //! rules in `service`, so their events fire.
 
 use entity::{organization, organization_owner, organization_user, user};
-use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
     FromQueryResult, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
@@ -183,10 +183,12 @@ pub async fn list(
     let scope = tx.scope();
     let backend = db.get_database_backend();
     let matches = search.map(str::trim).filter(|t| !t.is_empty()).map(|term| {
-        let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
+        // `%` and `_` are letters here, not wildcards.
+        let pattern = format!("%{}%", crate::text::like_literal(&term.to_lowercase()));
+        let like = || LikeExpr::new(pattern.clone()).escape('\\');
         Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
-            .like(pattern.clone())
-            .or(Expr::col((user::Entity, user::Column::Email)).like(pattern))
+            .like(like())
+            .or(Expr::col((user::Entity, user::Column::Email)).like(like()))
     });
     let statement = match &matches {
         None => EVERYONE.statement(scope, backend),

@@ -18,10 +18,16 @@ use crate::tenancy::{ScopedStatement, TenantTxn};
 #[serde(default)]
 pub struct ProjectInput {
     /// Required, at most 200 characters.
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters long"))]
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters long"),
+        custom(function = "crate::text::name")
+    )]
     pub name: String,
     /// Optional, at most 5,000 characters.
-    #[validate(length(max = 5000, message = "must be at most 5000 characters long"))]
+    #[validate(
+        length(max = 5000, message = "must be at most 5000 characters long"),
+        custom(function = "crate::text::multiline")
+    )]
     pub description: String,
 }
 

@@ -21,7 +21,10 @@ const NEW_TOKEN_KEY: &str = "new_api_token";
 #[derive(Debug, Default, Deserialize, Serialize, Validate)]
 #[serde(default)]
 pub struct AccountForm {
-    #[validate(length(max = 200, message = "must be at most 200 characters long"))]
+    #[validate(
+        length(max = 200, message = "must be at most 200 characters long"),
+        custom(function = "crate::text::name")
+    )]
     name: String,
     #[serde(skip_serializing)]
     current_password: String,
@@ -33,11 +36,14 @@ pub struct AccountForm {
 #[derive(Debug, Default, Deserialize, Serialize, Validate)]
 #[serde(default)]
 pub struct TokenForm {
-    #[validate(length(
-        min = 1,
-        max = 100,
-        message = "give the token a name of 1 to 100 characters"
-    ))]
+    #[validate(
+        length(
+            min = 1,
+            max = 100,
+            message = "give the token a name of 1 to 100 characters"
+        ),
+        custom(function = "crate::text::name")
+    )]
     name: String,
 }
 
@@ -201,7 +207,10 @@ pub async fn api_show(CurrentUser(user): CurrentUser) -> web::Json<AccountJson> 
 #[derive(Debug, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AccountPatch {
-    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters long"))]
+    #[validate(
+        length(min = 1, max = 200, message = "must be 1 to 200 characters long"),
+        custom(function = "crate::text::name")
+    )]
     name: Option<String>,
 }
 

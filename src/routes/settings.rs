@@ -27,7 +27,10 @@ fn person_only(tenant: &Tenant) -> Result<i64, AppError> {
 impl From<DomainError> for AppError {
     fn from(error: DomainError) -> Self {
         match error {
-            DomainError::Invalid | DomainError::Ours(_) | DomainError::Taken => {
+            DomainError::Invalid
+            | DomainError::Ours(_)
+            | DomainError::Taken
+            | DomainError::AlreadyClaimed => {
                 let message = error.to_string();
                 AppError::field("domain", message.trim_start_matches("domain: "))
             }
@@ -43,11 +46,14 @@ impl From<DomainError> for AppError {
 #[derive(Debug, Default, Deserialize, Serialize, Validate)]
 #[serde(default)]
 pub struct KeyForm {
-    #[validate(length(
-        min = 1,
-        max = 100,
-        message = "give the key a name of 1 to 100 characters"
-    ))]
+    #[validate(
+        length(
+            min = 1,
+            max = 100,
+            message = "give the key a name of 1 to 100 characters"
+        ),
+        custom(function = "crate::text::name")
+    )]
     name: String,
 }
 
@@ -156,7 +162,14 @@ pub async fn add_domain(
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
-    match domains::add(&txn, &form.domain, &state.settings.tenant.base_domain).await {
+    match domains::add(
+        &txn,
+        &state.db,
+        &form.domain,
+        &state.settings.tenant.base_domain,
+    )
+    .await
+    {
         Ok(_) => {
             txn.commit().await?;
             flash::success(
@@ -190,7 +203,19 @@ pub async fn verify_domain(
     match domains::verify(&txn, state.dns.as_ref(), id.into_inner()).await {
         Ok(domain) => {
             txn.commit().await?;
+            domains::lapse_other_claims(&state.db, domain.organization_id, &domain.domain).await?;
             flash::success(&session, format!("{} is verified.", domain.domain));
+        }
+        Err(DomainError::Taken) => {
+            // The lapsed claim was removed in this transaction.
+            txn.commit().await?;
+            flash::push(
+                &session,
+                "error",
+                DomainError::Taken
+                    .to_string()
+                    .trim_start_matches("domain: "),
+            );
         }
         Err(error @ (DomainError::NotVerified { .. } | DomainError::Lookup(_))) => {
             flash::push(&session, "error", error.to_string());
@@ -298,7 +323,13 @@ pub async fn api_add_domain(
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
-    let domain = domains::add(&txn, &body.domain, &state.settings.tenant.base_domain).await?;
+    let domain = domains::add(
+        &txn,
+        &state.db,
+        &body.domain,
+        &state.settings.tenant.base_domain,
+    )
+    .await?;
     txn.commit().await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(view(domain)))
 }
@@ -311,8 +342,20 @@ pub async fn api_verify_domain(
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
-    let domain = domains::verify(&txn, state.dns.as_ref(), id.into_inner()).await?;
+    let domain = match domains::verify(&txn, state.dns.as_ref(), id.into_inner()).await {
+        Ok(domain) => domain,
+        Err(DomainError::Taken) => {
+            // The lapsed claim was removed in this transaction.
+            txn.commit().await?;
+            let message = DomainError::Taken.to_string();
+            return Err(AppError::Conflict(
+                message.trim_start_matches("domain: ").to_string(),
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
     txn.commit().await?;
+    domains::lapse_other_claims(&state.db, domain.organization_id, &domain.domain).await?;
     Ok(HttpResponse::Ok().json(view(domain)))
 }
 

@@ -8,6 +8,9 @@ use crate::error::AppError;
 pub const MAX_PER_PAGE: u64 = 100;
 /// Page size when none is asked for.
 pub const DEFAULT_PER_PAGE: u64 = 50;
+/// Highest page number served: past any real list, and small enough that the row offset
+/// stays far inside the databases' 64-bit integers.
+pub const MAX_PAGE: u64 = 10_000_000;
 
 /// The query parameters.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
@@ -26,10 +29,10 @@ impl PageQuery {
     /// `(page, per_page)`: page from 1, per_page capped at [`MAX_PER_PAGE`].
     pub fn resolve(self) -> Result<(u64, u64), AppError> {
         let page = self.page.unwrap_or(1);
-        if page == 0 {
-            return Err(AppError::BadRequest(
-                "page: pages are numbered from 1".into(),
-            ));
+        if page == 0 || page > MAX_PAGE {
+            return Err(AppError::BadRequest(format!(
+                "page: pages are numbered from 1 to {MAX_PAGE}"
+            )));
         }
         let per_page = self
             .per_page
@@ -75,6 +78,13 @@ mod tests {
             per_page: None,
         };
         assert!(q.resolve().is_err());
+        for page in [MAX_PAGE + 1, i64::MAX as u64, u64::MAX] {
+            let q = PageQuery {
+                page: Some(page),
+                per_page: Some(MAX_PER_PAGE),
+            };
+            assert!(q.resolve().is_err(), "{page}");
+        }
         assert_eq!(
             PageQuery::default().resolve().unwrap(),
             (1, DEFAULT_PER_PAGE)

@@ -1,0 +1,142 @@
+//! What text a person may store: no control characters anywhere (PostgreSQL refuses NUL, and
+//! SQLite would keep it), and in names (which appear in page titles, mail subjects and
+//! greetings) none of the invisible characters that reorder or hide text either.
+
+use std::borrow::Cow;
+
+use validator::ValidationError;
+
+/// Why a text was refused; the message reads after the field's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// A control character (NUL, escape, a line break in a one-line field ...).
+    #[error("must not contain control characters")]
+    Control,
+    /// A bidirectional override or isolate, or a zero-width character.
+    #[error(
+        "must not contain invisible formatting characters (direction overrides, zero-width spaces)"
+    )]
+    Invisible,
+}
+
+/// Characters that change the order text is shown in, or show nothing at all: the bidi
+/// embeddings, overrides, isolates and marks, zero-width spaces and joiners at the edges, word
+/// joiners and the byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+    )
+}
+
+/// A name shown on one line: a person's, an organization's, a project's, a key's.
+/// Zero-width joiners are allowed between letters (Persian writing and emoji need them), not
+/// at either end where they only hide.
+pub fn check_name(text: &str) -> Result<(), TextError> {
+    if text.chars().any(char::is_control) {
+        return Err(TextError::Control);
+    }
+    let joiner = |c: char| matches!(c, '\u{200C}' | '\u{200D}');
+    let edges = text.chars().next().is_some_and(joiner) || text.chars().last().is_some_and(joiner);
+    if edges || text.chars().any(is_invisible) {
+        return Err(TextError::Invisible);
+    }
+    Ok(())
+}
+
+/// Free text over several lines (a description): line breaks and tabs, no other control
+/// character.
+pub fn check_multiline(text: &str) -> Result<(), TextError> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(TextError::Control);
+    }
+    Ok(())
+}
+
+/// Text that is compared but never stored or shown (a search term): no control character.
+pub fn check_term(text: &str) -> Result<(), TextError> {
+    if text.chars().any(char::is_control) {
+        return Err(TextError::Control);
+    }
+    Ok(())
+}
+
+fn to_validation(error: TextError) -> ValidationError {
+    ValidationError::new("text").with_message(Cow::Owned(error.to_string()))
+}
+
+/// [`check_name`] for `#[validate(custom(function = "crate::text::name"))]`.
+pub fn name(text: &str) -> Result<(), ValidationError> {
+    check_name(text).map_err(to_validation)
+}
+
+/// [`check_multiline`] for `#[validate(custom(function = "crate::text::multiline"))]`.
+pub fn multiline(text: &str) -> Result<(), ValidationError> {
+    check_multiline(text).map_err(to_validation)
+}
+
+/// `pattern` as a `LIKE` operand matching itself literally (`%`, `_` and the escape
+/// character `\` escaped), to be used with `ESCAPE '\'`.
+pub fn like_literal(pattern: &str) -> String {
+    let mut escaped = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_refuse_control_and_invisible_characters() {
+        assert_eq!(check_name("Acme Corp"), Ok(()));
+        assert_eq!(check_name("دانش\u{200C}گاه"), Ok(()));
+        assert_eq!(check_name("👩\u{200D}💻 team"), Ok(()));
+        for bad in ["a\0b", "a\nb", "a\tb", "\u{1b}[31m", "a\u{7f}"] {
+            assert_eq!(check_name(bad), Err(TextError::Control), "{bad:?}");
+        }
+        for bad in [
+            "evil\u{202E}gpj.exe",
+            "a\u{2066}b",
+            "a\u{200B}b",
+            "\u{FEFF}acme",
+            "\u{200D}acme",
+            "acme\u{200C}",
+            "a\u{200F}b",
+        ] {
+            assert_eq!(check_name(bad), Err(TextError::Invisible), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn multiline_text_keeps_line_breaks_and_refuses_nul() {
+        assert_eq!(check_multiline("line one\r\nline\ttwo"), Ok(()));
+        assert_eq!(check_multiline("a\0b"), Err(TextError::Control));
+        assert_eq!(check_multiline("a\u{1b}b"), Err(TextError::Control));
+    }
+
+    #[test]
+    fn like_literals_escape_the_wildcards() {
+        assert_eq!(like_literal("100%_a\\b"), "100\\%\\_a\\\\b");
+    }
+}
