@@ -118,6 +118,53 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Where people reach the service; email links start with it.
     pub public_url: String,
+    /// Peers whose `X-Forwarded-For`, `X-Forwarded-Host`, `X-Forwarded-Proto` and `Forwarded`
+    /// headers are believed (the reverse proxies in front of the app); from anyone else they
+    /// are ignored.
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// `server.trusted_proxies`: addresses (`10.0.0.5`) and CIDR blocks (`10.0.0.0/8`, `::1/128`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<String>", into = "Vec<String>")]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Whether `ip` is one of them.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Whether the list is empty (no proxy is trusted).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl TryFrom<Vec<String>> for TrustedProxies {
+    type Error = String;
+
+    fn try_from(list: Vec<String>) -> Result<Self, String> {
+        list.iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!("`{entry}` is not an address or CIDR block such as 10.0.0.0/8")
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+}
+
+impl From<TrustedProxies> for Vec<String> {
+    fn from(proxies: TrustedProxies) -> Self {
+        proxies.0.iter().map(ToString::to_string).collect()
+    }
 }
 
 /// `[database]`
@@ -128,8 +175,11 @@ pub struct DatabaseSettings {
     pub url: String,
     /// Pool size.
     pub max_connections: u32,
-    /// Seconds to wait for a connection.
+    /// Seconds to wait for a new connection to open.
     pub connect_timeout_secs: u64,
+    /// Milliseconds a request waits for a connection from the pool before it is answered 503
+    /// with `Retry-After`.
+    pub acquire_timeout_ms: u64,
     /// Apply pending migrations when the server starts.
     pub migrate_on_start: bool,
 }
@@ -140,6 +190,7 @@ impl fmt::Debug for DatabaseSettings {
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
             .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("migrate_on_start", &self.migrate_on_start)
             .finish()
     }
@@ -267,12 +318,19 @@ impl fmt::Debug for SessionSettings {
 pub struct AuthSettings {
     /// Shortest password accepted.
     pub min_password_length: usize,
-    /// Failed logins per email before a lockout (an address gets four times as many).
+    /// Failed logins for one account from one client address before that pair is refused
+    /// (one client address across all accounts gets four times as many).
     pub login_max_failures: u32,
-    /// Seconds a locked email or address is refused.
+    /// Seconds a refused pair or address waits; also the window failures are counted in.
     pub login_lockout_secs: u64,
-    /// Extra wait per failed login beyond the second, in milliseconds.
+    /// Extra wait per failed login of an account (from any address) beyond the second, in
+    /// milliseconds, at most two seconds: a slow-down for every attempt on it, never a refusal.
     pub login_failure_delay_ms: u64,
+    /// Mails an hour to one address from the flows where the requester types it (password
+    /// reset, sign-up, invitations and reminders).
+    pub mail_per_address_per_hour: u32,
+    /// Such mails an hour requested from one client address.
+    pub mail_per_client_per_hour: u32,
     /// Lifetime of a password-reset link, in seconds.
     pub password_reset_ttl_secs: u64,
     /// Lifetime of an activation link, in seconds.
@@ -426,6 +484,17 @@ impl Settings {
             return Err(ConfigError(format!(
                 "server.public_url: `{public_url}` must be an http(s) URL without a trailing slash"
             )));
+        }
+        if self.database.acquire_timeout_ms == 0 {
+            return Err(ConfigError(
+                "database.acquire_timeout_ms: must be at least 1".into(),
+            ));
+        }
+        if self.auth.mail_per_address_per_hour == 0 || self.auth.mail_per_client_per_hour == 0 {
+            return Err(ConfigError(
+                "auth.mail_per_address_per_hour, auth.mail_per_client_per_hour: must be at least 1"
+                    .into(),
+            ));
         }
         if self.auth.login_max_failures == 0 {
             return Err(ConfigError(

@@ -63,12 +63,12 @@ pub(crate) fn split_port(host: &str) -> (&str, &str) {
 /// the base domain or one of its organizations, else those of `server.public_url`.
 pub fn tenant_origin(req: &HttpRequest, settings: &Settings, slug: &str) -> String {
     let base = &settings.tenant.base_domain;
-    let info = req.connection_info();
-    let (name, port) = split_port(info.host());
+    let client = crate::web::client::Client::of_request(req, &settings.server.trusted_proxies);
+    let (name, port) = split_port(&client.host);
     let name = name.to_ascii_lowercase();
     let ours = name == *base || label_under(&name, base).is_some();
     if ours {
-        return format!("{}://{slug}.{base}{port}", info.scheme());
+        return format!("{}://{slug}.{base}{port}", client.scheme);
     }
     let public = settings.server.public_url.trim_end_matches('/');
     let (scheme, rest) = public.split_once("://").unwrap_or(("https", public));

@@ -125,14 +125,22 @@ pub async fn resolve<B: MessageBody + 'static>(
             .map(ServiceResponse::map_into_left_body);
     };
     let settings = &state.settings.tenant;
-    let host = req.connection_info().host().to_string();
+    let host = crate::web::client::Client::of(
+        req.head(),
+        req.peer_addr(),
+        &state.settings.server.trusted_proxies,
+    )
+    .host;
     let secret = api_key_secret(&req);
     let mut found = None;
     for resolver in &settings.resolution {
         found = match resolver {
             Resolver::Subdomain => subdomain_slug(&host, &settings.base_domain)
                 .map(|slug| Found::Slug(slug, String::new())),
-            Resolver::Path => match path_slug(req.path()) {
+            // Only a well-formed slug: the redirect below echoes it into a Location header.
+            Resolver::Path => match path_slug(req.path())
+                .filter(|(slug, _)| crate::organizations::slug::validate(slug).is_ok())
+            {
                 Some((slug, rest)) if rest.is_empty() => {
                     let response = HttpResponse::PermanentRedirect()
                         .insert_header((actix_web::http::header::LOCATION, format!("/o/{slug}/")))

@@ -88,3 +88,59 @@ pub fn redirect(location: &str) -> HttpResponse {
         .insert_header((actix_web::http::header::LOCATION, location))
         .finish()
 }
+
+/// `target` when it is a path on this site, else `/`: for every redirect whose target comes from
+/// the request (`?next=`). Only printable ASCII without a backslash, starting with one `/`, and
+/// parsing as a path with nothing before it: browsers drop tabs and line breaks and read `\\` as
+/// `/`, so `/\t/evil.com` or `/\\evil.com` would lead to another host.
+pub fn local_target(target: &str) -> &str {
+    let bytes = target.as_bytes();
+    let printable = bytes.iter().all(|b| b.is_ascii_graphic() && *b != b'\\');
+    let one_slash = bytes.first() == Some(&b'/') && bytes.get(1) != Some(&b'/');
+    let a_path = target
+        .parse::<actix_web::http::Uri>()
+        .is_ok_and(|uri| uri.scheme().is_none() && uri.authority().is_none());
+    if printable && one_slash && a_path {
+        target
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_target;
+
+    #[test]
+    fn only_paths_on_this_site_are_redirect_targets() {
+        for good in [
+            "/",
+            "/account/",
+            "/o/acme/people/?page=2&q=a%20b",
+            "/x#frag",
+        ] {
+            assert_eq!(local_target(good), good);
+        }
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/x\\y",
+            "evil",
+            "",
+            " /account/",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/x\r\nSet-Cookie: a",
+            "/\u{0}x",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/caf\u{e9}",
+            "javascript:alert(1)",
+            "/\u{7f}",
+        ] {
+            assert_eq!(local_target(bad), "/", "{bad:?}");
+        }
+    }
+}
