@@ -4,12 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::auth::UserError;
 use crate::organizations::OrgError;
+
+/// What `Retry-After` tells a client when a dependency does not answer: long enough for a
+/// restarted database to take connections again, short enough that nobody gives up.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 /// Field name -> messages, for 422 answers.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
@@ -49,10 +53,13 @@ pub enum AppError {
         /// Messages per field.
         fields: FieldErrors,
     },
-    /// Throttled (429).
-    #[error("too many requests")]
-    TooManyRequests,
-    /// A dependency does not answer (503).
+    /// Throttled (429, with `Retry-After`).
+    #[error("too many requests; try again in {retry_after_secs} seconds")]
+    TooManyRequests {
+        /// Seconds until the same request may succeed.
+        retry_after_secs: u64,
+    },
+    /// A dependency does not answer (503, with `Retry-After`).
     #[error("{0}")]
     Unavailable(String),
     /// A bug or an infrastructure failure (500); the cause is logged only.
@@ -82,7 +89,7 @@ impl AppError {
             Self::Conflict(_) => "conflict",
             Self::Gone(_) => "gone",
             Self::Invalid { .. } => "invalid",
-            Self::TooManyRequests => "throttled",
+            Self::TooManyRequests { .. } => "throttled",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -113,7 +120,7 @@ impl ResponseError for AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -131,17 +138,24 @@ impl ResponseError for AppError {
             let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
             // Parity: Django's login_required answers 302.
             return HttpResponse::Found()
-                .insert_header((
-                    actix_web::http::header::LOCATION,
-                    format!("/login/?{query}"),
-                ))
+                .insert_header((header::LOCATION, format!("/login/?{query}")))
                 .finish();
         }
         let fields = match self {
             Self::Invalid { fields, .. } => Some(fields),
             _ => None,
         };
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Self::TooManyRequests { retry_after_secs } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_SECS.to_string()));
+            }
+            _ => {}
+        }
+        response.json(ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
                 message: self.to_string(),
@@ -153,6 +167,11 @@ impl ResponseError for AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
+        // The database is down or saturated, which a retry may cure; not a bug of ours.
+        if crate::db::is_unavailable(&error) {
+            tracing::warn!(%error, "no database connection");
+            return Self::Unavailable("the database does not answer; try again shortly".into());
+        }
         Self::Internal(error.into())
     }
 }

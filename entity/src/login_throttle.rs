@@ -1,8 +1,10 @@
-//! `login_throttle`: failed-login counters per email and per client address.
+//! `login_throttle`: the abuse counters (`orgs::auth::throttle`): failed logins per (account,
+//! client address), per client address and per account; mail per recipient and per client.
 
 use sea_orm::entity::prelude::*;
 
-/// Failures counted for one key (`email:...` or `ip:...`).
+/// Hits counted for one key (`login:{email}|{client}`, `login-from:{client}`,
+/// `login-account:{email}`, `mail-to:{email}`, `mail-from:{client}`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "login_throttle")]
 pub struct Model {

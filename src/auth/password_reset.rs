@@ -13,6 +13,22 @@ use crate::mail;
 use crate::registration::describe_ttl;
 use crate::startup::AppState;
 
+/// [`request`] as a task of its own, after the answer: the requester waits for neither the
+/// lookup nor the mail, so how long the answer takes does not depend on whether the address
+/// has an account. The task starts after a random pause of up to half a second, so the work
+/// done for an account does not slow the requester's next request either. A failure is logged
+/// (the requester can ask again).
+pub fn request_later(state: AppState, email: String) {
+    use rand::Rng as _;
+    let pause = std::time::Duration::from_millis(rand::rng().random_range(50..500));
+    tokio::spawn(async move {
+        tokio::time::sleep(pause).await;
+        if let Err(error) = request(&state, &email).await {
+            tracing::error!(error = ?error, "the password reset mail was not queued");
+        }
+    });
+}
+
 /// Queues a reset link for the account with this email, if there is an active one.
 pub async fn request(state: &AppState, email: &str) -> anyhow::Result<()> {
     let Ok(email) = users::normalize_email(email) else {
@@ -103,7 +119,7 @@ pub async fn complete(
     active.password_hash = Set(Some(hash));
     let user = active.update(&txn).await?;
     sessions::delete_all_for_user(&txn, user.id, None).await?;
-    throttle::clear_email(&txn, &email).await?;
+    throttle::clear_login_failures(&txn, &email).await?;
     txn.commit().await?;
     Ok(user)
 }

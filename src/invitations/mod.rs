@@ -7,8 +7,8 @@
 use chrono::Duration;
 use entity::{organization, organization_invitation, organization_user, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
 };
 use tera::Context;
 
@@ -30,9 +30,13 @@ pub enum InviteError {
     /// No such invitation (or not pending).
     #[error("not found")]
     NotFound,
-    /// Too many invitations from this organization in the last hour.
+    /// Too many invitations from this organization, to this address or from this client in
+    /// the last hour.
     #[error("too many invitations were sent in the last hour; try again later")]
-    Throttled,
+    Throttled {
+        /// Seconds until one may go.
+        retry_after_secs: u64,
+    },
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -67,15 +71,27 @@ pub async fn invite(
     }
     let email = users::normalize_email(email).map_err(|_| InviteError::InvalidEmail)?;
     // Every invitation and reminder is one outbox row tagged with the organization.
+    let hour_ago = entity::chrono_now() - Duration::hours(1);
     let last_hour = tx
         .select::<entity::email_outbox::Entity>()
-        .filter(
-            entity::email_outbox::Column::CreatedAt.gt(entity::chrono_now() - Duration::hours(1)),
-        )
-        .count(tx.conn())
+        .filter(entity::email_outbox::Column::CreatedAt.gt(hour_ago))
+        .order_by_asc(entity::email_outbox::Column::CreatedAt)
+        .limit(u64::from(state.settings.auth.invitations_per_hour))
+        .all(tx.conn())
         .await?;
-    if last_hour >= u64::from(state.settings.auth.invitations_per_hour) {
-        return Err(InviteError::Throttled);
+    if last_hour.len() >= state.settings.auth.invitations_per_hour as usize {
+        let oldest = last_hour.first().map_or(hour_ago, |m| m.created_at);
+        let wait = (oldest - hour_ago).num_seconds().max(1);
+        return Err(InviteError::Throttled {
+            retry_after_secs: u64::try_from(wait).unwrap_or(1),
+        });
+    }
+    // And every one counts against its address and its requester's, across organizations.
+    let client = tx.client().unwrap_or("job");
+    if let Err(retry_after_secs) =
+        crate::auth::throttle::mail(tx.conn(), &email, client, &state.settings.auth).await?
+    {
+        return Err(InviteError::Throttled { retry_after_secs });
     }
     let member = tx
         .select::<organization_user::Entity>()

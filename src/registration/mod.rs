@@ -1,9 +1,13 @@
 //! Sign-up and activation: a new account starts inactive and an activation link is mailed; an
-//! address that already has an account gets a "you already have an account" mail instead, and
-//! the page answers the same either way, so sign-up reveals nothing about who is registered.
+//! address that already has an account gets a "you already have an account" mail instead (or,
+//! when that account was never confirmed, a fresh activation link: how someone whose first link
+//! expired gets another), and the page answers the same either way, so sign-up reveals nothing
+//! about who is registered.
 
 use entity::user;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
+
+use crate::db::insert_unique;
 use tera::Context;
 
 use crate::auth::user_tokens::{self, Purpose, TokenError};
@@ -72,6 +76,7 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
     if name.is_empty() || name.chars().count() > 200 {
         return Err(UserError::InvalidName.into());
     }
+    crate::text::check_name(&name).map_err(UserError::from)?;
     state
         .hasher
         .check_rules(&form.password, &email)
@@ -105,8 +110,55 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
     let existing = users::find_by_email(txn, &email)
         .await
         .map_err(UserError::from)?;
-    let message = match existing {
-        Some(_) => {
+    // Who signs up as a new address may type anything as a name: the mail to that address
+    // (which may not be theirs) carries none of it, only our own words and the link.
+    let inserted = match existing {
+        Some(existing) => Err(existing),
+        None => {
+            let row = user::ActiveModel {
+                email: Set(email.clone()),
+                name: Set(name.clone()),
+                password_hash: Set(Some(password_hash)),
+                is_active: Set(false),
+                is_superuser: Set(false),
+                email_verified_at: Set(None),
+                last_login_at: Set(None),
+                ..Default::default()
+            };
+            // A sign-up racing this one with the same address may have won: then this one is
+            // a sign-up for an existing account, like any other.
+            match insert_unique(txn, row).await.map_err(UserError::from)? {
+                Some(user) => Ok(user),
+                None => Err(users::find_by_email(txn, &email)
+                    .await
+                    .map_err(UserError::from)?
+                    .ok_or_else(|| UserError::Other(anyhow::anyhow!("the account vanished")))?),
+            }
+        }
+    };
+    let ttl = state.settings.auth.activation_ttl_secs;
+    let activation = |token: String| {
+        let mut context = Context::new();
+        context.insert("link", &format!("{public}/activate/{token}/"));
+        context.insert("expires_in", &describe_ttl(ttl));
+        mail::compose(
+            &state.templates,
+            "activation",
+            &email,
+            "Confirm your email address",
+            &context,
+        )
+        .map_err(UserError::from)
+    };
+    let message = match inserted {
+        // Not confirmed yet (its first link may have expired): a new activation link.
+        Err(existing) if !existing.is_active && existing.email_verified_at.is_none() => {
+            let token = user_tokens::issue(txn, existing.id, Purpose::Activation, ttl)
+                .await
+                .map_err(UserError::from)?;
+            activation(token)?
+        }
+        Err(_) => {
             let mut context = Context::new();
             context.insert("login_link", &format!("{public}/login/"));
             context.insert("reset_link", &format!("{public}/password-reset/"));
@@ -119,41 +171,16 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
             )
             .map_err(UserError::from)?
         }
-        None => {
-            let user = user::ActiveModel {
-                email: Set(email.clone()),
-                name: Set(name.clone()),
-                password_hash: Set(Some(password_hash)),
-                is_active: Set(false),
-                is_superuser: Set(false),
-                email_verified_at: Set(None),
-                last_login_at: Set(None),
-                ..Default::default()
-            }
-            .insert(txn)
-            .await
-            .map_err(UserError::from)?;
+        Ok(user) => {
             let new = NewOrganization {
                 slug: Some(slug),
                 ..NewOrganization::named(organization_name)
             };
             create_organization_in(&system, user.id, new).await?;
-            let ttl = state.settings.auth.activation_ttl_secs;
             let token = user_tokens::issue(txn, user.id, Purpose::Activation, ttl)
                 .await
                 .map_err(UserError::from)?;
-            let mut context = Context::new();
-            context.insert("name", &name);
-            context.insert("link", &format!("{public}/activate/{token}/"));
-            context.insert("expires_in", &describe_ttl(ttl));
-            mail::compose(
-                &state.templates,
-                "activation",
-                &email,
-                "Confirm your email address",
-                &context,
-            )
-            .map_err(UserError::from)?
+            activation(token)?
         }
     };
     system

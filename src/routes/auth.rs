@@ -16,7 +16,8 @@ use crate::organizations::OrgError;
 use crate::registration::{ActivationError, SignUp, SignUpError};
 use crate::startup::AppState;
 use crate::tenancy::links;
-use crate::web::render::redirect;
+use crate::web::client::Client;
+use crate::web::render::{local_target, redirect};
 use crate::web::{Page, flash, forms, render};
 
 /// The login form.
@@ -38,14 +39,17 @@ pub struct NextQuery {
     next: String,
 }
 
-/// Where to go after signing in: a path on this site, never another site.
-pub fn safe_next(next: &str) -> &str {
-    let next = next.trim();
-    let local = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\\', '\r', '\n']);
-    if local { next } else { "/" }
+/// Counts a mail to the typed `email` asked for by this request's client; 429 past either
+/// hourly limit. Counted whether or not the address has an account, so the answer tells nothing.
+async fn count_mail(req: &HttpRequest, state: &AppState, email: &str) -> Result<(), AppError> {
+    let Ok(email) = crate::auth::users::normalize_email(email) else {
+        return Ok(());
+    };
+    let client = Client::of_request(req, &state.settings.server.trusted_proxies).ip_text();
+    match throttle::mail(&state.db, &email, &client, &state.settings.auth).await? {
+        Ok(()) => Ok(()),
+        Err(retry_after_secs) => Err(AppError::TooManyRequests { retry_after_secs }),
+    }
 }
 
 fn login_page(form: &LoginForm, errors: &FieldErrors) -> Page {
@@ -91,25 +95,28 @@ pub async fn login(
     if let Err(errors) = form.validate() {
         return render(&req, login_page(&form, &forms::field_errors(&errors))).await;
     }
-    let ip = req.peer_addr().map(|addr| addr.ip().to_string());
-    let keys = throttle::keys_for(&form.email, ip.as_deref(), &state.settings.auth);
-    if throttle::is_locked(&state.db, &keys).await? {
-        return Err(AppError::TooManyRequests);
+    let auth = &state.settings.auth;
+    let client = Client::of_request(&req, &state.settings.server.trusted_proxies).ip_text();
+    let pair = throttle::Counter::login_pair(&form.email, &client, auth);
+    let from_client = throttle::Counter::login_client(&client, auth);
+    let account = throttle::Counter::login_account(&form.email, auth);
+    // Only this pair, or an address failing across accounts, is refused ...
+    let refused = [pair.clone(), from_client.clone()];
+    if let Some(retry_after_secs) = throttle::refused_for(&state.db, &refused).await? {
+        return Err(AppError::TooManyRequests { retry_after_secs });
     }
+    // ... while failures on the account from everywhere slow every attempt on it down.
+    let failures = throttle::count(&state.db, &account).await?;
+    tokio::time::sleep(throttle::slow_down(failures, auth.login_failure_delay_ms)).await;
     match login::authenticate(&state.db, &state.hasher, &form.email, &form.password).await {
         Ok(user) => {
-            throttle::clear_email(&state.db, &user.email).await?;
+            throttle::clear(&state.db, &[pair]).await?;
             sign_in(&req, &state, &session, user.id).await?;
-            Ok(redirect(safe_next(&form.next)))
+            Ok(redirect(local_target(&form.next)))
         }
         Err(LoginError::Other(error)) => Err(AppError::Internal(error)),
         Err(refused) => {
-            let failures = throttle::record_failure(&state.db, &keys, &state.settings.auth).await?;
-            tokio::time::sleep(throttle::slow_down(
-                failures,
-                state.settings.auth.login_failure_delay_ms,
-            ))
-            .await;
+            throttle::hit(&state.db, &[pair, from_client, account]).await?;
             let mut errors = FieldErrors::new();
             forms::add(&mut errors, "__all__", refused.to_string());
             render(&req, login_page(&form, &errors)).await
@@ -137,17 +144,21 @@ pub async fn logout(
 #[derive(Debug, Default, Deserialize, Serialize, Validate)]
 #[serde(default)]
 pub struct SignUpForm {
-    #[validate(length(
-        min = 1,
-        max = 200,
-        message = "enter your name (at most 200 characters)"
-    ))]
+    #[validate(
+        length(
+            min = 1,
+            max = 200,
+            message = "enter your name (at most 200 characters)"
+        ),
+        custom(function = "crate::text::name")
+    )]
     name: String,
     #[validate(email(message = "enter a valid email address"))]
     email: String,
     #[serde(skip_serializing)]
     #[validate(length(min = 1, message = "choose a password"))]
     password: String,
+    #[validate(custom(function = "crate::text::name"))]
     organization_name: String,
     slug: String,
 }
@@ -187,6 +198,7 @@ pub async fn signup(
     if let Err(errors) = form.validate() {
         return render(&req, signup_page(&form, &forms::field_errors(&errors))).await;
     }
+    count_mail(&req, &state, &form.email).await?;
     let outcome = state
         .registration_backend
         .sign_up(
@@ -296,7 +308,7 @@ pub async fn handoff(
             format!("Welcome to {}.", tenant.organization.name),
         );
     }
-    let mut response = redirect(safe_next(&query.next));
+    let mut response = redirect(local_target(&query.next));
     // The token is spent, but keep it out of the next site's Referer all the same.
     response.headers_mut().insert(
         actix_web::http::header::REFERRER_POLICY,
@@ -334,7 +346,10 @@ pub async fn password_reset_request(
             .with("errors", forms::field_errors(&errors));
         return render(&req, page).await;
     }
-    password_reset::request(&state, &form.email).await?;
+    count_mail(&req, &state, &form.email).await?;
+    // The lookup, the token and the mail happen after the answer, the same for an address with
+    // an account as for one without: the answer's timing tells nothing.
+    password_reset::request_later((**state).clone(), form.email.clone());
     render(
         &req,
         Page::new("auth/password_reset_sent.html").with("email", form.email.trim()),
@@ -405,29 +420,5 @@ pub async fn password_reset_confirm(
             render(&req, token_invalid(&reason, Some("/password-reset/"))).await
         }
         Err(ResetError::Other(error)) => Err(AppError::Internal(error)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(safe_next("/account/"), "/account/");
-        assert_eq!(
-            safe_next("/o/acme/people/?page=2"),
-            "/o/acme/people/?page=2"
-        );
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "evil",
-            "",
-            "/x\r\nSet-Cookie: a",
-        ] {
-            assert_eq!(safe_next(bad), "/", "{bad:?}");
-        }
     }
 }

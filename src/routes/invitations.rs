@@ -246,7 +246,9 @@ pub async fn resend(
             Ok(redirect(&tenant.url("/invitations/")))
         }
         Err(InviteError::NotFound) => Err(AppError::NotFound),
-        Err(InviteError::Throttled) => Err(AppError::TooManyRequests),
+        Err(InviteError::Throttled { retry_after_secs }) => {
+            Err(AppError::TooManyRequests { retry_after_secs })
+        }
         Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
         Err(other) => Err(AppError::Conflict(other.to_string())),
     }

@@ -38,6 +38,7 @@ async fn people_page(
     query: PeopleQuery,
 ) -> Result<Paginated<PersonView>, AppError> {
     let (page, per_page) = PageQuery::new(query.page, query.per_page).resolve()?;
+    crate::text::check_term(&query.q).map_err(|e| AppError::BadRequest(format!("q: {e}")))?;
     let search = Some(query.q.as_str()).filter(|q| !q.trim().is_empty());
     let tx = tenant.begin(state).await?;
     let (items, total) = members::list(&tx, search, page, per_page).await?;
@@ -128,7 +129,9 @@ fn invite_error(error: InviteError) -> Result<FieldErrors, AppError> {
             Ok(errors)
         }
         InviteError::NotFound => Err(AppError::NotFound),
-        InviteError::Throttled => Err(AppError::TooManyRequests),
+        InviteError::Throttled { retry_after_secs } => {
+            Err(AppError::TooManyRequests { retry_after_secs })
+        }
         InviteError::Other(e) => Err(AppError::Internal(e)),
     }
 }

@@ -119,6 +119,7 @@ impl Work {
 pub struct TenantTxn {
     work: Work,
     scope: Scope,
+    client: Option<String>,
 }
 
 impl TenantTxn {
@@ -137,7 +138,20 @@ impl TenantTxn {
         Self {
             work,
             scope: Scope::new(organization_id),
+            client: None,
         }
+    }
+
+    /// Records the address of the client whose request this transaction serves (for the
+    /// limits counted per client).
+    pub(super) fn serving(mut self, client: String) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// The address of the client whose request this is; `None` for a job.
+    pub fn client(&self) -> Option<&str> {
+        self.client.as_deref()
     }
 
     /// Fires this transaction's events to `events`' listeners after the commit.

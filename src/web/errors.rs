@@ -45,8 +45,14 @@ fn message(res: &ServiceResponse<impl MessageBody>) -> String {
             | AppError::Gone(text)
             | AppError::BadRequest(text),
         ) => text.clone(),
-        Some(AppError::TooManyRequests) => {
-            "Too many attempts. Wait a few minutes and try again.".into()
+        Some(AppError::TooManyRequests { retry_after_secs }) => {
+            format!(
+                "Too many attempts. Try again in {}.",
+                crate::registration::describe_ttl(*retry_after_secs)
+            )
+        }
+        Some(AppError::Unavailable(_)) => {
+            "The service cannot reach its database just now. Try again in a few seconds.".into()
         }
         _ if status == 404 => "There is nothing here, or you do not have access to it.".into(),
         _ if status >= 500 => "An unexpected error occurred. It has been logged.".into(),
