@@ -19,7 +19,9 @@ use crate::tenancy::{self, TenantTxn};
 pub const MAX_NAME_LEN: usize = 200;
 
 /// How many times a generated slug is retried when a concurrent create takes it first.
-const SLUG_ATTEMPTS: usize = 5;
+const SLUG_ATTEMPTS: usize = 8;
+/// Attempts at the first free slug before the slug gets a random suffix.
+const PLAIN_SLUG_ATTEMPTS: usize = 3;
 
 /// Why an organization rule refused.
 #[derive(Debug, thiserror::Error)]
@@ -120,11 +122,7 @@ pub fn clean_name(name: &str) -> Result<String, OrgError> {
             "must be at most {MAX_NAME_LEN} characters long"
         )));
     }
-    if name.chars().any(char::is_control) {
-        return Err(OrgError::InvalidName(
-            "must not contain control characters".into(),
-        ));
-    }
+    crate::text::check_name(name).map_err(|e| OrgError::InvalidName(e.to_string()))?;
     Ok(name.to_string())
 }
 
@@ -183,9 +181,12 @@ pub async fn create_organization_in(
         // A savepoint: a slug taken by a concurrent create is retried without losing the rest
         // of the transaction.
         let attempt_txn = txn.conn().begin().await?;
+        // Racers for one name all see the same first free slug (none sees the others' rows
+        // before they commit): after a few lost races, one of its own.
         let slug = match &chosen {
             Some(slug) => slug.clone(),
-            None => free_slug(&attempt_txn, &base).await?,
+            None if attempt <= PLAIN_SLUG_ATTEMPTS => free_slug(&attempt_txn, &base).await?,
+            None => slug::with_random_suffix(&base),
         };
         match insert_organization(txn, &attempt_txn, &name, &slug, &new, owner_id).await {
             Ok(created) => {

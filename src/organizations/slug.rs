@@ -166,9 +166,26 @@ pub fn first_free(base: &str, taken: &HashSet<String>) -> String {
         .unwrap_or_else(|| base.to_string())
 }
 
+/// `base` with a random suffix (`acme-3f9c1a`): for a creation that lost the race for the
+/// first free slug several times (a crowd creating one name at once), a slug nobody else is
+/// about to take.
+pub fn with_random_suffix(base: &str) -> String {
+    let suffix = format!("-{}", &crate::auth::tokens::generate()[..6]);
+    let stem = truncate(base, MAX_LEN - suffix.len());
+    format!("{stem}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_random_suffix_keeps_a_valid_slug() {
+        let slug = with_random_suffix(&"b".repeat(100));
+        assert_eq!(slug.len(), MAX_LEN);
+        assert!(validate(&slug).is_ok(), "{slug}");
+        assert_ne!(with_random_suffix("acme"), with_random_suffix("acme"));
+    }
 
     #[test]
     fn slugify_matches_django_on_the_peer_test_names() {

@@ -121,6 +121,8 @@ pub struct Tenant {
     access: Access,
     root: String,
     write: bool,
+    client: String,
+    needs: Role,
 }
 
 impl Tenant {
@@ -162,18 +164,45 @@ impl Tenant {
     /// row-level security limits everything run in it to this organization, even an unscoped
     /// query; on SQLite a request with an unsafe method takes the write lock at `BEGIN`. Events
     /// fired in it, and the mail sender's wake-up, wait for its commit.
-    pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, DbErr> {
-        Ok(
-            TenantTxn::begin(&state.db, self.organization.id, self.write)
-                .await?
-                .firing(&state.events)
-                .waking(&state.outbox),
-        )
+    ///
+    /// For an unsafe method the role the extractor checked (perhaps from the cache, before any
+    /// lock) is checked again in the transaction from fresh rows, under the organization's lock
+    /// when it is the admin's or the owner's: a demotion or a transfer that committed a moment
+    /// ago is seen, and none can commit until this transaction ends.
+    pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, AppError> {
+        let tx = TenantTxn::begin(&state.db, self.organization.id, self.write)
+            .await?
+            .firing(&state.events)
+            .waking(&state.outbox)
+            .serving(self.client.clone());
+        if self.write {
+            self.check_again(&tx).await?;
+        }
+        Ok(tx)
+    }
+
+    async fn check_again(&self, tx: &TenantTxn) -> Result<(), AppError> {
+        let Principal::User(user) = &self.principal else {
+            return Ok(());
+        };
+        if self.access.is_superuser {
+            return Ok(());
+        }
+        if self.needs >= Role::Admin {
+            tx.lock_organization().await?.ok_or(AppError::NotFound)?;
+        }
+        let fresh = Access::load_in(tx.conn(), self.organization.id, user).await?;
+        check_access(fresh, self.needs)
+    }
+
+    /// The client's address (after the trusted-proxy rule).
+    pub fn client(&self) -> &str {
+        &self.client
     }
 }
 
-/// Which role an extractor requires.
-#[derive(Clone, Copy)]
+/// Which role an extractor requires (in increasing order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Role {
     Member,
     Admin,
@@ -181,12 +210,18 @@ enum Role {
 }
 
 async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
-    if let Some(tenant) = req.extensions().get::<Tenant>() {
-        return check(tenant.clone(), role);
+    if let Some(tenant) = req.extensions().get::<Tenant>().cloned() {
+        return check(tenant, role);
     }
     let Some(resolved) = req.extensions().get::<ResolvedTenant>().cloned() else {
         return Err(AppError::NotFound);
     };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+    let client =
+        crate::web::client::Client::of_request(&req, &state.settings.server.trusted_proxies)
+            .ip_text();
     let (principal, access) = match resolved.api_key {
         Some(key) => {
             let access = Access {
@@ -199,9 +234,6 @@ async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
         }
         None => {
             let CurrentUser(user) = CurrentUser::extract(&req).await?;
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
             let access = Access::load_cached(state, resolved.organization.id, &user).await?;
             (Principal::User(user), access)
         }
@@ -212,25 +244,32 @@ async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
         access,
         root: resolved.root,
         write: !req.method().is_safe(),
+        client,
+        needs: Role::Member,
     };
     req.extensions_mut().insert(tenant.clone());
     check(tenant, role)
 }
 
-fn check(tenant: Tenant, role: Role) -> Result<Tenant, AppError> {
-    let access = tenant.access;
+fn check(mut tenant: Tenant, role: Role) -> Result<Tenant, AppError> {
+    check_access(tenant.access, role)?;
+    tenant.needs = tenant.needs.max(role);
+    Ok(tenant)
+}
+
+fn check_access(access: Access, role: Role) -> Result<(), AppError> {
     if access.is_superuser {
-        return Ok(tenant);
+        return Ok(());
     }
     if !access.is_member {
         return Err(AppError::NotFound);
     }
     match role {
-        Role::Member => Ok(tenant),
+        Role::Member => Ok(()),
         // Parity: organizations/views/mixins.py AdminRequiredMixin, OwnerRequiredMixin.
-        Role::Admin if access.is_admin => Ok(tenant),
+        Role::Admin if access.is_admin => Ok(()),
         Role::Admin => Err(AppError::Forbidden("Sorry, admins only.".into())),
-        Role::Owner if access.is_owner => Ok(tenant),
+        Role::Owner if access.is_owner => Ok(()),
         Role::Owner => Err(AppError::Forbidden(
             "You are not the organization owner.".into(),
         )),
