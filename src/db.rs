@@ -22,9 +22,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .max_connections(settings.max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
-        .acquire_timeout(Duration::from_secs(
-            settings.connect_timeout_secs.max(1) * 2,
-        ))
+        // A request waits this long for a pooled connection, then answers 503 (see
+        // `AppError::from(DbErr)`) instead of hanging while the database is away.
+        .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms.max(1)))
         // Ping a pooled connection only when it sat idle a while: pinging on every checkout
         // doubled the round trips of each query.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
@@ -52,6 +52,27 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Whether the error says the database cannot be reached (no pooled connection within
+/// `database.acquire_timeout_ms`, none can be opened, or one broke mid-request) rather than
+/// that a statement was wrong: a retry may cure it.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+                | Sqlx::Protocol(_)
+        ),
+        _ => false,
+    }
 }
 
 /// Whether the error is a unique-constraint violation (a value already taken).
