@@ -7,6 +7,7 @@
     reason = "tests inspect and corrupt raw rows on purpose to check the walls"
 )]
 
+mod abuse;
 mod accounts;
 mod caching;
 mod cli;

@@ -111,3 +111,44 @@ pub async fn is_owner(
     let tx = open(db, &Events::new(), organization_id).await;
     service::is_owner(&tx, user_id).await
 }
+
+/// Makes `user_id` (a member) the owner.
+pub async fn change_owner_to(
+    db: &DatabaseConnection,
+    events: &Events,
+    organization_id: i64,
+    user_id: i64,
+) -> Result<organization_owner::Model, OrgError> {
+    let member = membership(db, organization_id, user_id)
+        .await?
+        .ok_or(OrgError::NotMember)?;
+    change_owner(db, events, organization_id, member.id).await
+}
+
+pub async fn set_admin(
+    db: &DatabaseConnection,
+    events: &Events,
+    organization_id: i64,
+    user_id: i64,
+    is_admin: bool,
+) -> Result<(), OrgError> {
+    let tx = open(db, events, organization_id).await;
+    let result = service::members::set_admin(&tx, user_id, is_admin).await;
+    commit(tx, result).await
+}
+
+/// The owner's membership, read fresh.
+pub async fn owner_membership(
+    db: &DatabaseConnection,
+    organization_id: i64,
+) -> organization_user::Model {
+    let tx = open(db, &Events::new(), organization_id).await;
+    let owner = service::service::owner_user_id(&tx)
+        .await
+        .unwrap()
+        .expect("an owner");
+    service::service::membership(&tx, owner)
+        .await
+        .unwrap()
+        .expect("the owner's membership")
+}
