@@ -4,7 +4,8 @@
 use sea_orm::entity::prelude::*;
 
 /// Hits counted for one key (`login:{email}|{client}`, `login-from:{client}`,
-/// `login-account:{email}`, `mail-to:{email}`, `mail-from:{client}`).
+/// `login-account:{email}`, `mail-to:{email}`, `mail-from:{client}`; `{email}` is the SHA-256
+/// of the address as typed, trimmed and lower-cased).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "login_throttle")]
 pub struct Model {

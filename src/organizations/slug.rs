@@ -125,6 +125,18 @@ fn truncate(slug: &str, max: usize) -> String {
     cut.trim_end_matches('-').to_string()
 }
 
+/// Whether `slug` could be an organization's (a DNS label of lower-case letters, digits and
+/// inner hyphens), reserved or not: what may be looked up at all.
+pub fn is_well_formed(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= MAX_LEN
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+}
+
 /// Checks a slug typed by a person: a DNS label, and not reserved.
 pub fn validate(slug: &str) -> Result<(), SlugError> {
     if slug.is_empty() {
@@ -133,10 +145,7 @@ pub fn validate(slug: &str) -> Result<(), SlugError> {
     if slug.len() > MAX_LEN {
         return Err(SlugError::TooLong);
     }
-    let valid_chars = slug
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid_chars || slug.starts_with('-') || slug.ends_with('-') {
+    if !is_well_formed(slug) {
         return Err(SlugError::BadCharacters);
     }
     if is_reserved(slug) {

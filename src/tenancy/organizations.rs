@@ -23,6 +23,10 @@ pub async fn by_slug<C: ConnectionTrait>(
     db: &C,
     slug: &str,
 ) -> Result<Option<organization::Model>, DbErr> {
+    // What is not a slug names no organization: no query (a NUL would fail on PostgreSQL).
+    if !crate::organizations::slug::is_well_formed(slug) {
+        return Ok(None);
+    }
     organization::Entity::find()
         .filter(organization::Column::Slug.eq(slug))
         .one(db)

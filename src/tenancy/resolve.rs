@@ -139,7 +139,7 @@ pub async fn resolve<B: MessageBody + 'static>(
                 .map(|slug| Found::Slug(slug, String::new())),
             // Only a well-formed slug: the redirect below echoes it into a Location header.
             Resolver::Path => match path_slug(req.path())
-                .filter(|(slug, _)| crate::organizations::slug::validate(slug).is_ok())
+                .filter(|(slug, _)| crate::organizations::slug::is_well_formed(slug))
             {
                 Some((slug, rest)) if rest.is_empty() => {
                     let response = HttpResponse::PermanentRedirect()

@@ -993,3 +993,29 @@ async fn a_database_outage_answers_503_at_once_and_the_first_request_after_it_su
     let (status, _) = crate::helpers::get(&app, &kurt, "/o/nirvana/api/v1/people/").await;
     assert_eq!(status, 200, "the first request once the database is back");
 }
+
+#[tokio::test]
+async fn a_nul_or_a_megabyte_in_a_login_or_a_slug_is_refused_not_500() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let long = format!("{}@example.com", "a".repeat(1_000_000));
+    for email in ["kurt\u{0}@nirvana.com", "\u{0}", "a\u{1b}b@nirvana.com"] {
+        let response = login_as(&app, "127.0.0.1", email, "wrong password!").await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{email:?}: a refused login, not an error"
+        );
+    }
+    let response = login_as(&app, "127.0.0.1", &long, "wrong password!").await;
+    assert!(
+        response.status().is_client_error(),
+        "a megabyte of address: {}",
+        response.status()
+    );
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    for path in ["/go/%00/", "/go/a%00b/", "/o/a%00b/people/"] {
+        let (status, _) = crate::helpers::get(&app, &kurt, path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+}
