@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::{NewUser, PasswordHasher, users};
 use crate::config::{Settings, redact_url};
+use crate::error::FieldError as _;
 use crate::events::Events;
 use crate::organizations::{NewOrganization, create_organization_with};
 use crate::startup::Application;
@@ -201,7 +202,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     is_superuser: superuser,
                 },
             )
-            .await?;
+            .await
+            .map_err(|e| anyhow::anyhow!(e.described()))?;
             println!(
                 "created user {} <{}>{}",
                 user.id,
@@ -218,7 +220,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             action: OrgAction::Create { name, owner, slug },
         } => {
             let db = connect_migrated(&settings).await?;
-            let owner_email = users::normalize_email(&owner)?;
+            let owner_email =
+                users::normalize_email(&owner).map_err(|e| anyhow::anyhow!("owner: {e}"))?;
             let user = users::find_by_email(&db, &owner_email)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("owner: no user with email {owner_email}"))?;
@@ -231,7 +234,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     ..NewOrganization::named(name)
                 },
             )
-            .await?;
+            .await
+            .map_err(|e| anyhow::anyhow!(e.described()))?;
             let org = created.organization;
             println!(
                 "created organization {} \"{}\" at {}.{} (owner {})",

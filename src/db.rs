@@ -83,6 +83,26 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
     )
 }
 
+/// The one way a unique violation becomes a domain error: `insert(..).await
+/// .on_unique_violation(OrgError::SlugTaken)` answers that error for a value already taken and
+/// passes every other database error on as the domain's own.
+pub trait OnUniqueViolation<T> {
+    /// `taken` for a unique violation, `E::from` the error for any other.
+    fn on_unique_violation<E: From<DbErr>>(self, taken: E) -> Result<T, E>;
+}
+
+impl<T> OnUniqueViolation<T> for Result<T, DbErr> {
+    fn on_unique_violation<E: From<DbErr>>(self, taken: E) -> Result<T, E> {
+        self.map_err(|error| {
+            if is_unique_violation(&error) {
+                taken
+            } else {
+                E::from(error)
+            }
+        })
+    }
+}
+
 /// Inserts `row` in a savepoint. A unique violation answers `Ok(None)` and leaves the
 /// surrounding transaction usable (PostgreSQL refuses every later statement of a transaction
 /// one of whose statements failed).

@@ -1,6 +1,20 @@
 //! `AppError`: the one error type handlers return, turned into responses here and nowhere else.
 //! JSON errors look like `{"error": {"code": "not_found", "message": "...", "fields": {...}}}`;
 //! internal details are logged, never sent.
+//!
+//! Which error where:
+//! - A service returns its own domain error (`OrgError`, `UserError`, `InviteError`,
+//!   `AcceptError`, `DomainError`, `SignUpError`, `ResetError`, ...): one variant per reason a
+//!   person could be told. One that is about an input field implements [`FieldError`]: the
+//!   field is data and the message reads without it. A database failure is its `Db` variant
+//!   (or `Other` holding it).
+//! - Each domain error becomes an `AppError` in one `From` impl below, beside `AppError`, and
+//!   handlers return `AppError` with `?`. A form page that shows field errors beside its fields
+//!   takes them with [`AppError::into_fields`] and passes every other error on.
+//! - A unique violation that means "taken" becomes the domain's variant with
+//!   [`crate::db::OnUniqueViolation::on_unique_violation`], never a hand-written match.
+//! - `AppError::Internal` is for bugs and infrastructure: its cause is logged, the client sees
+//!   "internal error". A database that does not answer is `Unavailable` (503), not a bug.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +23,12 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::auth::UserError;
+use crate::auth::password_reset::ResetError;
+use crate::auth::user_tokens::TokenError;
+use crate::invitations::{AcceptError, InviteError};
 use crate::organizations::OrgError;
+use crate::organizations::domains::DomainError;
+use crate::registration::{ActivationError, SignUpError};
 
 /// What `Retry-After` tells a client when a dependency does not answer: long enough for a
 /// restarted database to take connections again, short enough that nobody gives up.
@@ -67,7 +86,40 @@ pub enum AppError {
     Internal(#[source] anyhow::Error),
 }
 
+/// A domain error that may be about one input field: the field is data, and the message (its
+/// `Display`) reads without it, so nothing has to cut a field's name out of a text.
+pub trait FieldError: std::error::Error {
+    /// The input field the error is about, if any.
+    fn field(&self) -> Option<&'static str>;
+
+    /// `field: message`, or the message alone: for the command line and logs.
+    fn described(&self) -> String {
+        match self.field() {
+            Some(field) => format!("{field}: {self}"),
+            None => self.to_string(),
+        }
+    }
+}
+
 impl AppError {
+    /// A 422 about the error's field, or a 500 for an error about none (a bug: only errors with
+    /// a field are passed here).
+    fn from_field_error(error: &dyn FieldError) -> Self {
+        match error.field() {
+            Some(field) => Self::field(field, error.to_string()),
+            None => Self::Internal(anyhow::anyhow!("{error}")),
+        }
+    }
+
+    /// The field messages of a 422, for a form page to show beside its fields; any other
+    /// error is given back.
+    pub fn into_fields(self) -> Result<FieldErrors, Self> {
+        match self {
+            Self::Invalid { fields, .. } => Ok(fields),
+            other => Err(other),
+        }
+    }
+
     /// A 422 about one field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
@@ -188,33 +240,101 @@ impl From<OrgError> for AppError {
             OrgError::OrganizationNotFound | OrgError::UserNotFound | OrgError::NotMember => {
                 Self::NotFound
             }
-            OrgError::AlreadyMember => Self::Conflict(error.to_string()),
-            OrgError::OwnershipRequired | OrgError::OrganizationMismatch => {
-                Self::Conflict(error.to_string())
-            }
-            OrgError::OwnerMustBeAdmin => Self::field("is_admin", error.to_string()),
-            OrgError::InvalidName(ref message) => Self::field("name", message),
-            OrgError::InvalidSlug(ref reason) => Self::field("slug", reason.to_string()),
-            OrgError::SlugTaken => Self::field("slug", "this address is already taken"),
+            OrgError::AlreadyMember
+            | OrgError::OwnershipRequired
+            | OrgError::OrganizationMismatch => Self::Conflict(error.to_string()),
             OrgError::Db(e) => e.into(),
+            error => Self::from_field_error(&error),
         }
     }
 }
 
 impl From<UserError> for AppError {
     fn from(error: UserError) -> Self {
-        match (error.field(), error) {
-            (_, UserError::Db(e)) => e.into(),
-            (_, UserError::Other(e)) => Self::Internal(e),
-            (Some(field), error) => {
-                let message = error.to_string();
-                let message = message
-                    .strip_prefix(&format!("{field}: "))
-                    .unwrap_or(&message)
-                    .to_string();
-                Self::field(field, message)
+        match error {
+            UserError::Db(e) => e.into(),
+            UserError::Other(e) => Self::Internal(e),
+            error => Self::from_field_error(&error),
+        }
+    }
+}
+
+impl From<SignUpError> for AppError {
+    fn from(error: SignUpError) -> Self {
+        match error {
+            SignUpError::Closed => Self::NotFound,
+            SignUpError::Organization(OrgError::InvalidName(_)) => Self::from_field_error(&error),
+            SignUpError::Organization(error) => error.into(),
+            SignUpError::User(error) => error.into(),
+        }
+    }
+}
+
+impl From<InviteError> for AppError {
+    fn from(error: InviteError) -> Self {
+        match error {
+            InviteError::NotFound => Self::NotFound,
+            InviteError::Throttled { retry_after_secs } => {
+                Self::TooManyRequests { retry_after_secs }
             }
-            (None, error) => Self::Internal(anyhow::anyhow!(error.to_string())),
+            InviteError::Other(e) => Self::Internal(e),
+            error => Self::from_field_error(&error),
+        }
+    }
+}
+
+impl From<AcceptError> for AppError {
+    fn from(error: AcceptError) -> Self {
+        match error {
+            AcceptError::Unknown => Self::NotFound,
+            AcceptError::Expired | AcceptError::Revoked | AcceptError::Used => {
+                Self::Gone(error.to_string())
+            }
+            AcceptError::Other(e) => Self::Internal(e),
+            AcceptError::Password(_) | AcceptError::Name => Self::from_field_error(&error),
+            AcceptError::WrongAccount { .. } | AcceptError::SignInFirst => {
+                Self::Forbidden(error.to_string())
+            }
+        }
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::NotFound => Self::NotFound,
+            DomainError::NotVerified { .. } => Self::Conflict(error.to_string()),
+            DomainError::Lookup(_) => Self::Unavailable(error.to_string()),
+            DomainError::Db(e) => e.into(),
+            error => Self::from_field_error(&error),
+        }
+    }
+}
+
+impl From<TokenError> for AppError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            TokenError::Unknown => Self::NotFound,
+            TokenError::Expired | TokenError::Used => Self::Gone(error.to_string()),
+        }
+    }
+}
+
+impl From<ResetError> for AppError {
+    fn from(error: ResetError) -> Self {
+        match error {
+            ResetError::Token(reason) => reason.into(),
+            ResetError::Other(e) => Self::Internal(e),
+            error @ ResetError::Password(_) => Self::from_field_error(&error),
+        }
+    }
+}
+
+impl From<ActivationError> for AppError {
+    fn from(error: ActivationError) -> Self {
+        match error {
+            ActivationError::Token(reason) => reason.into(),
+            ActivationError::Db(e) => e.into(),
         }
     }
 }

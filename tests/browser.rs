@@ -1,5 +1,5 @@
 //! End to end in a real browser: Debian's headless Chromium, driven through chromedriver,
-//! against the release build of `orgs serve` on loopback with organizations on subdomains
+//! against `orgs serve` (the binary cargo built for the tests) on loopback with organizations on subdomains
 //! (`{slug}.localhost:{port}`, which Chromium resolves to loopback itself) and mail written to
 //! files. A person signs up, activates from the mail, lands on the organization's host, creates
 //! a project and invites a colleague; the colleague, in a second browser profile, accepts,
@@ -38,19 +38,10 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Builds (when stale) and returns the release binary.
-fn release_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--bin", "orgs"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo build --release");
-    assert!(status.success(), "the release build failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
-        PathBuf::from,
-    );
-    target.join("release").join("orgs")
+/// The `orgs` binary cargo built for this test run (the debug profile, with argon2 and SQLite
+/// optimised; building the release profile here cost several minutes of every clean CI run).
+fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_orgs"))
 }
 
 async fn wait_until_answering(url: &str) {
@@ -233,7 +224,7 @@ async fn page_text(client: &Client) -> String {
 
 #[tokio::test]
 async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
-    let binary = release_binary();
+    let binary = binary();
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
     let _server = serve(&binary, work.path(), port);

@@ -79,11 +79,17 @@ pub enum ResetError {
     #[error(transparent)]
     Token(#[from] TokenError),
     /// The password breaks a rule.
-    #[error("password: {0}")]
+    #[error("{0}")]
     Password(#[from] PasswordError),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+impl crate::error::FieldError for ResetError {
+    fn field(&self) -> Option<&'static str> {
+        matches!(self, Self::Password(_)).then_some("password")
+    }
 }
 
 impl From<sea_orm::DbErr> for ResetError {

@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, 
 use validator::ValidateEmail;
 
 use super::password::{PasswordError, PasswordHasher};
-use crate::db::is_unique_violation;
+use crate::db::OnUniqueViolation as _;
 use crate::tenancy::global;
 
 /// What is needed to create an account.
@@ -25,19 +25,19 @@ pub struct NewUser {
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     /// The email is not an address.
-    #[error("email: enter a valid email address")]
+    #[error("enter a valid email address")]
     InvalidEmail,
     /// The name is too long.
-    #[error("name: must be at most 200 characters long")]
+    #[error("must be at most 200 characters long")]
     InvalidName,
     /// The name holds characters a name may not.
-    #[error("name: {0}")]
+    #[error("{0}")]
     NameText(#[from] crate::text::TextError),
     /// The password breaks a rule.
-    #[error("password: {0}")]
+    #[error("{0}")]
     InvalidPassword(#[from] PasswordError),
     /// Another account has this email.
-    #[error("email: an account with this email address already exists")]
+    #[error("an account with this email address already exists")]
     EmailTaken,
     /// The database failed.
     #[error(transparent)]
@@ -47,9 +47,8 @@ pub enum UserError {
     Other(#[from] anyhow::Error),
 }
 
-impl UserError {
-    /// The form field the error is about, if any.
-    pub fn field(&self) -> Option<&'static str> {
+impl crate::error::FieldError for UserError {
+    fn field(&self) -> Option<&'static str> {
         match self {
             Self::InvalidEmail | Self::EmailTaken => Some("email"),
             Self::InvalidName | Self::NameText(_) => Some("name"),
@@ -97,13 +96,10 @@ pub async fn create_user<C: ConnectionTrait>(
         last_login_at: Set(None),
         ..Default::default()
     };
-    model.insert(db).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            UserError::EmailTaken
-        } else {
-            UserError::Db(e)
-        }
-    })
+    model
+        .insert(db)
+        .await
+        .on_unique_violation(UserError::EmailTaken)
 }
 
 /// The account with this email (compared case-insensitively), if any.

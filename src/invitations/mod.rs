@@ -22,10 +22,10 @@ use crate::tenancy::TenantTxn;
 #[derive(Debug, thiserror::Error)]
 pub enum InviteError {
     /// Not an email address.
-    #[error("email: enter a valid email address")]
+    #[error("enter a valid email address")]
     InvalidEmail,
     /// Already in the organization.
-    #[error("email: there is already an organization member with this email address")]
+    #[error("there is already an organization member with this email address")]
     AlreadyMember,
     /// No such invitation (or not pending).
     #[error("not found")]
@@ -223,14 +223,33 @@ pub enum AcceptError {
     #[error("an account already uses this address; sign in to accept")]
     SignInFirst,
     /// The chosen password breaks a rule.
-    #[error("password: {0}")]
+    #[error("{0}")]
     Password(#[from] crate::auth::password::PasswordError),
     /// The name is missing or too long.
-    #[error("name: enter your name (at most 200 characters)")]
+    #[error("enter your name (at most 200 characters)")]
     Name,
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+impl crate::error::FieldError for InviteError {
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidEmail | Self::AlreadyMember => Some("email"),
+            _ => None,
+        }
+    }
+}
+
+impl crate::error::FieldError for AcceptError {
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Password(_) => Some("password"),
+            Self::Name => Some("name"),
+            _ => None,
+        }
+    }
 }
 
 impl From<DbErr> for AcceptError {

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use crate::auth::tokens;
-use crate::db::insert_unique;
+use crate::db::{OnUniqueViolation as _, insert_unique};
 use crate::tenancy::TenantTxn;
 use crate::tenancy::dns::TxtLookup;
 
@@ -20,16 +20,16 @@ use crate::tenancy::dns::TxtLookup;
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
     /// Not a host name.
-    #[error("domain: enter a host name such as app.example.com")]
+    #[error("enter a host name such as app.example.com")]
     Invalid,
     /// Under the service's own domain.
-    #[error("domain: addresses under {0} are given by the organization's slug")]
+    #[error("addresses under {0} are given by the organization's slug")]
     Ours(String),
     /// This organization has claimed it already.
-    #[error("domain: this organization has already added this domain")]
+    #[error("this organization has already added this domain")]
     AlreadyClaimed,
     /// Another organization verified it.
-    #[error("domain: another organization has verified this domain")]
+    #[error("another organization has verified this domain")]
     Taken,
     /// No such domain in the organization.
     #[error("not found")]
@@ -48,6 +48,15 @@ pub enum DomainError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl crate::error::FieldError for DomainError {
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Invalid | Self::Ours(_) | Self::Taken | Self::AlreadyClaimed => Some("domain"),
+            _ => None,
+        }
+    }
 }
 
 /// The TXT record name that proves control of `domain`.
@@ -149,17 +158,21 @@ pub async fn verify(
     // In a savepoint: when another organization verified the domain first, the unique index of
     // verified domains refuses this one, and this claim lapses.
     let attempt = tx.conn().begin().await?;
-    match active.update(&attempt).await {
+    match active
+        .update(&attempt)
+        .await
+        .on_unique_violation(DomainError::Taken)
+    {
         Ok(verified) => {
             attempt.commit().await?;
             Ok(verified)
         }
-        Err(error) if crate::db::is_unique_violation(&error) => {
+        Err(DomainError::Taken) => {
             attempt.rollback().await?;
             remove(tx, id).await?;
             Err(DomainError::Taken)
         }
-        Err(error) => Err(error.into()),
+        Err(error) => Err(error),
     }
 }
 

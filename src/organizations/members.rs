@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::service::{self, OrgError, clean_name};
 use super::slug;
-use crate::db::{count_of, is_unique_violation, page_total};
+use crate::db::{OnUniqueViolation as _, count_of, page_total};
 use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
 
 /// One person as the people pages show them.
@@ -273,14 +273,12 @@ pub async fn update_organization(
     // A savepoint: a slug already taken is answered without aborting the request's
     // transaction (PostgreSQL refuses every later statement of a failed one).
     let attempt = tx.conn().begin().await?;
-    match row.update(&attempt).await {
-        Ok(updated) => {
-            attempt.commit().await?;
-            Ok(updated)
-        }
-        Err(e) if is_unique_violation(&e) => Err(OrgError::SlugTaken),
-        Err(e) => Err(OrgError::Db(e)),
-    }
+    let updated = row
+        .update(&attempt)
+        .await
+        .on_unique_violation(OrgError::SlugTaken)?;
+    attempt.commit().await?;
+    Ok(updated)
 }
 
 #[cfg(test)]

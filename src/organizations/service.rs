@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::slug::{self, SlugError};
 use crate::auth::users;
-use crate::db::is_unique_violation;
+use crate::db::{OnUniqueViolation as _, is_unique_violation};
 use crate::events::{Events, MembershipRef, OrgEvent};
 use crate::tenancy::{self, TenantTxn};
 
@@ -51,25 +51,25 @@ pub enum OrgError {
     #[error("the new owner must be a member of this organization")]
     OrganizationMismatch,
     /// The name is empty or too long.
-    #[error("name: {0}")]
+    #[error("{0}")]
     InvalidName(String),
     /// A typed slug breaks the rules.
-    #[error("slug: {0}")]
+    #[error("{0}")]
     InvalidSlug(#[from] SlugError),
     /// A typed slug belongs to another organization.
-    #[error("slug: this address is already taken")]
+    #[error("this address is already taken")]
     SlugTaken,
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
 
-impl OrgError {
-    /// The form field the error is about, if any.
-    pub fn field(&self) -> Option<&'static str> {
+impl crate::error::FieldError for OrgError {
+    fn field(&self) -> Option<&'static str> {
         match self {
             Self::InvalidName(_) => Some("name"),
             Self::InvalidSlug(_) | Self::SlugTaken => Some("slug"),
+            Self::OwnerMustBeAdmin => Some("is_admin"),
             _ => None,
         }
     }
@@ -301,13 +301,10 @@ pub async fn get_or_add_user(
     let mut membership: organization_user::ActiveModel = tx.new_active_model();
     membership.user_id = Set(user_id);
     membership.is_admin = Set(is_admin || empty);
-    let membership = membership.insert(tx.conn()).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            OrgError::AlreadyMember
-        } else {
-            OrgError::Db(e)
-        }
-    })?;
+    let membership = membership
+        .insert(tx.conn())
+        .await
+        .on_unique_violation(OrgError::AlreadyMember)?;
     tx.fire(OrgEvent::UserAdded {
         organization_id,
         user_id,

@@ -45,9 +45,8 @@ pub enum SignUpError {
     Closed,
 }
 
-impl SignUpError {
-    /// The form field the error is about, if any.
-    pub fn field(&self) -> Option<&'static str> {
+impl crate::error::FieldError for SignUpError {
+    fn field(&self) -> Option<&'static str> {
         match self {
             Self::User(e) => e.field(),
             Self::Organization(OrgError::InvalidName(_)) => Some("organization_name"),

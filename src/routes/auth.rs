@@ -10,10 +10,9 @@ use validator::Validate;
 use crate::auth::login::{self, LoginError};
 use crate::auth::password_reset::{self, ResetError};
 use crate::auth::user_tokens::{self, Purpose, TokenError};
-use crate::auth::{MaybeUser, UserError, csrf, sessions, throttle};
+use crate::auth::{MaybeUser, csrf, sessions, throttle};
 use crate::error::{AppError, FieldErrors};
-use crate::organizations::OrgError;
-use crate::registration::{ActivationError, SignUp, SignUpError};
+use crate::registration::{ActivationError, SignUp};
 use crate::startup::AppState;
 use crate::tenancy::links;
 use crate::web::client::Client;
@@ -220,23 +219,8 @@ pub async fn signup(
             )
             .await
         }
-        Err(SignUpError::User(error @ (UserError::Db(_) | UserError::Other(_)))) => {
-            Err(error.into())
-        }
-        Err(SignUpError::Organization(error @ OrgError::Db(_))) => Err(error.into()),
-        Err(SignUpError::Closed) => Err(AppError::NotFound),
         Err(error) => {
-            let mut errors = FieldErrors::new();
-            let field = error.field().unwrap_or("__all__");
-            let message = error.to_string();
-            let message = match field {
-                "organization_name" => message.replacen("name: ", "", 1),
-                _ => message,
-            };
-            let message = message
-                .strip_prefix(&format!("{field}: "))
-                .unwrap_or(&message);
-            forms::add(&mut errors, field, message);
+            let errors = AppError::from(error).into_fields()?;
             render(&req, signup_page(&form, &errors)).await
         }
     }

@@ -14,7 +14,7 @@ use crate::invitations::{self, AcceptError, InviteError, Pending};
 use crate::startup::AppState;
 use crate::tenancy::{OrgAdmin, links};
 use crate::web::render::redirect;
-use crate::web::{Page, flash, forms, render};
+use crate::web::{Page, flash, render};
 
 /// What the accept form sends.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -166,17 +166,7 @@ pub async fn respond(
                 Ok(pending) => pending,
                 Err(error) => return answer(&req, error).await,
             };
-            let field = if matches!(error, AcceptError::Name) {
-                "name"
-            } else {
-                "password"
-            };
-            let mut errors = FieldErrors::new();
-            forms::add(
-                &mut errors,
-                field,
-                error.to_string().trim_start_matches(&format!("{field}: ")),
-            );
+            let errors = AppError::from(error).into_fields()?;
             render(&req, accept_page(&token, &pending, &form, &errors)).await
         }
         Err(AcceptError::SignInFirst) => Ok(redirect(&format!(

@@ -17,7 +17,7 @@ use crate::startup::AppState;
 use crate::tenancy::{OrgAdmin, OrgMember, OrgOwner, Tenant, TenantTxn, links};
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
-use crate::web::{Page, flash, forms, render};
+use crate::web::{Page, flash, render};
 
 /// An organization as listed for its member: with the address of its tenant root.
 #[derive(Debug, Serialize)]
@@ -44,17 +44,7 @@ pub struct OrganizationForm {
 
 /// Field errors of a refused organization form; other errors pass through.
 fn form_errors(error: OrgError) -> Result<FieldErrors, AppError> {
-    let Some(field) = error.field() else {
-        return Err(error.into());
-    };
-    let message = error.to_string();
-    let mut errors = FieldErrors::new();
-    forms::add(
-        &mut errors,
-        field,
-        message.trim_start_matches(&format!("{field}: ")),
-    );
-    Ok(errors)
+    AppError::from(error).into_fields()
 }
 
 /// `GET /go/{slug}/`: to an organization the user belongs to, at the address `tenant.links`

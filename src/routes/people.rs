@@ -118,22 +118,7 @@ pub async fn add_form(
 }
 
 fn invite_error(error: InviteError) -> Result<FieldErrors, AppError> {
-    match error {
-        InviteError::InvalidEmail | InviteError::AlreadyMember => {
-            let mut errors = FieldErrors::new();
-            forms::add(
-                &mut errors,
-                "email",
-                error.to_string().trim_start_matches("email: "),
-            );
-            Ok(errors)
-        }
-        InviteError::NotFound => Err(AppError::NotFound),
-        InviteError::Throttled { retry_after_secs } => {
-            Err(AppError::TooManyRequests { retry_after_secs })
-        }
-        InviteError::Other(e) => Err(AppError::Internal(e)),
-    }
+    AppError::from(error).into_fields()
 }
 
 /// `POST /people/add/`: invites by email (an existing member is a field error).

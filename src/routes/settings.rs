@@ -24,24 +24,6 @@ fn person_only(tenant: &Tenant) -> Result<i64, AppError> {
     })
 }
 
-impl From<DomainError> for AppError {
-    fn from(error: DomainError) -> Self {
-        match error {
-            DomainError::Invalid
-            | DomainError::Ours(_)
-            | DomainError::Taken
-            | DomainError::AlreadyClaimed => {
-                let message = error.to_string();
-                AppError::field("domain", message.trim_start_matches("domain: "))
-            }
-            DomainError::NotFound => AppError::NotFound,
-            DomainError::NotVerified { .. } => AppError::Conflict(error.to_string()),
-            DomainError::Lookup(_) => AppError::Unavailable(error.to_string()),
-            DomainError::Db(e) => e.into(),
-        }
-    }
-}
-
 /// A name for a new key.
 #[derive(Debug, Default, Deserialize, Serialize, Validate)]
 #[serde(default)]
@@ -178,14 +160,8 @@ pub async fn add_domain(
             );
             Ok(redirect(&tenant.url("/settings/")))
         }
-        Err(DomainError::Db(e)) => Err(e.into()),
         Err(error) => {
-            let mut errors = FieldErrors::new();
-            forms::add(
-                &mut errors,
-                "domain",
-                error.to_string().trim_start_matches("domain: "),
-            );
+            let errors = AppError::from(error).into_fields()?;
             settings_page(&req, txn, &tenant, None, &errors).await
         }
     }
@@ -209,13 +185,7 @@ pub async fn verify_domain(
         Err(DomainError::Taken) => {
             // The lapsed claim was removed in this transaction.
             txn.commit().await?;
-            flash::push(
-                &session,
-                "error",
-                DomainError::Taken
-                    .to_string()
-                    .trim_start_matches("domain: "),
-            );
+            flash::push(&session, "error", DomainError::Taken.to_string());
         }
         Err(error @ (DomainError::NotVerified { .. } | DomainError::Lookup(_))) => {
             flash::push(&session, "error", error.to_string());
@@ -347,10 +317,7 @@ pub async fn api_verify_domain(
         Err(DomainError::Taken) => {
             // The lapsed claim was removed in this transaction.
             txn.commit().await?;
-            let message = DomainError::Taken.to_string();
-            return Err(AppError::Conflict(
-                message.trim_start_matches("domain: ").to_string(),
-            ));
+            return Err(AppError::Conflict(DomainError::Taken.to_string()));
         }
         Err(other) => return Err(other.into()),
     };

@@ -2,6 +2,7 @@
 //! typed slug and name go through.
 
 use entity::{organization, organization_owner, organization_user};
+use orgs::error::FieldError as _;
 use orgs::organizations::{self as orgs_service, NewOrganization, OrgError, slug::SlugError};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
