@@ -1,8 +1,11 @@
-//! The pluggable flows (the peer's `INVITATION_BACKEND` and `REGISTRATION_BACKEND`): handlers call
-//! through these traits, so an embedding app can replace how people are invited or signed up by
-//! putting its own implementation in [`AppState`]. `registration.backend` chooses among the built-in
-//! ones: `default` (sign-up with an account organization and an activation mail) or `disabled`
-//! (invitation only: sign-up answers 404).
+//! The pluggable flows (the peer's `INVITATION_BACKEND` and `REGISTRATION_BACKEND`): every
+//! handler of these flows calls through the traits, so an embedding app replaces how people are
+//! invited, join, decline or sign up by putting its own implementation in [`AppState`]. Each
+//! method has the built-in behaviour as its default, so an implementation overrides only what
+//! it changes (`tests/api/invitations.rs` has one that records every call and one that allows
+//! only its company's addresses). `registration.backend` chooses among the built-in sign-up
+//! flows: `default` (sign-up with an account organization and an activation mail) or
+//! `disabled` (invitation only: sign-up answers 404).
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -18,9 +21,10 @@ use crate::tenancy::TenantTxn;
 /// A boxed future borrowing its arguments.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// How people are invited to an organization and join it.
+/// How people are invited to an organization and join it. Every method defaults to
+/// `crate::invitations` (invitations by email, bound to the invited address).
 pub trait InvitationBackend: Send + Sync + Debug {
-    /// Invites `email` (or re-sends its pending invitation).
+    /// Invites `email` (or re-sends its pending invitation), in the request's transaction.
     fn invite<'a>(
         &'a self,
         state: &'a AppState,
@@ -28,7 +32,28 @@ pub trait InvitationBackend: Send + Sync + Debug {
         organization: &'a organization::Model,
         inviter: Option<&'a user::Model>,
         email: &'a str,
-    ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>>;
+    ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
+        Box::pin(invitations::invite(state, tx, organization, inviter, email))
+    }
+
+    /// Sends the pending invitation `id` again (a reminder): by default through
+    /// [`InvitationBackend::invite`] with its address, so a replaced `invite` covers reminders.
+    fn resend<'a>(
+        &'a self,
+        state: &'a AppState,
+        tx: &'a TenantTxn,
+        organization: &'a organization::Model,
+        inviter: Option<&'a user::Model>,
+        id: i64,
+    ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
+        Box::pin(async move {
+            let row = invitations::pending_by_id(tx, id)
+                .await?
+                .ok_or(InviteError::NotFound)?;
+            self.invite(state, tx, organization, inviter, &row.email)
+                .await
+        })
+    }
 
     /// Accepts for a signed-in person.
     fn accept<'a>(
@@ -36,7 +61,9 @@ pub trait InvitationBackend: Send + Sync + Debug {
         state: &'a AppState,
         secret: &'a str,
         user: &'a user::Model,
-    ) -> BoxFuture<'a, Result<Pending, AcceptError>>;
+    ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
+        Box::pin(invitations::accept(state, secret, user))
+    }
 
     /// Accepts for a new person, creating their account.
     fn accept_as_new_user<'a>(
@@ -45,7 +72,20 @@ pub trait InvitationBackend: Send + Sync + Debug {
         secret: &'a str,
         name: &'a str,
         password: &'a str,
-    ) -> BoxFuture<'a, Result<(Pending, user::Model), AcceptError>>;
+    ) -> BoxFuture<'a, Result<(Pending, user::Model), AcceptError>> {
+        Box::pin(invitations::accept_as_new_user(
+            state, secret, name, password,
+        ))
+    }
+
+    /// Declines: the link stops working.
+    fn decline<'a>(
+        &'a self,
+        state: &'a AppState,
+        secret: &'a str,
+    ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
+        Box::pin(invitations::decline(state, secret))
+    }
 }
 
 /// How people sign up and confirm their address.
@@ -60,67 +100,12 @@ pub trait RegistrationBackend: Send + Sync + Debug {
         &'a self,
         state: &'a AppState,
         form: SignUp,
-    ) -> BoxFuture<'a, Result<String, SignUpError>>;
-
-    /// Uses an activation link.
-    fn activate<'a>(
-        &'a self,
-        state: &'a AppState,
-        secret: &'a str,
-    ) -> BoxFuture<'a, Result<user::Model, ActivationError>>;
-}
-
-/// Invitations by email, bound to the invited address (`crate::invitations`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct EmailInvitations;
-
-impl InvitationBackend for EmailInvitations {
-    fn invite<'a>(
-        &'a self,
-        state: &'a AppState,
-        tx: &'a TenantTxn,
-        organization: &'a organization::Model,
-        inviter: Option<&'a user::Model>,
-        email: &'a str,
-    ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
-        Box::pin(invitations::invite(state, tx, organization, inviter, email))
-    }
-
-    fn accept<'a>(
-        &'a self,
-        state: &'a AppState,
-        secret: &'a str,
-        user: &'a user::Model,
-    ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
-        Box::pin(invitations::accept(state, secret, user))
-    }
-
-    fn accept_as_new_user<'a>(
-        &'a self,
-        state: &'a AppState,
-        secret: &'a str,
-        name: &'a str,
-        password: &'a str,
-    ) -> BoxFuture<'a, Result<(Pending, user::Model), AcceptError>> {
-        Box::pin(invitations::accept_as_new_user(
-            state, secret, name, password,
-        ))
-    }
-}
-
-/// Open sign-up with an account organization and an activation mail (`crate::registration`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct OpenRegistration;
-
-impl RegistrationBackend for OpenRegistration {
-    fn sign_up<'a>(
-        &'a self,
-        state: &'a AppState,
-        form: SignUp,
     ) -> BoxFuture<'a, Result<String, SignUpError>> {
         Box::pin(registration::sign_up(state, form))
     }
 
+    /// Uses an activation link (also when sign-up is closed: accounts made before can still be
+    /// confirmed).
     fn activate<'a>(
         &'a self,
         state: &'a AppState,
@@ -129,6 +114,18 @@ impl RegistrationBackend for OpenRegistration {
         Box::pin(registration::activate(state, secret))
     }
 }
+
+/// Invitations by email, bound to the invited address (`crate::invitations`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EmailInvitations;
+
+impl InvitationBackend for EmailInvitations {}
+
+/// Open sign-up with an account organization and an activation mail (`crate::registration`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenRegistration;
+
+impl RegistrationBackend for OpenRegistration {}
 
 /// No sign-up: people join by invitation only.
 #[derive(Clone, Copy, Debug, Default)]
@@ -145,14 +142,5 @@ impl RegistrationBackend for ClosedRegistration {
         _: SignUp,
     ) -> BoxFuture<'a, Result<String, SignUpError>> {
         Box::pin(async { Err(SignUpError::Closed) })
-    }
-
-    fn activate<'a>(
-        &'a self,
-        state: &'a AppState,
-        secret: &'a str,
-    ) -> BoxFuture<'a, Result<user::Model, ActivationError>> {
-        // Accounts made before sign-up was closed can still be confirmed.
-        Box::pin(registration::activate(state, secret))
     }
 }

@@ -182,20 +182,16 @@ pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     Ok(true)
 }
 
-/// Sends a pending invitation again with a new token (the old link stops working).
-pub async fn resend(
-    state: &AppState,
+/// The organization's pending invitation `id`, if any (to send again: inviting its address
+/// rotates its token and mails the new link).
+pub async fn pending_by_id(
     tx: &TenantTxn,
-    organization: &organization::Model,
-    inviter: Option<&user::Model>,
     id: i64,
-) -> Result<organization_invitation::Model, InviteError> {
-    let row = pending(tx.select::<organization_invitation::Entity>())
+) -> Result<Option<organization_invitation::Model>, DbErr> {
+    pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Id.eq(id))
         .one(tx.conn())
-        .await?
-        .ok_or(InviteError::NotFound)?;
-    invite(state, tx, organization, inviter, &row.email).await
+        .await
 }
 
 /// Why an invitation link cannot be used as asked.

@@ -120,7 +120,7 @@ pub async fn respond(
                 Err(error) => return answer(&req, error).await,
             }
         }
-        return match invitations::decline(&state, &token).await {
+        return match state.invitation_backend.decline(&state, &token).await {
             Ok(pending) => {
                 flash::push(
                     &session,
@@ -136,10 +136,14 @@ pub async fn respond(
         };
     }
     let outcome = match &user {
-        Some(user) => invitations::accept(&state, &token, user)
+        Some(user) => state
+            .invitation_backend
+            .accept(&state, &token, user)
             .await
             .map(|p| (p, None)),
-        None => invitations::accept_as_new_user(&state, &token, &form.name, &form.password)
+        None => state
+            .invitation_backend
+            .accept_as_new_user(&state, &token, &form.name, &form.password)
             .await
             .map(|(p, u)| (p, Some(u))),
     };
@@ -218,14 +222,16 @@ pub async fn resend(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
-    match invitations::resend(
-        &state,
-        &tx,
-        tenant.organization(),
-        tenant.user(),
-        id.into_inner(),
-    )
-    .await
+    match state
+        .invitation_backend
+        .resend(
+            &state,
+            &tx,
+            tenant.organization(),
+            tenant.user(),
+            id.into_inner(),
+        )
+        .await
     {
         Ok(invitation) => {
             tx.commit().await?;

@@ -301,15 +301,17 @@ async fn send_reminder(
 ) -> Result<entity::organization_invitation::Model, AppError> {
     let tx = tenant.begin(state).await?;
     let invitation = remindable(&tx, user_id).await?;
-    let sent = invitations::resend(
-        state,
-        &tx,
-        tenant.organization(),
-        tenant.user(),
-        invitation.id,
-    )
-    .await
-    .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
+    let sent = state
+        .invitation_backend
+        .resend(
+            state,
+            &tx,
+            tenant.organization(),
+            tenant.user(),
+            invitation.id,
+        )
+        .await
+        .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
     tx.commit().await?;
     Ok(sent)
 }

@@ -544,7 +544,8 @@ async fn sign_up_can_be_closed_for_invitation_only_services() {
     );
 }
 
-/// An embedding app's invitation flow: only addresses of its own domain may be invited.
+/// An embedding app's invitation flow: only addresses of its own domain may be invited (the
+/// other flows keep their defaults).
 #[derive(Debug)]
 struct CompanyOnly;
 
@@ -566,30 +567,6 @@ impl orgs::backends::InvitationBackend for CompanyOnly {
             }
             orgs::invitations::invite(state, tx, organization, inviter, email).await
         })
-    }
-
-    fn accept<'a>(
-        &'a self,
-        state: &'a orgs::AppState,
-        secret: &'a str,
-        user: &'a entity::user::Model,
-    ) -> orgs::backends::BoxFuture<'a, Result<orgs::invitations::Pending, AcceptError>> {
-        Box::pin(orgs::invitations::accept(state, secret, user))
-    }
-
-    fn accept_as_new_user<'a>(
-        &'a self,
-        state: &'a orgs::AppState,
-        secret: &'a str,
-        name: &'a str,
-        password: &'a str,
-    ) -> orgs::backends::BoxFuture<
-        'a,
-        Result<(orgs::invitations::Pending, entity::user::Model), AcceptError>,
-    > {
-        Box::pin(orgs::invitations::accept_as_new_user(
-            state, secret, name, password,
-        ))
     }
 }
 

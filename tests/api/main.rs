@@ -9,6 +9,7 @@
 
 mod abuse;
 mod accounts;
+mod backends;
 mod caching;
 mod cli;
 mod create_organization;
