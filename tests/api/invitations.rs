@@ -4,7 +4,6 @@
 
 use entity::{organization_invitation, organization_user};
 use orgs::events::OrgEvent;
-use orgs::invitations::AcceptError;
 use orgs::organizations as orgs_service;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 
