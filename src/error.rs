@@ -291,7 +291,7 @@ impl From<AcceptError> for AppError {
                 Self::Gone(error.to_string())
             }
             AcceptError::Other(e) => Self::Internal(e),
-            AcceptError::Password(_) | AcceptError::Name => Self::from_field_error(&error),
+            AcceptError::Password(_) | AcceptError::Name(_) => Self::from_field_error(&error),
             AcceptError::WrongAccount { .. } | AcceptError::SignInFirst => {
                 Self::Forbidden(error.to_string())
             }

@@ -1,11 +1,13 @@
 //! The user service: creating accounts and finding them by email.
 
 use entity::user;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter, TransactionTrait,
+};
 use validator::ValidateEmail;
 
 use super::password::{PasswordError, PasswordHasher};
-use crate::db::OnUniqueViolation as _;
+use crate::db::insert_unique;
 use crate::tenancy::global;
 
 /// What is needed to create an account.
@@ -67,39 +69,100 @@ pub fn normalize_email(email: &str) -> Result<String, UserError> {
     Ok(email)
 }
 
+/// The name rule of every account: trimmed, at most 200 characters, no control or invisible
+/// characters. Empty is allowed here (the address stands in for it); the forms that ask for a
+/// name require one.
+pub fn clean_name(name: &str) -> Result<String, UserError> {
+    let name = name.trim();
+    if name.chars().count() > 200 {
+        return Err(UserError::InvalidName);
+    }
+    crate::text::check_name(name)?;
+    Ok(name.to_string())
+}
+
+/// A new account whose fields passed every rule, its password hashed: what sign-up, an
+/// invitation for a new person and the command line all insert.
+#[derive(Clone, Debug)]
+pub struct CheckedUser {
+    email: String,
+    name: String,
+    password_hash: Option<String>,
+    is_superuser: bool,
+    is_active: bool,
+    verified: bool,
+}
+
+impl NewUser {
+    /// Checks the fields (address, name, password rules) and hashes the password (off the
+    /// async threads): the slow part, done before any transaction opens. Active by default.
+    pub async fn check(self, hasher: &PasswordHasher) -> Result<CheckedUser, UserError> {
+        let email = normalize_email(&self.email)?;
+        let name = clean_name(&self.name)?;
+        let password_hash = match &self.password {
+            Some(password) => {
+                hasher.check_rules(password, &email)?;
+                Some(hasher.hash(password).await?)
+            }
+            None => None,
+        };
+        Ok(CheckedUser {
+            email,
+            name,
+            password_hash,
+            is_superuser: self.is_superuser,
+            is_active: true,
+            verified: false,
+        })
+    }
+}
+
+impl CheckedUser {
+    /// The normalised address.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    /// Not active until its address is confirmed (sign-up).
+    pub fn inactive(mut self) -> Self {
+        self.is_active = false;
+        self
+    }
+
+    /// Its address is confirmed already (an invitation mailed to it was followed).
+    pub fn verified(mut self) -> Self {
+        self.verified = true;
+        self
+    }
+
+    /// Inserts the account in a savepoint of `db`; `None` when an account has the address
+    /// already (perhaps one that won a race a moment ago).
+    pub async fn insert<C: TransactionTrait>(self, db: &C) -> Result<Option<user::Model>, DbErr> {
+        let row = user::ActiveModel {
+            email: Set(self.email),
+            name: Set(self.name),
+            password_hash: Set(self.password_hash),
+            is_active: Set(self.is_active),
+            is_superuser: Set(self.is_superuser),
+            email_verified_at: Set(self.verified.then(entity::chrono_now)),
+            last_login_at: Set(None),
+            ..Default::default()
+        };
+        insert_unique(db, row).await
+    }
+}
+
 /// Creates an active account.
-pub async fn create_user<C: ConnectionTrait>(
+pub async fn create_user<C: TransactionTrait>(
     db: &C,
     hasher: &PasswordHasher,
     new: NewUser,
 ) -> Result<user::Model, UserError> {
-    let email = normalize_email(&new.email)?;
-    let name = new.name.trim().to_string();
-    if name.chars().count() > 200 {
-        return Err(UserError::InvalidName);
-    }
-    crate::text::check_name(&name)?;
-    let password_hash = match &new.password {
-        Some(password) => {
-            hasher.check_rules(password, &email)?;
-            Some(hasher.hash(password).await?)
-        }
-        None => None,
-    };
-    let model = user::ActiveModel {
-        email: Set(email),
-        name: Set(name),
-        password_hash: Set(password_hash),
-        is_active: Set(true),
-        is_superuser: Set(new.is_superuser),
-        email_verified_at: Set(None),
-        last_login_at: Set(None),
-        ..Default::default()
-    };
-    model
+    new.check(hasher)
+        .await?
         .insert(db)
-        .await
-        .on_unique_violation(UserError::EmailTaken)
+        .await?
+        .ok_or(UserError::EmailTaken)
 }
 
 /// The account with this email (compared case-insensitively), if any.

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use tera::Context;
 
-use crate::auth::{tokens, users};
+use crate::auth::{NewUser, UserError, tokens, users};
 use crate::mail;
 use crate::registration::describe_ttl;
 use crate::startup::AppState;
@@ -221,9 +221,9 @@ pub enum AcceptError {
     /// The chosen password breaks a rule.
     #[error("{0}")]
     Password(#[from] crate::auth::password::PasswordError),
-    /// The name is missing or too long.
-    #[error("enter your name (at most 200 characters)")]
-    Name,
+    /// The name is missing, too long, or holds characters a name may not.
+    #[error("{0}")]
+    Name(String),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -242,7 +242,7 @@ impl crate::error::FieldError for AcceptError {
     fn field(&self) -> Option<&'static str> {
         match self {
             Self::Password(_) => Some("password"),
-            Self::Name => Some("name"),
+            Self::Name(_) => Some("name"),
             _ => None,
         }
     }
@@ -406,32 +406,39 @@ pub async fn accept_as_new_user(
     password: &str,
 ) -> Result<(Pending, user::Model), AcceptError> {
     let email = lookup(state, secret).await?.invitation.email;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(AcceptError::Name);
+    if name.trim().is_empty() {
+        return Err(AcceptError::Name("enter your name".into()));
     }
-    state.hasher.check_rules(password, &email)?;
-    // Hashed before the transaction opens: it takes a while, and holds no lock meanwhile.
-    let hash = state.hasher.hash(password).await?;
+    // Checked and hashed before the transaction opens: it takes a while, and holds no lock
+    // meanwhile.
+    let account = NewUser {
+        email,
+        name: name.to_string(),
+        password: Some(password.to_string()),
+        is_superuser: false,
+    }
+    .check(&state.hasher)
+    .await
+    .map_err(|error| match error {
+        UserError::InvalidPassword(reason) => AcceptError::Password(reason),
+        UserError::Db(e) => AcceptError::Other(e.into()),
+        UserError::Other(e) => AcceptError::Other(e),
+        other => AcceptError::Name(other.to_string()),
+    })?
+    .verified();
     let (tx, pending) = open(state, secret, true).await?;
     // The claim first: of racing acceptances one wins, the others wait for it and find it used.
     if !claim(&tx, &pending.invitation, None).await? {
         return Err(AcceptError::Used);
     }
-    if users::find_by_email(tx.conn(), &email).await?.is_some() {
+    if users::find_by_email(tx.conn(), account.email())
+        .await?
+        .is_some()
+    {
         return Err(AcceptError::SignInFirst);
     }
-    let row = user::ActiveModel {
-        email: Set(email),
-        name: Set(name.to_string()),
-        password_hash: Set(Some(hash)),
-        is_active: Set(true),
-        is_superuser: Set(false),
-        email_verified_at: Set(Some(entity::chrono_now())),
-        last_login_at: Set(None),
-        ..Default::default()
-    };
-    let user = crate::db::insert_unique(tx.conn(), row)
+    let user = account
+        .insert(tx.conn())
         .await?
         .ok_or(AcceptError::SignInFirst)?;
     tx.update_many::<organization_invitation::Entity>()

@@ -7,11 +7,10 @@
 use entity::user;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
 
-use crate::db::insert_unique;
 use tera::Context;
 
 use crate::auth::user_tokens::{self, Purpose, TokenError};
-use crate::auth::{UserError, users};
+use crate::auth::{NewUser, UserError, users};
 use crate::mail;
 use crate::organizations::{NewOrganization, OrgError, service::create_organization_in};
 use crate::startup::AppState;
@@ -70,18 +69,11 @@ pub fn describe_ttl(secs: u64) -> String {
 /// activation mail, all in one transaction; for an email that already has an account, queues a
 /// notice to it instead. Returns the normalised email.
 pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpError> {
-    let email = users::normalize_email(&form.email)?;
-    let name = form.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
+    if form.name.trim().is_empty() {
         return Err(UserError::InvalidName.into());
     }
-    crate::text::check_name(&name).map_err(UserError::from)?;
-    state
-        .hasher
-        .check_rules(&form.password, &email)
-        .map_err(UserError::from)?;
     let organization_name = match form.organization_name.trim() {
-        "" => name.clone(),
+        "" => form.name.trim().to_string(),
         given => given.to_string(),
     };
     crate::organizations::service::clean_name(&organization_name)?;
@@ -89,12 +81,18 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
     if !slug.is_empty() {
         crate::organizations::slug::validate(&slug).map_err(OrgError::from)?;
     }
-    // Hashed on both paths so the answer takes as long for a known address as for a new one.
-    let password_hash = state
-        .hasher
-        .hash(&form.password)
-        .await
-        .map_err(UserError::from)?;
+    // Checked and hashed on both paths, so the answer takes as long for a known address as
+    // for a new one.
+    let account = NewUser {
+        email: form.email,
+        name: form.name,
+        password: Some(form.password),
+        is_superuser: false,
+    }
+    .check(&state.hasher)
+    .await?
+    .inactive();
+    let email = account.email().to_string();
     let public = &state.settings.server.public_url;
     #[expect(
         clippy::disallowed_methods,
@@ -114,19 +112,9 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
     let inserted = match existing {
         Some(existing) => Err(existing),
         None => {
-            let row = user::ActiveModel {
-                email: Set(email.clone()),
-                name: Set(name.clone()),
-                password_hash: Set(Some(password_hash)),
-                is_active: Set(false),
-                is_superuser: Set(false),
-                email_verified_at: Set(None),
-                last_login_at: Set(None),
-                ..Default::default()
-            };
             // A sign-up racing this one with the same address may have won: then this one is
             // a sign-up for an existing account, like any other.
-            match insert_unique(txn, row).await.map_err(UserError::from)? {
+            match account.insert(txn).await.map_err(UserError::from)? {
                 Some(user) => Ok(user),
                 None => Err(users::find_by_email(txn, &email)
                     .await

@@ -165,7 +165,7 @@ pub async fn respond(
                 links::enter(&req, &state, user_id, &pending.organization.slug, "/").await?;
             Ok(redirect(&landing))
         }
-        Err(error @ (AcceptError::Password(_) | AcceptError::Name)) => {
+        Err(error @ (AcceptError::Password(_) | AcceptError::Name(_))) => {
             let pending = match invitations::lookup(&state, &token).await {
                 Ok(pending) => pending,
                 Err(error) => return answer(&req, error).await,

@@ -1019,3 +1019,46 @@ async fn a_nul_or_a_megabyte_in_a_login_or_a_slug_is_refused_not_500() {
         assert_eq!(status, 404, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_new_person_accepting_an_invitation_gets_the_name_rules_of_every_account() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let invited = crate::helpers::post_form(
+        &app,
+        &kurt,
+        "/o/nirvana/people/add/",
+        &[("email", "newbie@example.com")],
+    )
+    .await;
+    assert_eq!(invited.status(), 303);
+    let mail = app.wait_for_mail("newbie@example.com", 1).await;
+    let link = path_of(&crate::helpers::link_in(&mail[0].text, "/invitations/"));
+    for bad in BAD_NAMES {
+        let answer = post_as(
+            &app,
+            "127.0.0.1",
+            &link,
+            &[
+                ("action", "accept"),
+                ("name", bad),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+        assert_eq!(answer.status(), 200, "{bad:?}: the form again, not a 500");
+        assert!(
+            answer.text().await.unwrap().contains("errorlist"),
+            "{bad:?}: the reason beside the field"
+        );
+    }
+    assert_eq!(
+        user::Entity::find()
+            .filter(user::Column::Email.eq("newbie@example.com"))
+            .count(app.conn())
+            .await
+            .unwrap(),
+        0
+    );
+}
