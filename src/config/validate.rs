@@ -1,0 +1,177 @@
+//! The checks of the settings that types alone cannot make: URL schemes, required companions,
+//! limits, production secrets. A bad value stops the start with a message naming its key.
+
+use super::{
+    ConfigError, DEVELOPMENT_TOML, EmailBackend, Environment, MIN_SECRET_KEY_LEN, SessionStore,
+    Settings, TEST_TOML, redact_url,
+};
+
+impl Settings {
+    /// Checks what types alone cannot: URL schemes, required companions, production secrets.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.environment == Environment::Production {
+            self.check_production_secret()?;
+        }
+        let url = self.database.url.trim();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(format!(
+                "database.url: `{}` is not a database URL; expected sqlite://FILE or postgres://...",
+                redact_url(url)
+            )));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError(
+                "database.max_connections: must be at least 1".into(),
+            ));
+        }
+        let domain = &self.tenant.base_domain;
+        if domain.is_empty()
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || !domain
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        {
+            return Err(ConfigError(format!(
+                "tenant.base_domain: `{domain}` is not a lower-case host name such as example.com"
+            )));
+        }
+        if !self.tenant.dns_server.trim().is_empty()
+            && self
+                .tenant
+                .dns_server
+                .trim()
+                .parse::<std::net::SocketAddr>()
+                .is_err()
+        {
+            return Err(ConfigError(format!(
+                "tenant.dns_server: `{}` is not an address such as 127.0.0.1:53",
+                self.tenant.dns_server
+            )));
+        }
+        if self.email.backend == EmailBackend::Smtp && self.email.smtp_url.trim().is_empty() {
+            return Err(ConfigError(
+                "email.smtp_url: required when email.backend is \"smtp\"".into(),
+            ));
+        }
+        if self.session.store == SessionStore::Redis && self.session.redis_url.trim().is_empty() {
+            return Err(ConfigError(
+                "session.redis_url: required when session.store is \"redis\"".into(),
+            ));
+        }
+        let public_url = self.server.public_url.trim();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
+            || public_url.ends_with('/')
+        {
+            return Err(ConfigError(format!(
+                "server.public_url: `{public_url}` must be an http(s) URL without a trailing slash"
+            )));
+        }
+        if self.database.acquire_timeout_ms == 0 {
+            return Err(ConfigError(
+                "database.acquire_timeout_ms: must be at least 1".into(),
+            ));
+        }
+        if self.auth.mail_per_address_per_hour == 0 || self.auth.mail_per_client_per_hour == 0 {
+            return Err(ConfigError(
+                "auth.mail_per_address_per_hour, auth.mail_per_client_per_hour: must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.auth.login_max_failures == 0 {
+            return Err(ConfigError(
+                "auth.login_max_failures: must be at least 1".into(),
+            ));
+        }
+        if self.auth.min_password_length < 8 {
+            return Err(ConfigError(
+                "auth.min_password_length: must be at least 8".into(),
+            ));
+        }
+        if self.auth.argon2_memory_kib < 8 * self.auth.argon2_parallelism.max(1)
+            || self.auth.argon2_iterations == 0
+            || self.auth.argon2_parallelism == 0
+        {
+            return Err(ConfigError(
+                "auth.argon2_*: memory must be at least 8 KiB per lane, passes and lanes at least 1"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_production_secret(&self) -> Result<(), ConfigError> {
+        let key = &self.session.secret_key;
+        let built_in = [DEVELOPMENT_TOML, TEST_TOML]
+            .iter()
+            .any(|layer| layer.contains(key.as_str()));
+        if key.len() < MIN_SECRET_KEY_LEN {
+            return Err(ConfigError(format!(
+                "session.secret_key: production needs at least {MIN_SECRET_KEY_LEN} bytes of random text \
+                 (set ORGS_SESSION__SECRET_KEY; `openssl rand -base64 64` makes one)"
+            )));
+        }
+        let distinct: std::collections::HashSet<char> = key.chars().collect();
+        if built_in || distinct.len() < 16 {
+            return Err(ConfigError(
+                "session.secret_key: this key is weak or published; production needs a random one"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_environment_layer_loads() {
+        for env in [Environment::Development, Environment::Test] {
+            let settings = Settings::for_environment(env).unwrap();
+            assert_eq!(settings.environment, env);
+        }
+    }
+
+    #[test]
+    fn production_refuses_the_empty_default_key() {
+        let error = Settings::for_environment(Environment::Production).unwrap_err();
+        assert!(error.0.contains("session.secret_key"), "{error}");
+    }
+
+    #[test]
+    fn production_refuses_the_development_key() {
+        let mut settings = Settings::for_environment(Environment::Development).unwrap();
+        settings.environment = Environment::Production;
+        settings.email.smtp_url = "smtp://localhost".into();
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("weak or published"), "{error}");
+    }
+
+    #[test]
+    fn unknown_environment_is_named() {
+        let error = Environment::parse("staging").unwrap_err();
+        assert!(error.0.contains("ORGS_ENV"));
+    }
+
+    #[test]
+    fn redact_url_hides_the_password_only() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/orgs"),
+            "postgres://app:***@db:5432/orgs"
+        );
+        assert_eq!(redact_url("sqlite://orgs.db"), "sqlite://orgs.db");
+    }
+
+    #[test]
+    fn smtp_backend_needs_a_url() {
+        let mut settings = Settings::for_environment(Environment::Test).unwrap();
+        settings.email.backend = EmailBackend::Smtp;
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("email.smtp_url"));
+    }
+}

@@ -1,0 +1,241 @@
+//! Input that reached a 500: page numbers, control and invisible characters, search
+//! wildcards.
+
+use super::*;
+
+#[tokio::test]
+async fn page_numbers_past_any_list_are_refused_not_500() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    for list in [
+        "/o/nirvana/people/",
+        "/o/nirvana/api/v1/people/",
+        "/o/nirvana/projects/",
+        "/o/nirvana/api/v1/projects/",
+    ] {
+        for page in [
+            "10000001",
+            "9223372036854775807",
+            "18446744073709551615",
+            "99999999999999999999999",
+            "-1",
+        ] {
+            let (status, _) =
+                crate::helpers::get(&app, &kurt, &format!("{list}?page={page}")).await;
+            assert_eq!(status, 400, "{list}?page={page}");
+        }
+        let (status, _) =
+            crate::helpers::get(&app, &kurt, &format!("{list}?page=10000000&per_page=100")).await;
+        assert_eq!(
+            status, 200,
+            "{list}: the last page number served is empty, not an error"
+        );
+    }
+}
+
+/// Texts no stored field may hold: control characters (NUL first: PostgreSQL refuses it, SQLite
+/// stored it) and, in names, characters that reorder or hide text.
+const BAD_NAMES: &[&str] = &[
+    "nul\u{0}name",
+    "esc\u{1b}[31mname",
+    "line\nbreak",
+    "evil\u{202E}gpj.exe",
+    "zero\u{200B}width",
+    "\u{2066}isolate",
+];
+
+#[tokio::test]
+async fn control_and_invisible_characters_are_refused_in_every_stored_name() {
+    let app = TestApp::spawn().await;
+    let world = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let fields: Vec<(reqwest::Method, &str, &str)> = vec![
+        (reqwest::Method::POST, "/o/nirvana/api/v1/projects/", "name"),
+        (reqwest::Method::PATCH, "/api/v1/account/", "name"),
+        (
+            reqwest::Method::PATCH,
+            "/o/nirvana/api/v1/organization/",
+            "name",
+        ),
+        (reqwest::Method::POST, "/api/v1/organizations/", "name"),
+        (reqwest::Method::POST, "/o/nirvana/api/v1/api-keys/", "name"),
+    ];
+    for bad in BAD_NAMES {
+        for (method, path, field) in &fields {
+            let (status, _, body) = send(
+                &app,
+                &kurt,
+                method.clone(),
+                path,
+                Some(serde_json::json!({ *field: bad })),
+            )
+            .await;
+            assert_eq!(status, 422, "{method} {path} {bad:?}: {body}");
+            assert!(
+                body["error"]["fields"][field].is_array(),
+                "{method} {path} {bad:?}: {body}"
+            );
+        }
+        let signup = sign_up_as(&app, "127.0.0.1", "fresh@example.com", bad).await;
+        let page = signup.text().await.unwrap();
+        assert!(!page.contains("Check your email"), "sign-up with {bad:?}");
+    }
+    let (status, _, _) = send(
+        &app,
+        &kurt,
+        reqwest::Method::POST,
+        "/o/nirvana/api/v1/projects/",
+        Some(serde_json::json!({"name": "Fine", "description": "a\u{0}b"})),
+    )
+    .await;
+    assert_eq!(status, 422, "a NUL in a description");
+    let (status, _, _) = send(
+        &app,
+        &kurt,
+        reqwest::Method::POST,
+        "/o/nirvana/api/v1/projects/",
+        Some(serde_json::json!({"name": "Fine", "description": "line one\nline\ttwo"})),
+    )
+    .await;
+    assert_eq!(
+        status, 201,
+        "line breaks and tabs in a description are fine"
+    );
+
+    // Nothing of the refused input was stored.
+    assert_eq!(project::Entity::find().count(app.conn()).await.unwrap(), 1);
+    let kurt_row = user::Entity::find_by_id(world.kurt.id)
+        .one(app.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kurt_row.name, world.kurt.name);
+    assert_eq!(
+        user::Entity::find()
+            .filter(user::Column::Email.eq("fresh@example.com"))
+            .count(app.conn())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_control_character_in_a_search_is_refused_not_500() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    for path in [
+        "/o/nirvana/api/v1/people/?q=%00",
+        "/o/nirvana/people/?q=a%00b",
+    ] {
+        let (status, _) = crate::helpers::get(&app, &kurt, path).await;
+        assert_eq!(status, 400, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_search_treats_percent_and_underscore_as_letters() {
+    let app = TestApp::spawn().await;
+    let world = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    for q in ["%25", "_", "%25%25", "\\"] {
+        let (status, _, list) = send(
+            &app,
+            &kurt,
+            reqwest::Method::GET,
+            &format!("/o/nirvana/api/v1/people/?q={q}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(list["total"], 0, "q={q} matched {list}");
+    }
+    let pure = app.user("pure@nirvana.com", "100% Pure_Joy").await;
+    crate::rules::add_user(app.conn(), app.events(), world.nirvana.id, pure.id, false)
+        .await
+        .unwrap();
+    for q in ["%25", "_", "0%25 P"] {
+        let (_, _, list) = send(
+            &app,
+            &kurt,
+            reqwest::Method::GET,
+            &format!("/o/nirvana/api/v1/people/?q={q}"),
+            None,
+        )
+        .await;
+        assert_eq!(list["total"], 1, "q={q}: {list}");
+    }
+}
+
+// --- Outage ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_nul_or_a_megabyte_in_a_login_or_a_slug_is_refused_not_500() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let long = format!("{}@example.com", "a".repeat(1_000_000));
+    for email in ["kurt\u{0}@nirvana.com", "\u{0}", "a\u{1b}b@nirvana.com"] {
+        let response = login_as(&app, "127.0.0.1", email, "wrong password!").await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{email:?}: a refused login, not an error"
+        );
+    }
+    let response = login_as(&app, "127.0.0.1", &long, "wrong password!").await;
+    assert!(
+        response.status().is_client_error(),
+        "a megabyte of address: {}",
+        response.status()
+    );
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    for path in ["/go/%00/", "/go/a%00b/", "/o/a%00b/people/"] {
+        let (status, _) = crate::helpers::get(&app, &kurt, path).await;
+        assert_eq!(status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_new_person_accepting_an_invitation_gets_the_name_rules_of_every_account() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let invited = crate::helpers::post_form(
+        &app,
+        &kurt,
+        "/o/nirvana/people/add/",
+        &[("email", "newbie@example.com")],
+    )
+    .await;
+    assert_eq!(invited.status(), 303);
+    let mail = app.wait_for_mail("newbie@example.com", 1).await;
+    let link = path_of(&crate::helpers::link_in(&mail[0].text, "/invitations/"));
+    for bad in BAD_NAMES {
+        let answer = post_as(
+            &app,
+            "127.0.0.1",
+            &link,
+            &[
+                ("action", "accept"),
+                ("name", bad),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+        assert_eq!(answer.status(), 200, "{bad:?}: the form again, not a 500");
+        assert!(
+            answer.text().await.unwrap().contains("errorlist"),
+            "{bad:?}: the reason beside the field"
+        );
+    }
+    assert_eq!(
+        user::Entity::find()
+            .filter(user::Column::Email.eq("newbie@example.com"))
+            .count(app.conn())
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -1,0 +1,96 @@
+//! Redirects from `?next=` and the path form's slug stay on this site.
+
+use super::*;
+
+/// Targets a browser would follow to another host (it drops tabs and line breaks and reads a
+/// backslash as a slash), or that are not a plain path.
+const FOREIGN_TARGETS: &[&str] = &[
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "\t//evil.example",
+    "//evil.example",
+    "/\\evil.example",
+    "/x\\..\\\\evil.example",
+    " //evil.example",
+    "/\u{3000}/evil.example",
+    "/\u{a0}/evil.example",
+    "https://evil.example/",
+    "https:evil.example",
+    "javascript:alert(1)",
+    "/\u{0}/evil.example",
+];
+
+#[tokio::test]
+async fn sign_in_redirects_only_to_paths_on_this_site() {
+    let app = TestApp::spawn().await;
+    app.user("kurt@nirvana.com", "Kurt").await;
+    for target in FOREIGN_TARGETS {
+        let response = post_as(
+            &app,
+            "127.0.0.1",
+            "/login/",
+            &[
+                ("email", "kurt@nirvana.com"),
+                ("password", PASSWORD),
+                ("next", target),
+            ],
+        )
+        .await;
+        assert_eq!(response.status(), 303, "{target:?}");
+        assert_eq!(location(&response), "/", "{target:?}");
+    }
+    let kept = post_as(
+        &app,
+        "127.0.0.1",
+        "/login/",
+        &[
+            ("email", "kurt@nirvana.com"),
+            ("password", PASSWORD),
+            ("next", "/account/?tab=tokens&q=a%20b"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&kept), "/account/?tab=tokens&q=a%20b");
+}
+
+#[tokio::test]
+async fn a_handoff_link_redirects_only_to_paths_on_this_site() {
+    let app = TestApp::spawn_with(|s| {
+        s.tenant.links = orgs::config::TenantLinks::Subdomain;
+        s.tenant.base_domain = "localhost".into();
+    })
+    .await;
+    World::build(&app).await;
+    let port = app.address.rsplit(':').next().unwrap().to_string();
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let host = format!("nirvana.localhost:{port}");
+    for target in FOREIGN_TARGETS {
+        let go = get_on(
+            &app,
+            &kurt.client,
+            &format!("localhost:{port}"),
+            "/go/nirvana/",
+        )
+        .await;
+        let handoff = path_of(&location(&go));
+        let token_path = handoff.split('?').next().unwrap();
+        let query = serde_urlencoded::to_string([("next", target)]).unwrap();
+        let arrived = get_on(&app, &browser(), &host, &format!("{token_path}?{query}")).await;
+        assert_eq!(arrived.status(), 303, "{target:?}");
+        assert_eq!(location(&arrived), "/", "{target:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_path_form_redirect_echoes_only_a_well_formed_slug() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let ok = app.get("/o/nirvana").await;
+    assert_eq!(ok.status(), 308);
+    assert_eq!(location(&ok), "/o/nirvana/");
+    for bad in ["/o/%09evil.example", "/o/%5Cevil.example", "/o/Evil%20Corp"] {
+        let response = app.get(bad).await;
+        assert_eq!(response.status(), 404, "{bad}");
+        assert!(location(&response).is_empty(), "{bad}");
+    }
+}
