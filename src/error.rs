@@ -86,20 +86,7 @@ pub enum AppError {
     Internal(#[source] anyhow::Error),
 }
 
-/// A domain error that may be about one input field: the field is data, and the message (its
-/// `Display`) reads without it, so nothing has to cut a field's name out of a text.
-pub trait FieldError: std::error::Error {
-    /// The input field the error is about, if any.
-    fn field(&self) -> Option<&'static str>;
-
-    /// `field: message`, or the message alone: for the command line and logs.
-    fn described(&self) -> String {
-        match self.field() {
-            Some(field) => format!("{field}: {self}"),
-            None => self.to_string(),
-        }
-    }
-}
+pub use crate::fields::FieldError;
 
 impl AppError {
     /// A 422 about the error's field, or a 500 for an error about none (a bug: only errors with

@@ -47,6 +47,8 @@ pub mod db;
 pub mod error;
 /// Membership events.
 pub mod events;
+/// Errors about one input field.
+pub mod fields;
 /// Invitations to organizations.
 pub mod invitations;
 /// Outgoing mail through the outbox.
@@ -61,6 +63,8 @@ pub mod registration;
 pub mod routes;
 /// Bulk demo data.
 pub mod seed;
+/// The outbox sender.
+pub mod sender;
 /// The session store chosen by configuration.
 pub mod session_store;
 /// Server construction.
@@ -69,7 +73,7 @@ pub mod startup;
 pub mod telemetry;
 /// Organization-scoped queries.
 pub mod tenancy;
-/// What text may be stored.
+/// What text may be stored, and wording of durations.
 pub mod text;
 /// Pages: templates, rendering, flash messages, error pages.
 pub mod web;

@@ -103,6 +103,16 @@ pub fn like_literal(pattern: &str) -> String {
     escaped
 }
 
+/// Human wording for a number of seconds ("7 days", "1 hour").
+pub fn describe_ttl(secs: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => plural(s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => plural(s / 3_600, "hour"),
+        s => plural(s.div_ceil(60), "minute"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +148,14 @@ mod tests {
     #[test]
     fn like_literals_escape_the_wildcards() {
         assert_eq!(like_literal("100%_a\\b"), "100\\%\\_a\\\\b");
+    }
+
+    #[test]
+    fn ttls_read_like_people_write_them() {
+        assert_eq!(describe_ttl(604_800), "7 days");
+        assert_eq!(describe_ttl(86_400), "1 day");
+        assert_eq!(describe_ttl(3_600), "1 hour");
+        assert_eq!(describe_ttl(5_400), "90 minutes");
+        assert_eq!(describe_ttl(30), "1 minute");
     }
 }

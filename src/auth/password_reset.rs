@@ -10,8 +10,8 @@ use super::password::PasswordError;
 use super::user_tokens::{self, Purpose, TokenError};
 use super::{sessions, throttle, users};
 use crate::mail;
-use crate::registration::describe_ttl;
 use crate::startup::AppState;
+use crate::text::describe_ttl;
 
 /// [`request`] as a task of its own, after the answer: the requester waits for neither the
 /// lookup nor the mail, so how long the answer takes does not depend on whether the address
@@ -86,7 +86,7 @@ pub enum ResetError {
     Other(#[from] anyhow::Error),
 }
 
-impl crate::error::FieldError for ResetError {
+impl crate::fields::FieldError for ResetError {
     fn field(&self) -> Option<&'static str> {
         matches!(self, Self::Password(_)).then_some("password")
     }

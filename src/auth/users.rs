@@ -49,7 +49,7 @@ pub enum UserError {
     Other(#[from] anyhow::Error),
 }
 
-impl crate::error::FieldError for UserError {
+impl crate::fields::FieldError for UserError {
     fn field(&self) -> Option<&'static str> {
         match self {
             Self::InvalidEmail | Self::EmailTaken => Some("email"),

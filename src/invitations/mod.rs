@@ -14,9 +14,9 @@ use tera::Context;
 
 use crate::auth::{NewUser, UserError, tokens, users};
 use crate::mail;
-use crate::registration::describe_ttl;
 use crate::startup::AppState;
 use crate::tenancy::TenantTxn;
+use crate::text::describe_ttl;
 
 /// Why an invitation was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -229,7 +229,7 @@ pub enum AcceptError {
     Other(#[from] anyhow::Error),
 }
 
-impl crate::error::FieldError for InviteError {
+impl crate::fields::FieldError for InviteError {
     fn field(&self) -> Option<&'static str> {
         match self {
             Self::InvalidEmail | Self::AlreadyMember => Some("email"),
@@ -238,7 +238,7 @@ impl crate::error::FieldError for InviteError {
     }
 }
 
-impl crate::error::FieldError for AcceptError {
+impl crate::fields::FieldError for AcceptError {
     fn field(&self) -> Option<&'static str> {
         match self {
             Self::Password(_) => Some("password"),

@@ -6,7 +6,7 @@
 mod outbox;
 mod transport;
 
-pub use outbox::{Outbox, backoff};
+pub use outbox::Outbox;
 pub use transport::{MemoryMailbox, SentEmail, Transport};
 
 use entity::email_outbox;

@@ -1,36 +1,17 @@
-//! The outbox sender: claims due rows (with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any
-//! number of instances can drain one outbox), leases them, sends, and records the result. A
-//! failure is retried with exponential backoff; a crash mid-send retries after the lease.
+//! The outbox: where a change's mail waits (`email_outbox`, written in the change's
+//! transaction), the transport it leaves by, and the signal that wakes the sender after a
+//! commit. The sender itself, which drains it across organizations, is `crate::sender`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::TimeDelta;
-use entity::email_outbox;
 use lettre::message::Mailbox;
-use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use super::Transport;
-use crate::tenancy::door;
 
-/// Rows claimed per pass.
-const BATCH: u64 = 20;
-/// How long a claimed row is reserved for the sender that claimed it.
-const LEASE: TimeDelta = TimeDelta::minutes(2);
-/// Longest wait between two passes.
-const IDLE: Duration = Duration::from_secs(1);
-
-/// The delay after failed attempt number `attempts`: `base_secs` doubling, at most an hour.
-pub fn backoff(attempts: i32, base_secs: u64) -> TimeDelta {
-    let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
-    let base = Ord::max(i64::try_from(base_secs).unwrap_or(5), 1);
-    let secs = base.saturating_mul(1i64 << Ord::min(exponent, 10));
-    TimeDelta::seconds(Ord::min(secs, 3_600))
-}
-
-/// Sends what the outbox holds. Clones share the wake-up signal.
+/// The outbox of one app: its database, transport and sender address, and the wake-up signal
+/// (clones share it).
 #[derive(Clone, Debug)]
 pub struct Outbox {
     db: DatabaseConnection,
@@ -71,128 +52,23 @@ impl Outbox {
         self.notify.notify_one();
     }
 
-    /// One pass: sends every due row. Returns how many were sent.
-    pub async fn deliver_due(&self) -> Result<usize, DbErr> {
-        let mut sent = 0;
-        loop {
-            let claimed = self.claim().await?;
-            if claimed.is_empty() {
-                return Ok(sent);
-            }
-            for row in claimed {
-                let now = entity::chrono_now();
-                #[expect(
-                    clippy::disallowed_methods,
-                    reason = "the outbox sender serves every organization"
-                )]
-                let txn = door::system(&self.db, "outbox sender").await?;
-                let update = txn
-                    .update_all::<email_outbox::Entity>()
-                    .filter(email_outbox::Column::Id.eq(row.id))
-                    .col_expr(email_outbox::Column::UpdatedAt, Expr::value(now));
-                let update = match self.transport.send(&self.from, &row).await {
-                    Ok(()) => {
-                        sent += 1;
-                        tracing::info!(id = row.id, to = %row.to_address, organization_id = ?row.organization_id, "mail sent");
-                        update
-                            .col_expr(email_outbox::Column::SentAt, Expr::value(now))
-                            .col_expr(email_outbox::Column::LastError, Expr::value(None::<String>))
-                    }
-                    Err(error) => {
-                        let retry = now + backoff(row.attempts + 1, self.retry_base_secs);
-                        tracing::warn!(id = row.id, to = %row.to_address, attempts = row.attempts + 1, %error, "mail not sent; will retry");
-                        update
-                            .col_expr(
-                                email_outbox::Column::LastError,
-                                Expr::value(format!("{error:#}")),
-                            )
-                            .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(retry))
-                    }
-                };
-                update.exec(txn.conn()).await?;
-                txn.commit().await?;
-            }
-        }
+    /// The database the outbox table is in.
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
-    /// Takes up to a batch of due rows and leases them.
-    async fn claim(&self) -> Result<Vec<email_outbox::Model>, DbErr> {
-        let now = entity::chrono_now();
-        // A plain read first: when nothing is due (most seconds), take no write lock at all.
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "the outbox sender serves every organization"
-        )]
-        let read = door::system_read(&self.db, "outbox sender").await?;
-        let due = read
-            .select_all::<email_outbox::Entity>()
-            .select_only()
-            .column(email_outbox::Column::Id)
-            .filter(email_outbox::Column::SentAt.is_null())
-            .filter(email_outbox::Column::NextAttemptAt.lte(now))
-            .into_tuple::<i64>()
-            .one(read.conn())
-            .await?;
-        read.commit().await?;
-        if due.is_none() {
-            return Ok(Vec::new());
-        }
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "the outbox sender serves every organization"
-        )]
-        let txn = door::system(&self.db, "outbox sender").await?;
-        let rows = txn
-            .select_all::<email_outbox::Entity>()
-            .filter(email_outbox::Column::SentAt.is_null())
-            .filter(email_outbox::Column::NextAttemptAt.lte(now))
-            .order_by_asc(email_outbox::Column::NextAttemptAt)
-            .order_by_asc(email_outbox::Column::Id)
-            .limit(BATCH)
-            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .all(txn.conn())
-            .await?;
-        if !rows.is_empty() {
-            txn.update_all::<email_outbox::Entity>()
-                .filter(email_outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
-                .col_expr(
-                    email_outbox::Column::NextAttemptAt,
-                    Expr::value(now + LEASE),
-                )
-                .col_expr(
-                    email_outbox::Column::Attempts,
-                    Expr::col(email_outbox::Column::Attempts).add(1),
-                )
-                .exec(txn.conn())
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(rows)
+    /// The sender address.
+    pub(crate) fn from(&self) -> &Mailbox {
+        &self.from
     }
 
-    /// Runs passes until the process ends: at once when woken, else every second.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                if let Err(error) = self.deliver_due().await {
-                    tracing::warn!(%error, "the outbox could not be read; retrying");
-                }
-                let _ = tokio::time::timeout(IDLE, self.notify.notified()).await;
-            }
-        })
+    /// The first retry delay, in seconds.
+    pub(crate) fn retry_base_secs(&self) -> u64 {
+        self.retry_base_secs
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_caps_at_an_hour() {
-        assert_eq!(backoff(1, 5), TimeDelta::seconds(5));
-        assert_eq!(backoff(2, 5), TimeDelta::seconds(10));
-        assert_eq!(backoff(3, 5), TimeDelta::seconds(20));
-        assert_eq!(backoff(30, 5), TimeDelta::seconds(3_600));
-        assert_eq!(backoff(1, 0), TimeDelta::seconds(1));
+    /// Waits until woken.
+    pub(crate) async fn notified(&self) {
+        self.notify.notified().await;
     }
 }

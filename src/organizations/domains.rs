@@ -50,7 +50,7 @@ pub enum DomainError {
     Db(#[from] DbErr),
 }
 
-impl crate::error::FieldError for DomainError {
+impl crate::fields::FieldError for DomainError {
     fn field(&self) -> Option<&'static str> {
         match self {
             Self::Invalid | Self::Ours(_) | Self::Taken | Self::AlreadyClaimed => Some("domain"),

@@ -64,7 +64,7 @@ pub enum OrgError {
     Db(#[from] sea_orm::DbErr),
 }
 
-impl crate::error::FieldError for OrgError {
+impl crate::fields::FieldError for OrgError {
     fn field(&self) -> Option<&'static str> {
         match self {
             Self::InvalidName(_) => Some("name"),

@@ -14,6 +14,7 @@ use crate::auth::{NewUser, UserError, users};
 use crate::mail;
 use crate::organizations::{NewOrganization, OrgError, service::create_organization_in};
 use crate::startup::AppState;
+use crate::text::describe_ttl;
 
 /// What the sign-up form sends.
 #[derive(Clone, Debug, Default)]
@@ -44,7 +45,7 @@ pub enum SignUpError {
     Closed,
 }
 
-impl crate::error::FieldError for SignUpError {
+impl crate::fields::FieldError for SignUpError {
     fn field(&self) -> Option<&'static str> {
         match self {
             Self::User(e) => e.field(),
@@ -52,16 +53,6 @@ impl crate::error::FieldError for SignUpError {
             Self::Organization(e) => e.field(),
             Self::Closed => None,
         }
-    }
-}
-
-/// Human wording for a number of seconds ("7 days", "1 hour").
-pub fn describe_ttl(secs: u64) -> String {
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match secs {
-        s if s >= 86_400 && s % 86_400 == 0 => plural(s / 86_400, "day"),
-        s if s >= 3_600 && s % 3_600 == 0 => plural(s / 3_600, "hour"),
-        s => plural(s.div_ceil(60), "minute"),
     }
 }
 
@@ -205,18 +196,4 @@ pub async fn activate(state: &AppState, secret: &str) -> Result<user::Model, Act
     let user = active.update(&txn).await?;
     txn.commit().await?;
     Ok(user)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe_ttl;
-
-    #[test]
-    fn ttls_read_like_people_write_them() {
-        assert_eq!(describe_ttl(604_800), "7 days");
-        assert_eq!(describe_ttl(86_400), "1 day");
-        assert_eq!(describe_ttl(3_600), "1 hour");
-        assert_eq!(describe_ttl(5_400), "90 minutes");
-        assert_eq!(describe_ttl(30), "1 minute");
-    }
 }

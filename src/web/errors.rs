@@ -48,7 +48,7 @@ fn message(res: &ServiceResponse<impl MessageBody>) -> String {
         Some(AppError::TooManyRequests { retry_after_secs }) => {
             format!(
                 "Too many attempts. Try again in {}.",
-                crate::registration::describe_ttl(*retry_after_secs)
+                crate::text::describe_ttl(*retry_after_secs)
             )
         }
         Some(AppError::Unavailable(_)) => {
