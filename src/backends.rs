@@ -1,6 +1,6 @@
 //! The pluggable flows (the peer's `INVITATION_BACKEND` and `REGISTRATION_BACKEND`): every
 //! handler of these flows calls through the traits, so an embedding app replaces how people are
-//! invited, join, decline or sign up by putting its own implementation in [`AppState`]. Each
+//! invited, join, decline or sign up by putting its own implementation in `AppState`; its methods get [`Flows`], what the flows use. Each
 //! method has the built-in behaviour as its default, so an implementation overrides only what
 //! it changes (`tests/api/invitations.rs` has one that records every call and one that allows
 //! only its company's addresses). `registration.backend` chooses among the built-in sign-up
@@ -13,10 +13,33 @@ use std::pin::Pin;
 
 use entity::{organization, organization_invitation, user};
 
+use sea_orm::DatabaseConnection;
+
+use crate::auth::PasswordHasher;
+use crate::config::AuthSettings;
+use crate::events::Events;
 use crate::invitations::{self, AcceptError, InviteError, Pending};
+use crate::mail::{Mailer, Outbox};
 use crate::registration::{self, ActivationError, SignUp, SignUpError};
-use crate::startup::AppState;
 use crate::tenancy::TenantTxn;
+
+/// What the flows use, lent by the app's state (`AppState::flows`): a backend gets these, not
+/// the whole state.
+#[derive(Clone, Copy, Debug)]
+pub struct Flows<'a> {
+    /// The connection pool.
+    pub db: &'a DatabaseConnection,
+    /// Where membership events go.
+    pub events: &'a Events,
+    /// The outbox, to wake its sender after a commit that queued mail.
+    pub outbox: &'a Outbox,
+    /// Composes mail with links to the service.
+    pub mailer: &'a Mailer,
+    /// Password hashing.
+    pub hasher: &'a PasswordHasher,
+    /// The `[auth]` settings (token lifetimes, limits).
+    pub auth: &'a AuthSettings,
+}
 
 /// A boxed future borrowing its arguments.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -27,20 +50,27 @@ pub trait InvitationBackend: Send + Sync + Debug {
     /// Invites `email` (or re-sends its pending invitation), in the request's transaction.
     fn invite<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         tx: &'a TenantTxn,
         organization: &'a organization::Model,
         inviter: Option<&'a user::Model>,
         email: &'a str,
     ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
-        Box::pin(invitations::invite(state, tx, organization, inviter, email))
+        Box::pin(invitations::invite(
+            tx,
+            flows.mailer,
+            flows.auth,
+            organization,
+            inviter,
+            email,
+        ))
     }
 
     /// Sends the pending invitation `id` again (a reminder): by default through
     /// [`InvitationBackend::invite`] with its address, so a replaced `invite` covers reminders.
     fn resend<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         tx: &'a TenantTxn,
         organization: &'a organization::Model,
         inviter: Option<&'a user::Model>,
@@ -50,7 +80,7 @@ pub trait InvitationBackend: Send + Sync + Debug {
             let row = invitations::pending_by_id(tx, id)
                 .await?
                 .ok_or(InviteError::NotFound)?;
-            self.invite(state, tx, organization, inviter, &row.email)
+            self.invite(flows, tx, organization, inviter, &row.email)
                 .await
         })
     }
@@ -58,33 +88,38 @@ pub trait InvitationBackend: Send + Sync + Debug {
     /// Accepts for a signed-in person.
     fn accept<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         secret: &'a str,
         user: &'a user::Model,
     ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
-        Box::pin(invitations::accept(state, secret, user))
+        Box::pin(invitations::accept(flows.db, flows.events, secret, user))
     }
 
     /// Accepts for a new person, creating their account.
     fn accept_as_new_user<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         secret: &'a str,
         name: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<(Pending, user::Model), AcceptError>> {
         Box::pin(invitations::accept_as_new_user(
-            state, secret, name, password,
+            flows.db,
+            flows.events,
+            flows.hasher,
+            secret,
+            name,
+            password,
         ))
     }
 
     /// Declines: the link stops working.
     fn decline<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         secret: &'a str,
     ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
-        Box::pin(invitations::decline(state, secret))
+        Box::pin(invitations::decline(flows.db, flows.events, secret))
     }
 }
 
@@ -98,20 +133,28 @@ pub trait RegistrationBackend: Send + Sync + Debug {
     /// Registers; returns the normalised email.
     fn sign_up<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         form: SignUp,
     ) -> BoxFuture<'a, Result<String, SignUpError>> {
-        Box::pin(registration::sign_up(state, form))
+        Box::pin(registration::sign_up(
+            flows.db,
+            flows.events,
+            flows.outbox,
+            flows.mailer,
+            flows.hasher,
+            flows.auth,
+            form,
+        ))
     }
 
     /// Uses an activation link (also when sign-up is closed: accounts made before can still be
     /// confirmed).
     fn activate<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         secret: &'a str,
     ) -> BoxFuture<'a, Result<user::Model, ActivationError>> {
-        Box::pin(registration::activate(state, secret))
+        Box::pin(registration::activate(flows.db, secret))
     }
 }
 
@@ -138,7 +181,7 @@ impl RegistrationBackend for ClosedRegistration {
 
     fn sign_up<'a>(
         &'a self,
-        _: &'a AppState,
+        _: Flows<'a>,
         _: SignUp,
     ) -> BoxFuture<'a, Result<String, SignUpError>> {
         Box::pin(async { Err(SignUpError::Closed) })

@@ -69,6 +69,8 @@ pub mod sender;
 pub mod session_store;
 /// Server construction.
 pub mod startup;
+/// What the shell shares.
+pub mod state;
 /// Logging set-up.
 pub mod telemetry;
 /// Organization-scoped queries.
@@ -87,4 +89,5 @@ pub use events::{EventListener, Events, OrgEvent};
 pub use migration;
 /// The sea-orm orgs is built on, so an embedding app uses the same version.
 pub use sea_orm;
-pub use startup::{AppState, Application};
+pub use startup::Application;
+pub use state::AppState;

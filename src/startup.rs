@@ -2,7 +2,6 @@
 //! `run_until_stopped` serves until a signal.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_identity::IdentityMiddleware;
@@ -12,91 +11,17 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
-use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha512};
-use tera::Tera;
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::{PasswordHasher, csrf};
-use crate::backends::{
-    ClosedRegistration, EmailInvitations, InvitationBackend, OpenRegistration, RegistrationBackend,
-};
-use crate::cache::Caches;
-use crate::config::{RegistrationKind, SessionStore, Settings};
+use crate::auth::csrf;
+use crate::config::{SessionStore, Settings};
 use crate::error::AppError;
 use crate::events::Events;
-use crate::mail::{MemoryMailbox, Outbox, Transport};
 use crate::session_store::AnyStore;
-use crate::tenancy::dns::{TxtLookup, UdpDns};
+pub use crate::state::AppState;
 use crate::web::errors::render_error_page;
 use crate::{db, routes};
-
-/// What every handler can reach, shared as one `web::Data`.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The connection pool.
-    pub db: DatabaseConnection,
-    /// The settings the app started with.
-    pub settings: Arc<Settings>,
-    /// Where membership events go.
-    pub events: Events,
-    /// Password hashing with the configured cost.
-    pub hasher: PasswordHasher,
-    /// The templates.
-    pub templates: Arc<Tera>,
-    /// Outgoing mail.
-    pub outbox: Outbox,
-    /// DNS TXT lookups for custom-domain verification.
-    pub dns: Arc<dyn TxtLookup>,
-    /// How people are invited (replace to change the flow).
-    pub invitation_backend: Arc<dyn InvitationBackend>,
-    /// How people sign up (replace to change the flow).
-    pub registration_backend: Arc<dyn RegistrationBackend>,
-    /// The session, slug and membership lookups every request repeats.
-    pub caches: Arc<Caches>,
-}
-
-impl AppState {
-    /// State over an open connection.
-    pub fn new(settings: Settings, db: DatabaseConnection, events: Events) -> anyhow::Result<Self> {
-        let hasher = PasswordHasher::new(&settings.auth)?;
-        let templates = Arc::new(crate::web::templates::load()?);
-        let transport = Transport::from_settings(&settings.email)?;
-        let outbox = Outbox::new(
-            db.clone(),
-            transport,
-            &settings.email.from,
-            settings.email.retry_base_secs,
-        )?;
-        let dns_server = settings.tenant.dns_server.trim().parse().ok();
-        let registration_backend: Arc<dyn RegistrationBackend> = match settings.registration.backend
-        {
-            RegistrationKind::Default => Arc::new(OpenRegistration),
-            RegistrationKind::Disabled => Arc::new(ClosedRegistration),
-        };
-        let caches = Arc::new(Caches::new(
-            Duration::from_millis(settings.cache.ttl_ms),
-            settings.cache.max_entries,
-        ));
-        Ok(Self {
-            caches,
-            dns: Arc::new(UdpDns::new(dns_server)),
-            invitation_backend: Arc::new(EmailInvitations),
-            registration_backend,
-            db,
-            settings: Arc::new(settings),
-            events,
-            hasher,
-            templates,
-            outbox,
-        })
-    }
-
-    /// The memory mailbox, when `email.backend` is `memory`.
-    pub fn mailbox(&self) -> Option<MemoryMailbox> {
-        self.outbox.transport().mailbox()
-    }
-}
 
 /// Routes an embedding app adds to the server (registered before orgs' own, so they win).
 pub type ExtraRoutes = fn(&mut web::ServiceConfig);

@@ -6,11 +6,12 @@ use entity::user;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
 use tera::Context;
 
-use super::password::PasswordError;
+use sea_orm::DatabaseConnection;
+
+use super::password::{PasswordError, PasswordHasher};
 use super::user_tokens::{self, Purpose, TokenError};
 use super::{sessions, throttle, users};
-use crate::mail;
-use crate::startup::AppState;
+use crate::mail::{Mailer, Outbox};
 use crate::text::describe_ttl;
 
 /// [`request`] as a task of its own, after the answer: the requester waits for neither the
@@ -18,19 +19,32 @@ use crate::text::describe_ttl;
 /// has an account. The task starts after a random pause of up to half a second, so the work
 /// done for an account does not slow the requester's next request either. A failure is logged
 /// (the requester can ask again).
-pub fn request_later(state: AppState, email: String) {
+pub fn request_later(
+    db: DatabaseConnection,
+    outbox: Outbox,
+    mailer: Mailer,
+    ttl_secs: u64,
+    email: String,
+) {
     use rand::Rng as _;
     let pause = std::time::Duration::from_millis(rand::rng().random_range(50..500));
     tokio::spawn(async move {
         tokio::time::sleep(pause).await;
-        if let Err(error) = request(&state, &email).await {
+        if let Err(error) = request(&db, &outbox, &mailer, ttl_secs, &email).await {
             tracing::error!(error = ?error, "the password reset mail was not queued");
         }
     });
 }
 
-/// Queues a reset link for the account with this email, if there is an active one.
-pub async fn request(state: &AppState, email: &str) -> anyhow::Result<()> {
+/// Queues a reset link, valid `ttl_secs`, for the account with this email, if there is an
+/// active one.
+pub async fn request(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    mailer: &Mailer,
+    ttl_secs: u64,
+    email: &str,
+) -> anyhow::Result<()> {
     let Ok(email) = users::normalize_email(email) else {
         return Ok(());
     };
@@ -38,9 +52,9 @@ pub async fn request(state: &AppState, email: &str) -> anyhow::Result<()> {
         clippy::disallowed_methods,
         reason = "a password reset mail belongs to no organization"
     )]
-    let system = crate::tenancy::door::system(&state.db, "password reset")
+    let system = crate::tenancy::door::system(db, "password reset")
         .await?
-        .waking(&state.outbox);
+        .waking(outbox);
     let txn = system.conn();
     let Some(user) = users::find_by_email(txn, &email)
         .await?
@@ -48,20 +62,13 @@ pub async fn request(state: &AppState, email: &str) -> anyhow::Result<()> {
     else {
         return Ok(());
     };
-    let ttl = state.settings.auth.password_reset_ttl_secs;
+    let ttl = ttl_secs;
     let token = user_tokens::issue(txn, user.id, Purpose::PasswordReset, ttl).await?;
     let mut context = Context::new();
     context.insert("name", &user.name);
-    context.insert(
-        "link",
-        &format!(
-            "{}/password-reset/{token}/",
-            state.settings.server.public_url
-        ),
-    );
+    context.insert("link", &mailer.link(&format!("/password-reset/{token}/")));
     context.insert("expires_in", &describe_ttl(ttl));
-    let message = mail::compose(
-        &state.templates,
+    let message = mailer.compose(
         "password_reset",
         &email,
         "Reset your orgs password",
@@ -99,24 +106,25 @@ impl From<sea_orm::DbErr> for ResetError {
 }
 
 /// Whether the link can still be used (for showing the form).
-pub async fn check(state: &AppState, secret: &str) -> Result<(), ResetError> {
-    user_tokens::check(&state.db, secret, Purpose::PasswordReset).await??;
+pub async fn check(db: &DatabaseConnection, secret: &str) -> Result<(), ResetError> {
+    user_tokens::check(db, secret, Purpose::PasswordReset).await??;
     Ok(())
 }
 
 /// Sets the password through the link, once; ends every sign-in of the account.
 pub async fn complete(
-    state: &AppState,
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
     secret: &str,
     password: &str,
 ) -> Result<user::Model, ResetError> {
-    let token = user_tokens::check(&state.db, secret, Purpose::PasswordReset).await??;
-    let user = users::find_by_id(&state.db, token.user_id)
+    let token = user_tokens::check(db, secret, Purpose::PasswordReset).await??;
+    let user = users::find_by_id(db, token.user_id)
         .await?
         .ok_or(TokenError::Unknown)?;
-    state.hasher.check_rules(password, &user.email)?;
-    let hash = state.hasher.hash(password).await?;
-    let txn = state.db.begin().await?;
+    hasher.check_rules(password, &user.email)?;
+    let hash = hasher.hash(password).await?;
+    let txn = db.begin().await?;
     if !user_tokens::consume(&txn, token.id).await? {
         return Err(TokenError::Used.into());
     }

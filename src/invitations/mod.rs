@@ -7,14 +7,15 @@
 use chrono::Duration;
 use entity::{organization, organization_invitation, organization_user, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, IntoActiveModel,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use tera::Context;
 
-use crate::auth::{NewUser, UserError, tokens, users};
-use crate::mail;
-use crate::startup::AppState;
+use crate::auth::{NewUser, PasswordHasher, UserError, tokens, users};
+use crate::config::AuthSettings;
+use crate::events::Events;
+use crate::mail::Mailer;
 use crate::tenancy::TenantTxn;
 use crate::text::describe_ttl;
 
@@ -60,8 +61,9 @@ fn pending(
 /// Invites `email` to the organization, or re-sends its pending invitation with a new token.
 /// The invitation and its mail are written in the request's transaction.
 pub async fn invite(
-    state: &AppState,
     tx: &TenantTxn,
+    mailer: &Mailer,
+    auth: &AuthSettings,
     organization: &organization::Model,
     inviter: Option<&user::Model>,
     email: &str,
@@ -76,10 +78,10 @@ pub async fn invite(
         .select::<entity::email_outbox::Entity>()
         .filter(entity::email_outbox::Column::CreatedAt.gt(hour_ago))
         .order_by_asc(entity::email_outbox::Column::CreatedAt)
-        .limit(u64::from(state.settings.auth.invitations_per_hour))
+        .limit(u64::from(auth.invitations_per_hour))
         .all(tx.conn())
         .await?;
-    if last_hour.len() >= state.settings.auth.invitations_per_hour as usize {
+    if last_hour.len() >= auth.invitations_per_hour as usize {
         let oldest = last_hour.first().map_or(hour_ago, |m| m.created_at);
         let wait = (oldest - hour_ago).num_seconds().max(1);
         return Err(InviteError::Throttled {
@@ -89,7 +91,7 @@ pub async fn invite(
     // And every one counts against its address and its requester's, across organizations.
     let client = tx.client().unwrap_or("job");
     if let Err(retry_after_secs) =
-        crate::auth::throttle::mail(tx.conn(), &email, client, &state.settings.auth).await?
+        crate::auth::throttle::mail(tx.conn(), &email, client, auth).await?
     {
         return Err(InviteError::Throttled { retry_after_secs });
     }
@@ -107,7 +109,7 @@ pub async fn invite(
         .one(tx.conn())
         .await?;
     let secret = tokens::generate();
-    let ttl = state.settings.auth.invitation_ttl_secs;
+    let ttl = auth.invitation_ttl_secs;
     let expires_at =
         entity::chrono_now() + Duration::seconds(i64::try_from(ttl).unwrap_or(604_800));
     let invitation = match existing {
@@ -132,13 +134,9 @@ pub async fn invite(
     let mut context = Context::new();
     context.insert("organization", &organization.name);
     context.insert("inviter", &inviter.map(user::Model::display_name));
-    context.insert(
-        "link",
-        &format!("{}/invitations/{secret}/", state.settings.server.public_url),
-    );
+    context.insert("link", &mailer.link(&format!("/invitations/{secret}/")));
     context.insert("expires_in", &describe_ttl(ttl));
-    let message = mail::compose(
-        &state.templates,
+    let message = mailer.compose(
         "invitation",
         &email,
         format!("You're invited to join {} on orgs", organization.name),
@@ -296,7 +294,8 @@ fn usable(invitation: &organization_invitation::Model) -> Result<(), AcceptError
 /// The usable invitation a link names, with the transaction of its organization (`write` to
 /// accept or decline it in that same transaction).
 async fn open(
-    state: &AppState,
+    db: &DatabaseConnection,
+    events: &Events,
     secret: &str,
     write: bool,
 ) -> Result<(TenantTxn, Pending), AcceptError> {
@@ -304,13 +303,8 @@ async fn open(
         clippy::disallowed_methods,
         reason = "an invitation link is resolved before any tenant is known"
     )]
-    let found = crate::tenancy::door::invitation(
-        &state.db,
-        &state.events,
-        &tokens::hash(secret.trim()),
-        write,
-    )
-    .await?;
+    let found =
+        crate::tenancy::door::invitation(db, events, &tokens::hash(secret.trim()), write).await?;
     let (tx, invitation) = found.ok_or(AcceptError::Unknown)?;
     usable(&invitation)?;
     let organization = tx.organization().await?.ok_or(AcceptError::Unknown)?;
@@ -324,8 +318,9 @@ async fn open(
 }
 
 /// The invitation a link names, if it can still be used.
-pub async fn lookup(state: &AppState, secret: &str) -> Result<Pending, AcceptError> {
-    let (_read, pending) = open(state, secret, false).await?;
+pub async fn lookup(db: &DatabaseConnection, secret: &str) -> Result<Pending, AcceptError> {
+    // A read: nothing is fired.
+    let (_read, pending) = open(db, &Events::new(), secret, false).await?;
     Ok(pending)
 }
 
@@ -378,11 +373,12 @@ async fn join(tx: &TenantTxn, pending: &Pending, user_id: i64) -> Result<(), Acc
 /// Joins the organization as `user`, whose address must be the invited one: the claim and the
 /// membership in one transaction. Fires `UserAdded` and `InvitationAccepted`.
 pub async fn accept(
-    state: &AppState,
+    db: &DatabaseConnection,
+    events: &Events,
     secret: &str,
     user: &user::Model,
 ) -> Result<Pending, AcceptError> {
-    let (tx, pending) = open(state, secret, true).await?;
+    let (tx, pending) = open(db, events, secret, true).await?;
     if !pending.invitation.email.eq_ignore_ascii_case(&user.email) {
         return Err(AcceptError::WrongAccount {
             masked: mask_email(&pending.invitation.email),
@@ -400,12 +396,14 @@ pub async fn accept(
 /// organization, and returns the new user: the claim, the account and the membership in one
 /// transaction. No personal organization is made.
 pub async fn accept_as_new_user(
-    state: &AppState,
+    db: &DatabaseConnection,
+    events: &Events,
+    hasher: &PasswordHasher,
     secret: &str,
     name: &str,
     password: &str,
 ) -> Result<(Pending, user::Model), AcceptError> {
-    let email = lookup(state, secret).await?.invitation.email;
+    let email = lookup(db, secret).await?.invitation.email;
     if name.trim().is_empty() {
         return Err(AcceptError::Name("enter your name".into()));
     }
@@ -417,7 +415,7 @@ pub async fn accept_as_new_user(
         password: Some(password.to_string()),
         is_superuser: false,
     }
-    .check(&state.hasher)
+    .check(hasher)
     .await
     .map_err(|error| match error {
         UserError::InvalidPassword(reason) => AcceptError::Password(reason),
@@ -426,7 +424,7 @@ pub async fn accept_as_new_user(
         other => AcceptError::Name(other.to_string()),
     })?
     .verified();
-    let (tx, pending) = open(state, secret, true).await?;
+    let (tx, pending) = open(db, events, secret, true).await?;
     // The claim first: of racing acceptances one wins, the others wait for it and find it used.
     if !claim(&tx, &pending.invitation, None).await? {
         return Err(AcceptError::Used);
@@ -455,8 +453,12 @@ pub async fn accept_as_new_user(
 }
 
 /// Declines: the invitation stops working.
-pub async fn decline(state: &AppState, secret: &str) -> Result<Pending, AcceptError> {
-    let (tx, pending) = open(state, secret, true).await?;
+pub async fn decline(
+    db: &DatabaseConnection,
+    events: &Events,
+    secret: &str,
+) -> Result<Pending, AcceptError> {
+    let (tx, pending) = open(db, events, secret, true).await?;
     revoke(&tx, pending.invitation.id).await?;
     tx.commit().await?;
     Ok(pending)

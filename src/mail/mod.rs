@@ -9,6 +9,8 @@ mod transport;
 pub use outbox::Outbox;
 pub use transport::{MemoryMailbox, SentEmail, Transport};
 
+use std::sync::Arc;
+
 use entity::email_outbox;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
 use tera::{Context, Tera};
@@ -26,6 +28,40 @@ pub struct OutgoingEmail {
     pub html: Option<String>,
     /// The organization the mail is about, if any.
     pub organization_id: Option<i64>,
+}
+
+/// Composes mail from the templates, with links under `server.public_url`: what every service
+/// that sends mail takes (instead of the whole app state).
+#[derive(Clone, Debug)]
+pub struct Mailer {
+    templates: Arc<Tera>,
+    public_url: String,
+}
+
+impl Mailer {
+    /// A mailer over `templates`, linking to `public_url` (no trailing slash).
+    pub fn new(templates: Arc<Tera>, public_url: &str) -> Self {
+        Self {
+            templates,
+            public_url: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// The absolute address of `path` (`/login/` -> `https://app.example.com/login/`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+
+    /// Renders `email/{name}.txt` and `.html` with `context` into a message to `to`.
+    pub fn compose(
+        &self,
+        name: &str,
+        to: &str,
+        subject: impl Into<String>,
+        context: &Context,
+    ) -> anyhow::Result<OutgoingEmail> {
+        compose(&self.templates, name, to, subject, context)
+    }
 }
 
 /// Renders `email/{name}.txt` and `email/{name}.html` with `context`.

@@ -5,15 +5,18 @@
 //! about who is registered.
 
 use entity::user;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, TransactionTrait,
+};
 
 use tera::Context;
 
 use crate::auth::user_tokens::{self, Purpose, TokenError};
-use crate::auth::{NewUser, UserError, users};
-use crate::mail;
+use crate::auth::{NewUser, PasswordHasher, UserError, users};
+use crate::config::AuthSettings;
+use crate::events::Events;
+use crate::mail::{Mailer, Outbox};
 use crate::organizations::{NewOrganization, OrgError, service::create_organization_in};
-use crate::startup::AppState;
 use crate::text::describe_ttl;
 
 /// What the sign-up form sends.
@@ -59,7 +62,15 @@ impl crate::fields::FieldError for SignUpError {
 /// Registers an account (inactive) with its account organization (owned by it) and queues the
 /// activation mail, all in one transaction; for an email that already has an account, queues a
 /// notice to it instead. Returns the normalised email.
-pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpError> {
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    events: &Events,
+    outbox: &Outbox,
+    mailer: &Mailer,
+    hasher: &PasswordHasher,
+    auth: &AuthSettings,
+    form: SignUp,
+) -> Result<String, SignUpError> {
     if form.name.trim().is_empty() {
         return Err(UserError::InvalidName.into());
     }
@@ -80,20 +91,19 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
         password: Some(form.password),
         is_superuser: false,
     }
-    .check(&state.hasher)
+    .check(hasher)
     .await?
     .inactive();
     let email = account.email().to_string();
-    let public = &state.settings.server.public_url;
     #[expect(
         clippy::disallowed_methods,
         reason = "sign-up creates an organization and mail that belongs to none"
     )]
-    let system = crate::tenancy::door::system(&state.db, "sign-up")
+    let system = crate::tenancy::door::system(db, "sign-up")
         .await
         .map_err(UserError::from)?
-        .firing(&state.events)
-        .waking(&state.outbox);
+        .firing(events)
+        .waking(outbox);
     let txn = system.conn();
     let existing = users::find_by_email(txn, &email)
         .await
@@ -114,19 +124,14 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
             }
         }
     };
-    let ttl = state.settings.auth.activation_ttl_secs;
+    let ttl = auth.activation_ttl_secs;
     let activation = |token: String| {
         let mut context = Context::new();
-        context.insert("link", &format!("{public}/activate/{token}/"));
+        context.insert("link", &mailer.link(&format!("/activate/{token}/")));
         context.insert("expires_in", &describe_ttl(ttl));
-        mail::compose(
-            &state.templates,
-            "activation",
-            &email,
-            "Confirm your email address",
-            &context,
-        )
-        .map_err(UserError::from)
+        mailer
+            .compose("activation", &email, "Confirm your email address", &context)
+            .map_err(UserError::from)
     };
     let message = match inserted {
         // Not confirmed yet (its first link may have expired): a new activation link.
@@ -138,16 +143,16 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<String, SignUpErr
         }
         Err(_) => {
             let mut context = Context::new();
-            context.insert("login_link", &format!("{public}/login/"));
-            context.insert("reset_link", &format!("{public}/password-reset/"));
-            mail::compose(
-                &state.templates,
-                "signup_exists",
-                &email,
-                "You already have an orgs account",
-                &context,
-            )
-            .map_err(UserError::from)?
+            context.insert("login_link", &mailer.link("/login/"));
+            context.insert("reset_link", &mailer.link("/password-reset/"));
+            mailer
+                .compose(
+                    "signup_exists",
+                    &email,
+                    "You already have an orgs account",
+                    &context,
+                )
+                .map_err(UserError::from)?
         }
         Ok(user) => {
             let new = NewOrganization {
@@ -181,8 +186,11 @@ pub enum ActivationError {
 }
 
 /// Uses an activation link: the account becomes active with its email verified.
-pub async fn activate(state: &AppState, secret: &str) -> Result<user::Model, ActivationError> {
-    let txn = state.db.begin().await?;
+pub async fn activate(
+    db: &DatabaseConnection,
+    secret: &str,
+) -> Result<user::Model, ActivationError> {
+    let txn = db.begin().await?;
     let token = user_tokens::check(&txn, secret, Purpose::Activation).await??;
     if !user_tokens::consume(&txn, token.id).await? {
         return Err(TokenError::Used.into());

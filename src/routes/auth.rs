@@ -201,7 +201,7 @@ pub async fn signup(
     let outcome = state
         .registration_backend
         .sign_up(
-            &state,
+            state.flows(),
             SignUp {
                 name: form.name.clone(),
                 email: form.email.clone(),
@@ -250,7 +250,11 @@ pub async fn activate(
     session: Session,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    match state.registration_backend.activate(&state, &token).await {
+    match state
+        .registration_backend
+        .activate(state.flows(), &token)
+        .await
+    {
         Ok(user) => {
             sign_in(&req, &state, &session, user.id).await?;
             flash::success(&session, "Your email address is confirmed. Welcome!");
@@ -333,7 +337,13 @@ pub async fn password_reset_request(
     count_mail(&req, &state, &form.email).await?;
     // The lookup, the token and the mail happen after the answer, the same for an address with
     // an account as for one without: the answer's timing tells nothing.
-    password_reset::request_later((**state).clone(), form.email.clone());
+    password_reset::request_later(
+        state.db.clone(),
+        state.outbox.clone(),
+        state.mailer.clone(),
+        state.settings.auth.password_reset_ttl_secs,
+        form.email.clone(),
+    );
     render(
         &req,
         Page::new("auth/password_reset_sent.html").with("email", form.email.trim()),
@@ -361,7 +371,7 @@ pub async fn password_reset_confirm_form(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    match password_reset::check(&state, &token).await {
+    match password_reset::check(&state.db, &token).await {
         Ok(()) => render(&req, new_password_page(&token, &FieldErrors::new())).await,
         Err(ResetError::Token(reason)) => {
             render(&req, token_invalid(&reason, Some("/password-reset/"))).await
@@ -388,7 +398,7 @@ pub async fn password_reset_confirm(
         );
         return render(&req, new_password_page(&token, &errors)).await;
     }
-    match password_reset::complete(&state, &token, &form.password).await {
+    match password_reset::complete(&state.db, &state.hasher, &token, &form.password).await {
         Ok(_) => {
             flash::success(
                 &session,

@@ -71,7 +71,7 @@ pub async fn show(
     MaybeUser(user): MaybeUser,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let pending = match invitations::lookup(&state, &token).await {
+    let pending = match invitations::lookup(&state.db, &token).await {
         Ok(pending) => pending,
         Err(error) => return answer(&req, error).await,
     };
@@ -111,7 +111,7 @@ pub async fn respond(
     if form.action == "decline" {
         // Signed in as someone else, the link is not yours to decline either.
         if let Some(user) = &user {
-            match invitations::lookup(&state, &token).await {
+            match invitations::lookup(&state.db, &token).await {
                 Ok(pending) if !pending.invitation.email.eq_ignore_ascii_case(&user.email) => {
                     let masked = invitations::mask_email(&pending.invitation.email);
                     return answer(&req, AcceptError::WrongAccount { masked }).await;
@@ -120,7 +120,11 @@ pub async fn respond(
                 Err(error) => return answer(&req, error).await,
             }
         }
-        return match state.invitation_backend.decline(&state, &token).await {
+        return match state
+            .invitation_backend
+            .decline(state.flows(), &token)
+            .await
+        {
             Ok(pending) => {
                 flash::push(
                     &session,
@@ -138,12 +142,12 @@ pub async fn respond(
     let outcome = match &user {
         Some(user) => state
             .invitation_backend
-            .accept(&state, &token, user)
+            .accept(state.flows(), &token, user)
             .await
             .map(|p| (p, None)),
         None => state
             .invitation_backend
-            .accept_as_new_user(&state, &token, &form.name, &form.password)
+            .accept_as_new_user(state.flows(), &token, &form.name, &form.password)
             .await
             .map(|(p, u)| (p, Some(u))),
     };
@@ -166,7 +170,7 @@ pub async fn respond(
             Ok(redirect(&landing))
         }
         Err(error @ (AcceptError::Password(_) | AcceptError::Name(_))) => {
-            let pending = match invitations::lookup(&state, &token).await {
+            let pending = match invitations::lookup(&state.db, &token).await {
                 Ok(pending) => pending,
                 Err(error) => return answer(&req, error).await,
             };
@@ -225,7 +229,7 @@ pub async fn resend(
     match state
         .invitation_backend
         .resend(
-            &state,
+            state.flows(),
             &tx,
             tenant.organization(),
             tenant.user(),

@@ -134,7 +134,7 @@ pub async fn add(
     let tx = tenant.begin(&state).await?;
     match backend
         .invite(
-            &state,
+            state.flows(),
             &tx,
             tenant.organization(),
             tenant.user(),
@@ -304,7 +304,7 @@ async fn send_reminder(
     let sent = state
         .invitation_backend
         .resend(
-            state,
+            state.flows(),
             &tx,
             tenant.organization(),
             tenant.user(),
@@ -373,7 +373,7 @@ pub async fn api_invite(
     let tx = tenant.begin(&state).await?;
     match backend
         .invite(
-            &state,
+            state.flows(),
             &tx,
             tenant.organization(),
             tenant.user(),

@@ -6,9 +6,8 @@
 use std::sync::{Arc, Mutex};
 
 use entity::{organization, organization_invitation, user};
-use orgs::AppState;
 use orgs::backends::{
-    BoxFuture, EmailInvitations, InvitationBackend, OpenRegistration, RegistrationBackend,
+    BoxFuture, EmailInvitations, Flows, InvitationBackend, OpenRegistration, RegistrationBackend,
 };
 use orgs::invitations::{AcceptError, InviteError, Pending};
 use orgs::registration::{ActivationError, SignUp, SignUpError};
@@ -25,56 +24,56 @@ struct RecordingInvitations(Calls);
 impl InvitationBackend for RecordingInvitations {
     fn invite<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         tx: &'a TenantTxn,
         organization: &'a organization::Model,
         inviter: Option<&'a user::Model>,
         email: &'a str,
     ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
         self.0.lock().unwrap().push("invite");
-        EmailInvitations.invite(state, tx, organization, inviter, email)
+        EmailInvitations.invite(flows, tx, organization, inviter, email)
     }
 
     fn resend<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         tx: &'a TenantTxn,
         organization: &'a organization::Model,
         inviter: Option<&'a user::Model>,
         id: i64,
     ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
         self.0.lock().unwrap().push("resend");
-        EmailInvitations.resend(state, tx, organization, inviter, id)
+        EmailInvitations.resend(flows, tx, organization, inviter, id)
     }
 
     fn accept<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         secret: &'a str,
         user: &'a user::Model,
     ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
         self.0.lock().unwrap().push("accept");
-        EmailInvitations.accept(state, secret, user)
+        EmailInvitations.accept(flows, secret, user)
     }
 
     fn accept_as_new_user<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         secret: &'a str,
         name: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<(Pending, user::Model), AcceptError>> {
         self.0.lock().unwrap().push("accept_as_new_user");
-        EmailInvitations.accept_as_new_user(state, secret, name, password)
+        EmailInvitations.accept_as_new_user(flows, secret, name, password)
     }
 
     fn decline<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         secret: &'a str,
     ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
         self.0.lock().unwrap().push("decline");
-        EmailInvitations.decline(state, secret)
+        EmailInvitations.decline(flows, secret)
     }
 }
 
@@ -85,20 +84,20 @@ struct RecordingRegistration(Calls);
 impl RegistrationBackend for RecordingRegistration {
     fn sign_up<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         form: SignUp,
     ) -> BoxFuture<'a, Result<String, SignUpError>> {
         self.0.lock().unwrap().push("sign_up");
-        OpenRegistration.sign_up(state, form)
+        OpenRegistration.sign_up(flows, form)
     }
 
     fn activate<'a>(
         &'a self,
-        state: &'a AppState,
+        flows: Flows<'a>,
         secret: &'a str,
     ) -> BoxFuture<'a, Result<user::Model, ActivationError>> {
         self.0.lock().unwrap().push("activate");
-        OpenRegistration.activate(state, secret)
+        OpenRegistration.activate(flows, secret)
     }
 }
 

@@ -551,7 +551,7 @@ struct CompanyOnly;
 impl orgs::backends::InvitationBackend for CompanyOnly {
     fn invite<'a>(
         &'a self,
-        state: &'a orgs::AppState,
+        flows: orgs::backends::Flows<'a>,
         tx: &'a orgs::tenancy::TenantTxn,
         organization: &'a entity::organization::Model,
         inviter: Option<&'a entity::user::Model>,
@@ -564,7 +564,9 @@ impl orgs::backends::InvitationBackend for CompanyOnly {
             if !email.ends_with("@nirvana.com") {
                 return Err(orgs::invitations::InviteError::InvalidEmail);
             }
-            orgs::invitations::invite(state, tx, organization, inviter, email).await
+            orgs::backends::EmailInvitations
+                .invite(flows, tx, organization, inviter, email)
+                .await
         })
     }
 }

@@ -383,9 +383,16 @@ async fn world(app: &TestApp, generation: u32) -> World {
     let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id)
         .await
         .unwrap();
-    orgs::invitations::invite(&app.state, &tx, &acme, None, &invited.email)
-        .await
-        .unwrap();
+    orgs::invitations::invite(
+        &tx,
+        &app.state.mailer,
+        &app.state.settings.auth,
+        &acme,
+        None,
+        &invited.email,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let acme_project = project(app, acme.id, ACME_SECRET).await;
     let globex_project = project(app, globex.id, GLOBEX_SECRET).await;

@@ -1,0 +1,104 @@
+//! `AppState`: what the shell (the extractors, the middleware, the handlers and the server) shares
+//! as one `web::Data`. The services below it never take it: each takes what it uses (a
+//! connection or the request's tenant transaction, the mailer, the hasher, the events, its
+//! section of the settings); a replaceable flow gets [`Flows`], the part of it flows use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tera::Tera;
+
+use crate::auth::PasswordHasher;
+use crate::backends::{
+    ClosedRegistration, EmailInvitations, Flows, InvitationBackend, OpenRegistration,
+    RegistrationBackend,
+};
+use crate::cache::Caches;
+use crate::config::{RegistrationKind, Settings};
+use crate::events::Events;
+use crate::mail::{Mailer, MemoryMailbox, Outbox, Transport};
+use crate::tenancy::dns::{TxtLookup, UdpDns};
+
+/// What every handler can reach, shared as one `web::Data`.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// The settings the app started with.
+    pub settings: Arc<Settings>,
+    /// Where membership events go.
+    pub events: Events,
+    /// Password hashing with the configured cost.
+    pub hasher: PasswordHasher,
+    /// The templates of the pages.
+    pub templates: Arc<Tera>,
+    /// Composes mail from the templates, with links from `server.public_url`.
+    pub mailer: Mailer,
+    /// Outgoing mail.
+    pub outbox: Outbox,
+    /// DNS TXT lookups for custom-domain verification.
+    pub dns: Arc<dyn TxtLookup>,
+    /// How people are invited (replace to change the flow).
+    pub invitation_backend: Arc<dyn InvitationBackend>,
+    /// How people sign up (replace to change the flow).
+    pub registration_backend: Arc<dyn RegistrationBackend>,
+    /// The session, slug and membership lookups every request repeats.
+    pub caches: Arc<Caches>,
+}
+
+impl AppState {
+    /// State over an open connection.
+    pub fn new(settings: Settings, db: DatabaseConnection, events: Events) -> anyhow::Result<Self> {
+        let hasher = PasswordHasher::new(&settings.auth)?;
+        let templates = Arc::new(crate::web::templates::load()?);
+        let mailer = Mailer::new(templates.clone(), &settings.server.public_url);
+        let transport = Transport::from_settings(&settings.email)?;
+        let outbox = Outbox::new(
+            db.clone(),
+            transport,
+            &settings.email.from,
+            settings.email.retry_base_secs,
+        )?;
+        let dns_server = settings.tenant.dns_server.trim().parse().ok();
+        let registration_backend: Arc<dyn RegistrationBackend> = match settings.registration.backend
+        {
+            RegistrationKind::Default => Arc::new(OpenRegistration),
+            RegistrationKind::Disabled => Arc::new(ClosedRegistration),
+        };
+        let caches = Arc::new(Caches::new(
+            Duration::from_millis(settings.cache.ttl_ms),
+            settings.cache.max_entries,
+        ));
+        Ok(Self {
+            caches,
+            dns: Arc::new(UdpDns::new(dns_server)),
+            invitation_backend: Arc::new(EmailInvitations),
+            registration_backend,
+            db,
+            settings: Arc::new(settings),
+            events,
+            hasher,
+            templates,
+            mailer,
+            outbox,
+        })
+    }
+
+    /// What the replaceable flows use, lent to a backend.
+    pub fn flows(&self) -> Flows<'_> {
+        Flows {
+            db: &self.db,
+            events: &self.events,
+            outbox: &self.outbox,
+            mailer: &self.mailer,
+            hasher: &self.hasher,
+            auth: &self.settings.auth,
+        }
+    }
+
+    /// The memory mailbox, when `email.backend` is `memory`.
+    pub fn mailbox(&self) -> Option<MemoryMailbox> {
+        self.outbox.transport().mailbox()
+    }
+}
