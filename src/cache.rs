@@ -4,7 +4,7 @@
 //!
 //! Freshness rules, in this order:
 //! - every unsafe request (POST, PUT, PATCH, DELETE) this process serves empties all of them
-//!   when it finishes ([`invalidate_after_writes`]), so a sign-out, a removal or a role change
+//!   when it finishes (`web::caching::invalidate_after_writes`), so a sign-out, a removal or a role change
 //!   made through this server is seen by the very next request;
 //! - a change made elsewhere (another server process, the `orgs` CLI, SQL by hand) is seen
 //!   after at most `cache.ttl_ms`;
@@ -19,13 +19,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::web;
 use entity::{organization, user};
 
-use crate::startup::AppState;
 use crate::tenancy::Access;
 
 /// A value stamped with the epoch it was read in and when.
@@ -153,23 +148,6 @@ impl Caches {
         }
         Ok(value)
     }
-}
-
-/// Middleware: after an unsafe request, forget every cached lookup (it may have signed someone
-/// out, removed a member or renamed an organization).
-pub async fn invalidate_after_writes<B: MessageBody + 'static>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<B>, actix_web::Error> {
-    let unsafe_method = !req.method().is_safe();
-    let state = unsafe_method
-        .then(|| req.app_data::<web::Data<AppState>>().cloned())
-        .flatten();
-    let result = next.call(req).await;
-    if let Some(state) = state {
-        state.caches.invalidate();
-    }
-    result
 }
 
 #[cfg(test)]

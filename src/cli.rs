@@ -1,7 +1,7 @@
 //! The `orgs` command line: `serve`, `migrate`, `user create`, `org create`, `seed`.
 //! Errors print one clear line on stderr and exit non-zero.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
@@ -10,8 +10,9 @@ use crate::config::{Settings, redact_url};
 use crate::error::FieldError as _;
 use crate::events::Events;
 use crate::organizations::{NewOrganization, create_organization_with};
+use crate::seed::{self, SeedArgs};
 use crate::startup::Application;
-use crate::{db, seed, telemetry};
+use crate::{db, telemetry};
 
 /// Organization accounts and multi-tenancy for actix-web SaaS backends.
 #[derive(Debug, Parser)]
@@ -114,20 +115,6 @@ enum OrgAction {
         #[arg(long)]
         slug: Option<String>,
     },
-}
-
-/// Options of `orgs seed`.
-#[derive(Debug, Args)]
-pub struct SeedArgs {
-    /// Organizations to create.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    pub orgs: u32,
-    /// Members per organization, the owner included.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub members: u32,
-    /// Projects per organization.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100_000))]
-    pub projects: u32,
 }
 
 /// Parses the arguments, runs the command and returns the process exit code.

@@ -6,8 +6,8 @@
 //!
 //! ```no_run
 //! use actix_web::web;
-//! use orgs::startup::{AppState, Application};
-//! use orgs::tenancy::OrgMember;
+//! use orgs::{AppState, Application};
+//! use orgs::web::OrgMember;
 //!
 //! async fn hello(OrgMember(tenant): OrgMember) -> String {
 //!     format!("hello from {}", tenant.organization().name)
@@ -30,6 +30,23 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Layers
+//!
+//! Each module uses only modules on its own line or below it; no two top-level modules import
+//! each other (checked by reading the `crate::` paths of each, tests aside):
+//!
+//! | layer | modules | what they are |
+//! | --- | --- | --- |
+//! | shell | `cli`, `seed`, `startup` | the command line and the server |
+//! | HTTP | `routes` | thin handlers: parse, call a service or a backend, answer |
+//! | | `web` | extractors (`CurrentUser`, `OrgMember` ... and the `Tenant` that opens the request's transaction), the tenant-resolving, CSRF and cache middleware, rendering, links, error pages |
+//! | | `state` | `AppState`: what the shell shares; only the layers above reach into it |
+//! | flows | `backends`, `error`, `cache`, `sender` | the replaceable flows (given `Flows`, not the state), `AppError` and every domain error's conversion to it, the lookup caches, the outbox sender |
+//! | services | `invitations`, `registration`, `projects` | each takes what it uses: a connection or the request's `TenantTxn`, the `Mailer`, the hasher, the events, its settings |
+//! | | `organizations`, `auth` | membership rules, domains, keys; accounts, sessions, throttling, tokens |
+//! | tenancy | `tenancy` | the tenant transaction, `door`, scopes, row-level security: all tenant filtering |
+//! | base | `mail`, `db`, `slug`, `tokens`, `templates`, `fields`, `text`, `events`, `config`, `session_store`, `telemetry` | messages and the outbox, connections, pure rules and helpers |
 
 /// Accounts: users and passwords.
 pub mod auth;
@@ -67,16 +84,22 @@ pub mod seed;
 pub mod sender;
 /// The session store chosen by configuration.
 pub mod session_store;
+/// Slugs: the rules of an organization's address.
+pub mod slug;
 /// Server construction.
 pub mod startup;
 /// What the shell shares.
 pub mod state;
 /// Logging set-up.
 pub mod telemetry;
+/// The page and mail templates built into the binary.
+pub mod templates;
 /// Organization-scoped queries.
 pub mod tenancy;
 /// What text may be stored, and wording of durations.
 pub mod text;
+/// Random secrets and their hashes.
+pub mod tokens;
 /// Pages: templates, rendering, flash messages, error pages.
 pub mod web;
 

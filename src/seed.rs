@@ -6,6 +6,7 @@ use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use entity::{organization, organization_owner, organization_user, project, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -13,7 +14,20 @@ use sea_orm::{
 };
 
 use crate::auth::PasswordHasher;
-use crate::cli::SeedArgs;
+
+/// Options of `orgs seed`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Organizations to create.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub orgs: u32,
+    /// Members per organization, the owner included.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub members: u32,
+    /// Projects per organization.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub projects: u32,
+}
 
 /// The password of every seeded user.
 pub const SEED_PASSWORD: &str = "orgs-demo-password";

@@ -14,12 +14,12 @@ use actix_web::{App, HttpServer, web};
 use sha2::{Digest, Sha512};
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::csrf;
 use crate::config::{SessionStore, Settings};
 use crate::error::AppError;
 use crate::events::Events;
 use crate::session_store::AnyStore;
 pub use crate::state::AppState;
+use crate::web::csrf;
 use crate::web::errors::render_error_page;
 use crate::{db, routes};
 
@@ -155,8 +155,8 @@ fn run(
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(csrf::protect))
-            .wrap(from_fn(crate::tenancy::resolve::resolve))
-            .wrap(from_fn(crate::cache::invalidate_after_writes))
+            .wrap(from_fn(crate::web::resolve::resolve))
+            .wrap(from_fn(crate::web::caching::invalidate_after_writes))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)

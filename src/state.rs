@@ -51,7 +51,7 @@ impl AppState {
     /// State over an open connection.
     pub fn new(settings: Settings, db: DatabaseConnection, events: Events) -> anyhow::Result<Self> {
         let hasher = PasswordHasher::new(&settings.auth)?;
-        let templates = Arc::new(crate::web::templates::load()?);
+        let templates = Arc::new(crate::templates::load()?);
         let mailer = Mailer::new(templates.clone(), &settings.server.public_url);
         let transport = Transport::from_settings(&settings.email)?;
         let outbox = Outbox::new(

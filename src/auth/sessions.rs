@@ -41,17 +41,6 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<use
         .await
 }
 
-/// Like [`resolve`], reusing a recent answer from the application's caches.
-pub async fn resolve_cached(
-    state: &crate::startup::AppState,
-    key: &str,
-) -> Result<Option<user::Model>, DbErr> {
-    let caches = &state.caches;
-    caches
-        .through(&caches.sessions, tokens::hash(key), resolve(&state.db, key))
-        .await
-}
-
 /// Ends the sign-in with this key.
 pub async fn delete<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
     global::delete_many::<user_session::Entity>()

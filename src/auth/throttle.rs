@@ -35,7 +35,7 @@ fn secs(value: u64) -> Duration {
 /// What stands for a typed address in a key: its SHA-256, so that whatever was typed (a NUL,
 /// 16 KB of text) makes a short, storable key, and the table holds no address in clear.
 fn email_key(email: &str) -> String {
-    crate::auth::tokens::hash(&email.trim().to_lowercase())
+    crate::tokens::hash(&email.trim().to_lowercase())
 }
 
 impl Counter {
@@ -278,7 +278,7 @@ mod tests {
             pair.key,
             format!(
                 "login:{}|203.0.113.5",
-                crate::auth::tokens::hash("kurt@nirvana.com")
+                crate::tokens::hash("kurt@nirvana.com")
             )
         );
         assert_eq!(pair.limit, settings.login_max_failures);

@@ -7,8 +7,11 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use crate::auth::tokens;
-use crate::tenancy::{TenantTxn, resolve::API_KEY_PREFIX};
+use crate::tenancy::TenantTxn;
+use crate::tokens;
+
+/// What every organization API key starts with.
+pub const API_KEY_PREFIX: &str = "orgs_key_";
 
 /// Creates a key; the returned secret is shown once and never stored.
 pub async fn create(

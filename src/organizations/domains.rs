@@ -11,10 +11,10 @@ use sea_orm::{
     QueryFilter, QueryOrder, TransactionTrait,
 };
 
-use crate::auth::tokens;
 use crate::db::{OnUniqueViolation as _, insert_unique};
 use crate::tenancy::TenantTxn;
 use crate::tenancy::dns::TxtLookup;
+use crate::tokens;
 
 /// Why a domain was refused or not verified.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ pub mod api_keys;
 pub mod domains;
 pub mod members;
 pub mod service;
-pub mod slug;
+pub use crate::slug;
 
 pub use service::{
     CreatedOrganization, NewOrganization, OrgError, add_user, change_owner, create_organization,

@@ -81,7 +81,7 @@ pub async fn sign_up(
     crate::organizations::service::clean_name(&organization_name)?;
     let slug = form.slug.trim().to_string();
     if !slug.is_empty() {
-        crate::organizations::slug::validate(&slug).map_err(OrgError::from)?;
+        crate::slug::validate(&slug).map_err(OrgError::from)?;
     }
     // Checked and hashed on both paths, so the answer takes as long for a known address as
     // for a new one.

@@ -9,9 +9,10 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use crate::auth::{CurrentUser, api_tokens, sessions};
+use crate::auth::{api_tokens, sessions};
 use crate::error::{AppError, FieldErrors};
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::web::CurrentUser;
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
 

@@ -10,13 +10,14 @@ use validator::Validate;
 use crate::auth::login::{self, LoginError};
 use crate::auth::password_reset::{self, ResetError};
 use crate::auth::user_tokens::{self, Purpose, TokenError};
-use crate::auth::{MaybeUser, csrf, sessions, throttle};
+use crate::auth::{sessions, throttle};
 use crate::error::{AppError, FieldErrors};
 use crate::registration::{ActivationError, SignUp};
-use crate::startup::AppState;
-use crate::tenancy::links;
+use crate::state::AppState;
 use crate::web::client::Client;
+use crate::web::links;
 use crate::web::render::{local_target, redirect};
+use crate::web::{MaybeUser, csrf};
 use crate::web::{Page, flash, forms, render};
 
 /// The login form.
@@ -273,7 +274,7 @@ pub async fn activate(
 }
 
 /// `GET /handoff/{token}/?next=`: the one-time link that carries a sign-in to an organization's
-/// own host (see `tenancy::links`). Single use, valid for a minute, stored hashed.
+/// own host (see `web::links`). Single use, valid for a minute, stored hashed.
 pub async fn handoff(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -290,7 +291,7 @@ pub async fn handoff(
         return render(&req, token_invalid(&TokenError::Used, Some("/login/"))).await;
     }
     sign_in(&req, &state, &session, token.user_id).await?;
-    if let Some(tenant) = req.extensions().get::<crate::tenancy::ResolvedTenant>() {
+    if let Some(tenant) = req.extensions().get::<crate::web::ResolvedTenant>() {
         flash::success(
             &session,
             format!("Welcome to {}.", tenant.organization.name),

@@ -8,12 +8,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::tenant_page;
-use crate::auth::{MaybeUser, users};
+use crate::auth::users;
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, AcceptError, InviteError, Pending};
-use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, links};
+use crate::state::AppState;
+use crate::web::MaybeUser;
 use crate::web::render::redirect;
+use crate::web::{OrgAdmin, links};
 use crate::web::{Page, flash, render};
 
 /// What the accept form sends.

@@ -14,8 +14,7 @@ use actix_web::http::Method;
 use actix_web::{Resource, guard, web};
 
 use crate::error::AppError;
-use crate::tenancy::Tenant;
-use crate::web::Page;
+use crate::web::{Page, Tenant};
 
 /// The base of every tenant page: the organization, the tenant root and the user's access.
 pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
@@ -30,7 +29,7 @@ pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
 /// A route that exists only on a tenant (`acme.example.com/...` or `/o/acme/...`); elsewhere
 /// routing falls through to the global routes. An embedding app mounts its tenant pages with it.
 pub fn tenant(path: &str) -> Resource {
-    web::resource(path).guard(guard::fn_guard(crate::tenancy::has_tenant))
+    web::resource(path).guard(guard::fn_guard(crate::web::has_tenant))
 }
 
 /// What a tenant route needs of the requester (the extractor its handler takes).

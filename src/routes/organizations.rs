@@ -8,15 +8,16 @@ use entity::organization;
 use serde::{Deserialize, Serialize};
 
 use super::tenant_page;
-use crate::auth::CurrentUser;
 use crate::config::Settings;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;
 use crate::organizations::{self, NewOrganization, OrgError};
-use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, OrgMember, OrgOwner, Tenant, TenantTxn, links};
+use crate::state::AppState;
+use crate::tenancy::TenantTxn;
+use crate::web::CurrentUser;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
+use crate::web::{OrgAdmin, OrgMember, OrgOwner, Tenant, links};
 use crate::web::{Page, flash, render};
 
 /// An organization as listed for its member: with the address of its tenant root.

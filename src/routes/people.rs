@@ -13,10 +13,11 @@ use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, InviteError};
 use crate::organizations::members::{self, PersonView};
 use crate::organizations::{self, OrgError};
-use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, OrgMember, Tenant, TenantTxn};
+use crate::state::AppState;
+use crate::tenancy::TenantTxn;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
+use crate::web::{OrgAdmin, OrgMember, Tenant};
 use crate::web::{Page, flash, forms, render};
 
 /// `?q=&page=&per_page=`

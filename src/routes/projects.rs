@@ -10,10 +10,11 @@ use validator::Validate;
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::projects::{self, ProjectInput};
-use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, OrgMember, Tenant, TenantTxn};
+use crate::state::AppState;
+use crate::tenancy::TenantTxn;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
+use crate::web::{OrgAdmin, OrgMember, Tenant};
 use crate::web::{Page, flash, forms, render};
 
 async fn find(txn: &TenantTxn, id: i64) -> Result<project::Model, AppError> {

@@ -11,9 +11,10 @@ use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::api_keys;
 use crate::organizations::domains::{self, DomainError};
-use crate::startup::AppState;
-use crate::tenancy::{OrgAdmin, Tenant, TenantTxn};
+use crate::state::AppState;
+use crate::tenancy::TenantTxn;
 use crate::web::render::redirect;
+use crate::web::{OrgAdmin, Tenant};
 use crate::web::{flash, forms, render};
 
 const NEW_KEY: &str = "new_api_key";

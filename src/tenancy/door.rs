@@ -9,7 +9,7 @@
 //! | path | context |
 //! | --- | --- |
 //! | resolving a tenant by slug (`tenancy::organizations::by_slug`) | none: `organizations` is readable by all |
-//! | resolving a tenant by custom domain or organization API key (`tenancy::resolve`) | system, read only, inside `tenancy` |
+//! | resolving a tenant by custom domain or organization API key (`web::resolve`, through `tenancy::organizations`) | system, read only, inside `tenancy` |
 //! | looking up an invitation by its token ([`invitation`]) | system to find it, then the tenant context of its organization, in one transaction |
 //! | the access check of a request (`tenancy::Access::load`) | tenant |
 //! | "my organizations", the switcher, `/go/{slug}/` (`tenancy::organizations::of_user`, `is_member`) | user |
@@ -41,6 +41,25 @@ pub async fn tenant(
     Ok(TenantTxn::begin(db, organization_id, true)
         .await?
         .firing(events))
+}
+
+/// The transaction of a request's own organization, once the request was resolved to it and its
+/// requester's role checked (`web::Tenant::begin`, the one caller): the tenant context set, a
+/// write lock taken at `BEGIN` on SQLite for an unsafe method, the events fired and the outbox
+/// woken after its commit, the client's address kept for the limits counted inside it.
+pub async fn request(
+    db: &DatabaseConnection,
+    events: &Events,
+    outbox: &Outbox,
+    organization_id: i64,
+    write: bool,
+    client: String,
+) -> Result<TenantTxn, DbErr> {
+    Ok(TenantTxn::begin(db, organization_id, write)
+        .await?
+        .firing(events)
+        .waking(outbox)
+        .serving(client))
 }
 
 /// A transaction in the system context, which sees every organization's rows; it will write

@@ -1,23 +1,21 @@
-//! Tenancy: resolving the organization of a request, the extractors that grant access to it,
-//! the tenant transaction that is the one capability for an organization's rows, and every query
-//! that filters by organization. Raw sea-orm finders are allowed only here (clippy
+//! Tenancy: the tenant transaction that is the one capability for an organization's rows, what a
+//! user may do in one ([`Access`]), and every query that filters by organization (resolving a
+//! request's organization and the extractors that grant access to it are `web::resolve` and
+//! `web::tenant`, above the state). Raw sea-orm finders are allowed only here (clippy
 //! `disallowed-methods`); work that is by nature not one tenant's goes through [`door`], whose
 //! module docs list every such path and the row-level security context it runs in.
 
+mod access;
 pub mod dns;
 pub mod door;
-mod extract;
 pub mod global;
-pub mod links;
 pub mod organizations;
 mod prepared;
-pub mod resolve;
 pub mod rls;
 mod scope;
 mod txn;
 
-pub use extract::{Access, OrgAdmin, OrgMember, OrgOwner, Principal, Tenant};
+pub use access::Access;
 pub use prepared::ScopedStatement;
-pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
 pub use scope::Scope;
 pub use txn::TenantTxn;

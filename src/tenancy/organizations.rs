@@ -24,27 +24,12 @@ pub async fn by_slug<C: ConnectionTrait>(
     slug: &str,
 ) -> Result<Option<organization::Model>, DbErr> {
     // What is not a slug names no organization: no query (a NUL would fail on PostgreSQL).
-    if !crate::organizations::slug::is_well_formed(slug) {
+    if !crate::slug::is_well_formed(slug) {
         return Ok(None);
     }
     organization::Entity::find()
         .filter(organization::Column::Slug.eq(slug))
         .one(db)
-        .await
-}
-
-/// Like [`by_slug`], reusing a recent answer from the application's caches.
-pub async fn by_slug_cached(
-    state: &crate::startup::AppState,
-    slug: String,
-) -> Result<Option<organization::Model>, DbErr> {
-    let caches = &state.caches;
-    caches
-        .through(
-            &caches.organizations,
-            slug.clone(),
-            by_slug(&state.db, &slug),
-        )
         .await
 }
 
@@ -194,7 +179,7 @@ pub async fn by_api_key(
     use entity::organization_api_key;
     let txn = SystemTxn::begin(db, "resolve an API key", false).await?;
     let key = organization_api_key::Entity::find()
-        .filter(organization_api_key::Column::TokenHash.eq(crate::auth::tokens::hash(secret)))
+        .filter(organization_api_key::Column::TokenHash.eq(crate::tokens::hash(secret)))
         .filter(organization_api_key::Column::RevokedAt.is_null())
         .one(txn.conn())
         .await?;

@@ -251,7 +251,7 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
     };
     // Two synthetic organizations, each with a member and a project, made in the system context.
     set_system(txn).await?;
-    let tag = crate::auth::tokens::generate()[..12].to_ascii_lowercase();
+    let tag = crate::tokens::generate()[..12].to_ascii_lowercase();
     let mut ids = Vec::new();
     for side in ["a", "b"] {
         let id = count(format!(

@@ -9,9 +9,9 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, web};
 use tera::Context;
 
-use crate::auth::extract::is_api_path;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::web::user::is_api_path;
 
 fn title(status: u16) -> &'static str {
     match status {

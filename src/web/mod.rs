@@ -1,12 +1,20 @@
 //! The HTML side: Tera templates built into the binary, page rendering with the base context,
 //! flash messages, form errors and error pages.
 
+pub mod caching;
 pub mod client;
+pub mod csrf;
 pub mod errors;
 pub mod flash;
 pub mod forms;
+pub mod links;
 pub mod pagination;
 pub mod render;
-pub mod templates;
+pub mod resolve;
+pub mod tenant;
+pub mod user;
 
 pub use render::{Page, render};
+pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
+pub use tenant::{OrgAdmin, OrgMember, OrgOwner, Principal, Tenant};
+pub use user::{CurrentUser, MaybeUser};

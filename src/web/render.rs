@@ -8,9 +8,9 @@ use serde::Serialize;
 use tera::Context;
 
 use super::flash;
-use crate::auth::{MaybeUser, csrf};
+use super::{MaybeUser, csrf};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A page to render.
 pub struct Page {

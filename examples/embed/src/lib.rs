@@ -6,12 +6,12 @@
 
 use actix_web::{HttpResponse, web};
 use orgs::AppError;
+use orgs::AppState;
 use orgs::migration::{
     ColumnDef, DynIden, ForeignKey, ForeignKeyAction, Index, IntoIden, MigrationName,
     MigrationTrait, MigratorTrait, SchemaManager, Table, async_trait,
 };
-use orgs::startup::AppState;
-use orgs::tenancy::OrgMember;
+use orgs::web::OrgMember;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder};
 use serde::{Deserialize, Serialize};

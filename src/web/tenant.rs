@@ -12,95 +12,37 @@ use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
-use entity::{organization, organization_owner, organization_user, user};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, JoinType, QueryFilter, QuerySelect,
-    RelationTrait,
-};
+use entity::{organization, user};
+use sea_orm::DbErr;
 
-use super::resolve::ApiKeyPrincipal;
-use super::txn::TenantTxn;
-use super::{ResolvedTenant, Scope};
-use crate::auth::CurrentUser;
+use super::CurrentUser;
+use super::resolve::{ApiKeyPrincipal, ResolvedTenant};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::tenancy::{Access, TenantTxn, door};
 
-/// What the requesting user may do in the organization.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Access {
-    /// Has a membership.
-    pub is_member: bool,
-    /// The membership has the admin flag.
-    pub is_admin: bool,
-    /// Is the owner.
-    pub is_owner: bool,
-    /// Is a superuser (passes every check).
-    pub is_superuser: bool,
-}
-
-impl Access {
-    /// The user's access to the organization, read in its tenant context.
-    pub async fn load(
-        db: &DatabaseConnection,
-        organization_id: i64,
-        user: &user::Model,
-    ) -> Result<Self, DbErr> {
-        let txn = TenantTxn::begin(db, organization_id, false).await?;
-        let access = Self::load_in(txn.conn(), organization_id, user).await?;
-        txn.commit().await?;
-        Ok(access)
-    }
-
-    async fn load_in<C: ConnectionTrait>(
-        db: &C,
-        organization_id: i64,
-        user: &user::Model,
-    ) -> Result<Self, DbErr> {
-        // One query: the membership and, joined, whether it is the owner's.
-        let membership: Option<(bool, Option<i64>)> = Scope::new(organization_id)
-            .select::<organization_user::Entity>()
-            .select_only()
-            .column(organization_user::Column::IsAdmin)
-            .column_as(
-                Expr::col((organization_owner::Entity, organization_owner::Column::Id)),
-                "owner_row",
-            )
-            .join(
-                JoinType::LeftJoin,
-                organization_user::Relation::OrganizationOwner.def(),
-            )
-            .filter(organization_user::Column::UserId.eq(user.id))
-            .into_tuple()
-            .one(db)
-            .await?;
-        Ok(Self {
-            is_member: membership.is_some(),
-            is_admin: membership.is_some_and(|(is_admin, _)| is_admin),
-            is_owner: membership.is_some_and(|(_, owner_row)| owner_row.is_some()),
-            is_superuser: user.is_superuser,
-        })
-    }
-
-    /// Like [`Access::load`], reusing a recent answer from the application's caches.
-    pub async fn load_cached(
-        state: &AppState,
-        organization_id: i64,
-        user: &user::Model,
-    ) -> Result<Self, DbErr> {
-        let caches = &state.caches;
-        let load = async { Self::load(&state.db, organization_id, user).await.map(Some) };
-        // `load` always answers, so the default (no access at all) is never used.
-        let access = caches
-            .through(&caches.access, (organization_id, user.id), load)
-            .await?
-            .unwrap_or_default();
-        // The superuser flag comes with the (itself cached) user.
-        Ok(Self {
-            is_superuser: user.is_superuser,
-            ..access
-        })
-    }
+/// `Access::load`, reusing a recent answer from the application's caches.
+async fn access_cached(
+    state: &AppState,
+    organization_id: i64,
+    user: &user::Model,
+) -> Result<Access, DbErr> {
+    let caches = &state.caches;
+    let load = async {
+        Access::load(&state.db, organization_id, user)
+            .await
+            .map(Some)
+    };
+    // `load` always answers, so the default (no access at all) is never used.
+    let access = caches
+        .through(&caches.access, (organization_id, user.id), load)
+        .await?
+        .unwrap_or_default();
+    // The superuser flag comes with the (itself cached) user.
+    Ok(Access {
+        is_superuser: user.is_superuser,
+        ..access
+    })
 }
 
 /// Who is acting: a signed-in person, or an organization API key.
@@ -170,11 +112,19 @@ impl Tenant {
     /// when it is the admin's or the owner's: a demotion or a transfer that committed a moment
     /// ago is seen, and none can commit until this transaction ends.
     pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, AppError> {
-        let tx = TenantTxn::begin(&state.db, self.organization.id, self.write)
-            .await?
-            .firing(&state.events)
-            .waking(&state.outbox)
-            .serving(self.client.clone());
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the request's own tenant, resolved and its requester's role checked"
+        )]
+        let tx = door::request(
+            &state.db,
+            &state.events,
+            &state.outbox,
+            self.organization.id,
+            self.write,
+            self.client.clone(),
+        )
+        .await?;
         if self.write {
             self.check_again(&tx).await?;
         }
@@ -191,7 +141,7 @@ impl Tenant {
         if self.needs >= Role::Admin {
             tx.lock_organization().await?.ok_or(AppError::NotFound)?;
         }
-        let fresh = Access::load_in(tx.conn(), self.organization.id, user).await?;
+        let fresh = Access::in_txn(tx, user).await?;
         check_access(fresh, self.needs)
     }
 
@@ -234,7 +184,7 @@ async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
         }
         None => {
             let CurrentUser(user) = CurrentUser::extract(&req).await?;
-            let access = Access::load_cached(state, resolved.organization.id, &user).await?;
+            let access = access_cached(state, resolved.organization.id, &user).await?;
             (Principal::User(user), access)
         }
     };

@@ -9,10 +9,11 @@ use actix_identity::IdentityExt;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use entity::user;
+use sea_orm::DbErr;
 
-use super::{api_tokens, sessions};
+use crate::auth::{api_tokens, sessions, tokens};
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The signed-in user. Anonymous requests get a redirect to the login page (HTML) or 401 (API).
 #[derive(Clone, Debug)]
@@ -56,7 +57,7 @@ async fn resolve(req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
                 .ok_or(AppError::Unauthorized)?,
         ),
         None => match req.get_identity().ok().and_then(|id| id.id().ok()) {
-            Some(key) => sessions::resolve_cached(state, &key).await?,
+            Some(key) => resolve_cached(state, &key).await?,
             None => None,
         },
     };
@@ -72,7 +73,7 @@ fn login_required(req: &HttpRequest) -> AppError {
     // Back to the address the browser used: the path form's prefix was stripped by routing.
     let root = req
         .extensions()
-        .get::<crate::tenancy::ResolvedTenant>()
+        .get::<crate::web::ResolvedTenant>()
         .map(|t| t.root.clone())
         .unwrap_or_default();
     let next = match req.query_string() {
@@ -105,4 +106,15 @@ impl FromRequest for MaybeUser {
         let req = req.clone();
         Box::pin(async move { Ok(MaybeUser(resolve(&req).await?)) })
     }
+}
+/// Like `sessions::resolve`, reusing a recent answer from the application's caches.
+async fn resolve_cached(state: &AppState, key: &str) -> Result<Option<user::Model>, DbErr> {
+    let caches = &state.caches;
+    caches
+        .through(
+            &caches.sessions,
+            tokens::hash(key),
+            sessions::resolve(&state.db, key),
+        )
+        .await
 }

@@ -12,13 +12,14 @@ use actix_web::http::uri::PathAndQuery;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 use entity::organization;
+use sea_orm::DbErr;
 use tracing::Instrument;
 
-use super::organizations;
 use crate::config::Resolver;
 use crate::error::AppError;
-use crate::organizations::slug;
-use crate::startup::AppState;
+use crate::slug;
+use crate::state::AppState;
+use crate::tenancy::organizations;
 
 /// The organization a request is for, and how it was addressed.
 #[derive(Clone, Debug)]
@@ -40,8 +41,7 @@ pub struct ApiKeyPrincipal {
     pub name: String,
 }
 
-/// What every organization API key starts with.
-pub const API_KEY_PREFIX: &str = "orgs_key_";
+pub use crate::organizations::api_keys::API_KEY_PREFIX;
 
 /// The organization API key in the request, if it carries one.
 fn api_key_secret(req: &ServiceRequest) -> Option<String> {
@@ -113,7 +113,22 @@ enum Found {
     Organization(organization::Model, Option<ApiKeyPrincipal>),
 }
 
-/// The middleware (`actix_web::middleware::from_fn(tenancy::resolve::resolve)`).
+/// `tenancy::organizations::by_slug`, reusing a recent answer from the application's caches.
+async fn by_slug_cached(
+    state: &AppState,
+    slug: String,
+) -> Result<Option<organization::Model>, DbErr> {
+    let caches = &state.caches;
+    caches
+        .through(
+            &caches.organizations,
+            slug.clone(),
+            organizations::by_slug(&state.db, &slug),
+        )
+        .await
+}
+
+/// The middleware (`actix_web::middleware::from_fn(web::resolve::resolve)`).
 pub async fn resolve<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
@@ -139,7 +154,7 @@ pub async fn resolve<B: MessageBody + 'static>(
                 .map(|slug| Found::Slug(slug, String::new())),
             // Only a well-formed slug: the redirect below echoes it into a Location header.
             Resolver::Path => match path_slug(req.path())
-                .filter(|(slug, _)| crate::organizations::slug::is_well_formed(slug))
+                .filter(|(slug, _)| crate::slug::is_well_formed(slug))
             {
                 Some((slug, rest)) if rest.is_empty() => {
                     let response = HttpResponse::PermanentRedirect()
@@ -187,7 +202,7 @@ pub async fn resolve<B: MessageBody + 'static>(
             root: String::new(),
             api_key,
         }),
-        Some(Found::Slug(slug, root)) => match organizations::by_slug_cached(&state, slug).await {
+        Some(Found::Slug(slug, root)) => match by_slug_cached(&state, slug).await {
             Ok(Some(organization)) => Some(ResolvedTenant {
                 organization,
                 root,

@@ -10,8 +10,8 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use super::tokens::{self, constant_time_eq};
 use crate::error::AppError;
+use crate::tokens::{self, constant_time_eq};
 
 /// Session key and form field name of the token.
 pub const FIELD: &str = "csrf_token";

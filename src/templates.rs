@@ -5,7 +5,7 @@ use tera::{Kwargs, State, Tera};
 
 macro_rules! templates {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../templates/", $name)))),*]
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
     };
 }
 

@@ -9,8 +9,8 @@ use sea_orm::DbErr;
 
 use crate::auth::user_tokens::{self, Purpose};
 use crate::config::{Settings, TenantLinks};
-use crate::startup::AppState;
-use crate::tenancy::resolve::label_under;
+use crate::state::AppState;
+use crate::web::resolve::label_under;
 
 /// How long a handoff link works: it is followed by the browser at once.
 pub const HANDOFF_TTL_SECS: u64 = 60;

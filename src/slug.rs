@@ -179,7 +179,7 @@ pub fn first_free(base: &str, taken: &HashSet<String>) -> String {
 /// first free slug several times (a crowd creating one name at once), a slug nobody else is
 /// about to take.
 pub fn with_random_suffix(base: &str) -> String {
-    let suffix = format!("-{}", &crate::auth::tokens::generate()[..6]);
+    let suffix = format!("-{}", &crate::tokens::generate()[..6]);
     let stem = truncate(base, MAX_LEN - suffix.len());
     format!("{stem}{suffix}")
 }
