@@ -4,7 +4,7 @@
 use entity::{user, user_token};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 
-use crate::helpers::{PASSWORD, TestApp, browser, link_in, location, path_of};
+use crate::helpers::{PASSWORD, TestApp, assert_redirect_to, browser, link_in, location, path_of};
 
 fn set_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -151,8 +151,7 @@ async fn login_follows_a_local_next_and_ignores_an_offsite_one() {
             ],
         )
         .await;
-    assert_eq!(response.status(), 303);
-    assert_eq!(location(&response), "/account/");
+    assert_redirect_to(&response, 303, "/account/");
 
     let other = TestApp::spawn().await;
     other.user("kurt@nirvana.com", "Kurt").await;
@@ -166,8 +165,7 @@ async fn login_follows_a_local_next_and_ignores_an_offsite_one() {
             ],
         )
         .await;
-    assert_eq!(response.status(), 303);
-    assert_eq!(location(&response), "/");
+    assert_redirect_to(&response, 303, "/");
 }
 
 #[tokio::test]
@@ -418,8 +416,7 @@ async fn a_password_reset_link_works_once_and_signs_out_everywhere() {
             ],
         )
         .await;
-    assert_eq!(done.status(), 303);
-    assert_eq!(location(&done), "/login/");
+    assert_redirect_to(&done, 303, "/login/");
 
     let reused = app
         .post_form(

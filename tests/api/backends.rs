@@ -13,7 +13,7 @@ use orgs::invitations::{AcceptError, InviteError, Pending};
 use orgs::registration::{ActivationError, SignUp, SignUpError};
 use orgs::tenancy::TenantTxn;
 
-use crate::helpers::{TestApp, World, browser, csrf_from, link_in, path_of, post_form, visitor};
+use crate::helpers::{TestApp, World, browser, csrf_from, link_in, path_of, visitor};
 
 type Calls = Arc<Mutex<Vec<&'static str>>>;
 
@@ -104,7 +104,9 @@ impl RegistrationBackend for RecordingRegistration {
 /// Invites `email` to Nirvana as Kurt; the path of the link mailed.
 async fn invite(app: &TestApp, kurt: &crate::helpers::Visitor, email: &str) -> String {
     let sent = app.mailbox().to(email).len();
-    let response = post_form(app, kurt, "/o/nirvana/people/add/", &[("email", email)]).await;
+    let response = kurt
+        .post_form("/o/nirvana/people/add/", &[("email", email)])
+        .await;
     assert_eq!(response.status(), 303, "invited {email}");
     let mail = app.wait_for_mail(email, sent + 1).await;
     path_of(&link_in(&mail.last().unwrap().text, "/invitations/"))
@@ -153,13 +155,9 @@ async fn every_invitation_flow_goes_through_the_configured_backend() {
             .unwrap()
             .id
     };
-    let resent = post_form(
-        &app,
-        &kurt,
-        &format!("/o/nirvana/invitations/{id}/resend/"),
-        &[],
-    )
-    .await;
+    let resent = kurt
+        .post_form(&format!("/o/nirvana/invitations/{id}/resend/"), &[])
+        .await;
     assert_eq!(resent.status(), 303);
     let link_after_resend = path_of(&link_in(
         &app.wait_for_mail("newbie@example.com", 2).await[1].text,
@@ -182,7 +180,7 @@ async fn every_invitation_flow_goes_through_the_configured_backend() {
 
     let duder_link = invite(&app, &kurt, "duder@testing.com").await;
     let duder = visitor(&app, Some("duder@testing.com")).await;
-    let accepted = post_form(&app, &duder, &duder_link, &[("action", "accept")]).await;
+    let accepted = duder.post_form(&duder_link, &[("action", "accept")]).await;
     assert_eq!(accepted.status(), 303);
 
     let stranger_link = invite(&app, &kurt, "stranger@example.com").await;
@@ -214,17 +212,16 @@ async fn sign_up_and_activation_go_through_the_configured_backend() {
     })
     .await;
     let guest = visitor(&app, None).await;
-    let signed_up = post_form(
-        &app,
-        &guest,
-        "/signup/",
-        &[
-            ("name", "Grace"),
-            ("email", "grace@navy.mil"),
-            ("password", "cobol forever 1959"),
-        ],
-    )
-    .await;
+    let signed_up = guest
+        .post_form(
+            "/signup/",
+            &[
+                ("name", "Grace"),
+                ("email", "grace@navy.mil"),
+                ("password", "cobol forever 1959"),
+            ],
+        )
+        .await;
     assert_eq!(signed_up.status(), 200);
     let mail = app.wait_for_mail("grace@navy.mil", 1).await;
     let activated = app

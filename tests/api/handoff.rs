@@ -2,7 +2,9 @@
 //! their sign-in there with a one-time handoff link, since the browser keeps one session per
 //! host.
 
-use crate::helpers::{TestApp, World, browser, get, get_on, location, path_of, visitor};
+use crate::helpers::{
+    TestApp, World, assert_redirect_to, browser, get_on, location, path_of, visitor,
+};
 
 async fn subdomain_app() -> TestApp {
     TestApp::spawn_with(|s| {
@@ -22,16 +24,12 @@ async fn going_to_an_organization_signs_the_member_in_on_its_own_host_once() {
     let app = subdomain_app().await;
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let (_, list) = get(&app, &kurt, "/organizations/").await;
+    let (_, list) = kurt.get("/organizations/").await;
     assert!(list.contains("href=\"/go/nirvana/\""), "{list}");
 
-    let go = get_on(
-        &app,
-        &kurt.client,
-        &format!("localhost:{}", port(&app)),
-        "/go/nirvana/",
-    )
-    .await;
+    let go = kurt
+        .get_on(&format!("localhost:{}", port(&app)), "/go/nirvana/")
+        .await;
     assert_eq!(go.status(), 303);
     let handoff = location(&go);
     let host = format!("nirvana.localhost:{}", port(&app));
@@ -43,8 +41,7 @@ async fn going_to_an_organization_signs_the_member_in_on_its_own_host_once() {
     // A browser that has never been to the organization's host.
     let fresh = browser();
     let arrived = get_on(&app, &fresh, &host, &path_of(&handoff)).await;
-    assert_eq!(arrived.status(), 303);
-    assert_eq!(location(&arrived), "/");
+    assert_redirect_to(&arrived, 303, "/");
     assert_eq!(
         arrived.headers().get("referrer-policy").unwrap(),
         "no-referrer"
@@ -85,21 +82,13 @@ async fn going_to_an_organization_you_are_not_in_is_404() {
     let app = subdomain_app().await;
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let refused = get_on(
-        &app,
-        &kurt.client,
-        &format!("localhost:{}", port(&app)),
-        "/go/foo-fighters/",
-    )
-    .await;
+    let refused = kurt
+        .get_on(&format!("localhost:{}", port(&app)), "/go/foo-fighters/")
+        .await;
     assert_eq!(refused.status(), 404);
-    let unknown = get_on(
-        &app,
-        &kurt.client,
-        &format!("localhost:{}", port(&app)),
-        "/go/no-such-org/",
-    )
-    .await;
+    let unknown = kurt
+        .get_on(&format!("localhost:{}", port(&app)), "/go/no-such-org/")
+        .await;
     assert_eq!(unknown.status(), 404);
 }
 

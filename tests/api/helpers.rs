@@ -539,12 +539,92 @@ impl World {
     }
 }
 
-/// A browser of its own, signed in (or anonymous with `None`), with its CSRF token.
+/// The one client of the suite: a browser of its own on one app, signed in (or anonymous with
+/// `None`), with its CSRF token, speaking pages, forms and the JSON API.
+#[derive(Clone)]
 pub struct Visitor {
     /// The browser.
     pub client: reqwest::Client,
     /// The session's CSRF token (rotated at sign-in, so read after it).
     pub csrf: String,
+    /// `http://127.0.0.1:PORT` of the app.
+    pub address: String,
+}
+
+impl Visitor {
+    /// `GET` a page: its status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// A `GET` to `path` on `host`, sent to the app's address (as a browser resolving
+    /// `*.localhost` to loopback would).
+    pub async fn get_on(&self, host: &str, path: &str) -> reqwest::Response {
+        get_on_address(&self.address, &self.client, host, path).await
+    }
+
+    /// `POST` a form, the CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf_token", self.csrf.as_str()));
+        self.client
+            .post(format!("{}{path}", self.address))
+            .form(&fields)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A JSON API request with the CSRF header (and `body` as JSON): the raw response.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// [`Visitor::send`]: the status and the body as JSON (`Null` when it is none).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let response = self.send(method, path, body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+/// Asserts a redirect with `status` (302, 303, 308 ...) to `path`.
+#[track_caller]
+pub fn assert_redirect_to(response: &reqwest::Response, status: u16, path: &str) {
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "a {status} redirect to {path}"
+    );
+    assert_eq!(location(response), path);
 }
 
 /// Opens a browser on `app` and signs `email` in with [`PASSWORD`].
@@ -575,19 +655,11 @@ pub async fn visitor(app: &TestApp, email: Option<&str>) -> Visitor {
         .await
         .expect("home");
     let csrf = csrf_from(&page.text().await.expect("body"));
-    Visitor { client, csrf }
-}
-
-/// `GET` a page as `who`: its status and body.
-pub async fn get(app: &TestApp, who: &Visitor, path: &str) -> (u16, String) {
-    let response = who
-        .client
-        .get(format!("{}{path}", app.address))
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
+    Visitor {
+        client,
+        csrf,
+        address: app.address.clone(),
+    }
 }
 
 /// A GET to `path` on `host`, sent to the app's address (as a browser resolving `*.localhost`
@@ -598,8 +670,17 @@ pub async fn get_on(
     host: &str,
     path: &str,
 ) -> reqwest::Response {
+    get_on_address(&app.address, client, host, path).await
+}
+
+async fn get_on_address(
+    address: &str,
+    client: &reqwest::Client,
+    host: &str,
+    path: &str,
+) -> reqwest::Response {
     client
-        .get(format!("{}{path}", app.address))
+        .get(format!("{address}{path}"))
         .header("host", host)
         .send()
         .await
@@ -616,19 +697,41 @@ pub fn item_names(list: &serde_json::Value) -> Vec<&str> {
         .collect()
 }
 
-/// `POST` a form as `who`, the CSRF token added.
-pub async fn post_form(
-    app: &TestApp,
-    who: &Visitor,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut fields = fields.to_vec();
-    fields.push(("csrf_token", who.csrf.as_str()));
-    who.client
-        .post(format!("{}{path}", app.address))
-        .form(&fields)
-        .send()
+/// The suite's two-organization fixture, built through the services: Acme (owner
+/// ada@acme.test, member max@acme.test, the project "Acme anvil") and Globex (owner
+/// gus@globex.test, the project "Globex laser"). Their ids.
+pub async fn two_tenants(app: &TestApp) -> (i64, i64) {
+    let ada = app.user("ada@acme.test", "Ada").await;
+    let max = app.user("max@acme.test", "Max").await;
+    let gus = app.user("gus@globex.test", "Gus").await;
+    let quiet = Events::new();
+    let acme = organizations::create_organization(app.conn(), &quiet, ada.id, "Acme")
         .await
-        .expect("request")
+        .expect("acme")
+        .organization
+        .id;
+    crate::rules::add_user(app.conn(), &quiet, acme, max.id, false)
+        .await
+        .expect("max joins acme");
+    let globex = organizations::create_organization(app.conn(), &quiet, gus.id, "Globex")
+        .await
+        .expect("globex")
+        .organization
+        .id;
+    for (organization_id, name) in [(acme, "Acme anvil"), (globex, "Globex laser")] {
+        let tx = orgs::tenancy::door::tenant(app.conn(), &quiet, organization_id)
+            .await
+            .expect("a tenant transaction");
+        orgs::projects::create(
+            &tx,
+            orgs::projects::ProjectInput {
+                name: name.into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .expect("a project");
+        tx.commit().await.expect("commit");
+    }
+    (acme, globex)
 }

@@ -8,7 +8,8 @@ use orgs::organizations as orgs_service;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 
 use crate::helpers::{
-    TestApp, Visitor, World, browser, csrf_from, link_in, location, path_of, post_form, visitor,
+    TestApp, Visitor, World, assert_redirect_to, browser, csrf_from, link_in, location, path_of,
+    visitor,
 };
 
 async fn invite(app: &TestApp, admin: &Visitor, slug: &str, email: &str) -> String {
@@ -29,19 +30,18 @@ async fn invite(app: &TestApp, admin: &Visitor, slug: &str, email: &str) -> Stri
 async fn signup_creates_the_account_organization_and_activation_lands_on_it() {
     let app = TestApp::spawn().await;
     let guest = visitor(&app, None).await;
-    let response = post_form(
-        &app,
-        &guest,
-        "/signup/",
-        &[
-            ("name", "Grace Hopper"),
-            ("email", "grace@navy.mil"),
-            ("password", "cobol forever 1959"),
-            ("organization_name", "Navy Labs"),
-            ("slug", ""),
-        ],
-    )
-    .await;
+    let response = guest
+        .post_form(
+            "/signup/",
+            &[
+                ("name", "Grace Hopper"),
+                ("email", "grace@navy.mil"),
+                ("password", "cobol forever 1959"),
+                ("organization_name", "Navy Labs"),
+                ("slug", ""),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let org = orgs_service::service::find_by_slug(app.conn(), "navy-labs")
         .await
@@ -67,8 +67,7 @@ async fn signup_creates_the_account_organization_and_activation_lands_on_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(activated.status(), 303);
-    assert_eq!(location(&activated), "/o/navy-labs/");
+    assert_redirect_to(&activated, 303, "/o/navy-labs/");
     let dashboard = guest
         .client
         .get(format!("{}/o/navy-labs/", app.address))
@@ -77,19 +76,19 @@ async fn signup_creates_the_account_organization_and_activation_lands_on_it() {
         .unwrap();
     assert_eq!(dashboard.status(), 200);
 
-    let taken = post_form(
-        &app,
-        &visitor(&app, None).await,
-        "/signup/",
-        &[
-            ("name", "Ada"),
-            ("email", "ada@example.com"),
-            ("password", "analytical engine"),
-            ("organization_name", "Engines"),
-            ("slug", "navy-labs"),
-        ],
-    )
-    .await;
+    let taken = visitor(&app, None)
+        .await
+        .post_form(
+            "/signup/",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.com"),
+                ("password", "analytical engine"),
+                ("organization_name", "Engines"),
+                ("slug", "navy-labs"),
+            ],
+        )
+        .await;
     assert_eq!(taken.status(), 200);
     assert!(taken.text().await.unwrap().contains("already taken"));
     assert!(
@@ -119,9 +118,8 @@ async fn an_existing_account_accepts_and_becomes_a_member_with_events() {
     let body = page.text().await.unwrap();
     assert!(body.contains("Join Nirvana") && body.contains("d***@t***.com"));
     let mut events = app.events().channel();
-    let accepted = post_form(&app, &duder, &link, &[("action", "accept")]).await;
-    assert_eq!(accepted.status(), 303);
-    assert_eq!(location(&accepted), "/o/nirvana/");
+    let accepted = duder.post_form(&link, &[("action", "accept")]).await;
+    assert_redirect_to(&accepted, 303, "/o/nirvana/");
     assert!(
         crate::rules::is_member(app.conn(), w.nirvana.id, w.duder.id)
             .await
@@ -164,7 +162,7 @@ async fn another_account_is_told_to_switch_and_sees_only_a_masked_address() {
     assert_eq!(page.status(), 403);
     let body = page.text().await.unwrap();
     assert!(body.contains("r***@y***.com") && !body.contains("roadie@yahoo.com"));
-    let refused = post_form(&app, &duder, &link, &[("action", "accept")]).await;
+    let refused = duder.post_form(&link, &[("action", "accept")]).await;
     assert_eq!(refused.status(), 403);
     assert!(
         !crate::rules::is_member(app.conn(), w.nirvana.id, w.duder.id)
@@ -178,7 +176,7 @@ async fn another_account_is_told_to_switch_and_sees_only_a_masked_address() {
         .await
         .unwrap();
     assert_eq!(inviter.status(), 403, "the inviter cannot accept either");
-    let declined = post_form(&app, &duder, &link, &[("action", "decline")]).await;
+    let declined = duder.post_form(&link, &[("action", "decline")]).await;
     assert_eq!(
         declined.status(),
         403,
@@ -216,17 +214,16 @@ async fn a_new_person_sets_a_name_and_password_and_is_signed_in_without_an_own_o
             .unwrap()
             .contains("Choose your name and a password")
     );
-    let short = post_form(
-        &app,
-        &guest,
-        &link,
-        &[
-            ("action", "accept"),
-            ("name", "Roadie"),
-            ("password", "short"),
-        ],
-    )
-    .await;
+    let short = guest
+        .post_form(
+            &link,
+            &[
+                ("action", "accept"),
+                ("name", "Roadie"),
+                ("password", "short"),
+            ],
+        )
+        .await;
     assert_eq!(short.status(), 200);
     assert!(
         short
@@ -235,17 +232,16 @@ async fn a_new_person_sets_a_name_and_password_and_is_signed_in_without_an_own_o
             .unwrap()
             .contains("at least 10 characters")
     );
-    let joined = post_form(
-        &app,
-        &guest,
-        &link,
-        &[
-            ("action", "accept"),
-            ("name", "Roadie"),
-            ("password", "load the van now"),
-        ],
-    )
-    .await;
+    let joined = guest
+        .post_form(
+            &link,
+            &[
+                ("action", "accept"),
+                ("name", "Roadie"),
+                ("password", "load the van now"),
+            ],
+        )
+        .await;
     assert_eq!(joined.status(), 303);
     let dashboard = guest
         .client
@@ -363,13 +359,9 @@ async fn expired_revoked_and_unknown_links_get_a_clear_page() {
         .unwrap()
         .unwrap()
         .id;
-    let done = post_form(
-        &app,
-        &kurt,
-        &format!("/o/nirvana/invitations/{id}/revoke/"),
-        &[],
-    )
-    .await;
+    let done = kurt
+        .post_form(&format!("/o/nirvana/invitations/{id}/revoke/"), &[])
+        .await;
     assert_eq!(done.status(), 303);
     let page = guest
         .get(format!("{}{revoked}", app.address))
@@ -399,13 +391,9 @@ async fn resending_rotates_the_link_and_the_old_one_stops_working() {
         .unwrap()
         .unwrap()
         .id;
-    let resent = post_form(
-        &app,
-        &kurt,
-        &format!("/o/nirvana/invitations/{id}/resend/"),
-        &[],
-    )
-    .await;
+    let resent = kurt
+        .post_form(&format!("/o/nirvana/invitations/{id}/resend/"), &[])
+        .await;
     assert_eq!(resent.status(), 303);
     let mail = app.wait_for_mail("roadie@yahoo.com", 2).await;
     let new = path_of(&link_in(&mail[1].text, "/invitations/"));
@@ -488,13 +476,9 @@ async fn invitation_sending_is_rate_limited_per_organization() {
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     invite(&app, &kurt, "nirvana", "one@yahoo.com").await;
     invite(&app, &kurt, "nirvana", "two@yahoo.com").await;
-    let third = post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/people/add/",
-        &[("email", "three@yahoo.com")],
-    )
-    .await;
+    let third = kurt
+        .post_form("/o/nirvana/people/add/", &[("email", "three@yahoo.com")])
+        .await;
     assert_eq!(third.status(), 429);
     let api = kurt
         .client
@@ -523,17 +507,16 @@ async fn sign_up_can_be_closed_for_invitation_only_services() {
         .await
         .unwrap();
     assert_eq!(page.status(), 404);
-    let post = post_form(
-        &app,
-        &guest,
-        "/signup/",
-        &[
-            ("name", "Eve"),
-            ("email", "eve@example.com"),
-            ("password", "a long password"),
-        ],
-    )
-    .await;
+    let post = guest
+        .post_form(
+            "/signup/",
+            &[
+                ("name", "Eve"),
+                ("email", "eve@example.com"),
+                ("password", "a long password"),
+            ],
+        )
+        .await;
     assert_eq!(post.status(), 404);
     assert!(
         orgs::auth::users::find_by_email(app.conn(), "eve@example.com")
@@ -579,13 +562,9 @@ async fn an_embedding_app_can_replace_the_invitation_flow() {
     .await;
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let outside = post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/people/add/",
-        &[("email", "roadie@yahoo.com")],
-    )
-    .await;
+    let outside = kurt
+        .post_form("/o/nirvana/people/add/", &[("email", "roadie@yahoo.com")])
+        .await;
     assert_eq!(outside.status(), 200);
     assert!(
         outside
@@ -641,10 +620,12 @@ async fn a_membership_that_fails_to_insert_spends_no_invitation_and_makes_no_acc
         ("name", "Roadie"),
         ("password", "load the van now"),
     ];
-    let failed = post_form(&app, &guest, &new_link, &new_person).await;
+    let failed = guest.post_form(&new_link, &new_person).await;
     assert_eq!(failed.status(), 500, "the fault is the server's");
     let duder = visitor(&app, Some("duder@testing.com")).await;
-    let failed = post_form(&app, &duder, &existing_link, &[("action", "accept")]).await;
+    let failed = duder
+        .post_form(&existing_link, &[("action", "accept")])
+        .await;
     assert_eq!(failed.status(), 500);
     assert_eq!(accepted().await, 0, "neither invitation was spent");
     assert!(
@@ -656,13 +637,15 @@ async fn a_membership_that_fails_to_insert_spends_no_invitation_and_makes_no_acc
     );
 
     fail_membership_inserts(&app, false).await;
-    let joined = post_form(&app, &guest, &new_link, &new_person).await;
+    let joined = guest.post_form(&new_link, &new_person).await;
     assert_eq!(
         joined.status(),
         303,
         "the same link works once the fault is gone"
     );
-    let joined = post_form(&app, &duder, &existing_link, &[("action", "accept")]).await;
+    let joined = duder
+        .post_form(&existing_link, &[("action", "accept")])
+        .await;
     assert_eq!(joined.status(), 303);
     assert_eq!(accepted().await, 2);
     assert!(

@@ -4,12 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use entity::project;
-use orgs::organizations as orgs_service;
 use orgs::tenancy::dns::encode_txt_answer;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-use crate::helpers::{TestApp, Visitor, get_on, visitor};
+use crate::helpers::{TestApp, Visitor, two_tenants, visitor};
 
 /// A DNS server on loopback answering TXT questions from a table the test fills.
 struct FakeDns {
@@ -57,38 +55,6 @@ async fn sign_in(app: &TestApp, email: &str) -> Visitor {
     visitor(app, Some(email)).await
 }
 
-/// Acme (owner ada, member max) and Globex (owner gus), a project each.
-async fn tenants(app: &TestApp) -> (i64, i64) {
-    let ada = app.user("ada@acme.test", "Ada").await;
-    let max = app.user("max@acme.test", "Max").await;
-    let gus = app.user("gus@globex.test", "Gus").await;
-    let acme = orgs_service::create_organization(app.conn(), app.events(), ada.id, "Acme")
-        .await
-        .unwrap()
-        .organization
-        .id;
-    crate::rules::add_user(app.conn(), app.events(), acme, max.id, false)
-        .await
-        .unwrap();
-    let globex = orgs_service::create_organization(app.conn(), app.events(), gus.id, "Globex")
-        .await
-        .unwrap()
-        .organization
-        .id;
-    for (org, name) in [(acme, "Acme anvil"), (globex, "Globex laser")] {
-        project::ActiveModel {
-            organization_id: Set(org),
-            name: Set(name.into()),
-            description: Set(String::new()),
-            ..Default::default()
-        }
-        .insert(app.conn())
-        .await
-        .unwrap();
-    }
-    (acme, globex)
-}
-
 async fn new_key(app: &TestApp, admin: &Visitor, slug: &str) -> String {
     let created = admin
         .client
@@ -107,7 +73,7 @@ async fn new_key(app: &TestApp, admin: &Visitor, slug: &str) -> String {
 #[tokio::test]
 async fn an_api_key_finds_its_organization_and_acts_as_an_admin() {
     let app = TestApp::spawn().await;
-    let (acme, _) = tenants(&app).await;
+    let (acme, _) = two_tenants(&app).await;
     let ada = sign_in(&app, "ada@acme.test").await;
     let key = new_key(&app, &ada, "acme").await;
     assert!(key.starts_with("orgs_key_"));
@@ -162,7 +128,7 @@ async fn an_api_key_finds_its_organization_and_acts_as_an_admin() {
 #[tokio::test]
 async fn a_key_is_404_at_another_organizations_address_and_401_once_revoked() {
     let app = TestApp::spawn().await;
-    tenants(&app).await;
+    two_tenants(&app).await;
     let ada = sign_in(&app, "ada@acme.test").await;
     let key = new_key(&app, &ada, "acme").await;
     let api = reqwest::Client::new();
@@ -227,7 +193,7 @@ async fn a_key_is_404_at_another_organizations_address_and_401_once_revoked() {
 #[tokio::test]
 async fn only_admins_manage_keys_and_a_new_key_is_shown_once() {
     let app = TestApp::spawn().await;
-    tenants(&app).await;
+    two_tenants(&app).await;
     let max = sign_in(&app, "max@acme.test").await;
     let refused = max
         .client
@@ -281,7 +247,7 @@ async fn a_custom_domain_answers_for_its_organization_once_its_txt_record_is_pub
     let dns = fake_dns().await;
     let address = dns.address.to_string();
     let app = TestApp::spawn_with(|s| s.tenant.dns_server = address).await;
-    tenants(&app).await;
+    two_tenants(&app).await;
     let ada = sign_in(&app, "ada@acme.test").await;
 
     let added = ada
@@ -302,7 +268,7 @@ async fn a_custom_domain_answers_for_its_organization_once_its_txt_record_is_pub
     let id = domain["id"].as_i64().unwrap();
     let value = domain["txt_value"].as_str().unwrap().to_string();
 
-    let at_domain = |path| get_on(&app, &ada.client, "projects.acme-corp.example", path);
+    let at_domain = |path| ada.get_on("projects.acme-corp.example", path);
     assert_eq!(
         at_domain("/projects/").await.status(),
         404,
@@ -345,13 +311,7 @@ async fn a_custom_domain_answers_for_its_organization_once_its_txt_record_is_pub
     assert!(body.contains("Acme anvil") && !body.contains("Globex laser"));
 
     let gus = sign_in(&app, "gus@globex.test").await;
-    let stranger = get_on(
-        &app,
-        &gus.client,
-        "projects.acme-corp.example",
-        "/projects/",
-    )
-    .await;
+    let stranger = gus.get_on("projects.acme-corp.example", "/projects/").await;
     assert_eq!(stranger.status(), 404);
     let claim = gus
         .client
@@ -429,7 +389,7 @@ async fn a_pending_claim_blocks_nobody_and_the_first_to_verify_wins() {
     let dns = fake_dns().await;
     let address = dns.address.to_string();
     let app = TestApp::spawn_with(|s| s.tenant.dns_server = address).await;
-    tenants(&app).await;
+    two_tenants(&app).await;
     let ada = sign_in(&app, "ada@acme.test").await;
     let gus = sign_in(&app, "gus@globex.test").await;
 
@@ -460,7 +420,7 @@ async fn a_pending_claim_blocks_nobody_and_the_first_to_verify_wins() {
     assert_eq!(status, 404, "{body}");
     let (status, body) = claim(&app, &gus, "globex", "shop.acme-corp.example").await;
     assert_eq!(status, 422, "verified by another organization: {body}");
-    let page = get_on(&app, &ada.client, "shop.acme-corp.example", "/projects/").await;
+    let page = ada.get_on("shop.acme-corp.example", "/projects/").await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Acme anvil"));
 }
@@ -470,7 +430,7 @@ async fn a_claim_that_loses_the_race_to_verify_lapses_with_a_clear_answer() {
     let dns = fake_dns().await;
     let address = dns.address.to_string();
     let app = TestApp::spawn_with(|s| s.tenant.dns_server = address).await;
-    let (_, globex) = tenants(&app).await;
+    let (_, globex) = two_tenants(&app).await;
     let ada = sign_in(&app, "ada@acme.test").await;
     let gus = sign_in(&app, "gus@globex.test").await;
     let (_, ours) = claim(&app, &ada, "acme", "race.example").await;

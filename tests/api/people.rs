@@ -8,31 +8,8 @@ use orgs::organizations as orgs_service;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{
-    TestApp, Visitor, World, get, item_names, link_in, location, path_of, post_form, visitor,
+    TestApp, World, assert_redirect_to, item_names, link_in, location, path_of, visitor,
 };
-
-async fn api(
-    app: &TestApp,
-    who: &Visitor,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> (u16, serde_json::Value) {
-    let mut request = who
-        .client
-        .request(method, format!("{}{path}", app.address))
-        .header("x-csrf-token", &who.csrf);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-    )
-}
 
 #[tokio::test]
 async fn my_organizations_lists_only_active_memberships() {
@@ -40,24 +17,19 @@ async fn my_organizations_lists_only_active_memberships() {
     let app = TestApp::spawn().await;
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let (status, body) = get(&app, &kurt, "/organizations/").await;
+    let (status, body) = kurt.get("/organizations/").await;
     assert_eq!(status, 200);
     assert!(body.contains("Nirvana") && !body.contains("Foo Fighters"));
     let dave = visitor(&app, Some("dave@foo.com")).await;
-    let (_, body) = get(&app, &dave, "/organizations/").await;
+    let (_, body) = dave.get("/organizations/").await;
     assert!(body.contains("Nirvana") && body.contains("Foo Fighters"));
     assert!(
         !body.contains("Scream"),
         "inactive organizations are hidden"
     );
-    let (_, json) = api(
-        &app,
-        &dave,
-        reqwest::Method::GET,
-        "/api/v1/organizations/",
-        None,
-    )
-    .await;
+    let (_, json) = dave
+        .api(reqwest::Method::GET, "/api/v1/organizations/", None)
+        .await;
     assert_eq!(json["total"], 2);
     assert_eq!(json["items"][0]["url"], "/o/foo-fighters/");
     let anonymous = visitor(&app, None).await;
@@ -76,17 +48,15 @@ async fn creating_an_organization_makes_the_creator_admin_and_owner() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let duder = visitor(&app, Some("duder@testing.com")).await;
-    let (status, _) = get(&app, &duder, "/organizations/add/").await;
+    let (status, _) = duder.get("/organizations/add/").await;
     assert_eq!(status, 200);
-    let response = post_form(
-        &app,
-        &duder,
-        "/organizations/add/",
-        &[("name", "Vizsla Club"), ("slug", "")],
-    )
-    .await;
-    assert_eq!(response.status(), 303);
-    assert_eq!(location(&response), "/o/vizsla-club/");
+    let response = duder
+        .post_form(
+            "/organizations/add/",
+            &[("name", "Vizsla Club"), ("slug", "")],
+        )
+        .await;
+    assert_redirect_to(&response, 303, "/o/vizsla-club/");
     let org = orgs_service::service::find_by_slug(app.conn(), "vizsla-club")
         .await
         .unwrap()
@@ -102,13 +72,12 @@ async fn creating_an_organization_makes_the_creator_admin_and_owner() {
             .unwrap()
     );
 
-    let typed = post_form(
-        &app,
-        &duder,
-        "/organizations/add/",
-        &[("name", "Second"), ("slug", "vizsla")],
-    )
-    .await;
+    let typed = duder
+        .post_form(
+            "/organizations/add/",
+            &[("name", "Second"), ("slug", "vizsla")],
+        )
+        .await;
     assert_eq!(location(&typed), "/o/vizsla/");
 
     for (slug, message) in [
@@ -116,36 +85,33 @@ async fn creating_an_organization_makes_the_creator_admin_and_owner() {
         ("nirvana", "already taken"),
         ("Bad Slug", "lower-case letters"),
     ] {
-        let refused = post_form(
-            &app,
-            &duder,
-            "/organizations/add/",
-            &[("name", "Another"), ("slug", slug)],
-        )
-        .await;
+        let refused = duder
+            .post_form(
+                "/organizations/add/",
+                &[("name", "Another"), ("slug", slug)],
+            )
+            .await;
         assert_eq!(refused.status(), 200, "{slug}");
         let body = refused.text().await.unwrap();
         assert!(body.contains(message), "{slug}: {body}");
         assert!(body.contains("value=\"Another\""), "the input is kept");
     }
-    let (status, json) = api(
-        &app,
-        &duder,
-        reqwest::Method::POST,
-        "/api/v1/organizations/",
-        Some(serde_json::json!({"name": "Api Made"})),
-    )
-    .await;
+    let (status, json) = duder
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/organizations/",
+            Some(serde_json::json!({"name": "Api Made"})),
+        )
+        .await;
     assert_eq!(status, 201);
     assert_eq!(json["slug"], "api-made");
-    let (status, json) = api(
-        &app,
-        &duder,
-        reqwest::Method::POST,
-        "/api/v1/organizations/",
-        Some(serde_json::json!({"name": ""})),
-    )
-    .await;
+    let (status, json) = duder
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/organizations/",
+            Some(serde_json::json!({"name": ""})),
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(json["error"]["fields"]["name"].is_array());
 }
@@ -156,35 +122,32 @@ async fn admins_edit_the_organization_and_members_may_not() {
     let app = TestApp::spawn().await;
     World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    let (status, body) = get(&app, &krist, "/o/nirvana/edit/").await;
+    let (status, body) = krist.get("/o/nirvana/edit/").await;
     assert_eq!(status, 200);
     assert!(body.contains("value=\"Nirvana\""));
-    let taken = post_form(
-        &app,
-        &krist,
-        "/o/nirvana/edit/",
-        &[("name", "Nirvana"), ("slug", "foo-fighters")],
-    )
-    .await;
+    let taken = krist
+        .post_form(
+            "/o/nirvana/edit/",
+            &[("name", "Nirvana"), ("slug", "foo-fighters")],
+        )
+        .await;
     assert_eq!(taken.status(), 200);
     assert!(taken.text().await.unwrap().contains("already taken"));
-    let renamed = post_form(
-        &app,
-        &krist,
-        "/o/nirvana/edit/",
-        &[("name", "Nirvana (band)"), ("slug", "nirvana-band")],
-    )
-    .await;
-    assert_eq!(renamed.status(), 303);
-    assert_eq!(location(&renamed), "/o/nirvana-band/");
-    let (status, body) = get(&app, &krist, "/o/nirvana-band/").await;
+    let renamed = krist
+        .post_form(
+            "/o/nirvana/edit/",
+            &[("name", "Nirvana (band)"), ("slug", "nirvana-band")],
+        )
+        .await;
+    assert_redirect_to(&renamed, 303, "/o/nirvana-band/");
+    let (status, body) = krist.get("/o/nirvana-band/").await;
     assert_eq!(status, 200);
     assert!(body.contains("Nirvana (band)"));
-    assert_eq!(get(&app, &krist, "/o/nirvana/").await.0, 404);
+    assert_eq!(krist.get("/o/nirvana/").await.0, 404);
 
     let dave_member = visitor(&app, Some("duder@testing.com")).await;
     assert_eq!(
-        get(&app, &dave_member, "/o/nirvana-band/edit/").await.0,
+        dave_member.get("/o/nirvana-band/edit/").await.0,
         404,
         "non-member"
     );
@@ -196,21 +159,18 @@ async fn only_the_owner_deletes_the_organization_and_users_stay() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    assert_eq!(get(&app, &krist, "/o/nirvana/delete/").await.0, 403);
+    assert_eq!(krist.get("/o/nirvana/delete/").await.0, 403);
     assert_eq!(
-        post_form(&app, &krist, "/o/nirvana/delete/", &[])
-            .await
-            .status(),
+        krist.post_form("/o/nirvana/delete/", &[]).await.status(),
         403
     );
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let (status, body) = get(&app, &kurt, "/o/nirvana/delete/").await;
+    let (status, body) = kurt.get("/o/nirvana/delete/").await;
     assert_eq!(status, 200);
     assert!(body.contains("Delete Nirvana?"));
     let mut events = app.events().channel();
-    let deleted = post_form(&app, &kurt, "/o/nirvana/delete/", &[]).await;
-    assert_eq!(deleted.status(), 303);
-    assert_eq!(location(&deleted), "/organizations/");
+    let deleted = kurt.post_form("/o/nirvana/delete/", &[]).await;
+    assert_redirect_to(&deleted, 303, "/organizations/");
     assert!(
         orgs_service::service::find_by_id(app.conn(), w.nirvana.id)
             .await
@@ -248,14 +208,9 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
             .unwrap();
     }
     let dave = visitor(&app, Some("dave@foo.com")).await;
-    let (_, json) = api(
-        &app,
-        &dave,
-        reqwest::Method::GET,
-        "/o/nirvana/api/v1/people/",
-        None,
-    )
-    .await;
+    let (_, json) = dave
+        .api(reqwest::Method::GET, "/o/nirvana/api/v1/people/", None)
+        .await;
     let names = item_names(&json);
     assert_eq!(
         names,
@@ -269,50 +224,47 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
         ]
     );
     assert_eq!(json["items"][4]["is_owner"], true);
-    let (_, json) = api(
-        &app,
-        &dave,
-        reqwest::Method::GET,
-        "/o/nirvana/api/v1/people/?q=KRIST",
-        None,
-    )
-    .await;
+    let (_, json) = dave
+        .api(
+            reqwest::Method::GET,
+            "/o/nirvana/api/v1/people/?q=KRIST",
+            None,
+        )
+        .await;
     assert_eq!(json["total"], 1);
-    let (_, json) = api(
-        &app,
-        &dave,
-        reqwest::Method::GET,
-        "/o/nirvana/api/v1/people/?q=nirvana.com&per_page=2&page=2",
-        None,
-    )
-    .await;
+    let (_, json) = dave
+        .api(
+            reqwest::Method::GET,
+            "/o/nirvana/api/v1/people/?q=nirvana.com&per_page=2&page=2",
+            None,
+        )
+        .await;
     assert_eq!(json["total"], 5);
     assert_eq!(json["items"].as_array().unwrap().len(), 2);
-    let (_, beyond) = api(
-        &app,
-        &dave,
-        reqwest::Method::GET,
-        "/o/nirvana/api/v1/people/?page=99",
-        None,
-    )
-    .await;
+    let (_, beyond) = dave
+        .api(
+            reqwest::Method::GET,
+            "/o/nirvana/api/v1/people/?page=99",
+            None,
+        )
+        .await;
     assert_eq!(beyond["total"], 6, "the count survives a page past the end");
     assert!(beyond["items"].as_array().unwrap().is_empty());
     assert_eq!(json["items"][0]["name"], "Krist Novoselic");
 
     let member = visitor(&app, Some("amy@nirvana.com")).await;
-    let (status, body) = get(&app, &member, "/o/nirvana/people/?q=zulu").await;
+    let (status, body) = member.get("/o/nirvana/people/?q=zulu").await;
     assert_eq!(status, 200);
     assert!(body.contains("Zed Zulu") && !body.contains("Bob Beta"));
     // Dave is a member too, but the search for "zulu" does not match him.
-    let (_, everyone) = get(&app, &member, "/o/nirvana/people/").await;
+    let (_, everyone) = member.get("/o/nirvana/people/").await;
     assert!(everyone.contains("dave@foo.com"), "{everyone}");
     assert!(
         !body.contains("dave@foo.com"),
         "only matches are listed: {body}"
     );
     let outsider = visitor(&app, Some("duder@testing.com")).await;
-    assert_eq!(get(&app, &outsider, "/o/nirvana/people/").await.0, 404);
+    assert_eq!(outsider.get("/o/nirvana/people/").await.0, 404);
 }
 
 #[tokio::test]
@@ -320,7 +272,7 @@ async fn the_people_page_shows_roles_and_the_count_and_links_people_for_admins_o
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    let (status, body) = get(&app, &krist, "/o/nirvana/people/?per_page=2").await;
+    let (status, body) = krist.get("/o/nirvana/people/?per_page=2").await;
     assert_eq!(status, 200);
     // Dave Grohl (member) and Krist Novoselic (admin) on the first page of two.
     assert!(
@@ -338,7 +290,7 @@ async fn the_people_page_shows_roles_and_the_count_and_links_people_for_admins_o
         body.contains("<td><a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"),
         "an admin gets links to each person: {body}"
     );
-    let (_, last) = get(&app, &krist, "/o/nirvana/people/?per_page=2&page=2").await;
+    let (_, last) = krist.get("/o/nirvana/people/?per_page=2&page=2").await;
     assert!(
         last.contains("Kurt Cobain") && last.contains("<td>owner</td>"),
         "{last}"
@@ -354,7 +306,7 @@ async fn the_people_page_shows_roles_and_the_count_and_links_people_for_admins_o
         .await
         .unwrap();
     let amy = visitor(&app, Some("amy@nirvana.com")).await;
-    let (_, body) = get(&app, &amy, "/o/nirvana/people/").await;
+    let (_, body) = amy.get("/o/nirvana/people/").await;
     assert!(body.contains("<td>Kurt Cobain</td>"), "{body}");
     assert!(
         !body.contains("<td><a href="),
@@ -368,14 +320,10 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    assert_eq!(get(&app, &kurt, "/o/nirvana/people/add/").await.0, 200);
-    let sent = post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/people/add/",
-        &[("email", "Roadie@Yahoo.com")],
-    )
-    .await;
+    assert_eq!(kurt.get("/o/nirvana/people/add/").await.0, 200);
+    let sent = kurt
+        .post_form("/o/nirvana/people/add/", &[("email", "Roadie@Yahoo.com")])
+        .await;
     assert_eq!(sent.status(), 303);
     let mail = app.wait_for_mail("roadie@yahoo.com", 1).await;
     assert_eq!(mail[0].subject, "You're invited to join Nirvana on orgs");
@@ -401,13 +349,9 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
         "the tenant travels with the mail"
     );
 
-    let member = post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/people/add/",
-        &[("email", "KRIST@nirvana.com")],
-    )
-    .await;
+    let member = kurt
+        .post_form("/o/nirvana/people/add/", &[("email", "KRIST@nirvana.com")])
+        .await;
     assert_eq!(member.status(), 200);
     assert!(
         member
@@ -416,13 +360,9 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
             .unwrap()
             .contains("already an organization member")
     );
-    let invalid = post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/people/add/",
-        &[("email", "not an email")],
-    )
-    .await;
+    let invalid = kurt
+        .post_form("/o/nirvana/people/add/", &[("email", "not an email")])
+        .await;
     assert!(
         invalid
             .text()
@@ -431,14 +371,13 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
             .contains("enter a valid email address")
     );
 
-    let (status, json) = api(
-        &app,
-        &kurt,
-        reqwest::Method::POST,
-        "/o/nirvana/api/v1/people/",
-        Some(serde_json::json!({"email": "krist@nirvana.com"})),
-    )
-    .await;
+    let (status, json) = kurt
+        .api(
+            reqwest::Method::POST,
+            "/o/nirvana/api/v1/people/",
+            Some(serde_json::json!({"email": "krist@nirvana.com"})),
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(
         json["error"]["fields"]["email"][0]
@@ -449,13 +388,10 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
 
     let dave_is_not_admin_but_superuser = visitor(&app, Some("dave@foo.com")).await;
     assert_eq!(
-        get(
-            &app,
-            &dave_is_not_admin_but_superuser,
-            "/o/nirvana/people/add/"
-        )
-        .await
-        .0,
+        dave_is_not_admin_but_superuser
+            .get("/o/nirvana/people/add/")
+            .await
+            .0,
         200
     );
     let plain = app.user("plain@nirvana.com", "Plain Member").await;
@@ -463,7 +399,7 @@ async fn inviting_by_email_queues_a_mail_and_refuses_members() {
         .await
         .unwrap();
     let plain = visitor(&app, Some("plain@nirvana.com")).await;
-    assert_eq!(get(&app, &plain, "/o/nirvana/people/add/").await.0, 403);
+    assert_eq!(plain.get("/o/nirvana/people/add/").await.0, 403);
 }
 
 #[tokio::test]
@@ -472,26 +408,24 @@ async fn person_pages_answer_404_for_people_outside_the_organization() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let (status, body) = get(&app, &kurt, &format!("/o/nirvana/people/{}/", w.krist.id)).await;
+    let (status, body) = kurt
+        .get(&format!("/o/nirvana/people/{}/", w.krist.id))
+        .await;
     assert_eq!(status, 200);
     assert!(body.contains("krist@nirvana.com"));
     for path in ["/", "/edit/", "/delete/"] {
-        let (status, _) = get(
-            &app,
-            &kurt,
-            &format!("/o/nirvana/people/{}{path}", w.duder.id),
-        )
-        .await;
+        let (status, _) = kurt
+            .get(&format!("/o/nirvana/people/{}{path}", w.duder.id))
+            .await;
         assert_eq!(status, 404, "{path}");
     }
-    let (status, _) = api(
-        &app,
-        &kurt,
-        reqwest::Method::GET,
-        &format!("/o/nirvana/api/v1/people/{}/", w.duder.id),
-        None,
-    )
-    .await;
+    let (status, _) = kurt
+        .api(
+            reqwest::Method::GET,
+            &format!("/o/nirvana/api/v1/people/{}/", w.duder.id),
+            None,
+        )
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -501,13 +435,9 @@ async fn the_owner_stays_an_admin_and_others_can_be_promoted_or_demoted() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    let demote_owner = post_form(
-        &app,
-        &krist,
-        &format!("/o/nirvana/people/{}/edit/", w.kurt.id),
-        &[],
-    )
-    .await;
+    let demote_owner = krist
+        .post_form(&format!("/o/nirvana/people/{}/edit/", w.kurt.id), &[])
+        .await;
     assert_eq!(demote_owner.status(), 200);
     assert!(
         demote_owner
@@ -522,37 +452,34 @@ async fn the_owner_stays_an_admin_and_others_can_be_promoted_or_demoted() {
             .unwrap()
     );
 
-    let promote = post_form(
-        &app,
-        &krist,
-        &format!("/o/nirvana/people/{}/edit/", w.dave.id),
-        &[("is_admin", "on")],
-    )
-    .await;
+    let promote = krist
+        .post_form(
+            &format!("/o/nirvana/people/{}/edit/", w.dave.id),
+            &[("is_admin", "on")],
+        )
+        .await;
     assert_eq!(promote.status(), 303);
     assert!(
         crate::rules::is_admin(app.conn(), w.nirvana.id, w.dave.id)
             .await
             .unwrap()
     );
-    let (status, json) = api(
-        &app,
-        &krist,
-        reqwest::Method::PATCH,
-        &format!("/o/nirvana/api/v1/people/{}/", w.dave.id),
-        Some(serde_json::json!({"is_admin": false})),
-    )
-    .await;
+    let (status, json) = krist
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/o/nirvana/api/v1/people/{}/", w.dave.id),
+            Some(serde_json::json!({"is_admin": false})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(json["is_admin"], false);
-    let (status, json) = api(
-        &app,
-        &krist,
-        reqwest::Method::PATCH,
-        &format!("/o/nirvana/api/v1/people/{}/", w.kurt.id),
-        Some(serde_json::json!({"is_admin": false})),
-    )
-    .await;
+    let (status, json) = krist
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/o/nirvana/api/v1/people/{}/", w.kurt.id),
+            Some(serde_json::json!({"is_admin": false})),
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(json["error"]["fields"]["is_admin"].is_array());
 }
@@ -563,13 +490,9 @@ async fn removing_the_owner_is_a_clear_409_and_others_are_removed_with_an_event(
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    let refused = post_form(
-        &app,
-        &krist,
-        &format!("/o/nirvana/people/{}/delete/", w.kurt.id),
-        &[],
-    )
-    .await;
+    let refused = krist
+        .post_form(&format!("/o/nirvana/people/{}/delete/", w.kurt.id), &[])
+        .await;
     assert_eq!(refused.status(), 409);
     assert!(
         refused
@@ -578,35 +501,27 @@ async fn removing_the_owner_is_a_clear_409_and_others_are_removed_with_an_event(
             .unwrap()
             .contains("The owner cannot be removed")
     );
-    let (status, json) = api(
-        &app,
-        &krist,
-        reqwest::Method::DELETE,
-        &format!("/o/nirvana/api/v1/people/{}/", w.kurt.id),
-        None,
-    )
-    .await;
+    let (status, json) = krist
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/o/nirvana/api/v1/people/{}/", w.kurt.id),
+            None,
+        )
+        .await;
     assert_eq!(status, 409);
     assert_eq!(json["error"]["code"], "conflict");
 
     let mut events = app.events().channel();
     assert_eq!(
-        get(
-            &app,
-            &krist,
-            &format!("/o/nirvana/people/{}/delete/", w.dave.id)
-        )
-        .await
-        .0,
+        krist
+            .get(&format!("/o/nirvana/people/{}/delete/", w.dave.id))
+            .await
+            .0,
         200
     );
-    let removed = post_form(
-        &app,
-        &krist,
-        &format!("/o/nirvana/people/{}/delete/", w.dave.id),
-        &[],
-    )
-    .await;
+    let removed = krist
+        .post_form(&format!("/o/nirvana/people/{}/delete/", w.dave.id), &[])
+        .await;
     assert_eq!(removed.status(), 303);
     assert!(
         !crate::rules::is_member(app.conn(), w.nirvana.id, w.dave.id)
@@ -629,63 +544,37 @@ async fn reminding_someone_who_joined_is_410_and_a_pending_invitee_gets_a_new_li
     let w = World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     assert_eq!(
-        get(
-            &app,
-            &kurt,
-            &format!("/o/nirvana/people/{}/remind/", w.krist.id)
-        )
-        .await
-        .0,
+        kurt.get(&format!("/o/nirvana/people/{}/remind/", w.krist.id))
+            .await
+            .0,
         410
     );
     assert_eq!(
-        post_form(
-            &app,
-            &kurt,
-            &format!("/o/nirvana/people/{}/remind/", w.krist.id),
-            &[]
-        )
-        .await
-        .status(),
+        kurt.post_form(&format!("/o/nirvana/people/{}/remind/", w.krist.id), &[])
+            .await
+            .status(),
         410
     );
     assert_eq!(
-        get(
-            &app,
-            &kurt,
-            &format!("/o/nirvana/people/{}/remind/", w.duder.id)
-        )
-        .await
-        .0,
+        kurt.get(&format!("/o/nirvana/people/{}/remind/", w.duder.id))
+            .await
+            .0,
         404,
         "not invited"
     );
 
-    post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/people/add/",
-        &[("email", "duder@testing.com")],
-    )
-    .await;
+    kurt.post_form("/o/nirvana/people/add/", &[("email", "duder@testing.com")])
+        .await;
     let first = app.wait_for_mail("duder@testing.com", 1).await;
     assert_eq!(
-        get(
-            &app,
-            &kurt,
-            &format!("/o/nirvana/people/{}/remind/", w.duder.id)
-        )
-        .await
-        .0,
+        kurt.get(&format!("/o/nirvana/people/{}/remind/", w.duder.id))
+            .await
+            .0,
         200
     );
-    let reminded = post_form(
-        &app,
-        &kurt,
-        &format!("/o/nirvana/people/{}/remind/", w.duder.id),
-        &[],
-    )
-    .await;
+    let reminded = kurt
+        .post_form(&format!("/o/nirvana/people/{}/remind/", w.duder.id), &[])
+        .await;
     assert_eq!(reminded.status(), 303);
     let both = app.wait_for_mail("duder@testing.com", 2).await;
     let (old, new) = (
@@ -703,14 +592,13 @@ async fn reminding_someone_who_joined_is_410_and_a_pending_invitee_gets_a_new_li
         .await
         .unwrap();
     assert_eq!(pending, 1, "one pending invitation per address");
-    let (status, _) = api(
-        &app,
-        &kurt,
-        reqwest::Method::POST,
-        &format!("/o/nirvana/api/v1/people/{}/remind/", w.krist.id),
-        None,
-    )
-    .await;
+    let (status, _) = kurt
+        .api(
+            reqwest::Method::POST,
+            &format!("/o/nirvana/api/v1/people/{}/remind/", w.krist.id),
+            None,
+        )
+        .await;
     assert_eq!(status, 410);
 }
 
@@ -721,31 +609,29 @@ async fn the_owner_transfers_ownership_to_a_member_who_becomes_admin() {
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
     assert_eq!(
-        get(&app, &krist, "/o/nirvana/transfer/").await.0,
+        krist.get("/o/nirvana/transfer/").await.0,
         403,
         "an admin cannot transfer"
     );
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let (status, body) = get(&app, &kurt, "/o/nirvana/transfer/").await;
+    let (status, body) = kurt.get("/o/nirvana/transfer/").await;
     assert_eq!(status, 200);
     assert!(body.contains("Dave Grohl") && body.contains("Krist Novoselic"));
-    let outside = post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/transfer/",
-        &[("user_id", &w.duder.id.to_string())],
-    )
-    .await;
+    let outside = kurt
+        .post_form(
+            "/o/nirvana/transfer/",
+            &[("user_id", &w.duder.id.to_string())],
+        )
+        .await;
     assert_eq!(outside.status(), 200);
     assert!(outside.text().await.unwrap().contains("must be a member"));
     let mut events = app.events().channel();
-    let done = post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/transfer/",
-        &[("user_id", &w.dave.id.to_string())],
-    )
-    .await;
+    let done = kurt
+        .post_form(
+            "/o/nirvana/transfer/",
+            &[("user_id", &w.dave.id.to_string())],
+        )
+        .await;
     assert_eq!(done.status(), 303);
     assert!(
         crate::rules::is_owner(app.conn(), w.nirvana.id, w.dave.id)
@@ -762,7 +648,7 @@ async fn the_owner_transfers_ownership_to_a_member_who_becomes_admin() {
         OrgEvent::OwnerChanged { .. }
     ));
     // Kurt is no longer the owner: he may now leave.
-    let left = post_form(&app, &kurt, "/o/nirvana/leave/", &[]).await;
+    let left = kurt.post_form("/o/nirvana/leave/", &[]).await;
     assert_eq!(left.status(), 303);
     assert!(
         !crate::rules::is_member(app.conn(), w.nirvana.id, w.kurt.id)
@@ -776,15 +662,10 @@ async fn members_leave_but_the_owner_cannot() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    assert_eq!(get(&app, &kurt, "/o/nirvana/leave/").await.0, 409);
-    let (status, json) = api(
-        &app,
-        &kurt,
-        reqwest::Method::POST,
-        "/o/nirvana/api/v1/leave/",
-        None,
-    )
-    .await;
+    assert_eq!(kurt.get("/o/nirvana/leave/").await.0, 409);
+    let (status, json) = kurt
+        .api(reqwest::Method::POST, "/o/nirvana/api/v1/leave/", None)
+        .await;
     assert_eq!(status, 409);
     assert!(
         json["error"]["message"]
@@ -793,16 +674,11 @@ async fn members_leave_but_the_owner_cannot() {
             .contains("transfer ownership")
     );
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    assert_eq!(get(&app, &krist, "/o/nirvana/leave/").await.0, 200);
+    assert_eq!(krist.get("/o/nirvana/leave/").await.0, 200);
     let mut events = app.events().channel();
-    let (status, _) = api(
-        &app,
-        &krist,
-        reqwest::Method::POST,
-        "/o/nirvana/api/v1/leave/",
-        None,
-    )
-    .await;
+    let (status, _) = krist
+        .api(reqwest::Method::POST, "/o/nirvana/api/v1/leave/", None)
+        .await;
     assert_eq!(status, 204);
     assert_eq!(
         events.try_recv().unwrap(),
@@ -811,11 +687,7 @@ async fn members_leave_but_the_owner_cannot() {
             user_id: w.krist.id
         }
     );
-    assert_eq!(
-        get(&app, &krist, "/o/nirvana/").await.0,
-        404,
-        "gone means gone"
-    );
+    assert_eq!(krist.get("/o/nirvana/").await.0, 404, "gone means gone");
 }
 
 #[tokio::test]
@@ -823,54 +695,49 @@ async fn the_organization_api_shows_updates_and_deletes() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let (status, json) = api(
-        &app,
-        &kurt,
-        reqwest::Method::GET,
-        "/o/nirvana/api/v1/organization/",
-        None,
-    )
-    .await;
+    let (status, json) = kurt
+        .api(
+            reqwest::Method::GET,
+            "/o/nirvana/api/v1/organization/",
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(json["slug"], "nirvana");
-    let (status, json) = api(
-        &app,
-        &kurt,
-        reqwest::Method::PATCH,
-        "/o/nirvana/api/v1/organization/",
-        Some(serde_json::json!({"name": "Nirvana!"})),
-    )
-    .await;
+    let (status, json) = kurt
+        .api(
+            reqwest::Method::PATCH,
+            "/o/nirvana/api/v1/organization/",
+            Some(serde_json::json!({"name": "Nirvana!"})),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(json["name"], "Nirvana!");
     assert_eq!(json["slug"], "nirvana");
-    let (status, _) = api(
-        &app,
-        &kurt,
-        reqwest::Method::PATCH,
-        "/o/nirvana/api/v1/organization/",
-        Some(serde_json::json!({"slug": "admin"})),
-    )
-    .await;
+    let (status, _) = kurt
+        .api(
+            reqwest::Method::PATCH,
+            "/o/nirvana/api/v1/organization/",
+            Some(serde_json::json!({"slug": "admin"})),
+        )
+        .await;
     assert_eq!(status, 422);
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
-    let (status, _) = api(
-        &app,
-        &krist,
-        reqwest::Method::DELETE,
-        "/o/nirvana/api/v1/organization/",
-        None,
-    )
-    .await;
+    let (status, _) = krist
+        .api(
+            reqwest::Method::DELETE,
+            "/o/nirvana/api/v1/organization/",
+            None,
+        )
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = api(
-        &app,
-        &kurt,
-        reqwest::Method::DELETE,
-        "/o/nirvana/api/v1/organization/",
-        None,
-    )
-    .await;
+    let (status, _) = kurt
+        .api(
+            reqwest::Method::DELETE,
+            "/o/nirvana/api/v1/organization/",
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     assert!(
         orgs_service::service::find_by_id(app.conn(), w.nirvana.id)
@@ -885,7 +752,7 @@ async fn pages_carry_the_organization_in_the_navigation_and_the_shipped_styleshe
     let app = TestApp::spawn().await;
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let (_, body) = get(&app, &kurt, "/o/nirvana/people/").await;
+    let (_, body) = kurt.get("/o/nirvana/people/").await;
     assert!(
         body.contains("class=\"org-name\" href=\"/o/nirvana/\">Nirvana</a>"),
         "{body}"

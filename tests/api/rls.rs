@@ -10,7 +10,7 @@ use sea_orm::{
     QueryFilter, TransactionTrait,
 };
 
-use crate::helpers::{APP_ROLE, TestApp, Visitor, visitor};
+use crate::helpers::{APP_ROLE, TestApp, Visitor, two_tenants, visitor};
 
 const NEEDS_POSTGRES: &str = "run with TEST_DATABASE_URL=postgres://... (and --include-ignored)";
 
@@ -22,33 +22,6 @@ async fn postgres_app() -> TestApp {
 }
 
 /// Two organizations with a project each; returns their ids.
-async fn two_tenants(app: &TestApp) -> (i64, i64) {
-    let alice = app.user("alice@a.test", "Alice").await;
-    let bob = app.user("bob@b.test", "Bob").await;
-    let a = orgs_service::create_organization(app.conn(), app.events(), alice.id, "Alpha")
-        .await
-        .unwrap()
-        .organization
-        .id;
-    let b = orgs_service::create_organization(app.conn(), app.events(), bob.id, "Beta")
-        .await
-        .unwrap()
-        .organization
-        .id;
-    for (org, name) in [(a, "Alpha plan"), (b, "Beta plan")] {
-        project::ActiveModel {
-            organization_id: Set(org),
-            name: Set(name.into()),
-            description: Set(String::new()),
-            ..Default::default()
-        }
-        .insert(app.conn())
-        .await
-        .unwrap();
-    }
-    (a, b)
-}
-
 /// A connection as the app's ordinary role.
 async fn as_app(app: &TestApp) -> sea_orm::DatabaseConnection {
     sea_orm::Database::connect(app.app_database_url())
@@ -130,7 +103,7 @@ async fn an_unscoped_query_in_a_tenant_transaction_sees_only_that_tenant() {
     let app = postgres_app().await;
     let (a, b) = two_tenants(&app).await;
     let db = as_app(&app).await;
-    for (tenant, name) in [(a, "Alpha plan"), (b, "Beta plan")] {
+    for (tenant, name) in [(a, "Acme anvil"), (b, "Globex laser")] {
         let txn = db.begin().await.unwrap();
         rls::set_tenant(&txn, tenant).await.unwrap();
         let seen = project::Entity::find().all(&txn).await.unwrap();
@@ -189,13 +162,13 @@ async fn a_tenant_transaction_cannot_write_another_tenants_rows() {
         .unwrap();
     assert_eq!(other_org.rows_affected, 0, "nor another organization");
     txn.rollback().await.unwrap();
-    let beta = project::Entity::find()
+    let globex = project::Entity::find()
         .filter(project::Column::OrganizationId.eq(b))
         .one(app.conn())
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(beta.name, "Beta plan");
+    assert_eq!(globex.name, "Globex laser");
     db.close().await.unwrap();
 }
 
@@ -204,16 +177,16 @@ async fn a_tenant_transaction_cannot_write_another_tenants_rows() {
 async fn the_user_context_lists_only_that_persons_organizations() {
     let app = postgres_app().await;
     two_tenants(&app).await;
-    let alice = orgs::auth::users::find_by_email(app.conn(), "alice@a.test")
+    let ada = orgs::auth::users::find_by_email(app.conn(), "ada@acme.test")
         .await
         .unwrap()
         .unwrap();
     let db = as_app(&app).await;
-    let mine = orgs_service::list_for_user(&db, alice.id, true)
+    let mine = orgs_service::list_for_user(&db, ada.id, true)
         .await
         .unwrap();
     let names: Vec<_> = mine.iter().map(|o| o.name.as_str()).collect();
-    assert_eq!(names, ["Alpha"]);
+    assert_eq!(names, ["Acme"]);
     db.close().await.unwrap();
 }
 
@@ -363,9 +336,9 @@ async fn create_app_role_makes_an_ordinary_role_that_passes_the_check() {
 async fn the_app_serves_tenants_connected_as_an_ordinary_role() {
     let app = TestApp::spawn().await;
     let (a, _) = two_tenants(&app).await;
-    let Visitor { client, csrf } = visitor(&app, Some("alice@a.test")).await;
+    let Visitor { client, csrf, .. } = visitor(&app, Some("ada@acme.test")).await;
     let created = client
-        .post(format!("{}/o/alpha/api/v1/projects/", app.address))
+        .post(format!("{}/o/acme/api/v1/projects/", app.address))
         .header("x-csrf-token", &csrf)
         .json(&serde_json::json!({"name": "Made under RLS"}))
         .send()
@@ -373,7 +346,7 @@ async fn the_app_serves_tenants_connected_as_an_ordinary_role() {
         .unwrap();
     assert_eq!(created.status(), 201);
     let list: serde_json::Value = client
-        .get(format!("{}/o/alpha/api/v1/projects/", app.address))
+        .get(format!("{}/o/acme/api/v1/projects/", app.address))
         .send()
         .await
         .unwrap()

@@ -21,12 +21,12 @@ async fn page_numbers_past_any_list_are_refused_not_500() {
             "99999999999999999999999",
             "-1",
         ] {
-            let (status, _) =
-                crate::helpers::get(&app, &kurt, &format!("{list}?page={page}")).await;
+            let (status, _) = kurt.get(&format!("{list}?page={page}")).await;
             assert_eq!(status, 400, "{list}?page={page}");
         }
-        let (status, _) =
-            crate::helpers::get(&app, &kurt, &format!("{list}?page=10000000&per_page=100")).await;
+        let (status, _) = kurt
+            .get(&format!("{list}?page=10000000&per_page=100"))
+            .await;
         assert_eq!(
             status, 200,
             "{list}: the last page number served is empty, not an error"
@@ -64,7 +64,6 @@ async fn control_and_invisible_characters_are_refused_in_every_stored_name() {
     for bad in BAD_NAMES {
         for (method, path, field) in &fields {
             let (status, _, body) = send(
-                &app,
                 &kurt,
                 method.clone(),
                 path,
@@ -82,7 +81,6 @@ async fn control_and_invisible_characters_are_refused_in_every_stored_name() {
         assert!(!page.contains("Check your email"), "sign-up with {bad:?}");
     }
     let (status, _, _) = send(
-        &app,
         &kurt,
         reqwest::Method::POST,
         "/o/nirvana/api/v1/projects/",
@@ -91,7 +89,6 @@ async fn control_and_invisible_characters_are_refused_in_every_stored_name() {
     .await;
     assert_eq!(status, 422, "a NUL in a description");
     let (status, _, _) = send(
-        &app,
         &kurt,
         reqwest::Method::POST,
         "/o/nirvana/api/v1/projects/",
@@ -130,7 +127,7 @@ async fn a_control_character_in_a_search_is_refused_not_500() {
         "/o/nirvana/api/v1/people/?q=%00",
         "/o/nirvana/people/?q=a%00b",
     ] {
-        let (status, _) = crate::helpers::get(&app, &kurt, path).await;
+        let (status, _) = kurt.get(path).await;
         assert_eq!(status, 400, "{path}");
     }
 }
@@ -142,7 +139,6 @@ async fn a_search_treats_percent_and_underscore_as_letters() {
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     for q in ["%25", "_", "%25%25", "\\"] {
         let (status, _, list) = send(
-            &app,
             &kurt,
             reqwest::Method::GET,
             &format!("/o/nirvana/api/v1/people/?q={q}"),
@@ -158,7 +154,6 @@ async fn a_search_treats_percent_and_underscore_as_letters() {
         .unwrap();
     for q in ["%25", "_", "0%25 P"] {
         let (_, _, list) = send(
-            &app,
             &kurt,
             reqwest::Method::GET,
             &format!("/o/nirvana/api/v1/people/?q={q}"),
@@ -192,7 +187,7 @@ async fn a_nul_or_a_megabyte_in_a_login_or_a_slug_is_refused_not_500() {
     );
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     for path in ["/go/%00/", "/go/a%00b/", "/o/a%00b/people/"] {
-        let (status, _) = crate::helpers::get(&app, &kurt, path).await;
+        let (status, _) = kurt.get(path).await;
         assert_eq!(status, 404, "{path}");
     }
 }
@@ -202,13 +197,9 @@ async fn a_new_person_accepting_an_invitation_gets_the_name_rules_of_every_accou
     let app = TestApp::spawn().await;
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let invited = crate::helpers::post_form(
-        &app,
-        &kurt,
-        "/o/nirvana/people/add/",
-        &[("email", "newbie@example.com")],
-    )
-    .await;
+    let invited = kurt
+        .post_form("/o/nirvana/people/add/", &[("email", "newbie@example.com")])
+        .await;
     assert_eq!(invited.status(), 303);
     let mail = app.wait_for_mail("newbie@example.com", 1).await;
     let link = path_of(&crate::helpers::link_in(&mail[0].text, "/invitations/"));

@@ -88,14 +88,9 @@ async fn invitations_count_against_their_address_across_organizations() {
     let dave = visitor(&app, Some("dave@foo.com")).await;
     let invite = |who: &Visitor, slug: &str| {
         let path = format!("/o/{slug}/api/v1/people/");
-        let who = Visitor {
-            client: who.client.clone(),
-            csrf: who.csrf.clone(),
-        };
-        let app = &app;
+        let who = who.clone();
         async move {
             send(
-                app,
                 &who,
                 reqwest::Method::POST,
                 &path,

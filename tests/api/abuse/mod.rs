@@ -15,20 +15,12 @@ use crate::helpers::{
 
 /// A JSON request as `who`: the status, the `Retry-After` header and the body.
 async fn send(
-    app: &TestApp,
     who: &Visitor,
     method: reqwest::Method,
     path: &str,
     body: Option<serde_json::Value>,
 ) -> (u16, Option<u64>, serde_json::Value) {
-    let mut request = who
-        .client
-        .request(method, format!("{}{path}", app.address))
-        .header("x-csrf-token", &who.csrf);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
+    let response = who.send(method, path, body).await;
     let status = response.status().as_u16();
     let retry = retry_after(&response);
     let text = response.text().await.unwrap();

@@ -34,7 +34,7 @@ async fn a_pool_with_no_connection_to_give_answers_503_with_retry_after_at_once(
         assert!(body.contains("database"), "{path}: {body}");
     }
     drop(held);
-    let (status, _) = crate::helpers::get(&app, &kurt, "/o/nirvana/api/v1/people/").await;
+    let (status, _) = kurt.get("/o/nirvana/api/v1/people/").await;
     assert_eq!(
         status, 200,
         "recovers on the first request once a connection is free"
@@ -109,7 +109,7 @@ async fn a_database_outage_answers_503_at_once_and_the_first_request_after_it_su
     assert!(app.is_postgres());
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let (status, _) = crate::helpers::get(&app, &kurt, "/o/nirvana/api/v1/people/").await;
+    let (status, _) = kurt.get("/o/nirvana/api/v1/people/").await;
     assert_eq!(status, 200);
 
     cable.cut();
@@ -137,6 +137,6 @@ async fn a_database_outage_answers_503_at_once_and_the_first_request_after_it_su
     }
 
     cable.restore();
-    let (status, _) = crate::helpers::get(&app, &kurt, "/o/nirvana/api/v1/people/").await;
+    let (status, _) = kurt.get("/o/nirvana/api/v1/people/").await;
     assert_eq!(status, 200, "the first request once the database is back");
 }

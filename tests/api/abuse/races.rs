@@ -57,7 +57,6 @@ async fn parallel_creations_of_one_organization_name_never_answer_500() {
         let name = format!("Race Org {round}");
         let attempts = (0..10).map(|_| {
             send(
-                &app,
                 &kurt,
                 reqwest::Method::POST,
                 "/api/v1/organizations/",
@@ -96,7 +95,6 @@ async fn an_owner_check_made_before_a_transfer_committed_does_not_outlive_it() {
             .unwrap();
         let to = |user_id: i64| {
             send(
-                &app,
                 &kurt,
                 reqwest::Method::POST,
                 "/o/nirvana/api/v1/transfer/",
@@ -143,7 +141,6 @@ async fn a_transfer_racing_demotions_leaves_the_new_owner_an_admin() {
         .await
         .unwrap();
         let transfer = send(
-            &app,
             &kurt,
             reqwest::Method::POST,
             "/o/nirvana/api/v1/transfer/",
@@ -152,7 +149,6 @@ async fn a_transfer_racing_demotions_leaves_the_new_owner_an_admin() {
         let path = format!("/o/nirvana/api/v1/people/{}/", world.krist.id);
         let demotions = (0..3).map(|_| {
             send(
-                &app,
                 &ana_browser,
                 reqwest::Method::PATCH,
                 &path,

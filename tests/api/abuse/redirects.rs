@@ -1,6 +1,7 @@
 //! Redirects from `?next=` and the path form's slug stay on this site.
 
 use super::*;
+use crate::helpers::assert_redirect_to;
 
 /// Targets a browser would follow to another host (it drops tabs and line breaks and reads a
 /// backslash as a slash), or that are not a plain path.
@@ -65,13 +66,9 @@ async fn a_handoff_link_redirects_only_to_paths_on_this_site() {
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     let host = format!("nirvana.localhost:{port}");
     for target in FOREIGN_TARGETS {
-        let go = get_on(
-            &app,
-            &kurt.client,
-            &format!("localhost:{port}"),
-            "/go/nirvana/",
-        )
-        .await;
+        let go = kurt
+            .get_on(&format!("localhost:{port}"), "/go/nirvana/")
+            .await;
         let handoff = path_of(&location(&go));
         let token_path = handoff.split('?').next().unwrap();
         let query = serde_urlencoded::to_string([("next", target)]).unwrap();
@@ -86,8 +83,7 @@ async fn the_path_form_redirect_echoes_only_a_well_formed_slug() {
     let app = TestApp::spawn().await;
     World::build(&app).await;
     let ok = app.get("/o/nirvana").await;
-    assert_eq!(ok.status(), 308);
-    assert_eq!(location(&ok), "/o/nirvana/");
+    assert_redirect_to(&ok, 308, "/o/nirvana/");
     for bad in ["/o/%09evil.example", "/o/%5Cevil.example", "/o/Evil%20Corp"] {
         let response = app.get(bad).await;
         assert_eq!(response.status(), 404, "{bad}");
