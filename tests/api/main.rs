@@ -21,6 +21,7 @@ mod invitations;
 mod keys_and_domains;
 mod migrations;
 mod models;
+mod organizations;
 mod people;
 mod rls;
 mod rules;

@@ -1,0 +1,217 @@
+//! Beyond the matrix: another organization's project on every project route, unknown tenants,
+//! the login redirect back to the tenant address, two tabs on two tenants, and the project API's
+//! pagination and validation.
+
+use super::*;
+
+#[tokio::test]
+async fn a_project_of_another_organization_is_404_on_every_project_route() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, 0).await;
+    for mode in [Mode::Subdomain, Mode::Path] {
+        for route in TENANT_ROUTES
+            .iter()
+            .filter(|r| r.path.contains("projects/{id}"))
+        {
+            let case = case(route).unwrap();
+            for (role, visitor) in &w.visitors {
+                if !matches!(
+                    role,
+                    Role::Owner | Role::Admin | Role::Member | Role::Superuser
+                ) {
+                    continue;
+                }
+                let response = send(&app, visitor, mode, &w, route, &case, w.globex_project).await;
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap();
+                let allowed = !(route.needs == Needs::Admin && *role == Role::Member);
+                let want = if allowed { 404 } else { 403 };
+                assert_eq!(
+                    status, want,
+                    "{mode:?} {role:?} {} {}",
+                    route.method, route.path
+                );
+                assert!(
+                    !body.contains(GLOBEX_SECRET),
+                    "{mode:?} {role:?} {}",
+                    route.path
+                );
+            }
+        }
+    }
+    // Globex's project is intact after all of that.
+    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.globex_id)
+        .await
+        .unwrap();
+    let still = orgs::projects::get(&tx, w.globex_project).await.unwrap();
+    assert!(still.is_some_and(|p| p.name == GLOBEX_SECRET));
+}
+
+#[tokio::test]
+async fn an_unknown_tenant_is_404_both_ways() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/o/no-such-org/").await.status(), 404);
+    assert_eq!(
+        app.get("/o/no-such-org/api/v1/projects/").await.status(),
+        404
+    );
+    let response = get_on(&app, &app.client, "no-such-org.localhost", "/projects/").await;
+    assert_eq!(response.status(), 404);
+    // A tenant route without a tenant does not exist.
+    assert_eq!(app.get("/projects/").await.status(), 404);
+    // The bare prefix gets its trailing slash.
+    let response = app.get("/o/acme").await;
+    assert_redirect_to(&response, 308, "/o/acme/");
+}
+
+#[tokio::test]
+async fn the_login_redirect_comes_back_to_the_tenant_address() {
+    let app = TestApp::spawn().await;
+    world(&app, 0).await;
+    let response = app.get("/o/acme-corp/projects/?page=2").await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        location(&response),
+        "/login/?next=%2Fo%2Facme-corp%2Fprojects%2F%3Fpage%3D2"
+    );
+}
+
+#[tokio::test]
+async fn two_tabs_on_two_tenants_both_work() {
+    let app = TestApp::spawn().await;
+    let db = app.conn();
+    let both = create_user(db, &app.state.hasher, "both@orgs.test", "Bo Th", false).await;
+    let first = orgs_service::create_organization(db, app.events(), both.id, "First")
+        .await
+        .unwrap()
+        .organization;
+    let second = orgs_service::create_organization(db, app.events(), both.id, "Second")
+        .await
+        .unwrap()
+        .organization;
+    project(&app, first.id, "Alpha").await;
+    project(&app, second.id, "Beta").await;
+    let v = visitor(&app, Some("both@orgs.test")).await;
+    for _ in 0..2 {
+        let a = v
+            .client
+            .get(format!("{}/o/first/projects/", app.address))
+            .send()
+            .await
+            .unwrap();
+        let a = a.text().await.unwrap();
+        let b = v
+            .client
+            .get(format!("{}/o/second/projects/", app.address))
+            .send()
+            .await
+            .unwrap();
+        let b = b.text().await.unwrap();
+        assert!(a.contains("Alpha") && !a.contains("Beta"));
+        assert!(b.contains("Beta") && !b.contains("Alpha"));
+    }
+}
+
+#[tokio::test]
+async fn project_api_lists_are_paginated_and_validated() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, 0).await;
+    for n in 0..5 {
+        project(&app, w.acme_id, &format!("Extra {n}")).await;
+    }
+    let (_, owner) = &w.visitors[0];
+    let page = owner
+        .client
+        .get(format!(
+            "{}/o/acme-corp/api/v1/projects/?page=2&per_page=2",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let json: serde_json::Value = page.json().await.unwrap();
+    assert_eq!(json["page"], 2);
+    assert_eq!(json["per_page"], 2);
+    assert_eq!(json["total"], 6);
+    let names = item_names(&json);
+    assert_eq!(names, ["Extra 1", "Extra 2"], "by name, the second pair");
+
+    let (status, body) = owner
+        .get("/o/acme-corp/api/v1/projects/?page=9&per_page=2")
+        .await;
+    assert_eq!(status, 200);
+    let beyond: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(beyond["items"].as_array().unwrap().len(), 0);
+    assert_eq!(beyond["total"], 6, "the count survives a page past the end");
+
+    let capped = owner
+        .client
+        .get(format!(
+            "{}/o/acme-corp/api/v1/projects/?per_page=5000",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    let json: serde_json::Value = capped.json().await.unwrap();
+    assert_eq!(json["per_page"], 100);
+    let bad = owner
+        .client
+        .get(format!(
+            "{}/o/acme-corp/api/v1/projects/?page=zero",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
+    let invalid = owner
+        .client
+        .post(format!("{}/o/acme-corp/api/v1/projects/", app.address))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&serde_json::json!({"name": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), 422);
+    let json: serde_json::Value = invalid.json().await.unwrap();
+    assert!(json["error"]["fields"]["name"].is_array());
+    let unknown_field = owner
+        .client
+        .post(format!("{}/o/acme-corp/api/v1/projects/", app.address))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&serde_json::json!({"name": "x", "organization_id": 999}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown_field.status(),
+        400,
+        "the organization cannot be chosen by the body"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_project_form_keeps_the_input_and_shows_the_error() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, 0).await;
+    let (_, member) = &w.visitors[2];
+    let long = "x".repeat(201);
+    let response = member
+        .client
+        .post(format!("{}/o/acme-corp/projects/new/", app.address))
+        .form(&[
+            ("name", long.as_str()),
+            ("description", "kept"),
+            ("csrf_token", &member.csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("must be 1 to 200 characters long"));
+    assert!(body.contains("value=\"kept\""));
+}
