@@ -17,7 +17,8 @@ use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
-use crate::web::{OrgAdmin, OrgMember, Tenant};
+use crate::web::rows::{Found, Person};
+use crate::web::{AdminRow, OrgAdmin, OrgMember, Tenant};
 use crate::web::{Page, flash, forms, render};
 
 /// `?q=&page=&per_page=`
@@ -158,12 +159,13 @@ pub async fn add(
 /// `GET /people/{user_id}/`
 pub async fn detail(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    user_id: web::Path<i64>,
+    AdminRow(Found {
+        tenant,
+        tx,
+        row: person,
+        ..
+    }): AdminRow<Person>,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
-    let person = person(&tx, user_id.into_inner()).await?;
     tx.commit().await?;
     render(
         &req,
@@ -188,12 +190,13 @@ fn edit_page(tenant: &Tenant, person: &PersonView, errors: &FieldErrors) -> Page
 /// `GET /people/{user_id}/edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    user_id: web::Path<i64>,
+    AdminRow(Found {
+        tenant,
+        tx,
+        row: person,
+        ..
+    }): AdminRow<Person>,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
-    let person = person(&tx, user_id.into_inner()).await?;
     tx.commit().await?;
     render(&req, edit_page(&tenant, &person, &FieldErrors::new())).await
 }
@@ -201,15 +204,16 @@ pub async fn edit_form(
 /// `POST /people/{user_id}/edit/`: the admin flag; the owner stays an admin.
 pub async fn edit(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    user_id: web::Path<i64>,
     form: web::Form<EditForm>,
+    AdminRow(Found {
+        tenant,
+        tx,
+        row: current,
+        ..
+    }): AdminRow<Person>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = user_id.into_inner();
-    let tx = tenant.begin(&state).await?;
-    let current = person(&tx, user_id).await?;
+    let user_id = current.person.user_id;
     let is_admin = form
         .is_admin
         .as_deref()
@@ -236,12 +240,13 @@ pub async fn edit(
 /// `GET /people/{user_id}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    user_id: web::Path<i64>,
+    AdminRow(Found {
+        tenant,
+        tx,
+        row: person,
+        ..
+    }): AdminRow<Person>,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
-    let person = person(&tx, user_id.into_inner()).await?;
     tx.commit().await?;
     render(
         &req,
@@ -264,13 +269,14 @@ async fn remove(tx: &TenantTxn, user_id: i64) -> Result<(), AppError> {
 /// `POST /people/{user_id}/delete/`: removes a member; the owner cannot be removed (409 with a
 /// message, never a 500).
 pub async fn delete(
-    state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    user_id: web::Path<i64>,
+    AdminRow(Found {
+        tenant,
+        tx,
+        row: person,
+        ..
+    }): AdminRow<Person>,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
-    let person = person(&tx, user_id.into_inner()).await?;
     remove(&tx, person.person.user_id).await?;
     tx.commit().await?;
     flash::success(&session, format!("{} was removed.", person.person.email));
@@ -392,14 +398,10 @@ pub async fn api_invite(
 
 /// `GET /api/v1/people/{user_id}/`
 pub async fn api_detail(
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    user_id: web::Path<i64>,
+    AdminRow(Found { tx, row, .. }): AdminRow<Person>,
 ) -> Result<web::Json<PersonView>, AppError> {
-    let tx = tenant.begin(&state).await?;
-    let found = person(&tx, user_id.into_inner()).await?;
     tx.commit().await?;
-    Ok(web::Json(found))
+    Ok(web::Json(row))
 }
 
 /// `PATCH /api/v1/people/{user_id}/` body.
@@ -411,14 +413,10 @@ pub struct PersonPatch {
 
 /// `PATCH /api/v1/people/{user_id}/`: the admin flag.
 pub async fn api_update(
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    user_id: web::Path<i64>,
     body: web::Json<PersonPatch>,
+    AdminRow(Found { tx, row, .. }): AdminRow<Person>,
 ) -> Result<web::Json<PersonView>, AppError> {
-    let user_id = user_id.into_inner();
-    let tx = tenant.begin(&state).await?;
-    person(&tx, user_id).await?;
+    let user_id = row.person.user_id;
     members::set_admin(&tx, user_id, body.is_admin).await?;
     let updated = person(&tx, user_id).await?;
     tx.commit().await?;
@@ -427,14 +425,9 @@ pub async fn api_update(
 
 /// `DELETE /api/v1/people/{user_id}/`: 204; the owner is 409.
 pub async fn api_delete(
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    user_id: web::Path<i64>,
+    AdminRow(Found { tx, row, .. }): AdminRow<Person>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = user_id.into_inner();
-    let tx = tenant.begin(&state).await?;
-    person(&tx, user_id).await?;
-    remove(&tx, user_id).await?;
+    remove(&tx, row.person.user_id).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

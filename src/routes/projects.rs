@@ -11,15 +11,11 @@ use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::projects::{self, ProjectInput};
 use crate::state::AppState;
-use crate::tenancy::TenantTxn;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
-use crate::web::{OrgAdmin, OrgMember, Tenant};
+use crate::web::rows::{Found, Project};
+use crate::web::{AdminRow, MemberRow, OrgMember, Tenant};
 use crate::web::{Page, flash, forms, render};
-
-async fn find(txn: &TenantTxn, id: i64) -> Result<project::Model, AppError> {
-    projects::get(txn, id).await?.ok_or(AppError::NotFound)
-}
 
 /// `GET /` on a tenant: the dashboard.
 pub async fn dashboard(
@@ -113,13 +109,14 @@ pub async fn create(
 /// `GET /projects/{id}/`
 pub async fn detail(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
-    id: web::Path<i64>,
+    MemberRow(Found {
+        tenant,
+        tx,
+        row: project,
+        ..
+    }): MemberRow<Project>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin(&state).await?;
-    let project = find(&txn, id.into_inner()).await?;
-    txn.commit().await?;
+    tx.commit().await?;
     render(
         &req,
         tenant_page("projects/detail.html", &tenant).with("project", project),
@@ -130,13 +127,14 @@ pub async fn detail(
 /// `GET /projects/{id}/edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
-    id: web::Path<i64>,
+    MemberRow(Found {
+        tenant,
+        tx,
+        row: project,
+        ..
+    }): MemberRow<Project>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin(&state).await?;
-    let project = find(&txn, id.into_inner()).await?;
-    txn.commit().await?;
+    tx.commit().await?;
     let form = ProjectInput {
         name: project.name.clone(),
         description: project.description.clone(),
@@ -151,14 +149,15 @@ pub async fn edit_form(
 /// `POST /projects/{id}/edit/`
 pub async fn edit(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: actix_session::Session,
-    OrgMember(tenant): OrgMember,
-    id: web::Path<i64>,
     form: web::Form<ProjectInput>,
+    MemberRow(Found {
+        tenant,
+        tx: txn,
+        row: project,
+        ..
+    }): MemberRow<Project>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin(&state).await?;
-    let project = find(&txn, id.into_inner()).await?;
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
         return render(
@@ -183,13 +182,14 @@ pub async fn edit(
 /// `GET /projects/{id}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found {
+        tenant,
+        tx,
+        row: project,
+        ..
+    }): AdminRow<Project>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin(&state).await?;
-    let project = find(&txn, id.into_inner()).await?;
-    txn.commit().await?;
+    tx.commit().await?;
     render(
         &req,
         tenant_page("projects/confirm_delete.html", &tenant).with("project", project),
@@ -199,13 +199,14 @@ pub async fn delete_form(
 
 /// `POST /projects/{id}/delete/`
 pub async fn delete(
-    state: web::Data<AppState>,
     session: actix_session::Session,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found {
+        tenant,
+        tx: txn,
+        row: project,
+        ..
+    }): AdminRow<Project>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin(&state).await?;
-    let project = find(&txn, id.into_inner()).await?;
     projects::delete(&txn, project.id).await?;
     txn.commit().await?;
     flash::success(&session, format!("Project “{}” deleted.", project.name));
@@ -264,25 +265,23 @@ pub async fn api_create(
 
 /// `GET /api/v1/projects/{id}/`
 pub async fn api_detail(
-    state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
-    id: web::Path<i64>,
+    MemberRow(Found {
+        tx, row: project, ..
+    }): MemberRow<Project>,
 ) -> Result<web::Json<project::Model>, AppError> {
-    let txn = tenant.begin(&state).await?;
-    let project = find(&txn, id.into_inner()).await?;
-    txn.commit().await?;
+    tx.commit().await?;
     Ok(web::Json(project))
 }
 
 /// `PATCH /api/v1/projects/{id}/`: changes the fields given.
 pub async fn api_update(
-    state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
-    id: web::Path<i64>,
     body: web::Json<ProjectJson>,
+    MemberRow(Found {
+        tx: txn,
+        row: project,
+        ..
+    }): MemberRow<Project>,
 ) -> Result<web::Json<project::Model>, AppError> {
-    let txn = tenant.begin(&state).await?;
-    let project = find(&txn, id.into_inner()).await?;
     let body = body.into_inner();
     let input = validated(ProjectInput {
         name: body.name.unwrap_or(project.name),
@@ -297,14 +296,9 @@ pub async fn api_update(
 
 /// `DELETE /api/v1/projects/{id}/`: 204.
 pub async fn api_delete(
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found { tx, row, .. }): AdminRow<Project>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin(&state).await?;
-    if !projects::delete(&txn, id.into_inner()).await? {
-        return Err(AppError::NotFound);
-    }
-    txn.commit().await?;
+    projects::delete(&tx, row.id).await?;
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -14,7 +14,8 @@ use crate::organizations::domains::{self, DomainError};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::render::redirect;
-use crate::web::{OrgAdmin, Tenant};
+use crate::web::rows::{ApiKey, Domain, Found};
+use crate::web::{AdminRow, OrgAdmin, Tenant};
 use crate::web::{flash, forms, render};
 
 const NEW_KEY: &str = "new_api_key";
@@ -120,17 +121,14 @@ pub async fn create_key(
 
 /// `POST /settings/api-keys/{id}/revoke/`
 pub async fn revoke_key(
-    state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found {
+        tenant, tx, row, ..
+    }): AdminRow<ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
-    if !api_keys::revoke(&txn, id.into_inner()).await? {
-        return Err(AppError::NotFound);
-    }
-    txn.commit().await?;
+    api_keys::revoke(&tx, row.id).await?;
+    tx.commit().await?;
     flash::success(&session, "API key revoked.");
     Ok(redirect(&tenant.url("/settings/")))
 }
@@ -172,43 +170,55 @@ pub async fn add_domain(
 pub async fn verify_domain(
     state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(found): AdminRow<Domain>,
 ) -> Result<HttpResponse, AppError> {
-    person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
-    match domains::verify(&txn, state.dns.as_ref(), id.into_inner()).await {
-        Ok(domain) => {
-            txn.commit().await?;
-            domains::lapse_other_claims(&state.db, domain.organization_id, &domain.domain).await?;
-            flash::success(&session, format!("{} is verified.", domain.domain));
-        }
-        Err(DomainError::Taken) => {
-            // The lapsed claim was removed in this transaction.
-            txn.commit().await?;
-            flash::push(&session, "error", DomainError::Taken.to_string());
-        }
-        Err(error @ (DomainError::NotVerified { .. } | DomainError::Lookup(_))) => {
-            flash::push(&session, "error", error.to_string());
-        }
+    let root = found.tenant.url("/settings/");
+    match verify(&state, found).await? {
+        Ok(domain) => flash::success(&session, format!("{} is verified.", domain.domain)),
+        Err(
+            error @ (DomainError::Taken | DomainError::NotVerified { .. } | DomainError::Lookup(_)),
+        ) => flash::push(&session, "error", error.to_string()),
         Err(other) => return Err(other.into()),
     }
-    Ok(redirect(&tenant.url("/settings/")))
+    Ok(redirect(&root))
+}
+
+/// Verifies the domain and settles the outcome, for the page and the API alike: a verified
+/// domain commits and ends other organizations' claims of it; a claim another organization
+/// beat commits its own lapse. The domain's error, when it was not verified, is for the caller
+/// to show.
+async fn verify(
+    state: &AppState,
+    Found {
+        tenant, tx, row, ..
+    }: Found<Domain>,
+) -> Result<Result<entity::organization_domain::Model, DomainError>, AppError> {
+    person_only(&tenant)?;
+    match domains::verify(&tx, state.dns.as_ref(), row.id).await {
+        Ok(domain) => {
+            tx.commit().await?;
+            domains::lapse_other_claims(&state.db, domain.organization_id, &domain.domain).await?;
+            Ok(Ok(domain))
+        }
+        Err(DomainError::Taken) => {
+            tx.commit().await?;
+            Ok(Err(DomainError::Taken))
+        }
+        Err(DomainError::Db(e)) => Err(e.into()),
+        Err(other) => Ok(Err(other)),
+    }
 }
 
 /// `POST /settings/domains/{id}/delete/`
 pub async fn delete_domain(
-    state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found {
+        tenant, tx, row, ..
+    }): AdminRow<Domain>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
-    if !domains::remove(&txn, id.into_inner()).await? {
-        return Err(AppError::NotFound);
-    }
-    txn.commit().await?;
+    domains::remove(&tx, row.id).await?;
+    tx.commit().await?;
     flash::success(&session, "Domain removed.");
     Ok(redirect(&tenant.url("/settings/")))
 }
@@ -252,16 +262,13 @@ pub async fn api_create_key(
 
 /// `DELETE /api/v1/api-keys/{id}/`: revokes; 204.
 pub async fn api_revoke_key(
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found {
+        tenant, tx, row, ..
+    }): AdminRow<ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
-    if !api_keys::revoke(&txn, id.into_inner()).await? {
-        return Err(AppError::NotFound);
-    }
-    txn.commit().await?;
+    api_keys::revoke(&tx, row.id).await?;
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -308,36 +315,23 @@ pub async fn api_add_domain(
 /// `POST /api/v1/domains/{id}/verify/`: 200 when verified, 409 when the record is not there.
 pub async fn api_verify_domain(
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(found): AdminRow<Domain>,
 ) -> Result<HttpResponse, AppError> {
-    person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
-    let domain = match domains::verify(&txn, state.dns.as_ref(), id.into_inner()).await {
-        Ok(domain) => domain,
-        Err(DomainError::Taken) => {
-            // The lapsed claim was removed in this transaction.
-            txn.commit().await?;
-            return Err(AppError::Conflict(DomainError::Taken.to_string()));
-        }
-        Err(other) => return Err(other.into()),
-    };
-    txn.commit().await?;
-    domains::lapse_other_claims(&state.db, domain.organization_id, &domain.domain).await?;
-    Ok(HttpResponse::Ok().json(view(domain)))
+    match verify(&state, found).await? {
+        Ok(domain) => Ok(HttpResponse::Ok().json(view(domain))),
+        Err(DomainError::Taken) => Err(AppError::Conflict(DomainError::Taken.to_string())),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// `DELETE /api/v1/domains/{id}/`: 204.
 pub async fn api_delete_domain(
-    state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found {
+        tenant, tx, row, ..
+    }): AdminRow<Domain>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
-    if !domains::remove(&txn, id.into_inner()).await? {
-        return Err(AppError::NotFound);
-    }
-    txn.commit().await?;
+    domains::remove(&tx, row.id).await?;
+    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -11,10 +11,12 @@ pub mod links;
 pub mod pagination;
 pub mod render;
 pub mod resolve;
+pub mod rows;
 pub mod tenant;
 pub mod user;
 
 pub use render::{Page, render};
 pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
+pub use rows::{AdminRow, MemberRow};
 pub use tenant::{OrgAdmin, OrgMember, OrgOwner, Principal, Tenant};
 pub use user::{CurrentUser, MaybeUser};

@@ -153,13 +153,13 @@ impl Tenant {
 
 /// Which role an extractor requires (in increasing order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Role {
+pub(super) enum Role {
     Member,
     Admin,
     Owner,
 }
 
-async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
+pub(super) async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
     if let Some(tenant) = req.extensions().get::<Tenant>().cloned() {
         return check(tenant, role);
     }

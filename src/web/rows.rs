@@ -1,0 +1,147 @@
+//! Row-returning extractors: a handler for `/projects/{id}/` or `/people/{user_id}/` takes
+//! `MemberRow<Project>` or `AdminRow<Person>` and gets the tenant, the request's open
+//! transaction and the row, loaded in that transaction after the role check; a row of another
+//! organization, or none, ends the request with 404 before the handler runs. Handlers stop
+//! repeating the lookup and the role check (Svix's permission extractors are the model).
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use entity::{organization_api_key, organization_domain, project};
+use sea_orm::{ColumnTrait, DbErr, QueryFilter};
+
+use super::tenant::{Role, Tenant, tenant_for};
+use crate::error::AppError;
+use crate::organizations::members::{self, PersonView};
+use crate::state::AppState;
+use crate::tenancy::TenantTxn;
+
+/// A kind of row a tenant path names: which path parameter holds its id, and how it is found
+/// in the organization's transaction.
+pub trait TenantRow: 'static {
+    /// The row handed to the handler.
+    type Row: Send;
+    /// The path parameter with the id (`id`, `user_id`).
+    const PARAM: &'static str;
+    /// The row with this id in the transaction's organization, if any.
+    fn load(
+        tx: &TenantTxn,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> + Send;
+}
+
+/// A project, by `{id}`.
+#[derive(Debug)]
+pub struct Project;
+
+impl TenantRow for Project {
+    type Row = project::Model;
+    const PARAM: &'static str = "id";
+    fn load(tx: &TenantTxn, id: i64) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> {
+        crate::projects::get(tx, id)
+    }
+}
+
+/// A member, by `{user_id}`.
+#[derive(Debug)]
+pub struct Person;
+
+impl TenantRow for Person {
+    type Row = PersonView;
+    const PARAM: &'static str = "user_id";
+    fn load(tx: &TenantTxn, id: i64) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> {
+        members::get(tx, id)
+    }
+}
+
+/// A working organization API key, by `{id}`.
+#[derive(Debug)]
+pub struct ApiKey;
+
+impl TenantRow for ApiKey {
+    type Row = organization_api_key::Model;
+    const PARAM: &'static str = "id";
+    async fn load(tx: &TenantTxn, id: i64) -> Result<Option<Self::Row>, DbErr> {
+        tx.select::<organization_api_key::Entity>()
+            .filter(organization_api_key::Column::Id.eq(id))
+            .filter(organization_api_key::Column::RevokedAt.is_null())
+            .one(tx.conn())
+            .await
+    }
+}
+
+/// A custom domain, by `{id}`.
+#[derive(Debug)]
+pub struct Domain;
+
+impl TenantRow for Domain {
+    type Row = organization_domain::Model;
+    const PARAM: &'static str = "id";
+    async fn load(tx: &TenantTxn, id: i64) -> Result<Option<Self::Row>, DbErr> {
+        tx.select::<organization_domain::Entity>()
+            .filter(organization_domain::Column::Id.eq(id))
+            .one(tx.conn())
+            .await
+    }
+}
+
+/// The tenant, the request's transaction and the row: what a row extractor hands out.
+pub struct Found<R: TenantRow> {
+    /// The organization and who is asking.
+    pub tenant: Tenant,
+    /// The request's transaction (commit it when the handler wrote).
+    pub tx: TenantTxn,
+    /// The row.
+    pub row: R::Row,
+    kind: PhantomData<R>,
+}
+
+async fn found<R: TenantRow>(req: HttpRequest, role: Role) -> Result<Found<R>, AppError> {
+    let tenant = tenant_for(req.clone(), role).await?;
+    let id: i64 = req
+        .match_info()
+        .get(R::PARAM)
+        .and_then(|value| value.parse().ok())
+        .ok_or(AppError::NotFound)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+    let tx = tenant.begin(state).await?;
+    let row = R::load(&tx, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Found {
+        tenant,
+        tx,
+        row,
+        kind: PhantomData,
+    })
+}
+
+macro_rules! row_extractor {
+    ($(#[$doc:meta])* $name:ident, $role:expr) => {
+        $(#[$doc])*
+        pub struct $name<R: TenantRow>(pub Found<R>);
+
+        impl<R: TenantRow> FromRequest for $name<R> {
+            type Error = AppError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move { found::<R>(req, $role).await.map($name) })
+            }
+        }
+    };
+}
+
+row_extractor!(
+    /// A row of the request's organization, for a member (or superuser).
+    MemberRow,
+    Role::Member
+);
+row_extractor!(
+    /// A row of the request's organization, for an admin (or superuser).
+    AdminRow,
+    Role::Admin
+);
