@@ -202,12 +202,8 @@ pub async fn lapse_other_claims(
 
 /// Removes one of the organization's domains; `false` when it has no such domain.
 pub async fn remove(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
-    let result = tx
-        .delete_many::<organization_domain::Entity>()
-        .filter(organization_domain::Column::Id.eq(id))
-        .exec(tx.conn())
-        .await?;
-    Ok(result.rows_affected == 1)
+    tx.delete_row::<organization_domain::Entity>(organization_domain::Column::Id, id)
+        .await
 }
 
 #[cfg(test)]

@@ -108,12 +108,8 @@ pub async fn update(
 
 /// Deletes the organization's project `id`; `false` when it has no such project.
 pub async fn delete(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
-    let result = tx
-        .delete_many::<project::Entity>()
-        .filter(project::Column::Id.eq(id))
-        .exec(tx.conn())
-        .await?;
-    Ok(result.rows_affected == 1)
+    tx.delete_row::<project::Entity>(project::Column::Id, id)
+        .await
 }
 
 #[cfg(test)]

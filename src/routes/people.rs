@@ -123,6 +123,31 @@ fn invite_error(error: InviteError) -> Result<FieldErrors, AppError> {
     AppError::from(error).into_fields()
 }
 
+/// Invites `email` through the configured backend in the request's transaction, committed when
+/// the invitation went: the one call behind the page and the API. The backend's refusal is for
+/// the caller to show.
+async fn invite(
+    state: &AppState,
+    tenant: &Tenant,
+    email: &str,
+) -> Result<Result<entity::organization_invitation::Model, InviteError>, AppError> {
+    let tx = tenant.begin(state).await?;
+    let sent = state
+        .invitation_backend
+        .invite(
+            state.flows(),
+            &tx,
+            tenant.organization(),
+            tenant.user(),
+            email,
+        )
+        .await;
+    if sent.is_ok() {
+        tx.commit().await?;
+    }
+    Ok(sent)
+}
+
 /// `POST /people/add/`: invites by email (an existing member is a field error).
 pub async fn add(
     req: HttpRequest,
@@ -132,20 +157,8 @@ pub async fn add(
     form: web::Form<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let backend = &state.invitation_backend;
-    let tx = tenant.begin(&state).await?;
-    match backend
-        .invite(
-            state.flows(),
-            &tx,
-            tenant.organization(),
-            tenant.user(),
-            &form.email,
-        )
-        .await
-    {
+    match invite(&state, &tenant, &form.email).await? {
         Ok(invitation) => {
-            tx.commit().await?;
             flash::success(
                 &session,
                 format!("Invitation sent to {}.", invitation.email),
@@ -376,22 +389,8 @@ pub async fn api_invite(
     OrgAdmin(tenant): OrgAdmin,
     body: web::Json<InviteJson>,
 ) -> Result<HttpResponse, AppError> {
-    let backend = &state.invitation_backend;
-    let tx = tenant.begin(&state).await?;
-    match backend
-        .invite(
-            state.flows(),
-            &tx,
-            tenant.organization(),
-            tenant.user(),
-            &body.email,
-        )
-        .await
-    {
-        Ok(invitation) => {
-            tx.commit().await?;
-            Ok(HttpResponse::build(StatusCode::CREATED).json(invitation))
-        }
+    match invite(&state, &tenant, &body.email).await? {
+        Ok(invitation) => Ok(HttpResponse::build(StatusCode::CREATED).json(invitation)),
         Err(error) => Err(forms::invalid(invite_error(error)?)),
     }
 }

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use entity::{TenantOwned, email_outbox, organization};
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, DeleteMany, Select,
-    TransactionTrait, UpdateMany,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, DeleteMany,
+    QueryFilter, Select, TransactionTrait, UpdateMany,
 };
 
 use super::Scope;
@@ -204,6 +204,20 @@ impl TenantTxn {
     /// `DELETE FROM E WHERE organization_id = ?`
     pub fn delete_many<E: TenantOwned>(&self) -> DeleteMany<E> {
         self.scope.delete_many::<E>()
+    }
+
+    /// Deletes the organization's row of `E` whose `id_column` is `id`; whether one went.
+    pub async fn delete_row<E: TenantOwned>(
+        &self,
+        id_column: E::Column,
+        id: i64,
+    ) -> Result<bool, DbErr> {
+        let result = self
+            .delete_many::<E>()
+            .filter(id_column.eq(id))
+            .exec(self.conn())
+            .await?;
+        Ok(result.rows_affected == 1)
     }
 
     /// The organization row, locked until the transaction ends: rules about the owner and the
