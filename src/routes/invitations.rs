@@ -14,7 +14,8 @@ use crate::invitations::{self, AcceptError, InviteError, Pending};
 use crate::state::AppState;
 use crate::web::MaybeUser;
 use crate::web::render::redirect;
-use crate::web::{OrgAdmin, links};
+use crate::web::rows::{Found, PendingInvitation};
+use crate::web::{AdminRow, OrgAdmin, links};
 use crate::web::{Page, flash, render};
 
 /// What the accept form sends.
@@ -205,15 +206,12 @@ pub async fn list(
 
 /// `POST /invitations/{id}/revoke/` on a tenant.
 pub async fn revoke(
-    state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found {
+        tenant, tx, row, ..
+    }): AdminRow<PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
-    if !invitations::revoke(&tx, id.into_inner()).await? {
-        return Err(AppError::NotFound);
-    }
+    invitations::revoke(&tx, row.id).await?;
     tx.commit().await?;
     flash::success(&session, "Invitation revoked.");
     Ok(redirect(&tenant.url("/invitations/")))
@@ -223,10 +221,10 @@ pub async fn revoke(
 pub async fn resend(
     state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    id: web::Path<i64>,
+    AdminRow(Found {
+        tenant, tx, row, ..
+    }): AdminRow<PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     match state
         .invitation_backend
         .resend(
@@ -234,7 +232,7 @@ pub async fn resend(
             &tx,
             tenant.organization(),
             tenant.user(),
-            id.into_inner(),
+            row.id,
         )
         .await
     {

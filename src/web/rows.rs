@@ -87,6 +87,18 @@ impl TenantRow for Domain {
     }
 }
 
+/// A pending invitation, by `{id}`.
+#[derive(Debug)]
+pub struct PendingInvitation;
+
+impl TenantRow for PendingInvitation {
+    type Row = entity::organization_invitation::Model;
+    const PARAM: &'static str = "id";
+    fn load(tx: &TenantTxn, id: i64) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> {
+        crate::invitations::pending_by_id(tx, id)
+    }
+}
+
 /// The tenant, the request's transaction and the row: what a row extractor hands out.
 pub struct Found<R: TenantRow> {
     /// The organization and who is asking.
