@@ -234,8 +234,8 @@ pub async fn seed(
 }
 
 /// Has the database re-read its tables' statistics after the bulk insert. Without them
-/// PostgreSQL guessed 5,514 members for an organization of 100 and planned the people page as a
-/// parallel query, 5.3 ms instead of 0.3 ms, until autovacuum got round to the tables.
+/// PostgreSQL misjudged the size of an organization and planned the people page as a slow
+/// parallel query until autovacuum got round to the tables.
 async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     let sql = match db.get_database_backend() {
         // A sample of each index is enough for SQLite's planner, and keeps this to seconds.

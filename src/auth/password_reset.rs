@@ -68,13 +68,15 @@ pub async fn request(
     context.insert("name", &user.name);
     context.insert("link", &mailer.link(&format!("/password-reset/{token}/")));
     context.insert("expires_in", &describe_ttl(ttl));
-    let message = mailer.compose(
-        "password_reset",
-        &email,
-        "Reset your orgs password",
-        &context,
-    )?;
-    system.enqueue_mail(message).await?;
+    mailer
+        .send(
+            &system,
+            "password_reset",
+            &email,
+            "Reset your orgs password",
+            &context,
+        )
+        .await?;
     system.commit().await?;
     Ok(())
 }

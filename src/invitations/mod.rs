@@ -136,13 +136,15 @@ pub async fn invite(
     context.insert("inviter", &inviter.map(user::Model::display_name));
     context.insert("link", &mailer.link(&format!("/invitations/{secret}/")));
     context.insert("expires_in", &describe_ttl(ttl));
-    let message = mailer.compose(
-        "invitation",
-        &email,
-        format!("You're invited to join {} on orgs", organization.name),
-        &context,
-    )?;
-    tx.enqueue_mail(message).await?;
+    mailer
+        .send(
+            tx,
+            "invitation",
+            &email,
+            format!("You're invited to join {} on orgs", organization.name),
+            &context,
+        )
+        .await?;
     Ok(invitation)
 }
 

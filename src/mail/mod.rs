@@ -9,6 +9,7 @@ mod transport;
 pub use outbox::Outbox;
 pub use transport::{MemoryMailbox, SentEmail, Transport};
 
+use std::future::Future;
 use std::sync::Arc;
 
 use entity::email_outbox;
@@ -28,6 +29,16 @@ pub struct OutgoingEmail {
     pub html: Option<String>,
     /// The organization the mail is about, if any.
     pub organization_id: Option<i64>,
+}
+
+/// A transaction that takes mail (the tenant and the system transactions): the message is
+/// written to the outbox in it, and the sender is woken after its commit.
+pub trait Queue: Sync {
+    /// Writes `email` to the outbox in this transaction.
+    fn enqueue_mail(
+        &self,
+        email: OutgoingEmail,
+    ) -> impl Future<Output = Result<email_outbox::Model, DbErr>> + Send;
 }
 
 /// Composes mail from the templates, with links under `server.public_url`: what every service
@@ -50,6 +61,21 @@ impl Mailer {
     /// The absolute address of `path` (`/login/` -> `https://app.example.com/login/`).
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.public_url)
+    }
+
+    /// Renders `email/{name}` with `context` and queues it to `to` in `queue`'s transaction:
+    /// how every service sends mail.
+    pub async fn send(
+        &self,
+        queue: &impl Queue,
+        name: &str,
+        to: &str,
+        subject: impl Into<String>,
+        context: &Context,
+    ) -> anyhow::Result<()> {
+        let message = self.compose(name, to, subject, context)?;
+        queue.enqueue_mail(message).await?;
+        Ok(())
     }
 
     /// Renders `email/{name}.txt` and `.html` with `context` into a message to `to`.

@@ -65,8 +65,8 @@ struct PersonRow {
 }
 
 impl FromQueryResult for PersonRow {
-    /// By position, in [`as_people`]'s order: by name, each value of each row cost a hash of
-    /// its column name (a tenth of the people list's instructions).
+    /// By position, in [`as_people`]'s order: by name, each value of each row would cost a
+    /// hash of its column name.
     fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
         Ok(Self {
             user_id: row.try_get_by_index(0)?,

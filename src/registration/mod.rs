@@ -129,30 +129,21 @@ pub async fn sign_up(
         let mut context = Context::new();
         context.insert("link", &mailer.link(&format!("/activate/{token}/")));
         context.insert("expires_in", &describe_ttl(ttl));
-        mailer
-            .compose("activation", &email, "Confirm your email address", &context)
-            .map_err(UserError::from)
+        ("activation", "Confirm your email address", context)
     };
-    let message = match inserted {
+    let (template, subject, context) = match inserted {
         // Not confirmed yet (its first link may have expired): a new activation link.
         Err(existing) if !existing.is_active && existing.email_verified_at.is_none() => {
             let token = user_tokens::issue(txn, existing.id, Purpose::Activation, ttl)
                 .await
                 .map_err(UserError::from)?;
-            activation(token)?
+            activation(token)
         }
         Err(_) => {
             let mut context = Context::new();
             context.insert("login_link", &mailer.link("/login/"));
             context.insert("reset_link", &mailer.link("/password-reset/"));
-            mailer
-                .compose(
-                    "signup_exists",
-                    &email,
-                    "You already have an orgs account",
-                    &context,
-                )
-                .map_err(UserError::from)?
+            ("signup_exists", "You already have an orgs account", context)
         }
         Ok(user) => {
             let new = NewOrganization {
@@ -163,11 +154,11 @@ pub async fn sign_up(
             let token = user_tokens::issue(txn, user.id, Purpose::Activation, ttl)
                 .await
                 .map_err(UserError::from)?;
-            activation(token)?
+            activation(token)
         }
     };
-    system
-        .enqueue_mail(message)
+    mailer
+        .send(&system, template, &email, subject, &context)
         .await
         .map_err(UserError::from)?;
     system.commit().await.map_err(UserError::from)?;

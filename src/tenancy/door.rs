@@ -185,3 +185,12 @@ impl SystemTxn {
         self.work.commit().await
     }
 }
+
+impl crate::mail::Queue for SystemTxn {
+    fn enqueue_mail(
+        &self,
+        email: OutgoingEmail,
+    ) -> impl std::future::Future<Output = Result<email_outbox::Model, DbErr>> + Send {
+        SystemTxn::enqueue_mail(self, email)
+    }
+}

@@ -4,6 +4,7 @@
 //! every query it builds is filtered by the organization. Services that work on one
 //! organization take a `&TenantTxn`, never the pool or a hand-made [`Scope`].
 
+use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -255,5 +256,14 @@ impl TenantTxn {
     /// Commits, then fires the events and wakes the mail sender.
     pub async fn commit(self) -> Result<(), DbErr> {
         self.work.commit().await
+    }
+}
+
+impl crate::mail::Queue for TenantTxn {
+    fn enqueue_mail(
+        &self,
+        email: OutgoingEmail,
+    ) -> impl Future<Output = Result<email_outbox::Model, DbErr>> + Send {
+        TenantTxn::enqueue_mail(self, email)
     }
 }
