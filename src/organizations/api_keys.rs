@@ -30,6 +30,18 @@ pub async fn create(
     Ok((row.insert(tx.conn()).await?, secret))
 }
 
+/// The organization's working key `id`, if any.
+pub async fn get_active(
+    tx: &TenantTxn,
+    id: i64,
+) -> Result<Option<organization_api_key::Model>, DbErr> {
+    tx.select::<organization_api_key::Entity>()
+        .filter(organization_api_key::Column::Id.eq(id))
+        .filter(organization_api_key::Column::RevokedAt.is_null())
+        .one(tx.conn())
+        .await
+}
+
 /// The organization's working keys, newest first.
 pub async fn list_active(tx: &TenantTxn) -> Result<Vec<organization_api_key::Model>, DbErr> {
     tx.select::<organization_api_key::Entity>()

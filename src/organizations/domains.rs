@@ -120,6 +120,14 @@ pub async fn add(
         .ok_or(DomainError::AlreadyClaimed)
 }
 
+/// The organization's domain `id`, if any.
+pub async fn get(tx: &TenantTxn, id: i64) -> Result<Option<organization_domain::Model>, DbErr> {
+    tx.select::<organization_domain::Entity>()
+        .filter(organization_domain::Column::Id.eq(id))
+        .one(tx.conn())
+        .await
+}
+
 /// The organization's domains.
 pub async fn list(tx: &TenantTxn) -> Result<Vec<organization_domain::Model>, DbErr> {
     tx.select::<organization_domain::Entity>()
@@ -134,12 +142,7 @@ pub async fn verify(
     dns: &dyn TxtLookup,
     id: i64,
 ) -> Result<organization_domain::Model, DomainError> {
-    let row = tx
-        .select::<organization_domain::Entity>()
-        .filter(organization_domain::Column::Id.eq(id))
-        .one(tx.conn())
-        .await?
-        .ok_or(DomainError::NotFound)?;
+    let row = get(tx, id).await?.ok_or(DomainError::NotFound)?;
     if row.verified_at.is_some() {
         return Ok(row);
     }

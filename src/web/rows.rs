@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use entity::{organization_api_key, organization_domain, project};
-use sea_orm::{ColumnTrait, DbErr, QueryFilter};
+use sea_orm::DbErr;
 
 use super::tenant::{Role, Tenant, tenant_for};
 use crate::error::AppError;
@@ -63,12 +63,8 @@ pub struct ApiKey;
 impl TenantRow for ApiKey {
     type Row = organization_api_key::Model;
     const PARAM: &'static str = "id";
-    async fn load(tx: &TenantTxn, id: i64) -> Result<Option<Self::Row>, DbErr> {
-        tx.select::<organization_api_key::Entity>()
-            .filter(organization_api_key::Column::Id.eq(id))
-            .filter(organization_api_key::Column::RevokedAt.is_null())
-            .one(tx.conn())
-            .await
+    fn load(tx: &TenantTxn, id: i64) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> {
+        crate::organizations::api_keys::get_active(tx, id)
     }
 }
 
@@ -79,11 +75,8 @@ pub struct Domain;
 impl TenantRow for Domain {
     type Row = organization_domain::Model;
     const PARAM: &'static str = "id";
-    async fn load(tx: &TenantTxn, id: i64) -> Result<Option<Self::Row>, DbErr> {
-        tx.select::<organization_domain::Entity>()
-            .filter(organization_domain::Column::Id.eq(id))
-            .one(tx.conn())
-            .await
+    fn load(tx: &TenantTxn, id: i64) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> {
+        crate::organizations::domains::get(tx, id)
     }
 }
 
