@@ -13,7 +13,7 @@ use orgs::invitations::{AcceptError, InviteError, Pending};
 use orgs::registration::{ActivationError, SignUp, SignUpError};
 use orgs::tenancy::TenantTxn;
 
-use crate::helpers::{TestApp, World, browser, csrf_from, link_in, path_of, visitor};
+use crate::helpers::{TestApp, World, link_in, path_of, post_from_new_browser, visitor};
 
 type Calls = Arc<Mutex<Vec<&'static str>>>;
 
@@ -114,21 +114,8 @@ async fn invite(app: &TestApp, kurt: &crate::helpers::Visitor, email: &str) -> S
 
 /// POSTs the invitation form at `link` from a fresh anonymous browser.
 async fn answer_anonymously(app: &TestApp, link: &str, fields: &[(&str, &str)]) -> u16 {
-    let client = browser();
-    let page = client
-        .get(format!("{}{link}", app.address))
-        .send()
+    post_from_new_browser(app, link, fields, &[])
         .await
-        .unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
-    let mut fields = fields.to_vec();
-    fields.push(("csrf_token", &csrf));
-    client
-        .post(format!("{}{link}", app.address))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap()
         .status()
         .as_u16()
 }

@@ -317,13 +317,27 @@ impl TestApp {
         &self.state.events
     }
 
-    /// `GET {address}{path}`
+    /// This app's own browser (`client`) as a [`Visitor`], with `csrf` as its token.
+    fn browser_with(&self, csrf: String) -> Visitor {
+        Visitor {
+            client: self.client.clone(),
+            csrf,
+            address: self.address.clone(),
+        }
+    }
+
+    /// This app's own browser as a [`Visitor`], its CSRF token read fresh (it rotates at
+    /// sign-in): what the app's request helpers below go through.
+    pub async fn browser(&self) -> Visitor {
+        let csrf = self.csrf_token().await;
+        self.browser_with(csrf)
+    }
+
+    /// `GET {address}{path}` with this app's browser: the response.
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{}", self.address, path))
-            .send()
+        self.browser_with(String::new())
+            .send(reqwest::Method::GET, path, None)
             .await
-            .expect("request")
     }
 
     /// Creates an active user with the password [`PASSWORD`].
@@ -333,9 +347,7 @@ impl TestApp {
 
     /// `GET` with this app's browser; the status and the body.
     pub async fn page(&self, path: &str) -> (u16, String) {
-        let response = self.get(path).await;
-        let status = response.status().as_u16();
-        (status, response.text().await.expect("body"))
+        self.browser_with(String::new()).get(path).await
     }
 
     /// The CSRF token of this browser's session (read from a page).
@@ -346,15 +358,7 @@ impl TestApp {
 
     /// `POST` a form with this browser, the session's CSRF token added.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let token = self.csrf_token().await;
-        let mut fields: Vec<(&str, &str)> = fields.to_vec();
-        fields.push(("csrf_token", &token));
-        self.client
-            .post(format!("{}{}", self.address, path))
-            .form(&fields)
-            .send()
-            .await
-            .expect("request")
+        self.browser().await.post_form(path, fields).await
     }
 
     /// Signs this browser in.
@@ -734,4 +738,33 @@ pub async fn two_tenants(app: &TestApp) -> (i64, i64) {
         tx.commit().await.expect("commit");
     }
     (acme, globex)
+}
+
+/// A fresh browser that opens the form at `path` and posts `fields` to it with the form's CSRF
+/// token, sending `headers` with both requests (`x-forwarded-for`, say).
+pub async fn post_from_new_browser(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let client = browser();
+    let with_headers = |mut request: reqwest::RequestBuilder| {
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request
+    };
+    let page = with_headers(client.get(format!("{}{path}", app.address)))
+        .send()
+        .await
+        .expect("the form");
+    let csrf = csrf_from(&page.text().await.expect("body"));
+    let mut fields = fields.to_vec();
+    fields.push(("csrf_token", &csrf));
+    with_headers(client.post(format!("{}{path}", app.address)))
+        .form(&fields)
+        .send()
+        .await
+        .expect("request")
 }

@@ -10,7 +10,8 @@ use futures_util::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{
-    PASSWORD, TestApp, Visitor, World, browser, csrf_from, get_on, location, path_of, visitor,
+    PASSWORD, TestApp, Visitor, World, browser, csrf_from, get_on, location, path_of,
+    post_from_new_browser, visitor,
 };
 
 /// A JSON request as `who`: the status, the `Retry-After` header and the body.
@@ -47,23 +48,7 @@ async fn post_as(
     path: &str,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    let client = browser();
-    let page = client
-        .get(format!("{}{path}", app.address))
-        .header("x-forwarded-for", ip)
-        .send()
-        .await
-        .unwrap();
-    let csrf = csrf_from(&page.text().await.unwrap());
-    let mut fields = fields.to_vec();
-    fields.push(("csrf_token", &csrf));
-    client
-        .post(format!("{}{path}", app.address))
-        .header("x-forwarded-for", ip)
-        .form(&fields)
-        .send()
-        .await
-        .unwrap()
+    post_from_new_browser(app, path, fields, &[("x-forwarded-for", ip)]).await
 }
 
 async fn login_as(app: &TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
