@@ -19,6 +19,7 @@ mod health;
 mod helpers;
 mod invitations;
 mod keys_and_domains;
+mod layers;
 mod migrations;
 mod models;
 mod organizations;
