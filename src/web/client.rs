@@ -82,8 +82,13 @@ impl Client {
         Self { ip, host, scheme }
     }
 
-    /// [`Client::of`] an `HttpRequest`.
+    /// [`Client::of`] an `HttpRequest`: the one the tenant-resolving middleware read, when it
+    /// ran (the headers are read once per request).
     pub fn of_request(req: &actix_web::HttpRequest, proxies: &TrustedProxies) -> Self {
+        use actix_web::HttpMessage as _;
+        if let Some(client) = req.extensions().get::<Self>() {
+            return client.clone();
+        }
         Self::of(req.head(), req.peer_addr(), proxies)
     }
 

@@ -140,12 +140,14 @@ pub async fn resolve<B: MessageBody + 'static>(
             .map(ServiceResponse::map_into_left_body);
     };
     let settings = &state.settings.tenant;
-    let host = crate::web::client::Client::of(
+    // Read once per request: the extractors, links and limits find it in the extensions.
+    let client = crate::web::client::Client::of(
         req.head(),
         req.peer_addr(),
         &state.settings.server.trusted_proxies,
-    )
-    .host;
+    );
+    let host = client.host.clone();
+    req.extensions_mut().insert(client);
     let secret = api_key_secret(&req);
     let mut found = None;
     for resolver in &settings.resolution {
