@@ -3,21 +3,8 @@
 //! host.
 
 use crate::helpers::{
-    TestApp, World, assert_redirect_to, browser, get_on, location, path_of, visitor,
+    World, assert_redirect_to, browser, get_on, location, path_of, port, subdomain_app, visitor,
 };
-
-async fn subdomain_app() -> TestApp {
-    TestApp::spawn_with(|s| {
-        s.tenant.links = orgs::config::TenantLinks::Subdomain;
-        s.tenant.base_domain = "localhost".into();
-    })
-    .await
-}
-
-/// The port of the app (its address is `http://127.0.0.1:{port}`).
-fn port(app: &TestApp) -> &str {
-    app.address.rsplit(':').next().unwrap()
-}
 
 #[tokio::test]
 async fn going_to_an_organization_signs_the_member_in_on_its_own_host_once() {

@@ -768,3 +768,18 @@ pub async fn post_from_new_browser(
         .await
         .expect("request")
 }
+
+/// An app that sends people to `{slug}.localhost` and carries their sign-in there with a
+/// one-time handoff link (`tenant.links = "subdomain"`).
+pub async fn subdomain_app() -> TestApp {
+    TestApp::spawn_with(|s| {
+        s.tenant.links = orgs::config::TenantLinks::Subdomain;
+        s.tenant.base_domain = "localhost".into();
+    })
+    .await
+}
+
+/// The port of the app (its address is `http://127.0.0.1:{port}`).
+pub fn port(app: &TestApp) -> &str {
+    app.address.rsplit(':').next().expect("a port")
+}

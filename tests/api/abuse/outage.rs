@@ -2,6 +2,20 @@
 
 use super::*;
 
+/// GETs `path` as `who`: it must answer 503 with `Retry-After: 5` within 3 s. Its body.
+async fn unavailable_at_once(who: &Visitor, path: &str) -> String {
+    let started = Instant::now();
+    let response = who.send(reqwest::Method::GET, path, None).await;
+    assert_eq!(response.status(), 503, "{path}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{path}: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(retry_after(&response), Some(5), "{path}");
+    response.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn a_pool_with_no_connection_to_give_answers_503_with_retry_after_at_once() {
     let app = TestApp::spawn_with(|s| {
@@ -16,21 +30,7 @@ async fn a_pool_with_no_connection_to_give_answers_503_with_retry_after_at_once(
         .await
         .unwrap();
     for path in ["/o/nirvana/api/v1/people/", "/o/nirvana/people/"] {
-        let started = Instant::now();
-        let response = kurt
-            .client
-            .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 503, "{path}");
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(retry_after(&response), Some(5), "{path}");
-        let body = response.text().await.unwrap();
+        let body = unavailable_at_once(&kurt, path).await;
         assert!(body.contains("database"), "{path}: {body}");
     }
     drop(held);
@@ -120,20 +120,7 @@ async fn a_database_outage_answers_503_at_once_and_the_first_request_after_it_su
         "/o/nirvana/projects/",
         "/api/v1/account/",
     ] {
-        let started = Instant::now();
-        let response = kurt
-            .client
-            .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 503, "{path}");
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{path}: {:?}",
-            started.elapsed()
-        );
-        assert_eq!(retry_after(&response), Some(5), "{path}");
+        unavailable_at_once(&kurt, path).await;
     }
 
     cable.restore();

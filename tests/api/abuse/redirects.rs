@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::helpers::assert_redirect_to;
+use crate::helpers::{port, subdomain_app};
 
 /// Targets a browser would follow to another host (it drops tabs and line breaks and reads a
 /// backslash as a slash), or that are not a plain path.
@@ -56,13 +57,9 @@ async fn sign_in_redirects_only_to_paths_on_this_site() {
 
 #[tokio::test]
 async fn a_handoff_link_redirects_only_to_paths_on_this_site() {
-    let app = TestApp::spawn_with(|s| {
-        s.tenant.links = orgs::config::TenantLinks::Subdomain;
-        s.tenant.base_domain = "localhost".into();
-    })
-    .await;
+    let app = subdomain_app().await;
     World::build(&app).await;
-    let port = app.address.rsplit(':').next().unwrap().to_string();
+    let port = port(&app).to_string();
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     let host = format!("nirvana.localhost:{port}");
     for target in FOREIGN_TARGETS {

@@ -2,6 +2,7 @@
 //! headers count.
 
 use super::*;
+use crate::helpers::{port, subdomain_app};
 
 #[tokio::test]
 async fn failures_from_one_address_refuse_that_pair_only_with_retry_after() {
@@ -139,13 +140,9 @@ async fn forwarded_host_chooses_the_tenant_only_from_a_trusted_proxy() {
 
 #[tokio::test]
 async fn handoff_origins_ignore_forwarded_headers_from_an_untrusted_peer() {
-    let app = TestApp::spawn_with(|s| {
-        s.tenant.links = orgs::config::TenantLinks::Subdomain;
-        s.tenant.base_domain = "localhost".into();
-    })
-    .await;
+    let app = subdomain_app().await;
     World::build(&app).await;
-    let port = app.address.rsplit(':').next().unwrap().to_string();
+    let port = port(&app).to_string();
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     let go = kurt
         .client
