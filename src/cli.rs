@@ -1,4 +1,5 @@
-//! The `orgs` command line: `serve`, `migrate`, `user create`, `org create`, `seed`.
+//! The `orgs` command line: `serve`, `migrate`, `user create`, `org create`, `seed`, `check`,
+//! `db create-app-role`, `audit prune`, `routes`.
 //! Errors print one clear line on stderr and exit non-zero.
 
 use clap::{Parser, Subcommand};
@@ -53,6 +54,19 @@ enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Print the tenant routes and the permission each needs (the README's access table).
+    Routes,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Delete the events older than `audit.retention_days` (the server does it every hour).
+    Prune,
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +242,23 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 "created organization {} \"{}\" at {}.{} (owner {})",
                 org.id, org.name, org.slug, settings.tenant.base_domain, user.email
             );
+            Ok(())
+        }
+        Command::Routes => {
+            print!("{}", crate::routes::access_table());
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditAction::Prune,
+        } => {
+            let db = connect_migrated(&settings).await?;
+            let days = settings.audit.retention_days;
+            let pruned = crate::audit::prune(&db, days).await?;
+            if days == 0 {
+                println!("audit.retention_days is 0: every event is kept");
+            } else {
+                println!("pruned {pruned} audit events older than {days} days");
+            }
             Ok(())
         }
         Command::Check => {

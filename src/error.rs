@@ -27,6 +27,7 @@ use crate::auth::password_reset::ResetError;
 use crate::auth::user_tokens::TokenError;
 use crate::invitations::{AcceptError, InviteError};
 use crate::organizations::OrgError;
+use crate::organizations::roles::RoleError;
 use crate::organizations::domains::DomainError;
 use crate::registration::{ActivationError, SignUpError};
 
@@ -55,6 +56,9 @@ pub enum AppError {
     /// Credentials without the needed role (403).
     #[error("{0}")]
     Forbidden(String),
+    /// A member without the permission the route needs (403); the JSON names it.
+    #[error("You need the {0} permission for this.")]
+    MissingPermission(crate::permissions::Permission),
     /// Unknown, or belonging to another tenant (404).
     #[error("not found")]
     NotFound,
@@ -123,7 +127,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized | Self::LoginRequired { .. } => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
+            Self::Forbidden(_) | Self::MissingPermission(_) => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Gone(_) => "gone",
@@ -146,6 +150,8 @@ struct ErrorDetail<'a> {
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<&'a FieldErrors>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    permission: Option<crate::permissions::Permission>,
 }
 
 impl ResponseError for AppError {
@@ -154,7 +160,7 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::LoginRequired { .. } => StatusCode::FOUND,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::MissingPermission(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
@@ -199,6 +205,10 @@ impl ResponseError for AppError {
                 code: self.code(),
                 message: self.to_string(),
                 fields,
+                permission: match self {
+                    Self::MissingPermission(permission) => Some(*permission),
+                    _ => None,
+                },
             },
         })
     }
@@ -218,6 +228,21 @@ impl From<sea_orm::DbErr> for AppError {
 impl From<anyhow::Error> for AppError {
     fn from(error: anyhow::Error) -> Self {
         Self::Internal(error)
+    }
+}
+
+impl From<RoleError> for AppError {
+    fn from(error: RoleError) -> Self {
+        match error {
+            RoleError::NotHeld(permission) => Self::MissingPermission(permission),
+            RoleError::NotFound => Self::NotFound,
+            RoleError::Builtin | RoleError::InUse { .. } | RoleError::OwnerRoles => {
+                Self::Conflict(error.to_string())
+            }
+            RoleError::Org(e) => e.into(),
+            RoleError::Db(e) => e.into(),
+            error => Self::from_field_error(&error),
+        }
     }
 }
 

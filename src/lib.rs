@@ -44,10 +44,13 @@
 //! | | `state` | `AppState`: what the shell shares; only the layers above reach into it |
 //! | flows | `backends`, `error`, `cache`, `sender` | the replaceable flows (given `Flows`, not the state), `AppError` and every domain error's conversion to it, the lookup caches, the outbox sender |
 //! | services | `invitations`, `registration`, `projects` | each takes what it uses: a connection or the request's `TenantTxn`, the `Mailer`, the hasher, the events, its settings |
-//! | | `organizations`, `auth` | membership rules, domains, keys; accounts, sessions, throttling, tokens |
+//! | | `organizations`, `auth` | membership rules, roles, domains, keys; accounts, sessions, throttling, tokens |
+//! | | `audit` | the audit log: written in the transaction of each change, read by cursor, pruned by age |
 //! | tenancy | `tenancy` | the tenant transaction, `door`, scopes, row-level security: all tenant filtering |
-//! | base | `mail`, `db`, `slug`, `tokens`, `templates`, `fields`, `text`, `events`, `config`, `session_store`, `telemetry` | messages and the outbox, connections, pure rules and helpers |
+//! | base | `permissions`, `mail`, `db`, `slug`, `tokens`, `templates`, `fields`, `text`, `events`, `config`, `session_store`, `telemetry` | messages and the outbox, connections, pure rules and helpers |
 
+/// The audit log of each organization.
+pub mod audit;
 /// Accounts: users and passwords.
 pub mod auth;
 /// The replaceable invitation and registration flows.
@@ -72,6 +75,8 @@ pub mod invitations;
 pub mod mail;
 /// Organization rules and slugs.
 pub mod organizations;
+/// The permission catalog and the built-in roles.
+pub mod permissions;
 /// The example tenant resource.
 pub mod projects;
 /// Sign-up and activation.

@@ -7,7 +7,9 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use entity::{organization, organization_owner, organization_user, project, user};
+use entity::{
+    organization, organization_member_role, organization_owner, organization_user, project, user,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
     PrimaryKeyTrait, QuerySelect,
@@ -177,7 +179,6 @@ pub async fn seed(
                 (0..members).map(move |m| {
                     let mut row: organization_user::ActiveModel = scope.new_active_model();
                     row.user_id = Set(user_ids[o * members + m]);
-                    row.is_admin = Set(m % 10 == 0);
                     row.created_at = Set(now);
                     row.updated_at = Set(now);
                     row
@@ -185,6 +186,24 @@ pub async fn seed(
             })
             .collect();
         let membership_ids = insert_all(txn, memberships).await?;
+        // Every tenth member an admin, the others members (the owner, the first, an admin).
+        let member_roles: Vec<organization_member_role::ActiveModel> = org_ids
+            .iter()
+            .enumerate()
+            .flat_map(|(o, &org_id)| {
+                let scope = system.scope(org_id);
+                let membership_ids = &membership_ids;
+                (0..members).map(move |m| {
+                    let mut row: organization_member_role::ActiveModel =
+                        scope.new_active_model();
+                    row.organization_user_id = Set(membership_ids[o * members + m]);
+                    row.role_key = Set(if m % 10 == 0 { "admin" } else { "member" }.to_string());
+                    row.role_id = Set(None);
+                    row
+                })
+            })
+            .collect();
+        insert_all(txn, member_roles).await?;
         let owners: Vec<organization_owner::ActiveModel> = org_ids
             .iter()
             .enumerate()

@@ -127,17 +127,32 @@ async fn claim(outbox: &Outbox) -> Result<Vec<email_outbox::Model>, DbErr> {
     Ok(rows)
 }
 
-/// Runs passes until the process ends: at once when woken, else every second.
-pub fn spawn(outbox: Outbox) -> tokio::task::JoinHandle<()> {
+/// Runs passes until the process ends: at once when woken, else every second. The same task
+/// prunes the audit log every hour (from a minute after start) when `retention_days` is set.
+pub fn spawn(outbox: Outbox, retention_days: u32) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut next_prune = tokio::time::Instant::now() + PRUNE_FIRST;
         loop {
             if let Err(error) = deliver_due(&outbox).await {
                 tracing::warn!(%error, "the outbox could not be read; retrying");
+            }
+            if retention_days > 0 && tokio::time::Instant::now() >= next_prune {
+                next_prune += PRUNE_EVERY;
+                match crate::audit::prune(outbox.db(), retention_days).await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::info!(pruned, "old audit events pruned"),
+                    Err(error) => tracing::warn!(%error, "the audit log could not be pruned"),
+                }
             }
             let _ = tokio::time::timeout(IDLE, outbox.notified()).await;
         }
     })
 }
+
+/// When the first audit pruning runs after start.
+const PRUNE_FIRST: Duration = Duration::from_secs(60);
+/// How often the audit log is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,7 @@ use crate::backends::{
 use crate::cache::Caches;
 use crate::config::{RegistrationKind, Settings};
 use crate::events::Events;
+use crate::permissions::Catalog;
 use crate::mail::{Mailer, MemoryMailbox, Outbox, Transport};
 use crate::tenancy::dns::{TxtLookup, UdpDns};
 
@@ -45,6 +46,9 @@ pub struct AppState {
     pub registration_backend: Arc<dyn RegistrationBackend>,
     /// The session, slug and membership lookups every request repeats.
     pub caches: Arc<Caches>,
+    /// Every permission the application knows: orgs' and the embedding app's
+    /// ([`AppState::with_permissions`]).
+    pub permissions: Arc<Catalog>,
 }
 
 impl AppState {
@@ -72,6 +76,7 @@ impl AppState {
         ));
         Ok(Self {
             caches,
+            permissions: Arc::new(Catalog::orgs()),
             dns: Arc::new(UdpDns::new(dns_server)),
             invitation_backend: Arc::new(EmailInvitations),
             registration_backend,
@@ -83,6 +88,14 @@ impl AppState {
             mailer,
             outbox,
         })
+    }
+
+    /// The state with the embedding app's permissions added to orgs' catalog:
+    /// `state.with_permissions(|c| c.with(NOTES_WRITE, "Write notes", Holders::Member))`.
+    #[must_use]
+    pub fn with_permissions(mut self, add: impl FnOnce(Catalog) -> Catalog) -> Self {
+        self.permissions = Arc::new(add((*self.permissions).clone()));
+        self
     }
 
     /// What the replaceable flows use, lent to a backend.

@@ -2,13 +2,19 @@
 //! an organization.
 
 pub mod api_token;
+pub mod audit_event;
 pub mod email_outbox;
 pub mod login_throttle;
 pub mod organization;
 pub mod organization_api_key;
+pub mod organization_api_key_permission;
 pub mod organization_domain;
 pub mod organization_invitation;
+pub mod organization_invitation_role;
+pub mod organization_member_role;
 pub mod organization_owner;
+pub mod organization_role;
+pub mod organization_role_permission;
 pub mod organization_user;
 pub mod prelude;
 pub mod project;

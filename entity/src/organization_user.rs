@@ -1,4 +1,5 @@
-//! `organization_users`: membership of a user in an organization, with the admin flag.
+//! `organization_users`: membership of a user in an organization (its roles are rows of
+//! `organization_member_roles`).
 
 use sea_orm::entity::prelude::*;
 use serde::Serialize;
@@ -11,7 +12,6 @@ pub struct Model {
     pub id: i64,
     pub organization_id: i64,
     pub user_id: i64,
-    pub is_admin: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

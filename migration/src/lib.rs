@@ -8,6 +8,9 @@ mod m20261129_000003_row_level_security;
 mod m20261129_000004_api_keys_and_domains;
 mod m20261201_000005_fail_closed;
 mod m20261201_000006_domain_claims;
+mod m20261201_000007_roles_and_audit;
+
+pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
 
 /// Every table with `organization_id`, each under row-level security on PostgreSQL.
 pub const TENANT_TABLES: &[&str] = &[
@@ -18,6 +21,12 @@ pub const TENANT_TABLES: &[&str] = &[
     "projects",
     "organization_api_keys",
     "organization_domains",
+    "organization_roles",
+    "organization_role_permissions",
+    "organization_member_roles",
+    "organization_invitation_roles",
+    "organization_api_key_permissions",
+    "audit_events",
 ];
 
 /// The ordered list of migrations.
@@ -33,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_api_keys_and_domains::Migration),
             Box::new(m20261201_000005_fail_closed::Migration),
             Box::new(m20261201_000006_domain_claims::Migration),
+            Box::new(m20261201_000007_roles_and_audit::Migration),
         ]
     }
 }

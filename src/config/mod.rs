@@ -96,6 +96,26 @@ pub struct Settings {
     pub log: LogSettings,
     /// In-process lookup caches.
     pub cache: CacheSettings,
+    /// The audit log.
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// `[audit]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Days an audit event is kept; older ones are pruned (by the server every hour, or
+    /// `orgs audit prune`). 0 keeps every event.
+    pub retention_days: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            retention_days: 365,
+        }
+    }
 }
 
 /// `[cache]`

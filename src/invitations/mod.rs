@@ -16,7 +16,8 @@ use crate::auth::{NewUser, PasswordHasher, UserError, tokens, users};
 use crate::config::AuthSettings;
 use crate::events::Events;
 use crate::mail::Mailer;
-use crate::tenancy::TenantTxn;
+use crate::audit::{self, Target};
+use crate::tenancy::{Actor, TenantTxn};
 use crate::text::describe_ttl;
 
 /// Why an invitation was not sent.
@@ -112,6 +113,7 @@ pub async fn invite(
     let ttl = auth.invitation_ttl_secs;
     let expires_at =
         entity::chrono_now() + Duration::seconds(i64::try_from(ttl).unwrap_or(604_800));
+    let resent = existing.is_some();
     let invitation = match existing {
         Some(row) => {
             let mut row = row.into_active_model();
@@ -145,6 +147,17 @@ pub async fn invite(
             &context,
         )
         .await?;
+    audit::record(
+        tx,
+        if resent {
+            "invitation.resent"
+        } else {
+            "invitation.created"
+        },
+        Some(Target::new("invitation", invitation.id, &invitation.email)),
+        None,
+    )
+    .await?;
     Ok(invitation)
 }
 
@@ -167,8 +180,12 @@ pub async fn pending_for_email(
         .await
 }
 
-/// Revokes a pending invitation; its link stops working.
+/// Revokes a pending invitation (recorded as `invitation.revoked`); its link stops working.
 pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
+    end(tx, id, "invitation.revoked").await
+}
+
+async fn end(tx: &TenantTxn, id: i64, action: &str) -> Result<bool, DbErr> {
     let Some(row) = pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Id.eq(id))
         .one(tx.conn())
@@ -176,9 +193,11 @@ pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     else {
         return Ok(false);
     };
+    let target = Target::new("invitation", row.id, &row.email);
     let mut row = row.into_active_model();
     row.revoked_at = Set(Some(entity::chrono_now()));
     row.update(tx.conn()).await?;
+    audit::record(tx, action, Some(target), None).await?;
     Ok(true)
 }
 
@@ -361,9 +380,27 @@ async fn claim(
 /// Adds the membership of a claimed invitation, in `tx`; `UserAdded` and `InvitationAccepted`
 /// fire when it commits.
 async fn join(tx: &TenantTxn, pending: &Pending, user_id: i64) -> Result<(), AcceptError> {
-    crate::organizations::get_or_add_user(tx, user_id, false)
+    let (membership, added) = crate::organizations::get_or_add_user(tx, user_id, false)
         .await
         .map_err(|e| AcceptError::Other(e.into()))?;
+    let roles = crate::organizations::roles::apply_invitation(
+        tx,
+        pending.invitation.id,
+        membership.id,
+        added,
+    )
+    .await?;
+    audit::record(
+        tx,
+        "invitation.accepted",
+        Some(Target::new(
+            "invitation",
+            pending.invitation.id,
+            &pending.invitation.email,
+        )),
+        Some(serde_json::json!({ "user_id": user_id, "roles": roles })),
+    )
+    .await?;
     tx.fire(crate::events::OrgEvent::InvitationAccepted {
         organization_id: pending.organization.id,
         invitation_id: pending.invitation.id,
@@ -381,6 +418,7 @@ pub async fn accept(
     user: &user::Model,
 ) -> Result<Pending, AcceptError> {
     let (tx, pending) = open(db, events, secret, true).await?;
+    let tx = tx.acting_for(Actor::user(user));
     if !pending.invitation.email.eq_ignore_ascii_case(&user.email) {
         return Err(AcceptError::WrongAccount {
             masked: mask_email(&pending.invitation.email),
@@ -449,6 +487,7 @@ pub async fn accept_as_new_user(
         .filter(organization_invitation::Column::Id.eq(pending.invitation.id))
         .exec(tx.conn())
         .await?;
+    let tx = tx.acting_for(Actor::user(&user));
     join(&tx, &pending, user.id).await?;
     tx.commit().await?;
     Ok((pending, user))
@@ -461,7 +500,13 @@ pub async fn decline(
     secret: &str,
 ) -> Result<Pending, AcceptError> {
     let (tx, pending) = open(db, events, secret, true).await?;
-    revoke(&tx, pending.invitation.id).await?;
+    // Whoever holds the link declines; they may have no account.
+    let tx = tx.acting_for(Actor {
+        kind: crate::tenancy::ActorKind::User,
+        name: pending.invitation.email.clone(),
+        ..Actor::default()
+    });
+    end(&tx, pending.invitation.id, "invitation.declined").await?;
     tx.commit().await?;
     Ok(pending)
 }

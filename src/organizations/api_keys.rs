@@ -1,23 +1,34 @@
-//! Organization API keys: created and revoked by admins, shown once, stored hashed. A key acts
-//! for its organization with admin rights (never owner rights) on the tenant API.
+//! Organization API keys: created and revoked by holders of `api_keys.manage`, shown once,
+//! stored hashed. A key acts for its organization with its own permissions (never the owner's
+//! own), which its maker must hold (the grant rule), and it cannot outlive the trust that made
+//! it: when its maker leaves, is removed or loses a permission the key holds, the key is revoked
+//! ([`enforce_trust`]), with an audit event.
 
-use entity::organization_api_key;
+use std::collections::HashMap;
+
+use entity::{organization_api_key, organization_api_key_permission as key_permission};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
 };
+use serde_json::json;
 
-use crate::tenancy::TenantTxn;
+use crate::audit::{self, Target};
+use crate::permissions::{Catalog, PermissionSet};
+use crate::tenancy::{Access, TenantTxn};
 use crate::tokens;
 
 /// What every organization API key starts with.
 pub const API_KEY_PREFIX: &str = "orgs_key_";
 
-/// Creates a key; the returned secret is shown once and never stored.
+/// Creates a key holding `permissions`; the returned secret is shown once and never stored.
+/// The caller has checked the grant rule.
 pub async fn create(
     tx: &TenantTxn,
+    catalog: &Catalog,
     name: &str,
     created_by: Option<i64>,
+    permissions: PermissionSet,
 ) -> Result<(organization_api_key::Model, String), DbErr> {
     let secret = format!("{API_KEY_PREFIX}{}", tokens::generate());
     let mut row: organization_api_key::ActiveModel = tx.new_active_model();
@@ -27,7 +38,84 @@ pub async fn create(
     row.created_by_id = Set(created_by);
     row.last_used_at = Set(None);
     row.revoked_at = Set(None);
-    Ok((row.insert(tx.conn()).await?, secret))
+    let key = row.insert(tx.conn()).await?;
+    for permission in catalog.list(permissions) {
+        let mut row: key_permission::ActiveModel = tx.new_active_model();
+        row.api_key_id = Set(key.id);
+        row.permission = Set(permission.name().to_string());
+        row.insert(tx.conn()).await?;
+    }
+    audit::record(
+        tx,
+        "api_key.created",
+        Some(Target::new("api_key", key.id, &key.name)),
+        Some(json!({ "permissions": catalog.list(permissions) })),
+    )
+    .await?;
+    Ok((key, secret))
+}
+
+/// The permissions of each of the organization's keys, by key id.
+pub async fn permissions(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+) -> Result<HashMap<i64, PermissionSet>, DbErr> {
+    let rows: Vec<(i64, String)> = tx
+        .select::<key_permission::Entity>()
+        .select_only()
+        .column(key_permission::Column::ApiKeyId)
+        .column(key_permission::Column::Permission)
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    let mut by_key: HashMap<i64, PermissionSet> = HashMap::new();
+    for (key, name) in rows {
+        let entry = by_key.entry(key).or_default();
+        *entry = entry.union(catalog.set_of([name.as_str()]));
+    }
+    Ok(by_key)
+}
+
+/// Revokes every working key whose maker no longer holds all of its permissions (not a
+/// member any more, or their roles changed), recording `api_key.revoked` for each; the ids
+/// revoked. Keys of no known maker (made before makers were recorded) keep their rights.
+pub async fn enforce_trust(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<i64>, DbErr> {
+    let keys = list_active(tx).await?;
+    if keys.iter().all(|k| k.created_by_id.is_none()) {
+        return Ok(Vec::new());
+    }
+    let held = permissions(tx, catalog).await?;
+    let mut makers: HashMap<i64, PermissionSet> = HashMap::new();
+    let mut revoked = Vec::new();
+    for key in keys {
+        let Some(maker) = key.created_by_id else {
+            continue;
+        };
+        let maker_holds = match makers.get(&maker) {
+            Some(set) => *set,
+            None => {
+                let set = match crate::auth::users::find_by_id(tx.conn(), maker).await? {
+                    Some(user) => Access::in_txn(tx, catalog, &user).await?.permissions,
+                    None => PermissionSet::EMPTY,
+                };
+                makers.insert(maker, set);
+                set
+            }
+        };
+        let key_holds = held.get(&key.id).copied().unwrap_or_default();
+        if !maker_holds.contains_all(key_holds) && revoke_quietly(tx, key.id).await? {
+            let lost = catalog.list(key_holds.without(maker_holds));
+            audit::record(
+                tx,
+                "api_key.revoked",
+                Some(Target::new("api_key", key.id, &key.name)),
+                Some(json!({ "reason": "its maker no longer holds its permissions", "lost": lost })),
+            )
+            .await?;
+            revoked.push(key.id);
+        }
+    }
+    Ok(revoked)
 }
 
 /// The organization's working key `id`, if any.
@@ -51,8 +139,44 @@ pub async fn list_active(tx: &TenantTxn) -> Result<Vec<organization_api_key::Mod
         .await
 }
 
-/// Revokes one of the organization's keys; `false` when it has no such working key.
+/// Revokes one of the organization's keys (recorded); `false` when it has no such working key.
 pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
+    let Some(key) = get_active(tx, id).await? else {
+        return Ok(false);
+    };
+    if !revoke_quietly(tx, id).await? {
+        return Ok(false);
+    }
+    audit::record(
+        tx,
+        "api_key.revoked",
+        Some(Target::new("api_key", id, &key.name)),
+        None,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Revokes every working key `user_id` made (they are leaving or being removed), recording
+/// each.
+pub async fn revoke_made_by(tx: &TenantTxn, user_id: i64) -> Result<Vec<i64>, DbErr> {
+    let mut revoked = Vec::new();
+    for key in list_active(tx).await? {
+        if key.created_by_id == Some(user_id) && revoke_quietly(tx, key.id).await? {
+            audit::record(
+                tx,
+                "api_key.revoked",
+                Some(Target::new("api_key", key.id, &key.name)),
+                Some(json!({ "reason": "its maker left the organization" })),
+            )
+            .await?;
+            revoked.push(key.id);
+        }
+    }
+    Ok(revoked)
+}
+
+async fn revoke_quietly(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     let result = tx
         .update_many::<organization_api_key::Entity>()
         .col_expr(

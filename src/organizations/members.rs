@@ -12,7 +12,9 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::roles::{self, RoleError};
 use super::service::{self, OrgError, clean_name};
+use crate::permissions::{BuiltinRole, Catalog};
 use super::slug;
 use crate::db::{OnUniqueViolation as _, count_of, page_total};
 use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
@@ -26,8 +28,10 @@ pub struct Person {
     pub name: String,
     /// Email.
     pub email: String,
-    /// The admin flag.
+    /// Holds the built-in `admin` role (deprecated: read `roles`).
     pub is_admin: bool,
+    /// The keys of the roles held: `owner` first for the owner, then built-in, then custom.
+    pub roles: Vec<String>,
     /// Membership row.
     pub membership_id: i64,
     /// When they joined.
@@ -35,15 +39,13 @@ pub struct Person {
 }
 
 impl PersonView {
-    /// "owner", "admin" or "member".
-    pub fn role(&self) -> &'static str {
+    /// The roles held, as the people table shows them: `owner` for the owner (who holds
+    /// everything), else the keys (`admin`, `member, billing`).
+    pub fn role(&self) -> String {
         if self.is_owner {
-            "owner"
-        } else if self.person.is_admin {
-            "admin"
-        } else {
-            "member"
+            return BuiltinRole::Owner.key().to_string();
         }
+        self.person.roles.join(", ")
     }
 
     /// The name, or the email for someone who has not set one ([`user::display_name`]).
@@ -57,7 +59,6 @@ struct PersonRow {
     user_id: i64,
     name: String,
     email: String,
-    is_admin: bool,
     membership_id: i64,
     joined_at: chrono::DateTime<chrono::Utc>,
     owner_row: Option<i64>,
@@ -72,11 +73,10 @@ impl FromQueryResult for PersonRow {
             user_id: row.try_get_by_index(0)?,
             name: row.try_get_by_index(1)?,
             email: row.try_get_by_index(2)?,
-            is_admin: row.try_get_by_index(3)?,
-            membership_id: row.try_get_by_index(4)?,
-            joined_at: row.try_get_by_index(5)?,
-            owner_row: row.try_get_by_index(6)?,
-            total: row.try_get_by_index(7)?,
+            membership_id: row.try_get_by_index(3)?,
+            joined_at: row.try_get_by_index(4)?,
+            owner_row: row.try_get_by_index(5)?,
+            total: row.try_get_by_index(6)?,
         })
     }
 }
@@ -89,7 +89,8 @@ impl From<PersonRow> for PersonView {
                 user_id: row.user_id,
                 name: row.name,
                 email: row.email,
-                is_admin: row.is_admin,
+                is_admin: false,
+                roles: Vec::new(),
                 membership_id: row.membership_id,
                 joined_at: row.joined_at,
             },
@@ -130,7 +131,6 @@ fn as_people(
         .column_as(organization_user::Column::UserId, "user_id")
         .column_as(user::Column::Name, "name")
         .column_as(user::Column::Email, "email")
-        .column_as(organization_user::Column::IsAdmin, "is_admin")
         .column_as(organization_user::Column::Id, "membership_id")
         .column_as(organization_user::Column::CreatedAt, "joined_at")
         .column_as(
@@ -199,7 +199,23 @@ pub async fn list(
         .await?;
     let count = async { counted(scope, matches.as_ref()).count(db).await };
     let total = page_total(rows.first().map(|row| row.total), page, count).await?;
-    Ok((rows.into_iter().map(PersonView::from).collect(), total))
+    let people = with_roles(tx, rows.into_iter().map(PersonView::from).collect()).await?;
+    Ok((people, total))
+}
+
+/// Fills in each person's roles (one query for the page).
+async fn with_roles(tx: &TenantTxn, mut people: Vec<PersonView>) -> Result<Vec<PersonView>, DbErr> {
+    let ids: Vec<i64> = people.iter().map(|p| p.person.membership_id).collect();
+    let mut keys = roles::keys_of(tx, &ids).await?;
+    for person in &mut people {
+        let mut held = keys.remove(&person.person.membership_id).unwrap_or_default();
+        person.person.is_admin = held.iter().any(|k| k == BuiltinRole::Admin.key());
+        if person.is_owner {
+            held.insert(0, BuiltinRole::Owner.key().to_string());
+        }
+        person.person.roles = held;
+    }
+    Ok(people)
 }
 
 /// Every member, by name then email: for choices that must offer everyone (a new owner), however
@@ -217,28 +233,27 @@ pub async fn everyone(tx: &TenantTxn) -> Result<Vec<PersonView>, DbErr> {
 /// The member with this user id; `None` for anyone outside the organization.
 pub async fn get(tx: &TenantTxn, user_id: i64) -> Result<Option<PersonView>, DbErr> {
     let query = memberships(tx.scope()).filter(organization_user::Column::UserId.eq(user_id));
-    Ok(as_people(query, Expr::val(1_i64))
+    let Some(person) = as_people(query, Expr::val(1_i64))
         .one(tx.conn())
         .await?
-        .map(PersonView::from))
+        .map(PersonView::from)
+    else {
+        return Ok(None);
+    };
+    Ok(with_roles(tx, vec![person]).await?.pop())
 }
 
-/// Sets the admin flag of a member. The owner must stay an admin (the peer's "The organization
-/// owner must be an admin"). Checked under the organization's lock.
+/// Adds or takes away the built-in `admin` role of a member, as a job would (no grant rule:
+/// the request paths use [`roles::set_admin_flag`]). The owner must stay an admin (the peer's
+/// "The organization owner must be an admin"). Checked under the organization's lock.
 pub async fn set_admin(tx: &TenantTxn, user_id: i64, is_admin: bool) -> Result<(), OrgError> {
-    tx.lock_organization()
-        .await?
-        .ok_or(OrgError::OrganizationNotFound)?;
-    let membership = service::membership(tx, user_id)
-        .await?
-        .ok_or(OrgError::NotMember)?;
-    if !is_admin && service::owner_user_id(tx).await? == Some(user_id) {
-        return Err(OrgError::OwnerMustBeAdmin);
+    let catalog = Catalog::orgs();
+    match roles::set_admin_flag(tx, &catalog, catalog.everything(), user_id, is_admin).await {
+        Ok(_) => Ok(()),
+        Err(RoleError::Org(e)) => Err(e),
+        Err(RoleError::Db(e)) => Err(OrgError::Db(e)),
+        Err(other) => Err(OrgError::Db(DbErr::Custom(other.to_string()))),
     }
-    let mut row = membership.into_active_model();
-    row.is_admin = Set(is_admin);
-    row.update(tx.conn()).await?;
-    Ok(())
 }
 
 /// Hands ownership to the member `user_id` (who becomes an admin); fires `OwnerChanged`.
@@ -278,6 +293,30 @@ pub async fn update_organization(
         .await
         .on_unique_violation(OrgError::SlugTaken)?;
     attempt.commit().await?;
+    let mut changes = serde_json::Map::new();
+    if updated.name != organization.name {
+        changes.insert(
+            "name".into(),
+            serde_json::json!({ "from": organization.name, "to": updated.name }),
+        );
+    }
+    if updated.slug != organization.slug {
+        changes.insert(
+            "slug".into(),
+            serde_json::json!({ "from": organization.slug, "to": updated.slug }),
+        );
+    }
+    crate::audit::record(
+        tx,
+        "organization.updated",
+        Some(crate::audit::Target::new(
+            "organization",
+            updated.id,
+            &updated.name,
+        )),
+        Some(serde_json::Value::Object(changes)),
+    )
+    .await?;
     Ok(updated)
 }
 

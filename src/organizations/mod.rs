@@ -1,8 +1,9 @@
-//! Organizations: the membership rules and slugs.
+//! Organizations: the membership rules, roles, keys, domains and slugs.
 
 pub mod api_keys;
 pub mod domains;
 pub mod members;
+pub mod roles;
 pub mod service;
 pub use crate::slug;
 

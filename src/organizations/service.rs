@@ -3,17 +3,21 @@
 //! given (the request's, or a job's from `tenancy::door`), under the organization's row lock,
 //! and its events fire after that transaction commits.
 
-use entity::{organization, organization_owner, organization_user};
+use entity::{organization, organization_member_role, organization_owner, organization_user};
+use serde_json::json;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 
+use super::roles;
 use super::slug::{self, SlugError};
+use crate::audit::{self, Target};
+use crate::permissions::BuiltinRole;
 use crate::auth::users;
 use crate::db::{OnUniqueViolation as _, is_unique_violation};
 use crate::events::{Events, MembershipRef, OrgEvent};
-use crate::tenancy::{self, TenantTxn};
+use crate::tenancy::{self, Actor, TenantTxn};
 
 /// Longest organization name (the peer's `max_length`).
 pub const MAX_NAME_LEN: usize = 200;
@@ -172,9 +176,9 @@ pub async fn create_organization_in(
         }
     };
     let base = slug::slugify(&name);
-    if users::find_by_id(txn.conn(), owner_id).await?.is_none() {
+    let Some(founder) = users::find_by_id(txn.conn(), owner_id).await? else {
         return Err(OrgError::UserNotFound);
-    }
+    };
     let mut attempt = 0;
     let created = loop {
         attempt += 1;
@@ -205,6 +209,19 @@ pub async fn create_organization_in(
             Err(e) => return Err(OrgError::Db(e)),
         }
     };
+    audit::record_in_system(
+        txn,
+        &created.organization,
+        &Actor::user(&founder),
+        "organization.created",
+        Some(Target::new(
+            "organization",
+            created.organization.id,
+            &created.organization.name,
+        )),
+        Some(json!({ "slug": created.organization.slug, "owner": owner_id })),
+    )
+    .await?;
     txn.fire(OrgEvent::UserAdded {
         organization_id: created.organization.id,
         user_id: owner_id,
@@ -232,8 +249,16 @@ async fn insert_organization<C: ConnectionTrait>(
     let scope = system.scope(organization.id);
     let mut membership: organization_user::ActiveModel = scope.new_active_model();
     membership.user_id = Set(owner_id);
-    membership.is_admin = Set(new.owner_is_admin);
     let membership = membership.insert(txn).await?;
+    let mut role: organization_member_role::ActiveModel = scope.new_active_model();
+    role.organization_user_id = Set(membership.id);
+    role.role_key = Set(if new.owner_is_admin {
+        BuiltinRole::Admin.key().to_string()
+    } else {
+        BuiltinRole::Member.key().to_string()
+    });
+    role.role_id = Set(None);
+    role.insert(txn).await?;
     let mut owner: organization_owner::ActiveModel = scope.new_active_model();
     owner.organization_user_id = Set(membership.id);
     let owner = owner.insert(txn).await?;
@@ -290,9 +315,9 @@ pub async fn get_or_add_user(
     if let Some(existing) = membership(tx, user_id).await? {
         return Ok((existing, false));
     }
-    if users::find_by_id(tx.conn(), user_id).await?.is_none() {
+    let Some(user) = users::find_by_id(tx.conn(), user_id).await? else {
         return Err(OrgError::UserNotFound);
-    }
+    };
     let empty = tx
         .select::<organization_user::Entity>()
         .count(tx.conn())
@@ -300,11 +325,23 @@ pub async fn get_or_add_user(
         == 0;
     let mut membership: organization_user::ActiveModel = tx.new_active_model();
     membership.user_id = Set(user_id);
-    membership.is_admin = Set(is_admin || empty);
     let membership = membership
         .insert(tx.conn())
         .await
         .on_unique_violation(OrgError::AlreadyMember)?;
+    let role = if is_admin || empty {
+        BuiltinRole::Admin
+    } else {
+        BuiltinRole::Member
+    };
+    roles::add_builtin(tx, membership.id, role).await?;
+    audit::record(
+        tx,
+        "member.added",
+        Some(Target::new("member", user_id, user.display_name())),
+        Some(json!({ "roles": [role.key()] })),
+    )
+    .await?;
     tx.fire(OrgEvent::UserAdded {
         organization_id,
         user_id,
@@ -340,6 +377,18 @@ pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
         .filter(organization_user::Column::Id.eq(membership.id))
         .exec(tx.conn())
         .await?;
+    let actor = tx.actor();
+    let left = actor.kind == crate::tenancy::ActorKind::User && actor.id == Some(user_id);
+    let label = label_of(tx, user_id).await?;
+    audit::record(
+        tx,
+        if left { "member.left" } else { "member.removed" },
+        Some(Target::new("member", user_id, label)),
+        None,
+    )
+    .await?;
+    // Keys the member made cannot outlive their membership.
+    super::api_keys::revoke_made_by(tx, user_id).await?;
     tx.fire(OrgEvent::UserRemoved {
         organization_id: tx.organization_id(),
         user_id,
@@ -391,11 +440,18 @@ pub async fn change_owner(
             (owner.insert(tx.conn()).await?, None)
         }
     };
-    if !new_membership.is_admin {
-        let mut promoted: organization_user::ActiveModel = new_membership.into();
-        promoted.is_admin = Set(true);
-        promoted.update(tx.conn()).await?;
-    }
+    roles::add_builtin(tx, new_membership.id, BuiltinRole::Admin).await?;
+    audit::record(
+        tx,
+        "ownership.transferred",
+        Some(Target::new(
+            "member",
+            new_ref.user_id,
+            label_of(tx, new_ref.user_id).await?,
+        )),
+        Some(json!({ "from": old_ref.as_ref().map(|r| r.user_id), "to": new_ref.user_id })),
+    )
+    .await?;
     tx.fire(OrgEvent::OwnerChanged {
         organization_id: tx.organization_id(),
         old: old_ref,
@@ -407,7 +463,15 @@ pub async fn change_owner(
 /// Deletes the organization and, by cascade, its memberships, owner row, invitations and every
 /// tenant row; users stay. Fires `OrganizationDeleted`.
 pub async fn delete_organization(tx: &TenantTxn) -> Result<(), OrgError> {
-    lock_organization(tx).await?;
+    let organization = lock_organization(tx).await?;
+    // The event stays: audit rows have no foreign key to the organization.
+    audit::record(
+        tx,
+        "organization.deleted",
+        Some(Target::new("organization", organization.id, &organization.name)),
+        Some(json!({ "slug": organization.slug })),
+    )
+    .await?;
     if !tx.delete_organization().await? {
         return Err(OrgError::OrganizationNotFound);
     }
@@ -415,6 +479,14 @@ pub async fn delete_organization(tx: &TenantTxn) -> Result<(), OrgError> {
         organization_id: tx.organization_id(),
     });
     Ok(())
+}
+
+/// How an audit event names the person `user_id`.
+pub(crate) async fn label_of(tx: &TenantTxn, user_id: i64) -> Result<String, sea_orm::DbErr> {
+    Ok(users::find_by_id(tx.conn(), user_id)
+        .await?
+        .map(|u| u.display_name().to_string())
+        .unwrap_or_default())
 }
 
 /// The membership of `user_id` in the organization, if any.
@@ -433,9 +505,15 @@ pub async fn is_member(tx: &TenantTxn, user_id: i64) -> Result<bool, sea_orm::Db
     Ok(membership(tx, user_id).await?.is_some())
 }
 
-/// Whether the user is a member with the admin flag.
+/// Whether the user is a member holding the built-in `admin` role.
 pub async fn is_admin(tx: &TenantTxn, user_id: i64) -> Result<bool, sea_orm::DbErr> {
-    Ok(membership(tx, user_id).await?.is_some_and(|m| m.is_admin))
+    let Some(membership) = membership(tx, user_id).await? else {
+        return Ok(false);
+    };
+    let keys = roles::keys_of(tx, &[membership.id]).await?;
+    Ok(keys
+        .get(&membership.id)
+        .is_some_and(|k| k.iter().any(|k| k == BuiltinRole::Admin.key())))
 }
 
 /// Whether the user is the organization's owner. An organization without an owner row has none.

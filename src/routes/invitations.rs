@@ -15,7 +15,8 @@ use crate::state::AppState;
 use crate::web::MaybeUser;
 use crate::web::render::redirect;
 use crate::web::rows::{Found, PendingInvitation};
-use crate::web::{AdminRow, OrgAdmin, links};
+use crate::permissions::need;
+use crate::web::{Permitted, Require, links};
 use crate::web::{Page, flash, render};
 
 /// What the accept form sends.
@@ -192,7 +193,7 @@ pub async fn respond(
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::InvitationsManage>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     let pending = invitations::list_pending(&tx).await?;
@@ -207,9 +208,9 @@ pub async fn list(
 /// `POST /invitations/{id}/revoke/` on a tenant.
 pub async fn revoke(
     session: Session,
-    AdminRow(Found {
+    Permitted(Found {
         tenant, tx, row, ..
-    }): AdminRow<PendingInvitation>,
+    }, _): Permitted<need::InvitationsManage, PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
     invitations::revoke(&tx, row.id).await?;
     tx.commit().await?;
@@ -221,9 +222,9 @@ pub async fn revoke(
 pub async fn resend(
     state: web::Data<AppState>,
     session: Session,
-    AdminRow(Found {
+    Permitted(Found {
         tenant, tx, row, ..
-    }): AdminRow<PendingInvitation>,
+    }, _): Permitted<need::InvitationsManage, PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
     match state
         .invitation_backend

@@ -1,6 +1,7 @@
 //! HTTP routes. Handlers are thin: parse, call a service, answer.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod home;
@@ -8,21 +9,24 @@ pub mod invitations;
 pub mod organizations;
 pub mod people;
 pub mod projects;
+pub mod roles;
 pub mod settings;
 
 use actix_web::http::Method;
 use actix_web::{Resource, guard, web};
 
 use crate::error::AppError;
+use crate::permissions::Permission;
 use crate::web::{Page, Tenant};
 
-/// The base of every tenant page: the organization, the tenant root and the user's access.
+/// The base of every tenant page: the organization, the tenant root, and `can`: the names of
+/// the permissions the requester holds (`{% if "members.invite" in can %}`).
 pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
     let access = tenant.access();
     Page::new(template)
         .with("organization", tenant.organization())
         .with("root", tenant.root())
-        .with("is_admin", access.is_admin || access.is_superuser)
+        .with("can", tenant.permission_names())
         .with("is_owner", access.is_owner || access.is_superuser)
 }
 
@@ -35,14 +39,30 @@ pub fn tenant(path: &str) -> Resource {
 /// What a tenant route needs of the requester (the extractor its handler takes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Needs {
-    /// `OrgMember`.
+    /// `OrgMember`: any member.
     Member,
     /// `OrgMember`, refused to the owner (leaving).
     MemberNotOwner,
-    /// `OrgAdmin`.
-    Admin,
-    /// `OrgOwner`.
-    Owner,
+    /// `Require<P>` (or `Permitted<P, _>`): the permission.
+    Permission(Permission),
+    /// `OrgMember` and at least one of these (a page with a section per permission).
+    AnyOf(&'static [Permission]),
+}
+
+impl Needs {
+    /// How the README's access table writes it.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Member => "any member".into(),
+            Self::MemberNotOwner => "any member but the owner".into(),
+            Self::Permission(p) => format!("`{p}`"),
+            Self::AnyOf(ps) => ps
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }
+    }
 }
 
 /// One tenant route: the data both [`configure_tenant`] and the isolation test read, so a route
@@ -53,9 +73,26 @@ pub struct TenantRoute {
     pub method: Method,
     /// The path under the tenant root.
     pub path: &'static str,
-    /// What the requester must be.
+    /// What the requester must be or hold.
     pub needs: Needs,
     handler: fn() -> actix_web::Route,
+}
+
+impl TenantRoute {
+    /// A route for an embedding app's own table of tenant routes.
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        needs: Needs,
+        handler: fn() -> actix_web::Route,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            needs,
+            handler,
+        }
+    }
 }
 
 impl std::fmt::Debug for TenantRoute {
@@ -64,78 +101,122 @@ impl std::fmt::Debug for TenantRoute {
     }
 }
 
+macro_rules! needs {
+    (Member) => {
+        Needs::Member
+    };
+    (MemberNotOwner) => {
+        Needs::MemberNotOwner
+    };
+    (AnyOf($($p:ident),*)) => {
+        Needs::AnyOf(&[$(Permission::$p),*])
+    };
+    ($p:ident) => {
+        Needs::Permission(Permission::$p)
+    };
+}
+
 macro_rules! tenant_routes {
-    ($($method:ident $path:literal $needs:ident => $handler:path;)*) => {
+    ($($method:ident $path:literal [$($needs:tt)+] => $handler:path;)*) => {
         /// Every tenant route, in registration order.
         pub const TENANT_ROUTES: &[TenantRoute] = &[$(TenantRoute {
             method: Method::$method,
             path: $path,
-            needs: Needs::$needs,
+            needs: needs!($($needs)+),
             handler: || web::method(Method::$method).to($handler),
         },)*];
     };
 }
 
 tenant_routes! {
-    GET "/" Member => projects::dashboard;
-    GET "/projects/" Member => projects::list;
-    GET "/projects/new/" Member => projects::new_form;
-    POST "/projects/new/" Member => projects::create;
-    GET "/projects/{id}/" Member => projects::detail;
-    GET "/projects/{id}/edit/" Member => projects::edit_form;
-    POST "/projects/{id}/edit/" Member => projects::edit;
-    GET "/projects/{id}/delete/" Admin => projects::delete_form;
-    POST "/projects/{id}/delete/" Admin => projects::delete;
-    GET "/api/v1/projects/" Member => projects::api_list;
-    POST "/api/v1/projects/" Member => projects::api_create;
-    GET "/api/v1/projects/{id}/" Member => projects::api_detail;
-    PATCH "/api/v1/projects/{id}/" Member => projects::api_update;
-    DELETE "/api/v1/projects/{id}/" Admin => projects::api_delete;
-    GET "/edit/" Admin => organizations::edit_form;
-    POST "/edit/" Admin => organizations::edit;
-    GET "/delete/" Owner => organizations::delete_form;
-    POST "/delete/" Owner => organizations::delete;
-    GET "/transfer/" Owner => organizations::transfer_form;
-    POST "/transfer/" Owner => organizations::transfer;
-    GET "/leave/" MemberNotOwner => organizations::leave_form;
-    POST "/leave/" MemberNotOwner => organizations::leave;
-    GET "/people/" Member => people::list;
-    GET "/people/add/" Admin => people::add_form;
-    POST "/people/add/" Admin => people::add;
-    GET "/people/{user_id}/" Admin => people::detail;
-    GET "/people/{user_id}/edit/" Admin => people::edit_form;
-    POST "/people/{user_id}/edit/" Admin => people::edit;
-    GET "/people/{user_id}/delete/" Admin => people::delete_form;
-    POST "/people/{user_id}/delete/" Admin => people::delete;
-    GET "/people/{user_id}/remind/" Admin => people::remind_form;
-    POST "/people/{user_id}/remind/" Admin => people::remind;
-    GET "/api/v1/organization/" Member => organizations::api_show;
-    PATCH "/api/v1/organization/" Admin => organizations::api_update;
-    DELETE "/api/v1/organization/" Owner => organizations::api_delete;
-    POST "/api/v1/transfer/" Owner => organizations::api_transfer;
-    POST "/api/v1/leave/" MemberNotOwner => organizations::api_leave;
-    GET "/api/v1/people/" Member => people::api_list;
-    POST "/api/v1/people/" Admin => people::api_invite;
-    GET "/api/v1/people/{user_id}/" Admin => people::api_detail;
-    PATCH "/api/v1/people/{user_id}/" Admin => people::api_update;
-    DELETE "/api/v1/people/{user_id}/" Admin => people::api_delete;
-    POST "/api/v1/people/{user_id}/remind/" Admin => people::api_remind;
-    GET "/invitations/" Admin => invitations::list;
-    POST "/invitations/{id}/revoke/" Admin => invitations::revoke;
-    POST "/invitations/{id}/resend/" Admin => invitations::resend;
-    GET "/settings/" Admin => settings::show;
-    POST "/settings/api-keys/" Admin => settings::create_key;
-    POST "/settings/api-keys/{id}/revoke/" Admin => settings::revoke_key;
-    POST "/settings/domains/" Admin => settings::add_domain;
-    POST "/settings/domains/{id}/verify/" Admin => settings::verify_domain;
-    POST "/settings/domains/{id}/delete/" Admin => settings::delete_domain;
-    GET "/api/v1/api-keys/" Admin => settings::api_list_keys;
-    POST "/api/v1/api-keys/" Admin => settings::api_create_key;
-    DELETE "/api/v1/api-keys/{id}/" Admin => settings::api_revoke_key;
-    GET "/api/v1/domains/" Admin => settings::api_list_domains;
-    POST "/api/v1/domains/" Admin => settings::api_add_domain;
-    POST "/api/v1/domains/{id}/verify/" Admin => settings::api_verify_domain;
-    DELETE "/api/v1/domains/{id}/" Admin => settings::api_delete_domain;
+    GET "/" [MEMBERS_READ] => projects::dashboard;
+    GET "/projects/" [PROJECTS_READ] => projects::list;
+    GET "/projects/new/" [PROJECTS_WRITE] => projects::new_form;
+    POST "/projects/new/" [PROJECTS_WRITE] => projects::create;
+    GET "/projects/{id}/" [PROJECTS_READ] => projects::detail;
+    GET "/projects/{id}/edit/" [PROJECTS_WRITE] => projects::edit_form;
+    POST "/projects/{id}/edit/" [PROJECTS_WRITE] => projects::edit;
+    GET "/projects/{id}/delete/" [PROJECTS_DELETE] => projects::delete_form;
+    POST "/projects/{id}/delete/" [PROJECTS_DELETE] => projects::delete;
+    GET "/api/v1/projects/" [PROJECTS_READ] => projects::api_list;
+    POST "/api/v1/projects/" [PROJECTS_WRITE] => projects::api_create;
+    GET "/api/v1/projects/{id}/" [PROJECTS_READ] => projects::api_detail;
+    PATCH "/api/v1/projects/{id}/" [PROJECTS_WRITE] => projects::api_update;
+    DELETE "/api/v1/projects/{id}/" [PROJECTS_DELETE] => projects::api_delete;
+    GET "/edit/" [ORGANIZATION_UPDATE] => organizations::edit_form;
+    POST "/edit/" [ORGANIZATION_UPDATE] => organizations::edit;
+    GET "/delete/" [ORGANIZATION_DELETE] => organizations::delete_form;
+    POST "/delete/" [ORGANIZATION_DELETE] => organizations::delete;
+    GET "/transfer/" [OWNERSHIP_TRANSFER] => organizations::transfer_form;
+    POST "/transfer/" [OWNERSHIP_TRANSFER] => organizations::transfer;
+    GET "/leave/" [MemberNotOwner] => organizations::leave_form;
+    POST "/leave/" [MemberNotOwner] => organizations::leave;
+    GET "/people/" [MEMBERS_READ] => people::list;
+    GET "/people/add/" [MEMBERS_INVITE] => people::add_form;
+    POST "/people/add/" [MEMBERS_INVITE] => people::add;
+    GET "/people/{user_id}/" [MEMBERS_READ] => people::detail;
+    GET "/people/{user_id}/edit/" [MEMBERS_UPDATE] => people::edit_form;
+    POST "/people/{user_id}/edit/" [MEMBERS_UPDATE] => people::edit;
+    GET "/people/{user_id}/delete/" [MEMBERS_REMOVE] => people::delete_form;
+    POST "/people/{user_id}/delete/" [MEMBERS_REMOVE] => people::delete;
+    GET "/people/{user_id}/remind/" [INVITATIONS_MANAGE] => people::remind_form;
+    POST "/people/{user_id}/remind/" [INVITATIONS_MANAGE] => people::remind;
+    GET "/api/v1/organization/" [Member] => organizations::api_show;
+    PATCH "/api/v1/organization/" [ORGANIZATION_UPDATE] => organizations::api_update;
+    DELETE "/api/v1/organization/" [ORGANIZATION_DELETE] => organizations::api_delete;
+    POST "/api/v1/transfer/" [OWNERSHIP_TRANSFER] => organizations::api_transfer;
+    POST "/api/v1/leave/" [MemberNotOwner] => organizations::api_leave;
+    GET "/api/v1/people/" [MEMBERS_READ] => people::api_list;
+    POST "/api/v1/people/" [MEMBERS_INVITE] => people::api_invite;
+    GET "/api/v1/people/{user_id}/" [MEMBERS_READ] => people::api_detail;
+    PATCH "/api/v1/people/{user_id}/" [MEMBERS_UPDATE] => people::api_update;
+    DELETE "/api/v1/people/{user_id}/" [MEMBERS_REMOVE] => people::api_delete;
+    POST "/api/v1/people/{user_id}/remind/" [INVITATIONS_MANAGE] => people::api_remind;
+    GET "/invitations/" [INVITATIONS_MANAGE] => invitations::list;
+    POST "/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::revoke;
+    POST "/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::resend;
+    GET "/settings/" [AnyOf(API_KEYS_MANAGE, DOMAINS_MANAGE)] => settings::show;
+    POST "/settings/api-keys/" [API_KEYS_MANAGE] => settings::create_key;
+    POST "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => settings::revoke_key;
+    POST "/settings/domains/" [DOMAINS_MANAGE] => settings::add_domain;
+    POST "/settings/domains/{id}/verify/" [DOMAINS_MANAGE] => settings::verify_domain;
+    POST "/settings/domains/{id}/delete/" [DOMAINS_MANAGE] => settings::delete_domain;
+    GET "/api/v1/api-keys/" [API_KEYS_MANAGE] => settings::api_list_keys;
+    POST "/api/v1/api-keys/" [API_KEYS_MANAGE] => settings::api_create_key;
+    DELETE "/api/v1/api-keys/{id}/" [API_KEYS_MANAGE] => settings::api_revoke_key;
+    GET "/api/v1/domains/" [DOMAINS_MANAGE] => settings::api_list_domains;
+    POST "/api/v1/domains/" [DOMAINS_MANAGE] => settings::api_add_domain;
+    POST "/api/v1/domains/{id}/verify/" [DOMAINS_MANAGE] => settings::api_verify_domain;
+    DELETE "/api/v1/domains/{id}/" [DOMAINS_MANAGE] => settings::api_delete_domain;
+    GET "/roles/" [ROLES_MANAGE] => roles::list;
+    GET "/roles/new/" [ROLES_MANAGE] => roles::new_form;
+    POST "/roles/new/" [ROLES_MANAGE] => roles::create;
+    GET "/roles/{key}/edit/" [ROLES_MANAGE] => roles::edit_form;
+    POST "/roles/{key}/edit/" [ROLES_MANAGE] => roles::edit;
+    GET "/roles/{key}/delete/" [ROLES_MANAGE] => roles::delete_form;
+    POST "/roles/{key}/delete/" [ROLES_MANAGE] => roles::delete;
+    GET "/api/v1/roles/" [ROLES_MANAGE] => roles::api_list;
+    POST "/api/v1/roles/" [ROLES_MANAGE] => roles::api_create;
+    GET "/api/v1/roles/{key}/" [ROLES_MANAGE] => roles::api_detail;
+    PATCH "/api/v1/roles/{key}/" [ROLES_MANAGE] => roles::api_update;
+    DELETE "/api/v1/roles/{key}/" [ROLES_MANAGE] => roles::api_delete;
+    GET "/audit/" [AUDIT_READ] => audit::page;
+    GET "/api/v1/audit-events/" [AUDIT_READ] => audit::api_list;
+}
+
+/// The access table of the tenant routes, as markdown: the README carries it (a test keeps the
+/// two equal), and `orgs routes` prints it.
+pub fn access_table() -> String {
+    let mut out = String::from("| method | path | needs |\n| --- | --- | --- |\n");
+    for route in TENANT_ROUTES {
+        out.push_str(&format!(
+            "| {} | `{}` | {} |\n",
+            route.method,
+            route.path,
+            route.needs.describe()
+        ));
+    }
+    out
 }
 
 /// The tenant routes: served at the tenant root of every organization, from [`TENANT_ROUTES`]

@@ -17,7 +17,8 @@ use crate::tenancy::TenantTxn;
 use crate::web::CurrentUser;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
-use crate::web::{OrgAdmin, OrgMember, OrgOwner, Tenant, links};
+use crate::permissions::need;
+use crate::web::{OrgMember, Require, Tenant, links};
 use crate::web::{Page, flash, render};
 
 /// An organization as listed for its member: with the address of its tenant root.
@@ -180,7 +181,7 @@ fn edit_page(tenant: &Tenant, form: &OrganizationForm, errors: &FieldErrors) -> 
 /// `GET /edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::OrganizationUpdate>,
 ) -> Result<HttpResponse, AppError> {
     let form = OrganizationForm {
         name: tenant.organization().name.clone(),
@@ -203,7 +204,7 @@ pub async fn edit(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::OrganizationUpdate>,
     form: web::Form<OrganizationForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -229,7 +230,7 @@ fn confirm(tenant: &Tenant, title: String, message: String, action: &str, button
 /// `GET /delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    OrgOwner(tenant): OrgOwner,
+    Require(tenant, _): Require<need::OrganizationDelete>,
 ) -> Result<HttpResponse, AppError> {
     let name = &tenant.organization().name;
     let page = confirm(
@@ -248,7 +249,7 @@ pub async fn delete_form(
 pub async fn delete(
     state: web::Data<AppState>,
     session: Session,
-    OrgOwner(tenant): OrgOwner,
+    Require(tenant, _): Require<need::OrganizationDelete>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     organizations::delete_organization(&tx).await?;
@@ -271,7 +272,7 @@ pub struct TransferForm {
 pub async fn transfer_form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    OrgOwner(tenant): OrgOwner,
+    Require(tenant, _): Require<need::OwnershipTransfer>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     let candidates = transfer_candidates(&tx).await?;
@@ -308,7 +309,7 @@ pub async fn transfer(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    OrgOwner(tenant): OrgOwner,
+    Require(tenant, _): Require<need::OwnershipTransfer>,
     form: web::Form<TransferForm>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
@@ -388,7 +389,7 @@ pub async fn api_show(OrgMember(tenant): OrgMember) -> web::Json<organization::M
 /// `PATCH /api/v1/organization/`
 pub async fn api_update(
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::OrganizationUpdate>,
     body: web::Json<OrganizationJson>,
 ) -> Result<web::Json<organization::Model>, AppError> {
     let body = body.into_inner();
@@ -404,7 +405,7 @@ pub async fn api_update(
 /// `DELETE /api/v1/organization/`: 204.
 pub async fn api_delete(
     state: web::Data<AppState>,
-    OrgOwner(tenant): OrgOwner,
+    Require(tenant, _): Require<need::OrganizationDelete>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     organizations::delete_organization(&tx).await?;
@@ -422,7 +423,7 @@ pub struct TransferJson {
 /// `POST /api/v1/transfer/`: 204.
 pub async fn api_transfer(
     state: web::Data<AppState>,
-    OrgOwner(tenant): OrgOwner,
+    Require(tenant, _): Require<need::OwnershipTransfer>,
     body: web::Json<TransferJson>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;

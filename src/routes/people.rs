@@ -12,13 +12,15 @@ use crate::auth::users;
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, InviteError};
 use crate::organizations::members::{self, PersonView};
+use crate::organizations::roles::{self, RoleView};
 use crate::organizations::{self, OrgError};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Person};
-use crate::web::{AdminRow, OrgAdmin, OrgMember, Tenant};
+use crate::permissions::need;
+use crate::web::{Permitted, Require, Tenant};
 use crate::web::{Page, flash, forms, render};
 
 /// `?q=&page=&per_page=`
@@ -61,14 +63,14 @@ struct PersonLine<'a> {
     user_id: i64,
     name: &'a str,
     email: &'a str,
-    role: &'static str,
+    role: String,
 }
 
 /// `GET /people/`
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<need::MembersRead>,
     query: web::Query<PeopleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
@@ -94,44 +96,109 @@ pub async fn list(
     render(&req, page).await
 }
 
-/// The invite form.
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
+/// The invite form: the address and the roles the person will hold (`member` when none).
+#[derive(Debug, Default, Serialize)]
 pub struct InviteForm {
     email: String,
+    roles: Vec<String>,
 }
 
-fn invite_page(tenant: &Tenant, form: &InviteForm, errors: &FieldErrors) -> Page {
-    tenant_page("people/add.html", tenant)
+impl InviteForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        for (field, value) in pairs {
+            match field.as_str() {
+                "email" => form.email = value,
+                "roles" => form.roles.push(value),
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// The roles a requester may pick from, each marked with whether they may grant it.
+#[derive(Serialize)]
+struct RoleChoice {
+    key: String,
+    name: String,
+    description: String,
+    grantable: bool,
+}
+
+async fn role_choices(tx: &TenantTxn, tenant: &Tenant) -> Result<Vec<RoleChoice>, AppError> {
+    Ok(roles::assignable(tx, tenant.catalog())
+        .await?
+        .into_iter()
+        .map(|role| RoleChoice {
+            grantable: tenant.permissions().contains_all(role.set),
+            key: role.key,
+            name: role.name,
+            description: role.description,
+        })
+        .collect())
+}
+
+async fn invite_page(
+    state: &AppState,
+    tenant: &Tenant,
+    form: &InviteForm,
+    errors: &FieldErrors,
+) -> Result<Page, AppError> {
+    let tx = tenant.begin_read(state).await?;
+    let choices = role_choices(&tx, tenant).await?;
+    tx.commit().await?;
+    Ok(tenant_page("people/add.html", tenant)
         .with("form", form)
-        .with("errors", errors)
+        .with("roles", choices)
+        .with("errors", errors))
 }
 
 /// `GET /people/add/`
 pub async fn add_form(
     req: HttpRequest,
-    OrgAdmin(tenant): OrgAdmin,
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::MembersInvite>,
 ) -> Result<HttpResponse, AppError> {
-    render(
-        &req,
-        invite_page(&tenant, &InviteForm::default(), &FieldErrors::new()),
-    )
-    .await
+    let page = invite_page(&state, &tenant, &InviteForm::default(), &FieldErrors::new()).await?;
+    render(&req, page).await
 }
 
 fn invite_error(error: InviteError) -> Result<FieldErrors, AppError> {
     AppError::from(error).into_fields()
 }
 
-/// Invites `email` through the configured backend in the request's transaction, committed when
-/// the invitation went: the one call behind the page and the API. The backend's refusal is for
-/// the caller to show.
+/// The roles asked for, checked against the grant rule: the requester must hold every
+/// permission they carry.
+async fn grantable_roles(
+    tx: &TenantTxn,
+    tenant: &Tenant,
+    keys: &[String],
+) -> Result<Vec<RoleView>, AppError> {
+    let roles = roles::resolve(tx, tenant.catalog(), keys).await?;
+    roles::check_grant(
+        tenant.catalog(),
+        tenant.permissions(),
+        roles::permissions_of(&roles),
+    )?;
+    Ok(roles)
+}
+
+/// Invites `email` (to hold `keys`, or `member` when empty) through the configured backend in
+/// the request's transaction, committed when the invitation went: the one call behind the page
+/// and the API. The backend's refusal is for the caller to show.
 async fn invite(
     state: &AppState,
     tenant: &Tenant,
     email: &str,
+    keys: &[String],
 ) -> Result<Result<entity::organization_invitation::Model, InviteError>, AppError> {
     let tx = tenant.begin(state).await?;
+    let roles = if keys.is_empty() {
+        Vec::new()
+    } else {
+        grantable_roles(&tx, tenant, keys).await?
+    };
     let sent = state
         .invitation_backend
         .invite(
@@ -142,7 +209,8 @@ async fn invite(
             email,
         )
         .await;
-    if sent.is_ok() {
+    if let Ok(invitation) = &sent {
+        roles::write_invitation_roles(&tx, invitation.id, &roles).await?;
         tx.commit().await?;
     }
     Ok(sent)
@@ -153,31 +221,34 @@ pub async fn add(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    form: web::Form<InviteForm>,
+    Require(tenant, _): Require<need::MembersInvite>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    match invite(&state, &tenant, &form.email).await? {
-        Ok(invitation) => {
+    let form = InviteForm::from_pairs(form.into_inner());
+    let errors = match invite(&state, &tenant, &form.email, &form.roles).await {
+        Ok(Ok(invitation)) => {
             flash::success(
                 &session,
                 format!("Invitation sent to {}.", invitation.email),
             );
-            Ok(redirect(&tenant.url("/people/")))
+            return Ok(redirect(&tenant.url("/people/")));
         }
-        Err(error) => render(&req, invite_page(&tenant, &form, &invite_error(error)?)).await,
-    }
+        Ok(Err(error)) => invite_error(error)?,
+        Err(error) => error.into_fields()?,
+    };
+    let page = invite_page(&state, &tenant, &form, &errors).await?;
+    render(&req, page).await
 }
 
 /// `GET /people/{user_id}/`
 pub async fn detail(
     req: HttpRequest,
-    AdminRow(Found {
+    Permitted(Found {
         tenant,
         tx,
         row: person,
         ..
-    }): AdminRow<Person>,
+    }, _): Permitted<need::MembersRead, Person>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     render(
@@ -187,78 +258,140 @@ pub async fn detail(
     .await
 }
 
-/// The admin checkbox (absent when unticked).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct EditForm {
-    is_admin: Option<String>,
+/// The edit form: the roles ticked (`roles`, with `roles_form` present), or the deprecated
+/// admin checkbox (`is_admin`, absent when unticked) of older forms.
+#[derive(Debug, Default)]
+struct EditForm {
+    roles: Option<Vec<String>>,
+    is_admin: bool,
 }
 
-fn edit_page(tenant: &Tenant, person: &PersonView, errors: &FieldErrors) -> Page {
-    tenant_page("people/edit.html", tenant)
+impl EditForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        for (field, value) in pairs {
+            match field.as_str() {
+                "roles_form" => {
+                    form.roles.get_or_insert_with(Vec::new);
+                }
+                "roles" => form.roles.get_or_insert_with(Vec::new).push(value),
+                "is_admin" => form.is_admin = !value.is_empty() && value != "false",
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+async fn edit_page(
+    tx: &TenantTxn,
+    tenant: &Tenant,
+    person: &PersonView,
+    errors: &FieldErrors,
+) -> Result<Page, AppError> {
+    let choices = role_choices(tx, tenant).await?;
+    Ok(tenant_page("people/edit.html", tenant)
         .with("person", person)
-        .with("errors", errors)
+        .with("roles", choices)
+        .with("errors", errors))
 }
 
 /// `GET /people/{user_id}/edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    AdminRow(Found {
-        tenant,
-        tx,
-        row: person,
-        ..
-    }): AdminRow<Person>,
+    Permitted(
+        Found {
+            tenant,
+            tx,
+            row: person,
+            ..
+        },
+        _,
+    ): Permitted<need::MembersUpdate, Person>,
 ) -> Result<HttpResponse, AppError> {
+    let page = edit_page(&tx, &tenant, &person, &FieldErrors::new()).await?;
     tx.commit().await?;
-    render(&req, edit_page(&tenant, &person, &FieldErrors::new())).await
+    render(&req, page).await
 }
 
-/// `POST /people/{user_id}/edit/`: the admin flag; the owner stays an admin.
+/// Gives the member the roles asked for, or applies the admin shorthand, by the grant rule.
+async fn change_roles(
+    tx: &TenantTxn,
+    tenant: &Tenant,
+    user_id: i64,
+    roles: Option<&[String]>,
+    is_admin: Option<bool>,
+) -> Result<(), AppError> {
+    let catalog = tenant.catalog();
+    let granter = tenant.permissions();
+    match (roles, is_admin) {
+        (Some(keys), _) => {
+            roles::set_member_roles(tx, catalog, granter, user_id, keys).await?;
+        }
+        (None, Some(is_admin)) => {
+            roles::set_admin_flag(tx, catalog, granter, user_id, is_admin).await?;
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}
+
+/// `POST /people/{user_id}/edit/`: the member's roles (nobody grants what they do not hold;
+/// the owner's roles stay).
 pub async fn edit(
     req: HttpRequest,
     session: Session,
-    form: web::Form<EditForm>,
-    AdminRow(Found {
-        tenant,
-        tx,
-        row: current,
-        ..
-    }): AdminRow<Person>,
+    form: web::Form<Vec<(String, String)>>,
+    Permitted(
+        Found {
+            tenant,
+            tx,
+            row: current,
+            ..
+        },
+        _,
+    ): Permitted<need::MembersUpdate, Person>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = current.person.user_id;
-    let is_admin = form
-        .is_admin
-        .as_deref()
-        .is_some_and(|v| !v.is_empty() && v != "false");
-    match members::set_admin(&tx, user_id, is_admin).await {
+    let form = EditForm::from_pairs(form.into_inner());
+    let changed = change_roles(
+        &tx,
+        &tenant,
+        user_id,
+        form.roles.as_deref(),
+        Some(form.is_admin),
+    )
+    .await;
+    match changed {
         Ok(()) => {
             tx.commit().await?;
             flash::success(&session, "Saved.");
             Ok(redirect(&tenant.url(&format!("/people/{user_id}/"))))
         }
-        Err(OrgError::OwnerMustBeAdmin) => {
-            let mut errors = FieldErrors::new();
-            forms::add(
-                &mut errors,
-                "is_admin",
-                "the organization owner must be an admin",
-            );
-            render(&req, edit_page(&tenant, &current, &errors)).await
+        Err(error) => {
+            let errors = error.into_fields()?;
+            // The failed write may have aborted the transaction (PostgreSQL): read afresh.
+            drop(tx);
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            let tx = tenant.begin_read(state).await?;
+            let page = edit_page(&tx, &tenant, &current, &errors).await?;
+            tx.commit().await?;
+            render(&req, page).await
         }
-        Err(other) => Err(other.into()),
     }
 }
 
 /// `GET /people/{user_id}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    AdminRow(Found {
+    Permitted(Found {
         tenant,
         tx,
         row: person,
         ..
-    }): AdminRow<Person>,
+    }, _): Permitted<need::MembersRemove, Person>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     render(
@@ -283,12 +416,12 @@ async fn remove(tx: &TenantTxn, user_id: i64) -> Result<(), AppError> {
 /// message, never a 500).
 pub async fn delete(
     session: Session,
-    AdminRow(Found {
+    Permitted(Found {
         tenant,
         tx,
         row: person,
         ..
-    }): AdminRow<Person>,
+    }, _): Permitted<need::MembersRemove, Person>,
 ) -> Result<HttpResponse, AppError> {
     remove(&tx, person.person.user_id).await?;
     tx.commit().await?;
@@ -340,7 +473,7 @@ async fn send_reminder(
 pub async fn remind_form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::InvitationsManage>,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user_id.into_inner();
@@ -357,7 +490,7 @@ pub async fn remind_form(
 pub async fn remind(
     state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::InvitationsManage>,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let sent = send_reminder(&state, &tenant, user_id.into_inner()).await?;
@@ -368,7 +501,7 @@ pub async fn remind(
 /// `GET /api/v1/people/`
 pub async fn api_list(
     state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<need::MembersRead>,
     query: web::Query<PeopleQuery>,
 ) -> Result<web::Json<Paginated<PersonView>>, AppError> {
     Ok(web::Json(
@@ -376,20 +509,22 @@ pub async fn api_list(
     ))
 }
 
-/// `POST /api/v1/people/` body.
+/// `POST /api/v1/people/` body: the address and, optionally, the roles (`member` when none).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InviteJson {
     email: String,
+    #[serde(default)]
+    roles: Vec<String>,
 }
 
 /// `POST /api/v1/people/`: invites; 201 with the invitation.
 pub async fn api_invite(
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::MembersInvite>,
     body: web::Json<InviteJson>,
 ) -> Result<HttpResponse, AppError> {
-    match invite(&state, &tenant, &body.email).await? {
+    match invite(&state, &tenant, &body.email, &body.roles).await? {
         Ok(invitation) => Ok(HttpResponse::build(StatusCode::CREATED).json(invitation)),
         Err(error) => Err(forms::invalid(invite_error(error)?)),
     }
@@ -397,26 +532,28 @@ pub async fn api_invite(
 
 /// `GET /api/v1/people/{user_id}/`
 pub async fn api_detail(
-    AdminRow(Found { tx, row, .. }): AdminRow<Person>,
+    Permitted(Found { tx, row, .. }, _): Permitted<need::MembersRead, Person>,
 ) -> Result<web::Json<PersonView>, AppError> {
     tx.commit().await?;
     Ok(web::Json(row))
 }
 
-/// `PATCH /api/v1/people/{user_id}/` body.
+/// `PATCH /api/v1/people/{user_id}/` body: `roles` (the whole set), or the deprecated
+/// `is_admin` shorthand (adds or takes away `admin`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
-    is_admin: bool,
+    roles: Option<Vec<String>>,
+    is_admin: Option<bool>,
 }
 
-/// `PATCH /api/v1/people/{user_id}/`: the admin flag.
+/// `PATCH /api/v1/people/{user_id}/`: the member's roles.
 pub async fn api_update(
     body: web::Json<PersonPatch>,
-    AdminRow(Found { tx, row, .. }): AdminRow<Person>,
+    Permitted(Found { tenant, tx, row, .. }, _): Permitted<need::MembersUpdate, Person>,
 ) -> Result<web::Json<PersonView>, AppError> {
     let user_id = row.person.user_id;
-    members::set_admin(&tx, user_id, body.is_admin).await?;
+    change_roles(&tx, &tenant, user_id, body.roles.as_deref(), body.is_admin).await?;
     let updated = person(&tx, user_id).await?;
     tx.commit().await?;
     Ok(web::Json(updated))
@@ -424,7 +561,7 @@ pub async fn api_update(
 
 /// `DELETE /api/v1/people/{user_id}/`: 204; the owner is 409.
 pub async fn api_delete(
-    AdminRow(Found { tx, row, .. }): AdminRow<Person>,
+    Permitted(Found { tx, row, .. }, _): Permitted<need::MembersRemove, Person>,
 ) -> Result<HttpResponse, AppError> {
     remove(&tx, row.person.user_id).await?;
     tx.commit().await?;
@@ -434,7 +571,7 @@ pub async fn api_delete(
 /// `POST /api/v1/people/{user_id}/remind/`: 202 when re-sent; 410 once joined.
 pub async fn api_remind(
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::InvitationsManage>,
     user_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let sent = send_reminder(&state, &tenant, user_id.into_inner()).await?;

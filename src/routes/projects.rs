@@ -14,14 +14,15 @@ use crate::state::AppState;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Project};
-use crate::web::{AdminRow, MemberRow, OrgMember, Tenant};
+use crate::permissions::need;
+use crate::web::{Permitted, Require, Tenant};
 use crate::web::{Page, flash, forms, render};
 
 /// `GET /` on a tenant: the dashboard.
 pub async fn dashboard(
     req: HttpRequest,
     state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<need::MembersRead>,
 ) -> Result<HttpResponse, AppError> {
     let txn = tenant.begin(&state).await?;
     let (recent, total) = projects::list(&txn, 1, 5).await?;
@@ -36,7 +37,7 @@ pub async fn dashboard(
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<need::ProjectsRead>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
@@ -74,7 +75,7 @@ fn form_page(
 /// `GET /projects/new/`
 pub async fn new_form(
     req: HttpRequest,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<need::ProjectsWrite>,
 ) -> Result<HttpResponse, AppError> {
     render(
         &req,
@@ -88,7 +89,7 @@ pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: actix_session::Session,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<need::ProjectsWrite>,
     form: web::Form<ProjectInput>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -109,12 +110,12 @@ pub async fn create(
 /// `GET /projects/{id}/`
 pub async fn detail(
     req: HttpRequest,
-    MemberRow(Found {
+    Permitted(Found {
         tenant,
         tx,
         row: project,
         ..
-    }): MemberRow<Project>,
+    }, _): Permitted<need::ProjectsRead, Project>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     render(
@@ -127,12 +128,12 @@ pub async fn detail(
 /// `GET /projects/{id}/edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    MemberRow(Found {
+    Permitted(Found {
         tenant,
         tx,
         row: project,
         ..
-    }): MemberRow<Project>,
+    }, _): Permitted<need::ProjectsWrite, Project>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     let form = ProjectInput {
@@ -151,12 +152,12 @@ pub async fn edit(
     req: HttpRequest,
     session: actix_session::Session,
     form: web::Form<ProjectInput>,
-    MemberRow(Found {
+    Permitted(Found {
         tenant,
         tx: txn,
         row: project,
         ..
-    }): MemberRow<Project>,
+    }, _): Permitted<need::ProjectsWrite, Project>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
@@ -182,12 +183,12 @@ pub async fn edit(
 /// `GET /projects/{id}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    AdminRow(Found {
+    Permitted(Found {
         tenant,
         tx,
         row: project,
         ..
-    }): AdminRow<Project>,
+    }, _): Permitted<need::ProjectsDelete, Project>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     render(
@@ -200,12 +201,12 @@ pub async fn delete_form(
 /// `POST /projects/{id}/delete/`
 pub async fn delete(
     session: actix_session::Session,
-    AdminRow(Found {
+    Permitted(Found {
         tenant,
         tx: txn,
         row: project,
         ..
-    }): AdminRow<Project>,
+    }, _): Permitted<need::ProjectsDelete, Project>,
 ) -> Result<HttpResponse, AppError> {
     projects::delete(&txn, project.id).await?;
     txn.commit().await?;
@@ -216,7 +217,7 @@ pub async fn delete(
 /// `GET /api/v1/projects/`
 pub async fn api_list(
     state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<need::ProjectsRead>,
     query: web::Query<PageQuery>,
 ) -> Result<web::Json<Paginated<project::Model>>, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
@@ -249,7 +250,7 @@ fn validated(input: ProjectInput) -> Result<ProjectInput, AppError> {
 /// `POST /api/v1/projects/`: 201 with the project.
 pub async fn api_create(
     state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<need::ProjectsWrite>,
     body: web::Json<ProjectJson>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
@@ -265,9 +266,9 @@ pub async fn api_create(
 
 /// `GET /api/v1/projects/{id}/`
 pub async fn api_detail(
-    MemberRow(Found {
+    Permitted(Found {
         tx, row: project, ..
-    }): MemberRow<Project>,
+    }, _): Permitted<need::ProjectsRead, Project>,
 ) -> Result<web::Json<project::Model>, AppError> {
     tx.commit().await?;
     Ok(web::Json(project))
@@ -276,11 +277,11 @@ pub async fn api_detail(
 /// `PATCH /api/v1/projects/{id}/`: changes the fields given.
 pub async fn api_update(
     body: web::Json<ProjectJson>,
-    MemberRow(Found {
+    Permitted(Found {
         tx: txn,
         row: project,
         ..
-    }): MemberRow<Project>,
+    }, _): Permitted<need::ProjectsWrite, Project>,
 ) -> Result<web::Json<project::Model>, AppError> {
     let body = body.into_inner();
     let input = validated(ProjectInput {
@@ -296,7 +297,7 @@ pub async fn api_update(
 
 /// `DELETE /api/v1/projects/{id}/`: 204.
 pub async fn api_delete(
-    AdminRow(Found { tx, row, .. }): AdminRow<Project>,
+    Permitted(Found { tx, row, .. }, _): Permitted<need::ProjectsDelete, Project>,
 ) -> Result<HttpResponse, AppError> {
     projects::delete(&tx, row.id).await?;
     tx.commit().await?;

@@ -9,13 +9,15 @@ use validator::Validate;
 
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
-use crate::organizations::api_keys;
+use crate::organizations::{api_keys, roles};
+use crate::permissions::{Catalog, Permission, PermissionSet};
 use crate::organizations::domains::{self, DomainError};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::render::redirect;
 use crate::web::rows::{ApiKey, Domain, Found};
-use crate::web::{AdminRow, OrgAdmin, Tenant};
+use crate::permissions::need;
+use crate::web::{OrgMember, Permitted, Require, Tenant};
 use crate::web::{flash, forms, render};
 
 const NEW_KEY: &str = "new_api_key";
@@ -26,9 +28,9 @@ fn person_only(tenant: &Tenant) -> Result<i64, AppError> {
     })
 }
 
-/// A name for a new key.
+/// A new key: its name and, optionally, its permissions (all the maker may give when absent).
 #[derive(Debug, Default, Deserialize, Serialize, Validate)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct KeyForm {
     #[validate(
         length(
@@ -39,6 +41,24 @@ pub struct KeyForm {
         custom(function = "crate::text::name")
     )]
     name: String,
+    permissions: Option<Vec<String>>,
+}
+
+impl KeyForm {
+    /// The form of the settings page: `name`, and a `permissions` pair per ticked box.
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        let mut permissions = Vec::new();
+        for (field, value) in pairs {
+            match field.as_str() {
+                "name" => form.name = value,
+                "permissions" => permissions.push(value),
+                _ => {}
+            }
+        }
+        form.permissions = Some(permissions).filter(|p| !p.is_empty());
+        form
+    }
 }
 
 /// A domain to add.
@@ -65,7 +85,49 @@ fn view(domain: entity::organization_domain::Model) -> DomainView {
     }
 }
 
-/// The settings page, read in the request's transaction (which it ends).
+/// A key as listed: the row, who made it and what it may do.
+#[derive(Debug, Serialize)]
+pub struct KeyView {
+    #[serde(flatten)]
+    key: entity::organization_api_key::Model,
+    /// The maker's name, if they are still known.
+    created_by_name: Option<String>,
+    permissions: Vec<Permission>,
+}
+
+async fn key_views(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<KeyView>, AppError> {
+    let held = api_keys::permissions(tx, catalog).await?;
+    let mut views = Vec::new();
+    for key in api_keys::list_active(tx).await? {
+        let created_by_name = match key.created_by_id {
+            Some(id) => crate::auth::users::find_by_id(tx.conn(), id)
+                .await?
+                .map(|u| u.display_name().to_string()),
+            None => None,
+        };
+        views.push(KeyView {
+            permissions: catalog.list(held.get(&key.id).copied().unwrap_or_default()),
+            key,
+            created_by_name,
+        });
+    }
+    Ok(views)
+}
+
+/// What a new key may do: the permissions asked for (all the maker may give when none are),
+/// each one the maker holds (the grant rule).
+fn key_permissions(tenant: &Tenant, names: Option<&[String]>) -> Result<PermissionSet, AppError> {
+    let catalog = tenant.catalog();
+    let set = match names {
+        Some(names) => roles::check_permissions(catalog, names)?,
+        None => tenant.permissions().intersection(catalog.assignable()),
+    };
+    roles::check_grant(catalog, tenant.permissions(), set)?;
+    Ok(set)
+}
+
+/// The settings page, read in the request's transaction (which it ends): the sections the
+/// requester may manage.
 async fn settings_page(
     req: &HttpRequest,
     txn: TenantTxn,
@@ -73,12 +135,24 @@ async fn settings_page(
     new_key: Option<String>,
     errors: &FieldErrors,
 ) -> Result<HttpResponse, AppError> {
-    let keys = api_keys::list_active(&txn).await?;
-    let domains: Vec<DomainView> = domains::list(&txn).await?.into_iter().map(view).collect();
+    let catalog = tenant.catalog();
+    let keys = if tenant.can(Permission::API_KEYS_MANAGE) {
+        key_views(&txn, catalog).await?
+    } else {
+        Vec::new()
+    };
+    let domains: Vec<DomainView> = if tenant.can(Permission::DOMAINS_MANAGE) {
+        domains::list(&txn).await?.into_iter().map(view).collect()
+    } else {
+        Vec::new()
+    };
     txn.commit().await?;
+    let grantable: Vec<Permission> =
+        catalog.list(tenant.permissions().intersection(catalog.assignable()));
     let page = tenant_page("tenant/settings.html", tenant)
         .with("keys", keys)
         .with("domains", domains)
+        .with("grantable", grantable)
         .with("new_key", new_key)
         .with("errors", errors);
     render(req, page).await
@@ -89,8 +163,11 @@ pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
+    OrgMember(tenant): OrgMember,
 ) -> Result<HttpResponse, AppError> {
+    if !tenant.can(Permission::API_KEYS_MANAGE) && !tenant.can(Permission::DOMAINS_MANAGE) {
+        return Err(AppError::MissingPermission(Permission::API_KEYS_MANAGE));
+    }
     person_only(&tenant)?;
     let new_key = flash::take_once::<String>(&session, NEW_KEY);
     let txn = tenant.begin(&state).await?;
@@ -102,15 +179,25 @@ pub async fn create_key(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
-    form: web::Form<KeyForm>,
+    Require(tenant, _): Require<need::ApiKeysManage>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
-    if let Err(errors) = form.validate() {
-        return settings_page(&req, txn, &tenant, None, &forms::field_errors(&errors)).await;
-    }
-    let (_, secret) = api_keys::create(&txn, &form.name, Some(user_id)).await?;
+    let form = KeyForm::from_pairs(form.into_inner());
+    let checked = form
+        .validate()
+        .map_err(|e| forms::invalid(forms::field_errors(&e)))
+        .and_then(|()| key_permissions(&tenant, form.permissions.as_deref()));
+    let permissions = match checked {
+        Ok(permissions) => permissions,
+        Err(error) => {
+            let errors = error.into_fields()?;
+            return settings_page(&req, txn, &tenant, None, &errors).await;
+        }
+    };
+    let (_, secret) =
+        api_keys::create(&txn, tenant.catalog(), &form.name, Some(user_id), permissions).await?;
     txn.commit().await?;
     session
         .insert(NEW_KEY, secret)
@@ -122,9 +209,9 @@ pub async fn create_key(
 /// `POST /settings/api-keys/{id}/revoke/`
 pub async fn revoke_key(
     session: Session,
-    AdminRow(Found {
+    Permitted(Found {
         tenant, tx, row, ..
-    }): AdminRow<ApiKey>,
+    }, _): Permitted<need::ApiKeysManage, ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     api_keys::revoke(&tx, row.id).await?;
@@ -138,7 +225,7 @@ pub async fn add_domain(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::DomainsManage>,
     form: web::Form<DomainForm>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
@@ -170,7 +257,7 @@ pub async fn add_domain(
 pub async fn verify_domain(
     state: web::Data<AppState>,
     session: Session,
-    AdminRow(found): AdminRow<Domain>,
+    Permitted(found, _): Permitted<need::DomainsManage, Domain>,
 ) -> Result<HttpResponse, AppError> {
     let root = found.tenant.url("/settings/");
     match verify(&state, found).await? {
@@ -212,9 +299,9 @@ async fn verify(
 /// `POST /settings/domains/{id}/delete/`
 pub async fn delete_domain(
     session: Session,
-    AdminRow(Found {
+    Permitted(Found {
         tenant, tx, row, ..
-    }): AdminRow<Domain>,
+    }, _): Permitted<need::DomainsManage, Domain>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     domains::remove(&tx, row.id).await?;
@@ -229,16 +316,17 @@ pub struct CreatedKey {
     #[serde(flatten)]
     key: entity::organization_api_key::Model,
     secret: String,
+    permissions: Vec<Permission>,
 }
 
 /// `GET /api/v1/api-keys/`
 pub async fn api_list_keys(
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::ApiKeysManage>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
-    let keys = api_keys::list_active(&txn).await?;
+    let keys = key_views(&txn, tenant.catalog()).await?;
     txn.commit().await?;
     let total = keys.len();
     Ok(HttpResponse::Ok()
@@ -248,23 +336,30 @@ pub async fn api_list_keys(
 /// `POST /api/v1/api-keys/`: 201 with the key and its secret.
 pub async fn api_create_key(
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::ApiKeysManage>,
     body: web::Json<KeyForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
     body.validate()
         .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
+    let permissions = key_permissions(&tenant, body.permissions.as_deref())?;
     let txn = tenant.begin(&state).await?;
-    let (key, secret) = api_keys::create(&txn, &body.name, Some(user_id)).await?;
+    let catalog = tenant.catalog();
+    let (key, secret) =
+        api_keys::create(&txn, catalog, &body.name, Some(user_id), permissions).await?;
     txn.commit().await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(CreatedKey { key, secret }))
+    Ok(HttpResponse::build(StatusCode::CREATED).json(CreatedKey {
+        key,
+        secret,
+        permissions: catalog.list(permissions),
+    }))
 }
 
 /// `DELETE /api/v1/api-keys/{id}/`: revokes; 204.
 pub async fn api_revoke_key(
-    AdminRow(Found {
+    Permitted(Found {
         tenant, tx, row, ..
-    }): AdminRow<ApiKey>,
+    }, _): Permitted<need::ApiKeysManage, ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     api_keys::revoke(&tx, row.id).await?;
@@ -275,7 +370,7 @@ pub async fn api_revoke_key(
 /// `GET /api/v1/domains/`
 pub async fn api_list_domains(
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::DomainsManage>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
@@ -296,7 +391,7 @@ pub struct DomainJson {
 /// `POST /api/v1/domains/`: 201 with the record to publish.
 pub async fn api_add_domain(
     state: web::Data<AppState>,
-    OrgAdmin(tenant): OrgAdmin,
+    Require(tenant, _): Require<need::DomainsManage>,
     body: web::Json<DomainJson>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
@@ -315,7 +410,7 @@ pub async fn api_add_domain(
 /// `POST /api/v1/domains/{id}/verify/`: 200 when verified, 409 when the record is not there.
 pub async fn api_verify_domain(
     state: web::Data<AppState>,
-    AdminRow(found): AdminRow<Domain>,
+    Permitted(found, _): Permitted<need::DomainsManage, Domain>,
 ) -> Result<HttpResponse, AppError> {
     match verify(&state, found).await? {
         Ok(domain) => Ok(HttpResponse::Ok().json(view(domain))),
@@ -326,9 +421,9 @@ pub async fn api_verify_domain(
 
 /// `DELETE /api/v1/domains/{id}/`: 204.
 pub async fn api_delete_domain(
-    AdminRow(Found {
+    Permitted(Found {
         tenant, tx, row, ..
-    }): AdminRow<Domain>,
+    }, _): Permitted<need::DomainsManage, Domain>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     domains::remove(&tx, row.id).await?;

@@ -1,74 +1,180 @@
-//! What a user may do in an organization: member, admin, owner, superuser, read in the
-//! organization's tenant context in one query.
+//! What a user may do in an organization: member, owner, superuser and the permissions of the
+//! roles they hold, read in the organization's tenant context in one query. Resolved for the
+//! organization of the request, never carried over from another one.
 
-use entity::{organization_owner, organization_user, user};
-use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, JoinType, QueryFilter, QuerySelect,
-    RelationTrait,
+use entity::{
+    organization_member_role as member_role, organization_owner, organization_role_permission,
+    organization_user, user,
 };
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
-use super::Scope;
 use super::txn::TenantTxn;
+use crate::permissions::{BuiltinRole, Catalog, PermissionSet};
 
 /// What the requesting user may do in the organization.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Access {
     /// Has a membership.
     pub is_member: bool,
-    /// The membership has the admin flag.
+    /// Holds the built-in `admin` role.
     pub is_admin: bool,
     /// Is the owner.
     pub is_owner: bool,
     /// Is a superuser (passes every check).
     pub is_superuser: bool,
+    /// The permissions of every role held (all of them for the owner and superusers).
+    pub permissions: PermissionSet,
 }
 
 impl Access {
     /// The user's access to the organization, read in its tenant context.
     pub async fn load(
         db: &DatabaseConnection,
+        catalog: &Catalog,
         organization_id: i64,
         user: &user::Model,
     ) -> Result<Self, DbErr> {
         let txn = TenantTxn::begin(db, organization_id, false).await?;
-        let access = Self::load_in(txn.conn(), organization_id, user).await?;
+        let access = Self::load_in(txn.conn(), catalog, organization_id, user).await?;
         txn.commit().await?;
         Ok(access)
     }
 
     /// The user's access, read in `tx` (fresh, for a check made under the organization's lock).
-    pub async fn in_txn(tx: &TenantTxn, user: &user::Model) -> Result<Self, DbErr> {
-        Self::load_in(tx.conn(), tx.organization_id(), user).await
+    pub async fn in_txn(
+        tx: &TenantTxn,
+        catalog: &Catalog,
+        user: &user::Model,
+    ) -> Result<Self, DbErr> {
+        Self::load_in(tx.conn(), catalog, tx.organization_id(), user).await
+    }
+
+    /// Whether every permission of `wanted` is held (superusers hold everything).
+    pub fn holds(&self, wanted: PermissionSet) -> bool {
+        self.permissions.contains_all(wanted)
     }
 
     async fn load_in<C: ConnectionTrait>(
         db: &C,
+        catalog: &Catalog,
         organization_id: i64,
         user: &user::Model,
     ) -> Result<Self, DbErr> {
-        // One query: the membership and, joined, whether it is the owner's.
-        let membership: Option<(bool, Option<i64>)> = Scope::new(organization_id)
-            .select::<organization_user::Entity>()
-            .select_only()
-            .column(organization_user::Column::IsAdmin)
-            .column_as(
-                Expr::col((organization_owner::Entity, organization_owner::Column::Id)),
-                "owner_row",
+        let rows = db
+            .query_all_raw(
+                db.get_database_backend()
+                    .build(&access_query(organization_id, user.id)),
             )
-            .join(
-                JoinType::LeftJoin,
-                organization_user::Relation::OrganizationOwner.def(),
-            )
-            .filter(organization_user::Column::UserId.eq(user.id))
-            .into_tuple()
-            .one(db)
             .await?;
-        Ok(Self {
-            is_member: membership.is_some(),
-            is_admin: membership.is_some_and(|(is_admin, _)| is_admin),
-            is_owner: membership.is_some_and(|(_, owner_row)| owner_row.is_some()),
+        let mut access = Self {
             is_superuser: user.is_superuser,
-        })
+            ..Self::default()
+        };
+        let mut custom: Vec<String> = Vec::new();
+        for row in &rows {
+            access.is_member = true;
+            let owner_row: Option<i64> = row.try_get_by_index(0)?;
+            access.is_owner |= owner_row.is_some();
+            let role_key: Option<String> = row.try_get_by_index(1)?;
+            match role_key.as_deref().and_then(BuiltinRole::from_key) {
+                Some(role) => {
+                    access.is_admin |= role == BuiltinRole::Admin;
+                    access.permissions = access.permissions.union(catalog.builtin(role));
+                }
+                None => {
+                    if let Some(permission) = row.try_get_by_index::<Option<String>>(2)? {
+                        custom.push(permission);
+                    }
+                }
+            }
+        }
+        // A custom role never carries the owner's own permissions, whatever its rows say.
+        let custom = catalog
+            .set_of(custom.iter().map(String::as_str))
+            .intersection(catalog.assignable());
+        access.permissions = access.permissions.union(custom);
+        if access.is_owner || access.is_superuser {
+            access.permissions = catalog.everything();
+        }
+        Ok(access)
     }
+}
+
+/// The membership's owner row, each role key it holds and, for custom roles, each permission:
+/// one row per (role, permission), all in the organization's index order.
+fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::SelectStatement {
+    use organization_role_permission as permission;
+    Query::select()
+        .expr(Expr::col((
+            organization_owner::Entity,
+            organization_owner::Column::Id,
+        )))
+        .expr(Expr::col((member_role::Entity, member_role::Column::RoleKey)))
+        .expr(Expr::col((permission::Entity, permission::Column::Permission)))
+        .from(organization_user::Entity)
+        .join(
+            JoinType::LeftJoin,
+            organization_owner::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((
+                        organization_owner::Entity,
+                        organization_owner::Column::OrganizationId,
+                    ))
+                    .eq(Expr::col((
+                        organization_user::Entity,
+                        organization_user::Column::OrganizationId,
+                    ))),
+                )
+                .add(
+                    Expr::col((
+                        organization_owner::Entity,
+                        organization_owner::Column::OrganizationUserId,
+                    ))
+                    .eq(Expr::col((organization_user::Entity, organization_user::Column::Id))),
+                ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            member_role::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((member_role::Entity, member_role::Column::OrganizationId)).eq(Expr::col((
+                        organization_user::Entity,
+                        organization_user::Column::OrganizationId,
+                    ))),
+                )
+                .add(
+                    Expr::col((
+                        member_role::Entity,
+                        member_role::Column::OrganizationUserId,
+                    ))
+                    .eq(Expr::col((organization_user::Entity, organization_user::Column::Id))),
+                ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            permission::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((permission::Entity, permission::Column::OrganizationId))
+                        .eq(Expr::col((member_role::Entity, member_role::Column::OrganizationId))),
+                )
+                .add(
+                    Expr::col((permission::Entity, permission::Column::RoleId))
+                        .eq(Expr::col((member_role::Entity, member_role::Column::RoleId))),
+                ),
+        )
+        .and_where(
+            Expr::col((
+                organization_user::Entity,
+                organization_user::Column::OrganizationId,
+            ))
+            .eq(organization_id),
+        )
+        .and_where(
+            Expr::col((organization_user::Entity, organization_user::Column::UserId)).eq(user_id),
+        )
+        .to_owned()
 }

@@ -27,7 +27,7 @@ use sea_orm::{
 };
 
 use super::Scope;
-use super::txn::{Context, TenantTxn, Work};
+use super::txn::{Actor, Context, TenantTxn, Work};
 use crate::events::{Events, OrgEvent};
 use crate::mail::{Outbox, OutgoingEmail};
 use entity::{email_outbox, organization_invitation};
@@ -52,15 +52,16 @@ pub async fn request(
     db: &DatabaseConnection,
     events: &Events,
     outbox: &Outbox,
-    organization_id: i64,
+    organization: &entity::organization::Model,
     write: bool,
-    client: String,
+    actor: Actor,
 ) -> Result<TenantTxn, DbErr> {
-    Ok(TenantTxn::begin(db, organization_id, write)
+    Ok(TenantTxn::begin(db, organization.id, write)
         .await?
         .firing(events)
         .waking(outbox)
-        .serving(client))
+        .acting_for(actor)
+        .named(Some(organization.name.clone())))
 }
 
 /// A transaction in the system context, which sees every organization's rows; it will write

@@ -18,4 +18,4 @@ mod txn;
 pub use access::Access;
 pub use prepared::ScopedStatement;
 pub use scope::Scope;
-pub use txn::TenantTxn;
+pub use txn::{Actor, ActorKind, TenantTxn};

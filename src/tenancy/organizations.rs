@@ -175,8 +175,8 @@ pub async fn by_verified_domain(
 pub async fn by_api_key(
     db: &DatabaseConnection,
     secret: &str,
-) -> Result<Option<(organization::Model, entity::organization_api_key::Model)>, DbErr> {
-    use entity::organization_api_key;
+) -> Result<Option<ApiKeyFound>, DbErr> {
+    use entity::{organization_api_key, organization_api_key_permission as key_permission};
     let txn = SystemTxn::begin(db, "resolve an API key", false).await?;
     let key = organization_api_key::Entity::find()
         .filter(organization_api_key::Column::TokenHash.eq(crate::tokens::hash(secret)))
@@ -184,11 +184,37 @@ pub async fn by_api_key(
         .one(txn.conn())
         .await?;
     let found = match key {
-        Some(key) => by_id(txn.conn(), key.organization_id)
-            .await?
-            .map(|org| (org, key)),
+        Some(key) => match by_id(txn.conn(), key.organization_id).await? {
+            Some(organization) => {
+                let permissions = key_permission::Entity::find()
+                    .select_only()
+                    .column(key_permission::Column::Permission)
+                    .filter(key_permission::Column::OrganizationId.eq(key.organization_id))
+                    .filter(key_permission::Column::ApiKeyId.eq(key.id))
+                    .into_tuple::<String>()
+                    .all(txn.conn())
+                    .await?;
+                Some(ApiKeyFound {
+                    organization,
+                    key,
+                    permissions,
+                })
+            }
+            None => None,
+        },
         None => None,
     };
     txn.commit().await?;
     Ok(found)
+}
+
+/// A working organization API key with its organization and the names of its permissions.
+#[derive(Clone, Debug)]
+pub struct ApiKeyFound {
+    /// The key's organization.
+    pub organization: organization::Model,
+    /// The key.
+    pub key: entity::organization_api_key::Model,
+    /// What it may do.
+    pub permissions: Vec<String>,
 }

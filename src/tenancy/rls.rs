@@ -138,6 +138,36 @@ pub async fn check<C: ConnectionTrait + sea_orm::TransactionTrait>(
             return Ok(report);
         }
     }
+    for table in migration::APPEND_ONLY_TABLES {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT has_table_privilege(current_user, $1, 'INSERT') AS can_insert, \
+                        has_table_privilege(current_user, $1, 'SELECT') AS can_select, \
+                        has_table_privilege(current_user, $1, 'UPDATE') AS can_update, \
+                        has_table_privilege(current_user, $1, 'DELETE') AS can_delete, \
+                        has_table_privilege(current_user, $1, 'TRUNCATE') AS can_truncate",
+                [(*table).into()],
+            ))
+            .await?;
+        let Some(row) = row else { continue };
+        for (privilege, wanted) in [
+            ("insert", true),
+            ("select", true),
+            ("update", false),
+            ("delete", false),
+            ("truncate", false),
+        ] {
+            let held: bool = row.try_get("", &format!("can_{privilege}"))?;
+            if held != wanted {
+                report.problems.push(format!(
+                    "{table}: the connecting role {} {privilege} its rows; it must insert and read \
+                     them only",
+                    if held { "may" } else { "may not" }
+                ));
+            }
+        }
+    }
     let proven = prove(db, &report.tables).await?;
     report.problems.extend(proven);
     Ok(report)
@@ -220,6 +250,8 @@ pub async fn create_app_role<C: ConnectionTrait>(
          END $$"
     ))
     .await?;
+    // The audit log is insert-only for the app (`migration::APPEND_ONLY_TABLES`).
+    db.execute_unprepared(&migration::append_only_sql()).await?;
     Ok(())
 }
 
@@ -266,8 +298,8 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
         ))
         .await?;
         txn.execute_unprepared(&format!(
-            "INSERT INTO organization_users (organization_id, user_id, is_admin, created_at, updated_at) \
-             VALUES ({id}, {user}, true, now(), now()); \
+            "INSERT INTO organization_users (organization_id, user_id, created_at, updated_at) \
+             VALUES ({id}, {user}, now(), now()); \
              INSERT INTO projects (organization_id, name, description, created_at, updated_at) \
              VALUES ({id}, 'orgs check', '', now(), now())"
         ))

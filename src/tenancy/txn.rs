@@ -114,13 +114,74 @@ impl Work {
     }
 }
 
+/// What kind of actor a transaction acts for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ActorKind {
+    /// A signed-in person.
+    User,
+    /// An organization API key.
+    ApiKey,
+    /// A job: the CLI, the seeder, an embedder's task.
+    #[default]
+    System,
+}
+
+impl ActorKind {
+    /// `user`, `api_key` or `system`, as audit events store it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::ApiKey => "api_key",
+            Self::System => "system",
+        }
+    }
+}
+
+/// Who a transaction acts for and from where: what its audit events record.
+#[derive(Clone, Debug, Default)]
+pub struct Actor {
+    /// A person, a key or a job.
+    pub kind: ActorKind,
+    /// The user's or the key's id.
+    pub id: Option<i64>,
+    /// A name to show, kept in the events after the actor is gone.
+    pub name: String,
+    /// The client's address (after the trusted-proxy rule).
+    pub ip: Option<String>,
+    /// The client's `User-Agent`.
+    pub user_agent: Option<String>,
+    /// The request's id.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// A job named `name`.
+    pub fn system(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// A person acting without a request (a fixture, a CLI command on their behalf).
+    pub fn user(user: &entity::user::Model) -> Self {
+        Self {
+            kind: ActorKind::User,
+            id: Some(user.id),
+            name: entity::user::display_name(&user.name, &user.email).to_string(),
+            ..Self::default()
+        }
+    }
+}
+
 /// One organization's transaction. Dropped without [`TenantTxn::commit`], it rolls back and its
 /// events never fire.
 #[derive(Debug)]
 pub struct TenantTxn {
     work: Work,
     scope: Scope,
-    client: Option<String>,
+    actor: Actor,
+    organization_name: Option<String>,
 }
 
 impl TenantTxn {
@@ -139,20 +200,37 @@ impl TenantTxn {
         Self {
             work,
             scope: Scope::new(organization_id),
-            client: None,
+            actor: Actor::system("system"),
+            organization_name: None,
         }
     }
 
-    /// Records the address of the client whose request this transaction serves (for the
-    /// limits counted per client).
-    pub(super) fn serving(mut self, client: String) -> Self {
-        self.client = Some(client);
+    /// Records who this transaction acts for, and the client of its request (for the limits
+    /// counted per client and for the audit log).
+    pub fn acting_for(mut self, actor: Actor) -> Self {
+        self.actor = actor;
+        self
+    }
+
+    /// Records the organization's name, known to the caller (saves a query per audit event).
+    pub(super) fn named(mut self, name: Option<String>) -> Self {
+        self.organization_name = name;
         self
     }
 
     /// The address of the client whose request this is; `None` for a job.
     pub fn client(&self) -> Option<&str> {
-        self.client.as_deref()
+        self.actor.ip.as_deref()
+    }
+
+    /// Who this transaction acts for.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The organization's name as the request resolved it, when it did.
+    pub fn organization_name(&self) -> Option<&str> {
+        self.organization_name.as_deref()
     }
 
     /// Fires this transaction's events to `events`' listeners after the commit.

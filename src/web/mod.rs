@@ -17,6 +17,6 @@ pub mod user;
 
 pub use render::{Page, render};
 pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
-pub use rows::{AdminRow, MemberRow};
-pub use tenant::{OrgAdmin, OrgMember, OrgOwner, Principal, Tenant};
+pub use rows::Permitted;
+pub use tenant::{OrgMember, Principal, Require, Tenant};
 pub use user::{CurrentUser, MaybeUser};

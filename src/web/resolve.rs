@@ -39,6 +39,10 @@ pub struct ApiKeyPrincipal {
     pub id: i64,
     /// Its name.
     pub name: String,
+    /// Who made it (its trust is theirs).
+    pub created_by_id: Option<i64>,
+    /// What it may do (never the owner's own permissions).
+    pub permissions: crate::permissions::PermissionSet,
 }
 
 pub use crate::organizations::api_keys::API_KEY_PREFIX;
@@ -219,7 +223,7 @@ pub async fn resolve<B: MessageBody + 'static>(
         },
     };
     if let Some(secret) = secret.filter(|_| settings.resolution.contains(&Resolver::ApiKey)) {
-        let (organization, key) = match organizations::by_api_key(&state.db, &secret).await {
+        let found = match organizations::by_api_key(&state.db, &secret).await {
             Ok(Some(found)) => found,
             Ok(None) => {
                 return Ok(req
@@ -232,9 +236,15 @@ pub async fn resolve<B: MessageBody + 'static>(
                     .map_into_right_body());
             }
         };
+        let organization = found.organization;
+        let catalog = &state.permissions;
         let principal = ApiKeyPrincipal {
-            id: key.id,
-            name: key.name,
+            id: found.key.id,
+            name: found.key.name,
+            created_by_id: found.key.created_by_id,
+            permissions: catalog
+                .set_of(found.permissions.iter().map(String::as_str))
+                .intersection(catalog.assignable()),
         };
         tenant = match tenant {
             // A key answers only for its own organization; do not confirm that another exists.

@@ -1,6 +1,7 @@
 //! Row-returning extractors: a handler for `/projects/{id}/` or `/people/{user_id}/` takes
-//! `MemberRow<Project>` or `AdminRow<Person>` and gets the tenant, the request's open
-//! transaction and the row, loaded in that transaction after the role check; a row of another
+//! `Permitted<ProjectsRead, Project>` or `Permitted<MembersUpdate, Person>` and gets the
+//! tenant, the request's open transaction and the row, loaded in that transaction after the
+//! permission check; a row of another
 //! organization, or none, ends the request with 404 before the handler runs. Handlers stop
 //! repeating the lookup and the role check (Svix's permission extractors are the model).
 
@@ -12,7 +13,8 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use entity::{organization_api_key, organization_domain, project};
 use sea_orm::DbErr;
 
-use super::tenant::{Role, Tenant, tenant_for};
+use super::tenant::{Need, Tenant, tenant_for};
+use crate::permissions::Needed;
 use crate::error::AppError;
 use crate::organizations::members::{self, PersonView};
 use crate::state::AppState;
@@ -103,8 +105,8 @@ pub struct Found<R: TenantRow> {
     kind: PhantomData<R>,
 }
 
-async fn found<R: TenantRow>(req: HttpRequest, role: Role) -> Result<Found<R>, AppError> {
-    let tenant = tenant_for(req.clone(), role).await?;
+async fn found<R: TenantRow>(req: HttpRequest, need: Need) -> Result<Found<R>, AppError> {
+    let tenant = tenant_for(req.clone(), need).await?;
     let id: i64 = req
         .match_info()
         .get(R::PARAM)
@@ -123,30 +125,20 @@ async fn found<R: TenantRow>(req: HttpRequest, role: Role) -> Result<Found<R>, A
     })
 }
 
-macro_rules! row_extractor {
-    ($(#[$doc:meta])* $name:ident, $role:expr) => {
-        $(#[$doc])*
-        pub struct $name<R: TenantRow>(pub Found<R>);
+/// A row of the request's organization, for a requester holding the permission `P`:
+/// `Permitted(Found { tenant, tx, row, .. }, _): Permitted<ProjectsWrite, Project>`.
+pub struct Permitted<P: Needed, R: TenantRow>(pub Found<R>, pub PhantomData<P>);
 
-        impl<R: TenantRow> FromRequest for $name<R> {
-            type Error = AppError;
-            type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+impl<P: Needed, R: TenantRow> FromRequest for Permitted<P, R> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
-            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-                let req = req.clone();
-                Box::pin(async move { found::<R>(req, $role).await.map($name) })
-            }
-        }
-    };
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            found::<R>(req, Need::Permission(P::PERMISSION))
+                .await
+                .map(|found| Permitted(found, PhantomData))
+        })
+    }
 }
-
-row_extractor!(
-    /// A row of the request's organization, for a member (or superuser).
-    MemberRow,
-    Role::Member
-);
-row_extractor!(
-    /// A row of the request's organization, for an admin (or superuser).
-    AdminRow,
-    Role::Admin
-);

@@ -1,15 +1,18 @@
-//! The only way a handler reaches an organization: extractors named for what they grant.
-//! `OrgMember`, `OrgAdmin` and `OrgOwner` each check the signed-in user against the resolved
-//! tenant and hand out a [`Tenant`], whose [`Tenant::begin`] opens the request's
-//! [`TenantTxn`]: the one way to the organization's rows.
+//! The only way a handler reaches an organization: extractors named for what they require.
+//! `Require<P>` checks that the requester holds the permission `P` in the resolved tenant (the
+//! permission is in the handler's signature, and the tenant route table records the same);
+//! `OrgMember` only that they are a member. Each hands out a [`Tenant`], whose
+//! [`Tenant::begin`] opens the request's [`TenantTxn`]: the one way to the organization's rows.
 //!
 //! Answers: no tenant resolved, or a signed-in non-member: 404 (do not confirm that another
 //! tenant exists; the peer says 403); anonymous: login redirect or 401; a member without the
-//! role: 403; superusers pass every check.
+//! permission: 403 naming it; superusers pass every check.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use entity::{organization, user};
@@ -18,10 +21,12 @@ use sea_orm::DbErr;
 use super::CurrentUser;
 use super::resolve::{ApiKeyPrincipal, ResolvedTenant};
 use crate::error::AppError;
+use crate::permissions::{BuiltinRole, Catalog, Needed, Permission, PermissionSet};
 use crate::state::AppState;
-use crate::tenancy::{Access, TenantTxn, door};
+use crate::tenancy::{Access, Actor, ActorKind, TenantTxn, door};
 
-/// `Access::load`, reusing a recent answer from the application's caches.
+/// `Access::load`, reusing a recent answer from the application's caches (kept per
+/// organization and user: never another organization's answer).
 async fn access_cached(
     state: &AppState,
     organization_id: i64,
@@ -29,7 +34,7 @@ async fn access_cached(
 ) -> Result<Access, DbErr> {
     let caches = &state.caches;
     let load = async {
-        Access::load(&state.db, organization_id, user)
+        Access::load(&state.db, &state.permissions, organization_id, user)
             .await
             .map(Some)
     };
@@ -39,10 +44,14 @@ async fn access_cached(
         .await?
         .unwrap_or_default();
     // The superuser flag comes with the (itself cached) user.
-    Ok(Access {
+    let mut access = Access {
         is_superuser: user.is_superuser,
         ..access
-    })
+    };
+    if user.is_superuser {
+        access.permissions = state.permissions.everything();
+    }
+    Ok(access)
 }
 
 /// Who is acting: a signed-in person, or an organization API key.
@@ -50,12 +59,12 @@ async fn access_cached(
 pub enum Principal {
     /// A signed-in user (session or personal token).
     User(user::Model),
-    /// An organization API key: acts as an admin of its organization, never as its owner.
+    /// An organization API key: holds its own permissions, never the owner's.
     ApiKey(ApiKeyPrincipal),
 }
 
-/// An organization as seen by a requester who passed a role check. Its rows are reached through
-/// the transaction [`Tenant::begin`] opens.
+/// An organization as seen by a requester who passed a permission check. Its rows are reached
+/// through the transaction [`Tenant::begin`] opens.
 #[derive(Clone, Debug)]
 pub struct Tenant {
     organization: organization::Model,
@@ -63,8 +72,9 @@ pub struct Tenant {
     access: Access,
     root: String,
     write: bool,
-    client: String,
-    needs: Role,
+    actor: Actor,
+    needs: Vec<Need>,
+    catalog: Arc<Catalog>,
 }
 
 impl Tenant {
@@ -86,9 +96,33 @@ impl Tenant {
         &self.principal
     }
 
-    /// The user's access.
+    /// The requester's access.
     pub fn access(&self) -> Access {
         self.access
+    }
+
+    /// Whether the requester holds `permission` here.
+    pub fn can(&self, permission: Permission) -> bool {
+        self.access.holds(self.catalog.one(permission))
+    }
+
+    /// The names of the permissions the requester holds here, in catalog order.
+    pub fn permission_names(&self) -> Vec<&'static str> {
+        self.catalog
+            .list(self.access.permissions)
+            .into_iter()
+            .map(Permission::name)
+            .collect()
+    }
+
+    /// The application's permission catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// What the requester holds here: the most they may grant.
+    pub fn permissions(&self) -> PermissionSet {
+        self.access.permissions
     }
 
     /// A URL inside the tenant, for links and redirects (`/projects/` -> `/o/acme/projects/` on
@@ -105,70 +139,129 @@ impl Tenant {
     /// Opens the request's transaction on the tenant: the only way to its rows. On PostgreSQL
     /// row-level security limits everything run in it to this organization, even an unscoped
     /// query; on SQLite a request with an unsafe method takes the write lock at `BEGIN`. Events
-    /// fired in it, and the mail sender's wake-up, wait for its commit.
+    /// fired in it, and the mail sender's wake-up, wait for its commit; its audit events record
+    /// the requester, the client's address and user agent, and the request id.
     ///
-    /// For an unsafe method the role the extractor checked (perhaps from the cache, before any
-    /// lock) is checked again in the transaction from fresh rows, under the organization's lock
-    /// when it is the admin's or the owner's: a demotion or a transfer that committed a moment
-    /// ago is seen, and none can commit until this transaction ends.
+    /// For an unsafe method the permissions the extractor checked (perhaps from the cache,
+    /// before any lock) are checked again in the transaction from fresh rows, under the
+    /// organization's lock when one of them is beyond a member's: a role change or a transfer
+    /// that committed a moment ago is seen, and none can commit until this transaction ends.
     pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, AppError> {
         #[expect(
             clippy::disallowed_methods,
-            reason = "the request's own tenant, resolved and its requester's role checked"
+            reason = "the request's own tenant, resolved and its requester's permissions checked"
         )]
         let tx = door::request(
             &state.db,
             &state.events,
             &state.outbox,
-            self.organization.id,
+            &self.organization,
             self.write,
-            self.client.clone(),
+            self.actor.clone(),
         )
         .await?;
         if self.write {
-            self.check_again(&tx).await?;
+            self.check_again(state, &tx).await?;
         }
         Ok(tx)
     }
 
-    async fn check_again(&self, tx: &TenantTxn) -> Result<(), AppError> {
+    /// A transaction that only reads, whatever the request's method (a form shown again after
+    /// a refused write, whose own transaction was given up).
+    pub async fn begin_read(&self, state: &AppState) -> Result<TenantTxn, AppError> {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the request's own tenant, resolved and its requester's permissions checked"
+        )]
+        let tx = door::request(
+            &state.db,
+            &state.events,
+            &state.outbox,
+            &self.organization,
+            false,
+            self.actor.clone(),
+        )
+        .await?;
+        Ok(tx)
+    }
+
+    async fn check_again(&self, state: &AppState, tx: &TenantTxn) -> Result<(), AppError> {
         let Principal::User(user) = &self.principal else {
             return Ok(());
         };
         if self.access.is_superuser {
             return Ok(());
         }
-        if self.needs >= Role::Admin {
+        let catalog = &state.permissions;
+        let member = catalog.builtin(BuiltinRole::Member);
+        let beyond_member = self.needs.iter().any(|need| match need {
+            Need::Permission(p) => !member.contains_all(catalog.one(*p)),
+            Need::Member => false,
+        });
+        if beyond_member {
             tx.lock_organization().await?.ok_or(AppError::NotFound)?;
         }
-        let fresh = Access::in_txn(tx, user).await?;
-        check_access(fresh, self.needs)
+        let fresh = Access::in_txn(tx, catalog, user).await?;
+        for need in &self.needs {
+            check_access(catalog, fresh, *need)?;
+        }
+        Ok(())
     }
 
     /// The client's address (after the trusted-proxy rule).
     pub fn client(&self) -> &str {
-        &self.client
+        self.actor.ip.as_deref().unwrap_or_default()
     }
 }
 
-/// Which role an extractor requires (in increasing order).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Role {
+/// What an extractor requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Need {
+    /// A membership.
     Member,
-    Admin,
-    Owner,
+    /// A permission.
+    Permission(Permission),
 }
 
-pub(super) async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, AppError> {
+fn actor_of(req: &HttpRequest, principal: &Principal, ip: String) -> Actor {
+    let (kind, id, name) = match principal {
+        Principal::User(user) => (
+            ActorKind::User,
+            user.id,
+            user::display_name(&user.name, &user.email).to_string(),
+        ),
+        Principal::ApiKey(key) => (ActorKind::ApiKey, key.id, key.name.clone()),
+    };
+    let user_agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(512).collect());
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(ToString::to_string);
+    Actor {
+        kind,
+        id: Some(id),
+        name,
+        ip: Some(ip),
+        user_agent,
+        request_id,
+    }
+}
+
+pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?
+        .clone();
     if let Some(tenant) = req.extensions().get::<Tenant>().cloned() {
-        return check(tenant, role);
+        return check(&state.permissions, tenant, need);
     }
     let Some(resolved) = req.extensions().get::<ResolvedTenant>().cloned() else {
         return Err(AppError::NotFound);
     };
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
     let client =
         crate::web::client::Client::of_request(&req, &state.settings.server.trusted_proxies)
             .ip_text();
@@ -176,93 +269,99 @@ pub(super) async fn tenant_for(req: HttpRequest, role: Role) -> Result<Tenant, A
         Some(key) => {
             let access = Access {
                 is_member: true,
-                is_admin: true,
+                is_admin: false,
                 is_owner: false,
                 is_superuser: false,
+                permissions: key.permissions,
             };
             (Principal::ApiKey(key), access)
         }
         None => {
             let CurrentUser(user) = CurrentUser::extract(&req).await?;
-            let access = access_cached(state, resolved.organization.id, &user).await?;
+            let access = access_cached(&state, resolved.organization.id, &user).await?;
             (Principal::User(user), access)
         }
     };
+    let actor = actor_of(&req, &principal, client);
     let tenant = Tenant {
         organization: resolved.organization,
         principal,
         access,
         root: resolved.root,
         write: !req.method().is_safe(),
-        client,
-        needs: Role::Member,
+        actor,
+        needs: Vec::new(),
+        catalog: state.permissions.clone(),
     };
     req.extensions_mut().insert(tenant.clone());
-    check(tenant, role)
+    check(&state.permissions, tenant, need)
 }
 
-fn check(mut tenant: Tenant, role: Role) -> Result<Tenant, AppError> {
-    check_access(tenant.access, role)?;
-    tenant.needs = tenant.needs.max(role);
+fn check(catalog: &Catalog, mut tenant: Tenant, need: Need) -> Result<Tenant, AppError> {
+    check_access(catalog, tenant.access, need)?;
+    if !tenant.needs.contains(&need) {
+        tenant.needs.push(need);
+    }
     Ok(tenant)
 }
 
-fn check_access(access: Access, role: Role) -> Result<(), AppError> {
+fn check_access(catalog: &Catalog, access: Access, need: Need) -> Result<(), AppError> {
     if access.is_superuser {
         return Ok(());
     }
     if !access.is_member {
         return Err(AppError::NotFound);
     }
-    match role {
-        Role::Member => Ok(()),
-        // Parity: organizations/views/mixins.py AdminRequiredMixin, OwnerRequiredMixin.
-        Role::Admin if access.is_admin => Ok(()),
-        Role::Admin => Err(AppError::Forbidden("Sorry, admins only.".into())),
-        Role::Owner if access.is_owner => Ok(()),
-        Role::Owner => Err(AppError::Forbidden(
-            "You are not the organization owner.".into(),
-        )),
+    match need {
+        Need::Member => Ok(()),
+        Need::Permission(permission) if access.holds(catalog.one(permission)) => Ok(()),
+        Need::Permission(permission) => Err(AppError::MissingPermission(permission)),
     }
 }
 
-macro_rules! role_extractor {
-    ($(#[$doc:meta])* $name:ident, $role:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug)]
-        pub struct $name(pub Tenant);
+/// A member (or superuser) of the request's organization, whatever their roles.
+#[derive(Clone, Debug)]
+pub struct OrgMember(pub Tenant);
 
-        impl Deref for $name {
-            type Target = Tenant;
-            fn deref(&self) -> &Tenant {
-                &self.0
-            }
-        }
-
-        impl FromRequest for $name {
-            type Error = AppError;
-            type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-                let req = req.clone();
-                Box::pin(async move { tenant_for(req, $role).await.map($name) })
-            }
-        }
-    };
+impl Deref for OrgMember {
+    type Target = Tenant;
+    fn deref(&self) -> &Tenant {
+        &self.0
+    }
 }
 
-role_extractor!(
-    /// A member (or superuser) of the request's organization.
-    OrgMember,
-    Role::Member
-);
-role_extractor!(
-    /// An admin (or superuser) of the request's organization.
-    OrgAdmin,
-    Role::Admin
-);
-role_extractor!(
-    /// The owner (or a superuser) of the request's organization.
-    OrgOwner,
-    Role::Owner
-);
+impl FromRequest for OrgMember {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { tenant_for(req, Need::Member).await.map(OrgMember) })
+    }
+}
+
+/// A requester holding the permission `P` in the request's organization (a superuser, a member
+/// whose roles carry it, or an API key given it): `Require(tenant, _): Require<MembersInvite>`.
+#[derive(Clone, Debug)]
+pub struct Require<P: Needed>(pub Tenant, pub PhantomData<P>);
+
+impl<P: Needed> Deref for Require<P> {
+    type Target = Tenant;
+    fn deref(&self) -> &Tenant {
+        &self.0
+    }
+}
+
+impl<P: Needed> FromRequest for Require<P> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            tenant_for(req, Need::Permission(P::PERMISSION))
+                .await
+                .map(|tenant| Require(tenant, PhantomData))
+        })
+    }
+}

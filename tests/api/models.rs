@@ -184,7 +184,11 @@ async fn add_user_returns_a_non_admin_membership_of_that_organization() {
     .unwrap();
     assert_eq!(added.organization_id, w.foo_fighters.id);
     assert_eq!(added.user_id, w.krist.id);
-    assert!(!added.is_admin);
+    assert!(
+        !crate::rules::is_admin(app.conn(), w.foo_fighters.id, w.krist.id)
+            .await
+            .unwrap()
+    );
     assert!(
         !crate::rules::is_owner(app.conn(), w.foo_fighters.id, w.krist.id)
             .await
@@ -258,8 +262,11 @@ async fn get_or_add_user_says_whether_it_added() {
     .await
     .unwrap();
     assert!(!created);
+    assert_eq!(existing.user_id, w.dave.id);
     assert!(
-        existing.is_admin,
+        crate::rules::is_admin(app.conn(), w.foo_fighters.id, w.dave.id)
+            .await
+            .unwrap(),
         "dave's existing admin membership is returned unchanged"
     );
 }
@@ -308,7 +315,11 @@ async fn change_owner_moves_ownership_and_makes_the_new_owner_admin() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let dave = membership(&app, w.nirvana.id, w.dave.id).await;
-    assert!(!dave.is_admin);
+    assert!(
+        !crate::rules::is_admin(app.conn(), w.nirvana.id, w.dave.id)
+            .await
+            .unwrap()
+    );
     crate::rules::change_owner(app.conn(), app.events(), w.nirvana.id, dave.id)
         .await
         .unwrap();
@@ -474,7 +485,12 @@ async fn the_first_user_added_to_an_empty_organization_becomes_admin_and_owner()
     let first = crate::rules::add_user(app.conn(), app.events(), empty.id, w.duder.id, false)
         .await
         .unwrap();
-    assert!(first.is_admin);
+    assert_eq!(first.user_id, w.duder.id);
+    assert!(
+        crate::rules::is_admin(app.conn(), empty.id, w.duder.id)
+            .await
+            .unwrap()
+    );
     assert!(
         crate::rules::is_owner(app.conn(), empty.id, w.duder.id)
             .await
@@ -483,7 +499,12 @@ async fn the_first_user_added_to_an_empty_organization_becomes_admin_and_owner()
     let second = crate::rules::add_user(app.conn(), app.events(), empty.id, w.krist.id, false)
         .await
         .unwrap();
-    assert!(!second.is_admin);
+    assert_eq!(second.user_id, w.krist.id);
+    assert!(
+        !crate::rules::is_admin(app.conn(), empty.id, w.krist.id)
+            .await
+            .unwrap()
+    );
     assert!(
         crate::rules::is_owner(app.conn(), empty.id, w.duder.id)
             .await
@@ -521,9 +542,9 @@ async fn concurrent_first_members_make_exactly_one_owner() {
         .await
         .unwrap();
     assert_eq!(owners, 1);
-    let admins = organization_user::Entity::find()
-        .filter(organization_user::Column::OrganizationId.eq(empty.id))
-        .filter(organization_user::Column::IsAdmin.eq(true))
+    let admins = entity::organization_member_role::Entity::find()
+        .filter(entity::organization_member_role::Column::OrganizationId.eq(empty.id))
+        .filter(entity::organization_member_role::Column::RoleKey.eq("admin"))
         .count(app.conn())
         .await
         .unwrap();

@@ -85,7 +85,7 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
 }
 
 #[tokio::test]
-async fn the_people_page_shows_roles_and_the_count_and_links_people_for_admins_only() {
+async fn the_people_page_shows_roles_and_the_count_and_links_each_person_for_members_read() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let krist = visitor(&app, Some("krist@nirvana.com")).await;
@@ -117,17 +117,21 @@ async fn the_people_page_shows_roles_and_the_count_and_links_people_for_admins_o
         "{last}"
     );
 
-    // Dave is a superuser, so he counts as an admin everywhere; Amy is a plain member.
+    // Amy is a plain member: `members.read` lets her see each person's page (the rule of the
+    // roles issue; before it, person pages were for admins).
     let amy = app.user("amy@nirvana.com", "Amy Alpha").await;
     crate::rules::add_user(app.conn(), app.events(), w.nirvana.id, amy.id, false)
         .await
         .unwrap();
     let amy = visitor(&app, Some("amy@nirvana.com")).await;
     let (_, body) = amy.get("/o/nirvana/people/").await;
-    assert!(body.contains("<td>Kurt Cobain</td>"), "{body}");
     assert!(
-        !body.contains("<td><a href="),
-        "a member gets no person links: {body}"
+        body.contains("\">Kurt Cobain</a></td>"),
+        "a member gets a link to each person: {body}"
+    );
+    assert!(
+        !body.contains("/people/add/"),
+        "a member without members.invite is not offered the invite form: {body}"
     );
 }
 

@@ -21,21 +21,51 @@ enum Role {
     Owner,
     Admin,
     Member,
+    /// A member holding only the custom role `editor` ([`EDITOR`]).
+    Editor,
     OtherTenantMember,
     Outsider,
     Anonymous,
     Superuser,
 }
 
-const ROLES: [Role; 7] = [
+const ROLES: [Role; 8] = [
     Role::Owner,
     Role::Admin,
     Role::Member,
+    Role::Editor,
     Role::OtherTenantMember,
     Role::Outsider,
     Role::Anonymous,
     Role::Superuser,
 ];
+
+/// The permissions of the custom role the `Editor` holds: some of a member's, some of an
+/// admin's, none of the people management.
+const EDITOR: &[&str] = &[
+    "projects.read",
+    "projects.write",
+    "projects.delete",
+    "audit.read",
+];
+
+/// Whether `role` holds what the route needs (the owner and superusers hold everything).
+fn holds(role: Role, needs: Needs) -> bool {
+    use orgs::permissions::{BuiltinRole, Catalog};
+    let catalog = Catalog::orgs();
+    let set = match role {
+        Role::Owner | Role::Superuser => catalog.everything(),
+        Role::Admin => catalog.builtin(BuiltinRole::Admin),
+        Role::Member => catalog.builtin(BuiltinRole::Member),
+        Role::Editor => catalog.set_of(EDITOR.iter().copied()),
+        Role::OtherTenantMember | Role::Outsider | Role::Anonymous => return false,
+    };
+    match needs {
+        Needs::Member | Needs::MemberNotOwner => true,
+        Needs::Permission(p) => set.contains_all(catalog.one(p)),
+        Needs::AnyOf(ps) => ps.iter().any(|p| set.contains_all(catalog.one(*p))),
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 enum Mode {
@@ -50,6 +80,8 @@ enum Fresh {
     Invitation,
     ApiKey,
     Domain,
+    /// A custom role nobody holds; `{key}` is `doomed-{id}`.
+    Role,
 }
 
 /// How the matrix calls one route: the body (`{n}` becomes a number unique to the try,
@@ -228,6 +260,26 @@ fn case(route: &TenantRoute) -> Option<Case> {
         // No TXT record is published, so verification answers a conflict.
         ("POST", "/api/v1/domains/{id}/verify/") => api_fresh(Fresh::Domain, 409),
         ("DELETE", "/api/v1/domains/{id}/") => api_fresh(Fresh::Domain, 204),
+        ("POST", "/roles/new/") => Case {
+            form: Some("key=matrix-{n}&name=Matrix+role&permissions=projects.read"),
+            ..ok(303)
+        },
+        ("GET", "/roles/{key}/edit/" | "/roles/{key}/delete/") => fresh(Fresh::Role),
+        ("POST", "/roles/{key}/edit/") => Case {
+            form: Some("name=Renamed+role&permissions=projects.read&permissions=members.read"),
+            ..fresh(Fresh::Role)
+        },
+        ("POST", "/roles/{key}/delete/") => fresh(Fresh::Role),
+        ("POST", "/api/v1/roles/") => Case {
+            json: Some(r#"{"key": "api-{n}", "name": "API role", "permissions": ["projects.read"]}"#),
+            ..ok(201)
+        },
+        ("GET", "/api/v1/roles/{key}/") => api_fresh(Fresh::Role, 200),
+        ("PATCH", "/api/v1/roles/{key}/") => Case {
+            json: Some(r#"{"permissions": ["members.read"]}"#),
+            ..api_fresh(Fresh::Role, 200)
+        },
+        ("DELETE", "/api/v1/roles/{key}/") => api_fresh(Fresh::Role, 204),
         _ => return None,
     })
 }
@@ -292,7 +344,14 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                 .await
                 .unwrap();
             let id = if kind == Fresh::ApiKey {
-                orgs::organizations::api_keys::create(&tx, "Doomed key", None)
+                let catalog = orgs::permissions::Catalog::orgs();
+                orgs::organizations::api_keys::create(
+                    &tx,
+                    &catalog,
+                    "Doomed key",
+                    None,
+                    catalog.assignable(),
+                )
                     .await
                     .unwrap()
                     .0
@@ -306,6 +365,23 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
             };
             tx.commit().await.unwrap();
             id
+        }
+        Fresh::Role => {
+            let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.acme_id)
+                .await
+                .unwrap();
+            let catalog = orgs::permissions::Catalog::orgs();
+            let new = orgs::organizations::roles::NewRole {
+                key: format!("doomed-{n}"),
+                name: "Doomed role".into(),
+                description: String::new(),
+                permissions: vec!["projects.read".into()],
+            };
+            orgs::organizations::roles::create(&tx, &catalog, catalog.everything(), &new)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            i64::from(n)
         }
     }
 }
@@ -366,6 +442,14 @@ async fn world(app: &TestApp, generation: u32) -> World {
         false,
     )
     .await;
+    let editor = create_user(
+        db,
+        hasher,
+        &email("editor", "acme.test"),
+        "Eddie Editor",
+        false,
+    )
+    .await;
     create_user(db, hasher, &email("root", "orgs.test"), "Root", true).await;
     let acme = orgs_service::create_organization(db, app.events(), owner.id, &named("Acme Corp"))
         .await
@@ -377,6 +461,29 @@ async fn world(app: &TestApp, generation: u32) -> World {
     crate::rules::add_user(db, app.events(), acme.id, member.id, false)
         .await
         .unwrap();
+    crate::rules::add_user(db, app.events(), acme.id, editor.id, false)
+        .await
+        .unwrap();
+    {
+        use orgs::organizations::roles;
+        let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id)
+            .await
+            .unwrap();
+        let catalog = orgs::permissions::Catalog::orgs();
+        let new = roles::NewRole {
+            key: "editor".into(),
+            name: "Editor".into(),
+            description: "Looks after projects".into(),
+            permissions: EDITOR.iter().map(|p| (*p).to_string()).collect(),
+        };
+        roles::create(&tx, &catalog, catalog.everything(), &new)
+            .await
+            .unwrap();
+        roles::set_member_roles(&tx, &catalog, catalog.everything(), editor.id, &["editor".into()])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
     let globex =
         orgs_service::create_organization(db, app.events(), globex_member.id, &named("Globex Inc"))
             .await
@@ -404,6 +511,7 @@ async fn world(app: &TestApp, generation: u32) -> World {
             Role::Owner => Some(email("owner", "acme.test")),
             Role::Admin => Some(email("admin", "acme.test")),
             Role::Member => Some(email("member", "acme.test")),
+            Role::Editor => Some(email("editor", "acme.test")),
             Role::OtherTenantMember => Some(email("hank", "globex.test")),
             Role::Outsider => Some(email("outsider", "nowhere.test")),
             Role::Anonymous => None,
@@ -429,10 +537,8 @@ fn expected(role: Role, route: &TenantRoute, case: &Case, api: bool) -> u16 {
     }
     match role {
         Role::Owner | Role::Superuser => case.ok,
-        Role::Admin if route.needs == Needs::Owner => 403,
-        Role::Admin => case.ok,
-        Role::Member if matches!(route.needs, Needs::Member | Needs::MemberNotOwner) => case.ok,
-        Role::Member => 403,
+        Role::Admin | Role::Member | Role::Editor if holds(role, route.needs) => case.ok,
+        Role::Admin | Role::Member | Role::Editor => 403,
         Role::OtherTenantMember | Role::Outsider => 404,
         Role::Anonymous if api => 401,
         Role::Anonymous => 302,
@@ -516,6 +622,7 @@ async fn send(
     let n = unique().to_string();
     let fill = |text: &str| {
         text.replace("{id}", &id.to_string())
+            .replace("{key}", &format!("doomed-{id}"))
             .replace("{user_id}", &uid.to_string())
             .replace("{uid}", &uid.to_string())
             .replace("{n}", &n)

@@ -1,0 +1,214 @@
+//! The audit log, for holders of `audit.read`: a page with filters and
+//! `GET /api/v1/audit-events/` (newest first, by cursor, the same filters, `?format=jsonl` to
+//! export every matching event as JSON lines).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::tenant_page;
+use crate::audit::{self, EventView, Filter};
+use crate::error::AppError;
+use crate::permissions::need;
+use crate::state::AppState;
+use crate::tenancy::ActorKind;
+use crate::web::{Require, render};
+
+/// The most events one page holds.
+pub const MAX_PER_PAGE: u64 = 200;
+const DEFAULT_PER_PAGE: u64 = 50;
+/// Events read per batch of an export.
+const EXPORT_BATCH: u64 = 500;
+
+/// `?actor_type=&actor_id=&action=&since=&until=&after=&per_page=&format=`
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    actor_type: Option<String>,
+    actor_id: Option<String>,
+    action: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    after: Option<String>,
+    per_page: Option<String>,
+    format: Option<String>,
+}
+
+fn empty_is_none(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A time as RFC 3339, or a date (its midnight, UTC).
+fn parse_time(field: &str, value: &str) -> Result<DateTime<Utc>, AppError> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| AppError::field(field, "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+}
+
+fn parse_id(field: &str, value: &str) -> Result<i64, AppError> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::field(field, "must be a positive whole number"))
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Result<Filter, AppError> {
+        let actor_type = match empty_is_none(&self.actor_type) {
+            None => None,
+            Some("user") => Some(ActorKind::User),
+            Some("api_key") => Some(ActorKind::ApiKey),
+            Some("system") => Some(ActorKind::System),
+            Some(_) => {
+                return Err(AppError::field(
+                    "actor_type",
+                    "must be user, api_key or system",
+                ));
+            }
+        };
+        let action = match empty_is_none(&self.action) {
+            Some(action) if action.len() > 100 => {
+                return Err(AppError::field("action", "must be at most 100 characters"));
+            }
+            Some(action) => {
+                crate::text::check_term(action)
+                    .map_err(|e| AppError::field("action", e.to_string()))?;
+                Some(action.to_string())
+            }
+            None => None,
+        };
+        Ok(Filter {
+            actor_type,
+            actor_id: empty_is_none(&self.actor_id)
+                .map(|v| parse_id("actor_id", v))
+                .transpose()?,
+            action,
+            since: empty_is_none(&self.since)
+                .map(|v| parse_time("since", v))
+                .transpose()?,
+            until: empty_is_none(&self.until)
+                .map(|v| parse_time("until", v))
+                .transpose()?,
+        })
+    }
+
+    fn after(&self) -> Result<Option<i64>, AppError> {
+        empty_is_none(&self.after)
+            .map(|v| parse_id("after", v))
+            .transpose()
+    }
+
+    fn per_page(&self) -> Result<u64, AppError> {
+        match empty_is_none(&self.per_page) {
+            None => Ok(DEFAULT_PER_PAGE),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+                .ok_or_else(|| {
+                    AppError::field("per_page", format!("must be 1 to {MAX_PER_PAGE}"))
+                }),
+        }
+    }
+}
+
+/// One page of events and the cursor of the next (`None` at the end).
+async fn read_page(
+    state: &AppState,
+    tenant: &crate::web::Tenant,
+    query: &AuditQuery,
+) -> Result<(Vec<EventView>, Option<String>, u64), AppError> {
+    let filter = query.filter()?;
+    let after = query.after()?;
+    let per_page = query.per_page()?;
+    let tx = tenant.begin(state).await?;
+    let mut events = audit::list(&tx, &filter, after, per_page + 1).await?;
+    tx.commit().await?;
+    let next = if events.len() as u64 > per_page {
+        events.truncate(per_page as usize);
+        events.last().map(|e| e.id.to_string())
+    } else {
+        None
+    };
+    Ok((events, next, per_page))
+}
+
+/// `GET /audit/`
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::AuditRead>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let (events, next, _) = read_page(&state, &tenant, &query).await?;
+    let next_query = next.as_ref().map(|cursor| {
+        let older = AuditQuery {
+            after: Some(cursor.clone()),
+            format: None,
+            ..query.clone()
+        };
+        serde_urlencoded::to_string(&older).unwrap_or_default()
+    });
+    let view = tenant_page("audit/list.html", &tenant)
+        .with("events", events)
+        .with("next", next)
+        .with("next_query", next_query)
+        .with("query", &query);
+    render(&req, view).await
+}
+
+/// `GET /api/v1/audit-events/`: `{"items", "per_page", "next"}`, newest first; `?after=` the
+/// `next` of the page before; `?format=jsonl` exports every matching event, one per line.
+pub async fn api_list(
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::AuditRead>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    match empty_is_none(&query.format) {
+        None | Some("json") => {
+            let (items, next, per_page) = read_page(&state, &tenant, &query).await?;
+            Ok(HttpResponse::Ok().json(serde_json::json!({
+                "items": items, "per_page": per_page, "next": next
+            })))
+        }
+        Some("jsonl") => {
+            let filter = query.filter()?;
+            let mut before = query.after()?;
+            let tx = tenant.begin(&state).await?;
+            let mut body = Vec::new();
+            loop {
+                let batch = audit::list(&tx, &filter, before, EXPORT_BATCH).await?;
+                for event in &batch {
+                    serde_json::to_writer(&mut body, event)
+                        .map_err(|e| AppError::Internal(e.into()))?;
+                    body.push(b'\n');
+                }
+                match batch.last() {
+                    Some(last) if batch.len() as u64 == EXPORT_BATCH => before = Some(last.id),
+                    _ => break,
+                }
+            }
+            tx.commit().await?;
+            Ok(HttpResponse::Ok()
+                .insert_header((header::CONTENT_TYPE, "application/x-ndjson"))
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"audit-{}.jsonl\"",
+                        tenant.organization().slug
+                    ),
+                ))
+                .body(body))
+        }
+        Some(_) => Err(AppError::field("format", "must be json or jsonl")),
+    }
+}

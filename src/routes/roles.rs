@@ -1,0 +1,320 @@
+//! Roles of an organization, for holders of `roles.manage`: the list, new, edit and delete pages
+//! and `/api/v1/roles/`. Built-in roles are listed but never changed; a role is addressed by its
+//! key; nobody writes a role with a permission they do not hold.
+
+use actix_session::Session;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::tenant_page;
+use crate::error::{AppError, FieldErrors};
+use crate::organizations::roles::{self, NewRole, RolePatch, RoleView};
+use crate::permissions::{BuiltinRole, need};
+use crate::state::AppState;
+use crate::tenancy::TenantTxn;
+use crate::web::render::redirect;
+use crate::web::{Page, Require, Tenant, flash, render};
+
+/// The role form of the pages.
+#[derive(Debug, Default, Serialize)]
+struct RoleForm {
+    key: String,
+    name: String,
+    description: String,
+    permissions: Vec<String>,
+}
+
+impl RoleForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        for (field, value) in pairs {
+            match field.as_str() {
+                "key" => form.key = value,
+                "name" => form.name = value,
+                "description" => form.description = value,
+                "permissions" => form.permissions.push(value),
+                _ => {}
+            }
+        }
+        form
+    }
+
+    fn of(role: &RoleView) -> Self {
+        Self {
+            key: role.key.clone(),
+            name: role.name.clone(),
+            description: role.description.clone(),
+            permissions: role.permissions.iter().map(|p| p.name().to_string()).collect(),
+        }
+    }
+}
+
+/// A permission as the role form offers it.
+#[derive(Serialize)]
+struct PermissionChoice {
+    name: &'static str,
+    description: &'static str,
+    grantable: bool,
+}
+
+fn form_page(tenant: &Tenant, form: &RoleForm, editing: bool, errors: &FieldErrors) -> Page {
+    let catalog = tenant.catalog();
+    let choices: Vec<PermissionChoice> = catalog
+        .entries()
+        .iter()
+        .filter(|e| catalog.assignable().contains_all(catalog.one(e.permission)))
+        .map(|e| PermissionChoice {
+            name: e.permission.name(),
+            description: e.description,
+            grantable: tenant.can(e.permission),
+        })
+        .collect();
+    tenant_page("roles/form.html", tenant)
+        .with("form", form)
+        .with("editing", editing)
+        .with("permissions", choices)
+        .with("errors", errors)
+}
+
+async fn custom_role(tx: &TenantTxn, tenant: &Tenant, key: &str) -> Result<RoleView, AppError> {
+    if BuiltinRole::from_key(key).is_some() {
+        return Err(roles::RoleError::Builtin.into());
+    }
+    roles::get(tx, tenant.catalog(), key)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /roles/`
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::RolesManage>,
+) -> Result<HttpResponse, AppError> {
+    let tx = tenant.begin(&state).await?;
+    let all = roles::list(&tx, tenant.catalog()).await?;
+    tx.commit().await?;
+    render(&req, tenant_page("roles/list.html", &tenant).with("roles", all)).await
+}
+
+/// `GET /roles/new/`
+pub async fn new_form(
+    req: HttpRequest,
+    Require(tenant, _): Require<need::RolesManage>,
+) -> Result<HttpResponse, AppError> {
+    let page = form_page(&tenant, &RoleForm::default(), false, &FieldErrors::new());
+    render(&req, page).await
+}
+
+/// `POST /roles/new/`
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    Require(tenant, _): Require<need::RolesManage>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let form = RoleForm::from_pairs(form.into_inner());
+    let tx = tenant.begin(&state).await?;
+    let new = NewRole {
+        key: form.key.clone(),
+        name: form.name.clone(),
+        description: form.description.clone(),
+        permissions: form.permissions.clone(),
+    };
+    match roles::create(&tx, tenant.catalog(), tenant.permissions(), &new).await {
+        Ok(role) => {
+            tx.commit().await?;
+            flash::success(&session, format!("Role {} created.", role.name));
+            Ok(redirect(&tenant.url("/roles/")))
+        }
+        Err(error) => {
+            let errors = AppError::from(error).into_fields()?;
+            render(&req, form_page(&tenant, &form, false, &errors)).await
+        }
+    }
+}
+
+/// `GET /roles/{key}/edit/`
+pub async fn edit_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::RolesManage>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let tx = tenant.begin(&state).await?;
+    let role = custom_role(&tx, &tenant, &key).await?;
+    tx.commit().await?;
+    let page = form_page(&tenant, &RoleForm::of(&role), true, &FieldErrors::new());
+    render(&req, page).await
+}
+
+/// `POST /roles/{key}/edit/`
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    Require(tenant, _): Require<need::RolesManage>,
+    key: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let mut form = RoleForm::from_pairs(form.into_inner());
+    form.key = key.into_inner();
+    let tx = tenant.begin(&state).await?;
+    let patch = RolePatch {
+        name: Some(form.name.clone()),
+        description: Some(form.description.clone()),
+        permissions: Some(form.permissions.clone()),
+    };
+    match roles::update(&tx, tenant.catalog(), tenant.permissions(), &form.key, &patch).await {
+        Ok(role) => {
+            tx.commit().await?;
+            flash::success(&session, format!("Role {} saved.", role.name));
+            Ok(redirect(&tenant.url("/roles/")))
+        }
+        Err(error) => {
+            let errors = AppError::from(error).into_fields()?;
+            render(&req, form_page(&tenant, &form, true, &errors)).await
+        }
+    }
+}
+
+/// `GET /roles/{key}/delete/`
+pub async fn delete_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::RolesManage>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let tx = tenant.begin(&state).await?;
+    let role = custom_role(&tx, &tenant, &key).await?;
+    tx.commit().await?;
+    let page = tenant_page("tenant/confirm.html", &tenant)
+        .with("title", format!("Delete the role {}?", role.name))
+        .with(
+            "message",
+            "Nobody may hold it: give its members other roles first.".to_string(),
+        )
+        .with("action", tenant.url(&format!("/roles/{}/delete/", role.key)))
+        .with("button", "Delete the role");
+    render(&req, page).await
+}
+
+/// `POST /roles/{key}/delete/`: refused (409) while anyone holds the role.
+pub async fn delete(
+    state: web::Data<AppState>,
+    session: Session,
+    Require(tenant, _): Require<need::RolesManage>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let tx = tenant.begin(&state).await?;
+    roles::delete(&tx, tenant.catalog(), tenant.permissions(), &key).await?;
+    tx.commit().await?;
+    flash::success(&session, "Role deleted.");
+    Ok(redirect(&tenant.url("/roles/")))
+}
+
+/// `GET /api/v1/roles/`: every role, built-in first.
+pub async fn api_list(
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::RolesManage>,
+) -> Result<HttpResponse, AppError> {
+    let tx = tenant.begin(&state).await?;
+    let all = roles::list(&tx, tenant.catalog()).await?;
+    tx.commit().await?;
+    let total = all.len();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": all, "per_page": total, "next": null, "total": total
+    })))
+}
+
+/// `POST /api/v1/roles/` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleJson {
+    key: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+}
+
+/// `POST /api/v1/roles/`: 201 with the role and its `Location`.
+pub async fn api_create(
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::RolesManage>,
+    body: web::Json<RoleJson>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let tx = tenant.begin(&state).await?;
+    let new = NewRole {
+        key: body.key,
+        name: body.name,
+        description: body.description,
+        permissions: body.permissions,
+    };
+    let role = roles::create(&tx, tenant.catalog(), tenant.permissions(), &new).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header((
+            header::LOCATION,
+            tenant.url(&format!("/api/v1/roles/{}/", role.key)),
+        ))
+        .json(role))
+}
+
+/// `GET /api/v1/roles/{key}/`
+pub async fn api_detail(
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::RolesManage>,
+    key: web::Path<String>,
+) -> Result<web::Json<RoleView>, AppError> {
+    let tx = tenant.begin(&state).await?;
+    let role = roles::get(&tx, tenant.catalog(), &key)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(web::Json(role))
+}
+
+/// `PATCH /api/v1/roles/{key}/` body (the key is fixed).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolePatchJson {
+    name: Option<String>,
+    description: Option<String>,
+    permissions: Option<Vec<String>>,
+}
+
+/// `PATCH /api/v1/roles/{key}/`: a built-in role is 409.
+pub async fn api_update(
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::RolesManage>,
+    key: web::Path<String>,
+    body: web::Json<RolePatchJson>,
+) -> Result<web::Json<RoleView>, AppError> {
+    let body = body.into_inner();
+    let tx = tenant.begin(&state).await?;
+    let patch = RolePatch {
+        name: body.name,
+        description: body.description,
+        permissions: body.permissions,
+    };
+    let role = roles::update(&tx, tenant.catalog(), tenant.permissions(), &key, &patch).await?;
+    tx.commit().await?;
+    Ok(web::Json(role))
+}
+
+/// `DELETE /api/v1/roles/{key}/`: 204; a built-in or held role is 409.
+pub async fn api_delete(
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::RolesManage>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let tx = tenant.begin(&state).await?;
+    roles::delete(&tx, tenant.catalog(), tenant.permissions(), &key).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
