@@ -27,8 +27,8 @@ use crate::auth::password_reset::ResetError;
 use crate::auth::user_tokens::TokenError;
 use crate::invitations::{AcceptError, InviteError};
 use crate::organizations::OrgError;
-use crate::organizations::roles::RoleError;
 use crate::organizations::domains::DomainError;
+use crate::organizations::roles::RoleError;
 use crate::registration::{ActivationError, SignUpError};
 
 /// What `Retry-After` tells a client when a dependency does not answer: long enough for a

@@ -172,11 +172,7 @@ impl Catalog {
             ),
             (Permission::MEMBERS_READ, "See the people", Member),
             (Permission::MEMBERS_INVITE, "Invite people", Admin),
-            (
-                Permission::MEMBERS_UPDATE,
-                "Change a member's roles",
-                Admin,
-            ),
+            (Permission::MEMBERS_UPDATE, "Change a member's roles", Admin),
             (Permission::MEMBERS_REMOVE, "Remove members", Admin),
             (
                 Permission::INVITATIONS_MANAGE,
@@ -214,7 +210,12 @@ impl Catalog {
     /// # Panics
     /// On a malformed or repeated name, or beyond [`MAX_PERMISSIONS`]: a mistake in the
     /// embedding app's code, found at start.
-    pub fn with(mut self, permission: Permission, description: &'static str, holders: Holders) -> Self {
+    pub fn with(
+        mut self,
+        permission: Permission,
+        description: &'static str,
+        holders: Holders,
+    ) -> Self {
         assert!(
             is_well_formed(permission.name()),
             "permission name {:?} must be words of [a-z0-9_] joined by dots",
@@ -267,7 +268,11 @@ impl Catalog {
     pub fn set_of<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> PermissionSet {
         let mut bits = 0;
         for name in names {
-            if let Some(i) = self.entries.iter().position(|e| e.permission.name() == name) {
+            if let Some(i) = self
+                .entries
+                .iter()
+                .position(|e| e.permission.name() == name)
+            {
                 bits |= 1 << i;
             }
         }
@@ -409,7 +414,9 @@ impl BuiltinRole {
     /// What it is for.
     pub const fn description(self) -> &'static str {
         match self {
-            Self::Owner => "Everything, including deleting the organization and handing it on. Follows ownership.",
+            Self::Owner => {
+                "Everything, including deleting the organization and handing it on. Follows ownership."
+            }
             Self::Admin => "Everything but deleting the organization and handing it on.",
             Self::Member => "Sees the people; sees and writes projects.",
         }
@@ -428,7 +435,10 @@ mod tests {
         let missing = catalog.list(catalog.everything().without(admin));
         assert_eq!(
             missing,
-            [Permission::ORGANIZATION_DELETE, Permission::OWNERSHIP_TRANSFER]
+            [
+                Permission::ORGANIZATION_DELETE,
+                Permission::OWNERSHIP_TRANSFER
+            ]
         );
     }
 
@@ -449,12 +459,16 @@ mod tests {
     fn an_embedders_permission_reaches_the_builtin_roles_it_names() {
         let notes = Permission::new("notes.write");
         let catalog = Catalog::orgs().with(notes, "Write notes", Holders::Member);
-        assert!(catalog
-            .builtin(BuiltinRole::Member)
-            .contains_all(catalog.one(notes)));
-        assert!(catalog
-            .builtin(BuiltinRole::Admin)
-            .contains_all(catalog.one(notes)));
+        assert!(
+            catalog
+                .builtin(BuiltinRole::Member)
+                .contains_all(catalog.one(notes))
+        );
+        assert!(
+            catalog
+                .builtin(BuiltinRole::Admin)
+                .contains_all(catalog.one(notes))
+        );
     }
 
     #[test]
@@ -486,6 +500,9 @@ mod tests {
             <need::ProjectsWrite as Needed>::PERMISSION,
             Permission::PROJECTS_WRITE
         );
-        assert_eq!(<need::AuditRead as Needed>::PERMISSION, Permission::AUDIT_READ);
+        assert_eq!(
+            <need::AuditRead as Needed>::PERMISSION,
+            Permission::AUDIT_READ
+        );
     }
 }

@@ -194,8 +194,7 @@ pub async fn seed(
                 let scope = system.scope(org_id);
                 let membership_ids = &membership_ids;
                 (0..members).map(move |m| {
-                    let mut row: organization_member_role::ActiveModel =
-                        scope.new_active_model();
+                    let mut row: organization_member_role::ActiveModel = scope.new_active_model();
                     row.organization_user_id = Set(membership_ids[o * members + m]);
                     row.role_key = Set(if m % 10 == 0 { "admin" } else { "member" }.to_string());
                     row.role_id = Set(None);

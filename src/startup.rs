@@ -67,11 +67,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let store = session_store(&state.settings).await?;
         let server = run(listener, state.clone(), store, extra)?;
-        let outbox_task = crate::sender::spawn(
-            state.outbox.clone(),
-            state.settings.audit.retention_days,
-        )
-        .abort_handle();
+        let outbox_task =
+            crate::sender::spawn(state.outbox.clone(), state.settings.audit.retention_days)
+                .abort_handle();
         Ok(Self {
             port,
             server,

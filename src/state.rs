@@ -17,8 +17,8 @@ use crate::backends::{
 use crate::cache::Caches;
 use crate::config::{RegistrationKind, Settings};
 use crate::events::Events;
-use crate::permissions::Catalog;
 use crate::mail::{Mailer, MemoryMailbox, Outbox, Transport};
+use crate::permissions::Catalog;
 use crate::tenancy::dns::{TxtLookup, UdpDns};
 
 /// What every handler can reach, shared as one `web::Data`.

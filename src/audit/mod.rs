@@ -79,11 +79,7 @@ pub async fn record(
 ) -> Result<(), DbErr> {
     let name = match tx.organization_name() {
         Some(name) => name.to_string(),
-        None => tx
-            .organization()
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default(),
+        None => tx.organization().await?.map(|o| o.name).unwrap_or_default(),
     };
     let mut event = row(
         tx.organization_id(),
@@ -205,9 +201,7 @@ impl From<audit_event::Model> for EventView {
                 id: e.target_id,
                 label: e.target_label,
             }),
-            changes: e
-                .changes
-                .and_then(|c| serde_json::from_str(&c).ok()),
+            changes: e.changes.and_then(|c| serde_json::from_str(&c).ok()),
             ip: e.ip,
             user_agent: e.user_agent,
             request_id: e.request_id,

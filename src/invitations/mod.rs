@@ -12,11 +12,11 @@ use sea_orm::{
 };
 use tera::Context;
 
+use crate::audit::{self, Target};
 use crate::auth::{NewUser, PasswordHasher, UserError, tokens, users};
 use crate::config::AuthSettings;
 use crate::events::Events;
 use crate::mail::Mailer;
-use crate::audit::{self, Target};
 use crate::tenancy::{Actor, TenantTxn};
 use crate::text::describe_ttl;
 

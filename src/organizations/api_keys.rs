@@ -109,7 +109,9 @@ pub async fn enforce_trust(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<i64>
                 tx,
                 "api_key.revoked",
                 Some(Target::new("api_key", key.id, &key.name)),
-                Some(json!({ "reason": "its maker no longer holds its permissions", "lost": lost })),
+                Some(
+                    json!({ "reason": "its maker no longer holds its permissions", "lost": lost }),
+                ),
             )
             .await?;
             revoked.push(key.id);

@@ -11,6 +11,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, TransactionTrait,
 };
 
+use crate::audit::{self, Target};
 use crate::db::{OnUniqueViolation as _, insert_unique};
 use crate::tenancy::TenantTxn;
 use crate::tenancy::dns::TxtLookup;
@@ -115,9 +116,17 @@ pub async fn add(
     row.domain = Set(domain);
     row.verification_token = Set(tokens::generate()[..32].to_string());
     row.verified_at = Set(None);
-    insert_unique(tx.conn(), row)
+    let added = insert_unique(tx.conn(), row)
         .await?
-        .ok_or(DomainError::AlreadyClaimed)
+        .ok_or(DomainError::AlreadyClaimed)?;
+    audit::record(
+        tx,
+        "domain.added",
+        Some(Target::new("domain", added.id, &added.domain)),
+        None,
+    )
+    .await?;
+    Ok(added)
 }
 
 /// The organization's domain `id`, if any.
@@ -168,6 +177,13 @@ pub async fn verify(
     {
         Ok(verified) => {
             attempt.commit().await?;
+            audit::record(
+                tx,
+                "domain.verified",
+                Some(Target::new("domain", verified.id, &verified.domain)),
+                None,
+            )
+            .await?;
             Ok(verified)
         }
         Err(DomainError::Taken) => {
@@ -205,8 +221,22 @@ pub async fn lapse_other_claims(
 
 /// Removes one of the organization's domains; `false` when it has no such domain.
 pub async fn remove(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
-    tx.delete_row::<organization_domain::Entity>(organization_domain::Column::Id, id)
-        .await
+    let Some(existing) = get(tx, id).await? else {
+        return Ok(false);
+    };
+    let removed = tx
+        .delete_row::<organization_domain::Entity>(organization_domain::Column::Id, id)
+        .await?;
+    if removed {
+        audit::record(
+            tx,
+            "domain.removed",
+            Some(Target::new("domain", id, &existing.domain)),
+            None,
+        )
+        .await?;
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

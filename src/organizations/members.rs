@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::roles::{self, RoleError};
 use super::service::{self, OrgError, clean_name};
-use crate::permissions::{BuiltinRole, Catalog};
 use super::slug;
 use crate::db::{OnUniqueViolation as _, count_of, page_total};
+use crate::permissions::{BuiltinRole, Catalog};
 use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
 
 /// One person as the people pages show them.
@@ -208,7 +208,9 @@ async fn with_roles(tx: &TenantTxn, mut people: Vec<PersonView>) -> Result<Vec<P
     let ids: Vec<i64> = people.iter().map(|p| p.person.membership_id).collect();
     let mut keys = roles::keys_of(tx, &ids).await?;
     for person in &mut people {
-        let mut held = keys.remove(&person.person.membership_id).unwrap_or_default();
+        let mut held = keys
+            .remove(&person.person.membership_id)
+            .unwrap_or_default();
         person.person.is_admin = held.iter().any(|k| k == BuiltinRole::Admin.key());
         if person.is_owner {
             held.insert(0, BuiltinRole::Owner.key().to_string());

@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use entity::{
-    organization_invitation as invitation, organization_invitation_role as invitation_role, organization_member_role as member_role,
-    organization_role as role, organization_role_permission as role_permission,
+    organization_invitation as invitation, organization_invitation_role as invitation_role,
+    organization_member_role as member_role, organization_role as role,
+    organization_role_permission as role_permission,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, PaginatorTrait,
@@ -383,9 +384,7 @@ pub async fn update(
     key: &str,
     patch: &RolePatch,
 ) -> Result<RoleView, RoleError> {
-    tx.lock_organization()
-        .await?
-        .ok_or(RoleError::NotFound)?;
+    tx.lock_organization().await?.ok_or(RoleError::NotFound)?;
     let current = custom(tx, catalog, key).await?;
     check_grant(catalog, granter, current.set)?;
     let id = current.id.ok_or(RoleError::Builtin)?;
@@ -449,9 +448,7 @@ pub async fn delete(
     granter: PermissionSet,
     key: &str,
 ) -> Result<(), RoleError> {
-    tx.lock_organization()
-        .await?
-        .ok_or(RoleError::NotFound)?;
+    tx.lock_organization().await?.ok_or(RoleError::NotFound)?;
     let current = custom(tx, catalog, key).await?;
     check_grant(catalog, granter, current.set)?;
     let id = current.id.ok_or(RoleError::Builtin)?;
@@ -606,7 +603,11 @@ pub(crate) async fn add_builtin(
 }
 
 /// The permissions the membership's roles give (not counting ownership).
-async fn held_by(tx: &TenantTxn, catalog: &Catalog, membership_id: i64) -> Result<(Vec<String>, PermissionSet), DbErr> {
+async fn held_by(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    membership_id: i64,
+) -> Result<(Vec<String>, PermissionSet), DbErr> {
     let keys = keys_of(tx, &[membership_id])
         .await?
         .remove(&membership_id)
@@ -802,7 +803,10 @@ mod tests {
         assert!(matches!(check_key("owner"), Err(RoleError::ReservedKey)));
         assert!(matches!(check_key("Billing"), Err(RoleError::InvalidKey)));
         assert!(matches!(check_key(""), Err(RoleError::InvalidKey)));
-        assert!(matches!(check_key(&"a".repeat(41)), Err(RoleError::InvalidKey)));
+        assert!(matches!(
+            check_key(&"a".repeat(41)),
+            Err(RoleError::InvalidKey)
+        ));
         assert!(matches!(check_key("a_b"), Err(RoleError::InvalidKey)));
     }
 }

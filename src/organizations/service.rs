@@ -4,19 +4,19 @@
 //! and its events fire after that transaction commits.
 
 use entity::{organization, organization_member_role, organization_owner, organization_user};
-use serde_json::json;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
+use serde_json::json;
 
 use super::roles;
 use super::slug::{self, SlugError};
 use crate::audit::{self, Target};
-use crate::permissions::BuiltinRole;
 use crate::auth::users;
 use crate::db::{OnUniqueViolation as _, is_unique_violation};
 use crate::events::{Events, MembershipRef, OrgEvent};
+use crate::permissions::BuiltinRole;
 use crate::tenancy::{self, Actor, TenantTxn};
 
 /// Longest organization name (the peer's `max_length`).
@@ -382,7 +382,11 @@ pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
     let label = label_of(tx, user_id).await?;
     audit::record(
         tx,
-        if left { "member.left" } else { "member.removed" },
+        if left {
+            "member.left"
+        } else {
+            "member.removed"
+        },
         Some(Target::new("member", user_id, label)),
         None,
     )
@@ -468,7 +472,11 @@ pub async fn delete_organization(tx: &TenantTxn) -> Result<(), OrgError> {
     audit::record(
         tx,
         "organization.deleted",
-        Some(Target::new("organization", organization.id, &organization.name)),
+        Some(Target::new(
+            "organization",
+            organization.id,
+            &organization.name,
+        )),
         Some(json!({ "slug": organization.slug })),
     )
     .await?;

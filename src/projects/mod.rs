@@ -10,6 +10,7 @@ use sea_orm::{
 use serde::Deserialize;
 use validator::Validate;
 
+use crate::audit::{self, Target};
 use crate::db::{count_of, page_total};
 use crate::tenancy::{ScopedStatement, TenantTxn};
 
@@ -87,7 +88,15 @@ pub async fn create(tx: &TenantTxn, input: ProjectInput) -> Result<project::Mode
     let mut row: project::ActiveModel = tx.new_active_model();
     row.name = Set(input.name);
     row.description = Set(input.description);
-    row.insert(tx.conn()).await
+    let created = row.insert(tx.conn()).await?;
+    audit::record(
+        tx,
+        "project.created",
+        Some(Target::new("project", created.id, &created.name)),
+        None,
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Replaces the fields of the organization's project `id`; `None` when it has no such project.
@@ -100,16 +109,48 @@ pub async fn update(
         return Ok(None);
     };
     let input = input.trimmed();
+    let mut changes = serde_json::Map::new();
+    if input.name != existing.name {
+        changes.insert(
+            "name".into(),
+            serde_json::json!({ "from": existing.name, "to": input.name }),
+        );
+    }
+    if input.description != existing.description {
+        changes.insert("description".into(), serde_json::json!(true));
+    }
     let mut row = existing.into_active_model();
     row.name = Set(input.name);
     row.description = Set(input.description);
-    Ok(Some(row.update(tx.conn()).await?))
+    let updated = row.update(tx.conn()).await?;
+    audit::record(
+        tx,
+        "project.updated",
+        Some(Target::new("project", updated.id, &updated.name)),
+        Some(serde_json::Value::Object(changes)),
+    )
+    .await?;
+    Ok(Some(updated))
 }
 
 /// Deletes the organization's project `id`; `false` when it has no such project.
 pub async fn delete(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
-    tx.delete_row::<project::Entity>(project::Column::Id, id)
-        .await
+    let Some(existing) = get(tx, id).await? else {
+        return Ok(false);
+    };
+    let deleted = tx
+        .delete_row::<project::Entity>(project::Column::Id, id)
+        .await?;
+    if deleted {
+        audit::record(
+            tx,
+            "project.deleted",
+            Some(Target::new("project", id, &existing.name)),
+            None,
+        )
+        .await?;
+    }
+    Ok(deleted)
 }
 
 #[cfg(test)]

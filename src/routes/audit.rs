@@ -112,9 +112,7 @@ impl AuditQuery {
                 .parse::<u64>()
                 .ok()
                 .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-                .ok_or_else(|| {
-                    AppError::field("per_page", format!("must be 1 to {MAX_PER_PAGE}"))
-                }),
+                .ok_or_else(|| AppError::field("per_page", format!("must be 1 to {MAX_PER_PAGE}"))),
         }
     }
 }

@@ -11,13 +11,13 @@ use super::tenant_page;
 use crate::auth::users;
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, AcceptError, InviteError, Pending};
+use crate::permissions::need;
 use crate::state::AppState;
 use crate::web::MaybeUser;
 use crate::web::render::redirect;
 use crate::web::rows::{Found, PendingInvitation};
-use crate::permissions::need;
-use crate::web::{Permitted, Require, links};
 use crate::web::{Page, flash, render};
+use crate::web::{Permitted, Require, links};
 
 /// What the accept form sends.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -208,9 +208,12 @@ pub async fn list(
 /// `POST /invitations/{id}/revoke/` on a tenant.
 pub async fn revoke(
     session: Session,
-    Permitted(Found {
-        tenant, tx, row, ..
-    }, _): Permitted<need::InvitationsManage, PendingInvitation>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::InvitationsManage, PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
     invitations::revoke(&tx, row.id).await?;
     tx.commit().await?;
@@ -222,9 +225,12 @@ pub async fn revoke(
 pub async fn resend(
     state: web::Data<AppState>,
     session: Session,
-    Permitted(Found {
-        tenant, tx, row, ..
-    }, _): Permitted<need::InvitationsManage, PendingInvitation>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::InvitationsManage, PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
     match state
         .invitation_backend

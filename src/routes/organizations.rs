@@ -12,12 +12,12 @@ use crate::config::Settings;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;
 use crate::organizations::{self, NewOrganization, OrgError};
+use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::CurrentUser;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
-use crate::permissions::need;
 use crate::web::{OrgMember, Require, Tenant, links};
 use crate::web::{Page, flash, render};
 

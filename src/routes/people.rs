@@ -14,14 +14,14 @@ use crate::invitations::{self, InviteError};
 use crate::organizations::members::{self, PersonView};
 use crate::organizations::roles::{self, RoleView};
 use crate::organizations::{self, OrgError};
+use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Person};
-use crate::permissions::need;
-use crate::web::{Permitted, Require, Tenant};
 use crate::web::{Page, flash, forms, render};
+use crate::web::{Permitted, Require, Tenant};
 
 /// `?q=&page=&per_page=`
 #[derive(Debug, Default, Deserialize)]
@@ -243,12 +243,15 @@ pub async fn add(
 /// `GET /people/{user_id}/`
 pub async fn detail(
     req: HttpRequest,
-    Permitted(Found {
-        tenant,
-        tx,
-        row: person,
-        ..
-    }, _): Permitted<need::MembersRead, Person>,
+    Permitted(
+        Found {
+            tenant,
+            tx,
+            row: person,
+            ..
+        },
+        _,
+    ): Permitted<need::MembersRead, Person>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     render(
@@ -386,12 +389,15 @@ pub async fn edit(
 /// `GET /people/{user_id}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    Permitted(Found {
-        tenant,
-        tx,
-        row: person,
-        ..
-    }, _): Permitted<need::MembersRemove, Person>,
+    Permitted(
+        Found {
+            tenant,
+            tx,
+            row: person,
+            ..
+        },
+        _,
+    ): Permitted<need::MembersRemove, Person>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     render(
@@ -416,12 +422,15 @@ async fn remove(tx: &TenantTxn, user_id: i64) -> Result<(), AppError> {
 /// message, never a 500).
 pub async fn delete(
     session: Session,
-    Permitted(Found {
-        tenant,
-        tx,
-        row: person,
-        ..
-    }, _): Permitted<need::MembersRemove, Person>,
+    Permitted(
+        Found {
+            tenant,
+            tx,
+            row: person,
+            ..
+        },
+        _,
+    ): Permitted<need::MembersRemove, Person>,
 ) -> Result<HttpResponse, AppError> {
     remove(&tx, person.person.user_id).await?;
     tx.commit().await?;
@@ -550,7 +559,12 @@ pub struct PersonPatch {
 /// `PATCH /api/v1/people/{user_id}/`: the member's roles.
 pub async fn api_update(
     body: web::Json<PersonPatch>,
-    Permitted(Found { tenant, tx, row, .. }, _): Permitted<need::MembersUpdate, Person>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::MembersUpdate, Person>,
 ) -> Result<web::Json<PersonView>, AppError> {
     let user_id = row.person.user_id;
     change_roles(&tx, &tenant, user_id, body.roles.as_deref(), body.is_admin).await?;

@@ -9,14 +9,14 @@ use validator::Validate;
 
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
+use crate::permissions::need;
 use crate::projects::{self, ProjectInput};
 use crate::state::AppState;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Project};
-use crate::permissions::need;
-use crate::web::{Permitted, Require, Tenant};
 use crate::web::{Page, flash, forms, render};
+use crate::web::{Permitted, Require, Tenant};
 
 /// `GET /` on a tenant: the dashboard.
 pub async fn dashboard(
@@ -110,12 +110,15 @@ pub async fn create(
 /// `GET /projects/{id}/`
 pub async fn detail(
     req: HttpRequest,
-    Permitted(Found {
-        tenant,
-        tx,
-        row: project,
-        ..
-    }, _): Permitted<need::ProjectsRead, Project>,
+    Permitted(
+        Found {
+            tenant,
+            tx,
+            row: project,
+            ..
+        },
+        _,
+    ): Permitted<need::ProjectsRead, Project>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     render(
@@ -128,12 +131,15 @@ pub async fn detail(
 /// `GET /projects/{id}/edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    Permitted(Found {
-        tenant,
-        tx,
-        row: project,
-        ..
-    }, _): Permitted<need::ProjectsWrite, Project>,
+    Permitted(
+        Found {
+            tenant,
+            tx,
+            row: project,
+            ..
+        },
+        _,
+    ): Permitted<need::ProjectsWrite, Project>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     let form = ProjectInput {
@@ -152,12 +158,15 @@ pub async fn edit(
     req: HttpRequest,
     session: actix_session::Session,
     form: web::Form<ProjectInput>,
-    Permitted(Found {
-        tenant,
-        tx: txn,
-        row: project,
-        ..
-    }, _): Permitted<need::ProjectsWrite, Project>,
+    Permitted(
+        Found {
+            tenant,
+            tx: txn,
+            row: project,
+            ..
+        },
+        _,
+    ): Permitted<need::ProjectsWrite, Project>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
@@ -183,12 +192,15 @@ pub async fn edit(
 /// `GET /projects/{id}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    Permitted(Found {
-        tenant,
-        tx,
-        row: project,
-        ..
-    }, _): Permitted<need::ProjectsDelete, Project>,
+    Permitted(
+        Found {
+            tenant,
+            tx,
+            row: project,
+            ..
+        },
+        _,
+    ): Permitted<need::ProjectsDelete, Project>,
 ) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
     render(
@@ -201,12 +213,15 @@ pub async fn delete_form(
 /// `POST /projects/{id}/delete/`
 pub async fn delete(
     session: actix_session::Session,
-    Permitted(Found {
-        tenant,
-        tx: txn,
-        row: project,
-        ..
-    }, _): Permitted<need::ProjectsDelete, Project>,
+    Permitted(
+        Found {
+            tenant,
+            tx: txn,
+            row: project,
+            ..
+        },
+        _,
+    ): Permitted<need::ProjectsDelete, Project>,
 ) -> Result<HttpResponse, AppError> {
     projects::delete(&txn, project.id).await?;
     txn.commit().await?;
@@ -266,9 +281,12 @@ pub async fn api_create(
 
 /// `GET /api/v1/projects/{id}/`
 pub async fn api_detail(
-    Permitted(Found {
-        tx, row: project, ..
-    }, _): Permitted<need::ProjectsRead, Project>,
+    Permitted(
+        Found {
+            tx, row: project, ..
+        },
+        _,
+    ): Permitted<need::ProjectsRead, Project>,
 ) -> Result<web::Json<project::Model>, AppError> {
     tx.commit().await?;
     Ok(web::Json(project))
@@ -277,11 +295,14 @@ pub async fn api_detail(
 /// `PATCH /api/v1/projects/{id}/`: changes the fields given.
 pub async fn api_update(
     body: web::Json<ProjectJson>,
-    Permitted(Found {
-        tx: txn,
-        row: project,
-        ..
-    }, _): Permitted<need::ProjectsWrite, Project>,
+    Permitted(
+        Found {
+            tx: txn,
+            row: project,
+            ..
+        },
+        _,
+    ): Permitted<need::ProjectsWrite, Project>,
 ) -> Result<web::Json<project::Model>, AppError> {
     let body = body.into_inner();
     let input = validated(ProjectInput {

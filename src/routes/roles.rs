@@ -45,7 +45,11 @@ impl RoleForm {
             key: role.key.clone(),
             name: role.name.clone(),
             description: role.description.clone(),
-            permissions: role.permissions.iter().map(|p| p.name().to_string()).collect(),
+            permissions: role
+                .permissions
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect(),
         }
     }
 }
@@ -95,7 +99,11 @@ pub async fn list(
     let tx = tenant.begin(&state).await?;
     let all = roles::list(&tx, tenant.catalog()).await?;
     tx.commit().await?;
-    render(&req, tenant_page("roles/list.html", &tenant).with("roles", all)).await
+    render(
+        &req,
+        tenant_page("roles/list.html", &tenant).with("roles", all),
+    )
+    .await
 }
 
 /// `GET /roles/new/`
@@ -167,7 +175,15 @@ pub async fn edit(
         description: Some(form.description.clone()),
         permissions: Some(form.permissions.clone()),
     };
-    match roles::update(&tx, tenant.catalog(), tenant.permissions(), &form.key, &patch).await {
+    match roles::update(
+        &tx,
+        tenant.catalog(),
+        tenant.permissions(),
+        &form.key,
+        &patch,
+    )
+    .await
+    {
         Ok(role) => {
             tx.commit().await?;
             flash::success(&session, format!("Role {} saved.", role.name));
@@ -196,7 +212,10 @@ pub async fn delete_form(
             "message",
             "Nobody may hold it: give its members other roles first.".to_string(),
         )
-        .with("action", tenant.url(&format!("/roles/{}/delete/", role.key)))
+        .with(
+            "action",
+            tenant.url(&format!("/roles/{}/delete/", role.key)),
+        )
         .with("button", "Delete the role");
     render(&req, page).await
 }

@@ -9,14 +9,14 @@ use validator::Validate;
 
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
-use crate::organizations::{api_keys, roles};
-use crate::permissions::{Catalog, Permission, PermissionSet};
 use crate::organizations::domains::{self, DomainError};
+use crate::organizations::{api_keys, roles};
+use crate::permissions::need;
+use crate::permissions::{Catalog, Permission, PermissionSet};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::render::redirect;
 use crate::web::rows::{ApiKey, Domain, Found};
-use crate::permissions::need;
 use crate::web::{OrgMember, Permitted, Require, Tenant};
 use crate::web::{flash, forms, render};
 
@@ -196,8 +196,14 @@ pub async fn create_key(
             return settings_page(&req, txn, &tenant, None, &errors).await;
         }
     };
-    let (_, secret) =
-        api_keys::create(&txn, tenant.catalog(), &form.name, Some(user_id), permissions).await?;
+    let (_, secret) = api_keys::create(
+        &txn,
+        tenant.catalog(),
+        &form.name,
+        Some(user_id),
+        permissions,
+    )
+    .await?;
     txn.commit().await?;
     session
         .insert(NEW_KEY, secret)
@@ -209,9 +215,12 @@ pub async fn create_key(
 /// `POST /settings/api-keys/{id}/revoke/`
 pub async fn revoke_key(
     session: Session,
-    Permitted(Found {
-        tenant, tx, row, ..
-    }, _): Permitted<need::ApiKeysManage, ApiKey>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::ApiKeysManage, ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     api_keys::revoke(&tx, row.id).await?;
@@ -299,9 +308,12 @@ async fn verify(
 /// `POST /settings/domains/{id}/delete/`
 pub async fn delete_domain(
     session: Session,
-    Permitted(Found {
-        tenant, tx, row, ..
-    }, _): Permitted<need::DomainsManage, Domain>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::DomainsManage, Domain>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     domains::remove(&tx, row.id).await?;
@@ -357,9 +369,12 @@ pub async fn api_create_key(
 
 /// `DELETE /api/v1/api-keys/{id}/`: revokes; 204.
 pub async fn api_revoke_key(
-    Permitted(Found {
-        tenant, tx, row, ..
-    }, _): Permitted<need::ApiKeysManage, ApiKey>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::ApiKeysManage, ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     api_keys::revoke(&tx, row.id).await?;
@@ -421,9 +436,12 @@ pub async fn api_verify_domain(
 
 /// `DELETE /api/v1/domains/{id}/`: 204.
 pub async fn api_delete_domain(
-    Permitted(Found {
-        tenant, tx, row, ..
-    }, _): Permitted<need::DomainsManage, Domain>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::DomainsManage, Domain>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     domains::remove(&tx, row.id).await?;

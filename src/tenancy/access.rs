@@ -110,8 +110,14 @@ fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::Selec
             organization_owner::Entity,
             organization_owner::Column::Id,
         )))
-        .expr(Expr::col((member_role::Entity, member_role::Column::RoleKey)))
-        .expr(Expr::col((permission::Entity, permission::Column::Permission)))
+        .expr(Expr::col((
+            member_role::Entity,
+            member_role::Column::RoleKey,
+        )))
+        .expr(Expr::col((
+            permission::Entity,
+            permission::Column::Permission,
+        )))
         .from(organization_user::Entity)
         .join(
             JoinType::LeftJoin,
@@ -132,7 +138,10 @@ fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::Selec
                         organization_owner::Entity,
                         organization_owner::Column::OrganizationUserId,
                     ))
-                    .eq(Expr::col((organization_user::Entity, organization_user::Column::Id))),
+                    .eq(Expr::col((
+                        organization_user::Entity,
+                        organization_user::Column::Id,
+                    ))),
                 ),
         )
         .join(
@@ -140,17 +149,17 @@ fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::Selec
             member_role::Entity,
             Condition::all()
                 .add(
-                    Expr::col((member_role::Entity, member_role::Column::OrganizationId)).eq(Expr::col((
-                        organization_user::Entity,
-                        organization_user::Column::OrganizationId,
-                    ))),
+                    Expr::col((member_role::Entity, member_role::Column::OrganizationId)).eq(
+                        Expr::col((
+                            organization_user::Entity,
+                            organization_user::Column::OrganizationId,
+                        )),
+                    ),
                 )
                 .add(
-                    Expr::col((
-                        member_role::Entity,
-                        member_role::Column::OrganizationUserId,
-                    ))
-                    .eq(Expr::col((organization_user::Entity, organization_user::Column::Id))),
+                    Expr::col((member_role::Entity, member_role::Column::OrganizationUserId)).eq(
+                        Expr::col((organization_user::Entity, organization_user::Column::Id)),
+                    ),
                 ),
         )
         .join(
@@ -158,12 +167,15 @@ fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::Selec
             permission::Entity,
             Condition::all()
                 .add(
-                    Expr::col((permission::Entity, permission::Column::OrganizationId))
-                        .eq(Expr::col((member_role::Entity, member_role::Column::OrganizationId))),
+                    Expr::col((permission::Entity, permission::Column::OrganizationId)).eq(
+                        Expr::col((member_role::Entity, member_role::Column::OrganizationId)),
+                    ),
                 )
                 .add(
-                    Expr::col((permission::Entity, permission::Column::RoleId))
-                        .eq(Expr::col((member_role::Entity, member_role::Column::RoleId))),
+                    Expr::col((permission::Entity, permission::Column::RoleId)).eq(Expr::col((
+                        member_role::Entity,
+                        member_role::Column::RoleId,
+                    ))),
                 ),
         )
         .and_where(

@@ -14,9 +14,9 @@ use entity::{organization_api_key, organization_domain, project};
 use sea_orm::DbErr;
 
 use super::tenant::{Need, Tenant, tenant_for};
-use crate::permissions::Needed;
 use crate::error::AppError;
 use crate::organizations::members::{self, PersonView};
+use crate::permissions::Needed;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 

@@ -25,6 +25,7 @@ mod models;
 mod organizations;
 mod people;
 mod rls;
+mod roles;
 mod rules;
 mod slugs;
 mod smtp;

@@ -271,7 +271,9 @@ fn case(route: &TenantRoute) -> Option<Case> {
         },
         ("POST", "/roles/{key}/delete/") => fresh(Fresh::Role),
         ("POST", "/api/v1/roles/") => Case {
-            json: Some(r#"{"key": "api-{n}", "name": "API role", "permissions": ["projects.read"]}"#),
+            json: Some(
+                r#"{"key": "api-{n}", "name": "API role", "permissions": ["projects.read"]}"#,
+            ),
             ..ok(201)
         },
         ("GET", "/api/v1/roles/{key}/") => api_fresh(Fresh::Role, 200),
@@ -352,10 +354,10 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                     None,
                     catalog.assignable(),
                 )
-                    .await
-                    .unwrap()
-                    .0
-                    .id
+                .await
+                .unwrap()
+                .0
+                .id
             } else {
                 let domain = format!("doomed{n}.example.org");
                 orgs::organizations::domains::add(&tx, &app.state.db, &domain, "localhost")
@@ -479,9 +481,15 @@ async fn world(app: &TestApp, generation: u32) -> World {
         roles::create(&tx, &catalog, catalog.everything(), &new)
             .await
             .unwrap();
-        roles::set_member_roles(&tx, &catalog, catalog.everything(), editor.id, &["editor".into()])
-            .await
-            .unwrap();
+        roles::set_member_roles(
+            &tx,
+            &catalog,
+            catalog.everything(),
+            editor.id,
+            &["editor".into()],
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     let globex =
