@@ -408,6 +408,7 @@ pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
+        .user_agent("orgs-tests/1")
         .build()
         .expect("http client")
 }

@@ -10,9 +10,9 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use crate::helpers::{TestApp, Visitor, two_tenants, visitor};
 
 /// A DNS server on loopback answering TXT questions from a table the test fills.
-struct FakeDns {
-    address: std::net::SocketAddr,
-    records: Arc<Mutex<HashMap<String, Vec<String>>>>,
+pub(crate) struct FakeDns {
+    pub(crate) address: std::net::SocketAddr,
+    pub(crate) records: Arc<Mutex<HashMap<String, Vec<String>>>>,
 }
 
 fn question_name(query: &[u8]) -> String {
@@ -29,7 +29,7 @@ fn question_name(query: &[u8]) -> String {
     labels.join(".")
 }
 
-async fn fake_dns() -> FakeDns {
+pub(crate) async fn fake_dns() -> FakeDns {
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let address = socket.local_addr().unwrap();
     let records: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();

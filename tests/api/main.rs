@@ -9,6 +9,7 @@
 
 mod abuse;
 mod accounts;
+mod audit;
 mod backends;
 mod caching;
 mod cli;

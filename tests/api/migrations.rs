@@ -162,3 +162,140 @@ async fn only_one_pending_invitation_per_organization_and_email() {
     revoked.update(db).await.unwrap();
     invite("c").insert(db).await.unwrap();
 }
+
+/// Counts rows of `sql` (a `SELECT count(*) ...`), seen by the owner across organizations.
+async fn count_rows(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.conn();
+    let backend = db.get_database_backend();
+    db.query_one_raw(Statement::from_string(backend, sql.to_string()))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_roles_migration_maps_admin_flags_both_ways_on_a_seeded_database_and_loses_nothing() {
+    let app = TestApp::spawn().await;
+    app.shutdown();
+    let db = app.conn();
+    let args = orgs::seed::SeedArgs {
+        orgs: 5,
+        members: 20,
+        projects: 2,
+    };
+    orgs::seed::seed(db, &app.state.hasher, &args)
+        .await
+        .unwrap();
+    // A custom role held by someone and a key cut to one permission: both go on the way down.
+    let first = organization::Entity::find().one(db).await.unwrap().unwrap();
+    let tx = orgs::tenancy::door::tenant(db, app.events(), first.id)
+        .await
+        .unwrap();
+    let catalog = orgs::permissions::Catalog::orgs();
+    let everything = catalog.everything();
+    orgs::organizations::roles::create(
+        &tx,
+        &catalog,
+        everything,
+        &orgs::organizations::roles::NewRole {
+            key: "auditor".into(),
+            name: "Auditor".into(),
+            description: String::new(),
+            permissions: vec!["audit.read".into()],
+        },
+    )
+    .await
+    .unwrap();
+    orgs::organizations::api_keys::create(
+        &tx,
+        &catalog,
+        "reader",
+        None,
+        catalog.one(orgs::permissions::Permission::PROJECTS_READ),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let memberships = count_rows(&app, "SELECT count(*) FROM organization_users").await;
+    let owners = count_rows(&app, "SELECT count(*) FROM organization_owners").await;
+    let admins = count_rows(
+        &app,
+        "SELECT count(*) FROM organization_member_roles WHERE role_key = 'admin'",
+    )
+    .await;
+    assert_eq!((memberships, owners, admins), (100, 5, 10));
+
+    // Down: the flag is back from the admin role; the new tables are gone.
+    Migrator::down(db, Some(1)).await.unwrap();
+    assert_eq!(
+        count_rows(
+            &app,
+            "SELECT count(*) FROM organization_users WHERE is_admin"
+        )
+        .await,
+        10
+    );
+    assert_eq!(
+        count_rows(&app, "SELECT count(*) FROM organization_users").await,
+        memberships
+    );
+    assert!(organization_user::Entity::find().all(db).await.is_ok());
+    use sea_orm::ConnectionTrait;
+    assert!(
+        db.execute_unprepared("SELECT 1 FROM organization_roles")
+            .await
+            .is_err(),
+        "custom roles are dropped on the way down"
+    );
+
+    // Up again: each flag becomes a role, nothing else is lost, every key keeps admin rights.
+    Migrator::up(db, None).await.unwrap();
+    assert_eq!(
+        count_rows(
+            &app,
+            "SELECT count(*) FROM organization_member_roles WHERE role_key = 'admin'"
+        )
+        .await,
+        10
+    );
+    assert_eq!(
+        count_rows(
+            &app,
+            "SELECT count(*) FROM organization_member_roles WHERE role_key = 'member'"
+        )
+        .await,
+        90
+    );
+    assert_eq!(
+        count_rows(
+            &app,
+            "SELECT count(DISTINCT organization_user_id) FROM organization_member_roles"
+        )
+        .await,
+        memberships
+    );
+    assert_eq!(
+        count_rows(&app, "SELECT count(*) FROM organization_owners").await,
+        owners
+    );
+    assert_eq!(count_rows(&app, "SELECT count(*) FROM projects").await, 10);
+    assert_eq!(
+        count_rows(
+            &app,
+            "SELECT count(*) FROM organization_api_key_permissions"
+        )
+        .await,
+        13,
+        "the key that held one permission holds the admin's again, as keys did before roles"
+    );
+    // And the app reads what the migration wrote.
+    let owner_of_first = crate::rules::owner_membership(db, first.id).await;
+    assert!(
+        crate::rules::is_admin(db, first.id, owner_of_first.user_id)
+            .await
+            .unwrap()
+    );
+}
