@@ -365,3 +365,55 @@ async fn the_app_serves_tenants_connected_as_an_ordinary_role() {
         assert!(app.app_database_url().contains(APP_ROLE));
     }
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn the_app_role_inserts_and_reads_audit_events_but_never_changes_or_deletes_them() {
+    let app = postgres_app().await;
+    two_tenants(&app).await;
+    let db = as_app(&app).await;
+    let txn = db.begin().await.unwrap();
+    txn.execute_unprepared("SELECT set_config('orgs.context', 'system', true)")
+        .await
+        .unwrap();
+    let seen = entity::audit_event::Entity::find()
+        .count(&txn)
+        .await
+        .unwrap();
+    assert!(seen > 0, "the app reads audit events in the system context");
+    for sql in [
+        "UPDATE audit_events SET action = 'forged'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ] {
+        let savepoint = txn.begin().await.unwrap();
+        let refused = savepoint.execute_unprepared(sql).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("permission denied"),
+            "{sql}: {refused}"
+        );
+        savepoint.rollback().await.unwrap();
+    }
+    txn.rollback().await.unwrap();
+    // Pruning by age is the one way rows go, and only in the system context.
+    let outside = db
+        .execute_unprepared("SELECT orgs_prune_audit_events(now())")
+        .await
+        .unwrap_err();
+    assert!(outside.to_string().contains("system context"), "{outside}");
+    // A grant too many is what `orgs check` reports.
+    app.conn()
+        .execute_unprepared(&format!("GRANT UPDATE ON audit_events TO {APP_ROLE}"))
+        .await
+        .unwrap();
+    let report = rls::check(&db).await.unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.starts_with("audit_events: the connecting role may update")),
+        "{:?}",
+        report.problems
+    );
+    db.close().await.unwrap();
+}
