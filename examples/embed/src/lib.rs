@@ -2,19 +2,40 @@
 //! people pages; it adds one organization-scoped table, `notes`, and its page and API. This is
 //! what a SaaS team writes for each of their own tables: an entity that names its organization
 //! column, a migration of its own (with its own migration table) that puts the table under orgs'
-//! row-level security, and handlers that reach it only through the tenant transaction.
+//! row-level security, permissions of its own (`notes.read`, `notes.write`) added to orgs'
+//! catalog and named in its handlers' signatures, an audit event for what it changes, and
+//! handlers that reach the table only through the tenant transaction.
 
 use actix_web::{HttpResponse, web};
 use orgs::AppError;
 use orgs::AppState;
+use orgs::audit::{self, Target};
 use orgs::migration::{
     ColumnDef, DynIden, ForeignKey, ForeignKeyAction, Index, IntoIden, MigrationName,
     MigrationTrait, MigratorTrait, SchemaManager, Table, async_trait,
 };
-use orgs::web::OrgMember;
+use orgs::permissions::{Catalog, Holders, Needed as _};
+use orgs::web::Require;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder};
 use serde::{Deserialize, Serialize};
+
+orgs::permission!(
+    /// `notes.read`: see the organization's notes.
+    pub NotesRead = "notes.read"
+);
+orgs::permission!(
+    /// `notes.write`: add notes.
+    pub NotesWrite = "notes.write"
+);
+
+/// orgs' catalog with the example's permissions: every member reads and writes notes (the
+/// built-in `member` role holds both), and custom roles may be given either.
+pub fn permissions(catalog: Catalog) -> Catalog {
+    catalog
+        .with(NotesRead::PERMISSION, "See notes", Holders::Member)
+        .with(NotesWrite::PERMISSION, "Add notes", Holders::Member)
+}
 
 /// The `notes` table: every row belongs to one organization.
 pub mod note {
@@ -143,7 +164,7 @@ pub struct NewNote {
 /// the query comes from the tenant.
 async fn list(
     state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<NotesRead>,
 ) -> Result<HttpResponse, AppError> {
     let txn = tenant.begin(&state).await?;
     let notes = txn
@@ -155,10 +176,11 @@ async fn list(
     Ok(HttpResponse::Ok().json(notes))
 }
 
-/// `POST /api/v1/notes/`: the organization is set by the tenant, never by the body.
+/// `POST /api/v1/notes/`: the organization is set by the tenant, never by the body; the note
+/// and its `note.created` audit event commit together.
 async fn add(
     state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
+    Require(tenant, _): Require<NotesWrite>,
     body: web::Json<NewNote>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner().body.trim().to_string();
@@ -169,6 +191,14 @@ async fn add(
     let mut row: note::ActiveModel = txn.new_active_model();
     row.body = Set(body);
     let saved = row.insert(txn.conn()).await?;
+    let label: String = saved.body.chars().take(60).collect();
+    audit::record(
+        &txn,
+        "note.created",
+        Some(Target::new("note", saved.id, label)),
+        None,
+    )
+    .await?;
     txn.commit().await?;
     Ok(HttpResponse::Created().json(saved))
 }

@@ -46,7 +46,9 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     settings.database.url = format!("sqlite://{}", dir.path().join("embed.db").display());
     let db = orgs::db::connect(&settings.database).await.unwrap();
     embed::migrate(&db).await.unwrap();
-    let state = AppState::new(settings, db.clone(), orgs::Events::new()).unwrap();
+    let state = AppState::new(settings, db.clone(), orgs::Events::new())
+        .unwrap()
+        .with_permissions(embed::permissions);
     let app = Application::build_with_routes(state.clone(), embed::configure)
         .await
         .unwrap();
@@ -113,6 +115,89 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         "another organization's notes do not exist for Ann"
     );
     assert!(!theirs.text().await.unwrap().contains("Globex secret plan"));
+
+    // The note is in Acme's audit log, by Ann.
+    let events: serde_json::Value = ann
+        .get(format!(
+            "{address}/o/{}/api/v1/audit-events/?action=note.created",
+            orgs[0]
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(events["items"][0]["actor"]["name"], "Acme", "{events}");
+    assert_eq!(events["items"][0]["target"]["label"], "Acme secret plan");
+
+    // A custom role without notes.write reads notes but may not add one, and is told why.
+    let cam = orgs::auth::users::create_user(
+        &db,
+        &state.hasher,
+        orgs::auth::NewUser {
+            email: "cam@acme.test".into(),
+            name: "Cam".into(),
+            password: Some("correct horse battery".into()),
+            is_superuser: false,
+        },
+    )
+    .await
+    .unwrap();
+    let role = ann
+        .post(format!("{address}/o/{}/api/v1/roles/", orgs[0]))
+        .header("x-csrf-token", &ann_csrf)
+        .json(
+            &serde_json::json!({"key": "reader", "name": "Reader", "permissions": ["notes.read"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        role.status(),
+        201,
+        "the embedder's permission is in the catalog"
+    );
+    let acme_id = orgs::organizations::service::find_by_slug(&db, &orgs[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a test fixture of one organization"
+    )]
+    let txn = orgs::tenancy::door::tenant(&db, &state.events, acme_id)
+        .await
+        .unwrap();
+    orgs_service::add_user(&txn, cam.id, false).await.unwrap();
+    orgs::organizations::roles::set_member_roles(
+        &txn,
+        &state.permissions,
+        state.permissions.everything(),
+        cam.id,
+        &["reader".into()],
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    let (cam, cam_csrf) = sign_in(&address, "cam@acme.test").await;
+    let read = cam
+        .get(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let refused = cam
+        .post(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
+        .header("x-csrf-token", &cam_csrf)
+        .json(&serde_json::json!({"body": "not mine to write"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let refused: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["permission"], "notes.write");
 
     // orgs' own pages are served by the same app.
     let people = ann
