@@ -749,3 +749,19 @@ async fn the_route_table_has_every_method_and_path_once() {
 }
 
 mod addresses;
+
+#[test]
+fn the_readme_carries_the_access_table_of_the_route_table() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let open = "<!-- access table: `orgs routes` -->\n";
+    let start = readme.find(open).expect("the README's access table") + open.len();
+    let end = readme
+        .find("<!-- end of the access table -->")
+        .expect("the end of the README's access table");
+    assert_eq!(
+        &readme[start..end],
+        orgs::routes::access_table(),
+        "the README's access table is stale: paste `cargo run -- routes` into it"
+    );
+}
