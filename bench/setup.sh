@@ -62,6 +62,18 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "$anonymous_cookie"
 LUA
 
+# A project write: PATCH the first project of demo-org-1 (the signed-in session's CSRF token,
+# read from a page).
+member_csrf=$(curl -s -b "$jar" "http://127.0.0.1:$port/o/demo-org-1/" | sed -n 's/.*name="csrf-token" content="\([^"]*\)".*/\1/p')
+project_id=$(curl -s -b "$jar" "http://127.0.0.1:$port/o/demo-org-1/api/v1/projects/" | sed -n 's/.*"id":\([0-9]*\).*/\1/p' | head -1)
+cat >"$work/project_write.lua" <<LUA
+wrk.method = "PATCH"
+wrk.body = '{"description": "written by the benchmark"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Cookie"] = "$cookie"
+wrk.headers["X-CSRF-Token"] = "$member_csrf"
+LUA
+
 # name | path | Host header | session cookie | wrk script
 endpoints=(
     "healthz|/healthz|||"
@@ -69,6 +81,7 @@ endpoints=(
     "people_html_path|/o/demo-org-1/people/?per_page=20||$cookie|"
     "people_json|/o/demo-org-1/api/v1/people/?per_page=20||$cookie|"
     "projects_json|/o/demo-org-1/api/v1/projects/||$cookie|"
+    "project_write|/o/demo-org-1/api/v1/projects/$project_id/|||$work/project_write.lua"
     "login_post|/login/|||$work/login.lua"
 )
 

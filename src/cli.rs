@@ -67,6 +67,12 @@ enum Command {
 enum AuditAction {
     /// Delete the events older than `audit.retention_days` (the server does it every hour).
     Prune,
+    /// Print an organization's events as JSON lines, oldest first, also after it was deleted.
+    Export {
+        /// The organization's id (its events keep it after it is gone).
+        #[arg(long)]
+        organization: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,6 +264,19 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 println!("audit.retention_days is 0: every event is kept");
             } else {
                 println!("pruned {pruned} audit events older than {days} days");
+            }
+            Ok(())
+        }
+        Command::Audit {
+            action: AuditAction::Export { organization },
+        } => {
+            let db = connect_migrated(&settings).await?;
+            let events = crate::audit::export_all(&db, organization).await?;
+            if events.is_empty() {
+                anyhow::bail!("organization: no audit events for organization {organization}");
+            }
+            for event in events {
+                println!("{}", serde_json::to_string(&event)?);
             }
             Ok(())
         }

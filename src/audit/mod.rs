@@ -252,6 +252,27 @@ pub async fn list(
         .collect())
 }
 
+/// Every event of the organization `organization_id`, oldest first, read in the system context:
+/// for a superuser's export (`orgs audit export`), also of an organization that was deleted.
+pub async fn export_all(
+    db: &DatabaseConnection,
+    organization_id: i64,
+) -> Result<Vec<EventView>, DbErr> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the history of an organization that may no longer exist"
+    )]
+    let txn = crate::tenancy::door::system_read(db, "export an audit log").await?;
+    let events = txn
+        .select_all::<audit_event::Entity>()
+        .filter(audit_event::Column::OrganizationId.eq(organization_id))
+        .order_by_asc(audit_event::Column::Id)
+        .all(txn.conn())
+        .await?;
+    txn.commit().await?;
+    Ok(events.into_iter().map(EventView::from).collect())
+}
+
 /// Deletes the events older than `retention_days` days, of every organization (deleted ones
 /// too), in the system context; how many went. Zero days keeps everything.
 pub async fn prune(db: &DatabaseConnection, retention_days: u32) -> Result<u64, DbErr> {

@@ -358,3 +358,62 @@ async fn serve_migrates_a_new_database_and_answers_readyz() {
         "the schema exists and is empty"
     );
 }
+
+#[tokio::test]
+async fn audit_export_prints_a_deleted_organizations_history_and_refuses_an_unknown_one() {
+    let db = TestDb::new().await;
+    let out = orgs(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "kim@acme.test",
+            "--password",
+            "long enough pw",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = orgs(
+        &db,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--owner",
+            "kim@acme.test",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let acme = organization::Entity::find()
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let tx = orgs::tenancy::door::tenant(&conn, &orgs::Events::new(), acme.id)
+        .await
+        .unwrap();
+    orgs::organizations::delete_organization(&tx).await.unwrap();
+    tx.commit().await.unwrap();
+    conn.close().await.unwrap();
+    let out = orgs(
+        &db,
+        &["audit", "export", "--organization", &acme.id.to_string()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let actions: Vec<String> = stdout(&out)
+        .lines()
+        .map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            event["action"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(actions, ["organization.created", "organization.deleted"]);
+    let out = orgs(&db, &["audit", "export", "--organization", "999999"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("organization"), "{}", stderr(&out));
+    let out = orgs(&db, &["audit", "export", "--organization", "abc"]);
+    assert_eq!(out.status.code(), Some(2));
+}
