@@ -47,6 +47,25 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Runs `sql` ([`run_sql`]) in the system context on PostgreSQL: row-level security fails
+/// closed, and a data step of a migration must see every organization's rows.
+pub(crate) async fn run_sql_as_system(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    let postgres =
+        manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres;
+    if postgres {
+        run_sql(
+            manager,
+            "SELECT set_config('orgs.context', 'system', false)",
+        )
+        .await?;
+    }
+    let result = run_sql(manager, sql).await;
+    if postgres {
+        run_sql(manager, "SELECT set_config('orgs.context', '', false)").await?;
+    }
+    result
+}
+
 /// Runs each `;`-terminated statement of `sql` in order (the migrations hold no `;` in literals).
 pub(crate) async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
     let conn = manager.get_connection();

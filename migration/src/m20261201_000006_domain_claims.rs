@@ -4,7 +4,6 @@
 //! organization.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::run_sql;
 
@@ -44,19 +43,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let postgres = manager.get_database_backend() == DbBackend::Postgres;
-        // The DELETE must see every organization's rows: row-level security fails closed.
-        if postgres {
-            run_sql(
-                manager,
-                "SELECT set_config('orgs.context', 'system', false)",
-            )
-            .await?;
-        }
-        let result = run_sql(manager, DOWN).await;
-        if postgres {
-            run_sql(manager, "SELECT set_config('orgs.context', '', false)").await?;
-        }
-        result
+        // The DELETE must see every organization's rows.
+        crate::run_sql_as_system(manager, DOWN).await
     }
 }

@@ -278,24 +278,6 @@ pub fn append_only_sql() -> String {
     )
 }
 
-/// Runs `work` in the system context on PostgreSQL (row-level security fails closed, and the
-/// data steps must see every organization's rows).
-async fn as_system(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    let postgres = manager.get_database_backend() == DbBackend::Postgres;
-    if postgres {
-        run_sql(
-            manager,
-            "SELECT set_config('orgs.context', 'system', false)",
-        )
-        .await?;
-    }
-    let result = run_sql(manager, sql).await;
-    if postgres {
-        run_sql(manager, "SELECT set_config('orgs.context', '', false)").await?;
-    }
-    result
-}
-
 #[async_trait::async_trait]
 #[expect(
     elided_lifetimes_in_paths,
@@ -320,11 +302,11 @@ impl MigrationTrait for Migration {
                 )));
             }
         }
-        as_system(manager, &map_up()).await
+        crate::run_sql_as_system(manager, &map_up()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        as_system(manager, MAP_DOWN).await?;
+        crate::run_sql_as_system(manager, MAP_DOWN).await?;
         if manager.get_database_backend() == DbBackend::Postgres {
             run_sql(
                 manager,

@@ -147,19 +147,7 @@ impl Tenant {
     /// organization's lock when one of them is beyond a member's: a role change or a transfer
     /// that committed a moment ago is seen, and none can commit until this transaction ends.
     pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, AppError> {
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "the request's own tenant, resolved and its requester's permissions checked"
-        )]
-        let tx = door::request(
-            &state.db,
-            &state.events,
-            &state.outbox,
-            &self.organization,
-            self.write,
-            self.actor.clone(),
-        )
-        .await?;
+        let tx = self.open(state, self.write).await?;
         if self.write {
             self.check_again(state, &tx).await?;
         }
@@ -169,6 +157,10 @@ impl Tenant {
     /// A transaction that only reads, whatever the request's method (a form shown again after
     /// a refused write, whose own transaction was given up).
     pub async fn begin_read(&self, state: &AppState) -> Result<TenantTxn, AppError> {
+        self.open(state, false).await
+    }
+
+    async fn open(&self, state: &AppState, write: bool) -> Result<TenantTxn, AppError> {
         #[expect(
             clippy::disallowed_methods,
             reason = "the request's own tenant, resolved and its requester's permissions checked"
@@ -178,7 +170,7 @@ impl Tenant {
             &state.events,
             &state.outbox,
             &self.organization,
-            false,
+            write,
             self.actor.clone(),
         )
         .await?;
