@@ -178,7 +178,7 @@ async fn grantable_roles(
     let roles = roles::resolve(tx, tenant.catalog(), keys).await?;
     roles::check_grant(
         tenant.catalog(),
-        tenant.permissions(),
+        tenant.granter(tx),
         roles::permissions_of(&roles),
     )?;
     Ok(roles)
@@ -326,7 +326,7 @@ async fn change_roles(
     is_admin: Option<bool>,
 ) -> Result<(), AppError> {
     let catalog = tenant.catalog();
-    let granter = tenant.permissions();
+    let granter = tenant.granter(tx);
     match (roles, is_admin) {
         (Some(keys), _) => {
             roles::set_member_roles(tx, catalog, granter, user_id, keys).await?;

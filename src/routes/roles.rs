@@ -131,7 +131,7 @@ pub async fn create(
         description: form.description.clone(),
         permissions: form.permissions.clone(),
     };
-    match roles::create(&tx, tenant.catalog(), tenant.permissions(), &new).await {
+    match roles::create(&tx, tenant.catalog(), tenant.granter(&tx), &new).await {
         Ok(role) => {
             tx.commit().await?;
             flash::success(&session, format!("Role {} created.", role.name));
@@ -178,7 +178,7 @@ pub async fn edit(
     match roles::update(
         &tx,
         tenant.catalog(),
-        tenant.permissions(),
+        tenant.granter(&tx),
         &form.key,
         &patch,
     )
@@ -228,7 +228,7 @@ pub async fn delete(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
-    roles::delete(&tx, tenant.catalog(), tenant.permissions(), &key).await?;
+    roles::delete(&tx, tenant.catalog(), tenant.granter(&tx), &key).await?;
     tx.commit().await?;
     flash::success(&session, "Role deleted.");
     Ok(redirect(&tenant.url("/roles/")))
@@ -274,7 +274,7 @@ pub async fn api_create(
         description: body.description,
         permissions: body.permissions,
     };
-    let role = roles::create(&tx, tenant.catalog(), tenant.permissions(), &new).await?;
+    let role = roles::create(&tx, tenant.catalog(), tenant.granter(&tx), &new).await?;
     tx.commit().await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header((
@@ -321,7 +321,7 @@ pub async fn api_update(
         description: body.description,
         permissions: body.permissions,
     };
-    let role = roles::update(&tx, tenant.catalog(), tenant.permissions(), &key, &patch).await?;
+    let role = roles::update(&tx, tenant.catalog(), tenant.granter(&tx), &key, &patch).await?;
     tx.commit().await?;
     Ok(web::Json(role))
 }
@@ -333,7 +333,7 @@ pub async fn api_delete(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
-    roles::delete(&tx, tenant.catalog(), tenant.permissions(), &key).await?;
+    roles::delete(&tx, tenant.catalog(), tenant.granter(&tx), &key).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -116,13 +116,18 @@ async fn key_views(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<KeyView>, Ap
 
 /// What a new key may do: the permissions asked for (all the maker may give when none are),
 /// each one the maker holds (the grant rule).
-fn key_permissions(tenant: &Tenant, names: Option<&[String]>) -> Result<PermissionSet, AppError> {
+fn key_permissions(
+    tenant: &Tenant,
+    tx: &TenantTxn,
+    names: Option<&[String]>,
+) -> Result<PermissionSet, AppError> {
     let catalog = tenant.catalog();
+    let granter = tenant.granter(tx);
     let set = match names {
         Some(names) => roles::check_permissions(catalog, names)?,
-        None => tenant.permissions().intersection(catalog.assignable()),
+        None => granter.intersection(catalog.assignable()),
     };
-    roles::check_grant(catalog, tenant.permissions(), set)?;
+    roles::check_grant(catalog, granter, set)?;
     Ok(set)
 }
 
@@ -188,7 +193,7 @@ pub async fn create_key(
     let checked = form
         .validate()
         .map_err(|e| forms::invalid(forms::field_errors(&e)))
-        .and_then(|()| key_permissions(&tenant, form.permissions.as_deref()));
+        .and_then(|()| key_permissions(&tenant, &txn, form.permissions.as_deref()));
     let permissions = match checked {
         Ok(permissions) => permissions,
         Err(error) => {
@@ -354,8 +359,8 @@ pub async fn api_create_key(
     let user_id = person_only(&tenant)?;
     body.validate()
         .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
-    let permissions = key_permissions(&tenant, body.permissions.as_deref())?;
     let txn = tenant.begin(&state).await?;
+    let permissions = key_permissions(&tenant, &txn, body.permissions.as_deref())?;
     let catalog = tenant.catalog();
     let (key, secret) =
         api_keys::create(&txn, catalog, &body.name, Some(user_id), permissions).await?;

@@ -182,6 +182,7 @@ pub struct TenantTxn {
     scope: Scope,
     actor: Actor,
     organization_name: Option<String>,
+    granter: Option<crate::permissions::PermissionSet>,
 }
 
 impl TenantTxn {
@@ -202,6 +203,7 @@ impl TenantTxn {
             scope: Scope::new(organization_id),
             actor: Actor::system("system"),
             organization_name: None,
+            granter: None,
         }
     }
 
@@ -226,6 +228,19 @@ impl TenantTxn {
     /// Who this transaction acts for.
     pub fn actor(&self) -> &Actor {
         &self.actor
+    }
+
+    /// Records what the requester holds, read from fresh rows in this transaction (under the
+    /// organization's lock when it matters): the most they may grant in it.
+    pub fn granting(mut self, holds: crate::permissions::PermissionSet) -> Self {
+        self.granter = Some(holds);
+        self
+    }
+
+    /// What the requester was found to hold when the transaction began; `None` for a job or a
+    /// read.
+    pub fn granter(&self) -> Option<crate::permissions::PermissionSet> {
+        self.granter
     }
 
     /// The organization's name as the request resolved it, when it did.

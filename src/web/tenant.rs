@@ -148,10 +148,17 @@ impl Tenant {
     /// that committed a moment ago is seen, and none can commit until this transaction ends.
     pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, AppError> {
         let tx = self.open(state, self.write).await?;
-        if self.write {
-            self.check_again(state, &tx).await?;
+        if !self.write {
+            return Ok(tx);
         }
-        Ok(tx)
+        let holds = self.check_again(state, &tx).await?;
+        Ok(tx.granting(holds))
+    }
+
+    /// The most the requester may grant in `tx`: what they hold as read in it from fresh rows
+    /// (for a write), else as the extractor found.
+    pub fn granter(&self, tx: &TenantTxn) -> PermissionSet {
+        tx.granter().unwrap_or(self.access.permissions)
     }
 
     /// A transaction that only reads, whatever the request's method (a form shown again after
@@ -177,12 +184,17 @@ impl Tenant {
         Ok(tx)
     }
 
-    async fn check_again(&self, state: &AppState, tx: &TenantTxn) -> Result<(), AppError> {
+    /// The permissions checked again from fresh rows; what the requester holds.
+    async fn check_again(
+        &self,
+        state: &AppState,
+        tx: &TenantTxn,
+    ) -> Result<PermissionSet, AppError> {
         let Principal::User(user) = &self.principal else {
-            return Ok(());
+            return Ok(self.access.permissions);
         };
         if self.access.is_superuser {
-            return Ok(());
+            return Ok(self.access.permissions);
         }
         let catalog = &state.permissions;
         let member = catalog.builtin(BuiltinRole::Member);
@@ -197,7 +209,7 @@ impl Tenant {
         for need in &self.needs {
             check_access(catalog, fresh, *need)?;
         }
-        Ok(())
+        Ok(fresh.permissions)
     }
 
     /// The client's address (after the trusted-proxy rule).
