@@ -7,7 +7,9 @@ use entity::{
     organization_user, user,
 };
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use std::sync::OnceLock;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 use super::txn::TenantTxn;
 use crate::permissions::{BuiltinRole, Catalog, PermissionSet};
@@ -62,10 +64,11 @@ impl Access {
         user: &user::Model,
     ) -> Result<Self, DbErr> {
         let rows = db
-            .query_all_raw(
-                db.get_database_backend()
-                    .build(&access_query(organization_id, user.id)),
-            )
+            .query_all_raw(access_statement(
+                db.get_database_backend(),
+                organization_id,
+                user.id,
+            ))
             .await?;
         let mut access = Self {
             is_superuser: user.is_superuser,
@@ -99,6 +102,26 @@ impl Access {
         }
         Ok(access)
     }
+}
+
+/// The SQL of [`access_query`] per backend, built once: every write checks access again, and
+/// building the statement cost more than running it.
+static ACCESS_SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+
+/// [`access_query`] for `organization_id` and `user_id` on `backend`.
+fn access_statement(backend: DbBackend, organization_id: i64, user_id: i64) -> Statement {
+    let slot = match backend {
+        DbBackend::Sqlite => &ACCESS_SQL[0],
+        DbBackend::Postgres => &ACCESS_SQL[1],
+        _ => return backend.build(&access_query(organization_id, user_id)),
+    };
+    let sql = slot.get_or_init(|| backend.build(&access_query(0, 0)).sql);
+    // The placeholders, in order: the organization, then the user (a test checks it).
+    Statement::from_sql_and_values(
+        backend,
+        sql.clone(),
+        [organization_id.into(), user_id.into()],
+    )
 }
 
 /// The membership's owner row, each role key it holds and, for custom roles, each permission:
@@ -189,4 +212,25 @@ fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::Selec
             Expr::col((organization_user::Entity, organization_user::Column::UserId)).eq(user_id),
         )
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, Value};
+
+    #[test]
+    fn the_access_statement_is_built_once_and_binds_the_organization_then_the_user() {
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let fresh = backend.build(&super::access_query(7, 9));
+            let reused = super::access_statement(backend, 7, 9);
+            assert_eq!(reused.sql, fresh.sql);
+            let values = |s: &sea_orm::Statement| s.values.clone().unwrap().0;
+            assert_eq!(values(&reused), values(&fresh));
+            assert_eq!(
+                values(&fresh),
+                [Value::BigInt(Some(7)), Value::BigInt(Some(9))]
+            );
+            assert!(super::ACCESS_SQL.iter().any(|slot| slot.get().is_some()));
+        }
+    }
 }
