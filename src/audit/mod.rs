@@ -81,18 +81,16 @@ pub async fn record(
         Some(name) => name.to_string(),
         None => tx.organization().await?.map(|o| o.name).unwrap_or_default(),
     };
-    let mut event = row(
+    row(
         tx.organization_id(),
         name,
         tx.actor(),
         action,
         target,
         changes,
-    );
-    // Written with the tenant's scope, like every row of a tenant table.
-    let scoped: audit_event::ActiveModel = tx.new_active_model();
-    event.organization_id = scoped.organization_id;
-    event.insert(tx.conn()).await?;
+    )
+    .insert(tx.conn())
+    .await?;
     Ok(())
 }
 
@@ -106,17 +104,16 @@ pub async fn record_in_system(
     target: Option<Target>,
     changes: Option<serde_json::Value>,
 ) -> Result<(), DbErr> {
-    let mut event = row(
+    row(
         organization.id,
         organization.name.clone(),
         actor,
         action,
         target,
         changes,
-    );
-    let scoped: audit_event::ActiveModel = txn.scope(organization.id).new_active_model();
-    event.organization_id = scoped.organization_id;
-    event.insert(txn.conn()).await?;
+    )
+    .insert(txn.conn())
+    .await?;
     Ok(())
 }
 

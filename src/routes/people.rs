@@ -343,6 +343,7 @@ async fn change_roles(
 /// the owner's roles stay).
 pub async fn edit(
     req: HttpRequest,
+    state: web::Data<AppState>,
     session: Session,
     form: web::Form<Vec<(String, String)>>,
     Permitted(
@@ -375,10 +376,7 @@ pub async fn edit(
             let errors = error.into_fields()?;
             // The failed write may have aborted the transaction (PostgreSQL): read afresh.
             drop(tx);
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
-            let tx = tenant.begin_read(state).await?;
+            let tx = tenant.begin_read(&state).await?;
             let page = edit_page(&tx, &tenant, &current, &errors).await?;
             tx.commit().await?;
             render(&req, page).await
