@@ -62,6 +62,12 @@ pub enum AppError {
     /// Unknown, or belonging to another tenant (404).
     #[error("not found")]
     NotFound,
+    /// The address already has a pending invitation (409 `already_invited`, naming it).
+    #[error("This address already has a pending invitation; resend it instead.")]
+    AlreadyInvited {
+        /// The pending invitation (`POST /api/v1/invitations/{id}/resend/` sends it again).
+        invitation_id: i64,
+    },
     /// The request conflicts with the current state (409).
     #[error("{0}")]
     Conflict(String),
@@ -130,6 +136,7 @@ impl AppError {
             Self::Forbidden(_) | Self::MissingPermission(_) => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::AlreadyInvited { .. } => "already_invited",
             Self::Gone(_) => "gone",
             Self::Invalid { .. } => "invalid",
             Self::TooManyRequests { .. } => "throttled",
@@ -152,6 +159,8 @@ struct ErrorDetail<'a> {
     fields: Option<&'a FieldErrors>,
     #[serde(skip_serializing_if = "Option::is_none")]
     permission: Option<crate::permissions::Permission>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invitation_id: Option<i64>,
 }
 
 impl ResponseError for AppError {
@@ -162,7 +171,7 @@ impl ResponseError for AppError {
             Self::LoginRequired { .. } => StatusCode::FOUND,
             Self::Forbidden(_) | Self::MissingPermission(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::AlreadyInvited { .. } => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -207,6 +216,10 @@ impl ResponseError for AppError {
                 fields,
                 permission: match self {
                     Self::MissingPermission(permission) => Some(*permission),
+                    _ => None,
+                },
+                invitation_id: match self {
+                    Self::AlreadyInvited { invitation_id } => Some(*invitation_id),
                     _ => None,
                 },
             },

@@ -10,6 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, IntoActiveModel,
     JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
+use serde::Serialize;
 use tera::Context;
 
 use crate::audit::{self, Target};
@@ -166,6 +167,86 @@ pub async fn list_pending(tx: &TenantTxn) -> Result<Vec<organization_invitation:
     pending(tx.select::<organization_invitation::Entity>())
         .order_by_desc(organization_invitation::Column::Id)
         .all(tx.conn())
+        .await
+}
+
+/// Where an invitation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Usable.
+    Pending,
+    /// Someone joined with it.
+    Accepted,
+    /// Revoked by an admin or declined by the invited person.
+    Revoked,
+    /// Its time ran out before anyone used it.
+    Expired,
+}
+
+impl Status {
+    /// The status named `name` (`pending`, `accepted`, `revoked`, `expired`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "pending" => Self::Pending,
+            "accepted" => Self::Accepted,
+            "revoked" => Self::Revoked,
+            "expired" => Self::Expired,
+            _ => return None,
+        })
+    }
+
+    /// Where `invitation` stands now.
+    pub fn of(invitation: &organization_invitation::Model) -> Self {
+        if invitation.accepted_at.is_some() {
+            Self::Accepted
+        } else if invitation.revoked_at.is_some() {
+            Self::Revoked
+        } else if invitation.expires_at <= entity::chrono_now() {
+            Self::Expired
+        } else {
+            Self::Pending
+        }
+    }
+}
+
+/// Up to `limit` of the organization's invitations in `status`, newest first, older than the
+/// invitation `before` when given.
+pub async fn list_by_status(
+    tx: &TenantTxn,
+    status: Status,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<organization_invitation::Model>, DbErr> {
+    use organization_invitation::Column;
+    let now = entity::chrono_now();
+    let mut query = tx.select::<organization_invitation::Entity>();
+    query = match status {
+        Status::Pending => pending(query).filter(Column::ExpiresAt.gt(now)),
+        Status::Expired => pending(query).filter(Column::ExpiresAt.lte(now)),
+        Status::Accepted => query.filter(Column::AcceptedAt.is_not_null()),
+        Status::Revoked => query
+            .filter(Column::AcceptedAt.is_null())
+            .filter(Column::RevokedAt.is_not_null()),
+    };
+    if let Some(before) = before {
+        query = query.filter(Column::Id.lt(before));
+    }
+    query
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(tx.conn())
+        .await
+}
+
+/// The organization's invitation `id`, whatever its status.
+pub async fn by_id(
+    tx: &TenantTxn,
+    id: i64,
+) -> Result<Option<organization_invitation::Model>, DbErr> {
+    tx.select::<organization_invitation::Entity>()
+        .filter(organization_invitation::Column::Id.eq(id))
+        .one(tx.conn())
         .await
 }
 

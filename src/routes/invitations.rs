@@ -259,3 +259,131 @@ pub async fn resend(
         Err(other) => Err(AppError::Conflict(other.to_string())),
     }
 }
+
+/// An invitation as the API shows it: the row (never its token), where it stands and the
+/// roles it gives.
+#[derive(Debug, Serialize)]
+pub struct InvitationView {
+    #[serde(flatten)]
+    invitation: entity::organization_invitation::Model,
+    status: invitations::Status,
+    roles: Vec<String>,
+}
+
+async fn view(
+    tx: &crate::tenancy::TenantTxn,
+    invitation: entity::organization_invitation::Model,
+) -> Result<InvitationView, AppError> {
+    let roles = crate::organizations::roles::invitation_keys(tx, invitation.id).await?;
+    Ok(InvitationView {
+        status: invitations::Status::of(&invitation),
+        roles: if roles.is_empty() {
+            vec!["member".to_string()]
+        } else {
+            roles
+        },
+        invitation,
+    })
+}
+
+/// The most invitations one page holds.
+pub const MAX_PER_PAGE: u64 = 200;
+
+/// `?status=&after=&per_page=`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InvitationsQuery {
+    status: Option<String>,
+    after: Option<String>,
+    per_page: Option<String>,
+}
+
+/// `GET /api/v1/invitations/`: the organization's invitations, newest first, `pending` unless
+/// `?status=accepted|revoked|expired`; `{"items", "per_page", "next"}`, `?after=<next>`.
+pub async fn api_list(
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<need::InvitationsManage>,
+    query: web::Query<InvitationsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+        None => invitations::Status::Pending,
+        Some(name) => invitations::Status::parse(name).ok_or_else(|| {
+            AppError::field("status", "must be pending, accepted, revoked or expired")
+        })?,
+    };
+    let after = match query.after.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            v.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| AppError::field("after", "must be the next of a page before"))?,
+        ),
+    };
+    let per_page = match query.per_page.as_deref().filter(|s| !s.is_empty()) {
+        None => 50,
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+            .ok_or_else(|| AppError::field("per_page", format!("must be 1 to {MAX_PER_PAGE}")))?,
+    };
+    let tx = tenant.begin(&state).await?;
+    let mut rows = invitations::list_by_status(&tx, status, after, per_page + 1).await?;
+    let next = if rows.len() as u64 > per_page {
+        rows.truncate(per_page as usize);
+        rows.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(view(&tx, row).await?);
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": items, "per_page": per_page, "next": next
+    })))
+}
+
+/// `POST /api/v1/invitations/{id}/revoke/`: 200 with the revoked invitation; a link no longer
+/// pending is 404.
+pub async fn api_revoke(
+    Permitted(Found { tx, row, .. }, _): Permitted<need::InvitationsManage, PendingInvitation>,
+) -> Result<HttpResponse, AppError> {
+    invitations::revoke(&tx, row.id).await?;
+    let revoked = invitations::by_id(&tx, row.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let body = view(&tx, revoked).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `POST /api/v1/invitations/{id}/resend/`: 200 with the invitation, sent again with a new link
+/// (the old one stops working).
+pub async fn api_resend(
+    state: web::Data<AppState>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::InvitationsManage, PendingInvitation>,
+) -> Result<HttpResponse, AppError> {
+    let sent = state
+        .invitation_backend
+        .resend(
+            state.flows(),
+            &tx,
+            tenant.organization(),
+            tenant.user(),
+            row.id,
+        )
+        .await
+        .map_err(AppError::from)?;
+    let body = view(&tx, sent).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -175,6 +175,9 @@ tenant_routes! {
     GET "/invitations/" [INVITATIONS_MANAGE] => invitations::list;
     POST "/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::revoke;
     POST "/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::resend;
+    GET "/api/v1/invitations/" [INVITATIONS_MANAGE] => invitations::api_list;
+    POST "/api/v1/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::api_revoke;
+    POST "/api/v1/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::api_resend;
     GET "/settings/" [AnyOf(API_KEYS_MANAGE, DOMAINS_MANAGE)] => settings::show;
     POST "/settings/api-keys/" [API_KEYS_MANAGE] => settings::create_key;
     POST "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => settings::revoke_key;

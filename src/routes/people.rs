@@ -184,6 +184,15 @@ async fn grantable_roles(
     Ok(roles)
 }
 
+/// What inviting an address that has a pending invitation does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reinvite {
+    /// Sends it again with a new link (the page).
+    Resend,
+    /// Refuses, naming the pending invitation (the API: the client resends it explicitly).
+    Refuse,
+}
+
 /// Invites `email` (to hold `keys`, or `member` when empty) through the configured backend in
 /// the request's transaction, committed when the invitation went: the one call behind the page
 /// and the API. The backend's refusal is for the caller to show.
@@ -192,8 +201,18 @@ async fn invite(
     tenant: &Tenant,
     email: &str,
     keys: &[String],
+    again: Reinvite,
 ) -> Result<Result<entity::organization_invitation::Model, InviteError>, AppError> {
     let tx = tenant.begin(state).await?;
+    if again == Reinvite::Refuse
+        && let Ok(email) = users::normalize_email(email)
+        && let Some(pending) = invitations::pending_for_email(&tx, &email).await?
+        && pending.expires_at > entity::chrono_now()
+    {
+        return Err(AppError::AlreadyInvited {
+            invitation_id: pending.id,
+        });
+    }
     let roles = if keys.is_empty() {
         Vec::new()
     } else {
@@ -225,7 +244,7 @@ pub async fn add(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let form = InviteForm::from_pairs(form.into_inner());
-    let errors = match invite(&state, &tenant, &form.email, &form.roles).await {
+    let errors = match invite(&state, &tenant, &form.email, &form.roles, Reinvite::Resend).await {
         Ok(Ok(invitation)) => {
             flash::success(
                 &session,
@@ -525,13 +544,15 @@ pub struct InviteJson {
     roles: Vec<String>,
 }
 
-/// `POST /api/v1/people/`: invites; 201 with the invitation.
+/// `POST /api/v1/people/`: invites; 201 with the invitation. An address with a pending
+/// invitation is 409 `already_invited` naming it (`POST /api/v1/invitations/{id}/resend/` sends
+/// it again).
 pub async fn api_invite(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::MembersInvite>,
     body: web::Json<InviteJson>,
 ) -> Result<HttpResponse, AppError> {
-    match invite(&state, &tenant, &body.email, &body.roles).await? {
+    match invite(&state, &tenant, &body.email, &body.roles, Reinvite::Refuse).await? {
         Ok(invitation) => Ok(HttpResponse::build(StatusCode::CREATED).json(invitation)),
         Err(error) => Err(forms::invalid(invite_error(error)?)),
     }

@@ -45,7 +45,9 @@ fn message(res: &ServiceResponse<impl MessageBody>) -> String {
             | AppError::Gone(text)
             | AppError::BadRequest(text),
         ) => text.clone(),
-        Some(error @ AppError::MissingPermission(_)) => error.to_string(),
+        Some(error @ (AppError::MissingPermission(_) | AppError::AlreadyInvited { .. })) => {
+            error.to_string()
+        }
         Some(AppError::TooManyRequests { retry_after_secs }) => {
             format!(
                 "Too many attempts. Try again in {}.",

@@ -315,23 +315,24 @@ async fn every_action_records_an_event_with_its_actor_target_and_request() {
     assert_eq!(deleted.organization_name, "Acme Inc");
 }
 
-/// Makes every insert into `table` fail, or stops doing so.
+/// Makes every insert into `table` fail (a trigger named for the table), or stops doing so.
 async fn fail_inserts(app: &TestApp, table: &str, on: bool) {
     let sql = match (app.is_postgres(), on) {
         (true, true) => format!(
-            "CREATE FUNCTION orgs_test_fault() RETURNS trigger LANGUAGE plpgsql AS \
+            "CREATE FUNCTION orgs_test_fault_{table}() RETURNS trigger LANGUAGE plpgsql AS \
              $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$; \
-             CREATE TRIGGER orgs_test_fault BEFORE INSERT ON {table} \
-             FOR EACH ROW EXECUTE FUNCTION orgs_test_fault()"
+             CREATE TRIGGER orgs_test_fault_{table} BEFORE INSERT ON {table} \
+             FOR EACH ROW EXECUTE FUNCTION orgs_test_fault_{table}()"
         ),
-        (true, false) => {
-            format!("DROP TRIGGER orgs_test_fault ON {table}; DROP FUNCTION orgs_test_fault()")
-        }
+        (true, false) => format!(
+            "DROP TRIGGER orgs_test_fault_{table} ON {table}; \
+             DROP FUNCTION orgs_test_fault_{table}()"
+        ),
         (false, true) => format!(
-            "CREATE TRIGGER orgs_test_fault BEFORE INSERT ON {table} \
+            "CREATE TRIGGER orgs_test_fault_{table} BEFORE INSERT ON {table} \
              BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
         ),
-        (false, false) => "DROP TRIGGER orgs_test_fault".into(),
+        (false, false) => format!("DROP TRIGGER orgs_test_fault_{table}"),
     };
     app.conn().execute_unprepared(&sql).await.unwrap();
 }

@@ -654,3 +654,144 @@ async fn a_membership_that_fails_to_insert_spends_no_invitation_and_makes_no_acc
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn the_api_lists_resends_and_revokes_invitations_and_refuses_a_second_invitation() {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let (status, first) = kurt
+        .api(
+            Method::POST,
+            "/o/nirvana/api/v1/people/",
+            Some(json!({"email": "Roadie@Yahoo.com"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{first}");
+    let id = first["id"].as_i64().unwrap();
+    let old = path_of(&link_in(
+        &app.wait_for_mail("roadie@yahoo.com", 1).await[0].text,
+        "/invitations/",
+    ));
+    // Again: refused, naming the pending one; nothing is sent.
+    let (status, again) = kurt
+        .api(
+            Method::POST,
+            "/o/nirvana/api/v1/people/",
+            Some(json!({"email": "roadie@yahoo.com"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["error"]["code"], "already_invited");
+    assert_eq!(again["error"]["invitation_id"], id);
+    assert_eq!(app.mailbox().messages().len(), 1);
+    let (status, list) = kurt
+        .api(Method::GET, "/o/nirvana/api/v1/invitations/", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"][0]["id"], id);
+    assert_eq!(list["items"][0]["status"], "pending");
+    assert_eq!(list["items"][0]["roles"], json!(["member"]));
+    assert!(list["items"][0].get("token_hash").is_none());
+    assert!(list["next"].is_null());
+    // Resend: a new link, the old one dead.
+    let (status, resent) = kurt
+        .api(
+            Method::POST,
+            &format!("/o/nirvana/api/v1/invitations/{id}/resend/"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{resent}");
+    let new = path_of(&link_in(
+        &app.wait_for_mail("roadie@yahoo.com", 2).await[1].text,
+        "/invitations/",
+    ));
+    assert_ne!(old, new);
+    let guest = browser();
+    let status_of = |path: String| {
+        let guest = guest.clone();
+        let url = format!("{}{path}", app.address);
+        async move { guest.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status_of(old).await, 404);
+    // Revoke: the link dies, the list moves it, a second revoke finds nothing pending.
+    let (status, revoked) = kurt
+        .api(
+            Method::POST,
+            &format!("/o/nirvana/api/v1/invitations/{id}/revoke/"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{revoked}");
+    assert_eq!(revoked["status"], "revoked");
+    assert_eq!(status_of(new).await, 410);
+    let (_, pending) = kurt
+        .api(Method::GET, "/o/nirvana/api/v1/invitations/", None)
+        .await;
+    assert!(pending["items"].as_array().unwrap().is_empty());
+    let (_, gone) = kurt
+        .api(
+            Method::GET,
+            "/o/nirvana/api/v1/invitations/?status=revoked",
+            None,
+        )
+        .await;
+    assert_eq!(gone["items"][0]["id"], id);
+    let (status, _) = kurt
+        .api(
+            Method::POST,
+            &format!("/o/nirvana/api/v1/invitations/{id}/revoke/"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    for query in ["status=maybe", "per_page=0", "per_page=201", "after=x"] {
+        let (status, body) = kurt
+            .api(
+                Method::GET,
+                &format!("/o/nirvana/api/v1/invitations/?{query}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 422, "{query}: {body}");
+    }
+    // With nothing pending the address may be invited again.
+    let (status, _) = kurt
+        .api(
+            Method::POST,
+            "/o/nirvana/api/v1/people/",
+            Some(json!({"email": "roadie@yahoo.com"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Paging by cursor.
+    for n in 0..3 {
+        kurt.api(
+            Method::POST,
+            "/o/nirvana/api/v1/people/",
+            Some(json!({"email": format!("crew{n}@yahoo.com")})),
+        )
+        .await;
+    }
+    let (_, page) = kurt
+        .api(
+            Method::GET,
+            "/o/nirvana/api/v1/invitations/?per_page=2",
+            None,
+        )
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let next = page["next"].as_str().unwrap().to_string();
+    let (_, rest) = kurt
+        .api(
+            Method::GET,
+            &format!("/o/nirvana/api/v1/invitations/?per_page=2&after={next}"),
+            None,
+        )
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+    assert!(rest["next"].is_null());
+}

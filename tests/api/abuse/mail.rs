@@ -99,9 +99,14 @@ async fn invitations_count_against_their_address_across_organizations() {
             .await
         }
     };
-    assert_eq!(invite(&kurt, "nirvana").await.0, 201);
+    let (status, _, first) = invite(&kurt, "nirvana").await;
+    assert_eq!(status, 201);
     assert_eq!(invite(&dave, "foo-fighters").await.0, 201);
-    let (status, retry, _) = invite(&kurt, "nirvana").await;
+    // Inviting the pending address again is refused before any mail (issue 17); resending is
+    // the third mail.
+    assert_eq!(invite(&kurt, "nirvana").await.0, 409);
+    let resend = format!("/o/nirvana/api/v1/invitations/{}/resend/", first["id"]);
+    let (status, retry, _) = send(&kurt, reqwest::Method::POST, &resend, None).await;
     assert_eq!(status, 429, "a third mail to the address this hour");
     assert!(retry.is_some());
     assert_eq!(app.wait_for_mail("target@example.com", 2).await.len(), 2);

@@ -236,6 +236,9 @@ fn case(route: &TenantRoute) -> Option<Case> {
         ("POST", "/invitations/{id}/revoke/" | "/invitations/{id}/resend/") => {
             fresh(Fresh::Invitation)
         }
+        ("POST", "/api/v1/invitations/{id}/revoke/" | "/api/v1/invitations/{id}/resend/") => {
+            api_fresh(Fresh::Invitation, 200)
+        }
         ("POST", "/settings/api-keys/") => Case {
             form: Some("name=Matrix+key"),
             ..ok(303)
