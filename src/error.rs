@@ -74,6 +74,12 @@ pub enum AppError {
     /// The thing asked for is no longer available (410).
     #[error("{0}")]
     Gone(String),
+    /// The body is not in a type the route reads (415).
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than the route reads (413).
+    #[error("the body is too large")]
+    PayloadTooLarge,
     /// Well-formed but invalid fields (422).
     #[error("{message}")]
     Invalid {
@@ -139,6 +145,8 @@ impl AppError {
             Self::AlreadyInvited { .. } => "already_invited",
             Self::Gone(_) => "gone",
             Self::Invalid { .. } => "invalid",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests { .. } => "throttled",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -174,6 +182,8 @@ impl ResponseError for AppError {
             Self::Conflict(_) | Self::AlreadyInvited { .. } => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -201,6 +211,9 @@ impl ResponseError for AppError {
         };
         let mut response = HttpResponse::build(self.status_code());
         match self {
+            Self::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"orgs\""));
+            }
             Self::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
             }

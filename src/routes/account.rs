@@ -13,6 +13,7 @@ use crate::auth::{api_tokens, sessions};
 use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
 use crate::web::CurrentUser;
+use crate::web::Json;
 use crate::web::render::redirect;
 use crate::web::{Page, flash, forms, render};
 
@@ -219,7 +220,7 @@ pub struct AccountPatch {
 pub async fn api_update(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
-    body: web::Json<AccountPatch>,
+    body: Json<AccountPatch>,
 ) -> Result<web::Json<AccountJson>, AppError> {
     let body = body.into_inner();
     body.validate()

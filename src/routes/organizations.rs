@@ -16,6 +16,7 @@ use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::CurrentUser;
+use crate::web::Json;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::{OrgMember, Require, Tenant, links};
@@ -160,7 +161,7 @@ pub struct OrganizationJson {
 pub async fn api_add(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
-    body: web::Json<OrganizationJson>,
+    body: Json<OrganizationJson>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let new = NewOrganization {
@@ -169,7 +170,10 @@ pub async fn api_add(
     };
     let created =
         organizations::create_organization_with(&state.db, &state.events, user.id, new).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(link(&state.settings, created.organization)))
+    let location = format!("/o/{}/api/v1/organization/", created.organization.slug);
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(link(&state.settings, created.organization)))
 }
 
 fn edit_page(tenant: &Tenant, form: &OrganizationForm, errors: &FieldErrors) -> Page {
@@ -390,7 +394,7 @@ pub async fn api_show(OrgMember(tenant): OrgMember) -> web::Json<organization::M
 pub async fn api_update(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::OrganizationUpdate>,
-    body: web::Json<OrganizationJson>,
+    body: Json<OrganizationJson>,
 ) -> Result<web::Json<organization::Model>, AppError> {
     let body = body.into_inner();
     let name = body
@@ -424,7 +428,7 @@ pub struct TransferJson {
 pub async fn api_transfer(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::OwnershipTransfer>,
-    body: web::Json<TransferJson>,
+    body: Json<TransferJson>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     do_transfer(&tx, &body.user_id.to_string()).await?;

@@ -17,6 +17,7 @@ use crate::organizations::{self, OrgError};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
+use crate::web::Json;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Person};
@@ -550,7 +551,7 @@ pub struct InviteJson {
 pub async fn api_invite(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::MembersInvite>,
-    body: web::Json<InviteJson>,
+    body: Json<InviteJson>,
 ) -> Result<HttpResponse, AppError> {
     match invite(&state, &tenant, &body.email, &body.roles, Reinvite::Refuse).await? {
         Ok(invitation) => Ok(HttpResponse::build(StatusCode::CREATED).json(invitation)),
@@ -577,7 +578,7 @@ pub struct PersonPatch {
 
 /// `PATCH /api/v1/people/{user_id}/`: the member's roles.
 pub async fn api_update(
-    body: web::Json<PersonPatch>,
+    body: Json<PersonPatch>,
     Permitted(
         Found {
             tenant, tx, row, ..

@@ -12,6 +12,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::permissions::need;
 use crate::projects::{self, ProjectInput};
 use crate::state::AppState;
+use crate::web::Json;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Project};
@@ -266,7 +267,7 @@ fn validated(input: ProjectInput) -> Result<ProjectInput, AppError> {
 pub async fn api_create(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ProjectsWrite>,
-    body: web::Json<ProjectJson>,
+    body: Json<ProjectJson>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let input = validated(ProjectInput {
@@ -276,7 +277,12 @@ pub async fn api_create(
     let txn = tenant.begin(&state).await?;
     let created = projects::create(&txn, input).await?;
     txn.commit().await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(created))
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            tenant.url(&format!("/api/v1/projects/{}/", created.id)),
+        ))
+        .json(created))
 }
 
 /// `GET /api/v1/projects/{id}/`
@@ -294,7 +300,7 @@ pub async fn api_detail(
 
 /// `PATCH /api/v1/projects/{id}/`: changes the fields given.
 pub async fn api_update(
-    body: web::Json<ProjectJson>,
+    body: Json<ProjectJson>,
     Permitted(
         Found {
             tx: txn,

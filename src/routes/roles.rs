@@ -13,6 +13,7 @@ use crate::organizations::roles::{self, NewRole, RolePatch, RoleView};
 use crate::permissions::{BuiltinRole, need};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
+use crate::web::Json;
 use crate::web::render::redirect;
 use crate::web::{Page, Require, Tenant, flash, render};
 
@@ -264,7 +265,7 @@ pub struct RoleJson {
 pub async fn api_create(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::RolesManage>,
-    body: web::Json<RoleJson>,
+    body: Json<RoleJson>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let tx = tenant.begin(&state).await?;
@@ -312,7 +313,7 @@ pub async fn api_update(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
-    body: web::Json<RolePatchJson>,
+    body: Json<RolePatchJson>,
 ) -> Result<web::Json<RoleView>, AppError> {
     let body = body.into_inner();
     let tx = tenant.begin(&state).await?;

@@ -15,6 +15,7 @@ use crate::permissions::need;
 use crate::permissions::{Catalog, Permission, PermissionSet};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
+use crate::web::Json;
 use crate::web::render::redirect;
 use crate::web::rows::{ApiKey, Domain, Found};
 use crate::web::{OrgMember, Permitted, Require, Tenant};
@@ -354,7 +355,7 @@ pub async fn api_list_keys(
 pub async fn api_create_key(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ApiKeysManage>,
-    body: web::Json<KeyForm>,
+    body: Json<KeyForm>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
     body.validate()
@@ -365,11 +366,14 @@ pub async fn api_create_key(
     let (key, secret) =
         api_keys::create(&txn, catalog, &body.name, Some(user_id), permissions).await?;
     txn.commit().await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(CreatedKey {
-        key,
-        secret,
-        permissions: catalog.list(permissions),
-    }))
+    let location = tenant.url(&format!("/api/v1/api-keys/{}/", key.id));
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(CreatedKey {
+            key,
+            secret,
+            permissions: catalog.list(permissions),
+        }))
 }
 
 /// `DELETE /api/v1/api-keys/{id}/`: revokes; 204.
@@ -412,7 +416,7 @@ pub struct DomainJson {
 pub async fn api_add_domain(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::DomainsManage>,
-    body: web::Json<DomainJson>,
+    body: Json<DomainJson>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
@@ -424,7 +428,10 @@ pub async fn api_add_domain(
     )
     .await?;
     txn.commit().await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).json(view(domain)))
+    let location = tenant.url(&format!("/api/v1/domains/{}/", domain.id));
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(view(domain)))
 }
 
 /// `POST /api/v1/domains/{id}/verify/`: 200 when verified, 409 when the record is not there.

@@ -3,6 +3,7 @@
 //! any handler runs. Requests authenticated by `Authorization: Bearer` carry no ambient
 //! credentials and are exempt.
 
+use actix_identity::IdentityExt as _;
 use actix_session::{Session, SessionExt};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -86,11 +87,18 @@ pub async fn protect<B: MessageBody>(
             .await
             .map(ServiceResponse::map_into_left_body),
         _ => {
-            let error = AppError::Forbidden(
-                "The form has expired or did not come from this site (CSRF check failed). \
-                 Reload the page and try again."
-                    .into(),
-            );
+            // An API client that sent no credentials at all is told so (401), not that its
+            // form expired.
+            let anonymous = req.get_identity().is_err();
+            let error = if anonymous && crate::web::user::is_api_path(req.path()) {
+                AppError::Unauthorized
+            } else {
+                AppError::Forbidden(
+                    "The form has expired or did not come from this site (CSRF check failed). \
+                     Reload the page and try again."
+                        .into(),
+                )
+            };
             Ok(req.error_response(error).map_into_right_body())
         }
     }

@@ -63,6 +63,53 @@ fn message(res: &ServiceResponse<impl MessageBody>) -> String {
     }
 }
 
+/// An API error that did not come from `AppError` (a 405 of the router, say) in the envelope
+/// every other error has; one already in JSON is left as it is.
+fn api_envelope<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> ServiceResponse<EitherBody<B, BoxBody>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res.map_into_left_body();
+    }
+    let status = res.status();
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        410 => "gone",
+        412 => "precondition_failed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        429 => "throttled",
+        503 => "unavailable",
+        _ if status.is_server_error() => "internal",
+        _ => "error",
+    };
+    let message = match status.as_u16() {
+        405 => "this method is not allowed on this path".to_string(),
+        _ if status.is_server_error() => "internal error".to_string(),
+        _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let (req, old) = res.into_parts();
+    let mut response = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.append_header((name.clone(), value.clone()));
+        }
+    }
+    let response = response.json(serde_json::json!({"error": {"code": code, "message": message}}));
+    ServiceResponse::new(req, response).map_into_right_body()
+}
+
 /// The `ErrorHandlers` default handler.
 pub fn render_error_page<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
@@ -73,11 +120,11 @@ pub fn render_error_page<B: MessageBody + 'static>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if !(status.is_client_error() || status.is_server_error())
-        || already_a_page
-        || is_api_path(res.request().path())
-    {
+    if !(status.is_client_error() || status.is_server_error()) || already_a_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    if is_api_path(res.request().path()) {
+        return Ok(ErrorHandlerResponse::Response(api_envelope(res)));
     }
     let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));

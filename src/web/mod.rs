@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod errors;
 pub mod flash;
 pub mod forms;
+pub mod json;
 pub mod links;
 pub mod pagination;
 pub mod render;
@@ -15,6 +16,7 @@ pub mod rows;
 pub mod tenant;
 pub mod user;
 
+pub use json::Json;
 pub use render::{Page, render};
 pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
 pub use rows::Permitted;

@@ -26,7 +26,8 @@ impl PageQuery {
         Self { page, per_page }
     }
 
-    /// `(page, per_page)`: page from 1, per_page capped at [`MAX_PER_PAGE`].
+    /// `(page, per_page)`: page from 1, per_page from 1 to [`MAX_PER_PAGE`] (beyond is a 422
+    /// naming `per_page`, not a silent cap).
     pub fn resolve(self) -> Result<(u64, u64), AppError> {
         let page = self.page.unwrap_or(1);
         if page == 0 || page > MAX_PAGE {
@@ -34,10 +35,13 @@ impl PageQuery {
                 "page: pages are numbered from 1 to {MAX_PAGE}"
             )));
         }
-        let per_page = self
-            .per_page
-            .unwrap_or(DEFAULT_PER_PAGE)
-            .clamp(1, MAX_PER_PAGE);
+        let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            return Err(AppError::field(
+                "per_page",
+                format!("must be 1 to {MAX_PER_PAGE}"),
+            ));
+        }
         Ok((page, per_page))
     }
 }
@@ -67,10 +71,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn per_page_is_capped_and_page_zero_refused() {
+    fn per_page_beyond_its_maximum_and_page_zero_are_refused() {
+        // Issue 17: a per_page above the maximum was silently capped; it is a 422 now.
+        for per_page in [0, MAX_PER_PAGE + 1, 10_000] {
+            let q = PageQuery {
+                page: None,
+                per_page: Some(per_page),
+            };
+            let fields = q.resolve().unwrap_err().into_fields().unwrap();
+            assert!(fields.contains_key("per_page"), "{per_page}");
+        }
         let q = PageQuery {
             page: None,
-            per_page: Some(10_000),
+            per_page: Some(MAX_PER_PAGE),
         };
         assert_eq!(q.resolve().unwrap(), (1, MAX_PER_PAGE));
         let q = PageQuery {

@@ -15,7 +15,7 @@ use orgs::migration::{
     MigrationTrait, MigratorTrait, SchemaManager, Table, async_trait,
 };
 use orgs::permissions::{Catalog, Holders, Needed as _};
-use orgs::web::Require;
+use orgs::web::{Json, Require};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -181,7 +181,7 @@ async fn list(
 async fn add(
     state: web::Data<AppState>,
     Require(tenant, _): Require<NotesWrite>,
-    body: web::Json<NewNote>,
+    body: Json<NewNote>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner().body.trim().to_string();
     if body.is_empty() {

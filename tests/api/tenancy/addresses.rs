@@ -154,8 +154,10 @@ async fn project_api_lists_are_paginated_and_validated() {
         .send()
         .await
         .unwrap();
+    // Issue 17: above the documented maximum is a 422 naming the field (it was capped to 100).
+    assert_eq!(capped.status(), 422);
     let json: serde_json::Value = capped.json().await.unwrap();
-    assert_eq!(json["per_page"], 100);
+    assert!(json["error"]["fields"]["per_page"].is_array(), "{json}");
     let bad = owner
         .client
         .get(format!(
@@ -186,10 +188,16 @@ async fn project_api_lists_are_paginated_and_validated() {
         .send()
         .await
         .unwrap();
+    // Issue 17 made an unknown field a 422 naming it (it was a 400 with serde's text).
     assert_eq!(
         unknown_field.status(),
-        400,
+        422,
         "the organization cannot be chosen by the body"
+    );
+    let json: serde_json::Value = unknown_field.json().await.unwrap();
+    assert!(
+        json["error"]["fields"]["organization_id"].is_array(),
+        "{json}"
     );
 }
 
@@ -214,4 +222,163 @@ async fn an_invalid_project_form_keeps_the_input_and_shows_the_error() {
     let body = response.text().await.unwrap();
     assert!(body.contains("must be 1 to 200 characters long"));
     assert!(body.contains("value=\"kept\""));
+}
+
+#[tokio::test]
+async fn bad_json_bodies_answer_in_the_envelope_with_the_field_named() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, 0).await;
+    let (_, owner) = &w.visitors[0];
+    let post = |body: &'static str, content_type: &'static str| {
+        let owner = owner.clone();
+        let url = format!("{}/o/{}/api/v1/projects/", app.address, w.acme_slug);
+        async move {
+            let response = owner
+                .client
+                .post(url)
+                .header("x-csrf-token", &owner.csrf)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let json: serde_json::Value = response.json().await.unwrap();
+            (status, json)
+        }
+    };
+    for (body, field) in [
+        (r#"{"name": 5}"#, "name"),
+        (r#"{"nam": "x"}"#, "nam"),
+        (r#"{"description": "no name"}"#, "name"),
+        (r#""a string""#, "body"),
+    ] {
+        let (status, json) = post(body, "application/json").await;
+        assert_eq!(status, 422, "{body}: {json}");
+        assert!(json["error"]["fields"][field].is_array(), "{body}: {json}");
+        assert!(!json.to_string().contains("line 1"), "{json}");
+    }
+    let (status, json) = post(r#"{"name": "#, "application/json").await;
+    assert_eq!(status, 400, "{json}");
+    assert_eq!(json["error"]["code"], "bad_request");
+    let (status, json) = post(r#"{"name": "x"}"#, "text/plain").await;
+    assert_eq!(status, 415, "{json}");
+    assert_eq!(json["error"]["code"], "unsupported_media_type");
+    let big = format!(r#"{{"name": "{}"}}"#, "x".repeat(300 * 1024));
+    let response = owner
+        .client
+        .post(format!(
+            "{}/o/{}/api/v1/projects/",
+            app.address, w.acme_slug
+        ))
+        .header("x-csrf-token", &owner.csrf)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn api_errors_without_a_handler_come_in_the_envelope_and_a_missing_credential_is_a_401() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, 0).await;
+    let (_, owner) = &w.visitors[0];
+    // A method the route does not have.
+    let response = owner
+        .client
+        .put(format!(
+            "{}/o/{}/api/v1/projects/",
+            app.address, w.acme_slug
+        ))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["error"]["code"], "method_not_allowed");
+    // No credentials at all: 401 with the scheme to use, for a write too (not the CSRF 403).
+    let anonymous = reqwest::Client::new();
+    for response in [
+        anonymous
+            .post(format!("{}/api/v1/organizations/", app.address))
+            .json(&serde_json::json!({"name": "Nope"}))
+            .send()
+            .await
+            .unwrap(),
+        anonymous
+            .get(format!("{}/api/v1/organizations/", app.address))
+            .send()
+            .await
+            .unwrap(),
+        anonymous
+            .get(format!("{}/api/v1/organizations/", app.address))
+            .bearer_auth("not-a-token")
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(response.status(), 401);
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"orgs\""
+        );
+        let json: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(json["error"]["code"], "unauthorized");
+    }
+    // A signed-in browser without its token still gets the CSRF refusal.
+    let response = owner
+        .client
+        .post(format!("{}/api/v1/organizations/", app.address))
+        .json(&serde_json::json!({"name": "Nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn every_201_says_where_the_new_thing_is() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, 0).await;
+    let (_, owner) = &w.visitors[0];
+    let slug = &w.acme_slug;
+    for (path, body, starts) in [
+        (
+            format!("/o/{slug}/api/v1/projects/"),
+            serde_json::json!({"name": "Located"}),
+            format!("/o/{slug}/api/v1/projects/"),
+        ),
+        (
+            format!("/o/{slug}/api/v1/api-keys/"),
+            serde_json::json!({"name": "located"}),
+            format!("/o/{slug}/api/v1/api-keys/"),
+        ),
+        (
+            format!("/o/{slug}/api/v1/domains/"),
+            serde_json::json!({"domain": "located.example.org"}),
+            format!("/o/{slug}/api/v1/domains/"),
+        ),
+        (
+            format!("/o/{slug}/api/v1/roles/"),
+            serde_json::json!({"key": "located", "name": "Located"}),
+            format!("/o/{slug}/api/v1/roles/located/"),
+        ),
+        (
+            "/api/v1/organizations/".to_string(),
+            serde_json::json!({"name": "Located Org"}),
+            "/o/located-org/api/v1/organization/".to_string(),
+        ),
+    ] {
+        let response = owner.send(reqwest::Method::POST, &path, Some(body)).await;
+        assert_eq!(response.status(), 201, "{path}");
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.starts_with(&starts), "{path}: {location}");
+        if path.contains("projects") {
+            let (status, _) = owner.get(&location).await;
+            assert_eq!(status, 200, "{location} answers");
+        }
+    }
 }

@@ -1,0 +1,161 @@
+//! `Json<T>`: the request body of the JSON API, read so that every bad body answers in the error
+//! envelope: a body that is not JSON is 400, one that is not `application/json` 415, one too
+//! large 413, and a well-formed body with a wrong type, a missing or an unknown field a 422 field
+//! error naming the field (`{"error": {"fields": {"name": ["invalid type: ..."]}}}`), where
+//! actix's own `web::Json` answered 400 with serde's text.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// The largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A JSON request body (use `web::Json` to answer with JSON).
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+        .is_some_and(|v| {
+            v.eq_ignore_ascii_case("application/json")
+                || (v.starts_with("application/") && v.ends_with("+json"))
+        })
+}
+
+/// The 422 for a body that is JSON but not the expected shape: the field is the path serde was
+/// at (`roles[0]`, `name`), or the unknown or missing field's own name, or `body` for the whole.
+fn shape_error(path: &str, error: &serde_json::Error) -> AppError {
+    let text = error.to_string();
+    // "... at line 1 column 12" tells a client nothing it can act on.
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(head, _)| head);
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string)
+    };
+    if message.contains("expected struct") || message.contains("expected a map") {
+        return AppError::field("body", message);
+    }
+    let field = named("unknown field `")
+        .or_else(|| named("missing field `"))
+        .map(|name| match path {
+            "." | "" => name,
+            // An unknown field's path already ends with it.
+            path if path == name || path.ends_with(&format!(".{name}")) => path.to_string(),
+            parent => format!("{parent}.{name}"),
+        })
+        .unwrap_or_else(|| match path {
+            "." | "" => "body".to_string(),
+            path => path.to_string(),
+        });
+    AppError::field(&field, message)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_json(req) {
+            return Box::pin(async { Err(AppError::UnsupportedMediaType) });
+        }
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|e| {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest("the body could not be read".into())
+                }
+            })?;
+            if bytes.len() > MAX_BODY_BYTES {
+                return Err(AppError::PayloadTooLarge);
+            }
+            let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+            match serde_path_to_error::deserialize(&mut deserializer) {
+                Ok(value) => {
+                    deserializer
+                        .end()
+                        .map_err(|e| AppError::BadRequest(format!("body: malformed JSON: {e}")))?;
+                    Ok(Json(value))
+                }
+                Err(error) => {
+                    let path = error.path().to_string();
+                    let inner = error.into_inner();
+                    if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                        Err(AppError::BadRequest(format!(
+                            "body: malformed JSON: {inner}"
+                        )))
+                    } else {
+                        Err(shape_error(&path, &inner))
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shape_error;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialized")]
+    struct Body {
+        name: String,
+        count: Option<i64>,
+        roles: Option<Vec<String>>,
+    }
+
+    fn field_of(json: &str) -> String {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let error = serde_path_to_error::deserialize::<_, Body>(&mut de).unwrap_err();
+        let path = error.path().to_string();
+        let fields = shape_error(&path, error.inner())
+            .into_fields()
+            .unwrap_or_default();
+        fields.keys().next().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        assert_eq!(field_of(r#"{"nam": "x"}"#), "nam");
+        assert_eq!(field_of(r#"{"count": 1}"#), "name");
+        assert_eq!(field_of(r#"{"name": 5}"#), "name");
+        assert_eq!(field_of(r#"{"name": "x", "count": "many"}"#), "count");
+        assert_eq!(field_of(r#"{"name": "x", "roles": [1]}"#), "roles[0]");
+        assert_eq!(field_of(r#""just a string""#), "body");
+        // A struct may be read from an array, element by element.
+        assert_eq!(field_of(r#"[1, 2]"#), "[0]");
+    }
+}
