@@ -13,11 +13,10 @@ use crate::error::AppError;
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::ActorKind;
-use crate::web::{Require, render};
+use crate::web::{Require, pagination, render};
 
 /// The most events one page holds.
 pub const MAX_PER_PAGE: u64 = 200;
-const DEFAULT_PER_PAGE: u64 = 50;
 /// Events read per batch of an export.
 const EXPORT_BATCH: u64 = 500;
 
@@ -99,21 +98,12 @@ impl AuditQuery {
         })
     }
 
-    fn after(&self) -> Result<Option<i64>, AppError> {
-        empty_is_none(&self.after)
-            .map(|v| parse_id("after", v))
-            .transpose()
-    }
-
-    fn per_page(&self) -> Result<u64, AppError> {
-        match empty_is_none(&self.per_page) {
-            None => Ok(DEFAULT_PER_PAGE),
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-                .ok_or_else(|| AppError::field("per_page", format!("must be 1 to {MAX_PER_PAGE}"))),
-        }
+    fn cursor(&self) -> Result<(Option<i64>, u64), AppError> {
+        pagination::cursor(
+            self.after.as_deref(),
+            self.per_page.as_deref(),
+            MAX_PER_PAGE,
+        )
     }
 }
 
@@ -124,17 +114,11 @@ async fn read_page(
     query: &AuditQuery,
 ) -> Result<(Vec<EventView>, Option<String>, u64), AppError> {
     let filter = query.filter()?;
-    let after = query.after()?;
-    let per_page = query.per_page()?;
+    let (after, per_page) = query.cursor()?;
     let tx = tenant.begin(state).await?;
     let mut events = audit::list(&tx, &filter, after, per_page + 1).await?;
     tx.commit().await?;
-    let next = if events.len() as u64 > per_page {
-        events.truncate(per_page as usize);
-        events.last().map(|e| e.id.to_string())
-    } else {
-        None
-    };
+    let next = pagination::next_cursor(&mut events, per_page, |e| e.id);
     Ok((events, next, per_page))
 }
 
@@ -180,7 +164,7 @@ pub async fn api_list(
         }
         Some("jsonl") => {
             let filter = query.filter()?;
-            let mut before = query.after()?;
+            let (mut before, _) = query.cursor()?;
             let tx = tenant.begin(&state).await?;
             let mut body = Vec::new();
             loop {

@@ -312,31 +312,14 @@ pub async fn api_list(
             AppError::field("status", "must be pending, accepted, revoked or expired")
         })?,
     };
-    let after = match query.after.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(v) => Some(
-            v.parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
-                .ok_or_else(|| AppError::field("after", "must be the next of a page before"))?,
-        ),
-    };
-    let per_page = match query.per_page.as_deref().filter(|s| !s.is_empty()) {
-        None => 50,
-        Some(v) => v
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-            .ok_or_else(|| AppError::field("per_page", format!("must be 1 to {MAX_PER_PAGE}")))?,
-    };
+    let (after, per_page) = crate::web::pagination::cursor(
+        query.after.as_deref(),
+        query.per_page.as_deref(),
+        MAX_PER_PAGE,
+    )?;
     let tx = tenant.begin(&state).await?;
     let mut rows = invitations::list_by_status(&tx, status, after, per_page + 1).await?;
-    let next = if rows.len() as u64 > per_page {
-        rows.truncate(per_page as usize);
-        rows.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
+    let next = crate::web::pagination::next_cursor(&mut rows, per_page, |r| r.id);
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(view(&tx, row).await?);

@@ -46,6 +46,47 @@ impl PageQuery {
     }
 }
 
+/// A query parameter that was sent and is not blank.
+fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `?after=&per_page=` of a list read by cursor, newest first: `after` is the `next` of the page
+/// before (the id of its last row), `per_page` from 1 to `max`. Either wrong is a 422 naming it.
+pub fn cursor(
+    after: Option<&str>,
+    per_page: Option<&str>,
+    max: u64,
+) -> Result<(Option<i64>, u64), AppError> {
+    let after = given(after)
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| AppError::field("after", "must be the next of the page before"))
+        })
+        .transpose()?;
+    let per_page = match given(per_page) {
+        None => DEFAULT_PER_PAGE.min(max),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| AppError::field("per_page", format!("must be 1 to {max}")))?,
+    };
+    Ok((after, per_page))
+}
+
+/// Cuts `rows` (read with one more than `per_page`, to know whether more follow) to the page and
+/// gives the cursor of the next page: the id of the page's last row, or `None` at the end.
+pub fn next_cursor<T>(rows: &mut Vec<T>, per_page: u64, id: impl Fn(&T) -> i64) -> Option<String> {
+    if rows.len() as u64 <= per_page {
+        return None;
+    }
+    rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    rows.last().map(|row| id(row).to_string())
+}
+
 /// One page of a list.
 #[derive(Debug, Serialize)]
 pub struct Paginated<T> {
