@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::ActorKind;
+use crate::web::Query;
 use crate::web::{Require, pagination, render};
 
 /// The most events one page holds.
@@ -127,7 +128,7 @@ pub async fn page(
     req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::AuditRead>,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let (events, next, _) = read_page(&state, &tenant, &query).await?;
@@ -152,7 +153,7 @@ pub async fn page(
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::AuditRead>,
-    query: web::Query<AuditQuery>,
+    query: Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     match empty_is_none(&query.format) {

@@ -14,6 +14,7 @@ use crate::auth::{sessions, throttle};
 use crate::error::{AppError, FieldErrors};
 use crate::registration::{ActivationError, SignUp};
 use crate::state::AppState;
+use crate::web::Query;
 use crate::web::client::Client;
 use crate::web::links;
 use crate::web::render::{local_target, redirect};
@@ -61,7 +62,7 @@ fn login_page(form: &LoginForm, errors: &FieldErrors) -> Page {
 /// `GET /login/`
 pub async fn login_form(
     req: HttpRequest,
-    query: web::Query<NextQuery>,
+    query: Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let form = LoginForm {
         next: query.into_inner().next,
@@ -280,7 +281,7 @@ pub async fn handoff(
     state: web::Data<AppState>,
     session: Session,
     token: web::Path<String>,
-    query: web::Query<NextQuery>,
+    query: Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let found = user_tokens::check(&state.db, &token, Purpose::Handoff).await?;
     let token = match found {

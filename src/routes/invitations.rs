@@ -14,6 +14,7 @@ use crate::invitations::{self, AcceptError, InviteError, Pending};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::web::MaybeUser;
+use crate::web::Query;
 use crate::web::render::redirect;
 use crate::web::rows::{Found, PendingInvitation};
 use crate::web::{Page, flash, render};
@@ -303,7 +304,7 @@ pub struct InvitationsQuery {
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::InvitationsManage>,
-    query: web::Query<InvitationsQuery>,
+    query: Query<InvitationsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {

@@ -16,9 +16,9 @@ use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::CurrentUser;
-use crate::web::Json;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
+use crate::web::{Json, Query};
 use crate::web::{OrgMember, Require, Tenant, links};
 use crate::web::{Page, flash, render};
 
@@ -130,7 +130,7 @@ pub async fn add(
 pub async fn api_list(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<OrganizationLink>>, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
     let mine = organizations::list_for_user(&state.db, user.id, false).await?;

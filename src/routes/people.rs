@@ -17,10 +17,10 @@ use crate::organizations::{self, OrgError};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
-use crate::web::Json;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Person};
+use crate::web::{Json, Query};
 use crate::web::{Page, flash, forms, render};
 use crate::web::{Permitted, Require, Tenant};
 
@@ -72,7 +72,7 @@ pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::MembersRead>,
-    query: web::Query<PeopleQuery>,
+    query: Query<PeopleQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let q = query.q.clone();
@@ -529,7 +529,7 @@ pub async fn remind(
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::MembersRead>,
-    query: web::Query<PeopleQuery>,
+    query: Query<PeopleQuery>,
 ) -> Result<web::Json<Paginated<PersonView>>, AppError> {
     Ok(web::Json(
         people_page(&state, &tenant, query.into_inner()).await?,

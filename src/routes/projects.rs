@@ -12,10 +12,10 @@ use crate::error::{AppError, FieldErrors};
 use crate::permissions::need;
 use crate::projects::{self, ProjectInput};
 use crate::state::AppState;
-use crate::web::Json;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Project};
+use crate::web::{Json, Query};
 use crate::web::{Page, flash, forms, render};
 use crate::web::{Permitted, Require, Tenant};
 
@@ -39,7 +39,7 @@ pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ProjectsRead>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
     let txn = tenant.begin(&state).await?;
@@ -234,7 +234,7 @@ pub async fn delete(
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ProjectsRead>,
-    query: web::Query<PageQuery>,
+    query: Query<PageQuery>,
 ) -> Result<web::Json<Paginated<project::Model>>, AppError> {
     let (page, per_page) = query.into_inner().resolve()?;
     let txn = tenant.begin(&state).await?;

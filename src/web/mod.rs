@@ -10,6 +10,7 @@ pub mod forms;
 pub mod json;
 pub mod links;
 pub mod pagination;
+pub mod query;
 pub mod render;
 pub mod resolve;
 pub mod rows;
@@ -17,6 +18,7 @@ pub mod tenant;
 pub mod user;
 
 pub use json::Json;
+pub use query::Query;
 pub use render::{Page, render};
 pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
 pub use rows::Permitted;

@@ -31,9 +31,10 @@ impl PageQuery {
     pub fn resolve(self) -> Result<(u64, u64), AppError> {
         let page = self.page.unwrap_or(1);
         if page == 0 || page > MAX_PAGE {
-            return Err(AppError::BadRequest(format!(
-                "page: pages are numbered from 1 to {MAX_PAGE}"
-            )));
+            return Err(AppError::field(
+                "page",
+                format!("pages are numbered from 1 to {MAX_PAGE}"),
+            ));
         }
         let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
         if !(1..=MAX_PER_PAGE).contains(&per_page) {

@@ -167,7 +167,12 @@ async fn project_api_lists_are_paginated_and_validated() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), 400);
+    // Issue 17: a query value of the wrong type is a 422 naming the parameter (it was a 400
+    // with "Query deserialize error").
+    assert_eq!(bad.status(), 422);
+    let json: serde_json::Value = bad.json().await.unwrap();
+    assert!(json["error"]["fields"]["page"].is_array(), "{json}");
+    assert!(!json.to_string().contains("deserialize"), "{json}");
 
     let invalid = owner
         .client
