@@ -80,6 +80,9 @@ pub enum AppError {
     /// The body is larger than the route reads (413).
     #[error("the body is too large")]
     PayloadTooLarge,
+    /// `If-Match` named another version of the object (412).
+    #[error("the object changed since you read it; read it again")]
+    PreconditionFailed,
     /// Well-formed but invalid fields (422).
     #[error("{message}")]
     Invalid {
@@ -146,6 +149,7 @@ impl AppError {
             Self::Gone(_) => "gone",
             Self::Invalid { .. } => "invalid",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PreconditionFailed => "precondition_failed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests { .. } => "throttled",
             Self::Unavailable(_) => "unavailable",
@@ -183,6 +187,7 @@ impl ResponseError for AppError {
             Self::Gone(_) => StatusCode::GONE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -19,7 +19,7 @@ use crate::web::CurrentUser;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::{Json, Query};
-use crate::web::{OrgMember, Require, Tenant, links};
+use crate::web::{OrgMember, Require, Tenant, etag, links};
 use crate::web::{Page, flash, render};
 
 /// An organization as listed for its member: with the address of its tenant root.
@@ -386,32 +386,44 @@ pub async fn leave(
 }
 
 /// `GET /api/v1/organization/`
-pub async fn api_show(OrgMember(tenant): OrgMember) -> web::Json<organization::Model> {
-    web::Json(tenant.organization().clone())
+pub async fn api_show(OrgMember(tenant): OrgMember) -> HttpResponse {
+    etag::json(tenant.organization())
+}
+
+/// `If-Match` against the organization as it is in `tx`.
+async fn if_match(req: &HttpRequest, tx: &crate::tenancy::TenantTxn) -> Result<(), AppError> {
+    match tx.organization().await? {
+        Some(current) => etag::check_if_match(req, &current),
+        None => Err(AppError::NotFound),
+    }
 }
 
 /// `PATCH /api/v1/organization/`
 pub async fn api_update(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::OrganizationUpdate>,
     body: Json<OrganizationJson>,
-) -> Result<web::Json<organization::Model>, AppError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let name = body
         .name
         .unwrap_or_else(|| tenant.organization().name.clone());
     let tx = tenant.begin(&state).await?;
+    if_match(&req, &tx).await?;
     let updated = members::update_organization(&tx, &name, body.slug.as_deref()).await?;
     tx.commit().await?;
-    Ok(web::Json(updated))
+    Ok(etag::json(&updated))
 }
 
 /// `DELETE /api/v1/organization/`: 204.
 pub async fn api_delete(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::OrganizationDelete>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
+    if_match(&req, &tx).await?;
     organizations::delete_organization(&tx).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())

@@ -21,7 +21,7 @@ use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Person};
 use crate::web::{Json, Query};
-use crate::web::{Page, flash, forms, render};
+use crate::web::{Page, etag, flash, forms, render};
 use crate::web::{Permitted, Require, Tenant};
 
 /// `?q=&page=&per_page=`
@@ -562,9 +562,9 @@ pub async fn api_invite(
 /// `GET /api/v1/people/{user_id}/`
 pub async fn api_detail(
     Permitted(Found { tx, row, .. }, _): Permitted<need::MembersRead, Person>,
-) -> Result<web::Json<PersonView>, AppError> {
+) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
-    Ok(web::Json(row))
+    Ok(etag::json(&row))
 }
 
 /// `PATCH /api/v1/people/{user_id}/` body: `roles` (the whole set), or the deprecated
@@ -578,6 +578,7 @@ pub struct PersonPatch {
 
 /// `PATCH /api/v1/people/{user_id}/`: the member's roles.
 pub async fn api_update(
+    req: HttpRequest,
     body: Json<PersonPatch>,
     Permitted(
         Found {
@@ -585,18 +586,21 @@ pub async fn api_update(
         },
         _,
     ): Permitted<need::MembersUpdate, Person>,
-) -> Result<web::Json<PersonView>, AppError> {
+) -> Result<HttpResponse, AppError> {
+    etag::check_if_match(&req, &row)?;
     let user_id = row.person.user_id;
     change_roles(&tx, &tenant, user_id, body.roles.as_deref(), body.is_admin).await?;
     let updated = person(&tx, user_id).await?;
     tx.commit().await?;
-    Ok(web::Json(updated))
+    Ok(etag::json(&updated))
 }
 
 /// `DELETE /api/v1/people/{user_id}/`: 204; the owner is 409.
 pub async fn api_delete(
+    req: HttpRequest,
     Permitted(Found { tx, row, .. }, _): Permitted<need::MembersRemove, Person>,
 ) -> Result<HttpResponse, AppError> {
+    etag::check_if_match(&req, &row)?;
     remove(&tx, row.person.user_id).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())

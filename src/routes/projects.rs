@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::web::pagination::{PageQuery, Paginated};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Project};
-use crate::web::{Json, Query};
+use crate::web::{Json, Query, etag};
 use crate::web::{Page, flash, forms, render};
 use crate::web::{Permitted, Require, Tenant};
 
@@ -293,13 +293,14 @@ pub async fn api_detail(
         },
         _,
     ): Permitted<need::ProjectsRead, Project>,
-) -> Result<web::Json<project::Model>, AppError> {
+) -> Result<HttpResponse, AppError> {
     tx.commit().await?;
-    Ok(web::Json(project))
+    Ok(etag::json(&project))
 }
 
 /// `PATCH /api/v1/projects/{id}/`: changes the fields given.
 pub async fn api_update(
+    req: HttpRequest,
     body: Json<ProjectJson>,
     Permitted(
         Found {
@@ -309,7 +310,8 @@ pub async fn api_update(
         },
         _,
     ): Permitted<need::ProjectsWrite, Project>,
-) -> Result<web::Json<project::Model>, AppError> {
+) -> Result<HttpResponse, AppError> {
+    etag::check_if_match(&req, &project)?;
     let body = body.into_inner();
     let input = validated(ProjectInput {
         name: body.name.unwrap_or(project.name),
@@ -319,13 +321,15 @@ pub async fn api_update(
         .await?
         .ok_or(AppError::NotFound)?;
     txn.commit().await?;
-    Ok(web::Json(updated))
+    Ok(etag::json(&updated))
 }
 
 /// `DELETE /api/v1/projects/{id}/`: 204.
 pub async fn api_delete(
+    req: HttpRequest,
     Permitted(Found { tx, row, .. }, _): Permitted<need::ProjectsDelete, Project>,
 ) -> Result<HttpResponse, AppError> {
+    etag::check_if_match(&req, &row)?;
     projects::delete(&tx, row.id).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::Json;
 use crate::web::render::redirect;
-use crate::web::{Page, Require, Tenant, flash, render};
+use crate::web::{Page, Require, Tenant, etag, flash, render};
 
 /// The role form of the pages.
 #[derive(Debug, Default, Serialize)]
@@ -290,13 +290,27 @@ pub async fn api_detail(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
-) -> Result<web::Json<RoleView>, AppError> {
+) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     let role = roles::get(&tx, tenant.catalog(), &key)
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    Ok(web::Json(role))
+    Ok(etag::json(&role))
+}
+
+/// `If-Match` against the role as it is in `tx` (a role that does not exist is for the write
+/// to report).
+async fn if_match(
+    req: &HttpRequest,
+    tx: &TenantTxn,
+    tenant: &Tenant,
+    key: &str,
+) -> Result<(), AppError> {
+    match roles::get(tx, tenant.catalog(), key).await? {
+        Some(current) => etag::check_if_match(req, &current),
+        None => Ok(()),
+    }
 }
 
 /// `PATCH /api/v1/roles/{key}/` body (the key is fixed).
@@ -310,13 +324,15 @@ pub struct RolePatchJson {
 
 /// `PATCH /api/v1/roles/{key}/`: a built-in role is 409.
 pub async fn api_update(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
     body: Json<RolePatchJson>,
-) -> Result<web::Json<RoleView>, AppError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let tx = tenant.begin(&state).await?;
+    if_match(&req, &tx, &tenant, &key).await?;
     let patch = RolePatch {
         name: body.name,
         description: body.description,
@@ -324,16 +340,18 @@ pub async fn api_update(
     };
     let role = roles::update(&tx, tenant.catalog(), tenant.granter(&tx), &key, &patch).await?;
     tx.commit().await?;
-    Ok(web::Json(role))
+    Ok(etag::json(&role))
 }
 
 /// `DELETE /api/v1/roles/{key}/`: 204; a built-in or held role is 409.
 pub async fn api_delete(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
+    if_match(&req, &tx, &tenant, &key).await?;
     roles::delete(&tx, tenant.catalog(), tenant.granter(&tx), &key).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())

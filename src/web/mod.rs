@@ -5,6 +5,7 @@ pub mod caching;
 pub mod client;
 pub mod csrf;
 pub mod errors;
+pub mod etag;
 pub mod flash;
 pub mod forms;
 pub mod json;

@@ -387,3 +387,80 @@ async fn every_201_says_where_the_new_thing_is() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_stale_if_match_is_a_412_and_the_object_is_left_as_it_was() {
+    let app = TestApp::spawn().await;
+    let w = world(&app, 0).await;
+    let (_, owner) = &w.visitors[0];
+    let slug = &w.acme_slug;
+    let project = format!("/o/{slug}/api/v1/projects/{}/", w.acme_project);
+    let person = format!("/o/{slug}/api/v1/people/{}/", w.member_uid);
+    let organization = format!("/o/{slug}/api/v1/organization/");
+    let (status, _) = owner
+        .api(
+            reqwest::Method::POST,
+            &format!("/o/{slug}/api/v1/roles/"),
+            Some(serde_json::json!({"key": "tagged", "name": "Tagged"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let role = format!("/o/{slug}/api/v1/roles/tagged/");
+    for (path, patch) in [
+        (&project, serde_json::json!({"description": "edited"})),
+        (&person, serde_json::json!({"roles": ["admin"]})),
+        (
+            &organization,
+            serde_json::json!({"name": "Acme Corp edited"}),
+        ),
+        (&role, serde_json::json!({"name": "Tagged edited"})),
+    ] {
+        let read = owner.send(reqwest::Method::GET, path, None).await;
+        assert_eq!(read.status(), 200, "{path}");
+        let tag = read.headers()["etag"].to_str().unwrap().to_string();
+        assert!(tag.starts_with('"') && tag.len() > 10, "{path}: {tag}");
+        // Someone else's version: refused, nothing changed.
+        let stale = owner
+            .client
+            .patch(format!("{}{path}", app.address))
+            .header("x-csrf-token", &owner.csrf)
+            .header("if-match", "\"0000000000000000000\"")
+            .json(&patch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), 412, "{path}");
+        let json: serde_json::Value = stale.json().await.unwrap();
+        assert_eq!(json["error"]["code"], "precondition_failed");
+        let again = owner.send(reqwest::Method::GET, path, None).await;
+        assert_eq!(
+            again.headers()["etag"].to_str().unwrap(),
+            tag,
+            "{path} unchanged"
+        );
+        // The version read: it goes, and the tag moves.
+        let fresh = owner
+            .client
+            .patch(format!("{}{path}", app.address))
+            .header("x-csrf-token", &owner.csrf)
+            .header("if-match", &tag)
+            .json(&patch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(fresh.status(), 200, "{path}");
+        assert_ne!(fresh.headers()["etag"].to_str().unwrap(), tag, "{path}");
+    }
+    // DELETE honours it too; without If-Match writes go ahead as before.
+    let stale_delete = owner
+        .client
+        .delete(format!("{}{project}", app.address))
+        .header("x-csrf-token", &owner.csrf)
+        .header("if-match", "\"stale\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale_delete.status(), 412);
+    let (status, _) = owner.api(reqwest::Method::DELETE, &project, None).await;
+    assert_eq!(status, 204);
+}
