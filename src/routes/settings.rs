@@ -15,9 +15,9 @@ use crate::permissions::need;
 use crate::permissions::{Catalog, Permission, PermissionSet};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
-use crate::web::Json;
 use crate::web::render::redirect;
 use crate::web::rows::{ApiKey, Domain, Found};
+use crate::web::{Json, Query, pagination};
 use crate::web::{OrgMember, Permitted, Require, Tenant};
 use crate::web::{flash, forms, render};
 
@@ -337,18 +337,50 @@ pub struct CreatedKey {
     permissions: Vec<Permission>,
 }
 
-/// `GET /api/v1/api-keys/`
+/// `?after=&per_page=` of the key and domain lists.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CursorQuery {
+    after: Option<String>,
+    per_page: Option<String>,
+}
+
+/// One page of `rows` (an organization's keys or domains, a handful: read whole), newest first
+/// by id, in the list envelope `{"items", "per_page", "next", "total"}`.
+fn cursor_page<T: Serialize>(
+    mut rows: Vec<T>,
+    id: impl Fn(&T) -> i64,
+    query: &CursorQuery,
+) -> Result<HttpResponse, AppError> {
+    let (after, per_page) = pagination::cursor(
+        query.after.as_deref(),
+        query.per_page.as_deref(),
+        pagination::MAX_PER_PAGE,
+    )?;
+    let total = rows.len();
+    rows.sort_by_key(|row| std::cmp::Reverse(id(row)));
+    let mut items: Vec<T> = rows
+        .into_iter()
+        .filter(|row| after.is_none_or(|after| id(row) < after))
+        .take(usize::try_from(per_page + 1).unwrap_or(usize::MAX))
+        .collect();
+    let next = pagination::next_cursor(&mut items, per_page, &id);
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": items, "per_page": per_page, "next": next, "total": total
+    })))
+}
+
+/// `GET /api/v1/api-keys/`: newest first, by cursor.
 pub async fn api_list_keys(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ApiKeysManage>,
+    query: Query<CursorQuery>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
     let keys = key_views(&txn, tenant.catalog()).await?;
     txn.commit().await?;
-    let total = keys.len();
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({"items": keys, "page": 1, "per_page": total, "total": total})))
+    cursor_page(keys, |k| k.key.id, &query)
 }
 
 /// `POST /api/v1/api-keys/`: 201 with the key and its secret.
@@ -395,14 +427,13 @@ pub async fn api_revoke_key(
 pub async fn api_list_domains(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::DomainsManage>,
+    query: Query<CursorQuery>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
     let items: Vec<DomainView> = domains::list(&txn).await?.into_iter().map(view).collect();
     txn.commit().await?;
-    let total = items.len();
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({"items": items, "page": 1, "per_page": total, "total": total})))
+    cursor_page(items, |d| d.domain.id, &query)
 }
 
 /// `POST /api/v1/domains/` body.

@@ -473,3 +473,54 @@ async fn a_claim_that_loses_the_race_to_verify_lapses_with_a_clear_answer() {
         "the late claim lapsed"
     );
 }
+
+#[tokio::test]
+async fn the_key_and_domain_lists_page_by_cursor_in_the_list_envelope() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = sign_in(&app, "ada@acme.test").await;
+    for n in 0..3 {
+        let (status, _) = ada
+            .api(
+                reqwest::Method::POST,
+                "/o/acme/api/v1/api-keys/",
+                Some(serde_json::json!({"name": format!("key {n}")})),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let (status, _) = ada
+            .api(
+                reqwest::Method::POST,
+                "/o/acme/api/v1/domains/",
+                Some(serde_json::json!({"domain": format!("d{n}.acme.example")})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    for (list, label, first) in [
+        ("/o/acme/api/v1/api-keys/", "name", "key 2"),
+        ("/o/acme/api/v1/domains/", "domain", "d2.acme.example"),
+    ] {
+        let (status, page) = ada
+            .api(reqwest::Method::GET, &format!("{list}?per_page=2"), None)
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(page["per_page"], 2, "{page}");
+        assert_eq!(page["total"], 3);
+        assert_eq!(page["items"][0][label], first, "newest first");
+        let next = page["next"].as_str().unwrap();
+        let (_, rest) = ada
+            .api(
+                reqwest::Method::GET,
+                &format!("{list}?per_page=2&after={next}"),
+                None,
+            )
+            .await;
+        assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+        assert!(rest["next"].is_null());
+        let (status, _) = ada
+            .api(reqwest::Method::GET, &format!("{list}?per_page=101"), None)
+            .await;
+        assert_eq!(status, 422);
+    }
+}
