@@ -103,17 +103,12 @@ pub async fn enforce_trust(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<i64>
             }
         };
         let key_holds = held.get(&key.id).copied().unwrap_or_default();
-        if !maker_holds.contains_all(key_holds) && revoke_quietly(tx, key.id).await? {
-            let lost = catalog.list(key_holds.without(maker_holds));
-            audit::record(
-                tx,
-                "api_key.revoked",
-                Some(Target::new("api_key", key.id, &key.name)),
-                Some(
-                    json!({ "reason": "its maker no longer holds its permissions", "lost": lost }),
-                ),
-            )
-            .await?;
+        if maker_holds.contains_all(key_holds) {
+            continue;
+        }
+        let lost = catalog.list(key_holds.without(maker_holds));
+        let why = json!({ "reason": "its maker no longer holds its permissions", "lost": lost });
+        if revoke_recorded(tx, &key, Some(why)).await? {
             revoked.push(key.id);
         }
     }
@@ -143,20 +138,10 @@ pub async fn list_active(tx: &TenantTxn) -> Result<Vec<organization_api_key::Mod
 
 /// Revokes one of the organization's keys (recorded); `false` when it has no such working key.
 pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
-    let Some(key) = get_active(tx, id).await? else {
-        return Ok(false);
-    };
-    if !revoke_quietly(tx, id).await? {
-        return Ok(false);
+    match get_active(tx, id).await? {
+        Some(key) => revoke_recorded(tx, &key, None).await,
+        None => Ok(false),
     }
-    audit::record(
-        tx,
-        "api_key.revoked",
-        Some(Target::new("api_key", id, &key.name)),
-        None,
-    )
-    .await?;
-    Ok(true)
 }
 
 /// Revokes every working key `user_id` made (they are leaving or being removed), recording
@@ -164,18 +149,26 @@ pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
 pub async fn revoke_made_by(tx: &TenantTxn, user_id: i64) -> Result<Vec<i64>, DbErr> {
     let mut revoked = Vec::new();
     for key in list_active(tx).await? {
-        if key.created_by_id == Some(user_id) && revoke_quietly(tx, key.id).await? {
-            audit::record(
-                tx,
-                "api_key.revoked",
-                Some(Target::new("api_key", key.id, &key.name)),
-                Some(json!({ "reason": "its maker left the organization" })),
-            )
-            .await?;
+        let why = json!({ "reason": "its maker left the organization" });
+        if key.created_by_id == Some(user_id) && revoke_recorded(tx, &key, Some(why)).await? {
             revoked.push(key.id);
         }
     }
     Ok(revoked)
+}
+
+/// Revokes `key` if it still works, recording `api_key.revoked` with `why`; whether it went.
+async fn revoke_recorded(
+    tx: &TenantTxn,
+    key: &organization_api_key::Model,
+    why: Option<serde_json::Value>,
+) -> Result<bool, DbErr> {
+    if !revoke_quietly(tx, key.id).await? {
+        return Ok(false);
+    }
+    let target = Target::new("api_key", key.id, &key.name);
+    audit::record(tx, "api_key.revoked", Some(target), why).await?;
+    Ok(true)
 }
 
 async fn revoke_quietly(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {

@@ -137,10 +137,17 @@ fn builtin_view(catalog: &Catalog, role: BuiltinRole) -> RoleView {
     }
 }
 
+/// A custom role from its row and its stored permission names (names the catalog no longer
+/// knows, or the owner's own, are not held).
 fn custom_view(catalog: &Catalog, row: role::Model, names: &[String]) -> RoleView {
     let set = catalog
         .set_of(names.iter().map(String::as_str))
         .intersection(catalog.assignable());
+    view_of(catalog, row, set)
+}
+
+/// A custom role from its row and its permissions.
+fn view_of(catalog: &Catalog, row: role::Model, set: PermissionSet) -> RoleView {
     RoleView {
         key: row.key,
         name: row.name,
@@ -337,15 +344,7 @@ pub async fn create(
         .await?
         .ok_or(RoleError::KeyTaken)?;
     write_permissions(tx, catalog, row.id, set).await?;
-    let view = custom_view(
-        catalog,
-        row,
-        &catalog
-            .list(set)
-            .iter()
-            .map(|p| p.name().to_string())
-            .collect::<Vec<_>>(),
-    );
+    let view = view_of(catalog, row, set);
     audit::record(
         tx,
         "role.created",
@@ -421,13 +420,7 @@ pub async fn update(
             json!({ "from": current.permissions, "to": catalog.list(set) }),
         );
     }
-    let final_set = set.unwrap_or(current.set);
-    let names: Vec<String> = catalog
-        .list(final_set)
-        .iter()
-        .map(|p| p.name().to_string())
-        .collect();
-    let view = custom_view(catalog, row, &names);
+    let view = view_of(catalog, row, set.unwrap_or(current.set));
     audit::record(
         tx,
         "role.updated",
@@ -759,11 +752,6 @@ pub(crate) async fn apply_invitation(
         .await?
         .remove(&membership_id)
         .unwrap_or_default())
-}
-
-/// The built-in role as a [`RoleView`].
-pub fn builtin(catalog: &Catalog, role: BuiltinRole) -> RoleView {
-    builtin_view(catalog, role)
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::ActorKind;
 use crate::web::Query;
-use crate::web::{Require, pagination, render};
+use crate::web::pagination::{self, given};
+use crate::web::{Require, render};
 
 /// The most events one page holds.
 pub const MAX_PER_PAGE: u64 = 200;
@@ -33,10 +34,6 @@ pub struct AuditQuery {
     after: Option<String>,
     per_page: Option<String>,
     format: Option<String>,
-}
-
-fn empty_is_none(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// A time as RFC 3339, or a date (its midnight, UTC).
@@ -61,7 +58,7 @@ fn parse_id(field: &str, value: &str) -> Result<i64, AppError> {
 
 impl AuditQuery {
     fn filter(&self) -> Result<Filter, AppError> {
-        let actor_type = match empty_is_none(&self.actor_type) {
+        let actor_type = match given(self.actor_type.as_deref()) {
             None => None,
             Some("user") => Some(ActorKind::User),
             Some("api_key") => Some(ActorKind::ApiKey),
@@ -73,7 +70,7 @@ impl AuditQuery {
                 ));
             }
         };
-        let action = match empty_is_none(&self.action) {
+        let action = match given(self.action.as_deref()) {
             Some(action) if action.len() > 100 => {
                 return Err(AppError::field("action", "must be at most 100 characters"));
             }
@@ -86,14 +83,14 @@ impl AuditQuery {
         };
         Ok(Filter {
             actor_type,
-            actor_id: empty_is_none(&self.actor_id)
+            actor_id: given(self.actor_id.as_deref())
                 .map(|v| parse_id("actor_id", v))
                 .transpose()?,
             action,
-            since: empty_is_none(&self.since)
+            since: given(self.since.as_deref())
                 .map(|v| parse_time("since", v))
                 .transpose()?,
-            until: empty_is_none(&self.until)
+            until: given(self.until.as_deref())
                 .map(|v| parse_time("until", v))
                 .transpose()?,
         })
@@ -156,7 +153,7 @@ pub async fn api_list(
     query: Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    match empty_is_none(&query.format) {
+    match given(query.format.as_deref()) {
         None | Some("json") => {
             let (items, next, per_page) = read_page(&state, &tenant, &query).await?;
             Ok(HttpResponse::Ok().json(serde_json::json!({

@@ -132,15 +132,31 @@ pub async fn create(
         description: form.description.clone(),
         permissions: form.permissions.clone(),
     };
-    match roles::create(&tx, tenant.catalog(), tenant.granter(&tx), &new).await {
+    let saved = roles::create(&tx, tenant.catalog(), tenant.granter(&tx), &new).await;
+    answer_saved(&req, &session, &tenant, tx, &form, false, saved).await
+}
+
+/// After a role form was saved: commit and back to the list, or the form again with its field
+/// errors (any other refusal is the answer).
+async fn answer_saved(
+    req: &HttpRequest,
+    session: &Session,
+    tenant: &Tenant,
+    tx: TenantTxn,
+    form: &RoleForm,
+    editing: bool,
+    saved: Result<RoleView, roles::RoleError>,
+) -> Result<HttpResponse, AppError> {
+    match saved {
         Ok(role) => {
             tx.commit().await?;
-            flash::success(&session, format!("Role {} created.", role.name));
+            let done = if editing { "saved" } else { "created" };
+            flash::success(session, format!("Role {} {done}.", role.name));
             Ok(redirect(&tenant.url("/roles/")))
         }
         Err(error) => {
             let errors = AppError::from(error).into_fields()?;
-            render(&req, form_page(&tenant, &form, false, &errors)).await
+            render(req, form_page(tenant, form, editing, &errors)).await
         }
     }
 }
@@ -176,25 +192,15 @@ pub async fn edit(
         description: Some(form.description.clone()),
         permissions: Some(form.permissions.clone()),
     };
-    match roles::update(
+    let saved = roles::update(
         &tx,
         tenant.catalog(),
         tenant.granter(&tx),
         &form.key,
         &patch,
     )
-    .await
-    {
-        Ok(role) => {
-            tx.commit().await?;
-            flash::success(&session, format!("Role {} saved.", role.name));
-            Ok(redirect(&tenant.url("/roles/")))
-        }
-        Err(error) => {
-            let errors = AppError::from(error).into_fields()?;
-            render(&req, form_page(&tenant, &form, true, &errors)).await
-        }
-    }
+    .await;
+    answer_saved(&req, &session, &tenant, tx, &form, true, saved).await
 }
 
 /// `GET /roles/{key}/delete/`

@@ -48,7 +48,7 @@ impl PageQuery {
 }
 
 /// A query parameter that was sent and is not blank.
-fn given(value: Option<&str>) -> Option<&str> {
+pub fn given(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
