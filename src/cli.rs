@@ -61,6 +61,9 @@ enum Command {
     },
     /// Print the tenant routes and the permission each needs (the README's access table).
     Routes,
+    /// Print the OpenAPI 3.1 document of /api/v1 (what /api/v1/openapi.json serves), to
+    /// generate a client from.
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +121,16 @@ enum UserAction {
         /// Make the user a superuser, who passes every permission check.
         #[arg(long)]
         superuser: bool,
+    },
+    /// Make a personal API token for a user and print it (it is shown this once; the account
+    /// page lists and revokes it).
+    Token {
+        /// The user's login email.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "cli")]
+        name: String,
     },
 }
 
@@ -248,6 +261,29 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 "created organization {} \"{}\" at {}.{} (owner {})",
                 org.id, org.name, org.slug, settings.tenant.base_domain, user.email
             );
+            Ok(())
+        }
+        Command::User {
+            action: UserAction::Token { email, name },
+        } => {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                anyhow::bail!("name: must be 1 to 100 characters long");
+            }
+            crate::text::check_name(name).map_err(|e| anyhow::anyhow!("name: {e}"))?;
+            let db = connect_migrated(&settings).await?;
+            let email =
+                users::normalize_email(&email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
+            let user = users::find_by_email(&db, &email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("email: no user with email {email}"))?;
+            let (_, secret) = crate::auth::api_tokens::create(&db, user.id, name).await?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Openapi => {
+            let (openapi, _) = crate::routes::openapi::build();
+            println!("{}", openapi.to_pretty_json()?);
             Ok(())
         }
         Command::Routes => {

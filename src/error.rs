@@ -158,19 +158,31 @@ impl AppError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The error envelope, every JSON error's body (`Error` in the OpenAPI document).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
+/// What went wrong.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail<'a> {
+    /// Stable snake_case code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `conflict`, `already_invited`, `gone`, `precondition_failed`, `payload_too_large`,
+    /// `unsupported_media_type`, `invalid`, `throttled`, `unavailable`, `internal`.
+    #[schema(value_type = String, example = "invalid")]
     code: &'a str,
+    /// For people; may change.
     message: String,
+    /// On a 422: the messages per field (`name`, `roles[0]`, `body` for the whole).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BTreeMap<String, Vec<String>>>)]
     fields: Option<&'a FieldErrors>,
+    /// On a 403 for a missing permission: which.
     #[serde(skip_serializing_if = "Option::is_none")]
     permission: Option<crate::permissions::Permission>,
+    /// On a 409 `already_invited`: the pending invitation.
     #[serde(skip_serializing_if = "Option::is_none")]
     invitation_id: Option<i64>,
 }

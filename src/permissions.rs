@@ -67,6 +67,21 @@ impl Serialize for Permission {
     }
 }
 
+// In the OpenAPI document a permission is its name; the catalog (orgs' and the embedder's) is
+// only known at run time, so no enum is given.
+impl utoipa::PartialSchema for Permission {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A permission's name, `group.action`."))
+            .pattern(Some("^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)+$"))
+            .examples(["projects.write"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Permission {}
+
 /// A permission a handler requires, as a type: `Require<MembersInvite>`. Declare one with
 /// [`crate::permission!`].
 pub trait Needed: 'static {

@@ -4,7 +4,8 @@ use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
 /// An organization (tenant).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, utoipa::ToSchema)]
+#[schema(as = Organization)]
 #[sea_orm(table_name = "organizations")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -13,7 +14,9 @@ pub struct Model {
     #[sea_orm(unique)]
     pub slug: String,
     pub is_active: bool,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
 }
 

@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
 /// An organization API key (the secret itself is never stored).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, utoipa::ToSchema)]
+#[schema(as = ApiKey)]
 #[sea_orm(table_name = "organization_api_keys")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -17,9 +18,13 @@ pub struct Model {
     #[sea_orm(unique)]
     pub token_hash: String,
     pub created_by_id: Option<i64>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<DateTimeUtc>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<DateTimeUtc>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
 }
 

@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
 /// A custom domain.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, utoipa::ToSchema)]
+#[schema(as = Domain)]
 #[sea_orm(table_name = "organization_domains")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -15,8 +16,11 @@ pub struct Model {
     pub domain: String,
     /// The value expected in the TXT record.
     pub verification_token: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub verified_at: Option<DateTimeUtc>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
 }
 

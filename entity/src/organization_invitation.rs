@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
 /// An invitation row.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, utoipa::ToSchema)]
+#[schema(as = InvitationRecord)]
 #[sea_orm(table_name = "organization_invitations")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -16,11 +17,16 @@ pub struct Model {
     #[serde(skip_serializing)]
     #[sea_orm(unique)]
     pub token_hash: String,
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: DateTimeUtc,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub accepted_at: Option<DateTimeUtc>,
     pub accepted_by_id: Option<i64>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<DateTimeUtc>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
 }
 

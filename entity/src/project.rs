@@ -5,7 +5,8 @@ use sea_orm::entity::prelude::*;
 use serde::Serialize;
 
 /// A project of an organization.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, utoipa::ToSchema)]
+#[schema(as = Project)]
 #[sea_orm(table_name = "projects")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -13,7 +14,9 @@ pub struct Model {
     pub organization_id: i64,
     pub name: String,
     pub description: String,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
 }
 

@@ -134,7 +134,7 @@ pub struct Filter {
 }
 
 /// One event as the API and the page show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     /// The event's id (also its cursor).
     pub id: i64,
@@ -159,7 +159,7 @@ pub struct EventView {
 }
 
 /// The actor of an event.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ActorView {
     /// `user`, `api_key` or `system`.
     #[serde(rename = "type")]
@@ -171,7 +171,7 @@ pub struct ActorView {
 }
 
 /// The target of an event.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct TargetView {
     /// `member`, `project` ...
     #[serde(rename = "type")]

@@ -171,8 +171,9 @@ pub async fn list_pending(tx: &TenantTxn) -> Result<Vec<organization_invitation:
 }
 
 /// Where an invitation stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = InvitationStatus)]
 pub enum Status {
     /// Usable.
     Pending,

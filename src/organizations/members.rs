@@ -20,7 +20,7 @@ use crate::permissions::{BuiltinRole, Catalog};
 use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
 
 /// One person as the people pages show them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromQueryResult)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromQueryResult, utoipa::ToSchema)]
 pub struct Person {
     /// `users.id` (the people URLs use it).
     pub user_id: i64,
@@ -112,7 +112,8 @@ fn role_keys(joined: &str, is_owner: bool) -> Vec<String> {
 }
 
 /// A person with whether they own the organization.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Member)]
 pub struct PersonView {
     /// The person.
     #[serde(flatten)]

@@ -28,7 +28,8 @@ use crate::tenancy::TenantTxn;
 pub const MAX_KEY_LEN: usize = 40;
 
 /// A role as the pages and the API show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Role)]
 pub struct RoleView {
     /// `admin`, `billing-manager` ...
     pub key: String,

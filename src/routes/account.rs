@@ -13,8 +13,8 @@ use crate::auth::{api_tokens, sessions};
 use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
 use crate::web::CurrentUser;
-use crate::web::Json;
 use crate::web::render::redirect;
+use crate::web::{Json, etag};
 use crate::web::{Page, flash, forms, render};
 
 const NEW_TOKEN_KEY: &str = "new_api_token";
@@ -179,7 +179,8 @@ pub async fn revoke_token(
 }
 
 /// The account as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Account)]
 pub struct AccountJson {
     id: i64,
     email: String,
@@ -200,34 +201,60 @@ impl From<user::Model> for AccountJson {
     }
 }
 
-/// `GET /api/v1/account/`
-pub async fn api_show(CurrentUser(user): CurrentUser) -> web::Json<AccountJson> {
-    web::Json(user.into())
+/// Read my account
+#[utoipa::path(
+    get,
+    path = "/api/v1/account/",
+    tag = "account",
+    operation_id = "get_account",
+    responses((status = 200, description = "The signed-in person.", body = AccountJson, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
+)]
+pub async fn api_show(CurrentUser(user): CurrentUser) -> HttpResponse {
+    etag::json(&AccountJson::from(user))
 }
 
 /// `PATCH /api/v1/account/` body.
-#[derive(Debug, Deserialize, Validate)]
+#[derive(Debug, Deserialize, Validate, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountPatch {
+    /// 1 to 200 characters, one line.
     #[validate(
         length(min = 1, max = 200, message = "must be 1 to 200 characters long"),
         custom(function = "crate::text::name")
     )]
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(min_length = 1, max_length = 200)]
     name: Option<String>,
 }
 
-/// `PATCH /api/v1/account/`
+/// Change my account
+#[utoipa::path(
+    patch,
+    path = "/api/v1/account/",
+    tag = "account",
+    operation_id = "update_account",
+    params(crate::web::etag::IfMatch),
+    request_body = AccountPatch,
+    responses(
+        (status = 200, description = "The account as it is now.", body = AccountJson, headers(("ETag" = String, description = "Its version."))),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_update(
+    req: HttpRequest,
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
     body: Json<AccountPatch>,
-) -> Result<web::Json<AccountJson>, AppError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     body.validate()
         .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
+    etag::check_if_match(&req, &AccountJson::from(user.clone()))?;
     let mut active = user.into_active_model();
     if let Some(name) = body.name {
         active.name = Set(name.trim().to_string());
     }
-    Ok(web::Json(active.update(&state.db).await?.into()))
+    Ok(etag::json(&AccountJson::from(
+        active.update(&state.db).await?,
+    )))
 }

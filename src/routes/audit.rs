@@ -23,17 +23,53 @@ pub const MAX_PER_PAGE: u64 = 200;
 const EXPORT_BATCH: u64 = 500;
 
 /// `?actor_type=&actor_id=&action=&since=&until=&after=&per_page=&format=`
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// `user`, `api_key` or `system`.
+    #[param(value_type = Option<ActorType>)]
     actor_type: Option<String>,
+    /// The user's or key's id.
+    #[param(value_type = Option<i64>, minimum = 1)]
     actor_id: Option<String>,
+    /// One action (`member.added`).
     action: Option<String>,
+    /// At or after: a date (`2026-12-01`) or an RFC 3339 time.
     since: Option<String>,
+    /// Before: a date or an RFC 3339 time.
     until: Option<String>,
+    /// The `next` of the page before.
+    #[param(value_type = Option<i64>, minimum = 1)]
     after: Option<String>,
+    /// Events per page, 1 to 200 (50 when left out).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     per_page: Option<String>,
+    /// `json` (a page, the default) or `jsonl` (every matching event, one per line).
+    #[param(value_type = Option<AuditFormat>)]
     format: Option<String>,
+}
+
+/// Who acted.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ActorType {
+    /// A person.
+    User,
+    /// An organization API key.
+    ApiKey,
+    /// orgs itself.
+    System,
+}
+
+/// How the events come.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AuditFormat {
+    /// A page in the list envelope.
+    Json,
+    /// Every matching event, one JSON object per line (`application/x-ndjson`).
+    Jsonl,
 }
 
 /// A time as RFC 3339, or a date (its midnight, UTC).
@@ -145,8 +181,20 @@ pub async fn page(
     render(&req, view).await
 }
 
-/// `GET /api/v1/audit-events/`: `{"items", "per_page", "next"}`, newest first; `?after=` the
-/// `next` of the page before; `?format=jsonl` exports every matching event, one per line.
+/// List the audit events
+///
+/// Newest first, by cursor; `?format=jsonl` exports every matching event, one per line.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit-events/",
+    tag = "audit",
+    operation_id = "list_audit_events",
+    params(AuditQuery),
+    responses((status = 200, description = "A page of events, or all of them as JSON lines.", content(
+        (crate::web::pagination::CursorPage<EventView> = "application/json"),
+        (String = "application/x-ndjson"),
+    ))),
+)]
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::AuditRead>,
@@ -156,9 +204,12 @@ pub async fn api_list(
     match given(query.format.as_deref()) {
         None | Some("json") => {
             let (items, next, per_page) = read_page(&state, &tenant, &query).await?;
-            Ok(HttpResponse::Ok().json(serde_json::json!({
-                "items": items, "per_page": per_page, "next": next
-            })))
+            Ok(HttpResponse::Ok().json(crate::web::pagination::CursorPage {
+                items,
+                per_page,
+                next,
+                total: None,
+            }))
         }
         Some("jsonl") => {
             let filter = query.filter()?;

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::web::MaybeUser;
 use crate::web::Query;
 use crate::web::render::redirect;
-use crate::web::rows::{Found, PendingInvitation};
+use crate::web::rows::{Found, Invitation, PendingInvitation};
 use crate::web::{Page, flash, render};
 use crate::web::{Permitted, Require, links};
 
@@ -263,15 +263,18 @@ pub async fn resend(
 
 /// An invitation as the API shows it: the row (never its token), where it stands and the
 /// roles it gives.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Invitation)]
 pub struct InvitationView {
     #[serde(flatten)]
     invitation: entity::organization_invitation::Model,
     status: invitations::Status,
+    /// The role keys it gives.
     roles: Vec<String>,
 }
 
-async fn view(
+/// The API's view of `invitation`.
+pub(crate) async fn view(
     tx: &crate::tenancy::TenantTxn,
     invitation: entity::organization_invitation::Model,
 ) -> Result<InvitationView, AppError> {
@@ -291,16 +294,32 @@ async fn view(
 pub const MAX_PER_PAGE: u64 = 200;
 
 /// `?status=&after=&per_page=`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct InvitationsQuery {
+    /// Which (`pending` when left out).
+    #[param(value_type = Option<invitations::Status>)]
     status: Option<String>,
+    /// The `next` of the page before.
+    #[param(value_type = Option<i64>, minimum = 1)]
     after: Option<String>,
+    /// Rows per page, 1 to 200 (50 when left out).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
     per_page: Option<String>,
 }
 
-/// `GET /api/v1/invitations/`: the organization's invitations, newest first, `pending` unless
-/// `?status=accepted|revoked|expired`; `{"items", "per_page", "next"}`, `?after=<next>`.
+/// List the invitations
+///
+/// Newest first, the pending ones unless `?status=` asks for others.
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations/",
+    tag = "invitations",
+    operation_id = "list_invitations",
+    params(InvitationsQuery),
+    responses((status = 200, description = "A page of invitations.", body = crate::web::pagination::CursorPage<InvitationView>)),
+)]
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::InvitationsManage>,
@@ -326,13 +345,42 @@ pub async fn api_list(
         items.push(view(&tx, row).await?);
     }
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": items, "per_page": per_page, "next": next
-    })))
+    Ok(HttpResponse::Ok().json(crate::web::pagination::CursorPage {
+        items,
+        per_page,
+        next,
+        total: None,
+    }))
 }
 
-/// `POST /api/v1/invitations/{id}/revoke/`: 200 with the revoked invitation; a link no longer
-/// pending is 404.
+/// Read an invitation
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations/{id}/",
+    tag = "invitations",
+    operation_id = "get_invitation",
+    params(("id" = i64, Path, minimum = 1, description = "The invitation's id.")),
+    responses((status = 200, description = "The invitation.", body = InvitationView)),
+)]
+pub async fn api_detail(
+    Permitted(Found { tx, row, .. }, _): Permitted<need::InvitationsManage, Invitation>,
+) -> Result<HttpResponse, AppError> {
+    let body = view(&tx, row).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Revoke an invitation
+///
+/// Its link stops working. One that is no longer pending is 404.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/{id}/revoke/",
+    tag = "invitations",
+    operation_id = "revoke_invitation",
+    params(("id" = i64, Path, minimum = 1, description = "The invitation's id.")),
+    responses((status = 200, description = "The revoked invitation.", body = InvitationView)),
+)]
 pub async fn api_revoke(
     Permitted(Found { tx, row, .. }, _): Permitted<need::InvitationsManage, PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
@@ -345,8 +393,20 @@ pub async fn api_revoke(
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// `POST /api/v1/invitations/{id}/resend/`: 200 with the invitation, sent again with a new link
-/// (the old one stops working).
+/// Resend an invitation
+///
+/// With a new link (the old one stops working). One that is no longer pending is 404.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/{id}/resend/",
+    tag = "invitations",
+    operation_id = "resend_invitation",
+    params(("id" = i64, Path, minimum = 1, description = "The invitation's id.")),
+    responses(
+        (status = 200, description = "Sent again.", body = InvitationView),
+        (status = 429, description = "Sent too often; see `Retry-After`.", body = crate::error::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 pub async fn api_resend(
     state: web::Data<AppState>,
     Permitted(

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod health;
 pub mod home;
 pub mod invitations;
+pub mod openapi;
 pub mod organizations;
 pub mod people;
 pub mod projects;
@@ -176,6 +177,7 @@ tenant_routes! {
     POST "/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::revoke;
     POST "/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::resend;
     GET "/api/v1/invitations/" [INVITATIONS_MANAGE] => invitations::api_list;
+    GET "/api/v1/invitations/{id}/" [INVITATIONS_MANAGE] => invitations::api_detail;
     POST "/api/v1/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::api_revoke;
     POST "/api/v1/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::api_resend;
     GET "/settings/" [AnyOf(API_KEYS_MANAGE, DOMAINS_MANAGE)] => settings::show;
@@ -207,6 +209,36 @@ tenant_routes! {
     GET "/api/v1/audit-events/" [AUDIT_READ] => audit::api_list;
 }
 
+/// One route of the API outside any tenant (`/api/v1/organizations/`, `/api/v1/account/`): what
+/// [`configure`] registers and the OpenAPI document lists, from one table.
+#[derive(Clone)]
+pub struct GlobalRoute {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path.
+    pub path: &'static str,
+    handler: fn() -> actix_web::Route,
+}
+
+macro_rules! global_api_routes {
+    ($($method:ident $path:literal => $handler:path;)*) => {
+        /// Every global `/api/v1` route, in registration order.
+        pub const GLOBAL_API_ROUTES: &[GlobalRoute] = &[$(GlobalRoute {
+            method: Method::$method,
+            path: $path,
+            handler: || web::method(Method::$method).to($handler),
+        },)*];
+    };
+}
+
+global_api_routes! {
+    GET "/api/v1/openapi.json" => openapi::serve;
+    GET "/api/v1/organizations/" => organizations::api_list;
+    POST "/api/v1/organizations/" => organizations::api_add;
+    GET "/api/v1/account/" => account::api_show;
+    PATCH "/api/v1/account/" => account::api_update;
+}
+
 /// The access table of the tenant routes, as markdown: the README carries it (a test keeps the
 /// two equal), and `orgs routes` prints it.
 pub fn access_table() -> String {
@@ -225,16 +257,25 @@ pub fn access_table() -> String {
 /// The tenant routes: served at the tenant root of every organization, from [`TENANT_ROUTES`]
 /// (one resource per path, its methods in table order).
 pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
+    let routes = TENANT_ROUTES.iter().map(|r| (r.path, r.handler));
+    register(cfg, routes.collect(), tenant);
+}
+
+/// A route's path and the maker of its actix route.
+type PathRoute = (&'static str, fn() -> actix_web::Route);
+
+/// One resource per path of `routes` (made by `resource`), its methods in table order.
+fn register(cfg: &mut web::ServiceConfig, routes: Vec<PathRoute>, resource: fn(&str) -> Resource) {
     let mut paths: Vec<&'static str> = Vec::new();
-    for route in TENANT_ROUTES {
-        if !paths.contains(&route.path) {
-            paths.push(route.path);
+    for (path, _) in &routes {
+        if !paths.contains(path) {
+            paths.push(path);
         }
     }
     for path in paths {
-        let mut resource = tenant(path);
-        for route in TENANT_ROUTES.iter().filter(|r| r.path == path) {
-            resource = resource.route((route.handler)());
+        let mut resource = resource(path);
+        for (_, handler) in routes.iter().filter(|(p, _)| *p == path) {
+            resource = resource.route(handler());
         }
         cfg.service(resource);
     }
@@ -290,21 +331,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(organizations::add_form))
                 .route(web::post().to(organizations::add)),
         )
-        .service(
-            web::resource("/api/v1/organizations/")
-                .route(web::get().to(organizations::api_list))
-                .route(web::post().to(organizations::api_add)),
-        )
         .route("/account/tokens/", web::post().to(account::create_token))
         .route(
             "/account/tokens/{id}/revoke/",
             web::post().to(account::revoke_token),
-        )
-        .service(
-            web::resource("/api/v1/account/")
-                .route(web::get().to(account::api_show))
-                .route(web::patch().to(account::api_update)),
         );
+    let routes = GLOBAL_API_ROUTES.iter().map(|r| (r.path, r.handler));
+    register(cfg, routes.collect(), |path| web::resource(path));
 }
 
 /// Answers what no route matched: 404 (JSON on API paths; the error-page middleware renders

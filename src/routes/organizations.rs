@@ -23,10 +23,11 @@ use crate::web::{OrgMember, Require, Tenant, etag, links};
 use crate::web::{Page, flash, render};
 
 /// An organization as listed for its member: with the address of its tenant root.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrganizationLink {
     #[serde(flatten)]
     organization: organization::Model,
+    /// Its tenant root (`https://acme.example.com/` or `/o/acme/`).
     url: String,
 }
 
@@ -126,7 +127,17 @@ pub async fn add(
     }
 }
 
-/// `GET /api/v1/organizations/`
+/// List my organizations
+///
+/// The organizations the signed-in person belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organizations/",
+    tag = "account",
+    operation_id = "list_organizations",
+    params(PageQuery),
+    responses((status = 200, description = "A page of organizations.", body = Paginated<OrganizationLink>)),
+)]
 pub async fn api_list(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
@@ -150,23 +161,78 @@ pub async fn api_list(
 }
 
 /// `POST /api/v1/organizations/` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OrganizationJson {
-    name: Option<String>,
+#[schema(as = NewOrganization)]
+pub struct NewOrganizationJson {
+    /// 1 to 200 characters, one line.
+    #[schema(min_length = 1, max_length = 200, example = "Acme")]
+    name: String,
+    /// The address (`acme` for `acme.example.com`): lower-case letters, digits and inner
+    /// hyphens, at most 63; made from the name when left out.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(
+        min_length = 1,
+        max_length = 63,
+        pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+    )]
     slug: Option<String>,
 }
 
-/// `POST /api/v1/organizations/`: 201.
+/// A slug the API was given: left out is `None`; blank is a 422 (the forms read blank as "make
+/// one from the name", the API says so by leaving the field out).
+fn given_slug(slug: Option<String>) -> Result<Option<String>, AppError> {
+    match slug {
+        Some(slug) if slug.trim().is_empty() => Err(AppError::field(
+            "slug",
+            "must not be blank; leave it out to keep or derive one",
+        )),
+        slug => Ok(slug),
+    }
+}
+
+/// `PATCH /api/v1/organization/` body: the fields to change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = OrganizationPatch)]
+pub struct OrganizationJson {
+    /// 1 to 200 characters, one line.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(min_length = 1, max_length = 200)]
+    name: Option<String>,
+    /// A new address; the old one stops answering.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(
+        min_length = 1,
+        max_length = 63,
+        pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+    )]
+    slug: Option<String>,
+}
+
+/// Create an organization
+///
+/// The signed-in person becomes its owner.
+#[utoipa::path(
+    post,
+    path = "/api/v1/organizations/",
+    tag = "account",
+    operation_id = "create_organization",
+    request_body = NewOrganizationJson,
+    responses(
+        (status = 201, description = "Created.", body = OrganizationLink, headers(("Location" = String, description = "The organization's API address."))),
+        (status = 409, description = "The address is taken.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_add(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
-    body: Json<OrganizationJson>,
+    body: Json<NewOrganizationJson>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let new = NewOrganization {
-        slug: body.slug,
-        ..NewOrganization::named(body.name.unwrap_or_default())
+        slug: given_slug(body.slug)?,
+        ..NewOrganization::named(body.name)
     };
     let created =
         organizations::create_organization_with(&state.db, &state.events, user.id, new).await?;
@@ -385,20 +451,39 @@ pub async fn leave(
     Ok(redirect("/organizations/"))
 }
 
-/// `GET /api/v1/organization/`
+/// Read the organization
+#[utoipa::path(
+    get,
+    path = "/api/v1/organization/",
+    tag = "organization",
+    operation_id = "get_organization",
+    responses((status = 200, description = "The organization.", body = organization::Model, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
+)]
 pub async fn api_show(OrgMember(tenant): OrgMember) -> HttpResponse {
     etag::json(tenant.organization())
 }
 
-/// `If-Match` against the organization as it is in `tx`.
-async fn if_match(req: &HttpRequest, tx: &crate::tenancy::TenantTxn) -> Result<(), AppError> {
-    match tx.organization().await? {
-        Some(current) => etag::check_if_match(req, &current),
-        None => Err(AppError::NotFound),
-    }
+/// The organization as it is in `tx`, for `If-Match`.
+async fn current(tx: &crate::tenancy::TenantTxn) -> Result<organization::Model, AppError> {
+    tx.organization().await?.ok_or(AppError::NotFound)
 }
 
-/// `PATCH /api/v1/organization/`
+/// Rename the organization
+///
+/// Its name, its address or both.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/organization/",
+    tag = "organization",
+    operation_id = "update_organization",
+    params(crate::web::etag::IfMatch),
+    request_body = OrganizationJson,
+    responses(
+        (status = 200, description = "The organization as it is now.", body = organization::Model, headers(("ETag" = String, description = "Its version."))),
+        (status = 409, description = "The address is taken.", body = crate::error::ErrorBody),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_update(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -406,37 +491,70 @@ pub async fn api_update(
     body: Json<OrganizationJson>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
+    let slug = given_slug(body.slug)?;
     let name = body
         .name
         .unwrap_or_else(|| tenant.organization().name.clone());
     let tx = tenant.begin(&state).await?;
-    if_match(&req, &tx).await?;
-    let updated = members::update_organization(&tx, &name, body.slug.as_deref()).await?;
+    let before = current(&tx).await?;
+    let updated = members::update_organization(&tx, &name, slug.as_deref()).await?;
+    // Checked after the write so that a bad body is 422 whatever version it names; a stale
+    // version rolls the write back.
+    etag::check_if_match(&req, &before)?;
     tx.commit().await?;
     Ok(etag::json(&updated))
 }
 
-/// `DELETE /api/v1/organization/`: 204.
+/// Delete the organization
+///
+/// With everything in it; the audit log is kept (`orgs audit export`).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/organization/",
+    tag = "organization",
+    operation_id = "delete_organization",
+    params(crate::web::etag::IfMatch),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::OrganizationDelete>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
-    if_match(&req, &tx).await?;
+    etag::check_if_match(&req, &current(&tx).await?)?;
     organizations::delete_organization(&tx).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /api/v1/transfer/` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Transfer)]
 pub struct TransferJson {
+    /// The member who becomes the owner.
+    #[schema(minimum = 1)]
     user_id: i64,
 }
 
-/// `POST /api/v1/transfer/`: 204.
+/// Transfer ownership
+///
+/// To another member; the owner stays a member with the `admin` role.
+#[utoipa::path(
+    post,
+    path = "/api/v1/transfer/",
+    tag = "organization",
+    operation_id = "transfer_ownership",
+    request_body = TransferJson,
+    responses(
+        (status = 204, description = "Transferred."),
+        (status = 409, description = "Not possible now.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_transfer(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::OwnershipTransfer>,
@@ -448,7 +566,14 @@ pub async fn api_transfer(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/v1/leave/`: 204.
+/// Leave the organization
+#[utoipa::path(
+    post,
+    path = "/api/v1/leave/",
+    tag = "organization",
+    operation_id = "leave_organization",
+    responses((status = 204, description = "Left.")),
+)]
 pub async fn api_leave(
     state: web::Data<AppState>,
     OrgMember(tenant): OrgMember,

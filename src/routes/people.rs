@@ -25,11 +25,18 @@ use crate::web::{Page, etag, flash, forms, render};
 use crate::web::{Permitted, Require, Tenant};
 
 /// `?q=&page=&per_page=`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
+    /// Finds people whose name or email contains it (any case); no control characters.
     #[serde(default)]
+    #[param(value_type = Option<String>)]
     q: String,
+    /// The page, from 1.
+    #[param(minimum = 1, maximum = 10_000_000)]
     page: Option<u64>,
+    /// Rows per page, 1 to 100 (50 when left out).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
 }
 
@@ -43,7 +50,7 @@ async fn people_page(
     query: PeopleQuery,
 ) -> Result<Paginated<PersonView>, AppError> {
     let (page, per_page) = PageQuery::new(query.page, query.per_page).resolve()?;
-    crate::text::check_term(&query.q).map_err(|e| AppError::BadRequest(format!("q: {e}")))?;
+    crate::text::check_term(&query.q).map_err(|e| AppError::field("q", e.to_string()))?;
     let search = Some(query.q.as_str()).filter(|q| !q.trim().is_empty());
     let tx = tenant.begin(state).await?;
     let (items, total) = members::list(&tx, search, page, per_page).await?;
@@ -525,7 +532,17 @@ pub async fn remind(
     Ok(redirect(&tenant.url("/people/")))
 }
 
-/// `GET /api/v1/people/`
+/// List the members
+///
+/// By name; `?q=` searches names and emails.
+#[utoipa::path(
+    get,
+    path = "/api/v1/people/",
+    tag = "people",
+    operation_id = "list_people",
+    params(PeopleQuery),
+    responses((status = 200, description = "A page of members.", body = Paginated<PersonView>)),
+)]
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::MembersRead>,
@@ -537,29 +554,74 @@ pub async fn api_list(
 }
 
 /// `POST /api/v1/people/` body: the address and, optionally, the roles (`member` when none).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Invite)]
 pub struct InviteJson {
+    /// The address to invite.
+    #[schema(format = Email, max_length = 254, example = "ada@example.com")]
     email: String,
+    /// Role keys to give on joining (`member` when empty); each must be yours to give.
     #[serde(default)]
-    roles: Vec<String>,
+    #[schema(max_items = 32, example = json!(["member"]))]
+    roles: Vec<RoleKey>,
 }
 
-/// `POST /api/v1/people/`: invites; 201 with the invitation. An address with a pending
-/// invitation is 409 `already_invited` naming it (`POST /api/v1/invitations/{id}/resend/` sends
-/// it again).
+/// A role's key: `admin`, `member`, or a custom role's (`billing-manager`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, pattern = "^[a-z0-9-]{1,40}$", example = "member")]
+pub struct RoleKey(String);
+
+fn keys(roles: &[RoleKey]) -> Vec<String> {
+    roles.iter().map(|r| r.0.clone()).collect()
+}
+
+/// Invite someone
+///
+/// Sends an invitation by mail. An address with a pending invitation is 409 `already_invited`
+/// naming it: `POST .../invitations/{id}/resend/` sends it again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/people/",
+    tag = "people",
+    operation_id = "invite",
+    request_body = InviteJson,
+    responses(
+        (status = 201, description = "Invited.", body = crate::routes::invitations::InvitationView, headers(("Location" = String, description = "The invitation's URL."))),
+        (status = 409, description = "`already_invited` (with `invitation_id`), or already a member.", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many invitations; see `Retry-After`.", body = crate::error::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 pub async fn api_invite(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::MembersInvite>,
     body: Json<InviteJson>,
 ) -> Result<HttpResponse, AppError> {
-    match invite(&state, &tenant, &body.email, &body.roles, Reinvite::Refuse).await? {
-        Ok(invitation) => Ok(HttpResponse::build(StatusCode::CREATED).json(invitation)),
+    let roles = keys(&body.roles);
+    match invite(&state, &tenant, &body.email, &roles, Reinvite::Refuse).await? {
+        Ok(invitation) => {
+            let location = tenant.url(&format!("/api/v1/invitations/{}/", invitation.id));
+            let tx = tenant.begin(&state).await?;
+            let view = crate::routes::invitations::view(&tx, invitation).await?;
+            tx.commit().await?;
+            Ok(HttpResponse::build(StatusCode::CREATED)
+                .insert_header((actix_web::http::header::LOCATION, location))
+                .json(view))
+        }
         Err(error) => Err(forms::invalid(invite_error(error)?)),
     }
 }
 
-/// `GET /api/v1/people/{user_id}/`
+/// Read a member
+#[utoipa::path(
+    get,
+    path = "/api/v1/people/{user_id}/",
+    tag = "people",
+    operation_id = "get_person",
+    params(("user_id" = i64, Path, minimum = 1, description = "The member's user id.")),
+    responses((status = 200, description = "The member.", body = PersonView, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
+)]
 pub async fn api_detail(
     Permitted(Found { tx, row, .. }, _): Permitted<need::MembersRead, Person>,
 ) -> Result<HttpResponse, AppError> {
@@ -569,14 +631,33 @@ pub async fn api_detail(
 
 /// `PATCH /api/v1/people/{user_id}/` body: `roles` (the whole set), or the deprecated
 /// `is_admin` shorthand (adds or takes away `admin`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
-    roles: Option<Vec<String>>,
+    /// The whole set of role keys the member holds from now (at least one).
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(min_items = 1, max_items = 32)]
+    roles: Option<Vec<RoleKey>>,
+    /// Deprecated: adds or takes away `admin`.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(deprecated)]
     is_admin: Option<bool>,
 }
 
-/// `PATCH /api/v1/people/{user_id}/`: the member's roles.
+/// Change a member's roles
+#[utoipa::path(
+    patch,
+    path = "/api/v1/people/{user_id}/",
+    tag = "people",
+    operation_id = "update_person",
+    params(("user_id" = i64, Path, minimum = 1, description = "The member's user id."), crate::web::etag::IfMatch),
+    request_body = PersonPatch,
+    responses(
+        (status = 200, description = "The member as they are now.", body = PersonView, headers(("ETag" = String, description = "Its version."))),
+        (status = 409, description = "The owner's roles are not changed.", body = crate::error::ErrorBody),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_update(
     req: HttpRequest,
     body: Json<PersonPatch>,
@@ -587,15 +668,30 @@ pub async fn api_update(
         _,
     ): Permitted<need::MembersUpdate, Person>,
 ) -> Result<HttpResponse, AppError> {
-    etag::check_if_match(&req, &row)?;
     let user_id = row.person.user_id;
-    change_roles(&tx, &tenant, user_id, body.roles.as_deref(), body.is_admin).await?;
+    let roles = body.roles.as_deref().map(keys);
+    change_roles(&tx, &tenant, user_id, roles.as_deref(), body.is_admin).await?;
+    // Checked after the write so that a bad body is 422 whatever version it names; a stale
+    // version rolls the write back.
+    etag::check_if_match(&req, &row)?;
     let updated = person(&tx, user_id).await?;
     tx.commit().await?;
     Ok(etag::json(&updated))
 }
 
-/// `DELETE /api/v1/people/{user_id}/`: 204; the owner is 409.
+/// Remove a member
+#[utoipa::path(
+    delete,
+    path = "/api/v1/people/{user_id}/",
+    tag = "people",
+    operation_id = "remove_person",
+    params(("user_id" = i64, Path, minimum = 1, description = "The member's user id."), crate::web::etag::IfMatch),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 409, description = "The owner is not removed.", body = crate::error::ErrorBody),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_delete(
     req: HttpRequest,
     Permitted(Found { tx, row, .. }, _): Permitted<need::MembersRemove, Person>,
@@ -606,7 +702,21 @@ pub async fn api_delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /api/v1/people/{user_id}/remind/`: 202 when re-sent; 410 once joined.
+/// Remind an invited member
+///
+/// Sends the invitation of someone who was added but has not signed in yet again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/people/{user_id}/remind/",
+    tag = "people",
+    operation_id = "remind_person",
+    params(("user_id" = i64, Path, minimum = 1, description = "The member's user id.")),
+    responses(
+        (status = 202, description = "Sent again.", body = entity::organization_invitation::Model),
+        (status = 410, description = "They joined already.", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many reminders; see `Retry-After`.", body = crate::error::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    ),
+)]
 pub async fn api_remind(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::InvitationsManage>,

@@ -230,7 +230,17 @@ pub async fn delete(
     Ok(redirect(&tenant.url("/projects/")))
 }
 
-/// `GET /api/v1/projects/`
+/// List the projects
+///
+/// By name, then id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/",
+    tag = "projects",
+    operation_id = "list_projects",
+    params(PageQuery),
+    responses((status = 200, description = "A page of projects.", body = Paginated<project::Model>)),
+)]
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ProjectsRead>,
@@ -249,10 +259,31 @@ pub async fn api_list(
 }
 
 /// `POST /api/v1/projects/` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewProject)]
+pub struct NewProjectJson {
+    /// 1 to 200 characters, one line.
+    #[schema(min_length = 1, max_length = 200, example = "Website relaunch")]
+    name: String,
+    /// At most 5,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 5000)]
+    description: String,
+}
+
+/// `PATCH /api/v1/projects/{id}/` body: the fields to change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ProjectPatch)]
 pub struct ProjectJson {
+    /// 1 to 200 characters, one line.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(min_length = 1, max_length = 200)]
     name: Option<String>,
+    /// At most 5,000 characters.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(max_length = 5000)]
     description: Option<String>,
 }
 
@@ -263,16 +294,24 @@ fn validated(input: ProjectInput) -> Result<ProjectInput, AppError> {
     Ok(input)
 }
 
-/// `POST /api/v1/projects/`: 201 with the project.
+/// Create a project
+#[utoipa::path(
+    post,
+    path = "/api/v1/projects/",
+    tag = "projects",
+    operation_id = "create_project",
+    request_body = NewProjectJson,
+    responses((status = 201, description = "Created.", body = project::Model, headers(("Location" = String, description = "The project's URL.")))),
+)]
 pub async fn api_create(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ProjectsWrite>,
-    body: Json<ProjectJson>,
+    body: Json<NewProjectJson>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let input = validated(ProjectInput {
-        name: body.name.unwrap_or_default(),
-        description: body.description.unwrap_or_default(),
+        name: body.name,
+        description: body.description,
     })?;
     let txn = tenant.begin(&state).await?;
     let created = projects::create(&txn, input).await?;
@@ -285,7 +324,15 @@ pub async fn api_create(
         .json(created))
 }
 
-/// `GET /api/v1/projects/{id}/`
+/// Read a project
+#[utoipa::path(
+    get,
+    path = "/api/v1/projects/{id}/",
+    tag = "projects",
+    operation_id = "get_project",
+    params(("id" = i64, Path, minimum = 1, description = "The project's id.")),
+    responses((status = 200, description = "The project.", body = project::Model, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
+)]
 pub async fn api_detail(
     Permitted(
         Found {
@@ -298,7 +345,21 @@ pub async fn api_detail(
     Ok(etag::json(&project))
 }
 
-/// `PATCH /api/v1/projects/{id}/`: changes the fields given.
+/// Change a project
+///
+/// Changes the fields given.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/projects/{id}/",
+    tag = "projects",
+    operation_id = "update_project",
+    params(("id" = i64, Path, minimum = 1, description = "The project's id."), crate::web::etag::IfMatch),
+    request_body = ProjectJson,
+    responses(
+        (status = 200, description = "The project as it is now.", body = project::Model, headers(("ETag" = String, description = "Its version, for `If-Match`."))),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_update(
     req: HttpRequest,
     body: Json<ProjectJson>,
@@ -311,12 +372,15 @@ pub async fn api_update(
         _,
     ): Permitted<need::ProjectsWrite, Project>,
 ) -> Result<HttpResponse, AppError> {
-    etag::check_if_match(&req, &project)?;
     let body = body.into_inner();
     let input = validated(ProjectInput {
-        name: body.name.unwrap_or(project.name),
-        description: body.description.unwrap_or(project.description),
+        name: body.name.unwrap_or_else(|| project.name.clone()),
+        description: body
+            .description
+            .unwrap_or_else(|| project.description.clone()),
     })?;
+    // A bad body is 422 whatever version it names; the version is checked next.
+    etag::check_if_match(&req, &project)?;
     let updated = projects::update(&txn, project.id, input)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -324,7 +388,18 @@ pub async fn api_update(
     Ok(etag::json(&updated))
 }
 
-/// `DELETE /api/v1/projects/{id}/`: 204.
+/// Delete a project
+#[utoipa::path(
+    delete,
+    path = "/api/v1/projects/{id}/",
+    tag = "projects",
+    operation_id = "delete_project",
+    params(("id" = i64, Path, minimum = 1, description = "The project's id."), crate::web::etag::IfMatch),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_delete(
     req: HttpRequest,
     Permitted(Found { tx, row, .. }, _): Permitted<need::ProjectsDelete, Project>,

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::roles::{self, NewRole, RolePatch, RoleView};
-use crate::permissions::{BuiltinRole, need};
+use crate::permissions::{BuiltinRole, Permission, need};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::Json;
+use crate::web::pagination::CursorPage;
 use crate::web::render::redirect;
 use crate::web::{Page, Require, Tenant, etag, flash, render};
 
@@ -241,7 +242,16 @@ pub async fn delete(
     Ok(redirect(&tenant.url("/roles/")))
 }
 
-/// `GET /api/v1/roles/`: every role, built-in first.
+/// List the roles
+///
+/// Every role, built-in first, on one page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roles/",
+    tag = "roles",
+    operation_id = "list_roles",
+    responses((status = 200, description = "Every role.", body = CursorPage<RoleView>)),
+)]
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::RolesManage>,
@@ -249,25 +259,49 @@ pub async fn api_list(
     let tx = tenant.begin(&state).await?;
     let all = roles::list(&tx, tenant.catalog()).await?;
     tx.commit().await?;
-    let total = all.len();
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": all, "per_page": total, "next": null, "total": total
-    })))
+    let total = all.len() as u64;
+    Ok(HttpResponse::Ok().json(CursorPage {
+        items: all,
+        per_page: total,
+        next: None,
+        total: Some(total),
+    }))
 }
 
 /// `POST /api/v1/roles/` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewRole)]
 pub struct RoleJson {
+    /// 1 to 40 of `a-z`, `0-9` and `-`, not a built-in role's; fixed once made.
+    #[schema(pattern = "^[a-z0-9-]{1,40}$", example = "billing-manager")]
     key: String,
+    /// 1 to 100 characters, one line.
+    #[schema(min_length = 1, max_length = 100, example = "Billing manager")]
     name: String,
+    /// At most 1,000 characters.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     description: String,
+    /// Permission names (each must be yours to give; `organization.delete` and
+    /// `ownership.transfer` are the owner's alone).
     #[serde(default)]
+    #[schema(value_type = Vec<Permission>, max_items = 128)]
     permissions: Vec<String>,
 }
 
-/// `POST /api/v1/roles/`: 201 with the role and its `Location`.
+/// Create a role
+#[utoipa::path(
+    post,
+    path = "/api/v1/roles/",
+    tag = "roles",
+    operation_id = "create_role",
+    request_body = RoleJson,
+    responses(
+        (status = 201, description = "Created.", body = RoleView, headers(("Location" = String, description = "The role's URL."))),
+        (status = 409, description = "The key is taken.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_create(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::RolesManage>,
@@ -291,7 +325,15 @@ pub async fn api_create(
         .json(role))
 }
 
-/// `GET /api/v1/roles/{key}/`
+/// Read a role
+#[utoipa::path(
+    get,
+    path = "/api/v1/roles/{key}/",
+    tag = "roles",
+    operation_id = "get_role",
+    params(("key" = String, Path, pattern = "^[a-z0-9-]{1,40}$", description = "The role's key.")),
+    responses((status = 200, description = "The role.", body = RoleView, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
+)]
 pub async fn api_detail(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::RolesManage>,
@@ -305,30 +347,47 @@ pub async fn api_detail(
     Ok(etag::json(&role))
 }
 
-/// `If-Match` against the role as it is in `tx` (a role that does not exist is for the write
-/// to report).
-async fn if_match(
-    req: &HttpRequest,
-    tx: &TenantTxn,
-    tenant: &Tenant,
-    key: &str,
-) -> Result<(), AppError> {
-    match roles::get(tx, tenant.catalog(), key).await? {
-        Some(current) => etag::check_if_match(req, &current),
-        None => Ok(()),
-    }
+/// `If-Match` against the role as it was read (a role that does not exist is for the write to
+/// report).
+fn if_match(req: &HttpRequest, before: Option<&RoleView>) -> Result<(), AppError> {
+    before.map_or(Ok(()), |role| etag::check_if_match(req, role))
 }
 
 /// `PATCH /api/v1/roles/{key}/` body (the key is fixed).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RolePatch)]
 pub struct RolePatchJson {
+    /// 1 to 100 characters, one line.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
+    /// At most 1,000 characters.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(max_length = 1000)]
     description: Option<String>,
+    /// The whole set of permission names from now.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(value_type = Option<Vec<Permission>>, max_items = 128)]
     permissions: Option<Vec<String>>,
 }
 
-/// `PATCH /api/v1/roles/{key}/`: a built-in role is 409.
+/// Change a role
+///
+/// A built-in role is 409.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/roles/{key}/",
+    tag = "roles",
+    operation_id = "update_role",
+    params(("key" = String, Path, pattern = "^[a-z0-9-]{1,40}$", description = "The role's key."), crate::web::etag::IfMatch),
+    request_body = RolePatchJson,
+    responses(
+        (status = 200, description = "The role as it is now.", body = RoleView, headers(("ETag" = String, description = "Its version."))),
+        (status = 409, description = "A built-in role.", body = crate::error::ErrorBody),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_update(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -338,18 +397,35 @@ pub async fn api_update(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let tx = tenant.begin(&state).await?;
-    if_match(&req, &tx, &tenant, &key).await?;
+    let before = roles::get(&tx, tenant.catalog(), &key).await?;
     let patch = RolePatch {
         name: body.name,
         description: body.description,
         permissions: body.permissions,
     };
     let role = roles::update(&tx, tenant.catalog(), tenant.granter(&tx), &key, &patch).await?;
+    // Checked after the write so that a bad body is 422 whatever version it names; a stale
+    // version rolls the write back.
+    if_match(&req, before.as_ref())?;
     tx.commit().await?;
     Ok(etag::json(&role))
 }
 
-/// `DELETE /api/v1/roles/{key}/`: 204; a built-in or held role is 409.
+/// Delete a role
+///
+/// A built-in role, or one someone holds, is 409.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/roles/{key}/",
+    tag = "roles",
+    operation_id = "delete_role",
+    params(("key" = String, Path, pattern = "^[a-z0-9-]{1,40}$", description = "The role's key."), crate::web::etag::IfMatch),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 409, description = "Built in, or held by someone.", body = crate::error::ErrorBody),
+        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_delete(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -357,7 +433,8 @@ pub async fn api_delete(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
-    if_match(&req, &tx, &tenant, &key).await?;
+    let before = roles::get(&tx, tenant.catalog(), &key).await?;
+    if_match(&req, before.as_ref())?;
     roles::delete(&tx, tenant.catalog(), tenant.granter(&tx), &key).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())

@@ -15,9 +15,10 @@ use crate::permissions::need;
 use crate::permissions::{Catalog, Permission, PermissionSet};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
+use crate::web::pagination::{self, CursorPage};
 use crate::web::render::redirect;
 use crate::web::rows::{ApiKey, Domain, Found};
-use crate::web::{Json, Query, pagination};
+use crate::web::{Json, Query};
 use crate::web::{OrgMember, Permitted, Require, Tenant};
 use crate::web::{flash, forms, render};
 
@@ -30,8 +31,9 @@ fn person_only(tenant: &Tenant) -> Result<i64, AppError> {
 }
 
 /// A new key: its name and, optionally, its permissions (all the maker may give when absent).
-#[derive(Debug, Default, Deserialize, Serialize, Validate)]
+#[derive(Debug, Default, Deserialize, Serialize, Validate, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schema(as = NewApiKey)]
 pub struct KeyForm {
     #[validate(
         length(
@@ -41,7 +43,11 @@ pub struct KeyForm {
         ),
         custom(function = "crate::text::name")
     )]
+    #[schema(min_length = 1, max_length = 100, example = "CI deploys")]
     name: String,
+    /// Permission names the key holds (each must be yours); all you may give when left out.
+    #[serde(deserialize_with = "crate::web::json::not_null")]
+    #[schema(value_type = Option<Vec<Permission>>, max_items = 128)]
     permissions: Option<Vec<String>>,
 }
 
@@ -70,11 +76,14 @@ pub struct DomainForm {
 }
 
 /// A domain as shown: the row and the record that proves it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = CustomDomain)]
 pub struct DomainView {
     #[serde(flatten)]
     domain: entity::organization_domain::Model,
+    /// The name of the TXT record to publish.
     txt_name: String,
+    /// Its value.
     txt_value: String,
 }
 
@@ -87,7 +96,8 @@ fn view(domain: entity::organization_domain::Model) -> DomainView {
 }
 
 /// A key as listed: the row, who made it and what it may do.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = OrganizationApiKey)]
 pub struct KeyView {
     #[serde(flatten)]
     key: entity::organization_api_key::Model,
@@ -329,19 +339,25 @@ pub async fn delete_domain(
 }
 
 /// A key as the API returns it on creation: with its secret, once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedKey {
     #[serde(flatten)]
     key: entity::organization_api_key::Model,
+    /// The key itself (`orgs_key_...`): shown this once, kept only as a hash.
     secret: String,
     permissions: Vec<Permission>,
 }
 
 /// `?after=&per_page=` of the key and domain lists.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct CursorQuery {
+    /// The `next` of the page before.
+    #[param(value_type = Option<i64>, minimum = 1)]
     after: Option<String>,
+    /// Rows per page, 1 to 100 (50 when left out).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     per_page: Option<String>,
 }
 
@@ -365,12 +381,25 @@ fn cursor_page<T: Serialize>(
         .take(usize::try_from(per_page + 1).unwrap_or(usize::MAX))
         .collect();
     let next = pagination::next_cursor(&mut items, per_page, &id);
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "items": items, "per_page": per_page, "next": next, "total": total
-    })))
+    Ok(HttpResponse::Ok().json(CursorPage {
+        items,
+        per_page,
+        next,
+        total: Some(total as u64),
+    }))
 }
 
-/// `GET /api/v1/api-keys/`: newest first, by cursor.
+/// List the API keys
+///
+/// Newest first, revoked ones too. Managed by people only: an API key gets 403.
+#[utoipa::path(
+    get,
+    path = "/api/v1/api-keys/",
+    tag = "api-keys",
+    operation_id = "list_api_keys",
+    params(CursorQuery),
+    responses((status = 200, description = "A page of keys.", body = CursorPage<KeyView>)),
+)]
 pub async fn api_list_keys(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ApiKeysManage>,
@@ -383,7 +412,17 @@ pub async fn api_list_keys(
     cursor_page(keys, |k| k.key.id, &query)
 }
 
-/// `POST /api/v1/api-keys/`: 201 with the key and its secret.
+/// Create an API key
+///
+/// Answers its secret, this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/api-keys/",
+    tag = "api-keys",
+    operation_id = "create_api_key",
+    request_body(content = KeyForm, description = "The key's name and permissions."),
+    responses((status = 201, description = "Created.", body = CreatedKey, headers(("Location" = String, description = "The key's URL (for DELETE)")))),
+)]
 pub async fn api_create_key(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ApiKeysManage>,
@@ -408,7 +447,15 @@ pub async fn api_create_key(
         }))
 }
 
-/// `DELETE /api/v1/api-keys/{id}/`: revokes; 204.
+/// Revoke an API key
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api-keys/{id}/",
+    tag = "api-keys",
+    operation_id = "revoke_api_key",
+    params(("id" = i64, Path, minimum = 1, description = "The key's id.")),
+    responses((status = 204, description = "Revoked.")),
+)]
 pub async fn api_revoke_key(
     Permitted(
         Found {
@@ -423,7 +470,15 @@ pub async fn api_revoke_key(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /api/v1/domains/`
+/// List the custom domains
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/",
+    tag = "domains",
+    operation_id = "list_domains",
+    params(CursorQuery),
+    responses((status = 200, description = "A page of domains.", body = CursorPage<DomainView>)),
+)]
 pub async fn api_list_domains(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::DomainsManage>,
@@ -437,13 +492,29 @@ pub async fn api_list_domains(
 }
 
 /// `POST /api/v1/domains/` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewDomain)]
 pub struct DomainJson {
+    /// A host name outside the server's own domain (`app.acme.com`).
+    #[schema(min_length = 1, max_length = 253, example = "app.acme.com")]
     domain: String,
 }
 
-/// `POST /api/v1/domains/`: 201 with the record to publish.
+/// Add a custom domain
+///
+/// Answers the TXT record to publish before verifying.
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/",
+    tag = "domains",
+    operation_id = "add_domain",
+    request_body = DomainJson,
+    responses(
+        (status = 201, description = "Added, unverified.", body = DomainView, headers(("Location" = String, description = "The domain's URL (for DELETE)"))),
+        (status = 409, description = "The domain is taken.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_add_domain(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::DomainsManage>,
@@ -465,7 +536,20 @@ pub async fn api_add_domain(
         .json(view(domain)))
 }
 
-/// `POST /api/v1/domains/{id}/verify/`: 200 when verified, 409 when the record is not there.
+/// Verify a custom domain
+///
+/// Looks up its TXT record: 409 while it is not there.
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{id}/verify/",
+    tag = "domains",
+    operation_id = "verify_domain",
+    params(("id" = i64, Path, minimum = 1, description = "The domain's id.")),
+    responses(
+        (status = 200, description = "Verified.", body = DomainView),
+        (status = 409, description = "The record is not there yet, or the domain is taken.", body = crate::error::ErrorBody),
+    ),
+)]
 pub async fn api_verify_domain(
     state: web::Data<AppState>,
     Permitted(found, _): Permitted<need::DomainsManage, Domain>,
@@ -477,7 +561,15 @@ pub async fn api_verify_domain(
     }
 }
 
-/// `DELETE /api/v1/domains/{id}/`: 204.
+/// Remove a custom domain
+#[utoipa::path(
+    delete,
+    path = "/api/v1/domains/{id}/",
+    tag = "domains",
+    operation_id = "remove_domain",
+    params(("id" = i64, Path, minimum = 1, description = "The domain's id.")),
+    responses((status = 204, description = "Removed.")),
+)]
 pub async fn api_delete_domain(
     Permitted(
         Found {

@@ -44,3 +44,15 @@ pub fn check_if_match<T: Serialize>(req: &HttpRequest, current: &T) -> Result<()
         Err(AppError::PreconditionFailed)
     }
 }
+
+/// The `If-Match` header as the OpenAPI document describes it (the handlers read it with
+/// [`check_if_match`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// The `ETag` last read (or `*`); another version is 412 and changes nothing. Left out, the
+    /// write goes ahead.
+    #[param(rename = "If-Match")]
+    #[expect(dead_code, reason = "only described")]
+    if_match: Option<String>,
+}

@@ -99,6 +99,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if bytes.len() > MAX_BODY_BYTES {
                 return Err(AppError::PayloadTooLarge);
             }
+            // serde reads a struct from an array too (`["x"]` as `{"name": "x"}`): every body
+            // orgs reads is an object, and anything else is refused before it can pass.
+            let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+            if first.is_some_and(|b| *b != b'{')
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+            {
+                return Err(AppError::field("body", "must be a JSON object"));
+            }
             let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
             match serde_path_to_error::deserialize(&mut deserializer) {
                 Ok(value) => {
@@ -121,6 +129,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
         })
     }
+}
+
+/// For `#[serde(default, deserialize_with = "crate::web::json::not_null")]` on an optional
+/// field of a PATCH body: left out is `None` (unchanged), `null` is a 422 like any other wrong
+/// type (the document says the field is a string, and `null` clears nothing).
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 #[cfg(test)]

@@ -13,9 +13,14 @@ pub const DEFAULT_PER_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 10_000_000;
 
 /// The query parameters.
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// The page, from 1.
+    #[param(minimum = 1, maximum = 10_000_000)]
     page: Option<u64>,
+    /// Rows per page, 1 to 100 (50 when left out).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
 }
 
@@ -88,8 +93,8 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, per_page: u64, id: impl Fn(&T) -> i64) 
     rows.last().map(|row| id(row).to_string())
 }
 
-/// One page of a list.
-#[derive(Debug, Serialize)]
+/// One page of a list read by page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Paginated<T> {
     /// The rows of this page.
     pub items: Vec<T>,
@@ -99,6 +104,21 @@ pub struct Paginated<T> {
     pub per_page: u64,
     /// Rows in all pages.
     pub total: u64,
+}
+
+/// One page of a list read by cursor, newest first: `next` is the `?after=` of the page after,
+/// `null` on the last.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CursorPage<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Rows per page.
+    pub per_page: u64,
+    /// The cursor of the next page, or `null` on the last.
+    pub next: Option<String>,
+    /// Rows in all pages, on the short lists where it costs nothing (keys, domains).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 impl<T> Paginated<T> {

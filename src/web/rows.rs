@@ -82,6 +82,18 @@ impl TenantRow for Domain {
     }
 }
 
+/// An invitation in any state, by `{id}`.
+#[derive(Debug)]
+pub struct Invitation;
+
+impl TenantRow for Invitation {
+    type Row = entity::organization_invitation::Model;
+    const PARAM: &'static str = "id";
+    fn load(tx: &TenantTxn, id: i64) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> {
+        crate::invitations::by_id(tx, id)
+    }
+}
+
 /// A pending invitation, by `{id}`.
 #[derive(Debug)]
 pub struct PendingInvitation;

@@ -417,3 +417,56 @@ async fn audit_export_prints_a_deleted_organizations_history_and_refuses_an_unkn
     let out = orgs(&db, &["audit", "export", "--organization", "abc"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn user_token_prints_a_personal_token_that_signs_the_user_in() {
+    let db = TestDb::new().await;
+    let created = orgs(
+        &db,
+        &[
+            "user",
+            "create",
+            "--email",
+            "ada@acme.test",
+            "--password",
+            "a long enough password",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let out = orgs(
+        &db,
+        &["user", "token", "--email", "ADA@acme.test", "--name", "ci"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).trim().to_string();
+    assert!(token.starts_with("orgs_"), "{token}");
+    let conn = sea_orm::Database::connect(&db.url).await.unwrap();
+    let user = orgs::auth::api_tokens::resolve(&conn, &token)
+        .await
+        .unwrap();
+    assert_eq!(user.map(|u| u.email).as_deref(), Some("ada@acme.test"));
+
+    let unknown = orgs(&db, &["user", "token", "--email", "nobody@acme.test"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no user with email"),
+        "{}",
+        stderr(&unknown)
+    );
+    let blank = orgs(
+        &db,
+        &["user", "token", "--email", "ada@acme.test", "--name", " "],
+    );
+    assert_eq!(blank.status.code(), Some(1));
+    assert!(stderr(&blank).contains("name:"), "{}", stderr(&blank));
+}
+
+#[tokio::test]
+async fn openapi_prints_the_document_the_server_serves() {
+    let db = TestDb::new().await;
+    let out = orgs(&db, &["openapi"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let document: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(document["paths"]["/o/{slug}/api/v1/people/"].is_object());
+}

@@ -23,6 +23,7 @@ mod keys_and_domains;
 mod layers;
 mod migrations;
 mod models;
+mod openapi;
 mod organizations;
 mod people;
 mod rls;

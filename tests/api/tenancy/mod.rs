@@ -236,6 +236,7 @@ fn case(route: &TenantRoute) -> Option<Case> {
         ("POST", "/invitations/{id}/revoke/" | "/invitations/{id}/resend/") => {
             fresh(Fresh::Invitation)
         }
+        ("GET", "/api/v1/invitations/{id}/") => api_fresh(Fresh::Invitation, 200),
         ("POST", "/api/v1/invitations/{id}/revoke/" | "/api/v1/invitations/{id}/resend/") => {
             api_fresh(Fresh::Invitation, 200)
         }

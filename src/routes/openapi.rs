@@ -1,0 +1,418 @@
+//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`. Each operation is
+//! described on its handler (`#[utoipa::path]`: parameters, bodies, answers); where it is served
+//! comes from the route tables ([`TENANT_ROUTES`], [`GLOBAL_API_ROUTES`]), and what every
+//! operation shares (the tenant's slug, the ways to sign in, the error answers, the permission it
+//! needs) is added here from the same tables. [`build`] reports a served route nobody described
+//! and a description of nothing served, and a test keeps that list empty.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use actix_web::HttpResponse;
+use actix_web::http::{Method, header};
+use utoipa::OpenApi;
+use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterIn};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder};
+use utoipa::openapi::security::{SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Content, Paths, Ref, RefOr, Required};
+
+use crate::routes::{self, GLOBAL_API_ROUTES, Needs, TENANT_ROUTES};
+
+/// Where a tenant's routes are documented: under the path root (`/o/{slug}`), the one way that
+/// needs no DNS. The document's description names the others.
+pub const TENANT_PREFIX: &str = "/o/{slug}";
+
+const DESCRIPTION: &str = "\
+Organizations, their people, invitations, roles, API keys, domains, projects and audit log.
+
+**Reaching an organization.** Every operation under `/o/{slug}/api/v1/` is an organization's \
+(a tenant's). The same operations answer at the organization's other addresses, with the same \
+paths after the tenant root: its subdomain (`https://acme.example.com/api/v1/people/`), a \
+verified custom domain of it, and, with an organization API key, the plain host \
+(`https://example.com/api/v1/people/` with `Authorization: Bearer orgs_key_...`: the key names \
+its organization). Which of these a server answers is its `tenant.resolvers` setting. Someone \
+who is not a member gets 404 for an organization, as for one that does not exist.
+
+**Signing in.** Three ways: a personal API token (`Authorization: Bearer orgs_...`, made on the \
+account page), acting as its person in every organization they belong to; an organization API \
+key (`Authorization: Bearer orgs_key_...`), which acts in its own organization only and holds the \
+permissions it was given; or the browser's session cookie, where every write also carries the \
+page's CSRF token in `X-CSRF-Token`. A request without credentials is 401 with \
+`WWW-Authenticate: Bearer`; one without the permission the operation needs is 403 naming it.
+
+**Errors** come in one envelope, `{\"error\": {\"code\", \"message\", ...}}` (the `Error` \
+schema): a body that is not JSON is 400, not `application/json` 415, larger than 256 KiB 413; a \
+wrong type, a missing or an unknown field is 422 with `fields` naming it. A stale `If-Match` is \
+412. 429 and 503 carry `Retry-After`.
+
+**Lists** come in an envelope: `{\"items\", \"page\", \"per_page\", \"total\"}` for the lists read \
+by page (`?page=&per_page=`), and `{\"items\", \"per_page\", \"next\"}` for those read by cursor \
+(newest first; pass `next` back as `?after=`). A `per_page` beyond the documented maximum is 422, \
+not silently capped.
+
+**Retries.** A creating `POST` may carry `Idempotency-Key` (1 to 255 visible characters): a \
+retry with the same key and body within 24 hours answers what the first did and creates nothing \
+more; the same key with another body is 422, and while the first is still running, 409.";
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        serve,
+        routes::organizations::api_list,
+        routes::organizations::api_add,
+        routes::account::api_show,
+        routes::account::api_update,
+        routes::projects::api_list,
+        routes::projects::api_create,
+        routes::projects::api_detail,
+        routes::projects::api_update,
+        routes::projects::api_delete,
+        routes::organizations::api_show,
+        routes::organizations::api_update,
+        routes::organizations::api_delete,
+        routes::organizations::api_transfer,
+        routes::organizations::api_leave,
+        routes::people::api_list,
+        routes::people::api_invite,
+        routes::people::api_detail,
+        routes::people::api_update,
+        routes::people::api_delete,
+        routes::people::api_remind,
+        routes::invitations::api_list,
+        routes::invitations::api_detail,
+        routes::invitations::api_revoke,
+        routes::invitations::api_resend,
+        routes::settings::api_list_keys,
+        routes::settings::api_create_key,
+        routes::settings::api_revoke_key,
+        routes::settings::api_list_domains,
+        routes::settings::api_add_domain,
+        routes::settings::api_verify_domain,
+        routes::settings::api_delete_domain,
+        routes::roles::api_list,
+        routes::roles::api_create,
+        routes::roles::api_detail,
+        routes::roles::api_update,
+        routes::roles::api_delete,
+        routes::audit::api_list,
+    ),
+    components(schemas(
+        crate::error::ErrorBody,
+        routes::audit::ActorType,
+        routes::audit::AuditFormat,
+    )),
+    tags(
+        (name = "account", description = "The signed-in person and their organizations."),
+        (name = "organization", description = "The organization itself: rename, delete, transfer, leave."),
+        (name = "people", description = "Members and their roles; inviting."),
+        (name = "invitations", description = "Invitations sent and where they stand."),
+        (name = "roles", description = "Built-in and custom roles."),
+        (name = "api-keys", description = "Organization API keys."),
+        (name = "domains", description = "Custom domains."),
+        (name = "projects", description = "Projects, the example tenant resource."),
+        (name = "audit", description = "The audit log."),
+        (name = "meta", description = "This document."),
+    ),
+)]
+struct Described;
+
+fn http_method(method: &Method) -> Option<HttpMethod> {
+    Some(match *method {
+        Method::GET => HttpMethod::Get,
+        Method::POST => HttpMethod::Post,
+        Method::PUT => HttpMethod::Put,
+        Method::PATCH => HttpMethod::Patch,
+        Method::DELETE => HttpMethod::Delete,
+        Method::HEAD => HttpMethod::Head,
+        Method::OPTIONS => HttpMethod::Options,
+        _ => return None,
+    })
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            Content::new(Some(RefOr::<utoipa::openapi::schema::Schema>::Ref(
+                Ref::from_schema_name("Error"),
+            ))),
+        )
+        .into()
+}
+
+fn retry_after_response(description: &str) -> RefOr<Response> {
+    let RefOr::T(mut response) = error_response(description) else {
+        unreachable!("error_response builds the response itself");
+    };
+    response.headers.insert(
+        "Retry-After".into(),
+        utoipa::openapi::header::HeaderBuilder::new()
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+            ))
+            .description(Some("Seconds to wait before trying again."))
+            .build()
+            .into(),
+    );
+    RefOr::T(response)
+}
+
+/// Adds the error answers an operation can give by what it reads and needs, unless its handler
+/// described them itself.
+fn add_errors(operation: &mut Operation, authenticated: bool, tenant: Option<Needs>) {
+    let has_body = operation.request_body.is_some();
+    let has_query = operation.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.parameter_in == ParameterIn::Query,
+        RefOr::Ref(_) => false,
+    });
+    let has_path = operation.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.parameter_in == ParameterIn::Path,
+        RefOr::Ref(_) => false,
+    });
+    let mut errors: Vec<(&str, RefOr<Response>)> = Vec::new();
+    if has_body {
+        errors.push(("400", error_response("The body is not JSON.")));
+        errors.push(("413", error_response("The body is larger than 256 KiB.")));
+        errors.push(("415", error_response("The body is not `application/json`.")));
+    }
+    if has_body || has_query || has_path {
+        errors.push((
+            "422",
+            error_response("A field or parameter is invalid; `fields` names it."),
+        ));
+    }
+    if authenticated {
+        errors.push((
+            "401",
+            error_response("No credentials, or credentials that are not valid."),
+        ));
+        errors.push((
+            "403",
+            error_response(match tenant {
+                Some(Needs::MemberNotOwner) => "The owner cannot do this.",
+                Some(Needs::Member) | None => {
+                    "A session write without its CSRF token, or credentials not allowed here."
+                }
+                _ => "The permission the operation needs is not held (`permission` names it).",
+            }),
+        ));
+    }
+    if tenant.is_some() || has_path {
+        errors.push((
+            "404",
+            error_response("No such organization or object, or not one of yours."),
+        ));
+    }
+    errors.push((
+        "500",
+        error_response("A fault of the server's (it is logged)."),
+    ));
+    errors.push((
+        "503",
+        retry_after_response("The database does not answer; try again."),
+    ));
+    for (status, response) in errors {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert(response);
+    }
+}
+
+fn slug_parameter() -> Parameter {
+    let mut parameter = Parameter::new("slug");
+    parameter.parameter_in = ParameterIn::Path;
+    parameter.required = Required::True;
+    parameter.description = Some(
+        "The organization's address (`acme`); also reachable by subdomain, custom domain or \
+         API key (see the description)."
+            .into(),
+    );
+    // No pattern: any other value is simply an organization that is not there (404).
+    parameter.schema = Some(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .examples(["acme"])
+            .into(),
+    );
+    parameter
+}
+
+fn requirement(schemes: &[&str]) -> SecurityRequirement {
+    let mut requirement = SecurityRequirement::default();
+    for scheme in schemes {
+        requirement = requirement.add(*scheme, Vec::<String>::new());
+    }
+    requirement
+}
+
+fn tenant_operation(mut operation: Operation, needs: Needs) -> Operation {
+    let needs_line = format!("**Needs:** {}.", needs.describe());
+    operation.description = Some(match operation.description.take() {
+        Some(text) if !text.is_empty() => format!("{text}\n\n{needs_line}"),
+        _ => needs_line,
+    });
+    let mut parameters = vec![RefOr::T(slug_parameter())];
+    parameters.extend(operation.parameters.take().unwrap_or_default());
+    operation.parameters = Some(parameters);
+    operation.security = Some(vec![
+        requirement(&["personal_token"]),
+        requirement(&["api_key"]),
+        requirement(&["session", "csrf_token"]),
+    ]);
+    add_errors(&mut operation, true, Some(needs));
+    operation
+}
+
+fn global_operation(mut operation: Operation, authenticated: bool) -> Operation {
+    if authenticated {
+        operation.security = Some(vec![
+            requirement(&["personal_token"]),
+            requirement(&["session", "csrf_token"]),
+        ]);
+    } else {
+        operation.security = Some(vec![SecurityRequirement::default()]);
+    }
+    add_errors(&mut operation, authenticated, None);
+    operation
+}
+
+fn security_schemes(openapi: &mut utoipa::openapi::OpenApi) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "personal_token",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("orgs_...")
+                .description(Some(
+                    "A personal API token (`orgs_...`, made on the account page or with \
+                     `orgs token create`): acts as its person.",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "api_key",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("orgs_key_...")
+                .description(Some(
+                    "An organization API key (`orgs_key_...`, made under the organization's \
+                     settings): acts in its organization only, with the permissions it holds.",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            "orgs_session",
+            "The browser's session cookie, set by signing in at `/login/`.",
+        ))),
+    );
+    components.add_security_scheme(
+        "csrf_token",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "X-CSRF-Token",
+            "With the session cookie, every write carries the CSRF token of the session's \
+             pages (the `csrf_token` form field).",
+        ))),
+    );
+}
+
+/// The document, and what does not match between it and the route tables (empty when all is
+/// well; a test keeps it so).
+pub fn build() -> (utoipa::openapi::OpenApi, Vec<String>) {
+    let described = Described::openapi();
+    let mut problems = Vec::new();
+    let mut used: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut paths = Paths::new();
+    // (method, path on the handler, path in the document, how it is reached)
+    let mut served: Vec<(&Method, &str, String, Option<Needs>)> = GLOBAL_API_ROUTES
+        .iter()
+        .map(|r| (&r.method, r.path, r.path.to_string(), None))
+        .collect();
+    served.extend(
+        TENANT_ROUTES
+            .iter()
+            .filter(|r| r.path.starts_with("/api/v1/"))
+            .map(|r| {
+                let documented = format!("{TENANT_PREFIX}{}", r.path);
+                (&r.method, r.path, documented, Some(r.needs))
+            }),
+    );
+    for (method, path, documented, needs) in served {
+        used.insert((path.to_string(), method.as_str().to_lowercase()));
+        let Some((http, operation)) = http_method(method).and_then(|m| {
+            let operation = described.paths.get_path_operation(path, m.clone())?;
+            Some((m, operation.clone()))
+        }) else {
+            problems.push(format!("{method} {path} is served but not described"));
+            continue;
+        };
+        let operation = match needs {
+            Some(needs) => tenant_operation(operation, needs),
+            None => global_operation(operation, path != "/api/v1/openapi.json"),
+        };
+        paths.add_path_operation(documented, vec![http], operation);
+    }
+    for (path, item) in &described.paths.paths {
+        let operations = [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("put", &item.put),
+            ("patch", &item.patch),
+            ("delete", &item.delete),
+        ];
+        for (method, operation) in operations {
+            if operation.is_some() && !used.contains(&(path.clone(), method.to_string())) {
+                problems.push(format!(
+                    "{} {path} is described but not served",
+                    method.to_uppercase()
+                ));
+            }
+        }
+    }
+    let mut openapi = described;
+    openapi.paths = paths;
+    openapi.info.title = "orgs".into();
+    openapi.info.version = env!("CARGO_PKG_VERSION").into();
+    openapi.info.description = Some(DESCRIPTION.into());
+    openapi.info.license = Some(utoipa::openapi::License::new("MIT OR Apache-2.0"));
+    security_schemes(&mut openapi);
+    (openapi, problems)
+}
+
+/// The document as JSON, built once.
+pub fn json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| {
+        let (openapi, _) = build();
+        openapi
+            .to_pretty_json()
+            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+    })
+}
+
+/// This document: OpenAPI 3.1 of every `/api/v1` operation.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object)),
+)]
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(json())
+}
