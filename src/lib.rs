@@ -69,6 +69,8 @@ pub mod error;
 pub mod events;
 /// Errors about one input field.
 pub mod fields;
+/// `Idempotency-Key`: the first answer to a creating request, kept for its retries.
+pub mod idempotency;
 /// Invitations to organizations.
 pub mod invitations;
 /// Outgoing mail through the outbox.

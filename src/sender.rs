@@ -128,7 +128,8 @@ async fn claim(outbox: &Outbox) -> Result<Vec<email_outbox::Model>, DbErr> {
 }
 
 /// Runs passes until the process ends: at once when woken, else every second. The same task
-/// prunes the audit log every hour (from a minute after start) when `retention_days` is set.
+/// prunes, every hour from a minute after start, the audit log (when `retention_days` is set)
+/// and the idempotency keys past their 24 hours.
 pub fn spawn(outbox: Outbox, retention_days: u32) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut next_prune = tokio::time::Instant::now() + PRUNE_FIRST;
@@ -136,12 +137,18 @@ pub fn spawn(outbox: Outbox, retention_days: u32) -> tokio::task::JoinHandle<()>
             if let Err(error) = deliver_due(&outbox).await {
                 tracing::warn!(%error, "the outbox could not be read; retrying");
             }
-            if retention_days > 0 && tokio::time::Instant::now() >= next_prune {
+            if tokio::time::Instant::now() >= next_prune {
                 next_prune += PRUNE_EVERY;
-                match crate::audit::prune(outbox.db(), retention_days).await {
-                    Ok(0) => {}
-                    Ok(pruned) => tracing::info!(pruned, "old audit events pruned"),
-                    Err(error) => tracing::warn!(%error, "the audit log could not be pruned"),
+                if retention_days > 0 {
+                    match crate::audit::prune(outbox.db(), retention_days).await {
+                        Ok(0) => {}
+                        Ok(pruned) => tracing::info!(pruned, "old audit events pruned"),
+                        Err(error) => tracing::warn!(%error, "the audit log could not be pruned"),
+                    }
+                }
+                // Past 24 hours a key answers nothing; its row only takes room.
+                if let Err(error) = crate::idempotency::prune(outbox.db()).await {
+                    tracing::warn!(%error, "old idempotency keys could not be pruned");
                 }
             }
             let _ = tokio::time::timeout(IDLE, outbox.notified()).await;

@@ -4,6 +4,7 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod email_outbox;
+pub mod idempotency_key;
 pub mod login_throttle;
 pub mod organization;
 pub mod organization_api_key;

@@ -76,6 +76,8 @@ pub struct TenantRoute {
     pub path: &'static str,
     /// What the requester must be or hold.
     pub needs: Needs,
+    /// A `POST` that creates: it honours `Idempotency-Key` ([`crate::web::idempotency`]).
+    pub creates: bool,
     handler: fn() -> actix_web::Route,
 }
 
@@ -91,8 +93,16 @@ impl TenantRoute {
             method,
             path,
             needs,
+            creates: false,
             handler,
         }
+    }
+
+    /// Marks a `POST` that creates something: retries with the same `Idempotency-Key` get its
+    /// first answer instead of creating again.
+    pub fn creating(mut self) -> Self {
+        self.creates = true;
+        self
     }
 }
 
@@ -117,13 +127,23 @@ macro_rules! needs {
     };
 }
 
+macro_rules! creates {
+    () => {
+        false
+    };
+    (creates) => {
+        true
+    };
+}
+
 macro_rules! tenant_routes {
-    ($($method:ident $path:literal [$($needs:tt)+] => $handler:path;)*) => {
+    ($($method:ident $path:literal [$($needs:tt)+] $($creates:ident)? => $handler:path;)*) => {
         /// Every tenant route, in registration order.
         pub const TENANT_ROUTES: &[TenantRoute] = &[$(TenantRoute {
             method: Method::$method,
             path: $path,
             needs: needs!($($needs)+),
+            creates: creates!($($creates)?),
             handler: || web::method(Method::$method).to($handler),
         },)*];
     };
@@ -140,7 +160,7 @@ tenant_routes! {
     GET "/projects/{id}/delete/" [PROJECTS_DELETE] => projects::delete_form;
     POST "/projects/{id}/delete/" [PROJECTS_DELETE] => projects::delete;
     GET "/api/v1/projects/" [PROJECTS_READ] => projects::api_list;
-    POST "/api/v1/projects/" [PROJECTS_WRITE] => projects::api_create;
+    POST "/api/v1/projects/" [PROJECTS_WRITE] creates => projects::api_create;
     GET "/api/v1/projects/{id}/" [PROJECTS_READ] => projects::api_detail;
     PATCH "/api/v1/projects/{id}/" [PROJECTS_WRITE] => projects::api_update;
     DELETE "/api/v1/projects/{id}/" [PROJECTS_DELETE] => projects::api_delete;
@@ -168,7 +188,7 @@ tenant_routes! {
     POST "/api/v1/transfer/" [OWNERSHIP_TRANSFER] => organizations::api_transfer;
     POST "/api/v1/leave/" [MemberNotOwner] => organizations::api_leave;
     GET "/api/v1/people/" [MEMBERS_READ] => people::api_list;
-    POST "/api/v1/people/" [MEMBERS_INVITE] => people::api_invite;
+    POST "/api/v1/people/" [MEMBERS_INVITE] creates => people::api_invite;
     GET "/api/v1/people/{user_id}/" [MEMBERS_READ] => people::api_detail;
     PATCH "/api/v1/people/{user_id}/" [MEMBERS_UPDATE] => people::api_update;
     DELETE "/api/v1/people/{user_id}/" [MEMBERS_REMOVE] => people::api_delete;
@@ -187,10 +207,10 @@ tenant_routes! {
     POST "/settings/domains/{id}/verify/" [DOMAINS_MANAGE] => settings::verify_domain;
     POST "/settings/domains/{id}/delete/" [DOMAINS_MANAGE] => settings::delete_domain;
     GET "/api/v1/api-keys/" [API_KEYS_MANAGE] => settings::api_list_keys;
-    POST "/api/v1/api-keys/" [API_KEYS_MANAGE] => settings::api_create_key;
+    POST "/api/v1/api-keys/" [API_KEYS_MANAGE] creates => settings::api_create_key;
     DELETE "/api/v1/api-keys/{id}/" [API_KEYS_MANAGE] => settings::api_revoke_key;
     GET "/api/v1/domains/" [DOMAINS_MANAGE] => settings::api_list_domains;
-    POST "/api/v1/domains/" [DOMAINS_MANAGE] => settings::api_add_domain;
+    POST "/api/v1/domains/" [DOMAINS_MANAGE] creates => settings::api_add_domain;
     POST "/api/v1/domains/{id}/verify/" [DOMAINS_MANAGE] => settings::api_verify_domain;
     DELETE "/api/v1/domains/{id}/" [DOMAINS_MANAGE] => settings::api_delete_domain;
     GET "/roles/" [ROLES_MANAGE] => roles::list;
@@ -201,7 +221,7 @@ tenant_routes! {
     GET "/roles/{key}/delete/" [ROLES_MANAGE] => roles::delete_form;
     POST "/roles/{key}/delete/" [ROLES_MANAGE] => roles::delete;
     GET "/api/v1/roles/" [ROLES_MANAGE] => roles::api_list;
-    POST "/api/v1/roles/" [ROLES_MANAGE] => roles::api_create;
+    POST "/api/v1/roles/" [ROLES_MANAGE] creates => roles::api_create;
     GET "/api/v1/roles/{key}/" [ROLES_MANAGE] => roles::api_detail;
     PATCH "/api/v1/roles/{key}/" [ROLES_MANAGE] => roles::api_update;
     DELETE "/api/v1/roles/{key}/" [ROLES_MANAGE] => roles::api_delete;
@@ -217,15 +237,18 @@ pub struct GlobalRoute {
     pub method: Method,
     /// The path.
     pub path: &'static str,
+    /// A `POST` that creates: it honours `Idempotency-Key`.
+    pub creates: bool,
     handler: fn() -> actix_web::Route,
 }
 
 macro_rules! global_api_routes {
-    ($($method:ident $path:literal => $handler:path;)*) => {
+    ($($method:ident $path:literal $($creates:ident)? => $handler:path;)*) => {
         /// Every global `/api/v1` route, in registration order.
         pub const GLOBAL_API_ROUTES: &[GlobalRoute] = &[$(GlobalRoute {
             method: Method::$method,
             path: $path,
+            creates: creates!($($creates)?),
             handler: || web::method(Method::$method).to($handler),
         },)*];
     };
@@ -234,7 +257,7 @@ macro_rules! global_api_routes {
 global_api_routes! {
     GET "/api/v1/openapi.json" => openapi::serve;
     GET "/api/v1/organizations/" => organizations::api_list;
-    POST "/api/v1/organizations/" => organizations::api_add;
+    POST "/api/v1/organizations/" creates => organizations::api_add;
     GET "/api/v1/account/" => account::api_show;
     PATCH "/api/v1/account/" => account::api_update;
 }
@@ -257,25 +280,33 @@ pub fn access_table() -> String {
 /// The tenant routes: served at the tenant root of every organization, from [`TENANT_ROUTES`]
 /// (one resource per path, its methods in table order).
 pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
-    let routes = TENANT_ROUTES.iter().map(|r| (r.path, r.handler));
+    let routes = TENANT_ROUTES.iter().map(|r| (r.path, r.handler, r.creates));
     register(cfg, routes.collect(), tenant);
 }
 
-/// A route's path and the maker of its actix route.
-type PathRoute = (&'static str, fn() -> actix_web::Route);
+/// A route's path, the maker of its actix route, and whether it creates.
+type PathRoute = (&'static str, fn() -> actix_web::Route, bool);
 
-/// One resource per path of `routes` (made by `resource`), its methods in table order.
+/// One resource per path of `routes` (made by `resource`), its methods in table order; the
+/// creating ones behind the `Idempotency-Key` middleware.
 fn register(cfg: &mut web::ServiceConfig, routes: Vec<PathRoute>, resource: fn(&str) -> Resource) {
     let mut paths: Vec<&'static str> = Vec::new();
-    for (path, _) in &routes {
+    for (path, _, _) in &routes {
         if !paths.contains(path) {
             paths.push(path);
         }
     }
     for path in paths {
         let mut resource = resource(path);
-        for (_, handler) in routes.iter().filter(|(p, _)| *p == path) {
-            resource = resource.route(handler());
+        for (_, handler, creates) in routes.iter().filter(|(p, _, _)| *p == path) {
+            let route = handler();
+            resource = resource.route(if *creates {
+                route.wrap(actix_web::middleware::from_fn(
+                    crate::web::idempotency::idempotent,
+                ))
+            } else {
+                route
+            });
         }
         cfg.service(resource);
     }
@@ -336,7 +367,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/account/tokens/{id}/revoke/",
             web::post().to(account::revoke_token),
         );
-    let routes = GLOBAL_API_ROUTES.iter().map(|r| (r.path, r.handler));
+    let routes = GLOBAL_API_ROUTES
+        .iter()
+        .map(|r| (r.path, r.handler, r.creates));
     register(cfg, routes.collect(), |path| web::resource(path));
 }
 

@@ -225,6 +225,51 @@ fn add_errors(operation: &mut Operation, authenticated: bool, tenant: Option<Nee
     }
 }
 
+/// A creating `POST`: the `Idempotency-Key` header and what it can answer.
+fn idempotent(mut operation: Operation) -> Operation {
+    let mut parameter = Parameter::new(crate::web::idempotency::HEADER);
+    parameter.parameter_in = ParameterIn::Header;
+    parameter.required = Required::False;
+    parameter.description = Some(
+        "Makes a retry safe: a request with the same key and body within 24 hours answers what \
+         the first answered (with `Idempotent-Replayed: true`) and creates nothing more. 1 to \
+         255 visible ASCII characters; yours alone (per person or API key, per organization)."
+            .into(),
+    );
+    parameter.schema = Some(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(crate::idempotency::MAX_KEY_LEN))
+            .pattern(Some("^[!-~]+$"))
+            .into(),
+    );
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::T(parameter));
+    let running = "The first request with this `Idempotency-Key` is still running.";
+    match operation.responses.responses.get_mut("409") {
+        Some(RefOr::T(response)) => {
+            response.description = format!("{} Or: {running}", response.description);
+        }
+        _ => {
+            let response = error_response(running);
+            operation.responses.responses.insert("409".into(), response);
+        }
+    }
+    operation
+        .responses
+        .responses
+        .entry("422".into())
+        .or_insert_with(|| {
+            error_response(
+                "A field is invalid, or the `Idempotency-Key` was used with another request.",
+            )
+        });
+    operation
+}
+
 fn slug_parameter() -> Parameter {
     let mut parameter = Parameter::new("slug");
     parameter.parameter_in = ParameterIn::Path;
@@ -335,10 +380,10 @@ pub fn build() -> (utoipa::openapi::OpenApi, Vec<String>) {
     let mut problems = Vec::new();
     let mut used: BTreeSet<(String, String)> = BTreeSet::new();
     let mut paths = Paths::new();
-    // (method, path on the handler, path in the document, how it is reached)
-    let mut served: Vec<(&Method, &str, String, Option<Needs>)> = GLOBAL_API_ROUTES
+    // (method, path on the handler, path in the document, how it is reached, creates)
+    let mut served: Vec<(&Method, &str, String, Option<Needs>, bool)> = GLOBAL_API_ROUTES
         .iter()
-        .map(|r| (&r.method, r.path, r.path.to_string(), None))
+        .map(|r| (&r.method, r.path, r.path.to_string(), None, r.creates))
         .collect();
     served.extend(
         TENANT_ROUTES
@@ -346,10 +391,10 @@ pub fn build() -> (utoipa::openapi::OpenApi, Vec<String>) {
             .filter(|r| r.path.starts_with("/api/v1/"))
             .map(|r| {
                 let documented = format!("{TENANT_PREFIX}{}", r.path);
-                (&r.method, r.path, documented, Some(r.needs))
+                (&r.method, r.path, documented, Some(r.needs), r.creates)
             }),
     );
-    for (method, path, documented, needs) in served {
+    for (method, path, documented, needs, creates) in served {
         used.insert((path.to_string(), method.as_str().to_lowercase()));
         let Some((http, operation)) = http_method(method).and_then(|m| {
             let operation = described.paths.get_path_operation(path, m.clone())?;
@@ -357,6 +402,11 @@ pub fn build() -> (utoipa::openapi::OpenApi, Vec<String>) {
         }) else {
             problems.push(format!("{method} {path} is served but not described"));
             continue;
+        };
+        let operation = if creates {
+            idempotent(operation)
+        } else {
+            operation
         };
         let operation = match needs {
             Some(needs) => tenant_operation(operation, needs),

@@ -18,6 +18,7 @@ mod events;
 mod handoff;
 mod health;
 mod helpers;
+mod idempotency;
 mod invitations;
 mod keys_and_domains;
 mod layers;
