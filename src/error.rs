@@ -91,12 +91,9 @@ pub enum AppError {
         /// Messages per field.
         fields: FieldErrors,
     },
-    /// Throttled (429, with `Retry-After`).
-    #[error("too many requests; try again in {retry_after_secs} seconds")]
-    TooManyRequests {
-        /// Seconds until the same request may succeed.
-        retry_after_secs: u64,
-    },
+    /// Throttled (429, with `Retry-After`, `RateLimit-Policy` and `RateLimit`).
+    #[error("too many requests; try again in {} seconds", .0.reset_secs)]
+    TooManyRequests(crate::auth::throttle::RateLimit),
     /// A dependency does not answer (503, with `Retry-After`).
     #[error("{0}")]
     Unavailable(String),
@@ -231,8 +228,11 @@ impl ResponseError for AppError {
             Self::Unauthorized => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"orgs\""));
             }
-            Self::TooManyRequests { retry_after_secs } => {
-                response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+            Self::TooManyRequests(limit) => {
+                response.insert_header((header::RETRY_AFTER, limit.reset_secs.max(1).to_string()));
+                for header in limit.headers() {
+                    response.insert_header(header);
+                }
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_SECS.to_string()));
@@ -329,9 +329,7 @@ impl From<InviteError> for AppError {
     fn from(error: InviteError) -> Self {
         match error {
             InviteError::NotFound => Self::NotFound,
-            InviteError::Throttled { retry_after_secs } => {
-                Self::TooManyRequests { retry_after_secs }
-            }
+            InviteError::Throttled(limit) => Self::TooManyRequests(limit),
             InviteError::Other(e) => Self::Internal(e),
             error => Self::from_field_error(&error),
         }

@@ -24,8 +24,62 @@ use crate::tenancy::global;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counter {
     key: String,
+    policy: &'static str,
     limit: u32,
     window: Duration,
+}
+
+/// Where a client stands against one limit, for the `RateLimit-Policy` and `RateLimit` headers
+/// (draft-ietf-httpapi-ratelimit-headers): the quota per window, what is left, and the seconds
+/// until more is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// The limit's name: `login`, `login-from`, `mail-to`, `mail-from`, `invitations`.
+    pub policy: &'static str,
+    /// Hits allowed per window.
+    pub quota: u32,
+    /// The window, in seconds.
+    pub window_secs: u64,
+    /// Hits left now.
+    pub remaining: u32,
+    /// Seconds until the window resets (a refused client's `Retry-After`).
+    pub reset_secs: u64,
+}
+
+impl RateLimit {
+    /// The two headers, by name.
+    pub fn headers(&self) -> [(&'static str, String); 2] {
+        [
+            (
+                "RateLimit-Policy",
+                format!(
+                    "\"{}\";q={};w={}",
+                    self.policy, self.quota, self.window_secs
+                ),
+            ),
+            (
+                "RateLimit",
+                format!(
+                    "\"{}\";r={};t={}",
+                    self.policy,
+                    self.remaining,
+                    self.reset_secs.max(1)
+                ),
+            ),
+        ]
+    }
+}
+
+impl Counter {
+    fn refused(&self, reset_secs: u64) -> RateLimit {
+        RateLimit {
+            policy: self.policy,
+            quota: self.limit,
+            window_secs: u64::try_from(self.window.num_seconds()).unwrap_or(0),
+            remaining: 0,
+            reset_secs,
+        }
+    }
 }
 
 fn secs(value: u64) -> Duration {
@@ -43,6 +97,7 @@ impl Counter {
     pub fn login_pair(email: &str, client: &str, settings: &AuthSettings) -> Self {
         Self {
             key: format!("login:{}|{client}", email_key(email)),
+            policy: "login",
             limit: settings.login_max_failures,
             window: secs(settings.login_lockout_secs),
         }
@@ -52,6 +107,7 @@ impl Counter {
     pub fn login_client(client: &str, settings: &AuthSettings) -> Self {
         Self {
             key: format!("login-from:{client}"),
+            policy: "login-from",
             limit: settings.login_max_failures.saturating_mul(4),
             window: secs(settings.login_lockout_secs),
         }
@@ -61,6 +117,7 @@ impl Counter {
     pub fn login_account(email: &str, settings: &AuthSettings) -> Self {
         Self {
             key: format!("login-account:{}", email_key(email)),
+            policy: "login-account",
             limit: u32::MAX,
             window: secs(settings.login_lockout_secs),
         }
@@ -70,6 +127,7 @@ impl Counter {
     pub fn mail_to(address: &str, settings: &AuthSettings) -> Self {
         Self {
             key: format!("mail-to:{}", email_key(address)),
+            policy: "mail-to",
             limit: settings.mail_per_address_per_hour,
             window: Duration::hours(1),
         }
@@ -79,6 +137,7 @@ impl Counter {
     pub fn mail_from(client: &str, settings: &AuthSettings) -> Self {
         Self {
             key: format!("mail-from:{client}"),
+            policy: "mail-from",
             limit: settings.mail_per_client_per_hour,
             window: Duration::hours(1),
         }
@@ -90,11 +149,11 @@ fn seconds_until(until: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     u64::try_from((until - now).num_seconds().max(1)).unwrap_or(1)
 }
 
-/// Whether any counter is refused now, and for how many seconds more (the longest).
+/// Whether any counter is refused now: the one refused longest, and for how long.
 pub async fn refused_for<C: ConnectionTrait>(
     db: &C,
     counters: &[Counter],
-) -> Result<Option<u64>, DbErr> {
+) -> Result<Option<RateLimit>, DbErr> {
     let now = entity::chrono_now();
     let keys = counters.iter().map(|c| c.key.clone());
     let rows = global::select::<login_throttle::Entity>()
@@ -103,9 +162,12 @@ pub async fn refused_for<C: ConnectionTrait>(
         .await?;
     Ok(rows
         .iter()
-        .filter_map(|row| row.locked_until.filter(|until| *until > now))
+        .filter_map(|row| Some((row.locked_until.filter(|until| *until > now)?, &row.key)))
         .max()
-        .map(|until| seconds_until(until, now)))
+        .and_then(|(until, key)| {
+            let counter = counters.iter().find(|c| &c.key == key)?;
+            Some(counter.refused(seconds_until(until, now)))
+        }))
 }
 
 /// The hits counted for `counter` in its current window.
@@ -197,14 +259,14 @@ where
     Ok(hits)
 }
 
-/// Counts a mail to `address` asked for from `client`; `Err(seconds)` when either is over its
-/// hourly limit (the mail must not be sent).
+/// Counts a mail to `address` asked for from `client`; `Err` with the limit when either is over
+/// its hourly limit (the mail must not be sent).
 pub async fn mail<C>(
     db: &C,
     address: &str,
     client: &str,
     settings: &AuthSettings,
-) -> Result<Result<(), u64>, DbErr>
+) -> Result<Result<(), RateLimit>, DbErr>
 where
     C: ConnectionTrait + TransactionTrait,
 {
@@ -213,8 +275,13 @@ where
         Counter::mail_from(client, settings),
     ];
     let hits = hit(db, &counters).await?;
-    Ok(match hits.iter().filter_map(|h| h.refused_for).max() {
-        Some(wait) => Err(wait),
+    let refused = hits
+        .iter()
+        .zip(&counters)
+        .filter_map(|(hit, counter)| Some((hit.refused_for?, counter)))
+        .max_by_key(|(wait, _)| *wait);
+    Ok(match refused {
+        Some((wait, counter)) => Err(counter.refused(wait)),
         None => Ok(()),
     })
 }

@@ -36,10 +36,7 @@ pub enum InviteError {
     /// Too many invitations from this organization, to this address or from this client in
     /// the last hour.
     #[error("too many invitations were sent in the last hour; try again later")]
-    Throttled {
-        /// Seconds until one may go.
-        retry_after_secs: u64,
-    },
+    Throttled(crate::auth::throttle::RateLimit),
     /// Anything else.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -60,6 +57,34 @@ fn pending(
         .filter(organization_invitation::Column::RevokedAt.is_null())
 }
 
+/// Where the organization stands against its hourly invitation quota (`auth.invitations_per_hour`):
+/// every invitation and reminder is one outbox row tagged with the organization.
+pub async fn quota(
+    tx: &TenantTxn,
+    auth: &AuthSettings,
+) -> Result<crate::auth::throttle::RateLimit, DbErr> {
+    let hour_ago = entity::chrono_now() - Duration::hours(1);
+    let last_hour = tx
+        .select::<entity::email_outbox::Entity>()
+        .filter(entity::email_outbox::Column::CreatedAt.gt(hour_ago))
+        .order_by_asc(entity::email_outbox::Column::CreatedAt)
+        .limit(u64::from(auth.invitations_per_hour))
+        .all(tx.conn())
+        .await?;
+    let used = u32::try_from(last_hour.len()).unwrap_or(u32::MAX);
+    // More is allowed once the oldest of the hour is an hour old.
+    let reset = last_hour.first().map_or(0, |oldest| {
+        (oldest.created_at - hour_ago).num_seconds().max(1)
+    });
+    Ok(crate::auth::throttle::RateLimit {
+        policy: "invitations",
+        quota: auth.invitations_per_hour,
+        window_secs: 3_600,
+        remaining: auth.invitations_per_hour.saturating_sub(used),
+        reset_secs: u64::try_from(reset).unwrap_or(1).max(1),
+    })
+}
+
 /// Invites `email` to the organization, or re-sends its pending invitation with a new token.
 /// The invitation and its mail are written in the request's transaction.
 pub async fn invite(
@@ -74,28 +99,14 @@ pub async fn invite(
         return Err(InviteError::NotFound);
     }
     let email = users::normalize_email(email).map_err(|_| InviteError::InvalidEmail)?;
-    // Every invitation and reminder is one outbox row tagged with the organization.
-    let hour_ago = entity::chrono_now() - Duration::hours(1);
-    let last_hour = tx
-        .select::<entity::email_outbox::Entity>()
-        .filter(entity::email_outbox::Column::CreatedAt.gt(hour_ago))
-        .order_by_asc(entity::email_outbox::Column::CreatedAt)
-        .limit(u64::from(auth.invitations_per_hour))
-        .all(tx.conn())
-        .await?;
-    if last_hour.len() >= auth.invitations_per_hour as usize {
-        let oldest = last_hour.first().map_or(hour_ago, |m| m.created_at);
-        let wait = (oldest - hour_ago).num_seconds().max(1);
-        return Err(InviteError::Throttled {
-            retry_after_secs: u64::try_from(wait).unwrap_or(1),
-        });
+    let limit = quota(tx, auth).await?;
+    if limit.remaining == 0 {
+        return Err(InviteError::Throttled(limit));
     }
     // And every one counts against its address and its requester's, across organizations.
     let client = tx.client().unwrap_or("job");
-    if let Err(retry_after_secs) =
-        crate::auth::throttle::mail(tx.conn(), &email, client, auth).await?
-    {
-        return Err(InviteError::Throttled { retry_after_secs });
+    if let Err(limit) = crate::auth::throttle::mail(tx.conn(), &email, client, auth).await? {
+        return Err(InviteError::Throttled(limit));
     }
     let member = tx
         .select::<organization_user::Entity>()

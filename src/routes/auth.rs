@@ -49,7 +49,7 @@ async fn count_mail(req: &HttpRequest, state: &AppState, email: &str) -> Result<
     let client = Client::of_request(req, &state.settings.server.trusted_proxies).ip_text();
     match throttle::mail(&state.db, &email, &client, &state.settings.auth).await? {
         Ok(()) => Ok(()),
-        Err(retry_after_secs) => Err(AppError::TooManyRequests { retry_after_secs }),
+        Err(limit) => Err(AppError::TooManyRequests(limit)),
     }
 }
 
@@ -103,8 +103,8 @@ pub async fn login(
     let account = throttle::Counter::login_account(&form.email, auth);
     // Only this pair, or an address failing across accounts, is refused ...
     let refused = [pair.clone(), from_client.clone()];
-    if let Some(retry_after_secs) = throttle::refused_for(&state.db, &refused).await? {
-        return Err(AppError::TooManyRequests { retry_after_secs });
+    if let Some(limit) = throttle::refused_for(&state.db, &refused).await? {
+        return Err(AppError::TooManyRequests(limit));
     }
     // ... while failures on the account from everywhere slow every attempt on it down.
     let failures = throttle::count(&state.db, &account).await?;

@@ -253,9 +253,7 @@ pub async fn resend(
             Ok(redirect(&tenant.url("/invitations/")))
         }
         Err(InviteError::NotFound) => Err(AppError::NotFound),
-        Err(InviteError::Throttled { retry_after_secs }) => {
-            Err(AppError::TooManyRequests { retry_after_secs })
-        }
+        Err(InviteError::Throttled(limit)) => Err(AppError::TooManyRequests(limit)),
         Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
         Err(other) => Err(AppError::Conflict(other.to_string())),
     }
@@ -403,8 +401,15 @@ pub async fn api_revoke(
     operation_id = "resend_invitation",
     params(("id" = i64, Path, minimum = 1, description = "The invitation's id.")),
     responses(
-        (status = 200, description = "Sent again.", body = InvitationView),
-        (status = 429, description = "Sent too often; see `Retry-After`.", body = crate::error::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 200, description = "Sent again.", body = InvitationView, headers(
+            ("RateLimit-Policy" = String, description = "The organization's hourly invitation quota."),
+            ("RateLimit" = String, description = "What is left of it."),
+        )),
+        (status = 429, description = "Too many invitations this hour.", body = crate::error::ErrorBody, headers(
+            ("Retry-After" = u64, description = "Seconds to wait."),
+            ("RateLimit-Policy" = String, description = "The limit that was reached."),
+            ("RateLimit" = String, description = "`r=0` and the seconds until more."),
+        )),
     ),
 )]
 pub async fn api_resend(
@@ -428,6 +433,11 @@ pub async fn api_resend(
         .await
         .map_err(AppError::from)?;
     let body = view(&tx, sent).await?;
+    let quota = invitations::quota(&tx, &state.settings.auth).await?;
     tx.commit().await?;
-    Ok(HttpResponse::Ok().json(body))
+    let mut response = HttpResponse::Ok();
+    for header in quota.headers() {
+        response.insert_header(header);
+    }
+    Ok(response.json(body))
 }

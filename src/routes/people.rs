@@ -588,9 +588,17 @@ fn keys(roles: &[RoleKey]) -> Vec<String> {
     operation_id = "invite",
     request_body = InviteJson,
     responses(
-        (status = 201, description = "Invited.", body = crate::routes::invitations::InvitationView, headers(("Location" = String, description = "The invitation's URL."))),
+        (status = 201, description = "Invited.", body = crate::routes::invitations::InvitationView, headers(
+            ("Location" = String, description = "The invitation's URL."),
+            ("RateLimit-Policy" = String, description = "The organization's hourly invitation quota: `\"invitations\";q=100;w=3600`."),
+            ("RateLimit" = String, description = "What is left of it: `\"invitations\";r=99;t=3600` (t: seconds until more)."),
+        )),
         (status = 409, description = "`already_invited` (with `invitation_id`), or already a member.", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many invitations; see `Retry-After`.", body = crate::error::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 429, description = "Too many invitations (the organization's, the address's or this client's hourly limit).", body = crate::error::ErrorBody, headers(
+            ("Retry-After" = u64, description = "Seconds to wait."),
+            ("RateLimit-Policy" = String, description = "The limit that was reached."),
+            ("RateLimit" = String, description = "`r=0` and the seconds until more."),
+        )),
     ),
 )]
 pub async fn api_invite(
@@ -604,10 +612,14 @@ pub async fn api_invite(
             let location = tenant.url(&format!("/api/v1/invitations/{}/", invitation.id));
             let tx = tenant.begin(&state).await?;
             let view = crate::routes::invitations::view(&tx, invitation).await?;
+            let quota = crate::invitations::quota(&tx, &state.settings.auth).await?;
             tx.commit().await?;
-            Ok(HttpResponse::build(StatusCode::CREATED)
-                .insert_header((actix_web::http::header::LOCATION, location))
-                .json(view))
+            let mut response = HttpResponse::build(StatusCode::CREATED);
+            response.insert_header((actix_web::http::header::LOCATION, location));
+            for header in quota.headers() {
+                response.insert_header(header);
+            }
+            Ok(response.json(view))
         }
         Err(error) => Err(forms::invalid(invite_error(error)?)),
     }
@@ -714,7 +726,11 @@ pub async fn api_delete(
     responses(
         (status = 202, description = "Sent again.", body = entity::organization_invitation::Model),
         (status = 410, description = "They joined already.", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many reminders; see `Retry-After`.", body = crate::error::ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 429, description = "Too many invitations this hour.", body = crate::error::ErrorBody, headers(
+            ("Retry-After" = u64, description = "Seconds to wait."),
+            ("RateLimit-Policy" = String, description = "The limit that was reached."),
+            ("RateLimit" = String, description = "`r=0` and the seconds until more."),
+        )),
     ),
 )]
 pub async fn api_remind(

@@ -48,10 +48,10 @@ fn message(res: &ServiceResponse<impl MessageBody>) -> String {
         Some(error @ (AppError::MissingPermission(_) | AppError::AlreadyInvited { .. })) => {
             error.to_string()
         }
-        Some(AppError::TooManyRequests { retry_after_secs }) => {
+        Some(AppError::TooManyRequests(limit)) => {
             format!(
                 "Too many attempts. Try again in {}.",
-                crate::text::describe_ttl(*retry_after_secs)
+                crate::text::describe_ttl(limit.reset_secs)
             )
         }
         Some(AppError::Unavailable(_)) => {

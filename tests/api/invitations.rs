@@ -795,3 +795,44 @@ async fn the_api_lists_resends_and_revokes_invitations_and_refuses_a_second_invi
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
     assert!(rest["next"].is_null());
 }
+
+#[tokio::test]
+async fn the_api_says_where_the_invitation_quota_stands_and_a_429_says_when_it_frees() {
+    let app = TestApp::spawn_with(|s| s.auth.invitations_per_hour = 2).await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let invite_api = |email: &'static str| {
+        kurt.client
+            .post(format!("{}/o/nirvana/api/v1/people/", app.address))
+            .header("x-csrf-token", &kurt.csrf)
+            .json(&serde_json::json!({ "email": email }))
+            .send()
+    };
+    let header = |response: &reqwest::Response, name: &str| {
+        response.headers()[name].to_str().unwrap().to_string()
+    };
+    let first = invite_api("one@yahoo.com").await.unwrap();
+    assert_eq!(first.status(), 201);
+    assert_eq!(
+        header(&first, "ratelimit-policy"),
+        "\"invitations\";q=2;w=3600"
+    );
+    let state = header(&first, "ratelimit");
+    assert!(state.starts_with("\"invitations\";r=1;t="), "{state}");
+    let second = invite_api("two@yahoo.com").await.unwrap();
+    assert!(header(&second, "ratelimit").starts_with("\"invitations\";r=0;t="));
+    let refused = invite_api("three@yahoo.com").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = header(&refused, "retry-after").parse().unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+    assert_eq!(
+        header(&refused, "ratelimit-policy"),
+        "\"invitations\";q=2;w=3600"
+    );
+    assert_eq!(
+        header(&refused, "ratelimit"),
+        format!("\"invitations\";r=0;t={wait}")
+    );
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "throttled");
+}

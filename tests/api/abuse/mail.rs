@@ -20,6 +20,15 @@ async fn reset_mail_is_limited_per_address_whether_or_not_it_has_an_account() {
         assert_eq!(refused.status(), 429, "{address}");
         let wait = retry_after(&refused).expect("Retry-After");
         assert!((1..=3_600).contains(&wait), "{wait}");
+        // The limit that refused it, by name, and when it frees.
+        assert_eq!(
+            refused.headers()["ratelimit-policy"],
+            "\"mail-to\";q=2;w=3600"
+        );
+        assert_eq!(
+            refused.headers()["ratelimit"].to_str().unwrap(),
+            format!("\"mail-to\";r=0;t={wait}")
+        );
     }
     app.wait_for_mail("kurt@nirvana.com", 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
