@@ -82,6 +82,18 @@ async fn the_document_is_served_as_openapi_3_1_without_credentials() {
             .contains("`members.read`"),
         "the permission a route needs comes from the route table"
     );
+    let created = &document["paths"]["/o/{slug}/api/v1/projects/"]["post"]["responses"]["201"];
+    assert_eq!(
+        created["links"]["get_project"]["parameters"],
+        json!({"id": "$response.body#/id", "slug": "$request.path.slug"}),
+        "a 201 links to the operations on what it made"
+    );
+    let idempotent = document["paths"]["/o/{slug}/api/v1/projects/"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header");
+    assert!(idempotent, "a creating POST describes Idempotency-Key");
     for status in ["401", "403", "404", "422", "500", "503"] {
         assert!(
             people["responses"][status]["content"]["application/json"]["schema"]["$ref"]
