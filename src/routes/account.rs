@@ -237,7 +237,6 @@ pub struct AccountPatch {
     request_body = AccountPatch,
     responses(
         (status = 200, description = "The account as it is now.", body = AccountJson, headers(("ETag" = String, description = "Its version."))),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_update(

@@ -174,6 +174,10 @@ fn add_errors(operation: &mut Operation, authenticated: bool, tenant: Option<Nee
         RefOr::T(p) => p.parameter_in == ParameterIn::Path,
         RefOr::Ref(_) => false,
     });
+    let if_match = operation.parameters.iter().flatten().any(|p| match p {
+        RefOr::T(p) => p.parameter_in == ParameterIn::Header && p.name == "If-Match",
+        RefOr::Ref(_) => false,
+    });
     let mut errors: Vec<(&str, RefOr<Response>)> = Vec::new();
     if has_body {
         errors.push(("400", error_response("The body is not JSON.")));
@@ -184,6 +188,12 @@ fn add_errors(operation: &mut Operation, authenticated: bool, tenant: Option<Nee
         errors.push((
             "422",
             error_response("A field or parameter is invalid; `fields` names it."),
+        ));
+    }
+    if if_match {
+        errors.push((
+            "412",
+            error_response("`If-Match` names another version; nothing was changed."),
         ));
     }
     if authenticated {

@@ -481,7 +481,6 @@ async fn current(tx: &crate::tenancy::TenantTxn) -> Result<organization::Model, 
     responses(
         (status = 200, description = "The organization as it is now.", body = organization::Model, headers(("ETag" = String, description = "Its version."))),
         (status = 409, description = "The address is taken.", body = crate::error::ErrorBody),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_update(
@@ -516,7 +515,6 @@ pub async fn api_update(
     params(crate::web::etag::IfMatch),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_delete(

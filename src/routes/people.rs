@@ -667,7 +667,6 @@ pub struct PersonPatch {
     responses(
         (status = 200, description = "The member as they are now.", body = PersonView, headers(("ETag" = String, description = "Its version."))),
         (status = 409, description = "The owner's roles are not changed.", body = crate::error::ErrorBody),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_update(
@@ -701,7 +700,6 @@ pub async fn api_update(
     responses(
         (status = 204, description = "Removed."),
         (status = 409, description = "The owner is not removed.", body = crate::error::ErrorBody),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_delete(

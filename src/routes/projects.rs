@@ -357,7 +357,6 @@ pub async fn api_detail(
     request_body = ProjectJson,
     responses(
         (status = 200, description = "The project as it is now.", body = project::Model, headers(("ETag" = String, description = "Its version, for `If-Match`."))),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_update(
@@ -397,7 +396,6 @@ pub async fn api_update(
     params(("id" = i64, Path, minimum = 1, description = "The project's id."), crate::web::etag::IfMatch),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_delete(

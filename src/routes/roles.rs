@@ -385,7 +385,6 @@ pub struct RolePatchJson {
     responses(
         (status = 200, description = "The role as it is now.", body = RoleView, headers(("ETag" = String, description = "Its version."))),
         (status = 409, description = "A built-in role.", body = crate::error::ErrorBody),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_update(
@@ -423,7 +422,6 @@ pub async fn api_update(
     responses(
         (status = 204, description = "Deleted."),
         (status = 409, description = "Built in, or held by someone.", body = crate::error::ErrorBody),
-        (status = 412, description = "`If-Match` names another version.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api_delete(
