@@ -116,8 +116,8 @@ pub struct CursorPage<T> {
     pub per_page: u64,
     /// The cursor of the next page, or `null` on the last.
     pub next: Option<String>,
-    /// Rows in all pages, on the short lists where it costs nothing (keys, domains).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Rows in all pages where that is known without a scan (keys, domains, roles); `null`
+    /// elsewhere.
     pub total: Option<u64>,
 }
 
