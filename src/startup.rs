@@ -162,6 +162,7 @@ fn run(
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)
+            .wrap(from_fn(crate::web::security::headers))
             .wrap(TracingLogger::default())
     })
     .workers(workers)

@@ -16,6 +16,7 @@ pub mod query;
 pub mod render;
 pub mod resolve;
 pub mod rows;
+pub mod security;
 pub mod tenant;
 pub mod user;
 

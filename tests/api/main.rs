@@ -26,6 +26,7 @@ mod migrations;
 mod models;
 mod openapi;
 mod organizations;
+mod pages;
 mod people;
 mod rls;
 mod roles;

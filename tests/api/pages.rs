@@ -1,0 +1,146 @@
+//! The pages as a person meets them (issue 18): security headers on every answer, where signing
+//! in lands, times in words, confirmations that ask for the slug, invitations beside members.
+
+use crate::helpers::{TestApp, browser, csrf_from, two_tenants, visitor};
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_without_unsafe_inline() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let anonymous = browser();
+    let mut answers = Vec::new();
+    for path in [
+        "/",
+        "/login/",
+        "/static/app.css",
+        "/no-such-page/",
+        "/api/v1/openapi.json",
+    ] {
+        answers.push(
+            anonymous
+                .get(format!("{}{path}", app.address))
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    for path in [
+        "/o/acme/",
+        "/o/acme/people/",
+        "/o/globex/people/",
+        "/o/acme/api/v1/people/",
+    ] {
+        answers.push(
+            ada.client
+                .get(format!("{}{path}", app.address))
+                .send()
+                .await
+                .unwrap(),
+        );
+    }
+    for answer in answers {
+        let url = answer.url().to_string();
+        let headers = answer.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{url}: {csp}");
+        assert!(csp.contains("default-src 'self'"), "{url}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{url}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{url}");
+        assert!(headers.contains_key("referrer-policy"), "{url}");
+        assert!(
+            !headers.contains_key("strict-transport-security"),
+            "{url}: no HSTS over plain HTTP"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_cookies_are_secure() {
+    let app = TestApp::spawn_with(|s| s.session.cookie_secure = true).await;
+    let answer = app.get("/login/").await;
+    assert_eq!(
+        answer.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}
+
+#[tokio::test]
+async fn no_template_has_inline_styles_or_scripts_the_policy_would_block() {
+    for (name, source) in orgs::templates::TEMPLATES {
+        if name.starts_with("email/") {
+            continue;
+        }
+        for refused in [
+            "style=\"",
+            "<style",
+            "<script>",
+            "onclick=",
+            "onsubmit=",
+            "javascript:",
+        ] {
+            assert!(!source.contains(refused), "{name} holds {refused}");
+        }
+    }
+}
+
+async fn sign_in(app: &TestApp, email: &str, next: &str) -> String {
+    let client = browser();
+    let page = client
+        .get(format!("{}/login/", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&page);
+    let response = client
+        .post(format!("{}/login/", app.address))
+        .form(&[
+            ("email", email),
+            ("password", crate::helpers::PASSWORD),
+            ("next", next),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{email}");
+    crate::helpers::location(&response)
+}
+
+#[tokio::test]
+async fn signing_in_lands_on_next_then_on_the_persons_organization_or_the_list_or_making_one() {
+    let app = TestApp::spawn().await;
+    let (acme, _) = two_tenants(&app).await;
+    // Ada is in Acme only, Nora in none, Multi in Acme and an organization of her own.
+    app.user("nora@nowhere.test", "Nora").await;
+    assert_eq!(sign_in(&app, "ada@acme.test", "").await, "/go/acme/");
+    assert_eq!(
+        sign_in(&app, "ada@acme.test", "/o/acme/projects/").await,
+        "/o/acme/projects/",
+        "a safe next= comes first"
+    );
+    assert_eq!(
+        sign_in(&app, "ada@acme.test", "//evil.example/").await,
+        "/go/acme/",
+        "an unsafe one is ignored"
+    );
+    assert_eq!(
+        sign_in(&app, "nora@nowhere.test", "").await,
+        "/organizations/add/"
+    );
+    let multi = app.user("multi@globex.test", "Multi").await;
+    crate::rules::add_user(app.conn(), app.events(), acme, multi.id, false)
+        .await
+        .unwrap();
+    let quiet = orgs::events::Events::new();
+    orgs::organizations::create_organization(app.conn(), &quiet, multi.id, "Multi Co")
+        .await
+        .unwrap();
+    assert_eq!(
+        sign_in(&app, "multi@globex.test", "").await,
+        "/organizations/"
+    );
+}
