@@ -85,6 +85,18 @@ pub(super) async fn sign_in(
     Ok(())
 }
 
+/// Where a sign-in without a (safe) `next=` lands: on the person's organization when they have
+/// one, on the list when several, on making one when none.
+async fn landing(state: &AppState, user_id: i64) -> Result<String, AppError> {
+    let mine = crate::organizations::list_for_user(&state.db, user_id, false).await?;
+    Ok(match mine.as_slice() {
+        [] => "/organizations/add/".to_string(),
+        // /go/ signs them in on the organization's own host when links are subdomains.
+        [only] => format!("/go/{}/", only.slug),
+        _ => "/organizations/".to_string(),
+    })
+}
+
 /// `POST /login/`
 pub async fn login(
     req: HttpRequest,
@@ -113,7 +125,11 @@ pub async fn login(
         Ok(user) => {
             throttle::clear(&state.db, &[pair]).await?;
             sign_in(&req, &state, &session, user.id).await?;
-            Ok(redirect(local_target(&form.next)))
+            let target = match local_target(&form.next) {
+                "/" if form.next != "/" => landing(&state, user.id).await?,
+                next => next.to_string(),
+            };
+            Ok(redirect(&target))
         }
         Err(LoginError::Other(error)) => Err(AppError::Internal(error)),
         Err(refused) => {
