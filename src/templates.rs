@@ -59,6 +59,8 @@ pub fn load() -> anyhow::Result<Tera> {
     let mut tera = Tera::default();
     // Filters first: Tera 2 refuses a template that names a filter it does not know.
     tera.register_filter("urlencode", urlencode_filter);
+    tera.register_filter("ago", ago_filter);
+    tera.register_filter("day", day_filter);
     tera.autoescape_on([".html"]);
     tera.add_raw_templates(TEMPLATES.iter().copied())
         .map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
@@ -67,6 +69,49 @@ pub fn load() -> anyhow::Result<Tera> {
 
 fn urlencode_filter(value: &str, _: Kwargs, _: &State) -> String {
     urlencode(value)
+}
+
+/// `{{ at | ago }}`: an RFC 3339 time in words, from now (`3 minutes ago`, `in 6 days`); past a
+/// week, the day (`1 Dec 2026`). Anything else is shown as it is.
+fn ago_filter(value: &str, _: Kwargs, _: &State) -> String {
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(at) => ago(at.with_timezone(&chrono::Utc), chrono::Utc::now()),
+        Err(_) => value.to_string(),
+    }
+}
+
+/// `{{ at | day }}`: the day of an RFC 3339 time, `1 Dec 2026` (UTC).
+fn day_filter(value: &str, _: Kwargs, _: &State) -> String {
+    match chrono::DateTime::parse_from_rfc3339(value) {
+        Ok(at) => day(at.with_timezone(&chrono::Utc)),
+        Err(_) => value.to_string(),
+    }
+}
+
+fn day(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%-d %b %Y").to_string()
+}
+
+fn ago(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let seconds = (now - at).num_seconds();
+    let future = seconds < 0;
+    let size = seconds.unsigned_abs();
+    let (count, unit) = match size {
+        0..60 => return "just now".to_string(),
+        60..3_600 => (size / 60, "minute"),
+        3_600..86_400 => (size / 3_600, "hour"),
+        86_400..604_800 => (size / 86_400, "day"),
+        _ => return day(at),
+    };
+    if count == 1 && unit == "day" {
+        return if future { "tomorrow" } else { "yesterday" }.to_string();
+    }
+    let plural = if count == 1 { "" } else { "s" };
+    if future {
+        format!("in {count} {unit}{plural}")
+    } else {
+        format!("{count} {unit}{plural} ago")
+    }
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters, for a value placed in a
@@ -81,6 +126,32 @@ fn urlencode(value: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::{ago, day};
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn times_read_in_words_then_as_a_day() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let cases = [
+            (Duration::seconds(-20), "just now"),
+            (Duration::minutes(-1), "1 minute ago"),
+            (Duration::minutes(-3), "3 minutes ago"),
+            (Duration::hours(-5), "5 hours ago"),
+            (Duration::hours(-30), "yesterday"),
+            (Duration::days(-3), "3 days ago"),
+            (Duration::days(6) + Duration::hours(23), "in 6 days"),
+            (Duration::hours(25), "tomorrow"),
+            (Duration::days(-40), "22 Oct 2026"),
+        ];
+        for (offset, words) in cases {
+            assert_eq!(ago(now + offset, now), words, "{offset}");
+        }
+        assert_eq!(day(now), "1 Dec 2026");
+    }
 }
 
 #[cfg(test)]

@@ -144,3 +144,27 @@ async fn signing_in_lands_on_next_then_on_the_persons_organization_or_the_list_o
         "/organizations/"
     );
 }
+
+#[tokio::test]
+async fn times_are_shown_in_words_inside_a_time_element() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let (_, people) = ada.get("/o/acme/api/v1/people/").await;
+    let people: serde_json::Value = serde_json::from_str(&people).unwrap();
+    let ada_row = &people["items"][0];
+    let (status, page) = ada
+        .get(&format!("/o/acme/people/{}/", ada_row["user_id"]))
+        .await;
+    assert_eq!(status, 200);
+    let joined = ada_row["joined_at"].as_str().unwrap();
+    assert!(
+        page.contains(&format!("<time datetime=\"{joined}\"")),
+        "the machine-readable time stays: {page}"
+    );
+    assert!(page.contains(">just now</time>"), "{page}");
+    assert!(
+        !page.contains(&format!(">{joined}<")),
+        "no raw timestamp shown"
+    );
+}
