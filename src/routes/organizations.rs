@@ -297,30 +297,59 @@ fn confirm(tenant: &Tenant, title: String, message: String, action: &str, button
         .with("button", button)
 }
 
-/// `GET /delete/`
-pub async fn delete_form(
-    req: HttpRequest,
-    Require(tenant, _): Require<need::OrganizationDelete>,
-) -> Result<HttpResponse, AppError> {
+/// What a destructive form's `confirm` field must hold: the organization's slug.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    confirm: String,
+}
+
+/// The field error when `typed` is not the organization's slug (spaces around it aside).
+fn unconfirmed(tenant: &Tenant, typed: &str) -> Option<FieldErrors> {
+    let slug = &tenant.organization().slug;
+    (typed.trim() != slug).then(|| {
+        let mut errors = FieldErrors::new();
+        let message = format!("type {slug} to confirm");
+        errors.insert("confirm".into(), vec![message]);
+        errors
+    })
+}
+
+fn delete_page(tenant: &Tenant, errors: &FieldErrors) -> Page {
     let name = &tenant.organization().name;
-    let page = confirm(
-        &tenant,
+    confirm(
+        tenant,
         format!("Delete {name}?"),
         format!(
             "{name}, its memberships, invitations and projects will be deleted. People keep their accounts."
         ),
         "/delete/",
         "Delete the organization",
-    );
-    render(&req, page).await
+    )
+    .with("type_slug", true)
+    .with("errors", errors)
 }
 
-/// `POST /delete/`: the organization and everything scoped to it.
+/// `GET /delete/`
+pub async fn delete_form(
+    req: HttpRequest,
+    Require(tenant, _): Require<need::OrganizationDelete>,
+) -> Result<HttpResponse, AppError> {
+    render(&req, delete_page(&tenant, &FieldErrors::new())).await
+}
+
+/// `POST /delete/`: the organization and everything scoped to it, once its slug was typed.
 pub async fn delete(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     Require(tenant, _): Require<need::OrganizationDelete>,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
+    if let Some(errors) = unconfirmed(&tenant, &form.confirm) {
+        let page = delete_page(&tenant, &errors).status(StatusCode::UNPROCESSABLE_ENTITY);
+        return render(&req, page).await;
+    }
     let tx = tenant.begin(&state).await?;
     organizations::delete_organization(&tx).await?;
     tx.commit().await?;
@@ -336,6 +365,7 @@ pub async fn delete(
 #[serde(default)]
 pub struct TransferForm {
     user_id: String,
+    confirm: String,
 }
 
 /// `GET /transfer/`
@@ -345,12 +375,20 @@ pub async fn transfer_form(
     Require(tenant, _): Require<need::OwnershipTransfer>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
-    let candidates = transfer_candidates(&tx).await?;
+    let page = transfer_page(&tenant, &tx, &FieldErrors::new()).await?;
     tx.commit().await?;
-    let page = tenant_page("tenant/transfer.html", &tenant)
-        .with("candidates", candidates)
-        .with("errors", FieldErrors::new());
     render(&req, page).await
+}
+
+/// The transfer form: every member but the owner to choose from, and `errors`.
+async fn transfer_page(
+    tenant: &Tenant,
+    tx: &TenantTxn,
+    errors: &FieldErrors,
+) -> Result<Page, AppError> {
+    Ok(tenant_page("tenant/transfer.html", tenant)
+        .with("candidates", transfer_candidates(tx).await?)
+        .with("errors", errors))
 }
 
 /// Everyone who could become the owner: every member but the owner, however many.
@@ -383,6 +421,10 @@ pub async fn transfer(
     form: web::Form<TransferForm>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
+    if let Some(errors) = unconfirmed(&tenant, &form.confirm) {
+        let page = transfer_page(&tenant, &tx, &errors).await?;
+        return render(&req, page.status(StatusCode::UNPROCESSABLE_ENTITY)).await;
+    }
     match do_transfer(&tx, &form.user_id).await {
         Ok(()) => {
             tx.commit().await?;
@@ -390,11 +432,7 @@ pub async fn transfer(
             Ok(redirect(&tenant.url("/people/")))
         }
         Err(AppError::Invalid { fields, .. }) => {
-            let candidates = transfer_candidates(&tx).await?;
-            let page = tenant_page("tenant/transfer.html", &tenant)
-                .with("candidates", candidates)
-                .with("errors", fields);
-            render(&req, page).await
+            render(&req, transfer_page(&tenant, &tx, &fields).await?).await
         }
         Err(other) => Err(other),
     }

@@ -166,8 +166,21 @@ async fn only_the_owner_deletes_the_organization_and_users_stay() {
     let (status, body) = kurt.get("/o/nirvana/delete/").await;
     assert_eq!(status, 200);
     assert!(body.contains("Delete Nirvana?"));
+    assert!(
+        body.contains("<code>nirvana</code>"),
+        "the page says what to type"
+    );
+    // Issue 18: deleting asks to type the organization's slug.
+    for typed in ["", "Nirvana", "nirvana2"] {
+        let refused = kurt
+            .post_form("/o/nirvana/delete/", &[("confirm", typed)])
+            .await;
+        assert_eq!(refused.status(), 422, "{typed:?}");
+    }
     let mut events = app.events().channel();
-    let deleted = kurt.post_form("/o/nirvana/delete/", &[]).await;
+    let deleted = kurt
+        .post_form("/o/nirvana/delete/", &[("confirm", " nirvana ")])
+        .await;
     assert_redirect_to(&deleted, 303, "/organizations/");
     assert!(
         orgs_service::service::find_by_id(app.conn(), w.nirvana.id)
@@ -208,16 +221,32 @@ async fn the_owner_transfers_ownership_to_a_member_who_becomes_admin() {
     let outside = kurt
         .post_form(
             "/o/nirvana/transfer/",
-            &[("user_id", &w.duder.id.to_string())],
+            &[("user_id", &w.duder.id.to_string()), ("confirm", "nirvana")],
         )
         .await;
     assert_eq!(outside.status(), 200);
     assert!(outside.text().await.unwrap().contains("must be a member"));
+    let unconfirmed = kurt
+        .post_form(
+            "/o/nirvana/transfer/",
+            &[("user_id", &w.dave.id.to_string()), ("confirm", "")],
+        )
+        .await;
+    assert_eq!(
+        unconfirmed.status(),
+        422,
+        "transferring asks to type the slug"
+    );
+    assert!(
+        crate::rules::is_owner(app.conn(), w.nirvana.id, w.kurt.id)
+            .await
+            .unwrap()
+    );
     let mut events = app.events().channel();
     let done = kurt
         .post_form(
             "/o/nirvana/transfer/",
-            &[("user_id", &w.dave.id.to_string())],
+            &[("user_id", &w.dave.id.to_string()), ("confirm", "nirvana")],
         )
         .await;
     assert_eq!(done.status(), 303);

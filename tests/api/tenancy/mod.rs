@@ -165,11 +165,12 @@ fn case(route: &TenantRoute) -> Option<Case> {
             ..ok(303)
         },
         ("POST", "/delete/") => Case {
+            form: Some("confirm={slug}"),
             destroys: true,
             ..page(303)
         },
         ("POST", "/transfer/") => Case {
-            form: Some("user_id={uid}"),
+            form: Some("user_id={uid}&confirm={slug}"),
             destroys: true,
             ..ok(303)
         },
@@ -633,7 +634,8 @@ async fn send(
     };
     let n = unique().to_string();
     let fill = |text: &str| {
-        text.replace("{id}", &id.to_string())
+        text.replace("{slug}", &w.acme_slug)
+            .replace("{id}", &id.to_string())
             .replace("{key}", &format!("doomed-{id}"))
             .replace("{user_id}", &uid.to_string())
             .replace("{uid}", &uid.to_string())
