@@ -206,9 +206,28 @@ pub async fn list(
     .await
 }
 
+/// Where a revoke or resend from a page goes back to: the people page it was pressed on, or the
+/// invitations page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BackTo {
+    back: String,
+}
+
+impl BackTo {
+    fn path(&self) -> &'static str {
+        if self.back == "people" {
+            "/people/"
+        } else {
+            "/invitations/"
+        }
+    }
+}
+
 /// `POST /invitations/{id}/revoke/` on a tenant.
 pub async fn revoke(
     session: Session,
+    back: web::Form<BackTo>,
     Permitted(
         Found {
             tenant, tx, row, ..
@@ -218,14 +237,15 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     invitations::revoke(&tx, row.id).await?;
     tx.commit().await?;
-    flash::success(&session, "Invitation revoked.");
-    Ok(redirect(&tenant.url("/invitations/")))
+    flash::success(&session, format!("Invitation to {} revoked.", row.email));
+    Ok(redirect(&tenant.url(back.path())))
 }
 
 /// `POST /invitations/{id}/resend/` on a tenant: a new link; the old one stops working.
 pub async fn resend(
     state: web::Data<AppState>,
     session: Session,
+    back: web::Form<BackTo>,
     Permitted(
         Found {
             tenant, tx, row, ..
@@ -250,7 +270,7 @@ pub async fn resend(
                 &session,
                 format!("Invitation sent again to {}.", invitation.email),
             );
-            Ok(redirect(&tenant.url("/invitations/")))
+            Ok(redirect(&tenant.url(back.path())))
         }
         Err(InviteError::NotFound) => Err(AppError::NotFound),
         Err(InviteError::Throttled(limit)) => Err(AppError::TooManyRequests(limit)),

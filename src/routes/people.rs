@@ -14,7 +14,7 @@ use crate::invitations::{self, InviteError};
 use crate::organizations::members::{self, PersonView};
 use crate::organizations::roles::{self, RoleView};
 use crate::organizations::{self, OrgError};
-use crate::permissions::need;
+use crate::permissions::{Permission, need};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::pagination::{PageQuery, Paginated};
@@ -74,7 +74,10 @@ struct PersonLine<'a> {
     role: String,
 }
 
-/// `GET /people/`
+/// The pending invitations the people page shows (newest first); the rest are a link away.
+const PENDING_SHOWN: u64 = 10;
+
+/// `GET /people/`: the members, and the pending invitations for whoever manages them.
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -94,7 +97,26 @@ pub async fn list(
             role: p.role(),
         })
         .collect();
+    // The pending invitations beside the members, for whoever manages them.
+    let (invitations, more_invitations) = if tenant.can(Permission::INVITATIONS_MANAGE) {
+        let tx = tenant.begin_read(&state).await?;
+        let mut pending = crate::invitations::list_by_status(
+            &tx,
+            crate::invitations::Status::Pending,
+            None,
+            PENDING_SHOWN + 1,
+        )
+        .await?;
+        tx.commit().await?;
+        let more = pending.len() as u64 > PENDING_SHOWN;
+        pending.truncate(PENDING_SHOWN as usize);
+        (pending, more)
+    } else {
+        (Vec::new(), false)
+    };
     let page = tenant_page("people/list.html", &tenant)
+        .with("invitations", invitations)
+        .with("more_invitations", more_invitations)
         .with("people", lines)
         .with("total", people.total)
         .with("page", people.page)

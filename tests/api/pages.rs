@@ -168,3 +168,64 @@ async fn times_are_shown_in_words_inside_a_time_element() {
         "no raw timestamp shown"
     );
 }
+
+#[tokio::test]
+async fn people_shows_pending_invitations_with_resend_and_revoke_to_those_who_manage_them() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let (_, page) = ada.get("/o/acme/people/").await;
+    assert!(
+        page.contains("No one is waiting to join."),
+        "an empty state that says what to do"
+    );
+    let (status, invitation) = ada
+        .api(
+            reqwest::Method::POST,
+            "/o/acme/api/v1/people/",
+            Some(serde_json::json!({"email": "newcomer@acme.test"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = invitation["id"].as_i64().unwrap();
+    let (_, page) = ada.get("/o/acme/people/").await;
+    assert!(page.contains("newcomer@acme.test"), "{page}");
+    assert!(page.contains(&format!("/o/acme/invitations/{id}/resend/")));
+    assert!(page.contains(&format!("/o/acme/invitations/{id}/revoke/")));
+    // Pressed on People, the button comes back to People.
+    let revoked = ada
+        .post_form(
+            &format!("/o/acme/invitations/{id}/revoke/"),
+            &[("back", "people")],
+        )
+        .await;
+    crate::helpers::assert_redirect_to(&revoked, 303, "/o/acme/people/");
+    let (_, page) = ada.get("/o/acme/people/").await;
+    assert!(
+        page.contains("Invitation to newcomer@acme.test revoked."),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("/o/acme/invitations/{id}/resend/")));
+    // A member without invitations.manage sees the members only.
+    let max = visitor(&app, Some("max@acme.test")).await;
+    let (status, page) = max.get("/o/acme/people/").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("Pending invitations"));
+}
+
+#[tokio::test]
+async fn the_stylesheet_answers_on_an_unknown_organizations_host_whose_pages_are_404() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let client = browser();
+    let page = crate::helpers::get_on(&app, &client, "nosuch.localhost", "/people/").await;
+    assert_eq!(page.status(), 404);
+    let css = crate::helpers::get_on(&app, &client, "nosuch.localhost", "/static/app.css").await;
+    assert_eq!(css.status(), 200, "the 404 page is styled");
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+}
