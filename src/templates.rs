@@ -11,6 +11,7 @@ macro_rules! templates {
 
 /// Every template, by name.
 pub const TEMPLATES: &[(&str, &str)] = templates![
+    "nav.html",
     "base.html",
     "home.html",
     "errors/error.html",

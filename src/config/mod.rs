@@ -99,6 +99,25 @@ pub struct Settings {
     /// The audit log.
     #[serde(default)]
     pub audit: AuditSettings,
+    /// The pages' look.
+    #[serde(default)]
+    pub ui: UiSettings,
+}
+
+/// `[ui]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSettings {
+    /// The product's name in every page's header and title.
+    pub product_name: String,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self {
+            product_name: "orgs".into(),
+        }
+    }
 }
 
 /// `[audit]`

@@ -73,6 +73,16 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
     context.insert("csrf_token", &csrf::token(&session));
     context.insert("messages", &flash::take(&session));
     context.insert("base_domain", &state.settings.tenant.base_domain);
+    context.insert("product_name", &state.settings.ui.product_name);
+    // The navigation marks the section the page is in: the first segment of its path under the
+    // tenant root ("people", "projects", "" for the dashboard).
+    let section = req
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("");
+    context.insert("section", section);
     let html = state
         .templates
         .render(page.template, &context)

@@ -214,6 +214,9 @@ pub async fn resolve<B: MessageBody + 'static>(
                 root,
                 api_key: None,
             }),
+            // The stylesheet is the same on every host: an unknown or renamed organization's
+            // 404 page is styled too.
+            Ok(None) if req.path().starts_with("/static/") => None,
             Ok(None) => return Ok(req.error_response(AppError::NotFound).map_into_right_body()),
             Err(error) => {
                 return Ok(req

@@ -165,7 +165,8 @@ async fn login_follows_a_local_next_and_ignores_an_offsite_one() {
             ],
         )
         .await;
-    assert_redirect_to(&response, 303, "/");
+    // The landing of someone in no organization (issue 18), not the foreign site.
+    assert_redirect_to(&response, 303, "/organizations/add/");
 }
 
 #[tokio::test]

@@ -371,7 +371,7 @@ async fn pages_carry_the_organization_in_the_navigation_and_the_shipped_styleshe
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     let (_, body) = kurt.get("/o/nirvana/people/").await;
     assert!(
-        body.contains("class=\"org-name\" href=\"/o/nirvana/\">Nirvana</a>"),
+        body.contains("class=\"current-org\" href=\"/o/nirvana/\">Nirvana</a>"),
         "{body}"
     );
     assert!(body.contains("Switch organization"));
@@ -388,7 +388,7 @@ async fn pages_carry_the_organization_in_the_navigation_and_the_shipped_styleshe
         css.text()
             .await
             .unwrap()
-            .contains("@media (max-width: 40rem)"),
+            .contains("@media (max-width: 44rem)"),
         "a phone layout"
     );
 }

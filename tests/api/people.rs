@@ -98,18 +98,21 @@ async fn the_people_page_shows_roles_and_the_count_and_links_each_person_for_mem
     );
     assert!(!body.contains("Kurt Cobain"), "{body}");
     assert!(
-        body.contains("<td>member</td>") && body.contains("<td>admin</td>"),
+        body.contains("<td data-label=\"Roles\">member</td>")
+            && body.contains("<td data-label=\"Roles\">admin</td>"),
         "{body}"
     );
     assert!(body.contains("3 people."), "{body}");
     assert!(body.contains("page=2&amp;per_page=2\">Next</a>"), "{body}");
     assert!(
-        body.contains("<td><a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"),
+        body.contains(
+            "<td data-label=\"Name\"><a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"
+        ),
         "an admin gets links to each person: {body}"
     );
     let (_, last) = krist.get("/o/nirvana/people/?per_page=2&page=2").await;
     assert!(
-        last.contains("Kurt Cobain") && last.contains("<td>owner</td>"),
+        last.contains("Kurt Cobain") && last.contains("<td data-label=\"Roles\">owner</td>"),
         "{last}"
     );
     assert!(
