@@ -129,7 +129,29 @@ pub fn render_error_page<B: MessageBody + 'static>(
     let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     };
+    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+        Ok(error_page(res, state).await)
+    })))
+}
+
+/// The error page: the person's own navigation when signed in (never the organization that was
+/// asked for: a 404 must not confirm that it exists), "Log in" only to visitors.
+async fn error_page<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    state: web::Data<AppState>,
+) -> ServiceResponse<EitherBody<B, BoxBody>> {
+    let status = res.status();
     let mut context = Context::new();
+    let user = <crate::web::MaybeUser as actix_web::FromRequest>::extract(res.request())
+        .await
+        .ok()
+        .and_then(|found| found.0);
+    if let Some(user) = &user {
+        crate::web::render::insert_user(&mut context, user);
+        let session = actix_session::SessionExt::get_session(res.request());
+        context.insert("csrf_token", &crate::web::csrf::token(&session));
+    }
+    context.insert("product_name", &state.settings.ui.product_name);
     context.insert("status", &status.as_u16());
     context.insert("title", title(status.as_u16()));
     context.insert("message", &message(&res));
@@ -146,7 +168,5 @@ pub fn render_error_page<B: MessageBody + 'static>(
         }
     }
     let response = response.content_type("text/html; charset=utf-8").body(html);
-    let response: ServiceResponse<EitherBody<B, BoxBody>> =
-        ServiceResponse::new(req, response).map_into_right_body();
-    Ok(ErrorHandlerResponse::Response(response))
+    ServiceResponse::new(req, response).map_into_right_body()
 }

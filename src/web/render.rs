@@ -51,6 +51,19 @@ struct UserView<'a> {
     is_superuser: bool,
 }
 
+/// Puts what templates see of the signed-in `user` into `context`.
+pub(crate) fn insert_user(context: &mut tera::Context, user: &entity::user::Model) {
+    context.insert(
+        "user",
+        &UserView {
+            id: user.id,
+            name: &user.name,
+            email: &user.email,
+            is_superuser: user.is_superuser,
+        },
+    );
+}
+
 /// Renders the page with the base context.
 pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppError> {
     let state = req
@@ -60,15 +73,7 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
     let session = req.get_session();
     let mut context = page.context;
     if let Some(user) = &user {
-        context.insert(
-            "user",
-            &UserView {
-                id: user.id,
-                name: &user.name,
-                email: &user.email,
-                is_superuser: user.is_superuser,
-            },
-        );
+        insert_user(&mut context, user);
     }
     context.insert("csrf_token", &csrf::token(&session));
     context.insert("messages", &flash::take(&session));

@@ -229,3 +229,40 @@ async fn the_stylesheet_answers_on_an_unknown_organizations_host_whose_pages_are
             .starts_with("text/css")
     );
 }
+
+#[tokio::test]
+async fn an_error_page_keeps_the_persons_own_navigation_and_never_names_the_organization_asked_for()
+{
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    // Globex exists but Ada is not in it: 404, as for one that does not exist.
+    for path in ["/o/globex/people/", "/o/no-such-org/people/"] {
+        let (status, page) = ada.get(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            page.contains("Log out"),
+            "{path}: signed in, so no 'Log in': {page}"
+        );
+        assert!(!page.contains(">Log in<"), "{path}");
+        assert!(page.contains("href=\"/organizations/\""), "{path}");
+        assert!(
+            !page.contains("Globex"),
+            "{path}: the page must not confirm it exists"
+        );
+    }
+    let (status, page) = ada.get("/no-such-page/").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Ada"), "the account menu names her");
+    let anonymous = browser();
+    let page = anonymous
+        .get(format!("{}/no-such-page/", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(">Log in<"), "a visitor is offered to log in");
+    assert!(!page.contains("Log out"));
+}
