@@ -86,6 +86,8 @@ pub struct Caches {
     pub organizations: TtlMap<String, organization::Model>,
     /// (organization id, user id) -> access.
     pub access: TtlMap<(i64, i64), Access>,
+    /// User id -> (name, slug) of their organizations, for the switcher in the page header.
+    pub mine: TtlMap<i64, Vec<(String, String)>>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -107,6 +109,7 @@ impl Caches {
             sessions: TtlMap::new(max_entries),
             organizations: TtlMap::new(max_entries),
             access: TtlMap::new(max_entries),
+            mine: TtlMap::new(max_entries),
         }
     }
 
@@ -120,6 +123,7 @@ impl Caches {
         self.sessions.clear();
         self.organizations.clear();
         self.access.clear();
+        self.mine.clear();
     }
 
     /// `key`'s value in `map` while it is fresh; otherwise what `load` finds, remembered when it

@@ -319,10 +319,28 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
     fill_and_submit(&ada, "main form", &[("name", "Babbage Labs")]).await;
     wait_for_host(&ada, "babbage-labs.localhost").await;
     shot(&ada, 10, "second-organization").await;
-    ada.goto(&format!("{main}/organizations/")).await.unwrap();
-    let switcher = page_text(&ada).await;
-    assert!(switcher.contains("Analytical Engines") && switcher.contains("Babbage Labs"));
+    // The header's switcher lists both of her organizations.
+    ada.find(Locator::Css("details.switcher summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let menu = ada
+        .find(Locator::Css("details.switcher ul"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        menu.contains("Analytical Engines") && menu.contains("Babbage Labs"),
+        "{menu}"
+    );
     shot(&ada, 11, "switcher").await;
+    ada.goto(&format!("{main}/organizations/")).await.unwrap();
+    let list = page_text(&ada).await;
+    assert!(list.contains("Analytical Engines") && list.contains("Babbage Labs"));
 
     grace
         .goto(&format!("{main}/o/babbage-labs/people/"))

@@ -51,6 +51,44 @@ struct UserView<'a> {
     is_superuser: bool,
 }
 
+/// One organization in the header's switcher.
+#[derive(Serialize)]
+struct SwitcherEntry {
+    name: String,
+    slug: String,
+    current: bool,
+}
+
+/// The most organizations the switcher lists; the rest are on `/organizations/`.
+const SWITCHER_MAX: usize = 15;
+
+/// The person's organizations for the switcher (remembered like the other lookups, and
+/// forgotten after every write, so a membership change shows at once).
+async fn switcher(
+    state: &AppState,
+    user_id: i64,
+    current: &str,
+) -> Result<Vec<SwitcherEntry>, AppError> {
+    let caches = &state.caches;
+    let mine = caches
+        .through(&caches.mine, user_id, async {
+            let all = crate::organizations::list_for_user(&state.db, user_id, false).await?;
+            let pairs: Vec<(String, String)> = all.into_iter().map(|o| (o.name, o.slug)).collect();
+            Ok::<_, sea_orm::DbErr>(Some(pairs))
+        })
+        .await?
+        .unwrap_or_default();
+    Ok(mine
+        .into_iter()
+        .take(SWITCHER_MAX)
+        .map(|(name, slug)| SwitcherEntry {
+            current: slug == current,
+            name,
+            slug,
+        })
+        .collect())
+}
+
 /// Puts what templates see of the signed-in `user` into `context`.
 pub(crate) fn insert_user(context: &mut tera::Context, user: &entity::user::Model) {
     context.insert(
@@ -74,6 +112,12 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
     let mut context = page.context;
     if let Some(user) = &user {
         insert_user(&mut context, user);
+        let current = actix_web::HttpMessage::extensions(req)
+            .get::<crate::web::ResolvedTenant>()
+            .map(|t| t.organization.slug.clone());
+        if let Some(current) = current {
+            context.insert("switcher", &switcher(state, user.id, &current).await?);
+        }
     }
     context.insert("csrf_token", &csrf::token(&session));
     context.insert("messages", &flash::take(&session));

@@ -370,11 +370,16 @@ async fn pages_carry_the_organization_in_the_navigation_and_the_shipped_styleshe
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
     let (_, body) = kurt.get("/o/nirvana/people/").await;
+    // The switcher: the current organization, and the person's organizations to go to.
     assert!(
-        body.contains("class=\"current-org\" href=\"/o/nirvana/\">Nirvana</a>"),
+        body.contains("<span class=\"visually-hidden\">Organization: </span>Nirvana</summary>"),
         "{body}"
     );
-    assert!(body.contains("Switch organization"));
+    assert!(
+        body.contains("<a href=\"/go/nirvana/\" aria-current=\"true\">Nirvana</a>"),
+        "{body}"
+    );
+    assert!(body.contains("href=\"/organizations/\">All organizations</a>"));
     assert!(body.contains("href=\"/static/app.css\""));
     let css = app.get("/static/app.css").await;
     assert_eq!(css.status(), 200);
