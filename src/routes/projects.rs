@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
-use crate::permissions::need;
+use crate::permissions::{Permission, need};
 use crate::projects::{self, ProjectInput};
 use crate::state::AppState;
 use crate::web::pagination::{PageQuery, Paginated};
@@ -19,18 +19,44 @@ use crate::web::{Json, Query, etag};
 use crate::web::{Page, flash, forms, render};
 use crate::web::{Permitted, Require, Tenant};
 
-/// `GET /` on a tenant: the dashboard.
+/// The most pending invitations the dashboard counts exactly ("50+" beyond).
+const PENDING_COUNTED: u64 = 50;
+
+/// `GET /` on a tenant: the organization at a glance: members, pending invitations, projects,
+/// and the latest activity for those who may read the audit log.
 pub async fn dashboard(
     req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::MembersRead>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin(&state).await?;
+    let txn = tenant.begin_read(&state).await?;
     let (recent, total) = projects::list(&txn, 1, 5).await?;
+    let (_, members) = crate::organizations::members::list(&txn, None, 1, 1).await?;
+    let pending = if tenant.can(Permission::INVITATIONS_MANAGE) {
+        let rows = crate::invitations::list_by_status(
+            &txn,
+            crate::invitations::Status::Pending,
+            None,
+            PENDING_COUNTED + 1,
+        )
+        .await?;
+        Some(rows.len() as u64)
+    } else {
+        None
+    };
+    let activity = if tenant.can(Permission::AUDIT_READ) {
+        crate::audit::list(&txn, &crate::audit::Filter::default(), None, 5).await?
+    } else {
+        Vec::new()
+    };
     txn.commit().await?;
     let page = tenant_page("tenant/dashboard.html", &tenant)
         .with("projects", recent)
-        .with("project_count", total);
+        .with("project_count", total)
+        .with("member_count", members)
+        .with("pending_count", pending)
+        .with("pending_more", pending.is_some_and(|n| n > PENDING_COUNTED))
+        .with("activity", activity);
     render(&req, page).await
 }
 

@@ -266,3 +266,37 @@ async fn an_error_page_keeps_the_persons_own_navigation_and_never_names_the_orga
     assert!(page.contains(">Log in<"), "a visitor is offered to log in");
     assert!(!page.contains("Log out"));
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_the_organization_at_a_glance() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let (status, _) = ada
+        .api(
+            reqwest::Method::POST,
+            "/o/acme/api/v1/people/",
+            Some(serde_json::json!({"email": "newcomer@acme.test"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, page) = ada.get("/o/acme/").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<strong>2</strong> members"), "{page}");
+    assert!(
+        page.contains("<strong>1</strong> pending invitation<"),
+        "{page}"
+    );
+    assert!(page.contains("<strong>1</strong> project<"), "{page}");
+    assert!(
+        page.contains("Recent activity") && page.contains("invitation.created"),
+        "{page}"
+    );
+    // A member sees the counts they may read, and no activity.
+    let max = visitor(&app, Some("max@acme.test")).await;
+    let (status, page) = max.get("/o/acme/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<strong>2</strong> members"));
+    assert!(!page.contains("pending invitation"));
+    assert!(!page.contains("Recent activity"));
+}
