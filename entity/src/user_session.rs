@@ -13,6 +13,9 @@ pub struct Model {
     #[sea_orm(unique)]
     pub token_hash: String,
     pub expires_at: DateTimeUtc,
+    /// Shared by the sign-ins one browser got from one sign-in through handoffs to
+    /// organizations' hosts: signing out ends the family.
+    pub family: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -15,6 +15,8 @@ pub struct Model {
     pub token_hash: String,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
+    /// On a handoff: the session family of the sign-in that made it.
+    pub family: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

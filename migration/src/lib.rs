@@ -10,6 +10,7 @@ mod m20261201_000005_fail_closed;
 mod m20261201_000006_domain_claims;
 mod m20261201_000007_roles_and_audit;
 mod m20261201_000008_idempotency_keys;
+mod m20261201_000009_session_families;
 
 pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_domain_claims::Migration),
             Box::new(m20261201_000007_roles_and_audit::Migration),
             Box::new(m20261201_000008_idempotency_keys::Migration),
+            Box::new(m20261201_000009_session_families::Migration),
         ]
     }
 }

@@ -12,16 +12,20 @@ use sea_orm::{
 use super::tokens;
 use crate::tenancy::global;
 
-/// Records a new sign-in for the user and returns the key to put in the session.
+/// Records a new sign-in for the user and returns the key to put in the session: in `family`
+/// (a handoff's), or a family of its own.
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     ttl_hours: u32,
+    family: Option<String>,
 ) -> Result<String, DbErr> {
     let key = tokens::generate();
+    let hash = tokens::hash(&key);
     user_session::ActiveModel {
         user_id: Set(user_id),
-        token_hash: Set(tokens::hash(&key)),
+        family: Set(Some(family.unwrap_or_else(|| hash.clone()))),
+        token_hash: Set(hash),
         expires_at: Set(entity::chrono_now() + Duration::hours(i64::from(ttl_hours))),
         ..Default::default()
     }
@@ -39,6 +43,30 @@ pub async fn resolve<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<use
         .filter(user::Column::IsActive.eq(true))
         .one(db)
         .await
+}
+
+/// The family of the sign-in with this key.
+pub async fn family_of<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<String>, DbErr> {
+    Ok(global::select::<user_session::Entity>()
+        .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
+        .one(db)
+        .await?
+        .and_then(|session| session.family))
+}
+
+/// Ends the sign-in with this key and every sign-in of its family (the same browser on the
+/// organizations' hosts it was handed to); how many ended.
+pub async fn delete_family<C: ConnectionTrait>(db: &C, key: &str) -> Result<u64, DbErr> {
+    let mut ended = 0;
+    if let Some(family) = family_of(db, key).await? {
+        ended += global::delete_many::<user_session::Entity>()
+            .filter(user_session::Column::Family.eq(family))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    delete(db, key).await?;
+    Ok(ended.max(1))
 }
 
 /// Ends the sign-in with this key.

@@ -54,6 +54,17 @@ pub async fn issue<C: ConnectionTrait>(
     purpose: Purpose,
     ttl_secs: u64,
 ) -> Result<String, DbErr> {
+    issue_in_family(db, user_id, purpose, ttl_secs, None).await
+}
+
+/// [`issue`], for a handoff: the session it signs in joins `family` (the sign-in that made it).
+pub async fn issue_in_family<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    purpose: Purpose,
+    ttl_secs: u64,
+    family: Option<String>,
+) -> Result<String, DbErr> {
     if purpose != Purpose::Handoff {
         global::delete_many::<user_token::Entity>()
             .filter(user_token::Column::UserId.eq(user_id))
@@ -70,6 +81,7 @@ pub async fn issue<C: ConnectionTrait>(
         token_hash: Set(tokens::hash(&secret)),
         expires_at: Set(entity::chrono_now() + ttl),
         used_at: Set(None),
+        family: Set(family),
         ..Default::default()
     }
     .insert(db)

@@ -60,15 +60,35 @@ fn login_page(form: &LoginForm, errors: &FieldErrors) -> Page {
 }
 
 /// `GET /login/`
+/// `?next=&signed_out=` of the login page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoginQuery {
+    next: String,
+    /// After signing out: `here`, or `everywhere` when the browser's sign-ins on other hosts
+    /// of this service ended too.
+    signed_out: String,
+}
+
+/// `GET /login/`
 pub async fn login_form(
     req: HttpRequest,
-    query: Query<NextQuery>,
+    query: Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
     let form = LoginForm {
-        next: query.into_inner().next,
+        next: query.next,
         ..Default::default()
     };
-    render(&req, login_page(&form, &FieldErrors::new())).await
+    let signed_out = match query.signed_out.as_str() {
+        "everywhere" => Some(
+            "You are signed out, here and on every organization's address this browser was signed in at.",
+        ),
+        "here" => Some("You are signed out."),
+        _ => None,
+    };
+    let page = login_page(&form, &FieldErrors::new()).with("signed_out", signed_out);
+    render(&req, page).await
 }
 
 /// Signs `user_id` in on this browser: a new sign-in row, a renewed session, a new CSRF token.
@@ -78,7 +98,19 @@ pub(super) async fn sign_in(
     session: &Session,
     user_id: i64,
 ) -> Result<(), AppError> {
-    let key = sessions::create(&state.db, user_id, state.settings.session.ttl_hours).await?;
+    sign_in_family(req, state, session, user_id, None).await
+}
+
+/// [`sign_in`] as a member of a session family (a handoff's).
+async fn sign_in_family(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user_id: i64,
+    family: Option<String>,
+) -> Result<(), AppError> {
+    let ttl = state.settings.session.ttl_hours;
+    let key = sessions::create(&state.db, user_id, ttl, family).await?;
     Identity::login(&req.extensions(), key)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     csrf::rotate(session);
@@ -147,14 +179,20 @@ pub async fn logout(
     identity: Option<Identity>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
+    let mut ended = 0;
     if let Some(identity) = identity {
         if let Ok(key) = identity.id() {
-            sessions::delete(&state.db, &key).await?;
+            ended = sessions::delete_family(&state.db, &key).await?;
         }
         identity.logout();
     }
     session.purge();
-    Ok(redirect("/"))
+    // The session (and any flash in it) is gone: the login page says it.
+    Ok(redirect(if ended > 1 {
+        "/login/?signed_out=everywhere"
+    } else {
+        "/login/?signed_out=here"
+    }))
 }
 
 /// The sign-up form.
@@ -307,7 +345,7 @@ pub async fn handoff(
     if !user_tokens::consume(&state.db, token.id).await? {
         return render(&req, token_invalid(&TokenError::Used, Some("/login/"))).await;
     }
-    sign_in(&req, &state, &session, token.user_id).await?;
+    sign_in_family(&req, &state, &session, token.user_id, token.family.clone()).await?;
     if let Some(tenant) = req.extensions().get::<crate::web::ResolvedTenant>() {
         flash::success(
             &session,

@@ -36,8 +36,23 @@ pub async fn enter(
     match state.settings.tenant.links {
         TenantLinks::Path => Ok(format!("/o/{slug}{next}")),
         TenantLinks::Subdomain => {
-            let token =
-                user_tokens::issue(&state.db, user_id, Purpose::Handoff, HANDOFF_TTL_SECS).await?;
+            // The sign-in on the organization's host joins this one's family: signing out on
+            // either ends both.
+            let family = match actix_identity::IdentityExt::get_identity(req)
+                .ok()
+                .and_then(|identity| identity.id().ok())
+            {
+                Some(key) => crate::auth::sessions::family_of(&state.db, &key).await?,
+                None => None,
+            };
+            let token = user_tokens::issue_in_family(
+                &state.db,
+                user_id,
+                Purpose::Handoff,
+                HANDOFF_TTL_SECS,
+                family,
+            )
+            .await?;
             let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
             Ok(format!(
                 "{}/handoff/{token}/?{query}",

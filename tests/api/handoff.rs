@@ -106,3 +106,64 @@ async fn a_new_organization_is_opened_on_its_own_host() {
         location(&created)
     );
 }
+
+/// Kurt's browser: signed in on the plain host (`origin`) and handed to Nirvana's host
+/// (`tenant`, another cookie jar, as a browser keeps one session per host).
+async fn handed_over(
+    app: &crate::helpers::TestApp,
+) -> (crate::helpers::Visitor, reqwest::Client, String) {
+    let kurt = visitor(app, Some("kurt@nirvana.com")).await;
+    let go = kurt
+        .get_on(&format!("localhost:{}", port(app)), "/go/nirvana/")
+        .await;
+    let handoff = location(&go);
+    let host = format!("nirvana.localhost:{}", port(app));
+    let tenant = browser();
+    let arrived = get_on(app, &tenant, &host, &path_of(&handoff)).await;
+    assert_eq!(arrived.status(), 303);
+    assert_eq!(get_on(app, &tenant, &host, "/people/").await.status(), 200);
+    (kurt, tenant, host)
+}
+
+#[tokio::test]
+async fn signing_out_on_an_organizations_host_ends_the_sign_in_it_was_handed_from_and_says_so() {
+    let app = subdomain_app().await;
+    World::build(&app).await;
+    let (kurt, tenant, host) = handed_over(&app).await;
+    // Another browser of Kurt's, signed in on its own, is not this browser: it stays.
+    let other = visitor(&app, Some("kurt@nirvana.com")).await;
+    let page = get_on(&app, &tenant, &host, "/people/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::csrf_from(&page);
+    let out = tenant
+        .post(format!("{}/logout/", app.address))
+        .header("host", &host)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_redirect_to(&out, 303, "/login/?signed_out=everywhere");
+    let (_, notice) = other.get("/login/?signed_out=everywhere").await;
+    assert!(
+        notice.contains("You are signed out, here and on every organization"),
+        "{notice}"
+    );
+    assert_eq!(get_on(&app, &tenant, &host, "/people/").await.status(), 302);
+    let (status, _) = kurt.get("/account/").await;
+    assert_eq!(status, 302, "the plain host's sign-in ended with it");
+    let (status, _) = other.get("/account/").await;
+    assert_eq!(status, 200, "another browser's sign-in is its own");
+}
+
+#[tokio::test]
+async fn signing_out_on_the_plain_host_ends_the_organizations_hosts_it_handed_to() {
+    let app = subdomain_app().await;
+    World::build(&app).await;
+    let (kurt, tenant, host) = handed_over(&app).await;
+    let out = kurt.post_form("/logout/", &[]).await;
+    assert_redirect_to(&out, 303, "/login/?signed_out=everywhere");
+    assert_eq!(get_on(&app, &tenant, &host, "/people/").await.status(), 302);
+}
