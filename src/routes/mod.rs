@@ -202,6 +202,7 @@ tenant_routes! {
     POST "/api/v1/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::api_resend;
     GET "/settings/" [AnyOf(API_KEYS_MANAGE, DOMAINS_MANAGE)] => settings::show;
     POST "/settings/api-keys/" [API_KEYS_MANAGE] => settings::create_key;
+    GET "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => settings::revoke_key_form;
     POST "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => settings::revoke_key;
     POST "/settings/domains/" [DOMAINS_MANAGE] => settings::add_domain;
     POST "/settings/domains/{id}/verify/" [DOMAINS_MANAGE] => settings::verify_domain;

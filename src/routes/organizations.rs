@@ -289,7 +289,14 @@ pub async fn edit(
     }
 }
 
-fn confirm(tenant: &Tenant, title: String, message: String, action: &str, button: &str) -> Page {
+/// A page asking to confirm a destructive action (`tenant/confirm.html`).
+pub(super) fn confirm(
+    tenant: &Tenant,
+    title: String,
+    message: String,
+    action: &str,
+    button: &str,
+) -> Page {
     tenant_page("tenant/confirm.html", tenant)
         .with("title", title)
         .with("message", message)

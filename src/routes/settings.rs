@@ -228,6 +228,31 @@ pub async fn create_key(
     Ok(redirect(&tenant.url("/settings/")))
 }
 
+/// `GET /settings/api-keys/{id}/revoke/`: asks before revoking.
+pub async fn revoke_key_form(
+    req: HttpRequest,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::ApiKeysManage, ApiKey>,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    tx.commit().await?;
+    let page = super::organizations::confirm(
+        &tenant,
+        format!("Revoke the API key “{}”?", row.name),
+        format!(
+            "Anything using the key starting with {}… stops working at once. A revoked key cannot be restored; make a new one instead.",
+            row.token_prefix
+        ),
+        &format!("/settings/api-keys/{}/revoke/", row.id),
+        "Revoke the key",
+    );
+    render(&req, page).await
+}
+
 /// `POST /settings/api-keys/{id}/revoke/`
 pub async fn revoke_key(
     session: Session,

@@ -300,3 +300,50 @@ async fn the_dashboard_shows_the_organization_at_a_glance() {
     assert!(!page.contains("pending invitation"));
     assert!(!page.contains("Recent activity"));
 }
+
+#[tokio::test]
+async fn revoking_a_key_from_the_settings_page_asks_first() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let (status, key) = ada
+        .api(
+            reqwest::Method::POST,
+            "/o/acme/api/v1/api-keys/",
+            Some(serde_json::json!({"name": "Deploys"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = key["id"].as_i64().unwrap();
+    let (_, settings) = ada.get("/o/acme/settings/").await;
+    let ask = format!("href=\"/o/acme/settings/api-keys/{id}/revoke/\"");
+    assert!(
+        settings.contains(&ask),
+        "the list links to a confirmation: {settings}"
+    );
+    let (status, page) = ada
+        .get(&format!("/o/acme/settings/api-keys/{id}/revoke/"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Revoke the API key “Deploys”?"), "{page}");
+    let (_, list) = ada
+        .api(reqwest::Method::GET, "/o/acme/api/v1/api-keys/", None)
+        .await;
+    assert!(
+        list["items"][0]["revoked_at"].is_null(),
+        "asking changed nothing"
+    );
+    let done = ada
+        .post_form(&format!("/o/acme/settings/api-keys/{id}/revoke/"), &[])
+        .await;
+    crate::helpers::assert_redirect_to(&done, 303, "/o/acme/settings/");
+    let (_, list) = ada
+        .api(reqwest::Method::GET, "/o/acme/api/v1/api-keys/", None)
+        .await;
+    let still_active = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["id"] == id && k["revoked_at"].is_null());
+    assert!(!still_active, "revoked once confirmed: {list}");
+}

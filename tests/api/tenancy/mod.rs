@@ -245,7 +245,7 @@ fn case(route: &TenantRoute) -> Option<Case> {
             form: Some("name=Matrix+key"),
             ..ok(303)
         },
-        ("POST", "/settings/api-keys/{id}/revoke/") => fresh(Fresh::ApiKey),
+        ("GET" | "POST", "/settings/api-keys/{id}/revoke/") => fresh(Fresh::ApiKey),
         ("POST", "/settings/domains/") => Case {
             form: Some("domain=matrix{n}.example.org"),
             ..ok(303)
