@@ -365,6 +365,99 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
         "no session on another organization's host"
     );
 
+    tour(&ada, port).await;
+
     ada.close().await.unwrap();
     grace.close().await.unwrap();
+}
+
+/// axe-core's script (`npm install --prefix target/npm axe-core`; `.ci/run` installs it).
+fn axe_source() -> String {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/npm/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run `npm install --no-save --prefix target/npm axe-core`",
+            path.display()
+        )
+    })
+}
+
+/// Runs axe-core on the page: its violations as (rule, impact, how many nodes).
+async fn axe(client: &Client, source: &str) -> Vec<(String, String, u64)> {
+    // WebDriver's scripts run outside the page's Content-Security-Policy.
+    client.execute(source, vec![]).await.unwrap();
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']})
+                .then(r => done(r.violations.map(v => [v.id, v.impact || 'none', v.nodes.length])))
+                .catch(e => done([['axe-error: ' + e, 'critical', 0]]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v[0].as_str().unwrap().to_string(),
+                v[1].as_str().unwrap().to_string(),
+                v[2].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// Every page Ada can open, at a desktop and a phone width: a screenshot of each, and axe-core
+/// finding no violation of impact "serious" or "critical" on any. The summary goes to
+/// `target/tmp/browser/axe.txt`.
+async fn tour(ada: &Client, port: u16) {
+    let source = axe_source();
+    let org = format!("http://analytical-engines.localhost:{port}");
+    let main = format!("http://localhost:{port}");
+    let pages = [
+        (org.clone(), "/", "overview"),
+        (org.clone(), "/people/", "people"),
+        (org.clone(), "/people/add/", "invite"),
+        (org.clone(), "/invitations/", "invitations"),
+        (org.clone(), "/projects/", "projects"),
+        (org.clone(), "/projects/new/", "new-project"),
+        (org.clone(), "/roles/", "roles"),
+        (org.clone(), "/roles/new/", "new-role"),
+        (org.clone(), "/settings/", "settings"),
+        (org.clone(), "/audit/", "activity"),
+        (org.clone(), "/edit/", "edit-organization"),
+        (org.clone(), "/transfer/", "transfer"),
+        (org.clone(), "/delete/", "delete"),
+        (org.clone(), "/no-such-page/", "not-found"),
+        (main.clone(), "/account/", "account"),
+        (main.clone(), "/organizations/", "organizations"),
+        (main.clone(), "/organizations/add/", "new-organization"),
+    ];
+    let mut summary = String::new();
+    let mut serious = Vec::new();
+    let mut n = 20;
+    for (width, height, device) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+        ada.set_window_size(width, height).await.unwrap();
+        for (origin, path, name) in &pages {
+            ada.goto(&format!("{origin}{path}")).await.unwrap();
+            ada.find(Locator::Css("main")).await.unwrap();
+            shot(ada, n, &format!("{device}-{name}")).await;
+            n += 1;
+            let violations = axe(ada, &source).await;
+            summary.push_str(&format!("{device} {path}: {}\n", violations.len()));
+            for (rule, impact, nodes) in violations {
+                summary.push_str(&format!("  {impact} {rule} ({nodes} nodes)\n"));
+                if impact == "serious" || impact == "critical" {
+                    serious.push(format!("{device} {path}: {impact} {rule} ({nodes} nodes)"));
+                }
+            }
+        }
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::write(dir.join("axe.txt"), &summary).unwrap();
+    assert!(serious.is_empty(), "axe-core: {serious:#?}\n{summary}");
 }
