@@ -49,13 +49,36 @@ pub struct AppState {
     /// Every permission the application knows: orgs' and the embedding app's
     /// ([`AppState::with_permissions`]).
     pub permissions: Arc<Catalog>,
+    /// The embedding app's entries in every tenant page's navigation
+    /// ([`AppState::with_nav_item`]).
+    pub nav: Arc<Vec<NavItem>>,
+    /// The templates the embedding app added or replaced ([`AppState::with_templates`]), kept
+    /// so that `ui.template_dir` still applies over them.
+    extra_templates: Vec<(String, String)>,
+}
+
+/// An entry of the tenant navigation added by the embedding app.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NavItem {
+    /// What the link says.
+    pub label: String,
+    /// Its path under the tenant root (`/notes/`); its first segment marks the current page.
+    pub path: String,
+    /// Shown only to those who hold it.
+    pub permission: Option<String>,
+    /// The first segment of `path`.
+    section: String,
 }
 
 impl AppState {
     /// State over an open connection.
     pub fn new(settings: Settings, db: DatabaseConnection, events: Events) -> anyhow::Result<Self> {
         let hasher = PasswordHasher::new(&settings.auth)?;
-        let templates = Arc::new(crate::templates::load()?);
+        let overrides = match settings.ui.template_dir.trim() {
+            "" => Vec::new(),
+            dir => crate::templates::read_dir(std::path::Path::new(dir))?,
+        };
+        let templates = Arc::new(crate::templates::load_with(&overrides)?);
         let mailer = Mailer::new(templates.clone(), &settings.server.public_url);
         let transport = Transport::from_settings(&settings.email)?;
         let outbox = Outbox::new(
@@ -77,6 +100,8 @@ impl AppState {
         Ok(Self {
             caches,
             permissions: Arc::new(Catalog::orgs()),
+            nav: Arc::new(Vec::new()),
+            extra_templates: overrides,
             dns: Arc::new(UdpDns::new(dns_server)),
             invitation_backend: Arc::new(EmailInvitations),
             registration_backend,
@@ -96,6 +121,48 @@ impl AppState {
     pub fn with_permissions(mut self, add: impl FnOnce(Catalog) -> Catalog) -> Self {
         self.permissions = Arc::new(add((*self.permissions).clone()));
         self
+    }
+
+    /// The state with a link in every tenant page's navigation, after orgs' own: `label` at
+    /// `path` under the tenant root (`/notes/`), shown to those holding `permission` (to every
+    /// member when `None`).
+    #[must_use]
+    pub fn with_nav_item(
+        mut self,
+        label: &str,
+        path: &str,
+        permission: Option<crate::permissions::Permission>,
+    ) -> Self {
+        let section = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let mut nav = (*self.nav).clone();
+        nav.push(NavItem {
+            label: label.to_string(),
+            path: path.to_string(),
+            permission: permission.map(|p| p.to_string()),
+            section: section.to_string(),
+        });
+        self.nav = Arc::new(nav);
+        self
+    }
+
+    /// The state with the embedding app's templates added, or replacing orgs' of the same name
+    /// (`("notes/list.html", include_str!(...))`; they may extend `base.html`). The mail uses
+    /// them too. `ui.template_dir` still has the last word.
+    pub fn with_templates(mut self, templates: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let from_dir = match self.settings.ui.template_dir.trim() {
+            "" => Vec::new(),
+            dir => crate::templates::read_dir(std::path::Path::new(dir))?,
+        };
+        let mut extra: Vec<(String, String)> = templates
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect();
+        extra.retain(|(n, _)| !from_dir.iter().any(|(d, _)| d == n));
+        extra.extend(from_dir);
+        self.extra_templates = extra;
+        self.templates = Arc::new(crate::templates::load_with(&self.extra_templates)?);
+        self.mailer = Mailer::new(self.templates.clone(), &self.settings.server.public_url);
+        Ok(self)
     }
 
     /// What the replaceable flows use, lent to a backend.

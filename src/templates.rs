@@ -57,15 +57,62 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
 
 /// Parses every template; an error names the template.
 pub fn load() -> anyhow::Result<Tera> {
+    load_with(&[])
+}
+
+/// [`load`], then `extra` (name, source) over them: a name of a built-in template replaces it.
+pub fn load_with(extra: &[(String, String)]) -> anyhow::Result<Tera> {
     let mut tera = Tera::default();
     // Filters first: Tera 2 refuses a template that names a filter it does not know.
     tera.register_filter("urlencode", urlencode_filter);
     tera.register_filter("ago", ago_filter);
     tera.register_filter("day", day_filter);
     tera.autoescape_on([".html"]);
-    tera.add_raw_templates(TEMPLATES.iter().copied())
+    let mut all: Vec<(&str, &str)> = TEMPLATES
+        .iter()
+        .filter(|(name, _)| !extra.iter().any(|(n, _)| n == name))
+        .copied()
+        .collect();
+    all.extend(extra.iter().map(|(n, s)| (n.as_str(), s.as_str())));
+    tera.add_raw_templates(all)
         .map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
     Ok(tera)
+}
+
+/// The `.html` and `.txt` templates under `dir`, named by their path below it
+/// (`people/list.html`), for `ui.template_dir`.
+pub fn read_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    fn walk(
+        root: &std::path::Path,
+        dir: &std::path::Path,
+        out: &mut Vec<(String, String)>,
+    ) -> anyhow::Result<()> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| anyhow::anyhow!("ui.template_dir: {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(root, &path, out)?;
+            } else if path
+                .extension()
+                .is_some_and(|ext| ext == "html" || ext == "txt")
+            {
+                let name = path
+                    .strip_prefix(root)?
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let source = std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow::anyhow!("ui.template_dir: {}: {e}", path.display()))?;
+                out.push((name, source));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    Ok(out)
 }
 
 fn urlencode_filter(value: &str, _: Kwargs, _: &State) -> String {

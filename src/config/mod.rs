@@ -110,12 +110,17 @@ pub struct Settings {
 pub struct UiSettings {
     /// The product's name in every page's header and title.
     pub product_name: String,
+    /// A folder of templates that replace the built-in ones of the same name
+    /// (`people/list.html`, `base.html`) or add new ones; empty for none.
+    #[serde(default)]
+    pub template_dir: String,
 }
 
 impl Default for UiSettings {
     fn default() -> Self {
         Self {
             product_name: "orgs".into(),
+            template_dir: String::new(),
         }
     }
 }

@@ -117,6 +117,7 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
             .map(|t| t.organization.slug.clone());
         if let Some(current) = current {
             context.insert("switcher", &switcher(state, user.id, &current).await?);
+            context.insert("nav_items", state.nav.as_slice());
         }
     }
     context.insert("csrf_token", &csrf::token(&session));

@@ -347,3 +347,72 @@ async fn revoking_a_key_from_the_settings_page_asks_first() {
         .any(|k| k["id"] == id && k["revoked_at"].is_null());
     assert!(!still_active, "revoked once confirmed: {list}");
 }
+
+#[tokio::test]
+async fn a_template_folder_replaces_built_in_templates_and_the_product_name_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("people")).unwrap();
+    std::fs::write(
+        dir.path().join("people/list.html"),
+        "{% extends \"base.html\" %}{% block content %}<p>Our own people page: {{ total }}</p>{% endblock content %}",
+    )
+    .unwrap();
+    let folder = dir.path().display().to_string();
+    let app = TestApp::spawn_with(move |s| {
+        s.ui.template_dir = folder;
+        s.ui.product_name = "Acme Cloud".into();
+    })
+    .await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let (status, page) = ada.get("/o/acme/people/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<p>Our own people page: 2</p>"), "{page}");
+    assert!(
+        page.contains("class=\"brand\" href=\"/\">Acme Cloud</a>"),
+        "{page}"
+    );
+    let (_, projects) = ada.get("/o/acme/projects/").await;
+    assert!(
+        projects.contains("Acme anvil"),
+        "the other templates are orgs' own"
+    );
+}
+
+#[tokio::test]
+async fn an_embedder_adds_navigation_items_and_templates() {
+    let app = TestApp::spawn_with_state(|state| {
+        *state = state
+            .clone()
+            .with_nav_item("Notes", "/notes/", None)
+            .with_nav_item(
+                "Billing",
+                "/billing/",
+                Some(orgs::permissions::Permission::ROLES_MANAGE),
+            )
+            .with_templates(&[(
+                "notes/list.html",
+                "{% extends \"base.html\" %}{% block content %}notes{% endblock content %}",
+            )])
+            .unwrap();
+    })
+    .await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let (_, page) = ada.get("/o/acme/people/").await;
+    assert!(
+        page.contains("<a href=\"/o/acme/notes/\">Notes</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=\"/o/acme/billing/\">Billing</a>"),
+        "the owner holds it"
+    );
+    let max = visitor(&app, Some("max@acme.test")).await;
+    let (_, page) = max.get("/o/acme/people/").await;
+    assert!(page.contains(">Notes</a>"));
+    assert!(
+        !page.contains(">Billing</a>"),
+        "shown only to those who hold its permission"
+    );
+}
