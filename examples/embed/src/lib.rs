@@ -146,11 +146,44 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 /// The notes routes, mounted on every organization's tenant root.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        orgs::routes::tenant("/api/v1/notes/")
-            .route(web::get().to(list))
-            .route(web::post().to(add)),
-    );
+    cfg.service(orgs::routes::tenant("/notes/").route(web::get().to(page)))
+        .service(
+            orgs::routes::tenant("/api/v1/notes/")
+                .route(web::get().to(list))
+                .route(web::post().to(add)),
+        );
+}
+
+/// The example's own template, added to orgs' (it extends orgs' `base.html`, so the page has
+/// the header, the switcher and the navigation).
+pub const TEMPLATES: &[(&str, &str)] = &[(
+    "notes/list.html",
+    include_str!("../templates/notes/list.html"),
+)];
+
+/// orgs' state with the example's permissions, templates and its Notes entry in the navigation.
+pub fn state(state: AppState) -> anyhow::Result<AppState> {
+    state
+        .with_permissions(permissions)
+        .with_nav_item("Notes", "/notes/", Some(NotesRead::PERMISSION))
+        .with_templates(TEMPLATES)
+}
+
+/// `GET /notes/`: the notes as a page.
+async fn page(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<NotesRead>,
+) -> Result<HttpResponse, AppError> {
+    let txn = tenant.begin_read(&state).await?;
+    let notes = txn
+        .select::<note::Entity>()
+        .order_by_asc(note::Column::Id)
+        .all(txn.conn())
+        .await?;
+    txn.commit().await?;
+    let page = orgs::routes::tenant_page("notes/list.html", &tenant).with("notes", notes);
+    orgs::web::render(&req, page).await
 }
 
 /// A new note.

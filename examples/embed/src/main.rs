@@ -8,8 +8,7 @@ async fn main() -> anyhow::Result<()> {
     orgs::telemetry::init(&settings.log.filter);
     let db = orgs::db::connect(&settings.database).await?;
     embed::migrate(&db).await?;
-    let state =
-        AppState::new(settings, db, orgs::Events::new())?.with_permissions(embed::permissions);
+    let state = embed::state(AppState::new(settings, db, orgs::Events::new())?)?;
     let app = Application::build_with_routes(state, embed::configure).await?;
     println!("embed example listening on port {}", app.port());
     app.run_until_stopped().await?;

@@ -46,9 +46,8 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     settings.database.url = format!("sqlite://{}", dir.path().join("embed.db").display());
     let db = orgs::db::connect(&settings.database).await.unwrap();
     embed::migrate(&db).await.unwrap();
-    let state = AppState::new(settings, db.clone(), orgs::Events::new())
-        .unwrap()
-        .with_permissions(embed::permissions);
+    let state =
+        embed::state(AppState::new(settings, db.clone(), orgs::Events::new()).unwrap()).unwrap();
     let app = Application::build_with_routes(state.clone(), embed::configure)
         .await
         .unwrap();
@@ -115,6 +114,25 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         "another organization's notes do not exist for Ann"
     );
     assert!(!theirs.text().await.unwrap().contains("Globex secret plan"));
+
+    // The example's page: its own template inside orgs' shell, its entry in the navigation.
+    let page = ann
+        .get(format!("{address}/o/{}/notes/", orgs[0]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<li>Acme secret plan</li>"), "{page}");
+    assert!(!page.contains("Globex secret plan"));
+    assert!(
+        page.contains(&format!(
+            "<a href=\"/o/{}/notes/\" aria-current=\"page\">Notes</a>",
+            orgs[0]
+        )),
+        "{page}"
+    );
 
     // The note is in Acme's audit log, by Ann.
     let events: serde_json::Value = ann
