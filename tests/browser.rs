@@ -365,7 +365,9 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
         "no session on another organization's host"
     );
 
-    tour(&ada, port).await;
+    let visitor = browser(driver_port, &work.path().join("visitor")).await;
+    tour(&ada, &visitor, port).await;
+    visitor.close().await.unwrap();
 
     ada.close().await.unwrap();
     grace.close().await.unwrap();
@@ -414,7 +416,7 @@ async fn axe(client: &Client, source: &str) -> Vec<(String, String, u64)> {
 /// Every page Ada can open, at a desktop and a phone width: a screenshot of each, and axe-core
 /// finding no violation of impact "serious" or "critical" on any. The summary goes to
 /// `target/tmp/browser/axe.txt`.
-async fn tour(ada: &Client, port: u16) {
+async fn tour(ada: &Client, visitor: &Client, port: u16) {
     let source = axe_source();
     let org = format!("http://analytical-engines.localhost:{port}");
     let main = format!("http://localhost:{port}");
@@ -422,6 +424,13 @@ async fn tour(ada: &Client, port: u16) {
         (org.clone(), "/", "overview"),
         (org.clone(), "/people/", "people"),
         (org.clone(), "/people/add/", "invite"),
+        // Grace (user 2) and the Difference Engine (project 1), made by the steps above.
+        (org.clone(), "/people/2/", "person"),
+        (org.clone(), "/people/2/edit/", "person-roles"),
+        (org.clone(), "/people/2/delete/", "remove-person"),
+        (org.clone(), "/projects/1/", "project"),
+        (org.clone(), "/projects/1/edit/", "edit-project"),
+        (org.clone(), "/projects/1/delete/", "delete-project"),
         (org.clone(), "/invitations/", "invitations"),
         (org.clone(), "/projects/", "projects"),
         (org.clone(), "/projects/new/", "new-project"),
@@ -440,14 +449,27 @@ async fn tour(ada: &Client, port: u16) {
     let mut summary = String::new();
     let mut serious = Vec::new();
     let mut n = 20;
+    // And what a visitor sees, signed out.
+    let visiting = [
+        (main.clone(), "/login/", "login"),
+        (main.clone(), "/signup/", "signup"),
+        (main.clone(), "/password-reset/", "password-reset"),
+        (main.clone(), "/", "start"),
+    ];
+    let everyone = pages
+        .iter()
+        .map(|page| (ada, page))
+        .chain(visiting.iter().map(|page| (visitor, page)));
+    let everyone: Vec<_> = everyone.collect();
     for (width, height, device) in [(1280, 900, "desktop"), (390, 844, "phone")] {
         ada.set_window_size(width, height).await.unwrap();
-        for (origin, path, name) in &pages {
-            ada.goto(&format!("{origin}{path}")).await.unwrap();
-            ada.find(Locator::Css("main")).await.unwrap();
-            shot(ada, n, &format!("{device}-{name}")).await;
+        visitor.set_window_size(width, height).await.unwrap();
+        for (client, (origin, path, name)) in &everyone {
+            client.goto(&format!("{origin}{path}")).await.unwrap();
+            client.find(Locator::Css("main")).await.unwrap();
+            shot(client, n, &format!("{device}-{name}")).await;
             n += 1;
-            let violations = axe(ada, &source).await;
+            let violations = axe(client, &source).await;
             summary.push_str(&format!("{device} {path}: {}\n", violations.len()));
             for (rule, impact, nodes) in violations {
                 summary.push_str(&format!("  {impact} {rule} ({nodes} nodes)\n"));

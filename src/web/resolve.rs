@@ -214,9 +214,10 @@ pub async fn resolve<B: MessageBody + 'static>(
                 root,
                 api_key: None,
             }),
-            // The stylesheet is the same on every host: an unknown or renamed organization's
-            // 404 page is styled too.
-            Ok(None) if req.path().starts_with("/static/") => None,
+            // An unknown (or renamed) organization's host still serves the site's own pages
+            // (the stylesheet, the start page, logging in): its 404 page is styled and its
+            // links work. Its tenant pages and its API stay 404, as on the path form.
+            Ok(None) if root.is_empty() && !crate::web::user::is_api_path(req.path()) => None,
             Ok(None) => return Ok(req.error_response(AppError::NotFound).map_into_right_body()),
             Err(error) => {
                 return Ok(req

@@ -416,3 +416,18 @@ async fn an_embedder_adds_navigation_items_and_templates() {
         "shown only to those who hold its permission"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_organizations_host_still_serves_the_start_page_and_logging_in() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let client = browser();
+    for path in ["/", "/login/", "/signup/"] {
+        let page = crate::helpers::get_on(&app, &client, "renamed.localhost", path).await;
+        assert_eq!(page.status(), 200, "{path}");
+    }
+    for path in ["/people/", "/api/v1/people/", "/api/v1/organization/"] {
+        let page = crate::helpers::get_on(&app, &client, "renamed.localhost", path).await;
+        assert_eq!(page.status(), 404, "{path}: no tenant there");
+    }
+}
