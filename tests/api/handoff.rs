@@ -167,3 +167,49 @@ async fn signing_out_on_the_plain_host_ends_the_organizations_hosts_it_handed_to
     assert_redirect_to(&out, 303, "/login/?signed_out=everywhere");
     assert_eq!(get_on(&app, &tenant, &host, "/people/").await.status(), 302);
 }
+
+#[tokio::test]
+async fn the_sign_in_an_activation_hands_over_is_of_the_same_family() {
+    let app = subdomain_app().await;
+    let signup = app
+        .post_form(
+            "/signup/",
+            &[
+                ("name", "Grace Hopper"),
+                ("email", "grace@navy.mil"),
+                ("password", "cobol forever 1959"),
+                ("organization_name", "Navy"),
+            ],
+        )
+        .await;
+    assert_eq!(signup.status(), 200);
+    let mail = app.wait_for_mail("grace@navy.mil", 1).await;
+    let link = crate::helpers::link_in(&mail[0].text, "/activate/");
+    // Activation signs in on the plain host and hands over to the organization's, in one go.
+    let activated = app.get(&path_of(&link)).await;
+    assert_eq!(activated.status(), 303);
+    let handoff = location(&activated);
+    assert!(handoff.contains("/handoff/"), "{handoff}");
+    let host = format!("navy.localhost:{}", port(&app));
+    let tenant = browser();
+    get_on(&app, &tenant, &host, &path_of(&handoff)).await;
+    let page = get_on(&app, &tenant, &host, "/people/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::csrf_from(&page);
+    let out = tenant
+        .post(format!("{}/logout/", app.address))
+        .header("host", &host)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_redirect_to(&out, 303, "/login/?signed_out=everywhere");
+    assert_eq!(
+        app.get("/account/").await.status(),
+        302,
+        "the plain host's sign-in ended too"
+    );
+}
