@@ -169,19 +169,28 @@ pub fn state(state: AppState) -> anyhow::Result<AppState> {
         .with_templates(TEMPLATES)
 }
 
-/// `GET /notes/`: the notes as a page.
-async fn page(
-    req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<NotesRead>,
-) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin_read(&state).await?;
+/// The organization's notes, oldest first, read through the tenant's transaction.
+async fn all_notes(
+    state: &AppState,
+    tenant: &orgs::web::Tenant,
+) -> Result<Vec<note::Model>, AppError> {
+    let txn = tenant.begin_read(state).await?;
     let notes = txn
         .select::<note::Entity>()
         .order_by_asc(note::Column::Id)
         .all(txn.conn())
         .await?;
     txn.commit().await?;
+    Ok(notes)
+}
+
+/// `GET /notes/`: the notes as a page.
+async fn page(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    Require(tenant, _): Require<NotesRead>,
+) -> Result<HttpResponse, AppError> {
+    let notes = all_notes(&state, &tenant).await?;
     let page = orgs::routes::tenant_page("notes/list.html", &tenant).with("notes", notes);
     orgs::web::render(&req, page).await
 }
@@ -199,14 +208,7 @@ async fn list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<NotesRead>,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin(&state).await?;
-    let notes = txn
-        .select::<note::Entity>()
-        .order_by_asc(note::Column::Id)
-        .all(txn.conn())
-        .await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Ok().json(notes))
+    Ok(HttpResponse::Ok().json(all_notes(&state, &tenant).await?))
 }
 
 /// `POST /api/v1/notes/`: the organization is set by the tenant, never by the body; the note
