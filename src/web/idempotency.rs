@@ -79,13 +79,7 @@ pub async fn idempotent(
         Ok(body) if body.len() <= crate::web::json::MAX_BODY_BYTES => body,
         Ok(_) => return Ok(refuse(req, AppError::PayloadTooLarge)),
         Err(error) => {
-            let too_large =
-                error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE;
-            let error = if too_large {
-                AppError::PayloadTooLarge
-            } else {
-                AppError::BadRequest("the body could not be read".into())
-            };
+            let error = crate::web::json::unreadable(&error);
             return Ok(refuse(req, error));
         }
     };

@@ -45,6 +45,15 @@ fn is_json(req: &HttpRequest) -> bool {
         })
 }
 
+/// Why a body could not be read: too large (413), or broken off (400).
+pub(crate) fn unreadable(error: &actix_web::Error) -> AppError {
+    if error.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge
+    } else {
+        AppError::BadRequest("the body could not be read".into())
+    }
+}
+
 /// The 422 for a body that is JSON but not the expected shape: the field is the path serde was
 /// at (`roles[0]`, `name`), or the unknown or missing field's own name, or `body` for the whole.
 fn shape_error(path: &str, error: &serde_json::Error) -> AppError {
@@ -87,15 +96,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         }
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = body.await.map_err(|e| {
-                if e.as_response_error().status_code()
-                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                {
-                    AppError::PayloadTooLarge
-                } else {
-                    AppError::BadRequest("the body could not be read".into())
-                }
-            })?;
+            let bytes = body.await.map_err(|e| unreadable(&e))?;
             if bytes.len() > MAX_BODY_BYTES {
                 return Err(AppError::PayloadTooLarge);
             }
