@@ -52,9 +52,9 @@ pub struct AppState {
     /// The embedding app's entries in every tenant page's navigation
     /// ([`AppState::with_nav_item`]).
     pub nav: Arc<Vec<NavItem>>,
-    /// The templates the embedding app added or replaced ([`AppState::with_templates`]), kept
-    /// so that `ui.template_dir` still applies over them.
-    extra_templates: Vec<(String, String)>,
+    /// The templates of `ui.template_dir`, read once at start: they apply over orgs' and over
+    /// the embedding app's ([`AppState::with_templates`]).
+    dir_templates: Arc<Vec<(String, String)>>,
 }
 
 /// An entry of the tenant navigation added by the embedding app.
@@ -101,7 +101,7 @@ impl AppState {
             caches,
             permissions: Arc::new(Catalog::orgs()),
             nav: Arc::new(Vec::new()),
-            extra_templates: overrides,
+            dir_templates: Arc::new(overrides),
             dns: Arc::new(UdpDns::new(dns_server)),
             invitation_backend: Arc::new(EmailInvitations),
             registration_backend,
@@ -149,18 +149,14 @@ impl AppState {
     /// (`("notes/list.html", include_str!(...))`; they may extend `base.html`). The mail uses
     /// them too. `ui.template_dir` still has the last word.
     pub fn with_templates(mut self, templates: &[(&str, &str)]) -> anyhow::Result<Self> {
-        let from_dir = match self.settings.ui.template_dir.trim() {
-            "" => Vec::new(),
-            dir => crate::templates::read_dir(std::path::Path::new(dir))?,
-        };
+        let from_dir = self.dir_templates.as_slice();
         let mut extra: Vec<(String, String)> = templates
             .iter()
+            .filter(|(n, _)| !from_dir.iter().any(|(d, _)| d == n))
             .map(|(n, s)| (n.to_string(), s.to_string()))
             .collect();
-        extra.retain(|(n, _)| !from_dir.iter().any(|(d, _)| d == n));
-        extra.extend(from_dir);
-        self.extra_templates = extra;
-        self.templates = Arc::new(crate::templates::load_with(&self.extra_templates)?);
+        extra.extend(from_dir.iter().cloned());
+        self.templates = Arc::new(crate::templates::load_with(&extra)?);
         self.mailer = Mailer::new(self.templates.clone(), &self.settings.server.public_url);
         Ok(self)
     }
