@@ -45,6 +45,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .busy_timeout(Duration::from_secs(10))
         });
     }
+    if !url.starts_with("sqlite:") {
+        let capacity = settings.statement_cache_capacity;
+        options.map_sqlx_postgres_opts(move |opts| opts.statement_cache_capacity(capacity));
+    }
     tracing::debug!(url = %redact_url(url), "connecting to the database");
     Database::connect(options).await
 }

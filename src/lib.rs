@@ -75,6 +75,7 @@ pub mod idempotency;
 pub mod invitations;
 /// Outgoing mail through the outbox.
 pub mod mail;
+pub mod metrics;
 /// Organization rules and slugs.
 pub mod organizations;
 /// The permission catalog and the built-in roles.

@@ -15,8 +15,6 @@ use crate::tenancy::door;
 
 /// Rows claimed per pass.
 const BATCH: u64 = 20;
-/// How long a claimed row is reserved for the sender that claimed it.
-const LEASE: TimeDelta = TimeDelta::minutes(2);
 /// Longest wait between two passes.
 const IDLE: Duration = Duration::from_secs(1);
 
@@ -30,13 +28,37 @@ pub fn backoff(attempts: i32, base_secs: u64) -> TimeDelta {
 
 /// One pass: sends every due row. Returns how many were sent.
 pub async fn deliver_due(outbox: &Outbox) -> Result<usize, DbErr> {
+    deliver_until(outbox, &|| false).await
+}
+
+/// Like [`deliver_due`], stopping between two messages once `stop` says so; the rest of the
+/// claim is handed back (due at once) for another instance.
+async fn deliver_until(outbox: &Outbox, stop: &(dyn Fn() -> bool + Sync)) -> Result<usize, DbErr> {
     let mut sent = 0;
     loop {
+        if stop() {
+            return Ok(sent);
+        }
         let claimed = claim(outbox).await?;
         if claimed.is_empty() {
             return Ok(sent);
         }
-        for row in claimed {
+        for (i, row) in claimed.iter().enumerate() {
+            if stop() {
+                release(outbox, &claimed[i..]).await?;
+                return Ok(sent);
+            }
+            // The batch was leased when it was claimed; a slow server may have let the lease of
+            // a later row run out meanwhile and another instance claim it. Renewing the lease
+            // just before the send, fenced by the attempt count the claim set, keeps a row sent
+            // by one instance only: when the renewal finds the count moved, the row is theirs.
+            if !renew(outbox, row).await? {
+                tracing::debug!(
+                    id = row.id,
+                    "outbox row taken over by another sender; skipped"
+                );
+                continue;
+            }
             let now = entity::chrono_now();
             #[expect(
                 clippy::disallowed_methods,
@@ -47,15 +69,17 @@ pub async fn deliver_due(outbox: &Outbox) -> Result<usize, DbErr> {
                 .update_all::<email_outbox::Entity>()
                 .filter(email_outbox::Column::Id.eq(row.id))
                 .col_expr(email_outbox::Column::UpdatedAt, Expr::value(now));
-            let update = match outbox.transport().send(outbox.from(), &row).await {
+            let update = match outbox.transport().send(outbox.from(), row).await {
                 Ok(()) => {
                     sent += 1;
+                    outbox.count(true);
                     tracing::info!(id = row.id, to = %row.to_address, organization_id = ?row.organization_id, "mail sent");
                     update
                         .col_expr(email_outbox::Column::SentAt, Expr::value(now))
                         .col_expr(email_outbox::Column::LastError, Expr::value(None::<String>))
                 }
                 Err(error) => {
+                    outbox.count(false);
                     let retry = now + backoff(row.attempts + 1, outbox.retry_base_secs());
                     tracing::warn!(id = row.id, to = %row.to_address, attempts = row.attempts + 1, %error, "mail not sent; will retry");
                     update
@@ -70,6 +94,54 @@ pub async fn deliver_due(outbox: &Outbox) -> Result<usize, DbErr> {
             txn.commit().await?;
         }
     }
+}
+
+/// Extends the lease of a claimed row for one send, if the claim is still this sender's (the
+/// row unsent, its attempt count the one this claim set).
+async fn renew(outbox: &Outbox, row: &email_outbox::Model) -> Result<bool, DbErr> {
+    let now = entity::chrono_now();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the outbox sender serves every organization"
+    )]
+    let txn = door::system(outbox.db(), "outbox sender").await?;
+    let renewed = txn
+        .update_all::<email_outbox::Entity>()
+        .filter(email_outbox::Column::Id.eq(row.id))
+        .filter(email_outbox::Column::SentAt.is_null())
+        .filter(email_outbox::Column::Attempts.eq(row.attempts + 1))
+        .col_expr(
+            email_outbox::Column::NextAttemptAt,
+            Expr::value(now + outbox.lease()),
+        )
+        .exec(txn.conn())
+        .await?
+        .rows_affected;
+    txn.commit().await?;
+    Ok(renewed == 1)
+}
+
+/// Makes claimed rows this sender will not send due again at once (still fenced by the claim).
+async fn release(outbox: &Outbox, rows: &[email_outbox::Model]) -> Result<(), DbErr> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the outbox sender serves every organization"
+    )]
+    let txn = door::system(outbox.db(), "outbox sender").await?;
+    for row in rows {
+        txn.update_all::<email_outbox::Entity>()
+            .filter(email_outbox::Column::Id.eq(row.id))
+            .filter(email_outbox::Column::SentAt.is_null())
+            .filter(email_outbox::Column::Attempts.eq(row.attempts + 1))
+            .col_expr(
+                email_outbox::Column::NextAttemptAt,
+                Expr::value(entity::chrono_now()),
+            )
+            .exec(txn.conn())
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Takes up to a batch of due rows and leases them.
@@ -114,7 +186,7 @@ async fn claim(outbox: &Outbox) -> Result<Vec<email_outbox::Model>, DbErr> {
             .filter(email_outbox::Column::Id.is_in(rows.iter().map(|r| r.id)))
             .col_expr(
                 email_outbox::Column::NextAttemptAt,
-                Expr::value(now + LEASE),
+                Expr::value(now + outbox.lease()),
             )
             .col_expr(
                 email_outbox::Column::Attempts,
@@ -127,14 +199,22 @@ async fn claim(outbox: &Outbox) -> Result<Vec<email_outbox::Model>, DbErr> {
     Ok(rows)
 }
 
-/// Runs passes until the process ends: at once when woken, else every second. The same task
+/// Runs passes until `stop` turns true (then it ends after the message it is sending): at once when woken, else every second. The same task
 /// prunes, every hour from a minute after start, the audit log (when `retention_days` is set)
 /// and the idempotency keys past their 24 hours.
-pub fn spawn(outbox: Outbox, retention_days: u32) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    outbox: Outbox,
+    retention_days: u32,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut next_prune = tokio::time::Instant::now() + PRUNE_FIRST;
+        let stopping = || *stop.borrow();
         loop {
-            if let Err(error) = deliver_due(&outbox).await {
+            if stopping() {
+                return;
+            }
+            if let Err(error) = deliver_until(&outbox, &stopping).await {
                 tracing::warn!(%error, "the outbox could not be read; retrying");
             }
             if tokio::time::Instant::now() >= next_prune {

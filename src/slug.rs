@@ -39,6 +39,7 @@ pub const RESERVED: &[&str] = &[
     "logout",
     "mail",
     "media",
+    "metrics",
     "new",
     "ns1",
     "ns2",

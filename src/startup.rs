@@ -12,7 +12,6 @@ use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use sha2::{Digest, Sha512};
-use tracing_actix_web::TracingLogger;
 
 use crate::config::{SessionStore, Settings};
 use crate::error::AppError;
@@ -31,7 +30,9 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
-    outbox_task: tokio::task::AbortHandle,
+    outbox_task: tokio::task::JoinHandle<()>,
+    stop_sender: tokio::sync::watch::Sender<bool>,
+    metrics_server: Option<Server>,
 }
 
 impl Application {
@@ -66,15 +67,22 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
         let port = listener.local_addr()?.port();
         let store = session_store(&state.settings).await?;
+        crate::cache::bus::start(&state.caches, &state.db, &state.settings);
         let server = run(listener, state.clone(), store, extra)?;
-        let outbox_task =
-            crate::sender::spawn(state.outbox.clone(), state.settings.audit.retention_days)
-                .abort_handle();
+        let metrics_server = metrics_server(&state)?;
+        let (stop_sender, stop) = tokio::sync::watch::channel(false);
+        let outbox_task = crate::sender::spawn(
+            state.outbox.clone(),
+            state.settings.audit.retention_days,
+            stop,
+        );
         Ok(Self {
             port,
             server,
             state,
             outbox_task,
+            stop_sender,
+            metrics_server,
         })
     }
 
@@ -90,7 +98,7 @@ impl Application {
 
     /// Stops the outbox sender this application started (the server stops through its handle).
     pub fn outbox_task(&self) -> tokio::task::AbortHandle {
-        self.outbox_task.clone()
+        self.outbox_task.abort_handle()
     }
 
     /// The state handlers see.
@@ -98,9 +106,88 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the server is stopped (SIGINT or SIGTERM).
+    /// Serves until the server is stopped, through its handle or by SIGINT or SIGTERM, which
+    /// drain: `/readyz` answers 503 at once (so a balancer stops sending), requests keep being
+    /// served for `server.drain_delay_ms`, then the listener closes and requests in flight
+    /// finish (for at most `server.shutdown_timeout_secs`). Last the outbox sender finishes the
+    /// message it is sending, hands back the rest of its claim and stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let draining = self.state.draining.clone();
+        let delay = Duration::from_millis(self.state.settings.server.drain_delay_ms);
+        let signals = tokio::spawn(async move {
+            let signal = wait_for_signal().await;
+            draining.store(true, std::sync::atomic::Ordering::Release);
+            tracing::info!(signal, ?delay, "draining: /readyz answers 503");
+            tokio::time::sleep(delay).await;
+            handle.stop(true).await;
+        });
+        let metrics = self.metrics_server.map(|server| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
+        let served = self.server.await;
+        signals.abort();
+        if let Some(metrics) = metrics {
+            metrics.stop(false).await;
+        }
+        let _ = self.stop_sender.send(true);
+        self.state.outbox.wake();
+        let grace = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs.max(1));
+        match tokio::time::timeout(grace, self.outbox_task).await {
+            Ok(_) => tracing::info!("the outbox sender stopped"),
+            Err(_) => tracing::warn!("the outbox sender did not stop in time; abandoned"),
+        }
+        served
+    }
+}
+
+/// The listener of `metrics.bind`, serving only `/metrics` (no token: only the scraper should
+/// reach that address), when one is configured.
+fn metrics_server(state: &AppState) -> anyhow::Result<Option<Server>> {
+    let bind = state.settings.metrics.bind.trim();
+    if !state.settings.metrics.enabled || bind.is_empty() {
+        return Ok(None);
+    }
+    let listener = TcpListener::bind(bind)
+        .map_err(|e| anyhow::anyhow!("metrics.bind: cannot listen on {bind}: {e}"))?;
+    let data = web::Data::new(state.clone());
+    let server = HttpServer::new(move || {
+        App::new().app_data(data.clone()).route(
+            "/metrics",
+            web::get().to(|state: web::Data<AppState>| async move {
+                routes::metrics::serve(&state).await
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(Some(server))
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C); answers its name.
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }
 
@@ -163,9 +250,11 @@ fn run(
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)
             .wrap(from_fn(crate::web::security::headers))
-            .wrap(TracingLogger::default())
+            .wrap(from_fn(crate::web::observe::observe))
     })
     .workers(workers)
+    // `run_until_stopped` handles the signals: it drains before it stops the server.
+    .disable_signals()
     .shutdown_timeout(shutdown.as_secs())
     .listen(listener)?
     .run();

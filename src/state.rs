@@ -55,6 +55,10 @@ pub struct AppState {
     /// The templates of `ui.template_dir`, read once at start: they apply over orgs' and over
     /// the embedding app's ([`AppState::with_templates`]).
     dir_templates: Arc<Vec<(String, String)>>,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Set on SIGTERM: `/readyz` answers 503 while the server drains.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// An entry of the tenant navigation added by the embedding app.
@@ -86,7 +90,8 @@ impl AppState {
             transport,
             &settings.email.from,
             settings.email.retry_base_secs,
-        )?;
+        )?
+        .with_lease(settings.email.send_lease_secs);
         let dns_server = settings.tenant.dns_server.trim().parse().ok();
         let registration_backend: Arc<dyn RegistrationBackend> = match settings.registration.backend
         {
@@ -102,6 +107,8 @@ impl AppState {
             permissions: Arc::new(Catalog::orgs()),
             nav: Arc::new(Vec::new()),
             dir_templates: Arc::new(overrides),
+            draining: Arc::default(),
+            metrics: Arc::default(),
             dns: Arc::new(UdpDns::new(dns_server)),
             invitation_backend: Arc::new(EmailInvitations),
             registration_backend,

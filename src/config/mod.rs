@@ -102,6 +102,9 @@ pub struct Settings {
     /// The pages' look.
     #[serde(default)]
     pub ui: UiSettings,
+    /// `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
 }
 
 /// `[ui]`
@@ -151,6 +154,63 @@ pub struct CacheSettings {
     pub ttl_ms: u64,
     /// Entries each cache holds at most.
     pub max_entries: usize,
+    /// How this instance tells the others that their caches are stale: `none` (one instance;
+    /// they trust `ttl_ms`), `postgres` (LISTEN/NOTIFY over `database.listen_url`) or `redis`
+    /// (pub/sub on `session.redis_url`).
+    pub notify: CacheNotify,
+}
+
+/// `cache.notify`: the channel between the instances' caches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheNotify {
+    /// No other instance: changes made elsewhere are seen after `cache.ttl_ms`.
+    None,
+    /// PostgreSQL `LISTEN`/`NOTIFY`.
+    Postgres,
+    /// Redis pub/sub.
+    Redis,
+}
+
+/// `[metrics]`
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` (Prometheus text format).
+    pub enabled: bool,
+    /// The bearer token `/metrics` asks for on the main port; required in production unless
+    /// `bind` names a listener of its own.
+    pub token: String,
+    /// `host:port` of a listener serving only `/metrics` (no token asked); empty to serve it
+    /// on the main port.
+    pub bind: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: String::new(),
+            bind: String::new(),
+        }
+    }
+}
+
+impl fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("enabled", &self.enabled)
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .field("bind", &self.bind)
+            .finish()
+    }
 }
 
 /// `[server]`
@@ -165,6 +225,9 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Seconds a graceful shutdown waits.
     pub shutdown_timeout_secs: u64,
+    /// Milliseconds between SIGTERM and closing the listener, while `/readyz` already answers
+    /// 503 and requests are still served (the balancer's health-check interval).
+    pub drain_delay_ms: u64,
     /// Where people reach the service; email links start with it.
     pub public_url: String,
     /// Peers whose `X-Forwarded-For`, `X-Forwarded-Host`, `X-Forwarded-Proto` and `Forwarded`
@@ -188,6 +251,23 @@ pub struct DatabaseSettings {
     pub acquire_timeout_ms: u64,
     /// Apply pending migrations when the server starts.
     pub migrate_on_start: bool,
+    /// Where the cache bus `LISTEN`s (`cache.notify = "postgres"`): PostgreSQL itself, not a
+    /// transaction pooler; empty for `url`.
+    #[serde(default)]
+    pub listen_url: String,
+    /// Prepared statements each PostgreSQL connection keeps; 0 behind a transaction pooler
+    /// that cannot carry them (pgbouncer before 1.21).
+    pub statement_cache_capacity: usize,
+}
+
+impl DatabaseSettings {
+    /// Where the cache bus listens: `listen_url`, else `url`.
+    pub fn listen_url(&self) -> &str {
+        match self.listen_url.trim() {
+            "" => self.url.trim(),
+            url => url,
+        }
+    }
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -198,6 +278,8 @@ impl fmt::Debug for DatabaseSettings {
             .field("connect_timeout_secs", &self.connect_timeout_secs)
             .field("acquire_timeout_ms", &self.acquire_timeout_ms)
             .field("migrate_on_start", &self.migrate_on_start)
+            .field("listen_url", &redact_url(&self.listen_url))
+            .field("statement_cache_capacity", &self.statement_cache_capacity)
             .finish()
     }
 }
@@ -266,6 +348,9 @@ pub struct EmailSettings {
     pub smtp_url: String,
     /// Seconds before the first retry of a failed send; doubles each time, at most an hour.
     pub retry_base_secs: u64,
+    /// Seconds a claimed message is reserved for the instance sending it, renewed before each
+    /// send; past it (the instance died) another instance sends it.
+    pub send_lease_secs: u64,
 }
 
 impl fmt::Debug for EmailSettings {
@@ -276,6 +361,7 @@ impl fmt::Debug for EmailSettings {
             .field("file_dir", &self.file_dir)
             .field("smtp_url", &redact_url(&self.smtp_url))
             .field("retry_base_secs", &self.retry_base_secs)
+            .field("send_lease_secs", &self.send_lease_secs)
             .finish()
     }
 }
@@ -377,6 +463,20 @@ pub struct RegistrationSettings {
 pub struct LogSettings {
     /// A `tracing_subscriber::EnvFilter` directive.
     pub filter: String,
+    /// `text` (for people) or `json` (one object a line, for a log collector).
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// `log.format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people; colours only on a terminal.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 impl Settings {

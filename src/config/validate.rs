@@ -2,8 +2,8 @@
 //! limits, production secrets. A bad value stops the start with a message naming its key.
 
 use super::{
-    ConfigError, DEVELOPMENT_TOML, EmailBackend, Environment, MIN_SECRET_KEY_LEN, SessionStore,
-    Settings, TEST_TOML, redact_url,
+    CacheNotify, ConfigError, DEVELOPMENT_TOML, EmailBackend, Environment, MIN_SECRET_KEY_LEN,
+    SessionStore, Settings, TEST_TOML, redact_url,
 };
 
 impl Settings {
@@ -61,6 +61,46 @@ impl Settings {
             return Err(ConfigError(
                 "session.redis_url: required when session.store is \"redis\"".into(),
             ));
+        }
+        match self.cache.notify {
+            CacheNotify::None => {}
+            CacheNotify::Postgres => {
+                let listen = self.database.listen_url();
+                if !(listen.starts_with("postgres://") || listen.starts_with("postgresql://")) {
+                    return Err(ConfigError(
+                        "cache.notify: \"postgres\" needs a PostgreSQL database.url or database.listen_url".into(),
+                    ));
+                }
+            }
+            CacheNotify::Redis => {
+                if self.session.redis_url.trim().is_empty() {
+                    return Err(ConfigError(
+                        "cache.notify: \"redis\" needs session.redis_url".into(),
+                    ));
+                }
+            }
+        }
+        if self.metrics.enabled
+            && self.environment == Environment::Production
+            && self.metrics.token.trim().is_empty()
+            && self.metrics.bind.trim().is_empty()
+        {
+            return Err(ConfigError(
+                "metrics.token: required in production unless metrics.bind names a listener of its own (or metrics.enabled = false)".into(),
+            ));
+        }
+        if !self.metrics.bind.trim().is_empty()
+            && self
+                .metrics
+                .bind
+                .trim()
+                .parse::<std::net::SocketAddr>()
+                .is_err()
+        {
+            return Err(ConfigError(format!(
+                "metrics.bind: `{}` is not an address such as 127.0.0.1:9100",
+                self.metrics.bind
+            )));
         }
         let public_url = self.server.public_url.trim();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://"))

@@ -3,12 +3,18 @@
 //! commit. The sender itself, which drains it across organizations, is `crate::sender`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::TimeDelta;
 
 use lettre::message::Mailbox;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use super::Transport;
+
+/// `email.send_lease_secs` when nothing sets it.
+const DEFAULT_LEASE_SECS: i64 = 120;
 
 /// The outbox of one app: its database, transport and sender address, and the wake-up signal
 /// (clones share it).
@@ -18,7 +24,10 @@ pub struct Outbox {
     transport: Transport,
     from: Mailbox,
     retry_base_secs: u64,
+    lease: TimeDelta,
     notify: Arc<Notify>,
+    /// Messages sent and sends failed by this process.
+    counts: Arc<(AtomicU64, AtomicU64)>,
 }
 
 impl Outbox {
@@ -38,8 +47,37 @@ impl Outbox {
             transport,
             from,
             retry_base_secs,
+            lease: TimeDelta::seconds(DEFAULT_LEASE_SECS),
             notify: Arc::new(Notify::new()),
+            counts: Arc::default(),
         })
+    }
+
+    /// The outbox with claimed rows reserved for `secs` seconds per send (at least one) before
+    /// another instance may take them over.
+    #[must_use]
+    pub fn with_lease(mut self, secs: u64) -> Self {
+        self.lease = TimeDelta::seconds(i64::try_from(secs.max(1)).unwrap_or(DEFAULT_LEASE_SECS));
+        self
+    }
+
+    /// Messages this process sent, and sends that failed, since it started.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.counts.0.load(Ordering::Relaxed),
+            self.counts.1.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Counts one send.
+    pub(crate) fn count(&self, sent: bool) {
+        let counter = if sent { &self.counts.0 } else { &self.counts.1 };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How long a claim reserves a row.
+    pub(crate) fn lease(&self) -> TimeDelta {
+        self.lease
     }
 
     /// The backend.

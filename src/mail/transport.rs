@@ -20,6 +20,20 @@ pub struct SentEmail {
     pub text: String,
     /// HTML part.
     pub html: Option<String>,
+    /// The `Message-ID` the message would carry ([`message_id`]).
+    pub message_id: String,
+}
+
+/// The `Message-ID` of an outbox row: the same for every attempt to send it, different for every
+/// row, so a receiver can drop the copy a retry sends after an instance died between the SMTP
+/// server's acceptance and the row's update. `<outbox.{id}.{created, µs}@{sender's domain}>`.
+pub fn message_id(from: &Mailbox, row: &email_outbox::Model) -> String {
+    format!(
+        "<outbox.{}.{}@{}>",
+        row.id,
+        row.created_at.timestamp_micros(),
+        from.email.domain()
+    )
 }
 
 /// The memory backend's store; clones share it.
@@ -112,6 +126,7 @@ impl Transport {
                 subject: row.subject.clone(),
                 text: row.text_body.clone(),
                 html: row.html_body.clone(),
+                message_id: message_id(from, row),
             });
             return Ok(());
         }
@@ -122,6 +137,7 @@ impl Transport {
         let builder = Message::builder()
             .from(from.clone())
             .to(to)
+            .message_id(Some(message_id(from, row)))
             .subject(row.subject.clone());
         let message = match &row.html_body {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(
@@ -141,6 +157,46 @@ impl Transport {
             }
             Self::Memory(_) => {}
         }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, created_micros: i64) -> email_outbox::Model {
+        let at = chrono::DateTime::from_timestamp_micros(created_micros).unwrap_or_default();
+        email_outbox::Model {
+            id,
+            organization_id: None,
+            to_address: "a@example.com".into(),
+            subject: "s".into(),
+            text_body: "t".into(),
+            html_body: None,
+            attempts: 0,
+            next_attempt_at: at,
+            sent_at: None,
+            last_error: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_rows_message_id_is_stable_and_its_own() -> anyhow::Result<()> {
+        let from: Mailbox = "orgs <noreply@mail.example.com>".parse()?;
+        let mut retried = row(7, 1_764_547_200_123_456);
+        let first = message_id(&from, &retried);
+        assert_eq!(first, "<outbox.7.1764547200123456@mail.example.com>");
+        retried.attempts = 3;
+        retried.updated_at = chrono::DateTime::from_timestamp_micros(1).unwrap_or_default();
+        assert_eq!(
+            message_id(&from, &retried),
+            first,
+            "the same row, another attempt"
+        );
+        assert_ne!(message_id(&from, &row(8, 1_764_547_200_123_456)), first);
         Ok(())
     }
 }

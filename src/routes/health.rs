@@ -16,8 +16,14 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// 200 when the database answers a ping within two seconds, 503 otherwise.
+/// 200 when the database answers a ping within two seconds, 503 otherwise and while the
+/// instance drains (after SIGTERM).
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if state.draining.load(std::sync::atomic::Ordering::Acquire) {
+        return Err(AppError::Unavailable(
+            "this instance is shutting down".into(),
+        ));
+    }
     match tokio::time::timeout(READY_TIMEOUT, state.db.ping()).await {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
         Ok(Err(error)) => {

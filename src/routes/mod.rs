@@ -6,6 +6,7 @@ pub mod auth;
 pub mod health;
 pub mod home;
 pub mod invitations;
+pub mod metrics;
 pub mod openapi;
 pub mod organizations;
 pub mod people;
@@ -319,7 +320,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // Probes first: actix tries routes in order, and walking the tenant routes first would
     // slow the probes down. No tenant route has their paths.
     cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz));
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(metrics::metrics));
     configure_tenant(cfg);
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(home::stylesheet))

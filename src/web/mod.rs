@@ -11,6 +11,7 @@ pub mod forms;
 pub mod idempotency;
 pub mod json;
 pub mod links;
+pub mod observe;
 pub mod pagination;
 pub mod query;
 pub mod render;

@@ -243,7 +243,7 @@ fn actor_of(req: &HttpRequest, principal: &Principal, ip: String) -> Actor {
         .map(|v| v.chars().take(512).collect());
     let request_id = req
         .extensions()
-        .get::<tracing_actix_web::RequestId>()
+        .get::<crate::web::observe::RequestId>()
         .map(ToString::to_string);
     Actor {
         kind,

@@ -34,6 +34,7 @@ pub fn is_api_path(path: &str) -> bool {
         || path.contains("/api/v1/")
         || path == "/healthz"
         || path == "/readyz"
+        || path == "/metrics"
 }
 
 async fn resolve(req: &HttpRequest) -> Result<Option<user::Model>, AppError> {

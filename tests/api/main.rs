@@ -25,6 +25,7 @@ mod layers;
 mod migrations;
 mod models;
 mod openapi;
+mod operations;
 mod organizations;
 mod pages;
 mod people;

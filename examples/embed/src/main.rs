@@ -5,7 +5,7 @@ use orgs::startup::{AppState, Application};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = orgs::Settings::load()?;
-    orgs::telemetry::init(&settings.log.filter);
+    orgs::telemetry::init(&settings.log);
     let db = orgs::db::connect(&settings.database).await?;
     embed::migrate(&db).await?;
     let state = embed::state(AppState::new(settings, db, orgs::Events::new())?)?;

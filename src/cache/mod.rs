@@ -6,8 +6,11 @@
 //! - every unsafe request (POST, PUT, PATCH, DELETE) this process serves empties all of them
 //!   when it finishes (`web::caching::invalidate_after_writes`), so a sign-out, a removal or a role change
 //!   made through this server is seen by the very next request;
-//! - a change made elsewhere (another server process, the `orgs` CLI, SQL by hand) is seen
-//!   after at most `cache.ttl_ms`;
+//! - with `cache.notify` set (`postgres` or `redis`), every invalidation is published to the
+//!   other instances, which empty theirs when it arrives (`bus`); while that channel is down
+//!   the caches are off;
+//! - a change made elsewhere (another server process without a channel, the `orgs` CLI, SQL by
+//!   hand) is seen after at most `cache.ttl_ms`;
 //! - code of an embedding app that writes these tables outside a request calls
 //!   [`Caches::invalidate`].
 //!
@@ -15,13 +18,15 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use entity::{organization, user};
 
 use crate::tenancy::Access;
+
+pub mod bus;
 
 /// A value stamped with the epoch it was read in and when.
 struct Entry<V> {
@@ -80,6 +85,14 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
 pub struct Caches {
     epoch: AtomicU64,
     ttl: Duration,
+    /// Off while the channel to the other instances is down (and until it first connects).
+    enabled: AtomicBool,
+    /// Where invalidations go to be published to the other instances, when there are any.
+    publish: OnceLock<tokio::sync::mpsc::UnboundedSender<()>>,
+    /// Lookups answered from memory.
+    pub hits: AtomicU64,
+    /// Lookups that went to the database.
+    pub misses: AtomicU64,
     /// Session key hash -> the signed-in, active user.
     pub sessions: TtlMap<String, user::Model>,
     /// Slug -> organization.
@@ -106,6 +119,10 @@ impl Caches {
         Self {
             epoch: AtomicU64::new(0),
             ttl,
+            enabled: AtomicBool::new(true),
+            publish: OnceLock::new(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
             sessions: TtlMap::new(max_entries),
             organizations: TtlMap::new(max_entries),
             access: TtlMap::new(max_entries),
@@ -113,8 +130,33 @@ impl Caches {
         }
     }
 
-    /// Forgets everything cached so far (after a write made outside an HTTP request).
+    /// Forgets everything cached so far (after a write made outside an HTTP request), here and,
+    /// with `cache.notify`, on every other instance.
     pub fn invalidate(&self) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Some(publish) = self.publish.get() {
+            let _ = publish.send(());
+        }
+        self.invalidate_here();
+    }
+
+    /// Whether lookups may be answered from memory now.
+    pub fn enabled(&self) -> bool {
+        !self.ttl.is_zero() && self.enabled.load(Ordering::Acquire)
+    }
+
+    /// Turns the caches on or off (off while the channel to the other instances is down);
+    /// either way what they held is forgotten.
+    pub(crate) fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::Release);
+        self.invalidate_here();
+    }
+
+    /// Forgets everything cached so far on this instance only (another instance's
+    /// invalidation, arriving).
+    pub(crate) fn invalidate_here(&self) {
         if self.ttl.is_zero() {
             return;
         }
@@ -139,15 +181,19 @@ impl Caches {
         K: Eq + Hash,
         V: Clone,
     {
-        if self.ttl.is_zero() {
+        if !self.enabled() {
             return load.await;
         }
         let epoch = self.epoch.load(Ordering::Acquire);
         if let Some(value) = map.get(&key, epoch, self.ttl) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Some(value));
         }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let value = load.await?;
-        if let Some(value) = &value {
+        // Read again after the load: switched off meanwhile, the value may predate an
+        // invalidation the channel lost.
+        if let Some(value) = value.as_ref().filter(|_| self.enabled()) {
             map.insert(key, value.clone(), epoch);
         }
         Ok(value)
@@ -194,6 +240,33 @@ mod tests {
         assert!(look_up(&caches, || caches.invalidate()).await);
         assert!(look_up(&caches, || ()).await, "read again, not served");
         assert!(!look_up(&caches, || ()).await, "now it is cached");
+    }
+
+    #[tokio::test]
+    async fn switched_off_caches_serve_nothing_and_start_empty_when_back() {
+        let caches = Caches::new(Duration::from_secs(60), 10);
+        assert!(look_up(&caches, || ()).await);
+        assert!(!look_up(&caches, || ()).await, "cached");
+        caches.set_enabled(false);
+        assert!(look_up(&caches, || ()).await, "off: read from the database");
+        assert!(look_up(&caches, || ()).await, "still off: not kept either");
+        caches.set_enabled(true);
+        assert!(look_up(&caches, || ()).await, "on again, but empty");
+        assert!(!look_up(&caches, || ()).await);
+    }
+
+    #[tokio::test]
+    async fn an_invalidation_is_handed_to_the_channel_and_one_arriving_stays_here() {
+        let caches = Caches::new(Duration::from_secs(60), 10);
+        let (sender, mut published) = tokio::sync::mpsc::unbounded_channel();
+        assert!(caches.publish.set(sender).is_ok());
+        caches.invalidate();
+        assert_eq!(published.try_recv(), Ok(()));
+        caches.invalidate_here();
+        assert!(
+            published.try_recv().is_err(),
+            "an arriving one is not sent back"
+        );
     }
 
     #[test]

@@ -1,0 +1,74 @@
+//! `GET /metrics`: the Prometheus text of [`crate::metrics`], on the main port (behind
+//! `metrics.token` when one is set) or alone on `metrics.bind`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use entity::email_outbox;
+use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::metrics::{Gauges, pool};
+use crate::state::AppState;
+use crate::tenancy::door;
+
+/// The metrics; 401 without the configured token (compared as digests, in constant time).
+/// 404 when `metrics.enabled` is off or `metrics.bind` serves them elsewhere.
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let settings = &state.settings.metrics;
+    if !settings.enabled || !settings.bind.trim().is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let token = state.settings.metrics.token.trim();
+    if !token.is_empty() {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let (a, b) = (Sha256::digest(given.trim()), Sha256::digest(token));
+        if a.iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            != 0
+        {
+            return Err(AppError::Unauthorized);
+        }
+    }
+    serve(&state).await
+}
+
+/// The text itself (the metrics listener asks for no token: it is bound where only the
+/// scraper reaches).
+pub async fn serve(state: &AppState) -> Result<HttpResponse, AppError> {
+    let (outbox_sent, outbox_failed) = state.outbox.counts();
+    let gauges = Gauges {
+        pool: pool(&state.db),
+        outbox_backlog: backlog(state).await.ok(),
+        outbox_sent,
+        outbox_failed,
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.caches, &gauges)))
+}
+
+/// Unsent messages, across organizations.
+async fn backlog(state: &AppState) -> Result<u64, sea_orm::DbErr> {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the outbox backlog is one number across organizations"
+    )]
+    let read = door::system_read(&state.db, "metrics").await?;
+    let count = read
+        .select_all::<email_outbox::Entity>()
+        .filter(email_outbox::Column::SentAt.is_null())
+        .count(read.conn())
+        .await?;
+    read.commit().await?;
+    Ok(count)
+}
