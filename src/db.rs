@@ -6,7 +6,8 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, QueryStatementBuilder as _};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ConnectOptions, Database, DatabaseConnection, DbErr,
+    ActiveModelBehavior, ActiveModelTrait, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DbErr,
     EntityTrait, IntoActiveModel, QuerySelect, QueryTrait as _, Select, SqliteTransactionMode,
     Statement, TransactionOptions, TransactionSession, TransactionTrait,
 };
@@ -205,5 +206,155 @@ mod tests {
             paged(statement, 3, 20).sql,
             "SELECT 1 ORDER BY 1 LIMIT 20 OFFSET 40"
         );
+    }
+}
+
+/// The application's pool. It dereferences to the [`DatabaseConnection`], and as a
+/// [`ConnectionTrait`] itself runs each statement given to it outside a transaction in one of its
+/// own when `pooled` (`database.statement_cache_capacity = 0` on PostgreSQL: behind a
+/// transaction pooler such as pgbouncer 1.18). sqlx sends a statement in two round trips (parse,
+/// then bind and execute); between them a transaction pooler may hand the server connection to
+/// another client, so a statement is only safe inside a transaction, which keeps the connection
+/// from `BEGIN` to `COMMIT`. The services' own transactions (`begin()`, the tenancy doors) are
+/// unchanged.
+#[derive(Clone, Debug)]
+pub struct Db {
+    inner: DatabaseConnection,
+    pooled: bool,
+}
+
+impl Db {
+    /// The pool of `settings`, `pooled` as they say.
+    pub fn new(inner: DatabaseConnection, settings: &DatabaseSettings) -> Self {
+        let pooled = settings.statement_cache_capacity == 0
+            && inner.get_database_backend() == sea_orm::DbBackend::Postgres;
+        Self { inner, pooled }
+    }
+
+    /// The connection pool itself.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.inner
+    }
+
+    async fn alone<T, F>(&self, run: F) -> Result<T, DbErr>
+    where
+        F: for<'t> FnOnce(
+            &'t sea_orm::DatabaseTransaction,
+        ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, DbErr>> + Send + 't>>,
+    {
+        let txn = self.inner.begin().await?;
+        let result = run(&txn).await;
+        match result {
+            Ok(value) => {
+                txn.commit().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = txn.rollback().await;
+                Err(error)
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = DatabaseConnection;
+    fn deref(&self) -> &DatabaseConnection {
+        &self.inner
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> sea_orm::DbBackend {
+        self.inner.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        if !self.pooled {
+            return self.inner.execute_raw(stmt).await;
+        }
+        self.alone(|txn| Box::pin(txn.execute_raw(stmt))).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        // One simple-protocol round trip: a pooler carries it whole.
+        self.inner.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        if !self.pooled {
+            return self.inner.query_one_raw(stmt).await;
+        }
+        self.alone(|txn| Box::pin(txn.query_one_raw(stmt))).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        if !self.pooled {
+            return self.inner.query_all_raw(stmt).await;
+        }
+        self.alone(|txn| Box::pin(txn.query_all_raw(stmt))).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.inner.support_returning()
+    }
+}
+
+#[async_trait::async_trait]
+impl TransactionTrait for Db {
+    type Transaction = sea_orm::DatabaseTransaction;
+
+    async fn begin(&self) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        self.inner.begin().await
+    }
+
+    async fn begin_with_config(
+        &self,
+        isolation_level: Option<sea_orm::IsolationLevel>,
+        access_mode: Option<sea_orm::AccessMode>,
+    ) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        self.inner.begin_with_config(isolation_level, access_mode).await
+    }
+
+    async fn begin_with_options(
+        &self,
+        options: TransactionOptions,
+    ) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+        self.inner.begin_with_options(options).await
+    }
+
+    async fn transaction<F, T, E>(
+        &self,
+        callback: F,
+    ) -> Result<T, sea_orm::TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c sea_orm::DatabaseTransaction,
+            ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        self.inner.transaction(callback).await
+    }
+
+    async fn transaction_with_config<F, T, E>(
+        &self,
+        callback: F,
+        isolation_level: Option<sea_orm::IsolationLevel>,
+        access_mode: Option<sea_orm::AccessMode>,
+    ) -> Result<T, sea_orm::TransactionError<E>>
+    where
+        F: for<'c> FnOnce(
+                &'c sea_orm::DatabaseTransaction,
+            ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            + Send,
+        T: Send,
+        E: std::fmt::Display + std::fmt::Debug + Send,
+    {
+        self.inner
+            .transaction_with_config(callback, isolation_level, access_mode)
+            .await
     }
 }

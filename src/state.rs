@@ -24,8 +24,8 @@ use crate::tenancy::dns::{TxtLookup, UdpDns};
 /// What every handler can reach, shared as one `web::Data`.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// The connection pool.
-    pub db: DatabaseConnection,
+    /// The connection pool (its statements pooler-safe when configured: [`crate::db::Db`]).
+    pub db: crate::db::Db,
     /// The settings the app started with.
     pub settings: Arc<Settings>,
     /// Where membership events go.
@@ -112,7 +112,7 @@ impl AppState {
             dns: Arc::new(UdpDns::new(dns_server)),
             invitation_backend: Arc::new(EmailInvitations),
             registration_backend,
-            db,
+            db: crate::db::Db::new(db, &settings.database),
             settings: Arc::new(settings),
             events,
             hasher,

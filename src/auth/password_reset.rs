@@ -108,14 +108,14 @@ impl From<sea_orm::DbErr> for ResetError {
 }
 
 /// Whether the link can still be used (for showing the form).
-pub async fn check(db: &DatabaseConnection, secret: &str) -> Result<(), ResetError> {
+pub async fn check(db: &crate::db::Db, secret: &str) -> Result<(), ResetError> {
     user_tokens::check(db, secret, Purpose::PasswordReset).await??;
     Ok(())
 }
 
 /// Sets the password through the link, once; ends every sign-in of the account.
 pub async fn complete(
-    db: &DatabaseConnection,
+    db: &crate::db::Db,
     hasher: &PasswordHasher,
     secret: &str,
     password: &str,

@@ -394,7 +394,7 @@ pub async fn password_reset_request(
     // The lookup, the token and the mail happen after the answer, the same for an address with
     // an account as for one without: the answer's timing tells nothing.
     password_reset::request_later(
-        state.db.clone(),
+        state.db.connection().clone(),
         state.outbox.clone(),
         state.mailer.clone(),
         state.settings.auth.password_reset_ttl_secs,

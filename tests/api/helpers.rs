@@ -195,6 +195,15 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.database.url = db.app_url.clone();
     settings.database.migrate_on_start = !db.is_postgres();
     settings.database.max_connections = 5;
+    // `TEST_POOLER=127.0.0.1:6434`: the app (not the fixtures) reaches PostgreSQL through a
+    // transaction-pooling pgbouncer there, as `deploy/cluster` runs it.
+    if let Ok(pooler) = std::env::var("TEST_POOLER")
+        && db.is_postgres()
+    {
+        settings.database.listen_url = db.app_url.clone();
+        settings.database.url = db.app_url.replacen("127.0.0.1:5432", &pooler, 1);
+        settings.database.statement_cache_capacity = 0;
+    }
     settings
 }
 
@@ -299,7 +308,9 @@ impl TestApp {
 
     /// The URL the app under test connects with (the app role on PostgreSQL).
     pub fn app_database_url(&self) -> &str {
-        &self.state.settings.database.url
+        // Direct, also when the app goes through a pooler (`TEST_POOLER`): the tests that
+        // connect as the app role run their own statements outside transactions.
+        self.state.settings.database.listen_url()
     }
 
     /// Whether the test runs on PostgreSQL.

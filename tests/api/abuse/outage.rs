@@ -94,10 +94,12 @@ async fn a_database_outage_answers_503_at_once_and_the_first_request_after_it_su
     let url = crate::helpers::as_app_role(
         &std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL=postgres://..."),
     );
-    let authority = url
-        .split_once('@')
-        .map(|(_, rest)| rest.split('/').next().unwrap().to_string())
-        .unwrap();
+    // Where the app's connections go: PostgreSQL, or the pooler in front of it.
+    let authority = std::env::var("TEST_POOLER").unwrap_or_else(|_| {
+        url.split_once('@')
+            .map(|(_, rest)| rest.split('/').next().unwrap().to_string())
+            .unwrap()
+    });
     let cable = Cable::to(authority.clone()).await;
     let through = cable.address.to_string();
     let app = TestApp::spawn_with(|s| {
