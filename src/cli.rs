@@ -48,7 +48,12 @@ enum Command {
     /// organization_id must have row-level security forced and a policy, and (run as the app's
     /// role) synthetic rows, rolled back, must show that no context sees no row and a tenant
     /// context no other organization's. Exits 1 otherwise.
-    Check,
+    Check {
+        /// Check instead that the keys have the shapes docs/scaling.md plans for distributing
+        /// the tenant tables on organization_id with Citus.
+        #[arg(long)]
+        citus: bool,
+    },
     /// Database administration (run with the tables' owner's URL).
     Db {
         #[command(subcommand)]
@@ -316,7 +321,28 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Check => {
+        Command::Check { citus: true } => {
+            let db = connect(&settings).await?;
+            let report = crate::tenancy::citus::check(&db).await?;
+            if let Some(reason) = report.not_applicable {
+                println!("{reason}");
+                return Ok(());
+            }
+            if !report.problems.is_empty() {
+                anyhow::bail!(
+                    "the schema does not fit the Citus plan of docs/scaling.md:\n  {}",
+                    report.problems.join("\n  ")
+                );
+            }
+            println!(
+                "distributed on organization_id: {}\nreference tables: {}\nglobal keys, each with its plan:\n  {}",
+                report.distributed.join(", "),
+                crate::tenancy::citus::REFERENCE.join(", "),
+                report.global_keys.join("\n  ")
+            );
+            Ok(())
+        }
+        Command::Check { citus: false } => {
             let db = connect(&settings).await?;
             let report = crate::tenancy::rls::check(&db).await?;
             if let Some(reason) = report.not_applicable {

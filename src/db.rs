@@ -7,9 +7,8 @@ use sea_orm::sea_query::{Expr, QueryStatementBuilder as _};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ConnectOptions, ConnectionTrait, Database,
-    DatabaseConnection, DbErr,
-    EntityTrait, IntoActiveModel, QuerySelect, QueryTrait as _, Select, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionSession, TransactionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QuerySelect, QueryTrait as _, Select,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionSession, TransactionTrait,
 };
 
 use crate::config::{DatabaseSettings, redact_url};
@@ -240,7 +239,8 @@ impl Db {
     where
         F: for<'t> FnOnce(
             &'t sea_orm::DatabaseTransaction,
-        ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, DbErr>> + Send + 't>>,
+        )
+            -> std::pin::Pin<Box<dyn Future<Output = Result<T, DbErr>> + Send + 't>>,
     {
         let txn = self.inner.begin().await?;
         let result = run(&txn).await;
@@ -314,7 +314,9 @@ impl TransactionTrait for Db {
         isolation_level: Option<sea_orm::IsolationLevel>,
         access_mode: Option<sea_orm::AccessMode>,
     ) -> Result<sea_orm::DatabaseTransaction, DbErr> {
-        self.inner.begin_with_config(isolation_level, access_mode).await
+        self.inner
+            .begin_with_config(isolation_level, access_mode)
+            .await
     }
 
     async fn begin_with_options(
@@ -324,14 +326,12 @@ impl TransactionTrait for Db {
         self.inner.begin_with_options(options).await
     }
 
-    async fn transaction<F, T, E>(
-        &self,
-        callback: F,
-    ) -> Result<T, sea_orm::TransactionError<E>>
+    async fn transaction<F, T, E>(&self, callback: F) -> Result<T, sea_orm::TransactionError<E>>
     where
         F: for<'c> FnOnce(
                 &'c sea_orm::DatabaseTransaction,
-            ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            )
+                -> std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
             + Send,
         T: Send,
         E: std::fmt::Display + std::fmt::Debug + Send,
@@ -348,7 +348,8 @@ impl TransactionTrait for Db {
     where
         F: for<'c> FnOnce(
                 &'c sea_orm::DatabaseTransaction,
-            ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+            )
+                -> std::pin::Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
             + Send,
         T: Send,
         E: std::fmt::Display + std::fmt::Debug + Send,

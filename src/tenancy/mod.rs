@@ -6,6 +6,7 @@
 //! module docs list every such path and the row-level security context it runs in.
 
 mod access;
+pub mod citus;
 pub mod dns;
 pub mod door;
 pub mod global;

@@ -417,3 +417,37 @@ async fn the_app_role_inserts_and_reads_audit_events_but_never_changes_or_delete
     );
     db.close().await.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn the_citus_check_accepts_the_schema_and_names_a_key_it_has_no_plan_for() {
+    let app = postgres_app().await;
+    let report = orgs::tenancy::citus::check(app.conn()).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert!(report.distributed.iter().any(|t| t == "projects"));
+    assert!(!report.distributed.iter().any(|t| t == "email_outbox"));
+    assert!(report.global_keys.iter().any(|k| {
+        k.starts_with("organization_invitations.organization_invitations_token_hash_key")
+    }));
+    app.conn()
+        .execute_unprepared("CREATE UNIQUE INDEX projects_name_everywhere ON projects (name)")
+        .await
+        .unwrap();
+    app.conn()
+        .execute_unprepared(
+            "CREATE TABLE notes (id BIGINT PRIMARY KEY, organization_id BIGINT, \
+             project_id BIGINT REFERENCES projects (id))",
+        )
+        .await
+        .unwrap();
+    let report = orgs::tenancy::citus::check(app.conn()).await.unwrap();
+    let problems = report.problems.join("\n");
+    for named in [
+        "projects.projects_name_everywhere (name)",
+        "notes: organization_id may be NULL",
+        "notes.notes_pkey (id)",
+        "notes.notes_project_id_fkey (project_id) -> projects",
+    ] {
+        assert!(problems.contains(named), "{named} not in\n{problems}");
+    }
+}
