@@ -96,52 +96,45 @@ async fn deliver_until(outbox: &Outbox, stop: &(dyn Fn() -> bool + Sync)) -> Res
     }
 }
 
-/// Extends the lease of a claimed row for one send, if the claim is still this sender's (the
-/// row unsent, its attempt count the one this claim set).
+/// Extends the lease of a claimed row for one send, if the claim is still this sender's.
 async fn renew(outbox: &Outbox, row: &email_outbox::Model) -> Result<bool, DbErr> {
-    let now = entity::chrono_now();
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the outbox sender serves every organization"
-    )]
-    let txn = door::system(outbox.db(), "outbox sender").await?;
-    let renewed = txn
-        .update_all::<email_outbox::Entity>()
-        .filter(email_outbox::Column::Id.eq(row.id))
-        .filter(email_outbox::Column::SentAt.is_null())
-        .filter(email_outbox::Column::Attempts.eq(row.attempts + 1))
-        .col_expr(
-            email_outbox::Column::NextAttemptAt,
-            Expr::value(now + outbox.lease()),
-        )
-        .exec(txn.conn())
-        .await?
-        .rows_affected;
-    txn.commit().await?;
-    Ok(renewed == 1)
+    let until = entity::chrono_now() + outbox.lease();
+    Ok(set_due(outbox, std::slice::from_ref(row), until).await? == 1)
 }
 
-/// Makes claimed rows this sender will not send due again at once (still fenced by the claim).
+/// Makes claimed rows this sender will not send due again at once.
 async fn release(outbox: &Outbox, rows: &[email_outbox::Model]) -> Result<(), DbErr> {
+    set_due(outbox, rows, entity::chrono_now())
+        .await
+        .map(|_| ())
+}
+
+/// Sets when claimed rows are next due, for those whose claim is still this sender's (the row
+/// unsent, its attempt count the one this claim set); how many were.
+async fn set_due(
+    outbox: &Outbox,
+    rows: &[email_outbox::Model],
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, DbErr> {
     #[expect(
         clippy::disallowed_methods,
         reason = "the outbox sender serves every organization"
     )]
     let txn = door::system(outbox.db(), "outbox sender").await?;
+    let mut changed = 0;
     for row in rows {
-        txn.update_all::<email_outbox::Entity>()
+        changed += txn
+            .update_all::<email_outbox::Entity>()
             .filter(email_outbox::Column::Id.eq(row.id))
             .filter(email_outbox::Column::SentAt.is_null())
             .filter(email_outbox::Column::Attempts.eq(row.attempts + 1))
-            .col_expr(
-                email_outbox::Column::NextAttemptAt,
-                Expr::value(entity::chrono_now()),
-            )
+            .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(at))
             .exec(txn.conn())
-            .await?;
+            .await?
+            .rows_affected;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(changed)
 }
 
 /// Takes up to a batch of due rows and leases them.
