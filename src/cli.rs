@@ -96,8 +96,9 @@ enum DbAction {
     },
 }
 
-#[derive(Debug, Subcommand)]
-enum MigrateAction {
+/// What `migrate` does: `up` (the default), `down [-n N]`, `status`.
+#[derive(Clone, Copy, Debug, Subcommand)]
+pub enum MigrateAction {
     /// Apply every pending migration (the default).
     Up,
     /// Revert the last N applied migrations.
@@ -397,25 +398,52 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {
     let db = connect(&settings).await?;
+    migrate_with::<Migrator>(&db, action).await
+}
+
+/// `orgs migrate` for any migrator: an embedding app's, whose migrations keep their own table
+/// (`MigratorTrait::migration_table_name`), runs the same `up`, `down [-n N]` and `status`
+/// with the same messages and refusals.
+pub async fn migrate_with<M: MigratorTrait>(
+    db: &DatabaseConnection,
+    action: MigrateAction,
+) -> anyhow::Result<()> {
     match action {
         MigrateAction::Up => {
-            let pending = Migrator::get_pending_migrations(&db).await?.len();
-            Migrator::up(&db, None).await?;
+            let pending = M::get_pending_migrations(db).await?.len();
+            M::up(db, None).await?;
             println!("applied {pending} migration(s)");
         }
         MigrateAction::Down { steps } => {
-            let applied = Migrator::get_applied_migrations(&db).await?.len();
+            let applied = M::get_applied_migrations(db).await?.len();
             if steps as usize > applied {
                 anyhow::bail!("--steps {steps}: only {applied} migration(s) are applied");
             }
-            Migrator::down(&db, Some(steps)).await?;
+            M::down(db, Some(steps)).await?;
             println!("reverted {steps} migration(s)");
         }
         MigrateAction::Status => {
-            for migration in Migrator::get_migration_with_status(&db).await? {
+            for migration in M::get_migration_with_status(db).await? {
                 println!("{:?}\t{}", migration.status(), migration.name());
             }
         }
     }
     Ok(())
+}
+
+/// The arguments of a `migrate` command, for an embedding binary:
+/// `MigrateArgs::parse_from(["embed migrate", "down", "-n", "1"])`.
+#[derive(Debug, Parser)]
+pub struct MigrateArgs {
+    /// Up (the default), down or status.
+    #[command(subcommand)]
+    pub action: Option<MigrateAction>,
+}
+
+impl MigrateArgs {
+    /// Parses `args` (the first is the command's name); on bad arguments prints the usage and
+    /// exits 2, as `orgs` does.
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Self {
+        <Self as Parser>::parse_from(args)
+    }
 }

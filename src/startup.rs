@@ -22,8 +22,10 @@ use crate::web::csrf;
 use crate::web::errors::render_error_page;
 use crate::{db, routes};
 
-/// Routes an embedding app adds to the server (registered before orgs' own, so they win).
-pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+/// Routes an embedding app adds to the server (registered before orgs' own, so they win): a
+/// function or a closure, which may hold the app's own configuration (each HTTP worker calls
+/// it once).
+pub type ExtraRoutes = std::sync::Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -56,12 +58,18 @@ impl Application {
     /// Binds a server over prepared state (the database already migrated) and starts the
     /// outbox sender.
     pub async fn build_with(state: AppState) -> anyhow::Result<Self> {
-        Self::build_with_routes(state, |_| {}).await
+        Self::build_with_routes(state, |_: &mut web::ServiceConfig| {}).await
     }
 
     /// Like [`Application::build_with`], with an embedding app's own routes mounted beside
-    /// orgs' under the same middleware (sessions, CSRF, tenant resolution, error pages).
-    pub async fn build_with_routes(state: AppState, extra: ExtraRoutes) -> anyhow::Result<Self> {
+    /// orgs' under the same middleware (sessions, CSRF, tenant resolution, error pages):
+    /// `extra` is a `fn(&mut ServiceConfig)` or a closure capturing what the routes need
+    /// (`move |cfg| notes::configure(cfg, &notes_settings)`).
+    pub async fn build_with_routes(
+        state: AppState,
+        extra: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static,
+    ) -> anyhow::Result<Self> {
+        let extra: ExtraRoutes = std::sync::Arc::new(extra);
         let address = state.settings.bind_address();
         let listener = TcpListener::bind(&address)
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
@@ -240,7 +248,7 @@ fn run(
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 AppError::BadRequest(format!("the query string could not be read: {error}")).into()
             }))
-            .configure(extra)
+            .configure(|cfg| extra(cfg))
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(csrf::protect))

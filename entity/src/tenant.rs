@@ -8,3 +8,40 @@ pub trait TenantOwned: EntityTrait {
     /// The `organization_id` column of this table.
     fn organization_column() -> Self::Column;
 }
+
+/// Marks the `Entity` of the module it is called in as [`TenantOwned`] by its organization
+/// column, in one line beside the sea-orm derives:
+///
+/// ```
+/// mod note {
+///     use sea_orm::entity::prelude::*;
+///
+///     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+///     #[sea_orm(table_name = "notes")]
+///     pub struct Model {
+///         #[sea_orm(primary_key)]
+///         pub id: i64,
+///         pub organization_id: i64,
+///         pub body: String,
+///     }
+///
+///     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+///     pub enum Relation {}
+///
+///     impl ActiveModelBehavior for ActiveModel {}
+///
+///     entity::tenant_owned!(Column::OrganizationId);
+/// }
+/// use entity::TenantOwned as _;
+/// assert_eq!(note::Entity::organization_column(), note::Column::OrganizationId);
+/// ```
+#[macro_export]
+macro_rules! tenant_owned {
+    ($column:path) => {
+        impl $crate::TenantOwned for Entity {
+            fn organization_column() -> Column {
+                $column
+            }
+        }
+    };
+}

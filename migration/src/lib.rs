@@ -110,6 +110,59 @@ pub async fn tenant_table(manager: &SchemaManager<'_>, table: &str) -> Result<()
     Ok(())
 }
 
+/// The whole recipe for an embedding app's tenant table, in its own migration (after orgs'):
+/// creates `table` from `columns` (its other columns and keys) with an `organization_id BIGINT
+/// NOT NULL` column, the foreign key to `organizations` with `on_delete` (`Cascade`: deleting an
+/// organization deletes its rows; `Restrict`: an organization with rows cannot be deleted), the
+/// index `{table}_organization_idx` led by `organization_id` (then `id`, the order a tenant's
+/// pages read in), and on PostgreSQL forced row-level security with the fail-closed policy
+/// ([`tenant_table`]). `orgs check` then finds it like orgs' own tables.
+///
+/// ```no_run
+/// use migration::{ColumnDef, ForeignKeyAction, SchemaManager, Table};
+/// # async fn up(manager: &SchemaManager<'_>) -> Result<(), migration::DbErr> {
+/// migration::create_tenant_table(
+///     manager,
+///     "notes",
+///     Table::create()
+///         .col(ColumnDef::new("id").big_integer().not_null().auto_increment().primary_key())
+///         .col(ColumnDef::new("body").text().not_null()),
+///     ForeignKeyAction::Cascade,
+/// )
+/// .await
+/// # }
+/// ```
+pub async fn create_tenant_table(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: &mut TableCreateStatement,
+    on_delete: ForeignKeyAction,
+) -> Result<(), DbErr> {
+    let statement = columns
+        .table(Alias::new(table))
+        .col(ColumnDef::new("organization_id").big_integer().not_null())
+        .foreign_key(
+            ForeignKey::create()
+                .name(format!("{table}_organization_fk"))
+                .from(Alias::new(table), "organization_id")
+                .to("organizations", "id")
+                .on_delete(on_delete),
+        )
+        .to_owned();
+    manager.create_table(statement).await?;
+    manager
+        .create_index(
+            Index::create()
+                .name(format!("{table}_organization_idx"))
+                .table(Alias::new(table))
+                .col("organization_id")
+                .col("id")
+                .to_owned(),
+        )
+        .await?;
+    tenant_table(manager, table).await
+}
+
 /// Undoes [`tenant_table`] (for a migration's `down`); nothing on SQLite.
 pub async fn drop_tenant_table(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
     if manager.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {

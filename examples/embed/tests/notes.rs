@@ -115,6 +115,55 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     );
     assert!(!theirs.text().await.unwrap().contains("Globex secret plan"));
 
+    // Deleting an organization deletes its notes (the recipe's foreign key), and only its own.
+    let deleted = ann
+        .delete(format!("{address}/o/{}/api/v1/organization/", orgs[0]))
+        .header("x-csrf-token", &ann_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    {
+        use orgs::sea_orm::ConnectionTrait as _;
+        let left = db
+            .query_all_raw(orgs::sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT body FROM notes ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        let left: Vec<String> = left
+            .iter()
+            .map(|r| r.try_get_by_index(0).unwrap())
+            .collect();
+        assert_eq!(left, ["Globex secret plan"]);
+    }
+    {
+        // Ann has no organization now: a new one, with a note, for the page below.
+        let acme = orgs_service::create_organization(
+            &db,
+            &state.events,
+            orgs::auth::users::find_by_email(&db, "ann@acme.test")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            "Acme",
+        )
+        .await
+        .unwrap()
+        .organization;
+        let created = ann
+            .post(format!("{address}/o/{}/api/v1/notes/", acme.slug))
+            .header("x-csrf-token", &ann_csrf)
+            .json(&serde_json::json!({"body": "Acme secret plan"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        orgs[0] = acme.slug;
+    }
+
     // The example's page: its own template inside orgs' shell, its entry in the navigation.
     let page = ann
         .get(format!("{address}/o/{}/notes/", orgs[0]))
@@ -231,7 +280,8 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
 /// puts it under forced row-level security, and `orgs check` passes as the app role.
 #[tokio::test]
 #[ignore = "needs PostgreSQL"]
-async fn the_notes_table_passes_the_isolation_check_as_the_app_role() {
+async fn the_notes_table_passes_the_isolation_check_hides_its_rows_outside_a_tenant_and_goes_with_its_organization()
+ {
     use orgs::sea_orm::ConnectionTrait;
     let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
         panic!("run with TEST_DATABASE_URL=postgres://... (and --include-ignored)");
@@ -260,6 +310,73 @@ async fn the_notes_table_passes_the_isolation_check_as_the_app_role() {
         .await
         .unwrap();
     let report = orgs::tenancy::rls::check(&app).await.unwrap();
+    // With no tenant context the app role sees no note, though the table holds one; and
+    // deleting the organization deletes it.
+    let owner = orgs::sea_orm::Database::connect(&owner_url).await.unwrap();
+    let hasher = orgs::auth::PasswordHasher::new(
+        &orgs::Settings::for_environment(orgs::config::Environment::Test)
+            .unwrap()
+            .auth,
+    )
+    .unwrap();
+    let ann = orgs::auth::users::create_user(
+        &owner,
+        &hasher,
+        orgs::auth::NewUser {
+            email: "ann@acme.test".into(),
+            name: "Ann".into(),
+            password: None,
+            is_superuser: false,
+        },
+    )
+    .await
+    .unwrap();
+    let acme =
+        orgs::organizations::create_organization(&owner, &orgs::Events::new(), ann.id, "Acme")
+            .await
+            .unwrap()
+            .organization;
+    owner
+        .execute_unprepared(&format!(
+            "INSERT INTO notes (organization_id, body) VALUES ({}, 'Acme secret plan')",
+            acme.id
+        ))
+        .await
+        .unwrap();
+    let count = |db: &orgs::sea_orm::DatabaseConnection| {
+        let db = db.clone();
+        async move {
+            db.query_one_raw(orgs::sea_orm::Statement::from_string(
+                orgs::sea_orm::DbBackend::Postgres,
+                "SELECT count(*) FROM notes",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        count(&owner).await,
+        1,
+        "the owner (a superuser here) sees the note"
+    );
+    assert_eq!(
+        count(&app).await,
+        0,
+        "an unscoped query outside a tenant sees nothing"
+    );
+    owner
+        .execute_unprepared(&format!("DELETE FROM organizations WHERE id = {}", acme.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&owner).await,
+        0,
+        "the organization's notes went with it"
+    );
+    owner.close().await.unwrap();
     app.close().await.unwrap();
     admin
         .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
