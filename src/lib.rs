@@ -118,7 +118,10 @@ pub use error::AppError;
 pub use events::{EventListener, Events, OrgEvent};
 /// orgs' migrations, and [`migration::tenant_table`] for an embedding app's own tenant tables.
 pub use migration;
-/// The sea-orm orgs is built on, so an embedding app uses the same version.
+/// The sea-orm orgs is built on, so an embedding app uses the same version (and its derives:
+/// `use orgs::sea_orm;` in the module that uses them).
 pub use sea_orm;
 pub use startup::Application;
 pub use state::AppState;
+/// utoipa, for an embedding app's `#[utoipa::path]` on its API handlers (`use orgs::utoipa;`).
+pub use utoipa;

@@ -225,6 +225,7 @@ fn run(
     let shutdown = Duration::from_secs(state.settings.server.shutdown_timeout_secs);
     let key = cookie_key(&state.settings.session.secret_key);
     let session = state.settings.session.clone();
+    let tenant_routes = state.tenant_routes.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
@@ -249,6 +250,7 @@ fn run(
                 AppError::BadRequest(format!("the query string could not be read: {error}")).into()
             }))
             .configure(|cfg| extra(cfg))
+            .configure(|cfg| routes::configure_tenant_routes(cfg, &tenant_routes.routes))
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(csrf::protect))

@@ -55,10 +55,31 @@ pub struct AppState {
     /// The templates of `ui.template_dir`, read once at start: they apply over orgs' and over
     /// the embedding app's ([`AppState::with_templates`]).
     dir_templates: Arc<Vec<(String, String)>>,
+    /// The embedding app's tenant routes ([`AppState::with_tenant_routes`]).
+    pub tenant_routes: Arc<EmbeddedRoutes>,
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Set on SIGTERM: `/readyz` answers 503 while the server drains.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The embedding app's tenant routes and the description of their API operations.
+#[derive(Default)]
+pub struct EmbeddedRoutes {
+    /// The routes, as orgs' `TENANT_ROUTES`.
+    pub routes: Vec<crate::routes::TenantRoute>,
+    /// The OpenAPI description of their `/api/v1/` handlers.
+    pub described: Option<utoipa::openapi::OpenApi>,
+    /// The whole document with them, built once.
+    pub(crate) json: std::sync::OnceLock<String>,
+}
+
+impl std::fmt::Debug for EmbeddedRoutes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedRoutes")
+            .field("routes", &self.routes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An entry of the tenant navigation added by the embedding app.
@@ -109,6 +130,7 @@ impl AppState {
             dir_templates: Arc::new(overrides),
             draining: Arc::default(),
             metrics: Arc::default(),
+            tenant_routes: Arc::default(),
             dns: Arc::new(UdpDns::new(dns_server)),
             invitation_backend: Arc::new(EmailInvitations),
             registration_backend,
@@ -166,6 +188,25 @@ impl AppState {
         self.templates = Arc::new(crate::templates::load_with(&extra)?);
         self.mailer = Mailer::new(self.templates.clone(), &self.settings.server.public_url);
         Ok(self)
+    }
+
+    /// The state with the embedding app's own table of tenant routes: served at every
+    /// organization's root like orgs' (before them), listed by the access table, and their
+    /// `/api/v1/` operations in the OpenAPI document, described by `described` (the
+    /// `utoipa::OpenApi` of their handlers' `#[utoipa::path]`s; paths as in the table, without
+    /// the `/o/{slug}` prefix, which the document adds).
+    #[must_use]
+    pub fn with_tenant_routes(
+        mut self,
+        routes: Vec<crate::routes::TenantRoute>,
+        described: utoipa::openapi::OpenApi,
+    ) -> Self {
+        self.tenant_routes = Arc::new(EmbeddedRoutes {
+            routes,
+            described: Some(described),
+            json: std::sync::OnceLock::new(),
+        });
+        self
     }
 
     /// What the replaceable flows use, lent to a backend.

@@ -267,8 +267,13 @@ global_api_routes! {
 /// The access table of the tenant routes, as markdown: the README carries it (a test keeps the
 /// two equal), and `orgs routes` prints it.
 pub fn access_table() -> String {
+    access_table_of(TENANT_ROUTES)
+}
+
+/// The access table of `routes` (orgs' own and an embedding app's: `state.tenant_routes`).
+pub fn access_table_of(routes: &[TenantRoute]) -> String {
     let mut out = String::from("| method | path | needs |\n| --- | --- | --- |\n");
-    for route in TENANT_ROUTES {
+    for route in routes {
         out.push_str(&format!(
             "| {} | `{}` | {} |\n",
             route.method,
@@ -282,7 +287,16 @@ pub fn access_table() -> String {
 /// The tenant routes: served at the tenant root of every organization, from [`TENANT_ROUTES`]
 /// (one resource per path, its methods in table order).
 pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
-    let routes = TENANT_ROUTES.iter().map(|r| (r.path, r.handler, r.creates));
+    configure_tenant_routes(cfg, TENANT_ROUTES);
+}
+
+/// Serves `routes` at the tenant root of every organization, as orgs serves its own: the
+/// server does it for the embedding app's table given to [`AppState::with_tenant_routes`]
+/// (before orgs' own), so they are in the OpenAPI document and the access table too.
+///
+/// [`AppState::with_tenant_routes`]: crate::AppState::with_tenant_routes
+pub fn configure_tenant_routes(cfg: &mut web::ServiceConfig, routes: &[TenantRoute]) {
+    let routes = routes.iter().map(|r| (r.path, r.handler, r.creates));
     register(cfg, routes.collect(), tenant);
 }
 

@@ -451,7 +451,15 @@ fn add_links(paths: &mut Paths) {
 /// The document, and what does not match between it and the route tables (empty when all is
 /// well; a test keeps it so).
 pub fn build() -> (utoipa::openapi::OpenApi, Vec<String>) {
-    let described = Described::openapi();
+    build_with(&crate::state::EmbeddedRoutes::default())
+}
+
+/// [`build`] with an embedding app's tenant routes and their description added.
+pub fn build_with(extra: &crate::state::EmbeddedRoutes) -> (utoipa::openapi::OpenApi, Vec<String>) {
+    let mut described = Described::openapi();
+    if let Some(theirs) = &extra.described {
+        described.merge(theirs.clone());
+    }
     let mut problems = Vec::new();
     let mut used: BTreeSet<(String, String)> = BTreeSet::new();
     let mut paths = Paths::new();
@@ -463,6 +471,7 @@ pub fn build() -> (utoipa::openapi::OpenApi, Vec<String>) {
     served.extend(
         TENANT_ROUTES
             .iter()
+            .chain(extra.routes.iter())
             .filter(|r| r.path.starts_with("/api/v1/"))
             .map(|r| {
                 let documented = format!("{TENANT_PREFIX}{}", r.path);
@@ -520,12 +529,13 @@ pub fn build() -> (utoipa::openapi::OpenApi, Vec<String>) {
 /// The document as JSON, built once.
 pub fn json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| {
-        let (openapi, _) = build();
-        openapi
-            .to_pretty_json()
-            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
-    })
+    JSON.get_or_init(|| to_json(&build().0))
+}
+
+fn to_json(openapi: &utoipa::openapi::OpenApi) -> String {
+    openapi
+        .to_pretty_json()
+        .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
 }
 
 /// This document: OpenAPI 3.1 of every `/api/v1` operation.
@@ -536,9 +546,18 @@ pub fn json() -> &'static str {
     operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object)),
 )]
-pub async fn serve() -> HttpResponse {
+pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
+    let extra = &state.tenant_routes;
+    let body = if extra.routes.is_empty() {
+        json().to_string()
+    } else {
+        extra
+            .json
+            .get_or_init(|| to_json(&build_with(extra).0))
+            .clone()
+    };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .body(json())
+        .body(body)
 }

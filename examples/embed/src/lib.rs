@@ -6,6 +6,7 @@
 //! catalog and named in its handlers' signatures, an audit event for what it changes, and
 //! handlers that reach the table only through the tenant transaction.
 
+use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use orgs::AppError;
 use orgs::AppState;
@@ -15,6 +16,8 @@ use orgs::migration::{
     SchemaManager, Table, async_trait,
 };
 use orgs::permissions::{Catalog, Holders, Needed as _};
+use orgs::routes::{Needs, TenantRoute};
+use orgs::utoipa;
 use orgs::web::{Json, Require};
 // orgs' sea-orm, under the name its derive macros expect: no sea-orm dependency of our own.
 use orgs::sea_orm;
@@ -41,12 +44,13 @@ pub fn permissions(catalog: Catalog) -> Catalog {
 
 /// The `notes` table: every row belongs to one organization.
 pub mod note {
-    use orgs::sea_orm;
+    use orgs::{sea_orm, utoipa};
     use sea_orm::entity::prelude::*;
     use serde::Serialize;
 
     /// A note of an organization.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, utoipa::ToSchema)]
+    #[schema(as = Note)]
     #[sea_orm(table_name = "notes")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -128,14 +132,51 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
-/// The notes routes, mounted on every organization's tenant root.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(orgs::routes::tenant("/notes/").route(web::get().to(page)))
-        .service(
-            orgs::routes::tenant("/api/v1/notes/")
-                .route(web::get().to(list))
-                .route(web::post().to(add)),
+/// The notes routes: a table like orgs' own, so the server serves them on every
+/// organization's root, the access table lists them, and the OpenAPI document describes the API
+/// ones (from [`ApiDoc`]).
+pub fn tenant_routes() -> Vec<TenantRoute> {
+    vec![
+        TenantRoute::new(
+            Method::GET,
+            "/notes/",
+            Needs::Permission(NotesRead::PERMISSION),
+            || web::get().to(page),
+        ),
+        TenantRoute::new(
+            Method::GET,
+            "/api/v1/notes/",
+            Needs::Permission(NotesRead::PERMISSION),
+            || web::get().to(list),
+        ),
+        TenantRoute::new(
+            Method::POST,
+            "/api/v1/notes/",
+            Needs::Permission(NotesWrite::PERMISSION),
+            || web::post().to(add),
+        )
+        .creating(),
+    ]
+}
+
+/// The OpenAPI description of the notes API.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, add), components(schemas(note::Model, NewNote)))]
+pub struct ApiDoc;
+
+/// Routes outside any organization, made from the app's own configuration: a closure holds
+/// it (`GET /hello/` answers `greeting`).
+pub fn global_routes(greeting: String) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
+    move |cfg| {
+        let greeting = greeting.clone();
+        cfg.route(
+            "/hello/",
+            web::get().to(move || {
+                let greeting = greeting.clone();
+                async move { HttpResponse::Ok().body(greeting) }
+            }),
         );
+    }
 }
 
 /// The example's own template, added to orgs' (it extends orgs' `base.html`, so the page has
@@ -149,6 +190,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
 pub fn state(state: AppState) -> anyhow::Result<AppState> {
     state
         .with_permissions(permissions)
+        .with_tenant_routes(tenant_routes(), <ApiDoc as utoipa::OpenApi>::openapi())
         .with_nav_item("Notes", "/notes/", Some(NotesRead::PERMISSION))
         .with_templates(TEMPLATES)
 }
@@ -180,14 +222,22 @@ async fn page(
 }
 
 /// A new note.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct NewNote {
     /// Its text.
     pub body: String,
 }
 
-/// `GET /api/v1/notes/`: the organization's notes; another organization's never appear, since
-/// the query comes from the tenant.
+/// The organization's notes
+///
+/// Oldest first; another organization's never appear, since the query comes from the tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notes/",
+    tag = "notes",
+    operation_id = "list_notes",
+    responses((status = 200, description = "The notes.", body = Vec<note::Model>)),
+)]
 async fn list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<NotesRead>,
@@ -195,8 +245,18 @@ async fn list(
     Ok(HttpResponse::Ok().json(all_notes(&state, &tenant).await?))
 }
 
-/// `POST /api/v1/notes/`: the organization is set by the tenant, never by the body; the note
-/// and its `note.created` audit event commit together.
+/// Add a note
+///
+/// The organization is set by the tenant, never by the body; the note and its `note.created`
+/// audit event commit together.
+#[utoipa::path(
+    post,
+    path = "/api/v1/notes/",
+    tag = "notes",
+    operation_id = "add_note",
+    request_body = NewNote,
+    responses((status = 201, description = "The note.", body = note::Model)),
+)]
 async fn add(
     state: web::Data<AppState>,
     Require(tenant, _): Require<NotesWrite>,

@@ -27,8 +27,10 @@ async fn main() -> anyhow::Result<()> {
         None | Some("serve") => {
             embed::migrate(&db).await?;
             let state = embed::state(AppState::new(settings, db, orgs::Events::new())?)?;
-            // A fn here; a closure capturing the app's own configuration works the same.
-            let app = Application::build_with_routes(state, embed::configure).await?;
+            // The notes' tenant routes come with the state; the app's other routes are a
+            // closure holding its own configuration.
+            let greeting = std::env::var("EMBED_GREETING").unwrap_or_else(|_| "hello".into());
+            let app = Application::build_with_routes(state, embed::global_routes(greeting)).await?;
             println!("embed example listening on port {}", app.port());
             app.run_until_stopped().await?;
             Ok(())

@@ -48,9 +48,10 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     embed::migrate(&db).await.unwrap();
     let state =
         embed::state(AppState::new(settings, db.clone(), orgs::Events::new()).unwrap()).unwrap();
-    let app = Application::build_with_routes(state.clone(), embed::configure)
-        .await
-        .unwrap();
+    let app =
+        Application::build_with_routes(state.clone(), embed::global_routes("hi from notes".into()))
+            .await
+            .unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
@@ -273,6 +274,61 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         .await
         .unwrap();
     assert_eq!(people.status(), 200);
+
+    // A retried POST with its Idempotency-Key adds one note: the route is marked creating.
+    for _ in 0..2 {
+        let added = ann
+            .post(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
+            .header("x-csrf-token", &ann_csrf)
+            .header("idempotency-key", "note-once")
+            .json(&serde_json::json!({"body": "exactly once"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(added.status(), 201);
+    }
+    let notes: serde_json::Value = ann
+        .get(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let once = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["body"] == "exactly once");
+    assert_eq!(once.count(), 1);
+
+    // The notes routes are in the OpenAPI document, under the tenant, with their permission.
+    let (_, problems) = orgs::routes::openapi::build_with(&state.tenant_routes);
+    assert!(problems.is_empty(), "{problems:?}");
+    let document: serde_json::Value = reqwest::get(format!("{address}/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let notes = &document["paths"]["/o/{slug}/api/v1/notes/"];
+    assert_eq!(notes["get"]["operationId"], "list_notes");
+    assert!(
+        notes["post"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("`notes.write`"),
+        "{notes}"
+    );
+    assert!(document["paths"]["/o/{slug}/api/v1/people/"]["get"].is_object());
+    assert!(
+        orgs::routes::access_table_of(&state.tenant_routes.routes)
+            .contains("| POST | `/api/v1/notes/` | `notes.write` |")
+    );
+
+    // The app's other routes come from a closure holding its configuration.
+    let hello = reqwest::get(format!("{address}/hello/")).await.unwrap();
+    assert_eq!(hello.text().await.unwrap(), "hi from notes");
     drop(handle.stop(false));
 }
 
