@@ -1,8 +1,8 @@
 //! orgs: organization accounts and multi-tenancy for actix-web SaaS backends, the Rust
 //! counterpart of django-organizations.
 //!
-//! Embedding it in an app of your own (see `examples/embed` for a complete one with its own
-//! organization-scoped table):
+//! Embedding it in an app of your own (the [`guide`] adds a tenant table of your own end to end;
+//! `examples/embed` is a complete app with one):
 //!
 //! ```no_run
 //! use actix_web::web;
@@ -69,12 +69,15 @@ pub mod error;
 pub mod events;
 /// Errors about one input field.
 pub mod fields;
+/// The embedder's guide: adding a tenant table of your own, end to end.
+pub mod guide;
 /// `Idempotency-Key`: the first answer to a creating request, kept for its retries.
 pub mod idempotency;
 /// Invitations to organizations.
 pub mod invitations;
 /// Outgoing mail through the outbox.
 pub mod mail;
+/// `/metrics`: request, pool, outbox and cache figures in the Prometheus text format.
 pub mod metrics;
 /// Organization rules and slugs.
 pub mod organizations;

@@ -33,7 +33,8 @@ pub trait TenantOwned: EntityTrait {
 ///     entity::tenant_owned!(Column::OrganizationId);
 /// }
 /// use entity::TenantOwned as _;
-/// assert_eq!(note::Entity::organization_column(), note::Column::OrganizationId);
+/// use sea_orm::Iden as _;
+/// assert_eq!(note::Entity::organization_column().to_string(), "organization_id");
 /// ```
 #[macro_export]
 macro_rules! tenant_owned {

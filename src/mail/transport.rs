@@ -20,7 +20,7 @@ pub struct SentEmail {
     pub text: String,
     /// HTML part.
     pub html: Option<String>,
-    /// The `Message-ID` the message would carry ([`message_id`]).
+    /// The `Message-ID` the message would carry (see `message_id`).
     pub message_id: String,
 }
 
