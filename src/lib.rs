@@ -42,12 +42,13 @@
 //! | HTTP | `routes` | thin handlers: parse, call a service or a backend, answer |
 //! | | `web` | extractors (`CurrentUser`, `OrgMember` ... and the `Tenant` that opens the request's transaction), the tenant-resolving, CSRF and cache middleware, rendering, links, error pages |
 //! | | `state` | `AppState`: what the shell shares; only the layers above reach into it |
-//! | flows | `backends`, `error`, `cache`, `sender` | the replaceable flows (given `Flows`, not the state), `AppError` and every domain error's conversion to it, the lookup caches, the outbox sender |
+//! | | `guide` | documentation only: the embedder's guide |
+//! | flows | `backends`, `error`, `cache`, `sender`, `metrics` | the replaceable flows (given `Flows`, not the state), `AppError` and every domain error's conversion to it, the lookup caches and their bus, the outbox sender, the `/metrics` figures |
 //! | services | `invitations`, `registration`, `projects` | each takes what it uses: a connection or the request's `TenantTxn`, the `Mailer`, the hasher, the events, its settings |
 //! | | `organizations`, `auth` | membership rules, roles, domains, keys; accounts, sessions, throttling, tokens |
 //! | | `audit` | the audit log: written in the transaction of each change, read by cursor, pruned by age |
 //! | tenancy | `tenancy` | the tenant transaction, `door`, scopes, row-level security: all tenant filtering |
-//! | base | `permissions`, `mail`, `db`, `slug`, `tokens`, `templates`, `fields`, `text`, `events`, `config`, `session_store`, `telemetry` | messages and the outbox, connections, pure rules and helpers |
+//! | base | `permissions`, `route_table`, `mail`, `db`, `slug`, `tokens`, `templates`, `fields`, `text`, `events`, `config`, `session_store`, `telemetry` | messages and the outbox, connections, the shape of a route table, pure rules and helpers |
 
 /// The audit log of each organization.
 pub mod audit;
@@ -87,6 +88,8 @@ pub mod permissions;
 pub mod projects;
 /// Sign-up and activation.
 pub mod registration;
+/// The shape of a tenant route table.
+pub mod route_table;
 /// HTTP routes.
 pub mod routes;
 /// Bulk demo data.

@@ -67,7 +67,7 @@ pub struct AppState {
 #[derive(Default)]
 pub struct EmbeddedRoutes {
     /// The routes, as orgs' `TENANT_ROUTES`.
-    pub routes: Vec<crate::routes::TenantRoute>,
+    pub routes: Vec<crate::route_table::TenantRoute>,
     /// The OpenAPI description of their `/api/v1/` handlers.
     pub described: Option<utoipa::openapi::OpenApi>,
     /// The whole document with them, built once.
@@ -198,7 +198,7 @@ impl AppState {
     #[must_use]
     pub fn with_tenant_routes(
         mut self,
-        routes: Vec<crate::routes::TenantRoute>,
+        routes: Vec<crate::route_table::TenantRoute>,
         described: utoipa::openapi::OpenApi,
     ) -> Self {
         self.tenant_routes = Arc::new(EmbeddedRoutes {

@@ -1,0 +1,83 @@
+//! The shape of a route table: a tenant route's method, path, what it needs and its handler.
+//! orgs' `routes::TENANT_ROUTES` and an embedding app's table
+//! (`AppState::with_tenant_routes`) are made of these; here, below the state, so the state can
+//! hold an embedder's.
+
+use actix_web::http::Method;
+
+use crate::permissions::Permission;
+
+/// What a tenant route needs of the requester (the extractor its handler takes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// `OrgMember`: any member.
+    Member,
+    /// `OrgMember`, refused to the owner (leaving).
+    MemberNotOwner,
+    /// `Require<P>` (or `Permitted<P, _>`): the permission.
+    Permission(Permission),
+    /// `OrgMember` and at least one of these (a page with a section per permission).
+    AnyOf(&'static [Permission]),
+}
+
+impl Needs {
+    /// How the README's access table writes it.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Member => "any member".into(),
+            Self::MemberNotOwner => "any member but the owner".into(),
+            Self::Permission(p) => format!("`{p}`"),
+            Self::AnyOf(ps) => ps
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }
+    }
+}
+
+/// One tenant route: the data both `routes::configure_tenant` and the isolation test read, so a route
+/// cannot be served without being in the matrix.
+#[derive(Clone)]
+pub struct TenantRoute {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path under the tenant root.
+    pub path: &'static str,
+    /// What the requester must be or hold.
+    pub needs: Needs,
+    /// A `POST` that creates: it honours `Idempotency-Key` ([`crate::web::idempotency`]).
+    pub creates: bool,
+    pub(crate) handler: fn() -> actix_web::Route,
+}
+
+impl TenantRoute {
+    /// A route for an embedding app's own table of tenant routes.
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        needs: Needs,
+        handler: fn() -> actix_web::Route,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            needs,
+            creates: false,
+            handler,
+        }
+    }
+
+    /// Marks a `POST` that creates something: retries with the same `Idempotency-Key` get its
+    /// first answer instead of creating again.
+    pub fn creating(mut self) -> Self {
+        self.creates = true;
+        self
+    }
+}
+
+impl std::fmt::Debug for TenantRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({:?})", self.method, self.path, self.needs)
+    }
+}
