@@ -201,7 +201,9 @@ pub async fn api_list(
     query: Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    match given(query.format.as_deref()) {
+    pagination::present("actor_type", query.actor_type.as_deref())?;
+    pagination::present("actor_id", query.actor_id.as_deref())?;
+    match pagination::present("format", query.format.as_deref())? {
         None | Some("json") => {
             let (items, next, per_page) = read_page(&state, &tenant, &query).await?;
             Ok(HttpResponse::Ok().json(crate::web::pagination::CursorPage {

@@ -344,7 +344,7 @@ pub async fn api_list(
     query: Query<InvitationsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let status = match crate::web::pagination::given(query.status.as_deref()) {
+    let status = match crate::web::pagination::present("status", query.status.as_deref())? {
         None => invitations::Status::Pending,
         Some(name) => invitations::Status::parse(name).ok_or_else(|| {
             AppError::field("status", "must be pending, accepted, revoked or expired")

@@ -57,6 +57,20 @@ pub fn given(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// A typed query parameter of the JSON API: left out is `None`; present but empty is a 422
+/// naming it (the document says what it must be, and an empty value is none of that; a page's
+/// filter form, which submits its empty fields, reads them with [`given`] instead).
+pub fn present<'a>(field: &str, value: Option<&'a str>) -> Result<Option<&'a str>, AppError> {
+    match value.map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(AppError::field(
+            field,
+            "must not be empty; leave it out instead",
+        )),
+        Some(v) => Ok(Some(v)),
+    }
+}
+
 /// `?after=&per_page=` of a list read by cursor, newest first: `after` is the `next` of the page
 /// before (the id of its last row), `per_page` from 1 to `max`. Either wrong is a 422 naming it.
 pub fn cursor(
@@ -64,7 +78,7 @@ pub fn cursor(
     per_page: Option<&str>,
     max: u64,
 ) -> Result<(Option<i64>, u64), AppError> {
-    let after = given(after)
+    let after = present("after", after)?
         .map(|v| {
             v.parse::<i64>()
                 .ok()
@@ -72,7 +86,7 @@ pub fn cursor(
                 .ok_or_else(|| AppError::field("after", "must be the next of the page before"))
         })
         .transpose()?;
-    let per_page = match given(per_page) {
+    let per_page = match present("per_page", per_page)? {
         None => DEFAULT_PER_PAGE.min(max),
         Some(v) => v
             .parse::<u64>()
