@@ -5,7 +5,7 @@
 //! Which error where:
 //! - A service returns its own domain error (`OrgError`, `UserError`, `InviteError`,
 //!   `AcceptError`, `DomainError`, `SignUpError`, `ResetError`, ...): one variant per reason a
-//!   person could be told. One that is about an input field implements [`FieldError`]: the
+//!   person could be told. One that is about an input field implements [`FieldError`](crate::error::FieldError): the
 //!   field is data and the message reads without it. A database failure is its `Db` variant
 //!   (or `Other` holding it).
 //! - Each domain error becomes an `AppError` in one `From` impl below, beside `AppError`, and

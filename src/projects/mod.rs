@@ -1,5 +1,5 @@
 //! Projects: the example tenant resource. Every query goes through the organization's
-//! [`Scope`], so a project id of another organization is simply not found. An embedding app
+//! [`Scope`](crate::tenancy::Scope), so a project id of another organization is simply not found. An embedding app
 //! copies this module for its own organization-scoped tables.
 
 use entity::project;
