@@ -258,5 +258,5 @@
 //! ## What an embedder's binary pulls in
 //!
 //! orgs' dependencies and nothing of its own beyond actix-web, tokio, serde and anyhow (the
-//! example's `Cargo.toml`): `examples/embed` builds from an empty `target/` in the time orgs
-//! does (measured in the README).
+//! example's `Cargo.toml`): 314 crates in all, orgs alone being 313. `examples/embed` builds from
+//! an empty `target/` in 3 min 5 s (debug, 2 cores; the README's measurements).
