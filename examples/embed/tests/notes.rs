@@ -39,6 +39,37 @@ async fn sign_in(address: &str, email: &str) -> (reqwest::Client, String) {
     (client, token)
 }
 
+/// `POST /o/{slug}/api/v1/notes/` with `body` (and an `Idempotency-Key` when given): the status.
+async fn add_note(
+    client: &reqwest::Client,
+    csrf: &str,
+    address: &str,
+    slug: &str,
+    body: &str,
+    key: Option<&str>,
+) -> u16 {
+    let mut request = client
+        .post(format!("{address}/o/{slug}/api/v1/notes/"))
+        .header("x-csrf-token", csrf)
+        .json(&serde_json::json!({ "body": body }));
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// `GET /o/{slug}/api/v1/notes/` as JSON.
+async fn notes_of(client: &reqwest::Client, address: &str, slug: &str) -> serde_json::Value {
+    client
+        .get(format!("{address}/o/{slug}/api/v1/notes/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_member_sees_only_the_notes_of_their_organization() {
     let dir = tempfile::tempdir().unwrap();
@@ -83,24 +114,13 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         (&ann, &ann_csrf, &orgs[0], "Acme secret plan"),
         (&bob, &bob_csrf, &orgs[1], "Globex secret plan"),
     ] {
-        let created = client
-            .post(format!("{address}/o/{slug}/api/v1/notes/"))
-            .header("x-csrf-token", csrf)
-            .json(&serde_json::json!({"body": body}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201);
+        assert_eq!(
+            add_note(client, csrf, &address, slug, body, None).await,
+            201
+        );
     }
 
-    let mine: serde_json::Value = ann
-        .get(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine = notes_of(&ann, &address, &orgs[0]).await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["body"], "Acme secret plan");
 
@@ -154,14 +174,15 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         .await
         .unwrap()
         .organization;
-        let created = ann
-            .post(format!("{address}/o/{}/api/v1/notes/", acme.slug))
-            .header("x-csrf-token", &ann_csrf)
-            .json(&serde_json::json!({"body": "Acme secret plan"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(created.status(), 201);
+        let created = add_note(
+            &ann,
+            &ann_csrf,
+            &address,
+            &acme.slug,
+            "Acme secret plan",
+            None,
+        );
+        assert_eq!(created.await, 201);
         orgs[0] = acme.slug;
     }
 
@@ -277,24 +298,17 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
 
     // A retried POST with its Idempotency-Key adds one note: the route is marked creating.
     for _ in 0..2 {
-        let added = ann
-            .post(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
-            .header("x-csrf-token", &ann_csrf)
-            .header("idempotency-key", "note-once")
-            .json(&serde_json::json!({"body": "exactly once"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(added.status(), 201);
+        let added = add_note(
+            &ann,
+            &ann_csrf,
+            &address,
+            &orgs[0],
+            "exactly once",
+            Some("note-once"),
+        );
+        assert_eq!(added.await, 201);
     }
-    let notes: serde_json::Value = ann
-        .get(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let notes = notes_of(&ann, &address, &orgs[0]).await;
     let once = notes
         .as_array()
         .unwrap()
