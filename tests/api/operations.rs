@@ -206,3 +206,18 @@ fn production_refuses_open_metrics_on_the_main_port() {
     settings.metrics.bind = "127.0.0.1:9100".into();
     settings.validate().unwrap();
 }
+
+#[test]
+fn a_cache_bus_without_its_channel_is_refused_naming_the_key() {
+    let mut settings =
+        orgs::config::Settings::for_environment(orgs::config::Environment::Test).unwrap();
+    settings.cache.notify = orgs::config::CacheNotify::Postgres;
+    let refused = settings.validate().unwrap_err().to_string();
+    assert!(refused.contains("cache.notify"), "{refused}");
+    settings.database.listen_url = "postgres://orgs@127.0.0.1:5432/orgs".into();
+    settings.validate().unwrap();
+    settings.cache.notify = orgs::config::CacheNotify::Redis;
+    settings.session.redis_url.clear();
+    let refused = settings.validate().unwrap_err().to_string();
+    assert!(refused.contains("session.redis_url"), "{refused}");
+}
