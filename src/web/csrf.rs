@@ -45,10 +45,7 @@ fn is_safe(method: &Method) -> bool {
 
 /// Whether the request authenticates with a bearer token instead of the session cookie.
 pub fn has_bearer(req: &actix_web::HttpRequest) -> bool {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+    crate::web::user::bearer(req).is_some()
 }
 
 /// The middleware (`actix_web::middleware::from_fn(csrf::protect)`). A refusal is answered

@@ -49,18 +49,9 @@ pub use crate::organizations::api_keys::API_KEY_PREFIX;
 
 /// The organization API key in the request, if it carries one.
 fn api_key_secret(req: &ServiceRequest) -> Option<String> {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    if !value.get(..7)?.eq_ignore_ascii_case("bearer ") {
-        return None;
-    }
-    let secret = value[7..].trim();
-    secret
-        .starts_with(API_KEY_PREFIX)
-        .then(|| secret.to_string())
+    crate::web::user::bearer(req.request())
+        .filter(|secret| secret.starts_with(API_KEY_PREFIX))
+        .map(str::to_string)
 }
 
 /// The host name without its port, lower-cased, without a trailing dot.

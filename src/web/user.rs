@@ -37,6 +37,16 @@ pub fn is_api_path(path: &str) -> bool {
         || path == "/metrics"
 }
 
+/// The secret of an `Authorization: Bearer ...` header (the scheme in any case), when the
+/// request carries one.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+        .map(|v| v[7..].trim())
+}
+
 async fn resolve(req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
     if let Some(Resolved(user)) = req.extensions().get::<Resolved>() {
         return Ok(user.clone());
@@ -44,13 +54,7 @@ async fn resolve(req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
-        .map(|v| v[7..].trim().to_owned());
-    let user = match bearer {
+    let user = match bearer(req).map(str::to_owned) {
         // A bad token is refused outright, never replaced by the cookie.
         Some(secret) => Some(
             api_tokens::resolve(&state.db, &secret)
