@@ -70,8 +70,8 @@ pub struct EmbeddedRoutes {
     pub routes: Vec<crate::route_table::TenantRoute>,
     /// The OpenAPI description of their `/api/v1/` handlers.
     pub described: Option<utoipa::openapi::OpenApi>,
-    /// The whole document with them, built once.
-    pub(crate) json: std::sync::OnceLock<String>,
+    /// The whole document with them, built once (shared by every answer, not copied).
+    pub(crate) json: std::sync::OnceLock<actix_web::web::Bytes>,
 }
 
 impl std::fmt::Debug for EmbeddedRoutes {

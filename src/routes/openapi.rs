@@ -549,11 +549,11 @@ fn to_json(openapi: &utoipa::openapi::OpenApi) -> String {
 pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
     let extra = &state.tenant_routes;
     let body = if extra.routes.is_empty() {
-        json().to_string()
+        actix_web::web::Bytes::from_static(json().as_bytes())
     } else {
         extra
             .json
-            .get_or_init(|| to_json(&build_with(extra).0))
+            .get_or_init(|| to_json(&build_with(extra).0).into())
             .clone()
     };
     HttpResponse::Ok()
