@@ -76,19 +76,25 @@ async fn publish_pg(
     }
 }
 
-async fn listen_pg(caches: Arc<Caches>, url: String, instance: String) {
-    use sea_orm::sqlx::postgres::PgListener;
+/// Keeps one listening connection up for as long as the process runs: `connect` makes it (the
+/// wait after a failure doubling from 50 ms to [`RECONNECT_MAX`]), `run` reads from it until it
+/// is lost. The caches are on only while it is up, and empty whenever they come back.
+async fn keep_listening<C, E, Connecting, Running>(
+    caches: &Caches,
+    what: &str,
+    mut connect: impl FnMut() -> Connecting,
+    mut run: impl FnMut(C) -> Running,
+) where
+    Connecting: Future<Output = Result<C, E>>,
+    E: std::fmt::Display,
+    Running: Future<Output = ()>,
+{
     let mut wait = Duration::from_millis(50);
     loop {
-        let listener = async {
-            let mut listener = PgListener::connect(&url).await?;
-            listener.listen(CHANNEL_PG).await?;
-            Ok::<_, sea_orm::sqlx::Error>(listener)
-        };
-        let mut listener = match listener.await {
-            Ok(listener) => listener,
+        let connection = match connect().await {
+            Ok(connection) => connection,
             Err(error) => {
-                tracing::warn!(%error, ?wait, "cache bus: cannot listen on PostgreSQL; caches off");
+                tracing::warn!(%error, ?wait, "cache bus: cannot listen on {what}; caches off");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(RECONNECT_MAX);
                 continue;
@@ -96,21 +102,37 @@ async fn listen_pg(caches: Arc<Caches>, url: String, instance: String) {
         };
         wait = Duration::from_millis(50);
         caches.set_enabled(true);
-        tracing::info!("cache bus: listening on PostgreSQL");
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(note)) if note.payload() != instance => caches.invalidate_here(),
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(error) => {
-                    tracing::warn!(%error, "cache bus: the PostgreSQL listener failed");
-                    break;
+        tracing::info!("cache bus: listening on {what}");
+        run(connection).await;
+        caches.set_enabled(false);
+        tracing::warn!("cache bus: lost the {what} listener; caches off until it is back");
+    }
+}
+
+async fn listen_pg(caches: Arc<Caches>, url: String, instance: String) {
+    use sea_orm::sqlx::postgres::PgListener;
+    let connect = || async {
+        let mut listener = PgListener::connect(&url).await?;
+        listener.listen(CHANNEL_PG).await?;
+        Ok::<_, sea_orm::sqlx::Error>(listener)
+    };
+    let run = |mut listener: PgListener| {
+        let (caches, instance) = (caches.clone(), instance.clone());
+        async move {
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(note)) if note.payload() != instance => caches.invalidate_here(),
+                    Ok(Some(_)) => {}
+                    Ok(None) => return,
+                    Err(error) => {
+                        tracing::warn!(%error, "cache bus: the PostgreSQL listener failed");
+                        return;
+                    }
                 }
             }
         }
-        caches.set_enabled(false);
-        tracing::warn!("cache bus: lost the PostgreSQL listener; caches off until it is back");
-    }
+    };
+    keep_listening(&caches, "PostgreSQL", connect, run).await;
 }
 
 async fn publish_redis(
@@ -141,26 +163,14 @@ async fn publish_redis(
 }
 
 async fn listen_redis(caches: Arc<Caches>, client: redis::Client, instance: String) {
-    let mut wait = Duration::from_millis(50);
-    loop {
-        let pubsub = async {
-            let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(CHANNEL_REDIS).await?;
-            Ok::<_, redis::RedisError>(pubsub)
-        };
-        let mut pubsub = match pubsub.await {
-            Ok(pubsub) => pubsub,
-            Err(error) => {
-                tracing::warn!(%error, ?wait, "cache bus: cannot subscribe on Redis; caches off");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(RECONNECT_MAX);
-                continue;
-            }
-        };
-        wait = Duration::from_millis(50);
-        caches.set_enabled(true);
-        tracing::info!("cache bus: subscribed on Redis");
-        {
+    let connect = || async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(CHANNEL_REDIS).await?;
+        Ok::<_, redis::RedisError>(pubsub)
+    };
+    let run = |mut pubsub: redis::aio::PubSub| {
+        let (caches, instance) = (caches.clone(), instance.clone());
+        async move {
             let mut messages = pubsub.on_message();
             while let Some(message) = messages.next().await {
                 if message.get_payload::<String>().ok().as_deref() != Some(instance.as_str()) {
@@ -168,7 +178,6 @@ async fn listen_redis(caches: Arc<Caches>, client: redis::Client, instance: Stri
                 }
             }
         }
-        caches.set_enabled(false);
-        tracing::warn!("cache bus: lost the Redis subscription; caches off until it is back");
-    }
+    };
+    keep_listening(&caches, "Redis", connect, run).await;
 }
