@@ -1,11 +1,13 @@
 //! The pluggable flows (the peer's `INVITATION_BACKEND` and `REGISTRATION_BACKEND`): every
 //! handler of these flows calls through the traits, so an embedding app replaces how people are
-//! invited, join, decline or sign up by putting its own implementation in `AppState`; its methods get [`Flows`](crate::backends::Flows), what the flows use. Each
+//! invited, join, decline or sign up by putting its own implementation in `AppState`; its methods get [`Flows`], what the flows use. Each
 //! method has the built-in behaviour as its default, so an implementation overrides only what
 //! it changes (`tests/api/invitations.rs` has one that records every call and one that allows
 //! only its company's addresses). `registration.backend` chooses among the built-in sign-up
 //! flows: `default` (sign-up with an account organization and an activation mail) or
 //! `disabled` (invitation only: sign-up answers 404).
+//!
+//! [`Flows`]: crate::backends::Flows
 
 use std::fmt::Debug;
 use std::future::Future;

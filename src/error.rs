@@ -5,7 +5,7 @@
 //! Which error where:
 //! - A service returns its own domain error (`OrgError`, `UserError`, `InviteError`,
 //!   `AcceptError`, `DomainError`, `SignUpError`, `ResetError`, ...): one variant per reason a
-//!   person could be told. One that is about an input field implements [`FieldError`](crate::error::FieldError): the
+//!   person could be told. One that is about an input field implements [`FieldError`]: the
 //!   field is data and the message reads without it. A database failure is its `Db` variant
 //!   (or `Other` holding it).
 //! - Each domain error becomes an `AppError` in one `From` impl below, beside `AppError`, and
@@ -15,6 +15,8 @@
 //!   [`crate::db::OnUniqueViolation::on_unique_violation`], never a hand-written match.
 //! - `AppError::Internal` is for bugs and infrastructure: its cause is logged, the client sees
 //!   "internal error". A database that does not answer is `Unavailable` (503), not a bug.
+//!
+//! [`FieldError`]: crate::error::FieldError
 
 use std::collections::BTreeMap;
 

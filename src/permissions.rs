@@ -1,10 +1,14 @@
 //! The permission catalog: every permission has a stable string name (`members.invite`), orgs'
-//! own are constants of [`Permission`](crate::permissions::Permission), and an embedding app adds its own to the [`Catalog`](crate::permissions::Catalog) it
+//! own are constants of [`Permission`], and an embedding app adds its own to the [`Catalog`] it
 //! gives the application (`AppState::with_permissions`). The built-in roles `owner`, `admin` and
 //! `member` are defined here over the catalog, so an embedder's permissions reach them too.
 //!
-//! A set of permissions is a bit set over the catalog's order ([`PermissionSet`](crate::permissions::PermissionSet)): checking one
+//! A set of permissions is a bit set over the catalog's order ([`PermissionSet`]): checking one
 //! on every request costs a mask, not a string search.
+//!
+//! [`Permission`]: crate::permissions::Permission
+//! [`Catalog`]: crate::permissions::Catalog
+//! [`PermissionSet`]: crate::permissions::PermissionSet
 
 use serde::{Serialize, Serializer};
 

@@ -192,9 +192,9 @@ async fn claim(outbox: &Outbox) -> Result<Vec<email_outbox::Model>, DbErr> {
     Ok(rows)
 }
 
-/// Runs passes until `stop` turns true (then it ends after the message it is sending): at once when woken, else every second. The same task
-/// prunes, every hour from a minute after start, the audit log (when `retention_days` is set)
-/// and the idempotency keys past their 24 hours.
+/// Runs passes until `stop` turns true (then it ends after the message it is sending): at once
+/// when woken, else every second. The same task prunes, every hour from a minute after start,
+/// the audit log (when `retention_days` is set) and the idempotency keys past their 24 hours.
 pub fn spawn(
     outbox: Outbox,
     retention_days: u32,

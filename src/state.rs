@@ -1,7 +1,9 @@
 //! `AppState`: what the shell (the extractors, the middleware, the handlers and the server) shares
 //! as one `web::Data`. The services below it never take it: each takes what it uses (a
 //! connection or the request's tenant transaction, the mailer, the hasher, the events, its
-//! section of the settings); a replaceable flow gets [`Flows`](crate::backends::Flows), the part of it flows use.
+//! section of the settings); a replaceable flow gets [`Flows`], the part of it flows use.
+//!
+//! [`Flows`]: crate::backends::Flows
 
 use std::sync::Arc;
 use std::time::Duration;

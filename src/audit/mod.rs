@@ -1,13 +1,17 @@
 //! The audit log: every change to an organization writes an event in the same transaction as
-//! the change ([`record`](crate::audit::record)), so a change that rolls back leaves none and none commits without its
+//! the change ([`record`]), so a change that rolls back leaves none and none commits without its
 //! event. Events name the actor the transaction acts for (a person, an API key or a job, with a
 //! display name kept after the actor is gone), the action, the target, a small JSON object of
 //! what changed, and the request's client address, user agent and id. An embedding app records
-//! its own actions (`note.created`) with the same [`record`](crate::audit::record).
+//! its own actions (`note.created`) with the same [`record`].
 //!
-//! Reading is per organization, newest first, by cursor ([`list`](crate::audit::list)); old events are pruned by
-//! age through the system context ([`prune`](crate::audit::prune); on PostgreSQL the application's role can neither
+//! Reading is per organization, newest first, by cursor ([`list`]); old events are pruned by
+//! age through the system context ([`prune`]; on PostgreSQL the application's role can neither
 //! update nor delete audit rows itself).
+//!
+//! [`record`]: crate::audit::record
+//! [`list`]: crate::audit::list
+//! [`prune`]: crate::audit::prune
 
 use chrono::{DateTime, Utc};
 use entity::{audit_event, organization};

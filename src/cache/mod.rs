@@ -12,9 +12,11 @@
 //! - a change made elsewhere (another server process without a channel, the `orgs` CLI, SQL by
 //!   hand) is seen after at most `cache.ttl_ms`;
 //! - code of an embedding app that writes these tables outside a request calls
-//!   [`Caches::invalidate`](crate::cache::Caches::invalidate).
+//!   [`Caches::invalidate`].
 //!
 //! `cache.ttl_ms = 0` turns them off.
+//!
+//! [`Caches::invalidate`]: crate::cache::Caches::invalidate
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -1,6 +1,8 @@
 //! Projects: the example tenant resource. Every query goes through the organization's
-//! [`Scope`](crate::tenancy::Scope), so a project id of another organization is simply not found. An embedding app
+//! [`Scope`], so a project id of another organization is simply not found. An embedding app
 //! copies this module for its own organization-scoped tables.
+//!
+//! [`Scope`]: crate::tenancy::Scope
 
 use entity::project;
 use sea_orm::{

@@ -1,9 +1,12 @@
 //! Tenancy: the tenant transaction that is the one capability for an organization's rows, what a
-//! user may do in one ([`Access`](crate::tenancy::Access)), and every query that filters by organization (resolving a
+//! user may do in one ([`Access`]), and every query that filters by organization (resolving a
 //! request's organization and the extractors that grant access to it are `web::resolve` and
 //! `web::tenant`, above the state). Raw sea-orm finders are allowed only here (clippy
-//! `disallowed-methods`); work that is by nature not one tenant's goes through [`door`](crate::tenancy::door), whose
+//! `disallowed-methods`); work that is by nature not one tenant's goes through [`door`], whose
 //! module docs list every such path and the row-level security context it runs in.
+//!
+//! [`Access`]: crate::tenancy::Access
+//! [`door`]: crate::tenancy::door
 
 mod access;
 pub mod citus;

@@ -2,7 +2,9 @@
 //! opened for a resolved organization (by [`super::Tenant::begin`] in a request, or through
 //! [`super::door::tenant`] for a named job), with the tenant set for row-level security, and
 //! every query it builds is filtered by the organization. Services that work on one
-//! organization take a `&TenantTxn`, never the pool or a hand-made [`Scope`](crate::tenancy::Scope).
+//! organization take a `&TenantTxn`, never the pool or a hand-made [`Scope`].
+//!
+//! [`Scope`]: crate::tenancy::Scope
 
 use std::future::Future;
 use std::sync::Mutex;
