@@ -29,8 +29,13 @@ struct Series {
 /// The request counters of one application.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Method -> route -> status -> series: nested, so that counting a request of a series seen
+    /// before looks it up by `&str` and allocates nothing.
+    series: Mutex<BTreeMap<String, Routes>>,
 }
+
+/// Route -> status -> series, of one method.
+type Routes = BTreeMap<String, BTreeMap<u16, Series>>;
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,9 +61,15 @@ impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, latency: Duration) {
         let seconds = latency.as_secs_f64();
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = series
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        let routes = match series.get_mut(method) {
+            Some(routes) => routes,
+            None => series.entry(method.to_string()).or_default(),
+        };
+        let statuses = match routes.get_mut(route) {
+            Some(statuses) => statuses,
+            None => routes.entry(route.to_string()).or_default(),
+        };
+        let entry = statuses.entry(status).or_default();
         entry.count += 1;
         entry.sum += seconds;
         if let Some(i) = BUCKETS.iter().position(|&le| seconds <= le) {
@@ -71,7 +82,17 @@ impl Metrics {
         let mut out = String::with_capacity(4096);
         out.push_str("# HELP orgs_http_requests_total Requests answered, by method, route pattern and status.\n# TYPE orgs_http_requests_total counter\n");
         let series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        for ((method, route, status), s) in series.iter() {
+        // Every series, by method, route and status.
+        let all = || {
+            series.iter().flat_map(|(method, routes)| {
+                routes.iter().flat_map(move |(route, statuses)| {
+                    statuses
+                        .iter()
+                        .map(move |(status, s)| (method, route, status, s))
+                })
+            })
+        };
+        for (method, route, status, s) in all() {
             let _ = writeln!(
                 out,
                 "orgs_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {}",
@@ -80,7 +101,7 @@ impl Metrics {
             );
         }
         out.push_str("# HELP orgs_http_request_duration_seconds Time to answer, by method, route pattern and status.\n# TYPE orgs_http_request_duration_seconds histogram\n");
-        for ((method, route, status), s) in series.iter() {
+        for (method, route, status, s) in all() {
             let labels = format!(
                 "method=\"{method}\",route=\"{}\",status=\"{status}\"",
                 escape(route)
