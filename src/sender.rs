@@ -194,7 +194,8 @@ async fn claim(outbox: &Outbox) -> Result<Vec<email_outbox::Model>, DbErr> {
 
 /// Runs passes until `stop` turns true (then it ends after the message it is sending): at once
 /// when woken, else every second. The same task prunes, every hour from a minute after start,
-/// the audit log (when `retention_days` is set) and the idempotency keys past their 24 hours.
+/// the audit log (when `retention_days` is set), marks invitations past their time lapsed
+/// (`invitations::sweep_lapsed`) and prunes the idempotency keys past their 24 hours.
 pub fn spawn(
     outbox: Outbox,
     retention_days: u32,
@@ -218,6 +219,13 @@ pub fn spawn(
                         Ok(pruned) => tracing::info!(pruned, "old audit events pruned"),
                         Err(error) => tracing::warn!(%error, "the audit log could not be pruned"),
                     }
+                }
+                match crate::invitations::sweep_lapsed(outbox.db()).await {
+                    Ok(0) => {}
+                    Ok(lapsed) => {
+                        tracing::info!(lapsed, "invitations past their time marked lapsed")
+                    }
+                    Err(error) => tracing::warn!(%error, "lapsed invitations could not be swept"),
                 }
                 // Past 24 hours a key answers nothing; its row only takes room.
                 if let Err(error) = crate::idempotency::prune(outbox.db()).await {

@@ -9,6 +9,7 @@ pub mod login_throttle;
 pub mod organization;
 pub mod organization_api_key;
 pub mod organization_api_key_permission;
+pub mod organization_count;
 pub mod organization_domain;
 pub mod organization_invitation;
 pub mod organization_invitation_role;

@@ -1,5 +1,7 @@
 //! `organization_users`: membership of a user in an organization (its roles are rows of
-//! `organization_member_roles`).
+//! `organization_member_roles`). The table also has `sort_name`, the member's display
+//! name lowercased, which database triggers keep for the people list's order: it is not a field
+//! here, as nothing but the database writes it.
 
 use sea_orm::entity::prelude::*;
 use serde::Serialize;

@@ -11,8 +11,10 @@ mod m20261201_000006_domain_claims;
 mod m20261201_000007_roles_and_audit;
 mod m20261201_000008_idempotency_keys;
 mod m20261201_000009_session_families;
+mod m20261201_000010_big_organizations;
 
 pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
+pub use m20261201_000010_big_organizations::KEPT_PENDING;
 
 /// Every table with `organization_id`, each under row-level security on PostgreSQL.
 pub const TENANT_TABLES: &[&str] = &[
@@ -29,6 +31,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "organization_invitation_roles",
     "organization_api_key_permissions",
     "audit_events",
+    "organization_counts",
 ];
 
 /// The ordered list of migrations.
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_roles_and_audit::Migration),
             Box::new(m20261201_000008_idempotency_keys::Migration),
             Box::new(m20261201_000009_session_families::Migration),
+            Box::new(m20261201_000010_big_organizations::Migration),
         ]
     }
 }

@@ -173,12 +173,37 @@ pub async fn invite(
     Ok(invitation)
 }
 
-/// The organization's pending invitations, newest first.
-pub async fn list_pending(tx: &TenantTxn) -> Result<Vec<organization_invitation::Model>, DbErr> {
-    pending(tx.select::<organization_invitation::Entity>())
-        .order_by_desc(organization_invitation::Column::Id)
-        .all(tx.conn())
-        .await
+/// Marks the invitations whose time ran out as lapsed, in every organization (the system
+/// context): the kept count of pending invitations (`tenancy::counts`) lets them go in the same
+/// statement, through the count triggers. Until then readers subtract them, so the count is
+/// exact either way; the sweep only keeps that correction small. How many lapsed.
+pub async fn sweep_lapsed(db: &sea_orm::DatabaseConnection) -> Result<u64, DbErr> {
+    use sea_orm::ConnectionTrait as _;
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "invitations of every organization run out"
+    )]
+    let txn = crate::tenancy::door::system(db, "sweep lapsed invitations").await?;
+    let backend = txn.conn().get_database_backend();
+    let (now, now_again) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let stamp: sea_orm::Value = entity::chrono_now().into();
+    let result = txn
+        .conn()
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE organization_invitations SET lapsed_at = {now} \
+                 WHERE {} AND expires_at <= {now_again}",
+                migration::KEPT_PENDING
+            ),
+            [stamp.clone(), stamp],
+        ))
+        .await?;
+    txn.commit().await?;
+    Ok(result.rows_affected())
 }
 
 /// Where an invitation stands.

@@ -1,4 +1,4 @@
-//! People of an organization: the list (sorted by name, searchable, paginated), one person, the
+//! People of an organization: the list (by name, searchable, read by keyset), one person, the
 //! admin flag, ownership transfer by user id, and leaving. Membership changes go through the
 //! rules in `service`, so their events fire.
 
@@ -6,16 +6,15 @@ use entity::{organization, organization_owner, organization_user, user};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
-    FromQueryResult, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
-    QueryResult, QuerySelect, RelationTrait, Select, SelectModel, Selector, Statement,
-    TransactionTrait,
+    FromQueryResult, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    RelationTrait, Select, SelectModel, Selector, Statement, TransactionTrait,
 };
 use serde::Serialize;
 
 use super::roles::{self, RoleError};
 use super::service::{self, OrgError, clean_name};
 use super::slug;
-use crate::db::{OnUniqueViolation as _, count_of, page_total};
+use crate::db::{Keyset, ListPage, OnUniqueViolation as _, Position};
 use crate::permissions::{BuiltinRole, Catalog};
 use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
 
@@ -54,7 +53,7 @@ impl PersonView {
     }
 }
 
-/// A row of the people query: the person, whether they own it, and how many rows match in all.
+/// A row of the people query: the person, whether they own it, and their sort key (the cursor).
 struct PersonRow {
     user_id: i64,
     name: String,
@@ -62,7 +61,7 @@ struct PersonRow {
     membership_id: i64,
     joined_at: chrono::DateTime<chrono::Utc>,
     owner_row: Option<i64>,
-    total: i64,
+    sort_name: String,
     roles: Option<String>,
 }
 
@@ -77,7 +76,7 @@ impl FromQueryResult for PersonRow {
             membership_id: row.try_get_by_index(3)?,
             joined_at: row.try_get_by_index(4)?,
             owner_row: row.try_get_by_index(5)?,
-            total: row.try_get_by_index(6)?,
+            sort_name: row.try_get_by_index(6)?,
             roles: row.try_get_by_index(7)?,
         })
     }
@@ -134,11 +133,18 @@ fn memberships(scope: Scope) -> Select<organization_user::Entity> {
         )
 }
 
+/// `organization_users.sort_name`, which the database keeps (not a field of the entity).
+fn sort_name() -> Expr {
+    Expr::col((
+        organization_user::Entity,
+        sea_orm::sea_query::Alias::new("sort_name"),
+    ))
+}
+
 /// The columns of a [`PersonRow`] from a [`memberships`] query, in the order its
 /// `from_query_result` reads them.
 fn as_people(
     select: Select<organization_user::Entity>,
-    total: Expr,
     backend: DbBackend,
 ) -> Selector<SelectModel<PersonRow>> {
     // The member's role keys in the same statement, joined by commas (a transport format only:
@@ -163,73 +169,106 @@ fn as_people(
             Expr::col((organization_owner::Entity, organization_owner::Column::Id)),
             "owner_row",
         )
-        .column_as(total, "total")
+        .column_as(sort_name(), "sort_name")
         .column_as(roles, "roles")
         .into_model::<PersonRow>()
 }
 
-/// The memberships a people list counts: without the owner join (it never changes the count),
-/// and without users unless a search needs them.
-fn counted(scope: Scope, matches: Option<&Expr>) -> Select<organization_user::Entity> {
-    let select = scope.select::<organization_user::Entity>();
-    match matches {
-        None => select,
-        Some(matches) => select
-            .join(JoinType::InnerJoin, organization_user::Relation::User.def())
-            .filter(matches.clone()),
-    }
-}
-
-/// The people page's statement (without LIMIT): people matching `matches` (all without), by
-/// name then email, each row carrying the count.
-fn people_page(scope: Scope, matches: Option<&Expr>, backend: DbBackend) -> Statement {
+/// The people page's statement (without LIMIT): people matching `matches` (all without),
+/// after `after` when given, in the list's order: sort name (the display name, lowercased),
+/// then user id, which the index `(organization_id, sort_name, user_id)` serves.
+fn people_page(
+    scope: Scope,
+    matches: Option<&Expr>,
+    after: Option<&Keyset>,
+    backend: DbBackend,
+) -> Statement {
     let mut query = memberships(scope);
     if let Some(matches) = matches {
         query = query.filter(matches.clone());
     }
+    if let Some(after) = after {
+        query = query.filter(crate::db::after_keyset(
+            "organization_users",
+            "sort_name",
+            "user_id",
+            after,
+        ));
+    }
     let ordered = query
-        .order_by_asc(user::Column::Name)
-        .order_by_asc(user::Column::Email);
-    as_people(ordered, count_of(counted(scope, matches)), backend).into_statement(backend)
+        .order_by(sort_name(), sea_orm::Order::Asc)
+        .order_by_asc(organization_user::Column::UserId);
+    as_people(ordered, backend).into_statement(backend)
 }
 
-/// The people page without a search, the one every visit to the people list runs: built once
-/// per backend.
+/// The first people page without a search, the one every visit to the people list runs: built
+/// once per backend.
 static EVERYONE: ScopedStatement =
-    ScopedStatement::new(|scope, backend| people_page(scope, None, backend));
+    ScopedStatement::new(|scope, backend| people_page(scope, None, None, backend));
 
-/// One page of the people, by name then email, optionally only those whose name or email
-/// contains `search` (any case); and how many match.
+/// Whose name or email contains `term` (any case; `%` and `_` are letters, not wildcards).
+/// SQLite asks its FTS5 trigram index of the users for a term of three characters or more;
+/// PostgreSQL's planner finds the `pg_trgm` indexes for the `LIKE` itself. A shorter term has no
+/// trigram to look up, so it is a scan of the organization's members in order, which stops at a
+/// page's worth of matches.
+fn matching(term: &str, backend: DbBackend) -> Expr {
+    if backend == DbBackend::Sqlite && term.chars().count() >= 3 {
+        // A quoted FTS5 string: every character literal but `"`, written twice.
+        let phrase = format!("\"{}\"", term.replace('"', "\"\""));
+        return Expr::cust_with_values(
+            "\"organization_users\".\"user_id\" IN \
+             (SELECT rowid FROM users_search WHERE users_search MATCH ?)",
+            [phrase],
+        );
+    }
+    let pattern = format!("%{}%", crate::text::like_literal(&term.to_lowercase()));
+    let like = || LikeExpr::new(pattern.clone()).escape('\\');
+    Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
+        .like(like())
+        .or(Expr::col((user::Entity, user::Column::Email)).like(like()))
+}
+
+/// One page of the people, by name then user id, optionally only those whose name or email
+/// contains `search` (any case). The total is the kept count (`tenancy::counts`), none on a
+/// search.
 pub async fn list(
     tx: &TenantTxn,
     search: Option<&str>,
-    page: u64,
+    position: &Position,
     per_page: u64,
-) -> Result<(Vec<PersonView>, u64), DbErr> {
+) -> Result<ListPage<PersonView>, DbErr> {
     let db = tx.conn();
     let scope = tx.scope();
     let backend = db.get_database_backend();
-    let matches = search.map(str::trim).filter(|t| !t.is_empty()).map(|term| {
-        // `%` and `_` are letters here, not wildcards.
-        let pattern = format!("%{}%", crate::text::like_literal(&term.to_lowercase()));
-        let like = || LikeExpr::new(pattern.clone()).escape('\\');
-        Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
-            .like(like())
-            .or(Expr::col((user::Entity, user::Column::Email)).like(like()))
-    });
-    let statement = match &matches {
-        None => EVERYONE.statement(scope, backend),
-        Some(matches) => people_page(scope, Some(matches), backend),
+    let search = search.map(str::trim).filter(|t| !t.is_empty());
+    let matches = search.map(|term| matching(term, backend));
+    let after = match position {
+        Position::After(after) => after.as_ref(),
+        Position::Page(_) => None,
     };
-    let rows = PersonRow::find_by_statement(crate::db::paged(statement, page, per_page))
+    let statement = match (&matches, after) {
+        (None, None) => EVERYONE.statement(scope, backend),
+        (matches, after) => people_page(scope, matches.as_ref(), after, backend),
+    };
+    let mut rows = PersonRow::find_by_statement(crate::db::page_at(statement, position, per_page))
         .all(db)
         .await?;
-    let count = async { counted(scope, matches.as_ref()).count(db).await };
-    let total = page_total(rows.first().map(|row| row.total), page, count).await?;
-    Ok((rows.into_iter().map(PersonView::from).collect(), total))
+    let next = crate::db::next_page(&mut rows, per_page, |row| Keyset {
+        key: row.sort_name.clone(),
+        id: row.user_id,
+    });
+    let total = match search {
+        None => Some(crate::tenancy::counts::of(tx).await?.members),
+        Some(_) => None,
+    };
+    Ok(ListPage {
+        items: rows.into_iter().map(PersonView::from).collect(),
+        next,
+        total,
+    })
 }
 
-/// Every member, by name then email: for choices that must offer everyone (a new owner), however
+/// Every member, by name: for choices that must offer everyone (a new owner), however
 /// many there are.
 pub async fn everyone(tx: &TenantTxn) -> Result<Vec<PersonView>, DbErr> {
     let statement = EVERYONE.statement(tx.scope(), tx.conn().get_database_backend());
@@ -245,7 +284,7 @@ pub async fn everyone(tx: &TenantTxn) -> Result<Vec<PersonView>, DbErr> {
 pub async fn get(tx: &TenantTxn, user_id: i64) -> Result<Option<PersonView>, DbErr> {
     let query = memberships(tx.scope()).filter(organization_user::Column::UserId.eq(user_id));
     let backend = tx.conn().get_database_backend();
-    Ok(as_people(query, Expr::val(1_i64), backend)
+    Ok(as_people(query, backend)
         .one(tx.conn())
         .await?
         .map(PersonView::from))
@@ -335,7 +374,6 @@ mod tests {
         // Joined on the membership id alone, SQLite scanned every owner row per member.
         let sql = super::as_people(
             super::memberships(crate::tenancy::Scope::for_test(1)),
-            sea_orm::sea_query::Expr::val(1),
             sea_orm::DbBackend::Sqlite,
         )
         .into_statement(sea_orm::DbBackend::Sqlite)
@@ -354,28 +392,13 @@ mod tests {
     }
 
     #[test]
-    fn the_people_count_is_a_scalar_subquery_without_the_joins() {
-        let scope = crate::tenancy::Scope::for_test(7);
-        let counted = scope.select::<entity::organization_user::Entity>();
-        let sql = super::as_people(
-            super::memberships(scope),
-            crate::db::count_of(counted),
-            sea_orm::DbBackend::Postgres,
-        )
-        .into_statement(sea_orm::DbBackend::Postgres)
-        .to_string();
-        assert!(!sql.contains("OVER"), "{sql}");
-        assert!(sql.contains("(SELECT COUNT(*) AS \"n\" FROM \"organization_users\" WHERE \"organization_users\".\"organization_id\" = 7)"), "{sql}");
-    }
-
-    #[test]
     fn the_people_page_without_a_search_is_built_once_and_bound_to_each_organization() {
         use sea_orm::DbBackend;
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             for organization in [7, 8] {
                 let scope = crate::tenancy::Scope::for_test(organization);
                 let reused = super::EVERYONE.statement(scope, backend);
-                let fresh = super::people_page(scope, None, backend);
+                let fresh = super::people_page(scope, None, None, backend);
                 assert_eq!(reused.sql, fresh.sql);
                 assert_eq!(reused.values, fresh.values);
                 assert!(super::EVERYONE.is_reused(backend));

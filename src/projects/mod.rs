@@ -7,13 +7,14 @@
 use entity::project;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, FromQueryResult,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QueryTrait,
 };
 use serde::Deserialize;
 use validator::Validate;
 
 use crate::audit::{self, Target};
-use crate::db::{count_of, page_total};
+use crate::db::{Keyset, ListPage, Position};
+use crate::tenancy::Scope;
 use crate::tenancy::{ScopedStatement, TenantTxn};
 
 /// The fields a person sets.
@@ -42,38 +43,57 @@ impl ProjectInput {
     }
 }
 
-/// The projects list's statement (without LIMIT): by name then id, each row carrying the count.
-static PROJECTS: ScopedStatement = ScopedStatement::new(|scope, backend| {
-    scope
-        .select::<project::Entity>()
-        .column_as(count_of(scope.select::<project::Entity>()), "total")
+/// The projects list's statement (without LIMIT), after `after` when given: by name then id,
+/// which the index `(organization_id, name, id)` serves.
+fn page_statement(
+    scope: Scope,
+    after: Option<&Keyset>,
+    backend: sea_orm::DbBackend,
+) -> sea_orm::Statement {
+    let mut query = scope.select::<project::Entity>();
+    if let Some(after) = after {
+        query = query.filter(crate::db::after_keyset("projects", "name", "id", after));
+    }
+    query
         .order_by_asc(project::Column::Name)
         .order_by_asc(project::Column::Id)
         .build(backend)
-});
+}
 
-/// One page of the organization's projects, by name, and how many there are: one query.
+/// The first page's statement, built once per backend.
+static PROJECTS: ScopedStatement =
+    ScopedStatement::new(|scope, backend| page_statement(scope, None, backend));
+
+/// One page of the organization's projects, by name then id, and how many there are (the kept
+/// count, `tenancy::counts`).
 pub async fn list(
     tx: &TenantTxn,
-    page: u64,
+    position: &Position,
     per_page: u64,
-) -> Result<(Vec<project::Model>, u64), DbErr> {
-    let statement = PROJECTS.statement(tx.scope(), tx.conn().get_database_backend());
+) -> Result<ListPage<project::Model>, DbErr> {
+    let backend = tx.conn().get_database_backend();
+    let statement = match position {
+        Position::After(Some(after)) => page_statement(tx.scope(), Some(after), backend),
+        _ => PROJECTS.statement(tx.scope(), backend),
+    };
     let rows = tx
         .conn()
-        .query_all_raw(crate::db::paged(statement, page, per_page))
+        .query_all_raw(crate::db::page_at(statement, position, per_page))
         .await?;
-    let first_row_total = rows
-        .first()
-        .map(|row| row.try_get("", "total"))
-        .transpose()?;
-    let count = async { tx.select::<project::Entity>().count(tx.conn()).await };
-    let total = page_total(first_row_total, page, count).await?;
-    let items = rows
+    let mut items = rows
         .iter()
         .map(|row| project::Model::from_query_result(row, ""))
-        .collect::<Result<_, _>>()?;
-    Ok((items, total))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = crate::db::next_page(&mut items, per_page, |p| Keyset {
+        key: p.name.clone(),
+        id: p.id,
+    });
+    let total = crate::tenancy::counts::of(tx).await?.projects;
+    Ok(ListPage {
+        items,
+        next,
+        total: Some(total),
+    })
 }
 
 /// The organization's project with this id, if it has one.

@@ -211,6 +211,7 @@ pub async fn api_list(
                 per_page,
                 next,
                 total: None,
+                page: None,
             }))
         }
         Some("jsonl") => {

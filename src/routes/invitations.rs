@@ -190,18 +190,40 @@ pub async fn respond(
     }
 }
 
-/// `GET /invitations/` on a tenant: the pending invitations.
+/// `?after=&per_page=` of the invitations page.
+#[derive(Debug, Default, Deserialize)]
+pub struct PendingQuery {
+    after: Option<String>,
+    per_page: Option<String>,
+}
+
+/// `GET /invitations/` on a tenant: the pending invitations, newest first, a page at a time.
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::InvitationsManage>,
+    query: Query<PendingQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let (after, per_page) = crate::web::pagination::cursor(
+        crate::web::pagination::given(query.after.as_deref()),
+        crate::web::pagination::given(query.per_page.as_deref()),
+        MAX_PER_PAGE,
+    )?;
     let tx = tenant.begin(&state).await?;
-    let pending = invitations::list_pending(&tx).await?;
+    let mut pending =
+        invitations::list_by_status(&tx, invitations::Status::Pending, after, per_page + 1).await?;
+    let next = crate::web::pagination::next_cursor(&mut pending, per_page, |r| r.id);
+    let total = crate::tenancy::counts::of(&tx).await?.pending_invitations;
     tx.commit().await?;
     render(
         &req,
-        tenant_page("invitations/list.html", &tenant).with("invitations", pending),
+        tenant_page("invitations/list.html", &tenant)
+            .with("invitations", pending)
+            .with("total", total)
+            .with("first", after.is_none())
+            .with("next", next)
+            .with("per_page", per_page),
     )
     .await
 }
@@ -358,6 +380,13 @@ pub async fn api_list(
     let tx = tenant.begin(&state).await?;
     let mut rows = invitations::list_by_status(&tx, status, after, per_page + 1).await?;
     let next = crate::web::pagination::next_cursor(&mut rows, per_page, |r| r.id);
+    // Kept for the pending ones (`tenancy::counts`); the others would have to be counted.
+    let total = match status {
+        invitations::Status::Pending => {
+            Some(crate::tenancy::counts::of(&tx).await?.pending_invitations)
+        }
+        _ => None,
+    };
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(view(&tx, row).await?);
@@ -367,7 +396,8 @@ pub async fn api_list(
         items,
         per_page,
         next,
-        total: None,
+        total,
+        page: None,
     }))
 }
 

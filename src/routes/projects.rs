@@ -8,19 +8,17 @@ use serde::Deserialize;
 use validator::Validate;
 
 use super::tenant_page;
+use crate::db::Position;
 use crate::error::{AppError, FieldErrors};
 use crate::permissions::{Permission, need};
 use crate::projects::{self, ProjectInput};
 use crate::state::AppState;
-use crate::web::pagination::{PageQuery, Paginated};
+use crate::web::pagination::{CursorPage, KeysetQuery};
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Project};
 use crate::web::{Json, Query, etag};
 use crate::web::{Page, flash, forms, render};
 use crate::web::{Permitted, Require, Tenant};
-
-/// The most pending invitations the dashboard counts exactly ("50+" beyond).
-const PENDING_COUNTED: u64 = 50;
 
 /// `GET /` on a tenant: the organization at a glance: members, pending invitations, projects,
 /// and the latest activity for those who may read the audit log.
@@ -30,20 +28,11 @@ pub async fn dashboard(
     Require(tenant, _): Require<need::MembersRead>,
 ) -> Result<HttpResponse, AppError> {
     let txn = tenant.begin_read(&state).await?;
-    let (recent, total) = projects::list(&txn, 1, 5).await?;
-    let (_, members) = crate::organizations::members::list(&txn, None, 1, 1).await?;
-    let pending = if tenant.can(Permission::INVITATIONS_MANAGE) {
-        let rows = crate::invitations::list_by_status(
-            &txn,
-            crate::invitations::Status::Pending,
-            None,
-            PENDING_COUNTED + 1,
-        )
-        .await?;
-        Some(rows.len() as u64)
-    } else {
-        None
-    };
+    let recent = projects::list(&txn, &Position::After(None), 5).await?.items;
+    let counts = crate::tenancy::counts::of(&txn).await?;
+    let pending = tenant
+        .can(Permission::INVITATIONS_MANAGE)
+        .then_some(counts.pending_invitations);
     let activity = if tenant.can(Permission::AUDIT_READ) {
         crate::audit::list(&txn, &crate::audit::Filter::default(), None, 5).await?
     } else {
@@ -52,10 +41,9 @@ pub async fn dashboard(
     txn.commit().await?;
     let page = tenant_page("tenant/dashboard.html", &tenant)
         .with("projects", recent)
-        .with("project_count", total)
-        .with("member_count", members)
+        .with("project_count", counts.projects)
+        .with("member_count", counts.members)
         .with("pending_count", pending)
-        .with("pending_more", pending.is_some_and(|n| n > PENDING_COUNTED))
         .with("activity", activity);
     render(&req, page).await
 }
@@ -65,24 +53,21 @@ pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ProjectsRead>,
-    query: Query<PageQuery>,
+    query: Query<KeysetQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (page, per_page) = query.into_inner().resolve()?;
+    let (position, per_page) = query.into_inner().resolve(true)?;
     let txn = tenant.begin(&state).await?;
-    let (items, total) = projects::list(&txn, page, per_page).await?;
+    let list = projects::list(&txn, &position, per_page).await?;
     txn.commit().await?;
-    let list = Paginated {
-        items,
-        page,
-        per_page,
-        total,
-    };
-    let has_next = list.has_next();
+    let list = CursorPage::of(list, &position, per_page);
     render(
         &req,
         tenant_page("projects/list.html", &tenant)
-            .with("list", list)
-            .with("has_next", has_next),
+            .with("total", list.total.unwrap_or_default())
+            .with("by_page", matches!(position, Position::Page(_)))
+            .with("page", list.page.unwrap_or_default())
+            .with("first", position == Position::After(None))
+            .with("list", list),
     )
     .await
 }
@@ -258,30 +243,26 @@ pub async fn delete(
 
 /// List the projects
 ///
-/// By name, then id.
+/// By name, then id. Read by cursor: `next` is the `?after=` of the page after; `?page=` still
+/// works, as the slower path. `total` is kept, not counted.
 #[utoipa::path(
     get,
     path = "/api/v1/projects/",
     tag = "projects",
     operation_id = "list_projects",
-    params(PageQuery),
-    responses((status = 200, description = "A page of projects.", body = Paginated<project::Model>)),
+    params(KeysetQuery),
+    responses((status = 200, description = "A page of projects.", body = CursorPage<project::Model>)),
 )]
 pub async fn api_list(
     state: web::Data<AppState>,
     Require(tenant, _): Require<need::ProjectsRead>,
-    query: Query<PageQuery>,
-) -> Result<web::Json<Paginated<project::Model>>, AppError> {
-    let (page, per_page) = query.into_inner().resolve()?;
+    query: Query<KeysetQuery>,
+) -> Result<web::Json<CursorPage<project::Model>>, AppError> {
+    let (position, per_page) = query.into_inner().resolve(false)?;
     let txn = tenant.begin(&state).await?;
-    let (items, total) = projects::list(&txn, page, per_page).await?;
+    let list = projects::list(&txn, &position, per_page).await?;
     txn.commit().await?;
-    Ok(web::Json(Paginated {
-        items,
-        page,
-        per_page,
-        total,
-    }))
+    Ok(web::Json(CursorPage::of(list, &position, per_page)))
 }
 
 /// `POST /api/v1/projects/` body.

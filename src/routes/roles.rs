@@ -265,6 +265,7 @@ pub async fn api_list(
         per_page: total,
         next: None,
         total: Some(total),
+        page: None,
     }))
 }
 

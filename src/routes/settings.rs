@@ -411,6 +411,7 @@ fn cursor_page<T: Serialize>(
         per_page,
         next,
         total: Some(total as u64),
+        page: None,
     }))
 }
 

@@ -10,6 +10,7 @@
 
 mod access;
 pub mod citus;
+pub mod counts;
 pub mod dns;
 pub mod door;
 pub mod global;

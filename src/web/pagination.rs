@@ -1,7 +1,10 @@
-//! `?page=&per_page=` and the list envelope `{"items", "page", "per_page", "total"}`.
+//! The list parameters and envelopes: `?after=&per_page=` read by cursor (DESIGN.md section 9:
+//! `{"items", "per_page", "next", "total"}`), and `?page=` where a list kept it as the slower
+//! path (`"page"` in the envelope too).
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::{Keyset, Position};
 use crate::error::AppError;
 
 /// Largest page size served.
@@ -107,6 +110,51 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, per_page: u64, id: impl Fn(&T) -> i64) 
     rows.last().map(|row| id(row).to_string())
 }
 
+/// `?after=&page=&per_page=` of a list read by keyset that keeps its page numbers (people,
+/// projects).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeysetQuery {
+    /// The `next` of the page before; the first page without it.
+    #[param(value_type = Option<String>)]
+    pub after: Option<String>,
+    /// The page, from 1: the slower path (the database steps over every row before it); not
+    /// with `after`.
+    #[param(minimum = 1, maximum = 10_000_000)]
+    pub page: Option<u64>,
+    /// Rows per page, 1 to 100 (50 when left out).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u64>,
+}
+
+impl KeysetQuery {
+    /// Where the page starts and how many rows it has; a wrong value is a 422 naming it. On a
+    /// page (`form`), an empty `after` is the first page, as its forms submit their empty
+    /// fields; in the JSON API it is a 422 like any empty typed parameter ([`present`]).
+    pub fn resolve(&self, form: bool) -> Result<(Position, u64), AppError> {
+        let (page, per_page) = PageQuery::new(self.page, self.per_page).resolve()?;
+        let after = if form {
+            given(self.after.as_deref())
+        } else {
+            present("after", self.after.as_deref())?
+        };
+        let after = after
+            .map(|text| {
+                Keyset::decode(text)
+                    .ok_or_else(|| AppError::field("after", "must be the next of the page before"))
+            })
+            .transpose()?;
+        match (after, self.page) {
+            (Some(_), Some(_)) => Err(AppError::field(
+                "page",
+                "give either page or after, not both",
+            )),
+            (after, None) => Ok((Position::After(after), per_page)),
+            (None, Some(_)) => Ok((Position::Page(page), per_page)),
+        }
+    }
+}
+
 /// One page of a list read by page.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Paginated<T> {
@@ -120,8 +168,8 @@ pub struct Paginated<T> {
     pub total: u64,
 }
 
-/// One page of a list read by cursor, newest first: `next` is the `?after=` of the page after,
-/// `null` on the last.
+/// One page of a list read by cursor: `next` is the `?after=` of the page after, `null` on the
+/// last.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CursorPage<T> {
     /// The rows of this page.
@@ -130,9 +178,29 @@ pub struct CursorPage<T> {
     pub per_page: u64,
     /// The cursor of the next page, or `null` on the last.
     pub next: Option<String>,
-    /// Rows in all pages where that is known without a scan (keys, domains, roles); `null`
-    /// elsewhere.
+    /// Rows in all pages where that is known without a scan (kept counts of members, projects
+    /// and pending invitations; keys, domains, roles); `null` elsewhere (searches, filters).
     pub total: Option<u64>,
+    /// The page number, on lists that keep `?page=`, when the request gave one or no `after`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+}
+
+impl<T> CursorPage<T> {
+    /// The envelope of a keyset page read at `position`.
+    pub fn of(page: crate::db::ListPage<T>, position: &Position, per_page: u64) -> Self {
+        Self {
+            items: page.items,
+            per_page,
+            next: page.next.map(|k| k.encode()),
+            total: page.total,
+            page: match position {
+                Position::Page(n) => Some(*n),
+                Position::After(None) => Some(1),
+                Position::After(Some(_)) => None,
+            },
+        }
+    }
 }
 
 impl<T> Paginated<T> {

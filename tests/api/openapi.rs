@@ -74,7 +74,7 @@ async fn the_document_is_served_as_openapi_3_1_without_credentials() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(parameters, ["slug", "q", "page", "per_page"]);
+    assert_eq!(parameters, ["slug", "q", "after", "page", "per_page"]);
     assert!(
         people["description"]
             .as_str()

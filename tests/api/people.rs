@@ -48,7 +48,8 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
             None,
         )
         .await;
-    assert_eq!(json["total"], 1);
+    assert_eq!(item_names(&json), ["Krist Novoselic"]);
+    assert!(json["total"].is_null(), "a search is not counted: {json}");
     let (_, json) = dave
         .api(
             reqwest::Method::GET,
@@ -56,7 +57,8 @@ async fn the_people_list_is_sorted_searchable_and_paginated() {
             None,
         )
         .await;
-    assert_eq!(json["total"], 5);
+    assert!(json["total"].is_null(), "{json}");
+    assert_eq!(json["page"], 2, "{json}");
     assert_eq!(json["items"].as_array().unwrap().len(), 2);
     let (_, beyond) = dave
         .api(
@@ -103,7 +105,22 @@ async fn the_people_page_shows_roles_and_the_count_and_links_each_person_for_mem
         "{body}"
     );
     assert!(body.contains("3 people."), "{body}");
-    assert!(body.contains("page=2&amp;per_page=2\">Next</a>"), "{body}");
+    let next = body
+        .split("after=")
+        .nth(1)
+        .and_then(|rest| rest.split("&amp;per_page=2\">Next</a>").next())
+        .unwrap_or_else(|| panic!("a Next link by cursor: {body}"));
+    let (_, second) = krist
+        .get(&format!("/o/nirvana/people/?after={next}&per_page=2"))
+        .await;
+    assert!(
+        second.contains("Kurt Cobain") && !second.contains("Dave Grohl"),
+        "{second}"
+    );
+    assert!(
+        second.contains(">First page</a>") && !second.contains(">Next</a>"),
+        "{second}"
+    );
     assert!(
         body.contains(
             "<td data-label=\"Name\"><a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"
