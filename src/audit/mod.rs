@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use entity::{audit_event, organization};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, DbErr, QueryFilter, QueryOrder, QuerySelect, Statement,
+    DbBackend, DbErr, QueryFilter, QueryOrder, Statement,
 };
 use serde::Serialize;
 
@@ -243,14 +243,13 @@ pub async fn list(
     if let Some(before) = before {
         query = query.filter(Column::Id.lt(before));
     }
-    Ok(query
-        .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(tx.conn())
-        .await?
-        .into_iter()
-        .map(EventView::from)
-        .collect())
+    Ok(
+        crate::db::first_rows(tx.conn(), query.order_by_desc(Column::Id), limit)
+            .await?
+            .into_iter()
+            .map(EventView::from)
+            .collect(),
+    )
 }
 
 /// Every event of the organization `organization_id`, oldest first, read in the system context:

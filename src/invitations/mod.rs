@@ -269,11 +269,7 @@ pub async fn list_by_status(
     if let Some(before) = before {
         query = query.filter(Column::Id.lt(before));
     }
-    query
-        .order_by_desc(Column::Id)
-        .limit(limit)
-        .all(tx.conn())
-        .await
+    crate::db::first_rows(tx.conn(), query.order_by_desc(Column::Id), limit).await
 }
 
 /// The organization's invitation `id`, whatever its status.

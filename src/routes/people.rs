@@ -50,10 +50,10 @@ async fn person(tx: &TenantTxn, user_id: i64) -> Result<PersonView, AppError> {
     members::get(tx, user_id).await?.ok_or(AppError::NotFound)
 }
 
-/// One page of the people: `form` for the HTML page (lenient with its empty fields).
+/// One page of the people, read in `tx`: `form` for the HTML page (lenient with its empty
+/// fields).
 async fn people_page(
-    state: &AppState,
-    tenant: &Tenant,
+    tx: &TenantTxn,
     query: PeopleQuery,
     form: bool,
 ) -> Result<(CursorPage<PersonView>, Position), AppError> {
@@ -65,9 +65,7 @@ async fn people_page(
     let (position, per_page) = keyset.resolve(form)?;
     crate::text::check_term(&query.q).map_err(|e| AppError::field("q", e.to_string()))?;
     let search = Some(query.q.as_str()).filter(|q| !q.trim().is_empty());
-    let tx = tenant.begin(state).await?;
-    let page = members::list(&tx, search, &position, per_page).await?;
-    tx.commit().await?;
+    let page = members::list(tx, search, &position, per_page).await?;
     Ok((CursorPage::of(page, &position, per_page), position))
 }
 
@@ -94,7 +92,9 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let q = query.q.clone();
-    let (people, position) = people_page(&state, &tenant, query, true).await?;
+    // One transaction for the people and the pending invitations beside them.
+    let tx = tenant.begin(&state).await?;
+    let (people, position) = people_page(&tx, query, true).await?;
     let lines: Vec<PersonLine> = people
         .items
         .iter()
@@ -107,7 +107,6 @@ pub async fn list(
         .collect();
     // The pending invitations beside the members, for whoever manages them.
     let (invitations, more_invitations) = if tenant.can(Permission::INVITATIONS_MANAGE) {
-        let tx = tenant.begin_read(&state).await?;
         let mut pending = crate::invitations::list_by_status(
             &tx,
             crate::invitations::Status::Pending,
@@ -115,13 +114,13 @@ pub async fn list(
             PENDING_SHOWN + 1,
         )
         .await?;
-        tx.commit().await?;
         let more = pending.len() as u64 > PENDING_SHOWN;
         pending.truncate(PENDING_SHOWN as usize);
         (pending, more)
     } else {
         (Vec::new(), false)
     };
+    tx.commit().await?;
     let page = tenant_page("people/list.html", &tenant)
         .with("invitations", invitations)
         .with("more_invitations", more_invitations)
@@ -584,7 +583,9 @@ pub async fn api_list(
     Require(tenant, _): Require<need::MembersRead>,
     query: Query<PeopleQuery>,
 ) -> Result<web::Json<CursorPage<PersonView>>, AppError> {
-    let (page, _) = people_page(&state, &tenant, query.into_inner(), false).await?;
+    let tx = tenant.begin(&state).await?;
+    let (page, _) = people_page(&tx, query.into_inner(), false).await?;
+    tx.commit().await?;
     Ok(web::Json(page))
 }
 
