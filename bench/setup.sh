@@ -119,6 +119,8 @@ if [ "$scale" = huge ]; then
     deep=$(cursor_of "/o/demo-org-1/api/v1/people/?per_page=10&page=9999" "$cookie")
     shallow=$(cursor_of "/o/demo-org-10002/api/v1/people/?per_page=10" "$small_cookie")
     [ -n "$deep" ] && [ -n "$shallow" ] || { echo "no cursor for the deep pages" >&2; exit 1; }
+    # Every pair reads pages of the same size (20, or 10 for the deep pages): the small
+    # organization has 20 members, so at the default 50 the huge one would show more rows.
     # Searches matching members of each: 11 of the huge organization (member9999, member99990
     # to 99999) and 10 of the small one (member1100010 to 1100019).
     endpoints=(
@@ -129,8 +131,8 @@ if [ "$scale" = huge ]; then
         "small_people_deep|/o/demo-org-10002/api/v1/people/?per_page=10&after=$shallow||$small_cookie|"
         "huge_people_search|/o/demo-org-1/api/v1/people/?q=member9999||$cookie|"
         "small_people_search|/o/demo-org-10002/api/v1/people/?q=member110001||$small_cookie|"
-        "huge_people_json|/o/demo-org-1/api/v1/people/||$cookie|"
-        "small_people_json|/o/demo-org-10002/api/v1/people/||$small_cookie|"
+        "huge_people_json|/o/demo-org-1/api/v1/people/?per_page=20||$cookie|"
+        "small_people_json|/o/demo-org-10002/api/v1/people/?per_page=20||$small_cookie|"
         "huge_invitations_json|/o/demo-org-1/api/v1/invitations/||$cookie|"
         "small_invitations_json|/o/demo-org-10002/api/v1/invitations/||$small_cookie|"
         "huge_projects_json|/o/demo-org-1/api/v1/projects/||$cookie|"
