@@ -192,6 +192,10 @@ impl Keyset {
         let text = String::from_utf8(bytes).ok()?;
         let (id, key) = text.split_once(':')?;
         let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+        // No key the lists write holds one, and PostgreSQL refuses a NUL in text.
+        if key.chars().any(char::is_control) {
+            return None;
+        }
         Some(Self {
             key: key.to_string(),
             id,
@@ -344,6 +348,9 @@ mod tests {
             &hex::encode("x:y"),
             &hex::encode("0:a"),
             &hex::encode("-1:a"),
+            &hex::encode("1:a\u{0}b"),
+            &hex::encode("1:\n"),
+            &hex::encode([b'1', b':', 0xff]),
         ] {
             assert_eq!(Keyset::decode(bad), None, "{bad}");
         }

@@ -178,6 +178,8 @@ async fn a_cursor_that_no_page_gave_is_a_422_naming_after_and_page_with_after_to
         ("after=".to_string(), "after"),
         (format!("after={}", hex_of("0:x")), "after"),
         (format!("after={}", hex_of("no id")), "after"),
+        // PostgreSQL refuses a NUL in text: a 422, not its error as a 500.
+        (format!("after={}", hex_of("1:a\u{0}b")), "after"),
         (format!("after={next}&page=2"), "page"),
     ] {
         for list in ["people", "projects"] {
