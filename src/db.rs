@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sea_query::{Expr, QueryStatementBuilder as _};
+use sea_orm::sea_query::Expr;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ConnectOptions, ConnectionTrait, Database,
-    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QuerySelect, QueryTrait as _, Select,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionSession, TransactionTrait,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Select, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionSession, TransactionTrait,
 };
 
 use crate::config::{DatabaseSettings, redact_url};
@@ -144,32 +144,6 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
     .await
 }
 
-/// `(SELECT COUNT(*) ...)` over the rows of `select`, to carry a list's count on each row of its
-/// page: one query instead of two. A scalar subquery rather than `COUNT(*) OVER ()`, which makes
-/// SQLite materialise every matching row before sorting.
-pub fn count_of<E: EntityTrait>(select: Select<E>) -> Expr {
-    let count = select
-        .select_only()
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .into_query();
-    Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
-}
-
-/// The count a page of a list reports: the one its first row carries ([`count_of`]); past the
-/// last page there is no row, so only then does `count` run (pass an async block, so that the
-/// count query is not even built otherwise).
-pub async fn page_total(
-    first_row_total: Option<i64>,
-    page: u64,
-    count: impl Future<Output = Result<u64, DbErr>>,
-) -> Result<u64, DbErr> {
-    match first_row_total {
-        Some(total) => Ok(u64::try_from(total).unwrap_or(0)),
-        None if page > 1 => count.await,
-        None => Ok(0),
-    }
-}
-
 /// Where a page read in a stable order `(key, id)` ends: the next page starts after it. Its
 /// text form (`?after=`) is opaque to clients: the hex of `{id}:{key}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,7 +201,7 @@ pub struct ListPage<T> {
 
 /// `statement` (ordered, without LIMIT) cut to the page at `position`, reading one row more
 /// than `per_page` so that [`next_page`] knows whether another follows. The numbers are written
-/// in, like [`paged`].
+/// in, not bound, as in [`first_rows`] (they are `u64`s, nothing a user can inject).
 pub fn page_at(mut statement: Statement, position: &Position, per_page: u64) -> Statement {
     let limit = per_page + 1;
     match position {
@@ -266,7 +240,7 @@ pub fn after_keyset(table: &str, key: &str, id: &str, after: &Keyset) -> Expr {
     ]))
 }
 
-/// The first `limit` rows of `select`, with the LIMIT written as a number like [`paged`]:
+/// The first `limit` rows of `select`, with the LIMIT written in as a number, not bound:
 /// SQLite plans with a bound LIMIT's value, so a statement binding one is prepared again on
 /// every run (on the people page that was 170,000 instructions a request, `bench/profile`).
 pub async fn first_rows<E, C>(db: &C, select: Select<E>, limit: u64) -> Result<Vec<E::Model>, DbErr>
@@ -283,30 +257,9 @@ where
         .await
 }
 
-/// The statement of one page of an ordered query, with LIMIT and OFFSET written as numbers
-/// rather than bound. SQLite plans with the value of a bound LIMIT, so a statement carrying one
-/// is re-parsed and re-planned on every run; with literals its cached plan is reused (the
-/// numbers are `u64`s, nothing a user can inject).
-pub fn paged(mut statement: Statement, page: u64, per_page: u64) -> Statement {
-    let offset = page.saturating_sub(1).saturating_mul(per_page);
-    statement
-        .sql
-        .push_str(&format!(" LIMIT {per_page} OFFSET {offset}"));
-    statement
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_page_reports_its_rows_count_and_counts_only_past_the_end() {
-        let never = async { panic!("counted although a row carried the count") };
-        assert_eq!(page_total(Some(6), 2, never).await, Ok(6));
-        let never = async { panic!("counted on an empty first page") };
-        assert_eq!(page_total(None, 1, never).await, Ok(0));
-        assert_eq!(page_total(None, 9, async { Ok(6) }).await, Ok(6));
-    }
 
     #[test]
     fn the_keyset_seek_is_a_row_comparison_with_its_values_bound_on_both_backends() {
@@ -355,18 +308,6 @@ mod tests {
             assert_eq!(Keyset::decode(bad), None, "{bad}");
         }
         assert_eq!(Keyset::decode(&hex::encode("7:")).map(|k| k.id), Some(7));
-    }
-
-    #[test]
-    fn a_page_has_its_limit_and_offset_written_in() {
-        let statement = Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            "SELECT 1 ORDER BY 1".to_string(),
-        );
-        assert_eq!(
-            paged(statement, 3, 20).sql,
-            "SELECT 1 ORDER BY 1 LIMIT 20 OFFSET 40"
-        );
     }
 }
 

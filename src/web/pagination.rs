@@ -203,13 +203,6 @@ impl<T> CursorPage<T> {
     }
 }
 
-impl<T> Paginated<T> {
-    /// Whether a later page exists.
-    pub fn has_next(&self) -> bool {
-        self.page * self.per_page < self.total
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
