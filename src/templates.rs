@@ -67,6 +67,7 @@ pub fn load_with(extra: &[(String, String)]) -> anyhow::Result<Tera> {
     tera.register_filter("urlencode", urlencode_filter);
     tera.register_filter("ago", ago_filter);
     tera.register_filter("day", day_filter);
+    tera.register_filter("thousands", thousands_filter);
     tera.autoescape_on([".html"]);
     let mut all: Vec<(&str, &str)> = TEMPLATES
         .iter()
@@ -117,6 +118,27 @@ pub fn read_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> 
 
 fn urlencode_filter(value: &str, _: Kwargs, _: &State) -> String {
     urlencode(value)
+}
+
+/// `{{ n | thousands }}`: a count with its thousands separated (`100,000`).
+fn thousands_filter(value: i64, _: Kwargs, _: &State) -> String {
+    thousands(value)
+}
+
+/// `n` with a comma between each group of three digits.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// `{{ at | ago }}`: an RFC 3339 time in words, from now (`3 minutes ago`, `in 6 days`); past a
@@ -204,6 +226,20 @@ mod time_tests {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn thousands_are_separated_by_commas() {
+        for (n, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (100_000, "100,000"),
+            (1_234_567, "1,234,567"),
+            (-4200, "-4,200"),
+        ] {
+            assert_eq!(super::thousands(n), text);
+        }
+    }
+
     #[test]
     fn every_template_parses() {
         super::load().unwrap();
