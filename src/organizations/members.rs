@@ -245,8 +245,29 @@ pub async fn list(
     let backend = db.get_database_backend();
     let search = search.map(str::trim).filter(|t| !t.is_empty());
     let matches = search.map(|term| matching(term, backend));
+    let total = match search {
+        None => Some(crate::tenancy::counts::of(tx).await?.members),
+        Some(_) => None,
+    };
+    // A page by number without a search: the row before it is found through the index alone,
+    // then the page is read after it like any cursor page. OFFSET on the page's own query made
+    // the database build every skipped row, joins and roles included (PostgreSQL: 720 ms at
+    // page 1,999 of 100,000 members).
+    let (position, stepped) = match position {
+        Position::Page(page) if *page > 1 && matches.is_none() => {
+            let Some(before) = row_before(tx, (page - 1).saturating_mul(per_page)).await? else {
+                return Ok(ListPage {
+                    items: Vec::new(),
+                    next: None,
+                    total,
+                });
+            };
+            (&Position::After(None), Some(before))
+        }
+        other => (other, None),
+    };
     let after = match position {
-        Position::After(after) => after.as_ref(),
+        Position::After(after) => after.as_ref().or(stepped.as_ref()),
         Position::Page(_) => None,
     };
     if matches.is_some()
@@ -272,15 +293,37 @@ pub async fn list(
         key: row.sort_name.clone(),
         id: row.user_id,
     });
-    let total = match search {
-        None => Some(crate::tenancy::counts::of(tx).await?.members),
-        Some(_) => None,
-    };
     Ok(ListPage {
         items: rows.into_iter().map(PersonView::from).collect(),
         next,
         total,
     })
+}
+
+/// The sort key of the `rows`-th member in the list's order (from 1), read from the index
+/// `(organization_id, sort_name, user_id)` alone; `None` past the last.
+async fn row_before(tx: &TenantTxn, rows: u64) -> Result<Option<Keyset>, DbErr> {
+    use sea_orm::QueryTrait as _;
+    let backend = tx.conn().get_database_backend();
+    let mut statement = tx
+        .select::<organization_user::Entity>()
+        .select_only()
+        .column_as(sort_name(), "sort_name")
+        .column(organization_user::Column::UserId)
+        .order_by(sort_name(), sea_orm::Order::Asc)
+        .order_by_asc(organization_user::Column::UserId)
+        .build(backend);
+    statement
+        .sql
+        .push_str(&format!(" LIMIT 1 OFFSET {}", rows.saturating_sub(1)));
+    let row = tx.conn().query_one_raw(statement).await?;
+    row.map(|row| {
+        Ok(Keyset {
+            key: row.try_get_by_index(0)?,
+            id: row.try_get_by_index(1)?,
+        })
+    })
+    .transpose()
 }
 
 /// Every member, by name: for choices that must offer everyone (a new owner), however

@@ -103,6 +103,24 @@ async fn people_pages_by_cursor_list_everyone_once_in_name_order_with_the_kept_c
     assert_eq!(second["items"], pages[1]["items"]);
     assert_eq!(second["page"], 2);
     assert_eq!(second["next"], pages[1]["next"]);
+    let (_, last) = kurt
+        .api(
+            Method::GET,
+            "/o/nirvana/api/v1/people/?per_page=4&page=3",
+            None,
+        )
+        .await;
+    assert_eq!(last["items"], pages[2]["items"]);
+    assert!(last["next"].is_null(), "{last}");
+    let (_, beyond) = kurt
+        .api(
+            Method::GET,
+            "/o/nirvana/api/v1/people/?per_page=4&page=4",
+            None,
+        )
+        .await;
+    assert_eq!(beyond["items"], json!([]));
+    assert_eq!(beyond["total"], 12);
 }
 
 #[tokio::test]
