@@ -412,8 +412,7 @@ async fn the_counts_follow_every_change_and_an_invitation_past_its_time_stops_co
     assert_eq!(totals(&kurt).await, (json!(3), json!(1), json!(1)));
 
     // The kept counts agree with counting the rows.
-    let counted = count(
-        &app,
+    let counted = app.column::<i64>(
         "SELECT (SELECT count(*) FROM organization_users WHERE organization_id = c.organization_id) \
          - c.members + (SELECT count(*) FROM projects WHERE organization_id = c.organization_id) \
          - c.projects FROM organization_counts AS c",
@@ -421,25 +420,17 @@ async fn the_counts_follow_every_change_and_an_invitation_past_its_time_stops_co
     .await;
     assert!(counted.iter().all(|d| *d == 0), "{counted:?}");
     assert_eq!(
-        count(&app, "SELECT count(*) FROM organizations").await,
-        count(&app, "SELECT count(*) FROM organization_counts").await,
+        app.column::<i64>("SELECT count(*) FROM organizations")
+            .await,
+        app.column::<i64>("SELECT count(*) FROM organization_counts")
+            .await,
         "every organization has its row"
     );
 }
 
 async fn bea_id(app: &TestApp) -> i64 {
-    count(app, "SELECT id FROM users WHERE email = 'b@new.test'").await[0]
-}
-
-async fn count(app: &TestApp, sql: &str) -> Vec<i64> {
-    let backend = app.conn().get_database_backend();
-    app.conn()
-        .query_all_raw(Statement::from_string(backend, sql.to_string()))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get_by_index::<i64>(0).unwrap())
-        .collect()
+    app.column::<i64>("SELECT id FROM users WHERE email = 'b@new.test'")
+        .await[0]
 }
 
 #[tokio::test]

@@ -323,6 +323,19 @@ impl TestApp {
         &self.owner
     }
 
+    /// The first column of every row `sql` gives, read through the owner's connection.
+    pub async fn column<T: sea_orm::TryGetable>(&self, sql: &str) -> Vec<T> {
+        use sea_orm::ConnectionTrait as _;
+        let backend = self.owner.get_database_backend();
+        self.owner
+            .query_all_raw(sea_orm::Statement::from_string(backend, sql.to_string()))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .iter()
+            .map(|row| row.try_get_by_index::<T>(0).expect("the first column"))
+            .collect()
+    }
+
     /// The event hub.
     pub fn events(&self) -> &Events {
         &self.state.events

@@ -10,7 +10,7 @@ use actix_web::http::Method;
 use entity::project;
 use orgs::organizations::{self as orgs_service};
 use orgs::routes::{Needs, TENANT_ROUTES, TenantRoute};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
 use crate::helpers::{
     TestApp, Visitor, assert_redirect_to, create_user, get_on, item_names, location, visitor,
@@ -572,14 +572,7 @@ async fn tenant_tables(app: &TestApp) -> Vec<String> {
 }
 
 async fn query_strings(app: &TestApp, sql: &str) -> Vec<String> {
-    let backend = app.conn().get_database_backend();
-    app.conn()
-        .query_all_raw(Statement::from_string(backend, sql.to_string()))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get_by_index::<String>(0).unwrap())
-        .collect()
+    app.column(sql).await
 }
 
 /// Every row of the organization, in every tenant table and its own, as text.
