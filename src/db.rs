@@ -216,17 +216,14 @@ pub fn page_at(mut statement: Statement, position: &Position, per_page: u64) -> 
     statement
 }
 
-/// Cuts `rows`, read by [`page_at`], to the page and names where the next one starts.
-pub fn next_page<T>(
-    rows: &mut Vec<T>,
-    per_page: u64,
-    keyset: impl Fn(&T) -> Keyset,
-) -> Option<Keyset> {
+/// Cuts `rows`, read with one more than `per_page` (as [`page_at`] does), to the page and
+/// names where the next one starts: `cursor` of the page's last row, or `None` at the end.
+pub fn next_page<T, C>(rows: &mut Vec<T>, per_page: u64, cursor: impl Fn(&T) -> C) -> Option<C> {
     if rows.len() as u64 <= per_page {
         return None;
     }
     rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
-    rows.last().map(keyset)
+    rows.last().map(cursor)
 }
 
 /// `(key, id) > (?, ?)` over two columns, qualified as `"table"."column"`: the seek of a keyset

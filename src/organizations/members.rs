@@ -253,7 +253,8 @@ pub async fn list(
     // then the page is read after it like any cursor page. OFFSET on the page's own query made
     // the database build every skipped row, joins and roles included (PostgreSQL: 720 ms at
     // page 1,999 of 100,000 members).
-    let (position, stepped) = match position {
+    let stepped;
+    let position = match position {
         Position::Page(page) if *page > 1 && matches.is_none() => {
             let Some(before) = row_before(tx, (page - 1).saturating_mul(per_page)).await? else {
                 return Ok(ListPage {
@@ -262,12 +263,13 @@ pub async fn list(
                     total,
                 });
             };
-            (&Position::After(None), Some(before))
+            stepped = Position::After(Some(before));
+            &stepped
         }
-        other => (other, None),
+        other => other,
     };
     let after = match position {
-        Position::After(after) => after.as_ref().or(stepped.as_ref()),
+        Position::After(after) => after.as_ref(),
         Position::Page(_) => None,
     };
     if matches.is_some()

@@ -103,11 +103,7 @@ pub fn cursor(
 /// Cuts `rows` (read with one more than `per_page`, to know whether more follow) to the page and
 /// gives the cursor of the next page: the id of the page's last row, or `None` at the end.
 pub fn next_cursor<T>(rows: &mut Vec<T>, per_page: u64, id: impl Fn(&T) -> i64) -> Option<String> {
-    if rows.len() as u64 <= per_page {
-        return None;
-    }
-    rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
-    rows.last().map(|row| id(row).to_string())
+    crate::db::next_page(rows, per_page, |row| id(row).to_string())
 }
 
 /// `?after=&page=&per_page=` of a list read by keyset that keeps its page numbers (people,
