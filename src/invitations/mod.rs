@@ -178,32 +178,24 @@ pub async fn invite(
 /// statement, through the count triggers. Until then readers subtract them, so the count is
 /// exact either way; the sweep only keeps that correction small. How many lapsed.
 pub async fn sweep_lapsed(db: &sea_orm::DatabaseConnection) -> Result<u64, DbErr> {
-    use sea_orm::ConnectionTrait as _;
+    use sea_orm::sea_query::{Alias, Expr};
     #[expect(
         clippy::disallowed_methods,
         reason = "invitations of every organization run out"
     )]
     let txn = crate::tenancy::door::system(db, "sweep lapsed invitations").await?;
-    let backend = txn.conn().get_database_backend();
-    let (now, now_again) = match backend {
-        sea_orm::DbBackend::Postgres => ("$1", "$2"),
-        _ => ("?", "?"),
-    };
-    let stamp: sea_orm::Value = entity::chrono_now().into();
-    let result = txn
-        .conn()
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            format!(
-                "UPDATE organization_invitations SET lapsed_at = {now} \
-                 WHERE {} AND expires_at <= {now_again}",
-                migration::KEPT_PENDING
-            ),
-            [stamp.clone(), stamp],
-        ))
-        .await?;
+    let now = entity::chrono_now();
+    // `lapsed_at` is the database's bookkeeping, not a field of the entity.
+    let lapsed = txn
+        .update_all::<organization_invitation::Entity>()
+        .col_expr(Alias::new("lapsed_at"), Expr::value(now))
+        .filter(Expr::cust(migration::KEPT_PENDING))
+        .filter(organization_invitation::Column::ExpiresAt.lte(now))
+        .exec(txn.conn())
+        .await?
+        .rows_affected;
     txn.commit().await?;
-    Ok(result.rows_affected())
+    Ok(lapsed)
 }
 
 /// Where an invitation stands.

@@ -2,7 +2,9 @@
 //! `organization_counts` (kept by triggers in the transactions that change them; migration
 //! `m20261201_000010_big_organizations`) instead of counting the organization's rows.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use entity::{organization_count, organization_invitation};
+use sea_orm::sea_query::{Expr, ExprTrait as _, QueryStatementBuilder as _};
+use sea_orm::{ColumnTrait as _, DbErr, QueryFilter as _, QuerySelect as _, QueryTrait as _};
 
 use super::TenantTxn;
 
@@ -17,42 +19,36 @@ pub struct Counts {
     pub projects: u64,
 }
 
-/// The counts of the transaction's organization: one statement over one row, plus the
+/// The counts of the transaction's organization: one statement over one row, less the
 /// invitations whose time ran out since the last sweep (`invitations::sweep_lapsed`), found
-/// through the partial index of those alone.
+/// through the partial index of those alone (its predicate is [`migration::KEPT_PENDING`]).
 pub async fn of(tx: &TenantTxn) -> Result<Counts, DbErr> {
-    let backend = tx.conn().get_database_backend();
-    let (p1, p2, p3) = match backend {
-        DbBackend::Postgres => ("$1", "$2", "$3"),
-        _ => ("?", "?", "?"),
-    };
-    let kept = migration::KEPT_PENDING;
-    let sql = format!(
-        "SELECT members, pending_invitations - (SELECT count(*) FROM organization_invitations \
-         WHERE organization_id = {p1} AND {kept} AND expires_at <= {p2}) AS pending, projects \
-         FROM organization_counts WHERE organization_id = {p3}"
+    use organization_count::Column;
+    let ran_out = tx
+        .select::<organization_invitation::Entity>()
+        .select_only()
+        .column_as(Expr::cust("count(*)"), "n")
+        .filter(Expr::cust(migration::KEPT_PENDING))
+        .filter(organization_invitation::Column::ExpiresAt.lte(entity::chrono_now()))
+        .into_query();
+    let pending = Expr::col((organization_count::Entity, Column::PendingInvitations)).sub(
+        Expr::SubQuery(None, Box::new(ran_out.into_sub_query_statement())),
     );
-    let organization: Value = tx.organization_id().into();
-    let now: Value = entity::chrono_now().into();
     let row = tx
-        .conn()
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [organization.clone(), now, organization],
-        ))
+        .select::<organization_count::Entity>()
+        .select_only()
+        .column(Column::Members)
+        .column_as(pending, "pending")
+        .column(Column::Projects)
+        .into_tuple::<(i64, i64, i64)>()
+        .one(tx.conn())
         .await?;
-    let Some(row) = row else {
-        // Only an organization deleted inside this transaction has no row.
-        return Ok(Counts::default());
-    };
-    let get = |index: usize| -> Result<u64, DbErr> {
-        let n: i64 = row.try_get_by_index(index)?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    };
+    // Only an organization deleted inside this transaction has no row.
+    let (members, pending, projects) = row.unwrap_or_default();
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
     Ok(Counts {
-        members: get(0)?,
-        pending_invitations: get(1)?,
-        projects: get(2)?,
+        members: count(members),
+        pending_invitations: count(pending),
+        projects: count(projects),
     })
 }
