@@ -33,6 +33,24 @@ pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
         .with("is_owner", access.is_owner || access.is_superuser)
 }
 
+/// The page links of a list read at `position` (people, projects): `next` and `per_page`,
+/// `by_page` with `page` when it was reached by number (Previous and Next by number), `first`
+/// on the first page by cursor, and the kept `total` when there is one (`has_total`).
+pub fn with_page_links<T>(
+    page: Page,
+    list: &crate::web::pagination::CursorPage<T>,
+    position: &crate::db::Position,
+) -> Page {
+    use crate::db::Position;
+    page.with("has_total", list.total.is_some())
+        .with("total", list.total.unwrap_or_default())
+        .with("by_page", matches!(position, Position::Page(_)))
+        .with("page", list.page.unwrap_or_default())
+        .with("first", *position == Position::After(None))
+        .with("per_page", list.per_page)
+        .with("next", &list.next)
+}
+
 /// A route that exists only on a tenant (`acme.example.com/...` or `/o/acme/...`); elsewhere
 /// routing falls through to the global routes. An embedding app mounts its tenant pages with it.
 pub fn tenant(path: &str) -> Resource {

@@ -125,14 +125,8 @@ pub async fn list(
         .with("invitations", invitations)
         .with("more_invitations", more_invitations)
         .with("people", lines)
-        .with("has_total", people.total.is_some())
-        .with("total", people.total.unwrap_or_default())
-        .with("by_page", matches!(position, Position::Page(_)))
-        .with("page", people.page.unwrap_or_default())
-        .with("first", position == Position::After(None))
-        .with("per_page", people.per_page)
-        .with("next", people.next)
         .with("q", q);
+    let page = super::with_page_links(page, &people, &position);
     render(&req, page).await
 }
 

@@ -60,16 +60,8 @@ pub async fn list(
     let list = projects::list(&txn, &position, per_page).await?;
     txn.commit().await?;
     let list = CursorPage::of(list, &position, per_page);
-    render(
-        &req,
-        tenant_page("projects/list.html", &tenant)
-            .with("total", list.total.unwrap_or_default())
-            .with("by_page", matches!(position, Position::Page(_)))
-            .with("page", list.page.unwrap_or_default())
-            .with("first", position == Position::After(None))
-            .with("list", list),
-    )
-    .await
+    let page = tenant_page("projects/list.html", &tenant).with("projects", &list.items);
+    render(&req, super::with_page_links(page, &list, &position)).await
 }
 
 fn form_page(
