@@ -22,6 +22,7 @@ use crate::config::AuthSettings;
 use crate::events::Events;
 use crate::invitations::{self, AcceptError, InviteError, Pending};
 use crate::mail::{Mailer, Outbox};
+use crate::permissions::Catalog;
 use crate::registration::{self, ActivationError, SignUp, SignUpError};
 use crate::tenancy::TenantTxn;
 
@@ -41,6 +42,9 @@ pub struct Flows<'a> {
     pub hasher: &'a PasswordHasher,
     /// The `[auth]` settings (token lifetimes, limits).
     pub auth: &'a AuthSettings,
+    /// The permission catalog (an invitation's roles are checked against its inviter's at
+    /// acceptance).
+    pub catalog: &'a Catalog,
 }
 
 /// A boxed future borrowing its arguments.
@@ -94,7 +98,13 @@ pub trait InvitationBackend: Send + Sync + Debug {
         secret: &'a str,
         user: &'a user::Model,
     ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
-        Box::pin(invitations::accept(flows.db, flows.events, secret, user))
+        Box::pin(invitations::accept(
+            flows.db,
+            flows.events,
+            flows.catalog,
+            secret,
+            user,
+        ))
     }
 
     /// Accepts for a new person, creating their account.
@@ -108,6 +118,7 @@ pub trait InvitationBackend: Send + Sync + Debug {
         Box::pin(invitations::accept_as_new_user(
             flows.db,
             flows.events,
+            flows.catalog,
             flows.hasher,
             secret,
             name,

@@ -347,9 +347,9 @@ impl From<AcceptError> for AppError {
             }
             AcceptError::Other(e) => Self::Internal(e),
             AcceptError::Password(_) | AcceptError::Name(_) => Self::from_field_error(&error),
-            AcceptError::WrongAccount { .. } | AcceptError::SignInFirst => {
-                Self::Forbidden(error.to_string())
-            }
+            AcceptError::WrongAccount { .. }
+            | AcceptError::SignInFirst
+            | AcceptError::InviterLacks => Self::Forbidden(error.to_string()),
         }
     }
 }

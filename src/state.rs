@@ -220,6 +220,7 @@ impl AppState {
             mailer: &self.mailer,
             hasher: &self.hasher,
             auth: &self.settings.auth,
+            catalog: &self.permissions,
         }
     }
 

@@ -14,6 +14,10 @@ pub struct Model {
     pub organization_id: i64,
     pub email: String,
     pub invited_by_id: Option<i64>,
+    /// The organization API key that sent it, when a key did.
+    pub invited_by_key_id: Option<i64>,
+    /// Who granted its roles: `user`, `api_key` or `system` (a job).
+    pub invited_by_kind: String,
     #[serde(skip_serializing)]
     #[sea_orm(unique)]
     pub token_hash: String,

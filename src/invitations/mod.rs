@@ -18,6 +18,8 @@ use crate::auth::{NewUser, PasswordHasher, UserError, tokens, users};
 use crate::config::AuthSettings;
 use crate::events::Events;
 use crate::mail::Mailer;
+use crate::organizations::grants;
+use crate::permissions::Catalog;
 use crate::tenancy::{Actor, TenantTxn};
 use crate::text::describe_ttl;
 
@@ -334,6 +336,11 @@ pub enum AcceptError {
     /// Already accepted.
     #[error("this invitation has already been used")]
     Used,
+    /// Whoever sent it no longer holds every permission it would give.
+    #[error(
+        "this invitation was sent by someone who can no longer give the roles it carries; ask an administrator to send it again"
+    )]
+    InviterLacks,
     /// Signed in with another address than the invited one.
     #[error("this invitation is for {masked}; sign in with that address to accept it")]
     WrongAccount {
@@ -483,19 +490,28 @@ async fn claim(
     Ok(result.rows_affected == 1)
 }
 
-/// Adds the membership of a claimed invitation, in `tx`; `UserAdded` and `InvitationAccepted`
-/// fire when it commits.
-async fn join(tx: &TenantTxn, pending: &Pending, user_id: i64) -> Result<(), AcceptError> {
-    let (membership, added) = crate::organizations::get_or_add_user(tx, user_id, false)
-        .await
-        .map_err(|e| AcceptError::Other(e.into()))?;
-    let roles = crate::organizations::roles::apply_invitation(
-        tx,
-        pending.invitation.id,
-        membership.id,
-        added,
-    )
-    .await?;
+/// Adds the membership of a claimed invitation, in `tx`, once its inviter is found to hold, as
+/// they are now, every permission it gives (the grant rule); `UserAdded` and
+/// `InvitationAccepted` fire when it commits.
+async fn join(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    pending: &Pending,
+    user_id: i64,
+) -> Result<(), AcceptError> {
+    if !grants::inviter_still_grants(tx, catalog, &pending.invitation).await? {
+        return Err(AcceptError::InviterLacks);
+    }
+    let carried =
+        crate::organizations::roles::invitation_role_rows(tx, pending.invitation.id).await?;
+    let (membership, _) =
+        crate::organizations::service::get_or_add_user_holding(tx, user_id, false, &carried)
+            .await
+            .map_err(|e| AcceptError::Other(e.into()))?;
+    let roles = crate::organizations::roles::keys_of(tx, &[membership.id])
+        .await?
+        .remove(&membership.id)
+        .unwrap_or_default();
     audit::record(
         tx,
         "invitation.accepted",
@@ -520,6 +536,7 @@ async fn join(tx: &TenantTxn, pending: &Pending, user_id: i64) -> Result<(), Acc
 pub async fn accept(
     db: &DatabaseConnection,
     events: &Events,
+    catalog: &Catalog,
     secret: &str,
     user: &user::Model,
 ) -> Result<Pending, AcceptError> {
@@ -533,7 +550,7 @@ pub async fn accept(
     if !claim(&tx, &pending.invitation, Some(user.id)).await? {
         return Err(AcceptError::Used);
     }
-    join(&tx, &pending, user.id).await?;
+    join(&tx, catalog, &pending, user.id).await?;
     tx.commit().await?;
     Ok(pending)
 }
@@ -544,6 +561,7 @@ pub async fn accept(
 pub async fn accept_as_new_user(
     db: &DatabaseConnection,
     events: &Events,
+    catalog: &Catalog,
     hasher: &PasswordHasher,
     secret: &str,
     name: &str,
@@ -594,7 +612,7 @@ pub async fn accept_as_new_user(
         .exec(tx.conn())
         .await?;
     let tx = tx.acting_for(Actor::user(&user));
-    join(&tx, &pending, user.id).await?;
+    join(&tx, catalog, &pending, user.id).await?;
     tx.commit().await?;
     Ok((pending, user))
 }

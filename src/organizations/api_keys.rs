@@ -136,6 +136,18 @@ pub async fn list_active(tx: &TenantTxn) -> Result<Vec<organization_api_key::Mod
         .await
 }
 
+/// Revokes `key` on a requester's behalf: `granter` must hold every permission the key holds
+/// and every permission its maker holds (the grant rule, [`super::grants::may_revoke_key`]).
+pub async fn revoke_for(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    granter: PermissionSet,
+    key: &organization_api_key::Model,
+) -> Result<bool, super::roles::RoleError> {
+    super::grants::may_revoke_key(tx, catalog, granter, key).await?;
+    Ok(revoke(tx, key.id).await?)
+}
+
 /// Revokes one of the organization's keys (recorded); `false` when it has no such working key.
 pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     match get_active(tx, id).await? {

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod domains;
+pub mod grants;
 pub mod members;
 pub mod roles;
 pub mod service;
@@ -10,5 +11,5 @@ pub use crate::slug;
 pub use service::{
     CreatedOrganization, NewOrganization, OrgError, add_user, change_owner, create_organization,
     create_organization_with, delete_organization, get_or_add_user, is_admin, is_member, is_owner,
-    list_for_user, remove_user,
+    list_for_user, remove_member, remove_user,
 };

@@ -1,9 +1,8 @@
 //! Roles of an organization: the built-in `owner`, `admin` and `member` (defined in code, never
 //! edited) and its custom roles (rows, with one row per permission); which roles each member
-//! holds (one row per role); and the one grant rule applied wherever roles or permissions are
-//! given: **nobody grants what they do not hold** ([`check_grant`]). It is applied when a role
-//! is written, when roles are assigned, when an invitation carries roles and when an API key is
-//! made. Rules about the owner are checked under the organization's lock, from fresh rows.
+//! holds (one row per role). Every grant here passes the one grant rule of
+//! [`super::grants`]. Rules about the owner are checked under the organization's lock, from
+//! fresh rows.
 
 use std::collections::HashMap;
 
@@ -19,6 +18,7 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::json;
 
+use super::grants::may_grant;
 use super::service::{self, OrgError};
 use crate::audit::{self, Target};
 use crate::permissions::{BuiltinRole, Catalog, Permission, PermissionSet};
@@ -227,18 +227,6 @@ pub async fn get(tx: &TenantTxn, catalog: &Catalog, key: &str) -> Result<Option<
     Ok(Some(custom_view(catalog, row, &names)))
 }
 
-/// The grant rule: `granter` holds every permission of `wanted`; else the first it lacks.
-pub fn check_grant(
-    catalog: &Catalog,
-    granter: PermissionSet,
-    wanted: PermissionSet,
-) -> Result<(), RoleError> {
-    match catalog.list(wanted.without(granter)).first() {
-        None => Ok(()),
-        Some(missing) => Err(RoleError::NotHeld(*missing)),
-    }
-}
-
 /// The named permissions as a set: each must be in the catalog and not the owner's alone.
 pub fn check_permissions(catalog: &Catalog, names: &[String]) -> Result<PermissionSet, RoleError> {
     let mut set = PermissionSet::EMPTY;
@@ -336,7 +324,7 @@ pub async fn create(
     let name = check_name(&new.name)?;
     let description = check_description(&new.description)?;
     let set = check_permissions(catalog, &new.permissions)?;
-    check_grant(catalog, granter, set)?;
+    may_grant(catalog, granter, set)?;
     let mut row: role::ActiveModel = tx.new_active_model();
     row.key = Set(key.to_string());
     row.name = Set(name);
@@ -386,7 +374,7 @@ pub async fn update(
 ) -> Result<RoleView, RoleError> {
     tx.lock_organization().await?.ok_or(RoleError::NotFound)?;
     let current = custom(tx, catalog, key).await?;
-    check_grant(catalog, granter, current.set)?;
+    may_grant(catalog, granter, current.set)?;
     let id = current.id.ok_or(RoleError::Builtin)?;
     let row = tx
         .select::<role::Entity>()
@@ -408,7 +396,7 @@ pub async fn update(
     let set = match &patch.permissions {
         Some(names) => {
             let set = check_permissions(catalog, names)?;
-            check_grant(catalog, granter, set)?;
+            may_grant(catalog, granter, set)?;
             Some(set)
         }
         None => None,
@@ -444,7 +432,7 @@ pub async fn delete(
 ) -> Result<(), RoleError> {
     tx.lock_organization().await?.ok_or(RoleError::NotFound)?;
     let current = custom(tx, catalog, key).await?;
-    check_grant(catalog, granter, current.set)?;
+    may_grant(catalog, granter, current.set)?;
     let id = current.id.ok_or(RoleError::Builtin)?;
     let members = tx
         .select::<member_role::Entity>()
@@ -563,14 +551,8 @@ pub(crate) async fn write_member_roles(
         .filter(member_role::Column::OrganizationUserId.eq(membership_id))
         .exec(tx.conn())
         .await?;
-    for role in roles {
-        let mut row: member_role::ActiveModel = tx.new_active_model();
-        row.organization_user_id = Set(membership_id);
-        row.role_key = Set(role.key.clone());
-        row.role_id = Set(role.id);
-        row.insert(tx.conn()).await?;
-    }
-    Ok(())
+    let rows: Vec<(String, Option<i64>)> = roles.iter().map(|r| (r.key.clone(), r.id)).collect();
+    write_role_rows(tx, membership_id, &rows).await
 }
 
 /// Adds a built-in role to the membership if it lacks it.
@@ -597,7 +579,7 @@ pub(crate) async fn add_builtin(
 }
 
 /// The permissions the membership's roles give (not counting ownership).
-async fn held_by(
+pub(crate) async fn held_by(
     tx: &TenantTxn,
     catalog: &Catalog,
     membership_id: i64,
@@ -642,8 +624,8 @@ pub async fn set_member_roles(
         }
         return Err(RoleError::OwnerRoles);
     }
-    check_grant(catalog, granter, current)?;
-    check_grant(catalog, granter, permissions_of(&roles))?;
+    may_grant(catalog, granter, current)?;
+    may_grant(catalog, granter, permissions_of(&roles))?;
     if before == after {
         return Ok(after);
     }
@@ -703,7 +685,7 @@ pub async fn invitation_keys(tx: &TenantTxn, invitation_id: i64) -> Result<Vec<S
 }
 
 /// Records the roles an invitation will give.
-pub(crate) async fn write_invitation_roles(
+pub(super) async fn write_invitation_roles(
     tx: &TenantTxn,
     invitation_id: i64,
     roles: &[RoleView],
@@ -722,54 +704,41 @@ pub(crate) async fn write_invitation_roles(
     Ok(())
 }
 
-/// Gives a membership that an invitation just made the roles the invitation carries (none
-/// carried: it keeps `member`); an existing membership keeps its roles. The keys it holds.
-pub(crate) async fn apply_invitation(
+/// The roles an invitation carries: each key with its custom role's id.
+pub(crate) async fn invitation_role_rows(
     tx: &TenantTxn,
     invitation_id: i64,
-    membership_id: i64,
-    added: bool,
-) -> Result<Vec<String>, DbErr> {
-    let carried = tx
-        .select::<invitation_role::Entity>()
+) -> Result<Vec<(String, Option<i64>)>, DbErr> {
+    tx.select::<invitation_role::Entity>()
+        .select_only()
+        .column(invitation_role::Column::RoleKey)
+        .column(invitation_role::Column::RoleId)
         .filter(invitation_role::Column::InvitationId.eq(invitation_id))
         .order_by_asc(invitation_role::Column::Id)
+        .into_tuple()
         .all(tx.conn())
-        .await?;
-    if added && !carried.is_empty() {
-        tx.delete_many::<member_role::Entity>()
-            .filter(member_role::Column::OrganizationUserId.eq(membership_id))
-            .exec(tx.conn())
-            .await?;
-        for role in &carried {
-            let mut row: member_role::ActiveModel = tx.new_active_model();
-            row.organization_user_id = Set(membership_id);
-            row.role_key = Set(role.role_key.clone());
-            row.role_id = Set(role.role_id);
-            row.insert(tx.conn()).await?;
-        }
+        .await
+}
+
+/// Gives a new membership the roles `rows` (each key with its custom role's id).
+pub(crate) async fn write_role_rows(
+    tx: &TenantTxn,
+    membership_id: i64,
+    rows: &[(String, Option<i64>)],
+) -> Result<(), DbErr> {
+    for (key, role_id) in rows {
+        let mut row: member_role::ActiveModel = tx.new_active_model();
+        row.organization_user_id = Set(membership_id);
+        row.role_key = Set(key.clone());
+        row.role_id = Set(*role_id);
+        row.insert(tx.conn()).await?;
     }
-    Ok(keys_of(tx, &[membership_id])
-        .await?
-        .remove(&membership_id)
-        .unwrap_or_default())
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_grant_rule_names_the_first_permission_not_held() {
-        let catalog = Catalog::orgs();
-        let member = catalog.builtin(BuiltinRole::Member);
-        let admin = catalog.builtin(BuiltinRole::Admin);
-        assert!(check_grant(&catalog, admin, member).is_ok());
-        match check_grant(&catalog, member, admin) {
-            Err(RoleError::NotHeld(p)) => assert_eq!(p, Permission::ORGANIZATION_UPDATE),
-            other => panic!("{other:?}"),
-        }
-    }
 
     #[test]
     fn owner_only_and_unknown_permissions_are_refused_for_roles() {

@@ -310,6 +310,18 @@ pub async fn get_or_add_user(
     user_id: i64,
     is_admin: bool,
 ) -> Result<(organization_user::Model, bool), OrgError> {
+    get_or_add_user_holding(tx, user_id, is_admin, &[]).await
+}
+
+/// [`get_or_add_user`], a new membership holding `roles` (each a role key and, for a custom
+/// role, its id) instead of a built-in role when any are given; the first member of an empty
+/// organization becomes its admin and owner all the same. The caller checked the grant rule.
+pub(crate) async fn get_or_add_user_holding(
+    tx: &TenantTxn,
+    user_id: i64,
+    is_admin: bool,
+    roles: &[(String, Option<i64>)],
+) -> Result<(organization_user::Model, bool), OrgError> {
     let organization_id = tx.organization_id();
     lock_organization(tx).await?;
     if let Some(existing) = membership(tx, user_id).await? {
@@ -329,17 +341,23 @@ pub async fn get_or_add_user(
         .insert(tx.conn())
         .await
         .on_unique_violation(OrgError::AlreadyMember)?;
-    let role = if is_admin || empty {
-        BuiltinRole::Admin
+    let held: Vec<&str> = if roles.is_empty() || is_admin || empty {
+        let role = if is_admin || empty {
+            BuiltinRole::Admin
+        } else {
+            BuiltinRole::Member
+        };
+        roles::add_builtin(tx, membership.id, role).await?;
+        vec![role.key()]
     } else {
-        BuiltinRole::Member
+        roles::write_role_rows(tx, membership.id, roles).await?;
+        roles.iter().map(|(key, _)| key.as_str()).collect()
     };
-    roles::add_builtin(tx, membership.id, role).await?;
     audit::record(
         tx,
         "member.added",
         Some(Target::new("member", user_id, user.display_name())),
-        Some(json!({ "roles": [role.key()] })),
+        Some(json!({ "roles": held })),
     )
     .await?;
     tx.fire(OrgEvent::UserAdded {
@@ -398,6 +416,20 @@ pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
         user_id,
     });
     Ok(())
+}
+
+/// Removes the member `user_id` on someone else's behalf: besides the rules of
+/// [`remove_user`], `granter` must hold every permission the member holds (the grant rule,
+/// [`super::grants::may_act_on`]).
+pub async fn remove_member(
+    tx: &TenantTxn,
+    catalog: &crate::permissions::Catalog,
+    granter: crate::permissions::PermissionSet,
+    user_id: i64,
+) -> Result<(), super::roles::RoleError> {
+    lock_organization(tx).await?;
+    super::grants::may_act_on(tx, catalog, granter, user_id).await?;
+    Ok(remove_user(tx, user_id).await?)
 }
 
 /// Makes the membership `new_owner_membership_id` the owner, and an admin. A membership of

@@ -11,14 +11,16 @@ use super::tenant_page;
 use crate::auth::users;
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, AcceptError, InviteError, Pending};
+use crate::organizations::grants;
 use crate::permissions::need;
 use crate::state::AppState;
+use crate::tenancy::TenantTxn;
 use crate::web::MaybeUser;
 use crate::web::Query;
 use crate::web::render::redirect;
 use crate::web::rows::{Found, Invitation, PendingInvitation};
 use crate::web::{Page, flash, render};
-use crate::web::{Permitted, Require, links};
+use crate::web::{Permitted, Require, Tenant, links};
 
 /// What the accept form sends.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -34,6 +36,7 @@ fn refused(error: &AcceptError) -> Option<Page> {
     let status = match error {
         AcceptError::Unknown => StatusCode::NOT_FOUND,
         AcceptError::Expired | AcceptError::Revoked | AcceptError::Used => StatusCode::GONE,
+        AcceptError::InviterLacks => StatusCode::FORBIDDEN,
         _ => return None,
     };
     let reason = error.to_string();
@@ -275,17 +278,7 @@ pub async fn resend(
         _,
     ): Permitted<need::InvitationsManage, PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
-    match state
-        .invitation_backend
-        .resend(
-            state.flows(),
-            &tx,
-            tenant.organization(),
-            tenant.user(),
-            row.id,
-        )
-        .await
-    {
+    match send_again(&state, &tx, &tenant, row).await? {
         Ok(invitation) => {
             tx.commit().await?;
             flash::success(
@@ -299,6 +292,28 @@ pub async fn resend(
         Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
         Err(other) => Err(AppError::Conflict(other.to_string())),
     }
+}
+
+/// Sends the pending invitation `row` again through the configured backend, once the requester
+/// is found to hold every permission it carries; from then on it carries their authority (the
+/// grant rule: `organizations::grants::resend`). The backend's refusal is for the caller to show.
+pub(crate) async fn send_again(
+    state: &AppState,
+    tx: &TenantTxn,
+    tenant: &Tenant,
+    row: entity::organization_invitation::Model,
+) -> Result<Result<entity::organization_invitation::Model, InviteError>, AppError> {
+    let row = grants::resend(tx, tenant.catalog(), tenant.granter(tx), row).await?;
+    Ok(state
+        .invitation_backend
+        .resend(
+            state.flows(),
+            tx,
+            tenant.organization(),
+            tenant.user(),
+            row.id,
+        )
+        .await)
 }
 
 /// An invitation as the API shows it: the row (never its token), where it stands and the
@@ -471,17 +486,7 @@ pub async fn api_resend(
         _,
     ): Permitted<need::InvitationsManage, PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
-    let sent = state
-        .invitation_backend
-        .resend(
-            state.flows(),
-            &tx,
-            tenant.organization(),
-            tenant.user(),
-            row.id,
-        )
-        .await
-        .map_err(AppError::from)?;
+    let sent = send_again(&state, &tx, &tenant, row).await??;
     let body = view(&tx, sent).await?;
     let quota = invitations::quota(&tx, &state.settings.auth).await?;
     tx.commit().await?;

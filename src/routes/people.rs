@@ -12,8 +12,9 @@ use crate::auth::users;
 use crate::db::Position;
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, InviteError};
+use crate::organizations::grants;
 use crate::organizations::members::{self, PersonView};
-use crate::organizations::roles::{self, RoleView};
+use crate::organizations::roles::{self, RoleError};
 use crate::organizations::{self, OrgError};
 use crate::permissions::{Permission, need};
 use crate::state::AppState;
@@ -202,22 +203,6 @@ fn invite_error(error: InviteError) -> Result<FieldErrors, AppError> {
     AppError::from(error).into_fields()
 }
 
-/// The roles asked for, checked against the grant rule: the requester must hold every
-/// permission they carry.
-async fn grantable_roles(
-    tx: &TenantTxn,
-    tenant: &Tenant,
-    keys: &[String],
-) -> Result<Vec<RoleView>, AppError> {
-    let roles = roles::resolve(tx, tenant.catalog(), keys).await?;
-    roles::check_grant(
-        tenant.catalog(),
-        tenant.granter(tx),
-        roles::permissions_of(&roles),
-    )?;
-    Ok(roles)
-}
-
 /// What inviting an address that has a pending invitation does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reinvite {
@@ -247,11 +232,7 @@ async fn invite(
             invitation_id: pending.id,
         });
     }
-    let roles = if keys.is_empty() {
-        Vec::new()
-    } else {
-        grantable_roles(&tx, tenant, keys).await?
-    };
+    let roles = grants::invitation_roles(&tx, tenant.catalog(), tenant.granter(&tx), keys).await?;
     let sent = state
         .invitation_backend
         .invite(
@@ -262,11 +243,12 @@ async fn invite(
             email,
         )
         .await;
-    if let Ok(invitation) = &sent {
-        roles::write_invitation_roles(&tx, invitation.id, &roles).await?;
-        tx.commit().await?;
-    }
-    Ok(sent)
+    let Ok(invitation) = sent else {
+        return Ok(sent);
+    };
+    let invitation = grants::record_invitation(&tx, invitation, &roles).await?;
+    tx.commit().await?;
+    Ok(Ok(invitation))
 }
 
 /// `POST /people/add/`: invites by email (an existing member is a field error).
@@ -458,10 +440,12 @@ pub async fn delete_form(
     .await
 }
 
-async fn remove(tx: &TenantTxn, user_id: i64) -> Result<(), AppError> {
-    match organizations::remove_user(tx, user_id).await {
+async fn remove(tx: &TenantTxn, tenant: &Tenant, user_id: i64) -> Result<(), AppError> {
+    let removed =
+        organizations::remove_member(tx, tenant.catalog(), tenant.granter(tx), user_id).await;
+    match removed {
         Ok(()) => Ok(()),
-        Err(OrgError::OwnershipRequired) => Err(AppError::Conflict(
+        Err(RoleError::Org(OrgError::OwnershipRequired)) => Err(AppError::Conflict(
             "The owner cannot be removed. Transfer ownership first, or delete the organization."
                 .into(),
         )),
@@ -483,7 +467,7 @@ pub async fn delete(
         _,
     ): Permitted<need::MembersRemove, Person>,
 ) -> Result<HttpResponse, AppError> {
-    remove(&tx, person.person.user_id).await?;
+    remove(&tx, &tenant, person.person.user_id).await?;
     tx.commit().await?;
     flash::success(&session, format!("{} was removed.", person.person.email));
     Ok(redirect(&tenant.url("/people/")))
@@ -514,16 +498,8 @@ async fn send_reminder(
 ) -> Result<entity::organization_invitation::Model, AppError> {
     let tx = tenant.begin(state).await?;
     let invitation = remindable(&tx, user_id).await?;
-    let sent = state
-        .invitation_backend
-        .resend(
-            state.flows(),
-            &tx,
-            tenant.organization(),
-            tenant.user(),
-            invitation.id,
-        )
-        .await
+    let sent = super::invitations::send_again(state, &tx, tenant, invitation)
+        .await?
         .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
     tx.commit().await?;
     Ok(sent)
@@ -734,10 +710,15 @@ pub async fn api_update(
 )]
 pub async fn api_delete(
     req: HttpRequest,
-    Permitted(Found { tx, row, .. }, _): Permitted<need::MembersRemove, Person>,
+    Permitted(
+        Found {
+            tenant, tx, row, ..
+        },
+        _,
+    ): Permitted<need::MembersRemove, Person>,
 ) -> Result<HttpResponse, AppError> {
     etag::check_if_match(&req, &row)?;
-    remove(&tx, row.person.user_id).await?;
+    remove(&tx, &tenant, row.person.user_id).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

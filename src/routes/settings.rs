@@ -10,7 +10,7 @@ use validator::Validate;
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::domains::{self, DomainError};
-use crate::organizations::{api_keys, roles};
+use crate::organizations::{api_keys, grants, roles};
 use crate::permissions::need;
 use crate::permissions::{Catalog, Permission, PermissionSet};
 use crate::state::AppState;
@@ -138,7 +138,7 @@ fn key_permissions(
         Some(names) => roles::check_permissions(catalog, names)?,
         None => granter.intersection(catalog.assignable()),
     };
-    roles::check_grant(catalog, granter, set)?;
+    grants::may_grant(catalog, granter, set)?;
     Ok(set)
 }
 
@@ -264,7 +264,7 @@ pub async fn revoke_key(
     ): Permitted<need::ApiKeysManage, ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    api_keys::revoke(&tx, row.id).await?;
+    api_keys::revoke_for(&tx, tenant.catalog(), tenant.granter(&tx), &row).await?;
     tx.commit().await?;
     flash::success(&session, "API key revoked.");
     Ok(redirect(&tenant.url("/settings/")))
@@ -491,7 +491,7 @@ pub async fn api_revoke_key(
     ): Permitted<need::ApiKeysManage, ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    api_keys::revoke(&tx, row.id).await?;
+    api_keys::revoke_for(&tx, tenant.catalog(), tenant.granter(&tx), &row).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -16,6 +16,7 @@ mod caching;
 mod cli;
 mod create_organization;
 mod events;
+mod grants;
 mod handoff;
 mod health;
 mod helpers;

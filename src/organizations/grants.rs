@@ -1,0 +1,243 @@
+//! The one grant rule, in one place: **nobody grants what they do not hold, and nobody acts on
+//! a member who holds what they do not.** Authority is never borrowed: not from a default role,
+//! not from a stronger member's standing, not from an inviter who has since lost it.
+//!
+//! - Granting ([`may_grant`]) covers every way a permission reaches someone: a role's
+//!   permissions when it is written (`roles::create`, `roles::update`), the roles given to a
+//!   member (`roles::set_member_roles`, `roles::set_admin_flag`), an invitation's roles, the
+//!   default role included ([`invitation_roles`], at send; [`resend`], at resend and reminder;
+//!   [`inviter_still_grants`], at acceptance, against the inviter as they are then), and API
+//!   keys (`routes::settings::key_permissions`).
+//! - Acting on a member ([`may_act_on`]): changing their roles (`roles::set_member_roles`),
+//!   removing them (`service::remove_member`) and revoking the keys they made
+//!   ([`may_revoke_key`]) need every permission the member holds. The owner holds everything, so
+//!   acts on anyone; the owner's own roles and membership are guarded by their own rules
+//!   (ownership is transferred, never taken).
+//!
+//! A caller passes what the requester holds, read from fresh rows in the request's transaction
+//! (`Tenant::granter`).
+
+use entity::{organization_api_key, organization_invitation as invitation};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel};
+
+use super::roles::{self, RoleError, RoleView};
+use super::service;
+use crate::permissions::{BuiltinRole, Catalog, PermissionSet};
+use crate::tenancy::{Access, ActorKind, TenantTxn};
+
+/// The rule itself: `granter` holds every permission of `wanted`; else the first it lacks.
+pub fn may_grant(
+    catalog: &Catalog,
+    granter: PermissionSet,
+    wanted: PermissionSet,
+) -> Result<(), RoleError> {
+    match catalog.list(wanted.without(granter)).first() {
+        None => Ok(()),
+        Some(missing) => Err(RoleError::NotHeld(*missing)),
+    }
+}
+
+/// What the member `user_id` holds: every permission for the owner, the union of their roles'
+/// otherwise; `None` when they are not a member.
+pub async fn held_by_member(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    user_id: i64,
+) -> Result<Option<PermissionSet>, DbErr> {
+    let Some(membership) = service::membership(tx, user_id).await? else {
+        return Ok(None);
+    };
+    if service::owner_user_id(tx).await? == Some(user_id) {
+        return Ok(Some(catalog.everything()));
+    }
+    let (_, held) = roles::held_by(tx, catalog, membership.id).await?;
+    Ok(Some(held))
+}
+
+/// Whether `granter` may act on the member `user_id`: they hold every permission the member
+/// holds. The owner as a target is left to the rule of each act (never removed, roles never
+/// changed), which answers more clearly than a missing permission; not a member: nothing to
+/// hold.
+pub async fn may_act_on(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    granter: PermissionSet,
+    user_id: i64,
+) -> Result<(), RoleError> {
+    if service::owner_user_id(tx).await? == Some(user_id) {
+        return Ok(());
+    }
+    match held_by_member(tx, catalog, user_id).await? {
+        Some(held) => may_grant(catalog, granter, held),
+        None => Ok(()),
+    }
+}
+
+/// Whether `granter` may revoke the key `key`: they hold every permission its maker holds
+/// (while the maker is a member), and every permission the key holds.
+pub async fn may_revoke_key(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    granter: PermissionSet,
+    key: &organization_api_key::Model,
+) -> Result<(), RoleError> {
+    if let Some(maker) = key.created_by_id {
+        may_act_on(tx, catalog, granter, maker).await?;
+    }
+    let held = super::api_keys::permissions(tx, catalog)
+        .await?
+        .get(&key.id)
+        .copied()
+        .unwrap_or_default();
+    may_grant(catalog, granter, held)
+}
+
+/// Roles that passed the grant rule for an invitation; only [`invitation_roles`] makes them, and
+/// only they can be written on an invitation ([`record_invitation`]).
+#[derive(Clone, Debug)]
+pub struct GrantedRoles(Vec<RoleView>);
+
+impl GrantedRoles {
+    /// The roles.
+    pub fn roles(&self) -> &[RoleView] {
+        &self.0
+    }
+}
+
+/// The roles an invitation asks for (the default role, `member`, when `keys` is empty), each
+/// known and assignable, and every permission they carry held by `granter`.
+pub async fn invitation_roles(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    granter: PermissionSet,
+    keys: &[String],
+) -> Result<GrantedRoles, RoleError> {
+    let default = [BuiltinRole::Member.key().to_string()];
+    let keys = if keys.is_empty() { &default[..] } else { keys };
+    let roles = roles::resolve(tx, catalog, keys).await?;
+    may_grant(catalog, granter, roles::permissions_of(&roles))?;
+    Ok(GrantedRoles(roles))
+}
+
+/// Writes `roles` on the invitation and records who granted them (the transaction's actor), for
+/// the check at acceptance.
+pub async fn record_invitation(
+    tx: &TenantTxn,
+    row: invitation::Model,
+    roles: &GrantedRoles,
+) -> Result<invitation::Model, DbErr> {
+    roles::write_invitation_roles(tx, row.id, roles.roles()).await?;
+    record_inviter(tx, row).await
+}
+
+/// Records the transaction's actor as the one who grants the invitation's roles.
+async fn record_inviter(
+    tx: &TenantTxn,
+    row: invitation::Model,
+) -> Result<invitation::Model, DbErr> {
+    let actor = tx.actor();
+    let (kind, user, key) = match actor.kind {
+        ActorKind::User => ("user", actor.id, None),
+        ActorKind::ApiKey => ("api_key", None, actor.id),
+        ActorKind::System => ("system", None, None),
+    };
+    if row.invited_by_kind == kind && row.invited_by_id == user && row.invited_by_key_id == key {
+        return Ok(row);
+    }
+    let mut row = row.into_active_model();
+    row.invited_by_kind = Set(kind.to_string());
+    row.invited_by_id = Set(user);
+    row.invited_by_key_id = Set(key);
+    row.update(tx.conn()).await
+}
+
+/// The permissions the invitation will give: its roles', or the default role's when it carries
+/// none.
+async fn carried(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    invitation_id: i64,
+) -> Result<PermissionSet, DbErr> {
+    let keys = roles::invitation_keys(tx, invitation_id).await?;
+    if keys.is_empty() {
+        return Ok(catalog.builtin(BuiltinRole::Member));
+    }
+    let mut set = PermissionSet::EMPTY;
+    for key in &keys {
+        if let Some(role) = roles::get(tx, catalog, key).await? {
+            set = set.union(role.set);
+        }
+    }
+    Ok(set)
+}
+
+/// Checks that `granter` may send the pending invitation `row` again (it holds every
+/// permission the invitation carries), then records them as its inviter: from now on the
+/// invitation carries their authority.
+pub async fn resend(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    granter: PermissionSet,
+    row: invitation::Model,
+) -> Result<invitation::Model, RoleError> {
+    may_grant(catalog, granter, carried(tx, catalog, row.id).await?)?;
+    Ok(record_inviter(tx, row).await?)
+}
+
+/// Whether the invitation's inviter, as they are now, still holds every permission it carries:
+/// a person must still be a member holding them (or a superuser), a key must still work and
+/// hold them. An invitation a job made carries the job's authority.
+pub async fn inviter_still_grants(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    row: &invitation::Model,
+) -> Result<bool, DbErr> {
+    let holds = match row.invited_by_kind.as_str() {
+        "system" => return Ok(true),
+        "user" => match row.invited_by_id {
+            Some(user_id) => match crate::auth::users::find_by_id(tx.conn(), user_id).await? {
+                Some(user) => Access::in_txn(tx, catalog, &user).await?.permissions,
+                None => PermissionSet::EMPTY,
+            },
+            None => PermissionSet::EMPTY,
+        },
+        "api_key" => match row.invited_by_key_id {
+            Some(key_id) if super::api_keys::get_active(tx, key_id).await?.is_some() => {
+                super::api_keys::permissions(tx, catalog)
+                    .await?
+                    .get(&key_id)
+                    .copied()
+                    .unwrap_or_default()
+            }
+            _ => PermissionSet::EMPTY,
+        },
+        _ => PermissionSet::EMPTY,
+    };
+    Ok(holds.contains_all(carried(tx, catalog, row.id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::permissions::Permission;
+
+    #[test]
+    fn the_grant_rule_names_the_first_permission_not_held() {
+        let catalog = Catalog::orgs();
+        let member = catalog.builtin(BuiltinRole::Member);
+        let admin = catalog.builtin(BuiltinRole::Admin);
+        assert!(may_grant(&catalog, admin, member).is_ok());
+        match may_grant(&catalog, member, admin) {
+            Err(RoleError::NotHeld(p)) => assert_eq!(p, Permission::ORGANIZATION_UPDATE),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_owner_holds_what_any_role_grants() {
+        let catalog = Catalog::orgs();
+        for role in BuiltinRole::ALL {
+            assert!(may_grant(&catalog, catalog.everything(), catalog.builtin(role)).is_ok());
+        }
+    }
+}
