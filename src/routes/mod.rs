@@ -14,6 +14,8 @@ pub mod projects;
 pub mod roles;
 pub mod settings;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{Resource, guard, web};
 
@@ -53,8 +55,22 @@ pub fn with_page_links<T>(
 
 /// A route that exists only on a tenant (`acme.example.com/...` or `/o/acme/...`); elsewhere
 /// routing falls through to the global routes. An embedding app mounts its tenant pages with it.
-pub fn tenant(path: &str) -> Resource {
-    web::resource(path).guard(guard::fn_guard(crate::web::has_tenant))
+pub fn tenant(
+    path: &str,
+) -> Resource<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    > + use<>,
+> {
+    web::resource(path)
+        .guard(guard::fn_guard(crate::web::has_tenant))
+        .wrap(actix_web::middleware::from_fn(
+            crate::web::tenant::members_first,
+        ))
 }
 
 macro_rules! needs {
@@ -249,7 +265,19 @@ type PathRoute = (&'static str, fn() -> actix_web::Route, bool);
 
 /// One resource per path of `routes` (made by `resource`), its methods in table order; the
 /// creating ones behind the `Idempotency-Key` middleware.
-fn register(cfg: &mut web::ServiceConfig, routes: Vec<PathRoute>, resource: fn(&str) -> Resource) {
+fn register<T>(
+    cfg: &mut web::ServiceConfig,
+    routes: Vec<PathRoute>,
+    resource: impl Fn(&str) -> Resource<T>,
+) where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<BoxBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+{
     let mut paths: Vec<&'static str> = Vec::new();
     for (path, _, _) in &routes {
         if !paths.contains(path) {

@@ -369,3 +369,18 @@ impl<P: Needed> FromRequest for Require<P> {
         })
     }
 }
+
+/// The middleware of every tenant route (`routes::tenant`): settles the tenant and the
+/// requester's membership before anything reads the body, so that a non-member gets the same 404
+/// (and an anonymous visitor the same 401 or sign-in redirect) whatever the body says, and no
+/// answer confirms that the organization exists. The route's own extractor then checks its
+/// permission, reusing the access read here.
+pub async fn members_first(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if let Err(error) = tenant_for(req.request().clone(), Need::Member).await {
+        return Ok(req.error_response(error));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
