@@ -68,6 +68,8 @@ pub mod db;
 pub mod error;
 /// Membership events.
 pub mod events;
+/// Named points where a debug build stops dead, for the tests of a killed process.
+pub mod faults;
 /// Errors about one input field.
 pub mod fields;
 /// The embedder's guide: adding a tenant table of your own, end to end.

@@ -228,7 +228,7 @@ pub fn spawn(
                     Err(error) => tracing::warn!(%error, "lapsed invitations could not be swept"),
                 }
                 // Past 24 hours a key answers nothing; its row only takes room.
-                if let Err(error) = crate::idempotency::prune(outbox.db()).await {
+                if let Err(error) = crate::tenancy::once::prune(outbox.db()).await {
                     tracing::warn!(%error, "old idempotency keys could not be pruned");
                 }
             }

@@ -12,7 +12,7 @@ pub struct Model {
     pub key: String,
     /// SHA-256 of the method, the path and the body of the first request.
     pub request_hash: String,
-    /// The answer's status; `None` while the first request runs.
+    /// The answer's status (always set: the claim and its answer commit together).
     pub status: Option<i32>,
     /// The answer's headers worth replaying, as a JSON object.
     pub response_headers: Option<String>,
@@ -20,6 +20,10 @@ pub struct Model {
     pub response_body: Option<String>,
     /// When the first request came (the key is kept 24 hours from then).
     pub created_at: DateTimeUtc,
+    /// The organization of a tenant route's key; `None` for a global route's.
+    pub organization_id: Option<i64>,
+    /// The person of a global route's key (row-level security shows it to them alone).
+    pub user_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

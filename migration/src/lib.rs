@@ -33,6 +33,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "organization_api_key_permissions",
     "audit_events",
     "organization_counts",
+    "idempotency_keys",
 ];
 
 /// The ordered list of migrations.

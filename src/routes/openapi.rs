@@ -242,8 +242,12 @@ fn idempotent(mut operation: Operation) -> Operation {
     parameter.required = Required::False;
     parameter.description = Some(
         "Makes a retry safe: a request with the same key and body within 24 hours answers what \
-         the first answered (with `Idempotent-Replayed: true`) and creates nothing more. 1 to \
-         255 visible ASCII characters; yours alone (per person or API key, per organization)."
+         the first answered (with `Idempotent-Replayed: true`) and creates nothing more; one \
+         sent while the first still runs waits for it. The key is claimed in the request's own \
+         transaction, so a request that did not commit leaves the key free. A secret the first \
+         answer showed once (a new API key's `secret`) is `null` in a replay, which names it in \
+         `Idempotent-Redacted`. 1 to 255 visible ASCII characters; yours alone (per person or \
+         API key, per organization)."
             .into(),
     );
     parameter.schema = Some(
@@ -258,7 +262,8 @@ fn idempotent(mut operation: Operation) -> Operation {
         .parameters
         .get_or_insert_with(Vec::new)
         .push(RefOr::T(parameter));
-    let running = "The first request with this `Idempotency-Key` is still running.";
+    let running = "Another request with this `Idempotency-Key` ran at the same time and left no \
+                   answer: retry.";
     match operation.responses.responses.get_mut("409") {
         Some(RefOr::T(response)) => {
             response.description = format!("{} Or: {running}", response.description);

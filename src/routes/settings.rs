@@ -368,8 +368,10 @@ pub async fn delete_domain(
 pub struct CreatedKey {
     #[serde(flatten)]
     key: entity::organization_api_key::Model,
-    /// The key itself (`orgs_key_...`): shown this once, kept only as a hash.
-    secret: String,
+    /// The key itself (`orgs_key_...`): shown this once, kept only as a hash. `null` when the
+    /// answer is given again to a retry with the same `Idempotency-Key`
+    /// (`Idempotent-Redacted: secret`): make a new key if the first answer was lost.
+    secret: Option<String>,
     permissions: Vec<Permission>,
 }
 
@@ -464,13 +466,17 @@ pub async fn api_create_key(
         api_keys::create(&txn, catalog, &body.name, Some(user_id), permissions).await?;
     txn.commit().await?;
     let location = tenant.url(&format!("/api/v1/api-keys/{}/", key.id));
-    Ok(HttpResponse::build(StatusCode::CREATED)
+    let mut response = HttpResponse::build(StatusCode::CREATED)
         .insert_header((actix_web::http::header::LOCATION, location))
         .json(CreatedKey {
             key,
-            secret,
+            secret: Some(secret),
             permissions: catalog.list(permissions),
-        }))
+        });
+    response
+        .extensions_mut()
+        .insert(crate::web::idempotency::ShownOnce(&["secret"]));
+    Ok(response)
 }
 
 /// Revoke an API key

@@ -8,8 +8,9 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 /// Tables whose rows belong to one organization but that stay on the coordinator: mail about
-/// no organization shares the queue (its `organization_id` may be NULL).
-const LOCAL_WITH_ORGANIZATION: &[&str] = &["email_outbox"];
+/// no organization shares the queue, and a global route's idempotency keys share the table
+/// (their `organization_id` may be NULL).
+const LOCAL_WITH_ORGANIZATION: &[&str] = &["email_outbox", "idempotency_keys"];
 
 /// Replicated to every node: what the distributed tables' foreign keys point at.
 pub const REFERENCE: &[&str] = &["organizations", "users"];

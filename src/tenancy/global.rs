@@ -4,7 +4,7 @@
 //! entities marked [`GlobalTable`] are accepted, so a tenant table cannot be read unscoped
 //! through here: the compiler refuses it.
 
-use entity::{api_token, idempotency_key, login_throttle, user, user_session, user_token};
+use entity::{api_token, login_throttle, user, user_session, user_token};
 use sea_orm::{DeleteMany, EntityTrait, Select, UpdateMany};
 
 /// A table whose rows belong to no organization.
@@ -15,7 +15,6 @@ impl GlobalTable for user_session::Entity {}
 impl GlobalTable for user_token::Entity {}
 impl GlobalTable for api_token::Entity {}
 impl GlobalTable for login_throttle::Entity {}
-impl GlobalTable for idempotency_key::Entity {}
 
 /// `SELECT ... FROM E`
 #[expect(

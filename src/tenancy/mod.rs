@@ -14,6 +14,7 @@ pub mod counts;
 pub mod dns;
 pub mod door;
 pub mod global;
+pub mod once;
 pub mod organizations;
 mod prepared;
 pub mod rls;

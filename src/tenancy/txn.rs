@@ -7,8 +7,8 @@
 //! [`Scope`]: crate::tenancy::Scope
 
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use entity::{TenantOwned, email_outbox, organization};
 use sea_orm::{
@@ -17,12 +17,13 @@ use sea_orm::{
 };
 
 use super::Scope;
+use super::once::Claim;
 use crate::events::{Events, OrgEvent};
 use crate::mail::{Outbox, OutgoingEmail};
 
 /// The row-level security context a transaction runs in (see migration
 /// `m20261201_000005_fail_closed`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Context {
     /// One organization's rows.
     Tenant(i64),
@@ -38,6 +39,10 @@ pub(super) enum Context {
 #[derive(Debug)]
 pub(super) struct Work {
     txn: DatabaseTransaction,
+    context: Context,
+    /// The request's `Idempotency-Key`, when this transaction holds its claim: committing it
+    /// waits for the answer ([`super::once`]).
+    claim: Option<Arc<Claim>>,
     pub(super) events: Option<Events>,
     pub(super) outbox: Option<Outbox>,
     fired: Mutex<Vec<OrgEvent>>,
@@ -53,6 +58,10 @@ impl Work {
         context: Context,
         write: bool,
     ) -> Result<Self, DbErr> {
+        let claim = super::once::current();
+        if let Some(work) = claim.as_ref().and_then(|claim| claim.resume(context)) {
+            return Ok(work);
+        }
         let txn = if write {
             crate::db::begin_write(db).await?
         } else {
@@ -65,13 +74,24 @@ impl Work {
             Context::User(user_id) => super::rls::set_user(&txn, user_id).await?,
             Context::System => super::rls::set_system(&txn).await?,
         }
+        let claim = match claim {
+            Some(claim) if write && claim.attach(&txn).await? => Some(claim),
+            _ => None,
+        };
         Ok(Self {
             txn,
+            context,
+            claim,
             events: None,
             outbox: None,
             fired: Mutex::new(Vec::new()),
             mail: AtomicBool::new(false),
         })
+    }
+
+    /// The context it runs in.
+    pub(super) fn context(&self) -> Context {
+        self.context
     }
 
     /// The connection.
@@ -97,8 +117,20 @@ impl Work {
             .push(event);
     }
 
-    /// Commits, then fires the events in order and wakes the mail sender.
+    /// Commits, then fires the events in order and wakes the mail sender; a transaction that
+    /// holds the request's `Idempotency-Key` waits instead for the answer to be written in it.
     pub(super) async fn commit(self) -> Result<(), DbErr> {
+        match self.claim.clone() {
+            Some(claim) => {
+                claim.park(self);
+                Ok(())
+            }
+            None => self.finish().await,
+        }
+    }
+
+    /// Commits now, then fires the events in order and wakes the mail sender.
+    pub(super) async fn finish(self) -> Result<(), DbErr> {
         self.txn.commit().await?;
         let fired = self
             .fired
