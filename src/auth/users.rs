@@ -70,14 +70,13 @@ pub fn normalize_email(email: &str) -> Result<String, UserError> {
 }
 
 /// The name rule of every account: trimmed, at most 200 characters, no control or invisible
-/// characters. Empty is allowed here (the address stands in for it); the forms that ask for a
-/// name require one.
+/// characters, not only white space. Empty is allowed here (the address stands in for it); the
+/// forms that ask for a name require one.
 pub fn clean_name(name: &str) -> Result<String, UserError> {
-    let name = name.trim();
+    let name = crate::text::clean_name(name)?;
     if name.chars().count() > 200 {
         return Err(UserError::InvalidName);
     }
-    crate::text::check_name(name)?;
     Ok(name.to_string())
 }
 
