@@ -28,6 +28,7 @@ mod models;
 mod openapi;
 mod operations;
 mod organizations;
+mod password_changes;
 mod pages;
 mod people;
 mod rls;
