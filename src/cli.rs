@@ -1,6 +1,7 @@
 //! The `orgs` command line: `serve`, `migrate`, `user create`, `org create`, `seed`, `check`,
 //! `db create-app-role`, `audit prune`, `routes`.
-//! Errors print one clear line on stderr and exit non-zero.
+//! Errors print one clear line on stderr and exit non-zero. Only `serve` (unless
+//! `database.migrate_on_start` is off) and `migrate` change the schema.
 
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
@@ -195,11 +196,24 @@ async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     })
 }
 
+/// A connection to a database whose schema is up to date. The data commands never migrate
+/// (only `serve`, as `database.migrate_on_start` says, and `migrate` do): they run as the app's
+/// ordinary role too, which may create nothing. Without the schema they say what to run.
 async fn connect_migrated(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let db = connect(settings).await?;
-    db::migrate(&db)
+    // Read-only: asking the migrator would create its table first, which the app role may not.
+    let pending = Migrator::get_pending_migrations_read_only(&db)
         .await
-        .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot read the migrations of the database: {e}"))?
+        .len();
+    if pending > 0 {
+        let all = Migrator::migrations().len();
+        anyhow::bail!(
+            "the database {} is not migrated ({pending} of {all} migrations pending): run \
+             `orgs migrate` with the tables' owner's URL first",
+            redact_url(&settings.database.url)
+        );
+    }
     Ok(db)
 }
 

@@ -1,6 +1,8 @@
 //! What `/metrics` reports, in the Prometheus text format: requests and their latency by
 //! method, route pattern and status (never by tenant: one series per route, not per
-//! organization), the database pool, the outbox and the caches.
+//! organization), the database pool, the outbox and the caches. Every label takes values from
+//! a set the server fixes, never from what a client sends: a method outside the standard ones is
+//! `OTHER`, a path no route matches is `unmatched`, a status is one the server answered with.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -55,10 +57,40 @@ pub struct Gauges {
     pub outbox_failed: u64,
 }
 
+/// The `method` label of a request: the standard methods by name, every other one `OTHER`
+/// (a client may send any token as a method; each would be a series of its own).
+pub fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "CONNECT" => "CONNECT",
+        _ => "OTHER",
+    }
+}
+
+/// The `status` label: the status, or 0 outside 100..=599 (the server never answers one; kept
+/// bounded all the same).
+fn status_label(status: u16) -> u16 {
+    if (100..=599).contains(&status) {
+        status
+    } else {
+        0
+    }
+}
+
 impl Metrics {
     /// Counts one answered request. `route` is the matched pattern (`/o/{slug}/people/`), or
-    /// `unmatched`: never the path itself, whose ids and slugs would make a series each.
+    /// `unmatched`: never the path itself, whose ids and slugs would make a series each. The
+    /// method is counted under [`method_label`].
     pub fn record(&self, method: &str, route: &str, status: u16, latency: Duration) {
+        let method = method_label(method);
+        let status = status_label(status);
         let seconds = latency.as_secs_f64();
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
         let routes = match series.get_mut(method) {
@@ -211,5 +243,33 @@ mod tests {
                 "{line} missing from\n{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_method_outside_the_standard_ones_is_counted_as_other() {
+        let metrics = Metrics::default();
+        for method in ["GET", "M000001", "get", "PROPFIND", "BREW"] {
+            metrics.record(method, "unmatched", 404, Duration::from_millis(1));
+        }
+        let text = metrics.render(
+            &Caches::new(Duration::from_secs(1), 10),
+            &Gauges {
+                pool: (0, 0),
+                outbox_backlog: None,
+                outbox_sent: 0,
+                outbox_failed: 0,
+            },
+        );
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("orgs_http_requests_total{"))
+            .collect();
+        assert_eq!(
+            series,
+            [
+                r#"orgs_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
+                r#"orgs_http_requests_total{method="OTHER",route="unmatched",status="404"} 4"#,
+            ]
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! What text a person may store: no control characters anywhere (PostgreSQL refuses NUL, and
-//! SQLite would keep it), and in names (which appear in page titles, mail subjects and
-//! greetings) none of the invisible characters that reorder or hide text either.
+//! SQLite would keep it) but line breaks and tabs in multi-line text, none of the invisible
+//! characters that reorder or hide text (in names, which appear in page titles, mail subjects
+//! and greetings, and in descriptions alike), and no name that is only white space (it would be
+//! stored trimmed, as nothing).
 
 use std::borrow::Cow;
 
@@ -17,6 +19,9 @@ pub enum TextError {
         "must not contain invisible formatting characters (direction overrides, zero-width spaces)"
     )]
     Invisible,
+    /// Nothing but white space.
+    #[error("must not be only white space")]
+    Blank,
 }
 
 /// Characters that change the order text is shown in, or show nothing at all: the bidi
@@ -43,27 +48,47 @@ fn is_invisible(c: char) -> bool {
 
 /// A name shown on one line: a person's, an organization's, a project's, a key's.
 /// Zero-width joiners are allowed between letters (Persian writing and emoji need them), not
-/// at either end where they only hide.
+/// at either end where they only hide. Empty is left to the field's own rule (some names are
+/// optional); only white space is refused, since it would be stored trimmed, as nothing.
 pub fn check_name(text: &str) -> Result<(), TextError> {
     if text.chars().any(char::is_control) {
         return Err(TextError::Control);
     }
-    let joiner = |c: char| matches!(c, '\u{200C}' | '\u{200D}');
-    let edges = text.chars().next().is_some_and(joiner) || text.chars().last().is_some_and(joiner);
-    if edges || text.chars().any(is_invisible) {
-        return Err(TextError::Invisible);
+    check_invisible(text)?;
+    if !text.is_empty() && text.trim().is_empty() {
+        return Err(TextError::Blank);
     }
     Ok(())
 }
 
+/// `text` trimmed, after [`check_name`] of what it was: what a one-line name is stored as.
+pub fn clean_name(text: &str) -> Result<&str, TextError> {
+    if !text.is_empty() && text.trim().is_empty() {
+        return Err(TextError::Blank);
+    }
+    let text = text.trim();
+    check_name(text)?;
+    Ok(text)
+}
+
 /// Free text over several lines (a description): line breaks and tabs, no other control
-/// character.
+/// character, and the invisible characters of [`check_name`] refused on every line.
 pub fn check_multiline(text: &str) -> Result<(), TextError> {
     if text
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
         return Err(TextError::Control);
+    }
+    text.lines().try_for_each(check_invisible)
+}
+
+/// No character of [`is_invisible`], and no zero-width joiner at either end of `text`.
+fn check_invisible(text: &str) -> Result<(), TextError> {
+    let joiner = |c: char| matches!(c, '\u{200C}' | '\u{200D}');
+    let edges = text.chars().next().is_some_and(joiner) || text.chars().last().is_some_and(joiner);
+    if edges || text.chars().any(is_invisible) {
+        return Err(TextError::Invisible);
     }
     Ok(())
 }
@@ -143,6 +168,37 @@ mod tests {
         assert_eq!(check_multiline("line one\r\nline\ttwo"), Ok(()));
         assert_eq!(check_multiline("a\0b"), Err(TextError::Control));
         assert_eq!(check_multiline("a\u{1b}b"), Err(TextError::Control));
+    }
+
+    #[test]
+    fn multiline_text_refuses_the_invisible_characters_names_refuse() {
+        assert_eq!(
+            check_multiline("دانش\u{200C}گاه\n👩\u{200D}💻 team"),
+            Ok(())
+        );
+        for bad in [
+            "evil\u{202E}gpj.exe",
+            "a\u{202A}b",
+            "line\n\u{2066}isolate\u{2069}",
+            "zero\u{200B}width",
+            "word\u{2060}joiner",
+            "\u{FEFF}bom",
+            "one\n\u{200D}edge",
+            "edge\u{200C}\r\ntwo",
+        ] {
+            assert_eq!(check_multiline(bad), Err(TextError::Invisible), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_name_of_only_white_space_is_refused_and_an_empty_one_left_to_the_field() {
+        assert_eq!(check_name(""), Ok(()));
+        for blank in [" ", "   ", "\u{a0}", "\u{3000}"] {
+            assert_eq!(check_name(blank), Err(TextError::Blank), "{blank:?}");
+            assert_eq!(clean_name(blank), Err(TextError::Blank), "{blank:?}");
+        }
+        assert_eq!(clean_name("  Acme \n"), Ok("Acme"));
+        assert_eq!(clean_name(""), Ok(""));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Personal API tokens: created and revoked on the account page, shown once, stored hashed,
-//! accepted as `Authorization: Bearer orgs_...`.
+//! accepted as `Authorization: Bearer orgs_...`; a new password revokes them all.
 
 use entity::{api_token, user};
 use sea_orm::{
@@ -64,6 +64,20 @@ pub async fn revoke<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Revokes every working token of the user (a new password ends them); how many.
+pub async fn revoke_all<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
+    let result = global::update_many::<api_token::Entity>()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(entity::chrono_now()),
+        )
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// The active user a working token belongs to.

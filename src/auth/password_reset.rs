@@ -1,16 +1,16 @@
-//! Password reset: a mailed, single-use, expiring link; using it sets the password and signs the
-//! account out everywhere. Asking for a link answers the same whether or not the address has an
+//! Password reset: a mailed, single-use, expiring link; using it sets the password, signs the
+//! account out everywhere and revokes its personal API tokens. Asking for a link answers the same whether or not the address has an
 //! account.
 
 use entity::user;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel, TransactionTrait};
+use sea_orm::TransactionTrait;
 use tera::Context;
 
 use sea_orm::DatabaseConnection;
 
 use super::password::{PasswordError, PasswordHasher};
 use super::user_tokens::{self, Purpose, TokenError};
-use super::{sessions, throttle, users};
+use super::{throttle, users};
 use crate::mail::{Mailer, Outbox};
 use crate::text::describe_ttl;
 
@@ -113,7 +113,8 @@ pub async fn check(db: &crate::db::Db, secret: &str) -> Result<(), ResetError> {
     Ok(())
 }
 
-/// Sets the password through the link, once; ends every sign-in of the account.
+/// Sets the password through the link, once; ends every sign-in and personal API token of the
+/// account.
 pub async fn complete(
     db: &crate::db::Db,
     hasher: &PasswordHasher,
@@ -131,10 +132,7 @@ pub async fn complete(
         return Err(TokenError::Used.into());
     }
     let email = user.email.clone();
-    let mut active = user.into_active_model();
-    active.password_hash = Set(Some(hash));
-    let user = active.update(&txn).await?;
-    sessions::delete_all_for_user(&txn, user.id, None).await?;
+    let user = users::set_password(&txn, user, hash, None).await?;
     throttle::clear_login_failures(&txn, &email).await?;
     txn.commit().await?;
     Ok(user)

@@ -1,5 +1,7 @@
-//! Mailed single-use tokens (password reset, activation): random, stored hashed, expiring, and
-//! consumed atomically so two simultaneous uses cannot both succeed.
+//! Single-use tokens (password reset and activation, mailed; handoffs, followed at once):
+//! random, stored hashed, expiring, and consumed atomically so two simultaneous uses cannot both
+//! succeed. A handoff is bound to the host it was made for: its stored hash is of the secret
+//! with that host name, so on any other host it is unknown (404) and stays unused.
 
 use chrono::Duration;
 use entity::user_token;
@@ -46,39 +48,58 @@ pub enum TokenError {
     Used,
 }
 
-/// Issues a token for the user, replacing any unused one of the same purpose (handoffs, one
-/// per tab switching organizations, expire on their own instead).
+/// Issues a mailed token for the user, replacing any unused one of the same purpose.
 pub async fn issue<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     purpose: Purpose,
     ttl_secs: u64,
 ) -> Result<String, DbErr> {
-    issue_in_family(db, user_id, purpose, ttl_secs, None).await
+    global::delete_many::<user_token::Entity>()
+        .filter(user_token::Column::UserId.eq(user_id))
+        .filter(user_token::Column::Purpose.eq(purpose.as_str()))
+        .filter(user_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    let secret = tokens::generate();
+    insert(db, user_id, purpose, ttl_secs, tokens::hash(&secret), None).await?;
+    Ok(secret)
 }
 
-/// [`issue`], for a handoff: the session it signs in joins `family` (the sign-in that made it).
-pub async fn issue_in_family<C: ConnectionTrait>(
+/// Issues a handoff that signs the user in on the host named `host` only (one per tab
+/// switching organizations: they expire on their own instead of replacing each other). The
+/// session it signs in joins `family` (the sign-in that made it).
+pub async fn issue_handoff<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    ttl_secs: u64,
+    family: Option<String>,
+    host: &str,
+) -> Result<String, DbErr> {
+    let secret = tokens::generate();
+    let hash = handoff_hash(&secret, host);
+    insert(db, user_id, Purpose::Handoff, ttl_secs, hash, family).await?;
+    Ok(secret)
+}
+
+/// The stored hash of a handoff: of the secret and the host name it is for.
+fn handoff_hash(secret: &str, host: &str) -> String {
+    tokens::hash(&format!("{}@{}", secret.trim(), host.to_ascii_lowercase()))
+}
+
+async fn insert<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
     purpose: Purpose,
     ttl_secs: u64,
+    token_hash: String,
     family: Option<String>,
-) -> Result<String, DbErr> {
-    if purpose != Purpose::Handoff {
-        global::delete_many::<user_token::Entity>()
-            .filter(user_token::Column::UserId.eq(user_id))
-            .filter(user_token::Column::Purpose.eq(purpose.as_str()))
-            .filter(user_token::Column::UsedAt.is_null())
-            .exec(db)
-            .await?;
-    }
-    let secret = tokens::generate();
+) -> Result<(), DbErr> {
     let ttl = Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 1000));
     user_token::ActiveModel {
         user_id: Set(user_id),
         purpose: Set(purpose.as_str().to_string()),
-        token_hash: Set(tokens::hash(&secret)),
+        token_hash: Set(token_hash),
         expires_at: Set(entity::chrono_now() + ttl),
         used_at: Set(None),
         family: Set(family),
@@ -86,17 +107,38 @@ pub async fn issue_in_family<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    Ok(secret)
+    Ok(())
 }
 
-/// The token row if the secret is valid for `purpose` right now.
+/// The token row if the mailed secret is valid for `purpose` right now (never a handoff's: see
+/// [`check_handoff`]).
 pub async fn check<C: ConnectionTrait>(
     db: &C,
     secret: &str,
     purpose: Purpose,
 ) -> Result<Result<user_token::Model, TokenError>, DbErr> {
+    if purpose == Purpose::Handoff {
+        return Ok(Err(TokenError::Unknown));
+    }
+    check_hash(db, tokens::hash(secret.trim()), purpose).await
+}
+
+/// The handoff row if the secret is valid right now on the host named `host`.
+pub async fn check_handoff<C: ConnectionTrait>(
+    db: &C,
+    secret: &str,
+    host: &str,
+) -> Result<Result<user_token::Model, TokenError>, DbErr> {
+    check_hash(db, handoff_hash(secret, host), Purpose::Handoff).await
+}
+
+async fn check_hash<C: ConnectionTrait>(
+    db: &C,
+    token_hash: String,
+    purpose: Purpose,
+) -> Result<Result<user_token::Model, TokenError>, DbErr> {
     let Some(token) = global::select::<user_token::Entity>()
-        .filter(user_token::Column::TokenHash.eq(tokens::hash(secret.trim())))
+        .filter(user_token::Column::TokenHash.eq(token_hash))
         .filter(user_token::Column::Purpose.eq(purpose.as_str()))
         .one(db)
         .await?

@@ -1,12 +1,14 @@
-//! The user service: creating accounts and finding them by email.
+//! The user service: creating accounts, finding them by email, changing their name and password.
 
 use entity::user;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
+    QueryFilter, TransactionSession, TransactionTrait,
 };
 use validator::ValidateEmail;
 
 use super::password::{PasswordError, PasswordHasher};
+use super::{api_tokens, sessions};
 use crate::db::insert_unique;
 use crate::tenancy::global;
 
@@ -70,14 +72,13 @@ pub fn normalize_email(email: &str) -> Result<String, UserError> {
 }
 
 /// The name rule of every account: trimmed, at most 200 characters, no control or invisible
-/// characters. Empty is allowed here (the address stands in for it); the forms that ask for a
-/// name require one.
+/// characters, not only white space. Empty is allowed here (the address stands in for it); the
+/// forms that ask for a name require one.
 pub fn clean_name(name: &str) -> Result<String, UserError> {
-    let name = name.trim();
+    let name = crate::text::clean_name(name)?;
     if name.chars().count() > 200 {
         return Err(UserError::InvalidName);
     }
-    crate::text::check_name(name)?;
     Ok(name.to_string())
 }
 
@@ -186,6 +187,44 @@ pub async fn find_by_id<C: ConnectionTrait>(
         .filter(user::Column::Id.eq(id))
         .one(db)
         .await
+}
+
+/// Sets the account's name and, when given, its new password hash, in one transaction (see
+/// [`set_password`]): the sign-in `keep_session` stays.
+pub async fn update_account<C: TransactionTrait>(
+    db: &C,
+    user: user::Model,
+    name: String,
+    new_hash: Option<String>,
+    keep_session: Option<&str>,
+) -> Result<user::Model, DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let mut active = user.into_active_model();
+    active.name = Set(name);
+    let user = active.update(&txn).await?;
+    let user = match new_hash {
+        Some(hash) => set_password(&txn, user, hash, keep_session).await?,
+        None => user,
+    };
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Writes a new password hash and ends every other way in that the old password opened: the
+/// sign-ins (but `keep_session`) and the personal API tokens. Run it in the transaction of the
+/// change, so that none of it happens without the rest.
+pub async fn set_password<C: ConnectionTrait>(
+    txn: &C,
+    user: user::Model,
+    hash: String,
+    keep_session: Option<&str>,
+) -> Result<user::Model, DbErr> {
+    let mut active = user.into_active_model();
+    active.password_hash = Set(Some(hash));
+    let user = active.update(txn).await?;
+    sessions::delete_all_for_user(txn, user.id, keep_session).await?;
+    api_tokens::revoke_all(txn, user.id).await?;
+    Ok(user)
 }
 
 #[cfg(test)]

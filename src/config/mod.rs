@@ -304,7 +304,7 @@ pub enum Resolver {
 pub struct TenantSettings {
     /// Organizations answer at `{slug}.{base_domain}`.
     pub base_domain: String,
-    /// The resolvers, in the order they are tried.
+    /// The resolvers in use: the host's first, in this order, then the path, then the key.
     pub resolution: Vec<Resolver>,
     /// `host:port` of the DNS server for domain verification; empty for the system's.
     pub dns_server: String,

@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use crate::auth::{api_tokens, sessions};
+use crate::auth::{api_tokens, users};
 use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
 use crate::web::CurrentUser;
@@ -82,7 +82,7 @@ pub async fn show(
 }
 
 /// `POST /account/`: changes the name and, with the current password, the password; a new
-/// password signs the account out of every other browser.
+/// password signs the account out of every other browser and revokes its personal API tokens.
 pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -120,20 +120,14 @@ pub async fn update(
         let page = account_page(&state, &user, Some(&form), &errors, None, &empty, None).await?;
         return render(&req, page).await;
     }
-    let user_id = user.id;
-    let mut active = user.into_active_model();
-    active.name = Set(form.name.trim().to_string());
     let changed_password = new_hash.is_some();
-    if let Some(hash) = new_hash {
-        active.password_hash = Set(Some(hash));
-    }
-    active.update(&state.db).await?;
+    let keep = identity.and_then(|i| i.id().ok());
+    let name = form.name.trim().to_string();
+    users::update_account(&state.db, user, name, new_hash, keep.as_deref()).await?;
     if changed_password {
-        let keep = identity.and_then(|i| i.id().ok());
-        sessions::delete_all_for_user(&state.db, user_id, keep.as_deref()).await?;
         flash::success(
             &session,
-            "Your password was changed; other browsers have been signed out.",
+            "Your password was changed; other browsers have been signed out and your API tokens revoked.",
         );
     } else {
         flash::success(&session, "Saved.");

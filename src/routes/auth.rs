@@ -9,17 +9,17 @@ use validator::Validate;
 
 use crate::auth::login::{self, LoginError};
 use crate::auth::password_reset::{self, ResetError};
-use crate::auth::user_tokens::{self, Purpose, TokenError};
+use crate::auth::user_tokens::{self, TokenError};
 use crate::auth::{sessions, throttle};
 use crate::error::{AppError, FieldErrors};
 use crate::registration::{ActivationError, SignUp};
 use crate::state::AppState;
 use crate::web::Query;
 use crate::web::client::Client;
-use crate::web::links;
 use crate::web::render::{local_target, redirect};
 use crate::web::{MaybeUser, csrf};
 use crate::web::{Page, flash, forms, render};
+use crate::web::{hosts, links};
 
 /// The login form.
 #[derive(Debug, Default, Deserialize, Serialize, Validate)]
@@ -329,7 +329,8 @@ pub async fn activate(
 }
 
 /// `GET /handoff/{token}/?next=`: the one-time link that carries a sign-in to an organization's
-/// own host (see `web::links`). Single use, valid for a minute, stored hashed.
+/// own host (see `web::links`). Single use, valid for a minute and on that host only, stored
+/// hashed.
 pub async fn handoff(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -337,7 +338,9 @@ pub async fn handoff(
     token: web::Path<String>,
     query: Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let found = user_tokens::check(&state.db, &token, Purpose::Handoff).await?;
+    // Bound to the host it was made for: anywhere else it is unknown, and stays unused.
+    let host = Client::of_request(&req, &state.settings.server.trusted_proxies).host;
+    let found = user_tokens::check_handoff(&state.db, &token, &hosts::host_name(&host)).await?;
     let token = match found {
         Ok(token) => token,
         Err(reason) => return render(&req, token_invalid(&reason, Some("/login/"))).await,

@@ -311,55 +311,54 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     configure_tenant(cfg);
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(home::stylesheet))
-        .service(
-            web::resource("/signup/")
-                .route(web::get().to(auth::signup_form))
-                .route(web::post().to(auth::signup)),
-        )
-        .route("/activate/{token}/", web::get().to(auth::activate))
+        // Bound to the host it was made for (see `auth::handoff`), so it answers on any.
         .route("/handoff/{token}/", web::get().to(auth::handoff))
-        .route("/go/{slug}/", web::get().to(organizations::go))
-        .service(
-            web::resource("/invitations/{token}/")
-                .route(web::get().to(invitations::show))
-                .route(web::post().to(invitations::respond)),
-        )
-        .service(
-            web::resource("/login/")
-                .route(web::get().to(auth::login_form))
-                .route(web::post().to(auth::login)),
-        )
-        .route("/logout/", web::post().to(auth::logout))
-        .service(
-            web::resource("/password-reset/")
-                .route(web::get().to(auth::password_reset_form))
-                .route(web::post().to(auth::password_reset_request)),
-        )
-        .service(
-            web::resource("/password-reset/{token}/")
-                .route(web::get().to(auth::password_reset_confirm_form))
-                .route(web::post().to(auth::password_reset_confirm)),
-        )
-        .service(
-            web::resource("/account/")
-                .route(web::get().to(account::show))
-                .route(web::post().to(account::update)),
-        )
-        .route("/organizations/", web::get().to(organizations::list))
-        .service(
-            web::resource("/organizations/add/")
-                .route(web::get().to(organizations::add_form))
-                .route(web::post().to(organizations::add)),
-        )
-        .route("/account/tokens/", web::post().to(account::create_token))
-        .route(
-            "/account/tokens/{id}/revoke/",
-            web::post().to(account::revoke_token),
-        );
+        .route("/logout/", web::post().to(auth::logout));
+    // The pages that take a password or start a sign-in: on the service's own hosts only.
+    let pages = [
+        web::resource("/signup/")
+            .route(web::get().to(auth::signup_form))
+            .route(web::post().to(auth::signup)),
+        web::resource("/activate/{token}/").route(web::get().to(auth::activate)),
+        web::resource("/go/{slug}/").route(web::get().to(organizations::go)),
+        web::resource("/invitations/{token}/")
+            .route(web::get().to(invitations::show))
+            .route(web::post().to(invitations::respond)),
+        web::resource("/login/")
+            .route(web::get().to(auth::login_form))
+            .route(web::post().to(auth::login)),
+        web::resource("/password-reset/")
+            .route(web::get().to(auth::password_reset_form))
+            .route(web::post().to(auth::password_reset_request)),
+        web::resource("/password-reset/{token}/")
+            .route(web::get().to(auth::password_reset_confirm_form))
+            .route(web::post().to(auth::password_reset_confirm)),
+        web::resource("/account/")
+            .route(web::get().to(account::show))
+            .route(web::post().to(account::update)),
+        web::resource("/organizations/").route(web::get().to(organizations::list)),
+        web::resource("/organizations/add/")
+            .route(web::get().to(organizations::add_form))
+            .route(web::post().to(organizations::add)),
+        web::resource("/account/tokens/").route(web::post().to(account::create_token)),
+        web::resource("/account/tokens/{id}/revoke/").route(web::post().to(account::revoke_token)),
+    ];
+    for page in pages {
+        cfg.service(sign_in_page(page));
+    }
     let routes = GLOBAL_API_ROUTES
         .iter()
         .map(|r| (r.path, r.handler, r.creates));
     register(cfg, routes.collect(), |path| web::resource(path));
+}
+
+/// A global page that takes a password or starts a sign-in: on a host that is not the
+/// service's own (a custom domain, a name nobody configured) it redirects to `server.public_url`
+/// (see `web::hosts`), so no sign-in is ever made there.
+fn sign_in_page(resource: Resource) -> impl actix_web::dev::HttpServiceFactory {
+    resource.wrap(actix_web::middleware::from_fn(
+        crate::web::hosts::service_host_only,
+    ))
 }
 
 /// Answers what no route matched: 404 (JSON on API paths; the error-page middleware renders

@@ -1,13 +1,13 @@
 //! Where the app sends people for an organization. On the path form (`tenant.links = "path"`)
 //! that is `/o/{slug}/` on the same host. On subdomains it is `{slug}.{base_domain}`: a browser
 //! keeps a separate session cookie per host (and refuses one shared by `*.localhost`), so the
-//! app mints a one-time handoff token, valid for [`HANDOFF_TTL_SECS`], that signs the same
-//! person in on the organization's host.
+//! app mints a one-time handoff token, valid for [`HANDOFF_TTL_SECS`] and on that host only,
+//! that signs the same person in there.
 
 use actix_web::HttpRequest;
 use sea_orm::DbErr;
 
-use crate::auth::user_tokens::{self, Purpose};
+use crate::auth::user_tokens;
 use crate::config::{Settings, TenantLinks};
 use crate::state::AppState;
 use crate::web::resolve::label_under;
@@ -45,12 +45,14 @@ pub async fn enter(
                 Some(key) => crate::auth::sessions::family_of(&state.db, &key).await?,
                 None => None,
             };
-            let token = user_tokens::issue_in_family(
+            // Valid only on the organization's host: followed anywhere else it is unknown.
+            let host = format!("{slug}.{}", state.settings.tenant.base_domain);
+            let token = user_tokens::issue_handoff(
                 &state.db,
                 user_id,
-                Purpose::Handoff,
                 HANDOFF_TTL_SECS,
                 family,
+                &crate::web::hosts::host_name(&host),
             )
             .await?;
             let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod etag;
 pub mod flash;
 pub mod forms;
+pub mod hosts;
 pub mod idempotency;
 pub mod json;
 pub mod links;

@@ -1,9 +1,11 @@
-//! Tenant resolution: a middleware finds the organization of each request, trying in the order
-//! of `tenant.resolution` the subdomain of `tenant.base_domain` (`acme.example.com`), the path
-//! prefix `/o/{slug}/` (stripped, so one route table serves every form), a verified custom
-//! domain, and an organization API key (`Authorization: Bearer orgs_key_...`). An unknown
-//! organization is 404; a key of another organization than the one addressed is 404 too. The
-//! session never holds a "current organization": two tabs on two tenants both work.
+//! Tenant resolution: a middleware finds the organization of each request from, of those
+//! `tenant.resolution` turns on, the host first (the subdomain of `tenant.base_domain`,
+//! `acme.example.com`, or a verified custom domain, in the order given), then the path prefix
+//! `/o/{slug}/` (stripped, so one route table serves every form), then an organization API key
+//! (`Authorization: Bearer orgs_key_...`). A tenant's own host is that tenant and nothing else:
+//! there a path naming an organization is 404, as is another organization's key. An unknown
+//! organization is 404 too. The session never holds a "current organization": two tabs on two
+//! tenants both work.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -15,6 +17,7 @@ use entity::organization;
 use sea_orm::DbErr;
 use tracing::Instrument;
 
+use super::hosts::{self, host_name};
 use crate::config::Resolver;
 use crate::error::AppError;
 use crate::slug;
@@ -54,15 +57,9 @@ fn api_key_secret(req: &ServiceRequest) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The host name without its port, lower-cased, without a trailing dot.
-fn bare_host(host: &str) -> String {
-    let (name, _) = super::links::split_port(host);
-    name.trim_end_matches('.').to_ascii_lowercase()
-}
-
 /// The slug in `host` when it is `{slug}.{base_domain}` (with or without a port).
 pub fn subdomain_slug(host: &str, base_domain: &str) -> Option<String> {
-    let host = bare_host(host);
+    let host = host_name(host);
     label_under(&host, base_domain)
         .filter(|label| !slug::is_reserved(label))
         .map(str::to_string)
@@ -123,6 +120,20 @@ async fn by_slug_cached(
         .await
 }
 
+/// The organization whose verified custom domain `host` is. Not looked up for the base domain
+/// and the names under it, nor for an address.
+async fn by_custom_domain(state: &AppState, host: &str) -> Result<Option<Found>, DbErr> {
+    let name = host_name(host);
+    if name.is_empty()
+        || hosts::is_address(&name)
+        || hosts::is_under_base_domain(&name, &state.settings)
+    {
+        return Ok(None);
+    }
+    let organization = organizations::by_verified_domain(&state.db, &name).await?;
+    Ok(organization.map(|org| Found::Organization(org, None)))
+}
+
 /// The middleware (`actix_web::middleware::from_fn(web::resolve::resolve)`).
 pub async fn resolve<B: MessageBody + 'static>(
     mut req: ServiceRequest,
@@ -144,53 +155,48 @@ pub async fn resolve<B: MessageBody + 'static>(
     let host = client.host.clone();
     req.extensions_mut().insert(client);
     let secret = api_key_secret(&req);
+    // The host first, whatever the place of its resolvers in the list: on a tenant's own host
+    // a path naming another organization must not be served (a tenant controlling its domain's
+    // DNS would see other tenants' pages, and their people's sign-ins, on it).
     let mut found = None;
     for resolver in &settings.resolution {
         found = match resolver {
             Resolver::Subdomain => subdomain_slug(&host, &settings.base_domain)
                 .map(|slug| Found::Slug(slug, String::new())),
-            // Only a well-formed slug: the redirect below echoes it into a Location header.
-            Resolver::Path => match path_slug(req.path())
-                .filter(|(slug, _)| crate::slug::is_well_formed(slug))
-            {
-                Some((slug, rest)) if rest.is_empty() => {
-                    let response = HttpResponse::PermanentRedirect()
-                        .insert_header((actix_web::http::header::LOCATION, format!("/o/{slug}/")))
-                        .finish();
-                    return Ok(req.into_response(response).map_into_right_body());
+            Resolver::CustomDomain => match by_custom_domain(&state, &host).await {
+                Ok(found) => found,
+                Err(error) => {
+                    return Ok(req
+                        .error_response(AppError::from(error))
+                        .map_into_right_body());
                 }
-                Some((slug, rest)) => {
-                    if let Err(error) = rewrite_path(&mut req, &rest) {
-                        return Ok(req.error_response(error).map_into_right_body());
-                    }
-                    let root = format!("/o/{slug}");
-                    Some(Found::Slug(slug, root))
-                }
-                None => None,
             },
-            Resolver::CustomDomain => {
-                let name = bare_host(&host);
-                let is_ours = name == settings.base_domain
-                    || name.ends_with(&format!(".{}", settings.base_domain));
-                let is_ip = name.starts_with('[') || name.parse::<std::net::IpAddr>().is_ok();
-                if is_ours || is_ip || name.is_empty() {
-                    None
-                } else {
-                    match organizations::by_verified_domain(&state.db, &name).await {
-                        Ok(org) => org.map(|org| Found::Organization(org, None)),
-                        Err(error) => {
-                            return Ok(req
-                                .error_response(AppError::from(error))
-                                .map_into_right_body());
-                        }
-                    }
-                }
-            }
-            Resolver::ApiKey => None,
+            Resolver::Path | Resolver::ApiKey => None,
         };
         if found.is_some() {
             break;
         }
+    }
+    // Only a well-formed slug: the redirect below echoes it into a Location header.
+    let named = path_slug(req.path()).filter(|(slug, _)| crate::slug::is_well_formed(slug));
+    match (named, &found) {
+        (Some(_), Some(_)) => {
+            return Ok(req.error_response(AppError::NotFound).map_into_right_body());
+        }
+        (Some((slug, rest)), None) if settings.resolution.contains(&Resolver::Path) => {
+            if rest.is_empty() {
+                let response = HttpResponse::PermanentRedirect()
+                    .insert_header((actix_web::http::header::LOCATION, format!("/o/{slug}/")))
+                    .finish();
+                return Ok(req.into_response(response).map_into_right_body());
+            }
+            if let Err(error) = rewrite_path(&mut req, &rest) {
+                return Ok(req.error_response(error).map_into_right_body());
+            }
+            let root = format!("/o/{slug}");
+            found = Some(Found::Slug(slug, root));
+        }
+        _ => {}
     }
     let mut tenant = match found {
         None => None,

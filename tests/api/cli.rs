@@ -10,11 +10,11 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use crate::helpers::TestDb;
 
 /// `orgs ARGS` against `db` with the test configuration.
-fn orgs(db: &TestDb, args: &[&str]) -> Output {
+pub(crate) fn orgs(db: &TestDb, args: &[&str]) -> Output {
     orgs_with_env(db, args, &[])
 }
 
-fn orgs_with_env(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn orgs_with_env(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_orgs"));
     command
         .args(args)
@@ -27,12 +27,18 @@ fn orgs_with_env(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("run orgs")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `orgs migrate` on `db`, as its owner: the data commands never migrate.
+pub(crate) fn migrate(db: &TestDb) {
+    let out = orgs(db, &["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 async fn count<E: EntityTrait>(db: &TestDb) -> u64
@@ -48,6 +54,7 @@ where
 #[tokio::test]
 async fn user_create_then_org_create_prints_the_new_address() {
     let db = TestDb::new().await;
+    migrate(&db);
     let out = orgs(
         &db,
         &[
@@ -88,6 +95,7 @@ async fn user_create_then_org_create_prints_the_new_address() {
 #[tokio::test]
 async fn org_create_with_an_unknown_owner_fails_and_writes_nothing() {
     let db = TestDb::new().await;
+    migrate(&db);
     let out = orgs(
         &db,
         &[
@@ -111,6 +119,7 @@ async fn org_create_with_an_unknown_owner_fails_and_writes_nothing() {
 #[tokio::test]
 async fn org_create_with_a_reserved_slug_names_the_field() {
     let db = TestDb::new().await;
+    migrate(&db);
     orgs(
         &db,
         &[
@@ -140,6 +149,7 @@ async fn org_create_with_a_reserved_slug_names_the_field() {
 #[tokio::test]
 async fn user_create_refuses_a_short_password_and_a_bad_email() {
     let db = TestDb::new().await;
+    migrate(&db);
     let out = orgs(
         &db,
         &[
@@ -218,6 +228,7 @@ async fn missing_arguments_get_usage_and_exit_2() {
 #[tokio::test]
 async fn seed_creates_what_it_was_asked_for() {
     let db = TestDb::new().await;
+    migrate(&db);
     let out = orgs(
         &db,
         &["seed", "--orgs", "120", "--members", "7", "--projects", "2"],
@@ -362,6 +373,7 @@ async fn serve_migrates_a_new_database_and_answers_readyz() {
 #[tokio::test]
 async fn audit_export_prints_a_deleted_organizations_history_and_refuses_an_unknown_one() {
     let db = TestDb::new().await;
+    migrate(&db);
     let out = orgs(
         &db,
         &[
@@ -421,6 +433,7 @@ async fn audit_export_prints_a_deleted_organizations_history_and_refuses_an_unkn
 #[tokio::test]
 async fn user_token_prints_a_personal_token_that_signs_the_user_in() {
     let db = TestDb::new().await;
+    migrate(&db);
     let created = orgs(
         &db,
         &[

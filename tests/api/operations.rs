@@ -124,6 +124,71 @@ async fn metrics_count_requests_by_route_pattern_never_by_tenant() {
     assert!(bucket.ends_with(" 3"), "{bucket}");
 }
 
+/// The series `/metrics` reports (lines of the request counters and histograms).
+async fn series(app: &TestApp) -> Vec<String> {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("orgs_http_"))
+        .map(|l| {
+            l.rsplit_once(' ')
+                .map_or(l, |(labels, _)| labels)
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn made_up_methods_and_paths_add_no_series_to_the_metrics() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let send = |method: String, path: String| {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        app.client
+            .request(method, format!("{}{path}", app.address))
+            .send()
+    };
+    // One of each kind first, and two scrapes, so that every series the flood can reach exists.
+    for (method, path) in [
+        ("M000000", "/healthz"),
+        ("M000000", "/no-such-page-0/"),
+        ("M000000", "/o/nirvana/no-such-page-0/"),
+        ("GET", "/no-such-page-0/"),
+    ] {
+        send(method.into(), path.into()).await.unwrap();
+    }
+    series(&app).await;
+    let before = series(&app).await;
+    for n in 1..=300 {
+        let method = format!("M{n:06}");
+        send(method.clone(), "/healthz".into()).await.unwrap();
+        send(method.clone(), format!("/no-such-page-{n}/"))
+            .await
+            .unwrap();
+        send(method, format!("/o/nirvana/no-such-page-{n}/"))
+            .await
+            .unwrap();
+        send("GET".into(), format!("/no-such-page-{n}/"))
+            .await
+            .unwrap();
+    }
+    let after = series(&app).await;
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "new series, the first of them: {:?}",
+        after
+            .iter()
+            .filter(|s| !before.contains(s))
+            .take(5)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        after.iter().any(|s| s.contains("method=\"OTHER\"")),
+        "{after:?}"
+    );
+    assert!(!after.iter().any(|s| s.contains("M000")), "{after:?}");
+}
+
 #[tokio::test]
 async fn with_a_token_metrics_answer_only_to_it() {
     let app = TestApp::spawn_with(|s| s.metrics.token = "scrape-secret-0123456789".into()).await;

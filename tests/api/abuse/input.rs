@@ -245,3 +245,143 @@ async fn a_new_person_accepting_an_invitation_gets_the_name_rules_of_every_accou
         0
     );
 }
+
+/// Names that are nothing but white space: each would be stored as `""`.
+const BLANK_NAMES: &[&str] = &[" ", "   ", "\u{a0}", "\u{3000}"];
+
+#[tokio::test]
+async fn a_name_of_only_white_space_is_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let world = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    for (n, blank) in BLANK_NAMES.iter().enumerate() {
+        for (method, path, body) in [
+            (
+                reqwest::Method::POST,
+                "/o/nirvana/api/v1/projects/",
+                serde_json::json!({"name": blank}),
+            ),
+            (
+                reqwest::Method::PATCH,
+                "/api/v1/account/",
+                serde_json::json!({"name": blank}),
+            ),
+            (
+                reqwest::Method::PATCH,
+                "/o/nirvana/api/v1/organization/",
+                serde_json::json!({"name": blank}),
+            ),
+            (
+                reqwest::Method::POST,
+                "/api/v1/organizations/",
+                serde_json::json!({"name": blank}),
+            ),
+            (
+                reqwest::Method::POST,
+                "/o/nirvana/api/v1/api-keys/",
+                serde_json::json!({"name": blank}),
+            ),
+            (
+                reqwest::Method::POST,
+                "/o/nirvana/api/v1/roles/",
+                serde_json::json!({"key": format!("blank-{n}"), "name": blank}),
+            ),
+        ] {
+            let (status, _, answer) = send(&kurt, method.clone(), path, Some(body)).await;
+            assert_eq!(status, 422, "{method} {path} {blank:?}: {answer}");
+            assert!(
+                answer["error"]["fields"]["name"].is_array(),
+                "{method} {path} {blank:?}: {answer}"
+            );
+        }
+        // The forms show the reason beside the field.
+        for (path, fields) in [
+            ("/account/", vec![("name", *blank)]),
+            ("/account/tokens/", vec![("name", *blank)]),
+            ("/o/nirvana/projects/new/", vec![("name", *blank)]),
+        ] {
+            let answer = kurt.post_form(path, &fields).await;
+            assert_eq!(answer.status(), 200, "{path} {blank:?}");
+            assert!(
+                answer.text().await.unwrap().contains("errorlist"),
+                "{path} {blank:?}"
+            );
+        }
+        let signup = sign_up_as(&app, "127.0.0.1", "fresh@example.com", blank).await;
+        let page = signup.text().await.unwrap();
+        assert!(!page.contains("Check your email"), "sign-up with {blank:?}");
+    }
+    // Nothing was stored under an empty name.
+    assert_eq!(project::Entity::find().count(app.conn()).await.unwrap(), 0);
+    assert_eq!(
+        entity::api_token::Entity::find()
+            .count(app.conn())
+            .await
+            .unwrap(),
+        0
+    );
+    let kurt_row = user::Entity::find_by_id(world.kurt.id)
+        .one(app.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kurt_row.name, world.kurt.name);
+}
+
+#[tokio::test]
+async fn descriptions_refuse_the_invisible_characters_names_refuse() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let invisible = [
+        "evil\u{202E}gpj.exe",
+        "a\u{202A}b",
+        "\u{2066}isolate\u{2069}",
+        "zero\u{200B}width",
+        "word\u{2060}joiner",
+        "\u{FEFF}bom",
+        "\u{200D}edge joiner",
+    ];
+    for (n, bad) in invisible.iter().enumerate() {
+        for (path, body) in [
+            (
+                "/o/nirvana/api/v1/projects/",
+                serde_json::json!({"name": format!("Project {n}"), "description": bad}),
+            ),
+            (
+                "/o/nirvana/api/v1/roles/",
+                serde_json::json!({"key": format!("role-{n}"), "name": "Role", "description": bad}),
+            ),
+        ] {
+            let (status, _, answer) = send(&kurt, reqwest::Method::POST, path, Some(body)).await;
+            assert_eq!(status, 422, "{path} {bad:?}: {answer}");
+            assert!(
+                answer["error"]["fields"]["description"].is_array(),
+                "{path} {bad:?}: {answer}"
+            );
+        }
+    }
+    // Lines, tabs and joiners inside words stay allowed.
+    for (n, fine) in [
+        "line one\nline\ttwo",
+        "دانش\u{200C}گاه",
+        "👩\u{200D}💻 team",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (path, body) in [
+            (
+                "/o/nirvana/api/v1/projects/",
+                serde_json::json!({"name": format!("Fine {n}"), "description": fine}),
+            ),
+            (
+                "/o/nirvana/api/v1/roles/",
+                serde_json::json!({"key": format!("fine-{n}"), "name": "Fine", "description": fine}),
+            ),
+        ] {
+            let (status, _, answer) = send(&kurt, reqwest::Method::POST, path, Some(body)).await;
+            assert_eq!(status, 201, "{path} {fine:?}: {answer}");
+        }
+    }
+}
