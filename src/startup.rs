@@ -51,6 +51,11 @@ impl Application {
             db::migrate(&db)
                 .await
                 .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;
+            // The connection that migrates owns the tables: it stores the bound of every
+            // audit prune, as `orgs migrate` does.
+            crate::audit::retention::keep_configured(&db, settings.audit.retention_days)
+                .await
+                .map_err(|e| anyhow::anyhow!("audit.retention_days: cannot be stored: {e}"))?;
         }
         Self::build_with(AppState::new(settings, db, Events::new())?).await
     }

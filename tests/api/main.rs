@@ -14,6 +14,7 @@ mod backends;
 mod big_orgs;
 mod caching;
 mod cli;
+mod contexts;
 mod create_organization;
 mod events;
 mod handoff;
