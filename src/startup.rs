@@ -261,6 +261,7 @@ fn run(
             .wrap(from_fn(csrf::protect))
             .wrap(from_fn(crate::web::resolve::resolve))
             .wrap(from_fn(crate::web::caching::invalidate_after_writes))
+            .wrap(from_fn(crate::web::input::guard))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)

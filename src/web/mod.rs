@@ -9,6 +9,7 @@ pub mod etag;
 pub mod flash;
 pub mod forms;
 pub mod idempotency;
+pub mod input;
 pub mod json;
 pub mod links;
 pub mod observe;
