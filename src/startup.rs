@@ -86,7 +86,7 @@ impl Application {
         let (stop_sender, stop) = tokio::sync::watch::channel(false);
         let outbox_task = crate::sender::spawn(
             state.outbox.clone(),
-            state.settings.audit.retention_days,
+            crate::sender::Keep::from_settings(&state.settings),
             stop,
         );
         Ok(Self {

@@ -351,6 +351,9 @@ pub struct EmailSettings {
     /// Seconds a claimed message is reserved for the instance sending it, renewed before each
     /// send; past it (the instance died) another instance sends it.
     pub send_lease_secs: u64,
+    /// Days the bodies of sent mail are kept (they hold live reset and invitation links); the
+    /// server empties older ones every hour. 0 empties them at the first pass after sending.
+    pub keep_sent_days: u32,
 }
 
 impl fmt::Debug for EmailSettings {
@@ -362,6 +365,7 @@ impl fmt::Debug for EmailSettings {
             .field("smtp_url", &redact_url(&self.smtp_url))
             .field("retry_base_secs", &self.retry_base_secs)
             .field("send_lease_secs", &self.send_lease_secs)
+            .field("keep_sent_days", &self.keep_sent_days)
             .finish()
     }
 }

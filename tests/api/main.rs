@@ -34,6 +34,7 @@ mod people;
 mod rls;
 mod roles;
 mod rules;
+mod sent_mail;
 mod slugs;
 mod smtp;
 mod tenancy;
