@@ -28,7 +28,8 @@ pub struct Cli {
 enum Command {
     /// Apply migrations, then serve HTTP.
     Serve,
-    /// Apply, revert or list migrations.
+    /// Apply, revert or list migrations; `up` also stores `audit.retention_days` in the
+    /// database, the bound of every audit prune (run it with the tables' owner's URL).
     Migrate {
         #[command(subcommand)]
         action: Option<MigrateAction>,
@@ -74,7 +75,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AuditAction {
-    /// Delete the events older than `audit.retention_days` (the server does it every hour).
+    /// Delete the events older than `audit.retention_days`, or the longer retention `orgs
+    /// migrate` stored in the database (the server does it every hour).
     Prune,
     /// Print an organization's events as JSON lines, oldest first, also after it was deleted.
     Export {
@@ -314,12 +316,22 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             action: AuditAction::Prune,
         } => {
             let db = connect_migrated(&settings).await?;
-            let days = settings.audit.retention_days;
-            let pruned = crate::audit::prune(&db, days).await?;
-            if days == 0 {
-                println!("audit.retention_days is 0: every event is kept");
-            } else {
-                println!("pruned {pruned} audit events older than {days} days");
+            let configured = settings.audit.retention_days;
+            match crate::audit::retention::retention(&db, configured).await? {
+                None => println!(
+                    "every audit event is kept (audit.retention_days or the database's \
+                     orgs_audit_retention is 0)"
+                ),
+                Some(days) => {
+                    let pruned = crate::audit::prune(&db, configured).await?;
+                    println!("pruned {pruned} audit events older than {days} days");
+                    if days > configured {
+                        println!(
+                            "(the database keeps them {days} days; `orgs migrate` with the \
+                             owner's URL writes audit.retention_days there)"
+                        );
+                    }
+                }
             }
             Ok(())
         }
@@ -412,7 +424,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {
     let db = connect(&settings).await?;
-    migrate_with::<Migrator>(&db, action).await
+    migrate_with::<Migrator>(&db, action).await?;
+    if matches!(action, MigrateAction::Up) {
+        // Run by the tables' owner: the bound the database holds every audit prune to.
+        let days = settings.audit.retention_days;
+        crate::audit::retention::keep_configured(&db, days)
+            .await
+            .map_err(|e| anyhow::anyhow!("audit.retention_days: cannot be stored: {e}"))?;
+    }
+    Ok(())
 }
 
 /// `orgs migrate` for any migrator: an embedding app's, whose migrations keep their own table

@@ -51,6 +51,11 @@ impl Application {
             db::migrate(&db)
                 .await
                 .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))?;
+            // The connection that migrates owns the tables: it stores the bound of every
+            // audit prune, as `orgs migrate` does.
+            crate::audit::retention::keep_configured(&db, settings.audit.retention_days)
+                .await
+                .map_err(|e| anyhow::anyhow!("audit.retention_days: cannot be stored: {e}"))?;
         }
         Self::build_with(AppState::new(settings, db, Events::new())?).await
     }
@@ -81,7 +86,7 @@ impl Application {
         let (stop_sender, stop) = tokio::sync::watch::channel(false);
         let outbox_task = crate::sender::spawn(
             state.outbox.clone(),
-            state.settings.audit.retention_days,
+            crate::sender::Keep::from_settings(&state.settings),
             stop,
         );
         Ok(Self {
@@ -256,6 +261,7 @@ fn run(
             .wrap(from_fn(csrf::protect))
             .wrap(from_fn(crate::web::resolve::resolve))
             .wrap(from_fn(crate::web::caching::invalidate_after_writes))
+            .wrap(from_fn(crate::web::input::guard))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(IdentityMiddleware::default())
             .wrap(sessions)

@@ -13,9 +13,11 @@ mod m20261201_000008_idempotency_keys;
 mod m20261201_000009_session_families;
 mod m20261201_000010_big_organizations;
 mod m20261206_000011_authority;
+mod m20261206_000012_audit_retention;
 
 pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
 pub use m20261201_000010_big_organizations::KEPT_PENDING;
+pub use m20261206_000012_audit_retention::{READ_ONLY_TABLES, read_only_sql};
 
 /// Every table with `organization_id`, each under row-level security on PostgreSQL.
 pub const TENANT_TABLES: &[&str] = &[
@@ -54,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_session_families::Migration),
             Box::new(m20261201_000010_big_organizations::Migration),
             Box::new(m20261206_000011_authority::Migration),
+            Box::new(m20261206_000012_audit_retention::Migration),
         ]
     }
 }

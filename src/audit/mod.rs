@@ -7,19 +7,25 @@
 //!
 //! Reading is per organization, newest first, by cursor ([`list`]); old events are pruned by
 //! age through the system context ([`prune`]; on PostgreSQL the application's role can neither
-//! update nor delete audit rows itself).
+//! update nor delete audit rows itself, and the owner's function it prunes through refuses a
+//! cutoff newer than the retention the owner configured: [`retention`]).
 //!
 //! [`record`]: crate::audit::record
 //! [`list`]: crate::audit::list
 //! [`prune`]: crate::audit::prune
+//! [`retention`]: crate::audit::retention
 
 use chrono::{DateTime, Utc};
 use entity::{audit_event, organization};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, DbErr, QueryFilter, QueryOrder, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, QueryFilter,
+    QueryOrder,
 };
 use serde::Serialize;
+
+pub mod retention;
+
+pub use retention::prune;
 
 use crate::tenancy::door::SystemTxn;
 use crate::tenancy::{Actor, ActorKind, TenantTxn};
@@ -271,45 +277,4 @@ pub async fn export_all(
         .await?;
     txn.commit().await?;
     Ok(events.into_iter().map(EventView::from).collect())
-}
-
-/// Deletes the events older than `retention_days` days, of every organization (deleted ones
-/// too), in the system context; how many went. Zero days keeps everything.
-pub async fn prune(db: &DatabaseConnection, retention_days: u32) -> Result<u64, DbErr> {
-    if retention_days == 0 {
-        return Ok(0);
-    }
-    let cutoff = Utc::now() - chrono::Duration::days(i64::from(retention_days));
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "retention crosses organizations, deleted ones included"
-    )]
-    let txn = crate::tenancy::door::system(db, "prune the audit log").await?;
-    let pruned = match txn.conn().get_database_backend() {
-        DbBackend::Postgres => {
-            // The application's role may not delete audit rows; the owner's function prunes
-            // by age only, and only in the system context.
-            let row = txn
-                .conn()
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT orgs_prune_audit_events($1)",
-                    [cutoff.into()],
-                ))
-                .await?;
-            row.map(|r| r.try_get_by_index::<i64>(0))
-                .transpose()?
-                .unwrap_or(0)
-                .unsigned_abs()
-        }
-        _ => {
-            txn.delete_all::<audit_event::Entity>()
-                .filter(audit_event::Column::OccurredAt.lt(cutoff))
-                .exec(txn.conn())
-                .await?
-                .rows_affected
-        }
-    };
-    txn.commit().await?;
-    Ok(pruned)
 }

@@ -9,9 +9,11 @@ use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
 
 mod proxies;
+mod sections;
 mod validate;
 
 pub use proxies::TrustedProxies;
+pub use sections::{MetricsSettings, UiSettings};
 
 const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 const DEVELOPMENT_TOML: &str = include_str!("../../config/development.toml");
@@ -107,33 +109,13 @@ pub struct Settings {
     pub metrics: MetricsSettings,
 }
 
-/// `[ui]`
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UiSettings {
-    /// The product's name in every page's header and title.
-    pub product_name: String,
-    /// A folder of templates that replace the built-in ones of the same name
-    /// (`people/list.html`, `base.html`) or add new ones; empty for none.
-    #[serde(default)]
-    pub template_dir: String,
-}
-
-impl Default for UiSettings {
-    fn default() -> Self {
-        Self {
-            product_name: "orgs".into(),
-            template_dir: String::new(),
-        }
-    }
-}
-
 /// `[audit]`
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditSettings {
     /// Days an audit event is kept; older ones are pruned (by the server every hour, or
-    /// `orgs audit prune`). 0 keeps every event.
+    /// `orgs audit prune`). 0 keeps every event. On PostgreSQL `orgs migrate` stores it in the
+    /// database, which prunes nothing newer (`audit::retention`).
     pub retention_days: u32,
 }
 
@@ -170,47 +152,6 @@ pub enum CacheNotify {
     Postgres,
     /// Redis pub/sub.
     Redis,
-}
-
-/// `[metrics]`
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricsSettings {
-    /// Serve `/metrics` (Prometheus text format).
-    pub enabled: bool,
-    /// The bearer token `/metrics` asks for on the main port; required in production unless
-    /// `bind` names a listener of its own.
-    pub token: String,
-    /// `host:port` of a listener serving only `/metrics` (no token asked); empty to serve it
-    /// on the main port.
-    pub bind: String,
-}
-
-impl Default for MetricsSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            token: String::new(),
-            bind: String::new(),
-        }
-    }
-}
-
-impl fmt::Debug for MetricsSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MetricsSettings")
-            .field("enabled", &self.enabled)
-            .field(
-                "token",
-                &if self.token.is_empty() {
-                    ""
-                } else {
-                    "[redacted]"
-                },
-            )
-            .field("bind", &self.bind)
-            .finish()
-    }
 }
 
 /// `[server]`
@@ -351,6 +292,9 @@ pub struct EmailSettings {
     /// Seconds a claimed message is reserved for the instance sending it, renewed before each
     /// send; past it (the instance died) another instance sends it.
     pub send_lease_secs: u64,
+    /// Days the bodies of sent mail are kept (they hold live reset and invitation links); the
+    /// server empties older ones every hour. 0 empties them at the first pass after sending.
+    pub keep_sent_days: u32,
 }
 
 impl fmt::Debug for EmailSettings {
@@ -362,6 +306,7 @@ impl fmt::Debug for EmailSettings {
             .field("smtp_url", &redact_url(&self.smtp_url))
             .field("retry_base_secs", &self.retry_base_secs)
             .field("send_lease_secs", &self.send_lease_secs)
+            .field("keep_sent_days", &self.keep_sent_days)
             .finish()
     }
 }

@@ -6,6 +6,10 @@ use super::{
     SessionStore, Settings, TEST_TOML, redact_url,
 };
 
+/// The longest time in days a setting may keep something: past it a date would leave the
+/// calendars of the databases.
+const MAX_DAYS: u32 = 36_500;
+
 impl Settings {
     /// Checks what types alone cannot: URL schemes, required companions, production secrets.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -126,6 +130,16 @@ impl Settings {
                 "auth.login_max_failures: must be at least 1".into(),
             ));
         }
+        for (key, days) in [
+            ("audit.retention_days", self.audit.retention_days),
+            ("email.keep_sent_days", self.email.keep_sent_days),
+        ] {
+            if days > MAX_DAYS {
+                return Err(ConfigError(format!(
+                    "{key}: at most {MAX_DAYS} days (a hundred years)"
+                )));
+            }
+        }
         if self.auth.min_password_length < 8 {
             return Err(ConfigError(
                 "auth.min_password_length: must be at least 8".into(),
@@ -205,6 +219,19 @@ mod tests {
             "postgres://app:***@db:5432/orgs"
         );
         assert_eq!(redact_url("sqlite://orgs.db"), "sqlite://orgs.db");
+    }
+
+    #[test]
+    fn a_keep_time_past_a_hundred_years_is_refused_with_its_key() {
+        let mut settings = Settings::for_environment(Environment::Test).unwrap();
+        assert_eq!(settings.email.keep_sent_days, 7);
+        settings.email.keep_sent_days = 36_501;
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("email.keep_sent_days"), "{error}");
+        settings.email.keep_sent_days = 0;
+        settings.audit.retention_days = u32::MAX;
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("audit.retention_days"), "{error}");
     }
 
     #[test]

@@ -138,7 +138,15 @@ pub async fn check<C: ConnectionTrait + sea_orm::TransactionTrait>(
             return Ok(report);
         }
     }
-    for table in migration::APPEND_ONLY_TABLES {
+    let grants = migration::APPEND_ONLY_TABLES
+        .iter()
+        .map(|t| (*t, true, "insert and read them only"))
+        .chain(
+            migration::READ_ONLY_TABLES
+                .iter()
+                .map(|t| (*t, false, "read them only")),
+        );
+    for (table, insert, rule) in grants {
         let row = db
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -147,12 +155,12 @@ pub async fn check<C: ConnectionTrait + sea_orm::TransactionTrait>(
                         has_table_privilege(current_user, $1, 'UPDATE') AS can_update, \
                         has_table_privilege(current_user, $1, 'DELETE') AS can_delete, \
                         has_table_privilege(current_user, $1, 'TRUNCATE') AS can_truncate",
-                [(*table).into()],
+                [table.into()],
             ))
             .await?;
         let Some(row) = row else { continue };
         for (privilege, wanted) in [
-            ("insert", true),
+            ("insert", insert),
             ("select", true),
             ("update", false),
             ("delete", false),
@@ -161,8 +169,7 @@ pub async fn check<C: ConnectionTrait + sea_orm::TransactionTrait>(
             let held: bool = row.try_get("", &format!("can_{privilege}"))?;
             if held != wanted {
                 report.problems.push(format!(
-                    "{table}: the connecting role {} {privilege} its rows; it must insert and read \
-                     them only",
+                    "{table}: the connecting role {} {privilege} its rows; it must {rule}",
                     if held { "may" } else { "may not" }
                 ));
             }
@@ -250,15 +257,18 @@ pub async fn create_app_role<C: ConnectionTrait>(
          END $$"
     ))
     .await?;
-    // The audit log is insert-only for the app (`migration::APPEND_ONLY_TABLES`).
+    // The audit log is insert-only for the app (`migration::APPEND_ONLY_TABLES`), the owner's
+    // settings read-only (`migration::READ_ONLY_TABLES`).
     db.execute_unprepared(&migration::append_only_sql()).await?;
+    db.execute_unprepared(&migration::read_only_sql()).await?;
     Ok(())
 }
 
 /// Proves the wall with synthetic rows inside a transaction that is rolled back, whatever the
 /// database holds: with no context set the connecting role sees no row of any tenant table and
 /// can insert none; in one organization's tenant context it can read, change, delete or insert
-/// no row of another. Every table with `organization_id` is tried, found from the catalog. An
+/// no row of another; in the system context it cannot prune audit events newer than the
+/// owner's retention. Every table with `organization_id` is tried, found from the catalog. An
 /// empty list means all held.
 pub async fn prove<C: ConnectionTrait + sea_orm::TransactionTrait>(
     db: &C,
@@ -307,6 +317,18 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
         ids.push(id);
     }
     let (a, b) = (ids[0], ids[1]);
+    // The role may set the system context itself, so that context bounds nothing: the owner's
+    // prune function must still refuse a cutoff newer than the owner's retention.
+    if attempt(txn, "SELECT orgs_prune_audit_events(now())")
+        .await?
+        .is_ok()
+    {
+        problems.push(
+            "audit_events: in the system context the connecting role pruned events newer than \
+             the retention of orgs_audit_retention"
+                .into(),
+        );
+    }
     // No context at all.
     txn.execute_unprepared(
         "SELECT set_config('orgs.context', '', true), set_config('orgs.tenant_id', '', true)",

@@ -45,9 +45,11 @@ fn message(res: &ServiceResponse<impl MessageBody>) -> String {
             | AppError::Gone(text)
             | AppError::BadRequest(text),
         ) => text.clone(),
-        Some(error @ (AppError::MissingPermission(_) | AppError::AlreadyInvited { .. })) => {
-            error.to_string()
-        }
+        Some(
+            error @ (AppError::MissingPermission(_)
+            | AppError::AlreadyInvited { .. }
+            | AppError::Invalid { .. }),
+        ) => error.to_string(),
         Some(AppError::TooManyRequests(limit)) => {
             format!(
                 "Too many attempts. Try again in {}.",

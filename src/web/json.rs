@@ -86,6 +86,40 @@ fn shape_error(path: &str, error: &serde_json::Error) -> AppError {
     AppError::field(&field, message)
 }
 
+/// The 422 for a body whose strings hold what no text may ([`crate::web::input`]): a NUL
+/// character (`\u0000`) or bytes that are not UTF-8, naming the field by its path. A body that
+/// does not parse either way is left to the parser's own answer.
+fn bad_text(bytes: &[u8]) -> Option<AppError> {
+    use crate::web::input::{NOT_UTF8, NUL, nul_in_json};
+    if std::str::from_utf8(bytes).is_err() {
+        // Read with the broken bytes replaced by U+FFFD, which then marks where they were.
+        let value = serde_json::from_str(&String::from_utf8_lossy(bytes)).ok()?;
+        let field = nul_in_json(&replaced_by_nul(value)).unwrap_or_else(|| "body".into());
+        return Some(AppError::field(&field, NOT_UTF8));
+    }
+    // Only an escape can put a NUL in a JSON string; most bodies have none to look for.
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    let value = serde_json::from_slice(bytes).ok()?;
+    nul_in_json(&value).map(|field| AppError::field(&field, NUL))
+}
+
+/// `value` with every U+FFFD of its strings and keys turned into a NUL.
+fn replaced_by_nul(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let nul = |text: String| text.replace('\u{FFFD}', "\0");
+    match value {
+        Value::String(text) => Value::String(nul(text)),
+        Value::Array(items) => items.into_iter().map(replaced_by_nul).collect(),
+        Value::Object(fields) => fields
+            .into_iter()
+            .map(|(key, item)| (nul(key), replaced_by_nul(item)))
+            .collect(),
+        other => other,
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
@@ -107,6 +141,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
             {
                 return Err(AppError::field("body", "must be a JSON object"));
+            }
+            if let Some(error) = bad_text(&bytes) {
+                return Err(error);
             }
             let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
             match serde_path_to_error::deserialize(&mut deserializer) {
@@ -165,6 +202,22 @@ mod tests {
             .into_fields()
             .unwrap_or_default();
         fields.keys().next().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_nul_or_broken_utf8_in_a_json_string_is_a_422_naming_its_field() {
+        let field = |bytes: &[u8]| {
+            super::bad_text(bytes)
+                .and_then(|e| e.into_fields().ok())
+                .and_then(|fields| fields.keys().next().cloned())
+        };
+        assert_eq!(field(br#"{"roles": ["\u0000"]}"#), Some("roles[0]".into()));
+        assert_eq!(
+            field(b"{\"name\": \"ok\", \"description\": \"caf\xff\"}"),
+            Some("description".into())
+        );
+        assert_eq!(field(br#"{"name": "\\u0000 is fine"}"#), None);
+        assert_eq!(field(br#"{"name": "caf\u00e9"}"#), None);
     }
 
     #[test]

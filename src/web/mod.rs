@@ -10,6 +10,7 @@ pub mod flash;
 pub mod forms;
 pub mod hosts;
 pub mod idempotency;
+pub mod input;
 pub mod json;
 pub mod links;
 pub mod observe;

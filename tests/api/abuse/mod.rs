@@ -89,4 +89,5 @@ mod mail;
 mod outage;
 mod races;
 mod redirects;
+mod text_guards;
 mod throttling;

@@ -1,0 +1,68 @@
+//! The sections every page and probe reads but no rule checks beyond their types: `[ui]`, the
+//! pages' look, and `[metrics]`, the `/metrics` endpoint (whose token is never printed).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// `[ui]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSettings {
+    /// The product's name in every page's header and title.
+    pub product_name: String,
+    /// A folder of templates that replace the built-in ones of the same name
+    /// (`people/list.html`, `base.html`) or add new ones; empty for none.
+    #[serde(default)]
+    pub template_dir: String,
+}
+
+impl Default for UiSettings {
+    fn default() -> Self {
+        Self {
+            product_name: "orgs".into(),
+            template_dir: String::new(),
+        }
+    }
+}
+
+/// `[metrics]`
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `/metrics` (Prometheus text format).
+    pub enabled: bool,
+    /// The bearer token `/metrics` asks for on the main port; required in production unless
+    /// `bind` names a listener of its own.
+    pub token: String,
+    /// `host:port` of a listener serving only `/metrics` (no token asked); empty to serve it
+    /// on the main port.
+    pub bind: String,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: String::new(),
+            bind: String::new(),
+        }
+    }
+}
+
+impl fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("enabled", &self.enabled)
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .field("bind", &self.bind)
+            .finish()
+    }
+}
