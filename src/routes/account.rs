@@ -89,7 +89,7 @@ pub async fn update(
     session: Session,
     identity: Option<Identity>,
     CurrentUser(user): CurrentUser,
-    form: web::Form<AccountForm>,
+    form: crate::web::Form<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let mut errors = match form.validate() {
@@ -141,7 +141,7 @@ pub async fn create_token(
     state: web::Data<AppState>,
     session: Session,
     CurrentUser(user): CurrentUser,
-    form: web::Form<TokenForm>,
+    form: crate::web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {

@@ -134,7 +134,7 @@ pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    form: web::Form<LoginForm>,
+    form: crate::web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
@@ -247,7 +247,7 @@ pub async fn signup_form(
 pub async fn signup(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<SignUpForm>,
+    form: crate::web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
@@ -384,7 +384,7 @@ pub async fn password_reset_form(req: HttpRequest) -> Result<HttpResponse, AppEr
 pub async fn password_reset_request(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<ResetRequestForm>,
+    form: crate::web::Form<ResetRequestForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
@@ -445,7 +445,7 @@ pub async fn password_reset_confirm(
     state: web::Data<AppState>,
     session: Session,
     token: web::Path<String>,
-    form: web::Form<NewPasswordForm>,
+    form: crate::web::Form<NewPasswordForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let mut errors = FieldErrors::new();

@@ -112,7 +112,7 @@ pub async fn respond(
     session: Session,
     MaybeUser(user): MaybeUser,
     token: web::Path<String>,
-    form: web::Form<AcceptForm>,
+    form: crate::web::Form<AcceptForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if form.action == "decline" {
@@ -252,7 +252,7 @@ impl BackTo {
 /// `POST /invitations/{id}/revoke/` on a tenant.
 pub async fn revoke(
     session: Session,
-    back: web::Form<BackTo>,
+    back: crate::web::Form<BackTo>,
     Permitted(
         Found {
             tenant, tx, row, ..
@@ -270,7 +270,7 @@ pub async fn revoke(
 pub async fn resend(
     state: web::Data<AppState>,
     session: Session,
-    back: web::Form<BackTo>,
+    back: crate::web::Form<BackTo>,
     Permitted(
         Found {
             tenant, tx, row, ..

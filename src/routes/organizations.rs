@@ -110,7 +110,7 @@ pub async fn add(
     state: web::Data<AppState>,
     session: Session,
     CurrentUser(user): CurrentUser,
-    form: web::Form<OrganizationForm>,
+    form: crate::web::Form<OrganizationForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let new = NewOrganization {
@@ -275,7 +275,7 @@ pub async fn edit(
     state: web::Data<AppState>,
     session: Session,
     Require(tenant, _): Require<need::OrganizationUpdate>,
-    form: web::Form<OrganizationForm>,
+    form: crate::web::Form<OrganizationForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let tx = tenant.begin(&state).await?;
@@ -351,7 +351,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     session: Session,
     Require(tenant, _): Require<need::OrganizationDelete>,
-    form: web::Form<ConfirmForm>,
+    form: crate::web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AppError> {
     if let Some(errors) = unconfirmed(&tenant, &form.confirm) {
         let page = delete_page(&tenant, &errors).status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -425,7 +425,7 @@ pub async fn transfer(
     state: web::Data<AppState>,
     session: Session,
     Require(tenant, _): Require<need::OwnershipTransfer>,
-    form: web::Form<TransferForm>,
+    form: crate::web::Form<TransferForm>,
 ) -> Result<HttpResponse, AppError> {
     let tx = tenant.begin(&state).await?;
     if let Some(errors) = unconfirmed(&tenant, &form.confirm) {

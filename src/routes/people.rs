@@ -257,7 +257,7 @@ pub async fn add(
     state: web::Data<AppState>,
     session: Session,
     Require(tenant, _): Require<need::MembersInvite>,
-    form: web::Form<Vec<(String, String)>>,
+    form: crate::web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let form = InviteForm::from_pairs(form.into_inner());
     let errors = match invite(&state, &tenant, &form.email, &form.roles, Reinvite::Resend).await {
@@ -380,7 +380,7 @@ pub async fn edit(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    form: web::Form<Vec<(String, String)>>,
+    form: crate::web::Form<Vec<(String, String)>>,
     Permitted(
         Found {
             tenant,

@@ -94,7 +94,7 @@ pub async fn create(
     state: web::Data<AppState>,
     session: actix_session::Session,
     Require(tenant, _): Require<need::ProjectsWrite>,
-    form: web::Form<ProjectInput>,
+    form: crate::web::Form<ProjectInput>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
@@ -161,7 +161,7 @@ pub async fn edit_form(
 pub async fn edit(
     req: HttpRequest,
     session: actix_session::Session,
-    form: web::Form<ProjectInput>,
+    form: crate::web::Form<ProjectInput>,
     Permitted(
         Found {
             tenant,

@@ -123,7 +123,7 @@ pub async fn create(
     state: web::Data<AppState>,
     session: Session,
     Require(tenant, _): Require<need::RolesManage>,
-    form: web::Form<Vec<(String, String)>>,
+    form: crate::web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let form = RoleForm::from_pairs(form.into_inner());
     let tx = tenant.begin(&state).await?;
@@ -183,7 +183,7 @@ pub async fn edit(
     session: Session,
     Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: crate::web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let mut form = RoleForm::from_pairs(form.into_inner());
     form.key = key.into_inner();

@@ -196,7 +196,7 @@ pub async fn create_key(
     state: web::Data<AppState>,
     session: Session,
     Require(tenant, _): Require<need::ApiKeysManage>,
-    form: web::Form<Vec<(String, String)>>,
+    form: crate::web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;
@@ -276,7 +276,7 @@ pub async fn add_domain(
     state: web::Data<AppState>,
     session: Session,
     Require(tenant, _): Require<need::DomainsManage>,
-    form: web::Form<DomainForm>,
+    form: crate::web::Form<DomainForm>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let txn = tenant.begin(&state).await?;

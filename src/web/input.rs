@@ -1,13 +1,14 @@
 //! The text guard where input enters: no NUL character and no invalid UTF-8 reaches a handler
-//! through a path, a query string or a form body (PostgreSQL refuses a NUL in text with an
-//! error that would be a 500; SQLite stored it). The middleware [`guard`] answers before any
-//! other reads the request: a bad path segment is a 404 (an id or key with a NUL names nothing),
-//! a bad query parameter or form field a 422 naming it. JSON bodies are checked where they are
-//! read, by [`crate::web::Json`], with [`nul_in_json`].
+//! through a path, a query string or a body (PostgreSQL refuses a NUL in text with an error
+//! that would be a 500; SQLite stored it). The middleware [`guard`] answers before any other
+//! reads the path or the query: a bad path segment is a 404 (an id or key with a NUL names
+//! nothing), a bad query parameter a 422 naming it. Bodies are checked where they are read, so
+//! that on a tenant route nothing of a body is looked at before the requester's membership is
+//! settled: forms by [`Form`], JSON by [`crate::web::Json`] (with [`nul_in_json`]), each a 422
+//! naming the field.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web;
 
@@ -76,22 +77,11 @@ fn bad_pair(encoded: &[u8], whole: &str) -> Option<AppError> {
         })
 }
 
-fn is_form(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
 /// The middleware (`actix_web::middleware::from_fn(input::guard)`), outside everything that
-/// reads the path, the query or the body (tenant resolution, CSRF, handlers) and inside the
-/// error pages, which render its answers.
+/// reads the path or the query (tenant resolution, CSRF, handlers) and inside the error pages,
+/// which render its answers.
 pub async fn guard<B: MessageBody>(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let refused = if refusal(&percent_decoded(req.path().as_bytes())).is_some() {
@@ -102,23 +92,48 @@ pub async fn guard<B: MessageBody>(
     if let Some(error) = refused {
         return Ok(req.error_response(error).map_into_right_body());
     }
-    if is_form(&req) {
-        let body = match req.extract::<web::Bytes>().await {
-            Ok(body) => body,
-            Err(error) => {
-                let error = crate::web::json::unreadable(&error);
-                return Ok(req.error_response(error).map_into_right_body());
-            }
-        };
-        let refused = bad_pair(&body, "form");
-        req.set_payload(Payload::from(body));
-        if let Some(error) = refused {
-            return Ok(req.error_response(error).map_into_right_body());
-        }
-    }
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)
+}
+
+/// An `application/x-www-form-urlencoded` body, as actix's `web::Form` reads it (its
+/// configuration and answers), once no field's name or value holds a NUL character or bytes
+/// that are not UTF-8 (else a 422 naming the field). Every form handler takes this one.
+#[derive(Debug)]
+pub struct Form<T>(pub T);
+
+impl<T> Form<T> {
+    /// The form's value.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Form<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Form<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &actix_web::HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if let Some(error) = bad_pair(&body, "form") {
+                return Err(error.into());
+            }
+            let mut payload = Payload::from(body);
+            let form = web::Form::<T>::from_request(&req, &mut payload).await?;
+            Ok(Self(form.into_inner()))
+        })
+    }
 }
 
 /// Where a parsed JSON body holds a NUL character, in a string or a key: the path of the first

@@ -23,6 +23,7 @@ pub mod security;
 pub mod tenant;
 pub mod user;
 
+pub use input::Form;
 pub use json::Json;
 pub use query::Query;
 pub use render::{Page, render};

@@ -116,7 +116,7 @@ async fn a_nul_or_broken_utf8_anywhere_a_request_carries_text_is_a_404_or_422_ne
     let forms = TENANT_ROUTES
         .iter()
         .filter(|r| r.method.as_str() == "POST" && !r.path.starts_with("/api/"))
-        .map(|r| format!("/o/nirvana{}", with_parameters(r.path, "1")))
+        .map(|r| (r.path, format!("/o/nirvana{}", with_parameters(r.path, "1"))))
         .chain(
             [
                 "/login/",
@@ -127,14 +127,32 @@ async fn a_nul_or_broken_utf8_anywhere_a_request_carries_text_is_a_404_or_422_ne
                 "/organizations/add/",
                 "/logout/",
             ]
-            .map(String::from),
+            .map(|path| (path, path.to_string())),
         );
-    for path in forms {
+    // A body is read only once the requester and the row the path names are settled, so where
+    // the path names a row (`1`, of no row of Nirvana's) a 404 is right too; the pages that read
+    // no form (leaving, removing, revoking, signing out: a button and its CSRF token) must only
+    // not fail.
+    let reads_no_form = [
+        "/leave/",
+        "/people/{user_id}/delete/",
+        "/projects/{id}/delete/",
+        "/settings/api-keys/{id}/revoke/",
+        "/settings/domains/{id}/verify/",
+        "/settings/domains/{id}/delete/",
+        "/logout/",
+    ];
+    for (route, path) in forms {
         for bad in BAD {
             let body = format!("name=Fine&roles={bad}&roles=member").into_bytes();
             let form = Some(("application/x-www-form-urlencoded", body));
             let answer = raw(&kurt, "POST", &path, form).await;
-            expect(format!("POST {path} roles={bad}"), answer, 422, "roles");
+            let what = format!("POST {path} roles={bad}");
+            let fine = reads_no_form.contains(&route) && answer.0 < 500
+                || route.contains('{') && answer.0 == 404;
+            if !fine {
+                expect(what, answer, 422, "roles");
+            }
         }
     }
     // A JSON string of every API route that takes a body: never a 5xx; a 422 naming the string
