@@ -54,7 +54,7 @@ enum State {
     /// A transaction holds the claim row.
     Held,
     /// The transaction asked to commit: it waits for the answer.
-    Parked(Work),
+    Parked(Box<Work>),
     /// Another request with the key committed first: its answer is the one.
     Raced,
     /// Answered, or given up.
@@ -162,7 +162,7 @@ impl Claim {
             _ => return None,
         }
         match std::mem::replace(&mut *state, State::Held) {
-            State::Parked(work) => Some(work),
+            State::Parked(work) => Some(*work),
             _ => None,
         }
     }
@@ -218,7 +218,7 @@ impl Claim {
 
     /// Keeps `work` until the answer is known ([`Claim::answer`]) instead of committing it.
     pub(super) fn park(&self, work: Work) {
-        *self.state() = State::Parked(work);
+        *self.state() = State::Parked(Box::new(work));
     }
 }
 

@@ -116,7 +116,12 @@ async fn a_nul_or_broken_utf8_anywhere_a_request_carries_text_is_a_404_or_422_ne
     let forms = TENANT_ROUTES
         .iter()
         .filter(|r| r.method.as_str() == "POST" && !r.path.starts_with("/api/"))
-        .map(|r| (r.path, format!("/o/nirvana{}", with_parameters(r.path, "1"))))
+        .map(|r| {
+            (
+                r.path,
+                format!("/o/nirvana{}", with_parameters(r.path, "1")),
+            )
+        })
         .chain(
             [
                 "/login/",
