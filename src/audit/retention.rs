@@ -13,6 +13,7 @@ use chrono::{TimeDelta, Utc};
 use entity::audit_event;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, QueryFilter, Statement,
+    TransactionTrait,
 };
 
 /// Writes `retention_days` (`audit.retention_days`) into `orgs_audit_retention`, the bound the
@@ -22,13 +23,16 @@ pub async fn keep_configured(db: &DatabaseConnection, retention_days: u32) -> Re
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    db.execute_raw(Statement::from_sql_and_values(
+    // In a transaction: behind a transaction-mode pooler a statement prepared outside one may
+    // be run on another server connection than the one that prepared it.
+    let txn = db.begin().await?;
+    txn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE orgs_audit_retention SET retention_days = $1",
         [days_value(retention_days).into()],
     ))
     .await?;
-    Ok(())
+    txn.commit().await
 }
 
 /// The days events are kept when the configuration says `configured`: the longer of it and the
