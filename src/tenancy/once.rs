@@ -1,12 +1,16 @@
 //! One request's `Idempotency-Key`, claimed in the request's own transaction. The middleware
 //! (`web::idempotency`) runs the request inside [`Claim::run`]; the first transaction the
-//! request opens to write inserts the claim row before anything else, and its commit waits
-//! ([`Claim::answer`]) until the middleware has the answer, which is written in the same
-//! transaction before it commits. So the claim, the change and the answer commit together: a
-//! process killed at any step leaves either nothing (the retry runs once) or all three (the
-//! retry is answered the first answer). A retry that arrives while the first request runs
-//! waits for its claim row (PostgreSQL's unique index, SQLite's write lock) and is answered
-//! what it committed.
+//! request opens to write holds the claim: when the handler commits it, the claim row is
+//! inserted in it and the commit waits ([`Claim::answer`]) until the middleware has the answer,
+//! which is written in the same transaction before it commits. So the claim, the change and the
+//! answer commit together: a process killed at any step leaves either nothing (the retry runs
+//! once) or all three (the retry is answered the first answer). A retry that arrives while the
+//! first request runs waits for the first one's claim row (PostgreSQL's unique index, SQLite's
+//! write lock), finds it taken, gives its own work up and is answered what the first committed.
+//!
+//! The row goes in last, not first: its foreign key takes a share lock on the organization's
+//! row, and taking that before the organization's lock (`TenantTxn::lock_organization`) would
+//! let two requests each hold one and wait for the other's.
 //!
 //! Later transactions of the request continue the waiting one when they are in the same
 //! context, so a handler that commits and reads again sees its own work.
@@ -51,7 +55,7 @@ pub struct Found {
 enum State {
     /// No transaction has written yet.
     Open,
-    /// A transaction holds the claim row.
+    /// A writing transaction holds the claim (its row goes in at that transaction's commit).
     Held,
     /// The transaction asked to commit: it waits for the answer.
     Parked(Box<Work>),
@@ -70,6 +74,8 @@ pub struct Claim {
     organization_id: Option<i64>,
     user_id: Option<i64>,
     state: Mutex<State>,
+    /// Whether the claim row is in the holding transaction.
+    written: std::sync::atomic::AtomicBool,
 }
 
 tokio::task_local! {
@@ -96,6 +102,7 @@ impl Claim {
             organization_id,
             user_id,
             state: Mutex::new(State::Open),
+            written: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -167,18 +174,41 @@ impl Claim {
         }
     }
 
-    /// Inserts the claim row in `txn`, the request's first writing transaction; `false` when
-    /// another transaction of the request holds it already. A row another request committed
-    /// meanwhile makes this one `raced` (and fails the transaction).
+    /// Takes the claim for the request's first writing transaction; `false` when another
+    /// transaction of the request holds it already.
+    pub(super) fn reserve(&self) -> bool {
+        let mut state = self.state();
+        if !matches!(*state, State::Open) {
+            return false;
+        }
+        *state = State::Held;
+        true
+    }
+
+    /// Inserts the claim row in the holding transaction `work`, unless it is there already,
+    /// then keeps `work` until the answer is known ([`Claim::answer`]) instead of committing it.
+    /// A row another request committed meanwhile makes this one `raced`: `work` is given up.
+    pub(super) async fn park(&self, work: Work) -> Result<(), DbErr> {
+        use std::sync::atomic::Ordering;
+        if !self.written.load(Ordering::Relaxed) {
+            if let Err(error) = self.insert(work.conn()).await {
+                if crate::db::is_unique_violation(&error) {
+                    *self.state() = State::Raced;
+                }
+                return Err(error);
+            }
+            self.written.store(true, Ordering::Relaxed);
+            crate::faults::point("idempotency.claimed");
+        }
+        *self.state() = State::Parked(Box::new(work));
+        Ok(())
+    }
+
     #[expect(
         clippy::disallowed_methods,
         reason = "the request's own claim row, by its key, in the request's transaction"
     )]
-    pub(super) async fn attach(&self, txn: &DatabaseTransaction) -> Result<bool, DbErr> {
-        if !matches!(*self.state(), State::Open) {
-            return Ok(false);
-        }
-        *self.state() = State::Held;
+    async fn insert(&self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
         let now = entity::chrono_now();
         // A key past its day, or one no answer was kept for, is free again.
         idempotency_key::Entity::delete_many()
@@ -190,7 +220,7 @@ impl Claim {
             )
             .exec(txn)
             .await?;
-        let inserted = idempotency_key::ActiveModel {
+        idempotency_key::ActiveModel {
             key: Set(self.key.clone()),
             request_hash: Set(self.request_hash.clone()),
             status: Set(None),
@@ -201,24 +231,8 @@ impl Claim {
             user_id: Set(self.user_id),
         }
         .insert(txn)
-        .await;
-        match inserted {
-            Ok(_) => {
-                crate::faults::point("idempotency.claimed");
-                Ok(true)
-            }
-            Err(error) => {
-                if crate::db::is_unique_violation(&error) {
-                    *self.state() = State::Raced;
-                }
-                Err(error)
-            }
-        }
-    }
-
-    /// Keeps `work` until the answer is known ([`Claim::answer`]) instead of committing it.
-    pub(super) fn park(&self, work: Work) {
-        *self.state() = State::Parked(Box::new(work));
+        .await?;
+        Ok(())
     }
 }
 

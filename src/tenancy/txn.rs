@@ -41,7 +41,7 @@ pub(super) struct Work {
     txn: DatabaseTransaction,
     context: Context,
     /// The request's `Idempotency-Key`, when this transaction holds its claim: committing it
-    /// waits for the answer ([`super::once`]).
+    /// writes the claim and waits for the answer ([`super::once`]).
     claim: Option<Arc<Claim>>,
     pub(super) events: Option<Events>,
     pub(super) outbox: Option<Outbox>,
@@ -74,10 +74,7 @@ impl Work {
             Context::User(user_id) => super::rls::set_user(&txn, user_id).await?,
             Context::System => super::rls::set_system(&txn).await?,
         }
-        let claim = match claim {
-            Some(claim) if write && claim.attach(&txn).await? => Some(claim),
-            _ => None,
-        };
+        let claim = claim.filter(|claim| write && claim.reserve());
         Ok(Self {
             txn,
             context,
@@ -121,10 +118,7 @@ impl Work {
     /// holds the request's `Idempotency-Key` waits instead for the answer to be written in it.
     pub(super) async fn commit(self) -> Result<(), DbErr> {
         match self.claim.clone() {
-            Some(claim) => {
-                claim.park(self);
-                Ok(())
-            }
+            Some(claim) => claim.park(self).await,
             None => self.finish().await,
         }
     }

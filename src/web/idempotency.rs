@@ -3,8 +3,8 @@
 //! nothing of the body is read for a stranger. It reads the key and the body, then answers what
 //! the key's first request answered (`Idempotent-Replayed: true`), or 422 when the key was used
 //! with another request, or runs the request with the key's claim ([`Claim`]): the request's
-//! transaction inserts the claim first and commits only once the answer is written in it, so
-//! the claim, the work and the answer commit together. Only a successful answer is kept (a
+//! transaction writes the claim when the handler commits it, and commits only once the answer is
+//! written in it, so the claim, the work and the answer commit together. Only a successful answer is kept (a
 //! refused or failed request commits nothing and frees its key), and never a secret it showed
 //! once ([`ShownOnce`]). Without the header nothing changes.
 

@@ -318,3 +318,28 @@ async fn kept_answers_are_read_only_in_their_organization_or_by_their_person() {
         "the system context prunes them all"
     );
 }
+
+#[tokio::test]
+async fn many_keyed_invitations_at_once_all_go_through() {
+    // Inviting locks the organization's row; a claim written before that lock would share-lock
+    // the row through its foreign key, and two such requests would wait for each other.
+    let app = TestApp::spawn_with(|s| s.auth.invitations_per_hour = 1_000).await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let answers = futures_util::future::join_all((0..16).map(|i| {
+        let ada = &ada;
+        async move {
+            post_with_key(
+                ada,
+                "/o/acme/api/v1/people/",
+                &format!("invite-{i}"),
+                json!({"email": format!("p{i}@acme.test")}),
+            )
+            .await
+        }
+    }))
+    .await;
+    for (i, answer) in answers.iter().enumerate() {
+        assert_eq!(answer.0, 201, "{i}: {}", answer.3);
+    }
+}
