@@ -1,7 +1,7 @@
 //! The `orgs` binary as a person runs it: commands, exit codes, messages, and `serve`.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use entity::{organization, organization_owner, organization_user, project, user};
@@ -332,18 +332,22 @@ async fn migrate_down_and_up_round_trip() {
     );
 }
 
-#[tokio::test]
-async fn serve_migrates_a_new_database_and_answers_readyz() {
-    let db = TestDb::new().await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgs"))
+/// `orgs serve` on a free port with the test configuration, the database `url` and `env`: the
+/// process and the address it printed.
+pub(crate) async fn serve(url: &str, env: &[(&str, &str)]) -> (Child, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_orgs"));
+    command
         .arg("serve")
         .env("ORGS_ENV", "test")
-        .env("ORGS_DATABASE__URL", &db.url)
+        .env("ORGS_DATABASE__URL", url)
         .env("ORGS_SERVER__PORT", "0")
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start orgs serve");
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("start orgs serve");
     let stdout = child.stdout.take().unwrap();
     let line = tokio::task::spawn_blocking(move || {
         let mut line = String::new();
@@ -354,11 +358,18 @@ async fn serve_migrates_a_new_database_and_answers_readyz() {
         .expect("serve printed its address in time")
         .unwrap()
         .unwrap();
-    let url = line
+    let address = line
         .split_whitespace()
         .find(|word| word.starts_with("http://"))
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_string();
+    (child, address)
+}
+
+#[tokio::test]
+async fn serve_migrates_a_new_database_and_answers_readyz() {
+    let db = TestDb::new().await;
+    let (mut child, url) = serve(&db.url, &[]).await;
     let response = reqwest::get(format!("{url}/readyz")).await.unwrap();
     let _ = child.kill();
     let _ = child.wait();

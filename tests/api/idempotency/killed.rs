@@ -4,69 +4,32 @@
 //! runs once when nothing was committed, and is answered the first answer when it was; either
 //! way one project is made.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Child;
 
 use serde_json::{Value, json};
 
+use crate::cli;
 use crate::helpers::{TestDb, as_app_role};
 
-/// `orgs ARGS` with the test configuration, as the database's owner; its standard output.
+/// `orgs ARGS` as the database's owner; its standard output.
 fn orgs(db: &TestDb, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_orgs"))
-        .args(args)
-        .env("ORGS_ENV", "test")
-        .env("ORGS_DATABASE__URL", &db.url)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run orgs");
-    assert!(
-        out.status.success(),
-        "orgs {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let out = cli::orgs(db, args);
+    assert!(out.status.success(), "orgs {args:?}: {}", cli::stderr(&out));
+    cli::stdout(&out)
 }
 
-/// `orgs serve` on `db` (as the app's ordinary role on PostgreSQL), stopping at `fault`; the
-/// process and its address.
+/// `orgs serve` on `db` (as the app's ordinary role on PostgreSQL), stopping at `fault`.
 async fn serve(db: &TestDb, fault: Option<&str>) -> (Child, String) {
     let url = if db.is_postgres() {
         as_app_role(&db.url)
     } else {
         db.url.clone()
     };
-    let mut command = Command::new(env!("CARGO_BIN_EXE_orgs"));
-    command
-        .arg("serve")
-        .env("ORGS_ENV", "test")
-        .env("ORGS_DATABASE__URL", url)
-        .env("ORGS_DATABASE__MIGRATE_ON_START", "false")
-        .env("ORGS_SERVER__PORT", "0")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    let mut env = vec![("ORGS_DATABASE__MIGRATE_ON_START", "false")];
     if let Some(fault) = fault {
-        command.env("ORGSFAULT", fault);
+        env.push(("ORGSFAULT", fault));
     }
-    let mut child = command.spawn().expect("start orgs serve");
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).map(|_| line)
-    });
-    let line = tokio::time::timeout(Duration::from_secs(30), line)
-        .await
-        .expect("serve printed its address in time")
-        .unwrap()
-        .unwrap();
-    let address = line
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    (child, address)
+    cli::serve(&url, &env).await
 }
 
 /// POST a new project with the key; the status, whether it was a replay, and the body.
@@ -113,7 +76,7 @@ async fn projects(address: &str, token: &str) -> Vec<String> {
 
 async fn killed_at(fault: &str, committed: bool) {
     let db = TestDb::migrated().await;
-    orgs(&db, &["migrate"]);
+    cli::migrate(&db);
     orgs(
         &db,
         &[
