@@ -6,8 +6,8 @@
 //! - A service returns its own domain error (`OrgError`, `UserError`, `InviteError`,
 //!   `AcceptError`, `DomainError`, `SignUpError`, `ResetError`, ...): one variant per reason a
 //!   person could be told. One that is about an input field implements [`FieldError`]: the
-//!   field is data and the message reads without it. A database failure is its `Db` variant
-//!   (or `Other` holding it).
+//!   field is data and the message reads without it. A database failure is its `Db` variant,
+//!   never wrapped in `anyhow`, so a database that does not answer is a 503 on every path.
 //! - Each domain error becomes an `AppError` in one `From` impl below, beside `AppError`, and
 //!   handlers return `AppError` with `?`. A form page that shows field errors beside its fields
 //!   takes them with [`AppError::into_fields`] and passes every other error on.
@@ -272,7 +272,12 @@ impl From<sea_orm::DbErr> for AppError {
 
 impl From<anyhow::Error> for AppError {
     fn from(error: anyhow::Error) -> Self {
-        Self::Internal(error)
+        // A database error that came through a helper answering `anyhow` (the mailer's queue)
+        // is still the database's.
+        match error.downcast::<sea_orm::DbErr>() {
+            Ok(db) => db.into(),
+            Err(error) => Self::Internal(error),
+        }
     }
 }
 
@@ -310,7 +315,7 @@ impl From<UserError> for AppError {
     fn from(error: UserError) -> Self {
         match error {
             UserError::Db(e) => e.into(),
-            UserError::Other(e) => Self::Internal(e),
+            UserError::Other(e) => e.into(),
             error => Self::from_field_error(&error),
         }
     }
@@ -332,7 +337,8 @@ impl From<InviteError> for AppError {
         match error {
             InviteError::NotFound => Self::NotFound,
             InviteError::Throttled(limit) => Self::TooManyRequests(limit),
-            InviteError::Other(e) => Self::Internal(e),
+            InviteError::Db(e) => e.into(),
+            InviteError::Other(e) => e.into(),
             error => Self::from_field_error(&error),
         }
     }
@@ -345,7 +351,8 @@ impl From<AcceptError> for AppError {
             AcceptError::Expired | AcceptError::Revoked | AcceptError::Used => {
                 Self::Gone(error.to_string())
             }
-            AcceptError::Other(e) => Self::Internal(e),
+            AcceptError::Db(e) => e.into(),
+            AcceptError::Other(e) => e.into(),
             AcceptError::Password(_) | AcceptError::Name(_) => Self::from_field_error(&error),
             AcceptError::WrongAccount { .. }
             | AcceptError::SignInFirst
@@ -379,7 +386,8 @@ impl From<ResetError> for AppError {
     fn from(error: ResetError) -> Self {
         match error {
             ResetError::Token(reason) => reason.into(),
-            ResetError::Other(e) => Self::Internal(e),
+            ResetError::Db(e) => e.into(),
+            ResetError::Other(e) => e.into(),
             error @ ResetError::Password(_) => Self::from_field_error(&error),
         }
     }

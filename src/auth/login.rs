@@ -15,15 +15,12 @@ pub enum LoginError {
     /// Right password, but the account is not active (email not yet confirmed).
     #[error("this account is not active yet; follow the link in the email we sent to confirm it")]
     Inactive,
-    /// Database or hashing failure.
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    /// Hashing failed.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
-}
-
-impl From<sea_orm::DbErr> for LoginError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        Self::Other(error.into())
-    }
 }
 
 /// The user these credentials belong to; records the login time.

@@ -90,7 +90,10 @@ pub enum ResetError {
     /// The password breaks a rule.
     #[error("{0}")]
     Password(#[from] PasswordError),
-    /// Anything else.
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    /// Anything else (hashing the password).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -98,12 +101,6 @@ pub enum ResetError {
 impl crate::fields::FieldError for ResetError {
     fn field(&self) -> Option<&'static str> {
         matches!(self, Self::Password(_)).then_some("password")
-    }
-}
-
-impl From<sea_orm::DbErr> for ResetError {
-    fn from(error: sea_orm::DbErr) -> Self {
-        Self::Other(error.into())
     }
 }
 

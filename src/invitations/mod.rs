@@ -39,15 +39,12 @@ pub enum InviteError {
     /// the last hour.
     #[error("too many invitations were sent in the last hour; try again later")]
     Throttled(crate::auth::throttle::RateLimit),
-    /// Anything else.
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    /// Anything else (composing the mail).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
-}
-
-impl From<DbErr> for InviteError {
-    fn from(error: DbErr) -> Self {
-        Self::Other(error.into())
-    }
 }
 
 /// Whether a pending invitation is still usable.
@@ -356,7 +353,10 @@ pub enum AcceptError {
     /// The name is missing, too long, or holds characters a name may not.
     #[error("{0}")]
     Name(String),
-    /// Anything else.
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    /// Anything else (hashing the password).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -377,12 +377,6 @@ impl crate::fields::FieldError for AcceptError {
             Self::Name(_) => Some("name"),
             _ => None,
         }
-    }
-}
-
-impl From<DbErr> for AcceptError {
-    fn from(error: DbErr) -> Self {
-        Self::Other(error.into())
     }
 }
 
@@ -507,7 +501,10 @@ async fn join(
     let (membership, _) =
         crate::organizations::service::get_or_add_user_holding(tx, user_id, false, &carried)
             .await
-            .map_err(|e| AcceptError::Other(e.into()))?;
+            .map_err(|e| match e {
+                crate::organizations::OrgError::Db(e) => AcceptError::Db(e),
+                other => AcceptError::Other(other.into()),
+            })?;
     let roles = crate::organizations::roles::keys_of(tx, &[membership.id])
         .await?
         .remove(&membership.id)
@@ -583,7 +580,7 @@ pub async fn accept_as_new_user(
     .await
     .map_err(|error| match error {
         UserError::InvalidPassword(reason) => AcceptError::Password(reason),
-        UserError::Db(e) => AcceptError::Other(e.into()),
+        UserError::Db(e) => AcceptError::Db(e),
         UserError::Other(e) => AcceptError::Other(e),
         other => AcceptError::Name(other.to_string()),
     })?

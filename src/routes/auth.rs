@@ -163,7 +163,8 @@ pub async fn login(
             };
             Ok(redirect(&target))
         }
-        Err(LoginError::Other(error)) => Err(AppError::Internal(error)),
+        Err(LoginError::Db(error)) => Err(error.into()),
+        Err(LoginError::Other(error)) => Err(error.into()),
         Err(refused) => {
             throttle::hit(&state.db, &[pair, from_client, account]).await?;
             let mut errors = FieldErrors::new();
@@ -435,7 +436,7 @@ pub async fn password_reset_confirm_form(
         Err(ResetError::Token(reason)) => {
             render(&req, token_invalid(&reason, Some("/password-reset/"))).await
         }
-        Err(other) => Err(AppError::Internal(other.into())),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -472,6 +473,6 @@ pub async fn password_reset_confirm(
         Err(ResetError::Token(reason)) => {
             render(&req, token_invalid(&reason, Some("/password-reset/"))).await
         }
-        Err(ResetError::Other(error)) => Err(AppError::Internal(error)),
+        Err(error @ (ResetError::Db(_) | ResetError::Other(_))) => Err(error.into()),
     }
 }

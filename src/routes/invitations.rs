@@ -66,7 +66,7 @@ async fn answer(req: &HttpRequest, error: AcceptError) -> Result<HttpResponse, A
         return render(req, page).await;
     }
     match error {
-        AcceptError::Other(e) => Err(AppError::Internal(e)),
+        error @ (AcceptError::Db(_) | AcceptError::Other(_)) => Err(error.into()),
         other => Err(AppError::Forbidden(other.to_string())),
     }
 }
@@ -287,9 +287,12 @@ pub async fn resend(
             );
             Ok(redirect(&tenant.url(back.path())))
         }
-        Err(InviteError::NotFound) => Err(AppError::NotFound),
-        Err(InviteError::Throttled(limit)) => Err(AppError::TooManyRequests(limit)),
-        Err(InviteError::Other(e)) => Err(AppError::Internal(e)),
+        Err(
+            error @ (InviteError::NotFound
+            | InviteError::Throttled(_)
+            | InviteError::Db(_)
+            | InviteError::Other(_)),
+        ) => Err(error.into()),
         Err(other) => Err(AppError::Conflict(other.to_string())),
     }
 }

@@ -32,6 +32,7 @@ mod models;
 mod openapi;
 mod operations;
 mod organizations;
+mod outages;
 mod pages;
 mod password_changes;
 mod people;
