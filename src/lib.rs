@@ -43,7 +43,7 @@
 //! | | `web` | extractors (`CurrentUser`, `OrgMember` ... and the `Tenant` that opens the request's transaction), the tenant-resolving, CSRF and cache middleware, rendering, links, error pages |
 //! | | `state` | `AppState`: what the shell shares; only the layers above reach into it |
 //! | | `guide` | documentation only: the embedder's guide |
-//! | flows | `backends`, `error`, `cache`, `sender`, `metrics` | the replaceable flows (given `Flows`, not the state), `AppError` and every domain error's conversion to it, the lookup caches and their bus, the outbox sender, the `/metrics` figures |
+//! | flows | `backends`, `error`, `cache`, `sender`, `jobs`, `metrics` | the replaceable flows (given `Flows`, not the state), `AppError` and every domain error's conversion to it, the lookup caches and their bus, the outbox sender, the hourly housekeeping, the `/metrics` figures |
 //! | services | `invitations`, `registration`, `projects` | each takes what it uses: a connection or the request's `TenantTxn`, the `Mailer`, the hasher, the events, its settings |
 //! | | `organizations`, `auth` | membership rules, roles, domains, keys; accounts, sessions, throttling, tokens |
 //! | | `audit` | the audit log: written in the transaction of each change, read by cursor, pruned by age |
@@ -78,6 +78,9 @@ pub mod guide;
 pub mod idempotency;
 /// Invitations to organizations.
 pub mod invitations;
+/// The hourly housekeeping: retention of audit events, sent mail and idempotency keys, lapsed
+/// invitations.
+pub mod jobs;
 /// Outgoing mail through the outbox.
 pub mod mail;
 /// `/metrics`: request, pool, outbox and cache figures in the Prometheus text format.

@@ -1,18 +1,15 @@
 //! The outbox sender: claims due rows (with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so any
 //! number of instances can drain one outbox), leases them, sends, and records the result. A
 //! failure is retried with exponential backoff; a crash mid-send retries after the lease. It
-//! serves every organization, so it reads and writes through `tenancy::door::system`. The same
-//! task runs the hourly housekeeping ([`hourly`]): audit retention, the bodies of sent mail,
-//! lapsed invitations, old idempotency keys.
+//! serves every organization, so it reads and writes through `tenancy::door::system`. It only
+//! sends: the housekeeping (the bodies of sent mail among it) is `crate::jobs`.
 
 use std::time::Duration;
 
 use chrono::TimeDelta;
 use entity::email_outbox;
 use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DbErr, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::mail::Outbox;
 use crate::tenancy::door;
@@ -196,35 +193,13 @@ async fn claim(outbox: &Outbox) -> Result<Vec<email_outbox::Model>, DbErr> {
     Ok(rows)
 }
 
-/// What the hourly pass keeps, and for how long.
-#[derive(Clone, Copy, Debug)]
-pub struct Keep {
-    /// `audit.retention_days`: audit events older than this are pruned (0 keeps them all).
-    pub audit_days: u32,
-    /// `email.keep_sent_days`: the bodies of mail sent longer ago than this are emptied.
-    pub sent_mail_days: u32,
-}
-
-impl Keep {
-    /// What `settings` say.
-    pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        Self {
-            audit_days: settings.audit.retention_days,
-            sent_mail_days: settings.email.keep_sent_days,
-        }
-    }
-}
-
 /// Runs passes until `stop` turns true (then it ends after the message it is sending): at once
-/// when woken, else every second. The same task runs [`hourly`] every hour from a minute after
-/// start.
+/// when woken, else every second.
 pub fn spawn(
     outbox: Outbox,
-    keep: Keep,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut next_prune = tokio::time::Instant::now() + PRUNE_FIRST;
         let stopping = || *stop.borrow();
         loop {
             if stopping() {
@@ -233,84 +208,10 @@ pub fn spawn(
             if let Err(error) = deliver_until(&outbox, &stopping).await {
                 tracing::warn!(%error, "the outbox could not be read; retrying");
             }
-            if tokio::time::Instant::now() >= next_prune {
-                next_prune += PRUNE_EVERY;
-                hourly(outbox.db(), keep).await;
-            }
             let _ = tokio::time::timeout(IDLE, outbox.notified()).await;
         }
     })
 }
-
-/// The hourly housekeeping, each job on its own (one failing is logged and the others run):
-/// prunes the audit log (when `keep.audit_days` is set), empties the bodies of mail sent more
-/// than `keep.sent_mail_days` ago ([`empty_sent_bodies`]), marks invitations past their time
-/// lapsed (`invitations::sweep_lapsed`) and prunes the idempotency keys past their 24 hours.
-pub async fn hourly(db: &DatabaseConnection, keep: Keep) {
-    if keep.audit_days > 0 {
-        match crate::audit::prune(db, keep.audit_days).await {
-            Ok(0) => {}
-            Ok(pruned) => tracing::info!(pruned, "old audit events pruned"),
-            Err(error) => tracing::warn!(%error, "the audit log could not be pruned"),
-        }
-    }
-    match empty_sent_bodies(db, keep.sent_mail_days).await {
-        Ok(0) => {}
-        Ok(emptied) => tracing::info!(emptied, "bodies of sent mail emptied"),
-        Err(error) => tracing::warn!(%error, "the bodies of sent mail could not be emptied"),
-    }
-    match crate::invitations::sweep_lapsed(db).await {
-        Ok(0) => {}
-        Ok(lapsed) => {
-            tracing::info!(lapsed, "invitations past their time marked lapsed")
-        }
-        Err(error) => tracing::warn!(%error, "lapsed invitations could not be swept"),
-    }
-    // Past 24 hours a key answers nothing; its row only takes room.
-    if let Err(error) = crate::tenancy::once::prune(db).await {
-        tracing::warn!(%error, "old idempotency keys could not be pruned");
-    }
-}
-
-/// Empties the bodies (text and HTML) of the mail sent more than `keep_days` days ago, of every
-/// organization and of none: they hold links that still work (password reset, invitations) and
-/// nothing reads them once sent. Who, the subject and when stay. How many were emptied.
-pub async fn empty_sent_bodies(db: &DatabaseConnection, keep_days: u32) -> Result<u64, DbErr> {
-    let Some(cutoff) =
-        entity::chrono_now().checked_sub_signed(TimeDelta::days(i64::from(keep_days)))
-    else {
-        return Ok(0);
-    };
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the retention of sent mail crosses organizations, and mail of none"
-    )]
-    let txn = door::system(db, "empty the bodies of sent mail").await?;
-    let emptied = txn
-        .update_all::<email_outbox::Entity>()
-        .filter(email_outbox::Column::SentAt.lt(cutoff))
-        .filter(
-            Condition::any()
-                .add(email_outbox::Column::TextBody.ne(""))
-                .add(email_outbox::Column::HtmlBody.is_not_null()),
-        )
-        .col_expr(email_outbox::Column::TextBody, Expr::value(""))
-        .col_expr(email_outbox::Column::HtmlBody, Expr::value(None::<String>))
-        .col_expr(
-            email_outbox::Column::UpdatedAt,
-            Expr::value(entity::chrono_now()),
-        )
-        .exec(txn.conn())
-        .await?
-        .rows_affected;
-    txn.commit().await?;
-    Ok(emptied)
-}
-
-/// When the first hourly pass runs after start.
-const PRUNE_FIRST: Duration = Duration::from_secs(60);
-/// How often the hourly pass runs.
-const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
 
 #[cfg(test)]
 mod tests {

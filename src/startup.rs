@@ -33,6 +33,7 @@ pub struct Application {
     server: Server,
     state: AppState,
     outbox_task: tokio::task::JoinHandle<()>,
+    jobs_task: tokio::task::JoinHandle<()>,
     stop_sender: tokio::sync::watch::Sender<bool>,
     metrics_server: Option<Server>,
 }
@@ -61,7 +62,7 @@ impl Application {
     }
 
     /// Binds a server over prepared state (the database already migrated) and starts the
-    /// outbox sender.
+    /// outbox sender and the hourly jobs.
     pub async fn build_with(state: AppState) -> anyhow::Result<Self> {
         Self::build_with_routes(state, |_: &mut web::ServiceConfig| {}).await
     }
@@ -84,9 +85,10 @@ impl Application {
         let server = run(listener, state.clone(), store, extra)?;
         let metrics_server = metrics_server(&state)?;
         let (stop_sender, stop) = tokio::sync::watch::channel(false);
-        let outbox_task = crate::sender::spawn(
-            state.outbox.clone(),
-            crate::sender::Keep::from_settings(&state.settings),
+        let outbox_task = crate::sender::spawn(state.outbox.clone(), stop.clone());
+        let jobs_task = crate::jobs::spawn(
+            state.db.connection().clone(),
+            crate::jobs::Keep::from_settings(&state.settings),
             stop,
         );
         Ok(Self {
@@ -94,6 +96,7 @@ impl Application {
             server,
             state,
             outbox_task,
+            jobs_task,
             stop_sender,
             metrics_server,
         })
@@ -114,6 +117,11 @@ impl Application {
         self.outbox_task.abort_handle()
     }
 
+    /// Stops the hourly jobs this application started.
+    pub fn jobs_task(&self) -> tokio::task::AbortHandle {
+        self.jobs_task.abort_handle()
+    }
+
     /// The state handlers see.
     pub fn state(&self) -> &AppState {
         &self.state
@@ -123,7 +131,8 @@ impl Application {
     /// drain: `/readyz` answers 503 at once (so a balancer stops sending), requests keep being
     /// served for `server.drain_delay_ms`, then the listener closes and requests in flight
     /// finish (for at most `server.shutdown_timeout_secs`). Last the outbox sender finishes the
-    /// message it is sending, hands back the rest of its claim and stops.
+    /// message it is sending, hands back the rest of its claim and stops, and the hourly jobs
+    /// finish the job they are running and stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let draining = self.state.draining.clone();
@@ -148,9 +157,14 @@ impl Application {
         let _ = self.stop_sender.send(true);
         self.state.outbox.wake();
         let grace = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs.max(1));
-        match tokio::time::timeout(grace, self.outbox_task).await {
+        let deadline = tokio::time::Instant::now() + grace;
+        match tokio::time::timeout_at(deadline, self.outbox_task).await {
             Ok(_) => tracing::info!("the outbox sender stopped"),
             Err(_) => tracing::warn!("the outbox sender did not stop in time; abandoned"),
+        }
+        match tokio::time::timeout_at(deadline, self.jobs_task).await {
+            Ok(_) => tracing::info!("the hourly jobs stopped"),
+            Err(_) => tracing::warn!("the hourly jobs did not stop in time; abandoned"),
         }
         served
     }

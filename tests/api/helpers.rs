@@ -220,6 +220,7 @@ pub struct TestApp {
     owner_url: String,
     handle: actix_web::dev::ServerHandle,
     outbox_task: tokio::task::AbortHandle,
+    jobs_task: tokio::task::AbortHandle,
     // Declared last: dropped (and a PostgreSQL database removed) after the server stops; `None`
     // for a restarted app that shares another's database.
     _db: Option<TestDb>,
@@ -257,9 +258,10 @@ impl TestApp {
         Self::serve_with(settings, &self.owner_url, |_| {}).await
     }
 
-    /// Stops the server and its outbox sender (the database stays).
+    /// Stops the server, its outbox sender and its hourly jobs (the database stays).
     pub fn shutdown(&self) {
         self.outbox_task.abort();
+        self.jobs_task.abort();
         drop(self.handle.stop(false));
     }
 
@@ -287,6 +289,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let outbox_task = app.outbox_task();
+        let jobs_task = app.jobs_task();
         tokio::spawn(app.run_until_stopped());
         let client = browser();
         Self {
@@ -297,6 +300,7 @@ impl TestApp {
             owner_url: owner_url.to_string(),
             handle,
             outbox_task,
+            jobs_task,
             _db: None,
         }
     }

@@ -3,7 +3,7 @@
 //! the system context, on PostgreSQL as the app's role.
 
 use entity::email_outbox;
-use orgs::sender::{Keep, hourly};
+use orgs::jobs::{Keep, hourly};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
 use crate::helpers::{TestApp, two_tenants};
@@ -74,13 +74,13 @@ async fn the_hourly_pass_empties_the_bodies_of_mail_sent_before_the_limit_and_ke
     }
     // Nothing is left to empty; a limit of 0 days takes the recent one too.
     assert_eq!(
-        orgs::sender::empty_sent_bodies(&app.state.db, 7)
+        orgs::jobs::empty_sent_bodies(&app.state.db, 7)
             .await
             .unwrap(),
         0
     );
     assert_eq!(
-        orgs::sender::empty_sent_bodies(&app.state.db, 0)
+        orgs::jobs::empty_sent_bodies(&app.state.db, 0)
             .await
             .unwrap(),
         1
