@@ -287,13 +287,10 @@ pub async fn resend(
             );
             Ok(redirect(&tenant.url(back.path())))
         }
-        Err(
-            error @ (InviteError::NotFound
-            | InviteError::Throttled(_)
-            | InviteError::Db(_)
-            | InviteError::Other(_)),
-        ) => Err(error.into()),
-        Err(other) => Err(AppError::Conflict(other.to_string())),
+        Err(refused @ (InviteError::InvalidEmail | InviteError::AlreadyMember)) => {
+            Err(AppError::Conflict(refused.to_string()))
+        }
+        Err(error) => Err(error.into()),
     }
 }
 
