@@ -7,6 +7,7 @@ pub mod health;
 pub mod home;
 pub mod invitations;
 pub mod metrics;
+pub mod my_organizations;
 pub mod openapi;
 pub mod organizations;
 pub mod people;
@@ -218,7 +219,7 @@ macro_rules! global_api_routes {
 
 global_api_routes! {
     GET "/api/v1/openapi.json" => openapi::serve;
-    GET "/api/v1/organizations/" => organizations::api_list;
+    GET "/api/v1/organizations/" => my_organizations::api_list;
     POST "/api/v1/organizations/" creates => organizations::api_add;
     GET "/api/v1/account/" => account::api_show;
     PATCH "/api/v1/account/" => account::api_update;

@@ -60,7 +60,7 @@ more; the same key with another body is 422, and while the first is still runnin
 #[openapi(
     paths(
         serve,
-        routes::organizations::api_list,
+        routes::my_organizations::api_list,
         routes::organizations::api_add,
         routes::account::api_show,
         routes::account::api_update,
@@ -204,8 +204,7 @@ fn add_errors(operation: &mut Operation, authenticated: bool, tenant: Option<Nee
         errors.push((
             "403",
             error_response(match tenant {
-                Some(Needs::MemberNotOwner) => "The owner cannot do this.",
-                Some(Needs::Member) | None => {
+                Some(Needs::Member | Needs::MemberNotOwner) | None => {
                     "A session write without its CSRF token, or credentials not allowed here."
                 }
                 _ => "The permission the operation needs is not held (`permission` names it).",

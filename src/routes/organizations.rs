@@ -16,9 +16,8 @@ use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::CurrentUser;
-use crate::web::pagination::{PageQuery, Paginated};
+use crate::web::Json;
 use crate::web::render::redirect;
-use crate::web::{Json, Query};
 use crate::web::{OrgMember, Require, Tenant, etag, links};
 use crate::web::{Page, flash, render};
 
@@ -31,7 +30,8 @@ pub struct OrganizationLink {
     url: String,
 }
 
-fn link(settings: &Settings, organization: organization::Model) -> OrganizationLink {
+/// The organization with its tenant root's address.
+pub(super) fn link(settings: &Settings, organization: organization::Model) -> OrganizationLink {
     OrganizationLink {
         url: links::home_link(settings, &organization.slug),
         organization,
@@ -125,39 +125,6 @@ pub async fn add(
         }
         Err(error) => render(&req, add_page(&form, &form_errors(error)?)).await,
     }
-}
-
-/// List my organizations
-///
-/// The organizations the signed-in person belongs to.
-#[utoipa::path(
-    get,
-    path = "/api/v1/organizations/",
-    tag = "account",
-    operation_id = "list_organizations",
-    params(PageQuery),
-    responses((status = 200, description = "A page of organizations.", body = Paginated<OrganizationLink>)),
-)]
-pub async fn api_list(
-    state: web::Data<AppState>,
-    CurrentUser(user): CurrentUser,
-    query: Query<PageQuery>,
-) -> Result<web::Json<Paginated<OrganizationLink>>, AppError> {
-    let (page, per_page) = query.into_inner().resolve()?;
-    let mine = organizations::list_for_user(&state.db, user.id, false).await?;
-    let total = mine.len() as u64;
-    let items = mine
-        .into_iter()
-        .skip(((page - 1) * per_page) as usize)
-        .take(per_page as usize)
-        .map(|org| link(&state.settings, org))
-        .collect();
-    Ok(web::Json(Paginated {
-        items,
-        page,
-        per_page,
-        total,
-    }))
 }
 
 /// `POST /api/v1/organizations/` body.
@@ -615,7 +582,10 @@ pub async fn api_transfer(
     path = "/api/v1/leave/",
     tag = "organization",
     operation_id = "leave_organization",
-    responses((status = 204, description = "Left.")),
+    responses(
+        (status = 204, description = "Left."),
+        (status = 409, description = "The owner cannot leave: transfer ownership or delete the organization first.", body = crate::error::ErrorBody),
+    ),
 )]
 pub async fn api_leave(
     state: web::Data<AppState>,

@@ -51,11 +51,11 @@ async fn person(tx: &TenantTxn, user_id: i64) -> Result<PersonView, AppError> {
     members::get(tx, user_id).await?.ok_or(AppError::NotFound)
 }
 
-/// One page of the people, read in `tx`: `form` for the HTML page (lenient with its empty
-/// fields).
+/// One page of the people, read in `tx`: `form` for the HTML page (lenient with empty fields).
 async fn people_page(
     tx: &TenantTxn,
     query: PeopleQuery,
+    list: crate::web::cursor::ListCursors,
     form: bool,
 ) -> Result<(CursorPage<PersonView>, Position), AppError> {
     let keyset = KeysetQuery {
@@ -63,11 +63,11 @@ async fn people_page(
         page: query.page,
         per_page: query.per_page,
     };
-    let (position, per_page) = keyset.resolve(form)?;
+    let (position, per_page) = keyset.resolve(list, form)?;
     crate::text::check_term(&query.q).map_err(|e| AppError::field("q", e.to_string()))?;
     let search = Some(query.q.as_str()).filter(|q| !q.trim().is_empty());
     let page = members::list(tx, search, &position, per_page).await?;
-    Ok((CursorPage::of(page, &position, per_page), position))
+    Ok((CursorPage::of(page, &position, per_page, list), position))
 }
 
 /// What the people table shows of one person, worked out here rather than in the template: the
@@ -95,7 +95,7 @@ pub async fn list(
     let q = query.q.clone();
     // One transaction for the people and the pending invitations beside them.
     let tx = tenant.begin(&state).await?;
-    let (people, position) = people_page(&tx, query, true).await?;
+    let (people, position) = people_page(&tx, query, state.cursors.of("people"), true).await?;
     let lines: Vec<PersonLine> = people
         .items
         .iter()
@@ -554,7 +554,7 @@ pub async fn api_list(
     query: Query<PeopleQuery>,
 ) -> Result<web::Json<CursorPage<PersonView>>, AppError> {
     let tx = tenant.begin(&state).await?;
-    let (page, _) = people_page(&tx, query.into_inner(), false).await?;
+    let (page, _) = people_page(&tx, query.into_inner(), state.cursors.of("people"), false).await?;
     tx.commit().await?;
     Ok(web::Json(page))
 }

@@ -55,11 +55,13 @@ pub async fn list(
     Require(tenant, _): Require<need::ProjectsRead>,
     query: Query<KeysetQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (position, per_page) = query.into_inner().resolve(true)?;
+    let (position, per_page) = query
+        .into_inner()
+        .resolve(state.cursors.of("projects"), true)?;
     let txn = tenant.begin(&state).await?;
     let list = projects::list(&txn, &position, per_page).await?;
     txn.commit().await?;
-    let list = CursorPage::of(list, &position, per_page);
+    let list = CursorPage::of(list, &position, per_page, state.cursors.of("projects"));
     let page = tenant_page("projects/list.html", &tenant).with("projects", &list.items);
     render(&req, super::with_page_links(page, &list, &position)).await
 }
@@ -250,11 +252,18 @@ pub async fn api_list(
     Require(tenant, _): Require<need::ProjectsRead>,
     query: Query<KeysetQuery>,
 ) -> Result<web::Json<CursorPage<project::Model>>, AppError> {
-    let (position, per_page) = query.into_inner().resolve(false)?;
+    let (position, per_page) = query
+        .into_inner()
+        .resolve(state.cursors.of("projects"), false)?;
     let txn = tenant.begin(&state).await?;
     let list = projects::list(&txn, &position, per_page).await?;
     txn.commit().await?;
-    Ok(web::Json(CursorPage::of(list, &position, per_page)))
+    Ok(web::Json(CursorPage::of(
+        list,
+        &position,
+        per_page,
+        state.cursors.of("projects"),
+    )))
 }
 
 /// `POST /api/v1/projects/` body.

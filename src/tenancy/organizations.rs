@@ -7,9 +7,11 @@ use std::collections::HashSet;
 
 use entity::{organization, organization_user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait as _,
+    QueryFilter, QueryOrder, QuerySelect,
 };
+
+use crate::db::{Keyset, ListPage, Position};
 
 use super::door::SystemTxn;
 use super::txn::{Context, Work};
@@ -106,6 +108,55 @@ pub async fn of_user(
         .await?;
     work.commit().await?;
     Ok(found)
+}
+
+/// One page of the active organizations `user_id` belongs to, by name then id (the user
+/// context), with their count: after a cursor's position, or at a page number.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "user-scoped: joined on the user's memberships"
+)]
+pub async fn page_of_user(
+    db: &DatabaseConnection,
+    user_id: i64,
+    position: &Position,
+    per_page: u64,
+) -> Result<ListPage<organization::Model>, DbErr> {
+    let work = Work::begin(db, Context::User(user_id), false).await?;
+    let mine = organization::Entity::find()
+        .inner_join(organization_user::Entity)
+        .filter(organization_user::Column::UserId.eq(user_id))
+        .filter(organization::Column::IsActive.eq(true));
+    let total = mine.clone().count(work.conn()).await?;
+    let mut query = mine
+        .order_by_asc(organization::Column::Name)
+        .order_by_asc(organization::Column::Id)
+        .limit(per_page + 1);
+    match position {
+        Position::After(None) => {}
+        Position::After(Some(after)) => {
+            query = query.filter(crate::db::after_keyset(
+                "organizations",
+                "name",
+                "id",
+                after,
+            ));
+        }
+        Position::Page(page) => {
+            query = query.offset(page.saturating_sub(1).saturating_mul(per_page))
+        }
+    }
+    let mut items = query.all(work.conn()).await?;
+    work.commit().await?;
+    let next = crate::db::next_page(&mut items, per_page, |o| Keyset {
+        key: o.name.clone(),
+        id: o.id,
+    });
+    Ok(ListPage {
+        items,
+        next,
+        total: Some(total),
+    })
 }
 
 /// Whether `user_id` is a member of the organization (the user context).

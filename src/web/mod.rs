@@ -4,6 +4,7 @@
 pub mod caching;
 pub mod client;
 pub mod csrf;
+pub mod cursor;
 pub mod errors;
 pub mod etag;
 pub mod flash;

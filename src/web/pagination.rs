@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::{Keyset, Position};
+use crate::db::Position;
 use crate::error::AppError;
+use crate::web::cursor::ListCursors;
 
 /// Largest page size served.
 pub const MAX_PER_PAGE: u64 = 100;
@@ -126,28 +127,32 @@ pub struct KeysetQuery {
 impl KeysetQuery {
     /// Where the page starts and how many rows it has; a wrong value is a 422 naming it. On a
     /// page (`form`), an empty `after` is the first page, as its forms submit their empty
-    /// fields; in the JSON API it is a 422 like any empty typed parameter ([`present`]).
-    pub fn resolve(&self, form: bool) -> Result<(Position, u64), AppError> {
+    /// fields; in the JSON API it is a 422 like any empty typed parameter ([`present`]). A
+    /// cursor `list` did not seal is a 422 naming `after`, as a malformed one is.
+    pub fn resolve(&self, list: ListCursors, form: bool) -> Result<(Position, u64), AppError> {
         let (page, per_page) = PageQuery::new(self.page, self.per_page).resolve()?;
         let after = if form {
             given(self.after.as_deref())
         } else {
             present("after", self.after.as_deref())?
         };
+        // Both given is refused whatever the cursor: it names no page of this list either way.
+        if after.is_some() && self.page.is_some() {
+            return Err(AppError::field(
+                "page",
+                "give either page or after, not both",
+            ));
+        }
         let after = after
             .map(|text| {
-                Keyset::decode(text)
+                list.open(text)
                     .ok_or_else(|| AppError::field("after", "must be the next of the page before"))
             })
             .transpose()?;
-        match (after, self.page) {
-            (Some(_), Some(_)) => Err(AppError::field(
-                "page",
-                "give either page or after, not both",
-            )),
-            (after, None) => Ok((Position::After(after), per_page)),
-            (None, Some(_)) => Ok((Position::Page(page), per_page)),
-        }
+        Ok(match self.page {
+            Some(_) => (Position::Page(page), per_page),
+            None => (Position::After(after), per_page),
+        })
     }
 }
 
@@ -183,12 +188,17 @@ pub struct CursorPage<T> {
 }
 
 impl<T> CursorPage<T> {
-    /// The envelope of a keyset page read at `position`.
-    pub fn of(page: crate::db::ListPage<T>, position: &Position, per_page: u64) -> Self {
+    /// The envelope of a keyset page read at `position`, its `next` sealed for `list`.
+    pub fn of(
+        page: crate::db::ListPage<T>,
+        position: &Position,
+        per_page: u64,
+        list: ListCursors,
+    ) -> Self {
         Self {
             items: page.items,
             per_page,
-            next: page.next.map(|k| k.encode()),
+            next: page.next.map(|k| list.seal(&k)),
             total: page.total,
             page: match position {
                 Position::Page(n) => Some(*n),

@@ -17,6 +17,8 @@ mod cli;
 mod cli_app_role;
 mod contexts;
 mod create_organization;
+mod cursors;
+mod documented;
 mod events;
 mod grants;
 mod handoff;

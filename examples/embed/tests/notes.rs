@@ -121,8 +121,8 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     }
 
     let mine = notes_of(&ann, &address, &orgs[0]).await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
-    assert_eq!(mine[0]["body"], "Acme secret plan");
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"][0]["body"], "Acme secret plan");
 
     let theirs = ann
         .get(format!("{address}/o/{}/api/v1/notes/", orgs[1]))
@@ -309,12 +309,46 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         assert_eq!(added.await, 201);
     }
     let notes = notes_of(&ann, &address, &orgs[0]).await;
-    let once = notes
+    let once = notes["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|n| n["body"] == "exactly once");
     assert_eq!(once.count(), 1);
+
+    // The list answers orgs' list envelope and pages by its cursor, oldest first.
+    let mut keys: Vec<&str> = notes
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["items", "next", "per_page", "total"], "{notes}");
+    let page = |query: String| {
+        let (ann, address, slug) = (&ann, &address, &orgs[0]);
+        async move {
+            let response = ann
+                .get(format!("{address}/o/{slug}/api/v1/notes/?{query}"))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, first) = page("per_page=1".into()).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["items"][0]["body"], "Acme secret plan");
+    let next = first["next"].as_str().unwrap().to_string();
+    let (_, second) = page(format!("per_page=1&after={next}")).await;
+    assert_eq!(second["items"][0]["body"], "exactly once");
+    assert!(second["next"].is_null(), "{second}");
+    for (query, field) in [("after=x", "after"), ("per_page=0", "per_page")] {
+        let (status, refused) = page(query.into()).await;
+        assert_eq!(status, 422, "{query}: {refused}");
+        assert!(refused["error"]["fields"][field].is_array(), "{refused}");
+    }
 
     // The notes routes are in the OpenAPI document, under the tenant, with their permission.
     let (_, problems) = orgs::routes::openapi::build_with(&state.tenant_routes);
