@@ -145,7 +145,7 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
 }
 
 /// Where a page read in a stable order `(key, id)` ends: the next page starts after it. Its
-/// text form (`?after=`) is sealed, opaque to clients: [`crate::web::cursor`].
+/// text form (`?after=`) is sealed, opaque to clients: [`crate::cursor`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Keyset {
     /// The sort key of the last row (a member's sort name, a project's name).

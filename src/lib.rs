@@ -48,7 +48,7 @@
 //! | | `organizations`, `auth` | membership rules, roles, domains, keys; accounts, sessions, throttling, tokens |
 //! | | `audit` | the audit log: written in the transaction of each change, read by cursor, pruned by age |
 //! | tenancy | `tenancy` | the tenant transaction, `door`, scopes, row-level security: all tenant filtering |
-//! | base | `permissions`, `route_table`, `mail`, `db`, `slug`, `tokens`, `templates`, `fields`, `text`, `events`, `config`, `session_store`, `telemetry` | messages and the outbox, connections, the shape of a route table, pure rules and helpers |
+//! | base | `permissions`, `route_table`, `mail`, `db`, `cursor`, `slug`, `tokens`, `idempotency`, `templates`, `fields`, `text`, `events`, `config`, `session_store`, `telemetry`, `faults` | messages and the outbox, connections, sealed list cursors, the shape of a route table, pure rules and helpers, the fault points of the kill tests |
 
 /// The audit log of each organization.
 pub mod audit;
@@ -62,6 +62,8 @@ pub mod cache;
 pub mod cli;
 /// Layered settings.
 pub mod config;
+/// Sealed list cursors: what a keyset list's `next` is, opaque and unforgeable.
+pub mod cursor;
 /// Connection and migrations.
 pub mod db;
 /// The application error and its responses.

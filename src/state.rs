@@ -62,7 +62,7 @@ pub struct AppState {
     /// Request counts and latencies for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Seals the lists' cursors, with a key derived from `session.secret_key`.
-    pub cursors: crate::web::cursor::Cursors,
+    pub cursors: crate::cursor::Cursors,
     /// Set on SIGTERM: `/readyz` answers 503 while the server drains.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -133,7 +133,7 @@ impl AppState {
             nav: Arc::new(Vec::new()),
             dir_templates: Arc::new(overrides),
             draining: Arc::default(),
-            cursors: crate::web::cursor::Cursors::new(&settings.session.secret_key),
+            cursors: crate::cursor::Cursors::new(&settings.session.secret_key),
             metrics: Arc::default(),
             tenant_routes: Arc::default(),
             dns: Arc::new(UdpDns::new(dns_server)),

@@ -55,7 +55,7 @@ async fn person(tx: &TenantTxn, user_id: i64) -> Result<PersonView, AppError> {
 async fn people_page(
     tx: &TenantTxn,
     query: PeopleQuery,
-    list: crate::web::cursor::ListCursors,
+    list: crate::cursor::ListCursors,
     form: bool,
 ) -> Result<(CursorPage<PersonView>, Position), AppError> {
     let keyset = KeysetQuery {

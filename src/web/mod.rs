@@ -4,7 +4,6 @@
 pub mod caching;
 pub mod client;
 pub mod csrf;
-pub mod cursor;
 pub mod errors;
 pub mod etag;
 pub mod flash;

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cursor::ListCursors;
 use crate::db::Position;
 use crate::error::AppError;
-use crate::web::cursor::ListCursors;
 
 /// Largest page size served.
 pub const MAX_PER_PAGE: u64 = 100;
