@@ -66,7 +66,7 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
-    /// Print the tenant routes and the permission each needs (the README's access table).
+    /// Print the tenant routes and the permission each needs (the access table in docs/serving.md).
     Routes,
     /// Print the OpenAPI 3.1 document of /api/v1 (what /api/v1/openapi.json serves), to
     /// generate a client from.

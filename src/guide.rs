@@ -259,4 +259,4 @@
 //!
 //! orgs' dependencies and nothing of its own beyond actix-web, tokio, serde and anyhow (the
 //! example's `Cargo.toml`): 314 crates in all, orgs alone being 313. `examples/embed` builds from
-//! an empty `target/` in 3 min 5 s (debug, 2 cores; the README's measurements).
+//! an empty `target/` in 3 min 5 s (debug, 2 cores; docs/benchmarks.md).

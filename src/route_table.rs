@@ -21,7 +21,7 @@ pub enum Needs {
 }
 
 impl Needs {
-    /// How the README's access table writes it.
+    /// How the access table (docs/serving.md) writes it.
     pub fn describe(self) -> String {
         match self {
             Self::Member => "any member".into(),

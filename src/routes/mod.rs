@@ -225,7 +225,7 @@ global_api_routes! {
     PATCH "/api/v1/account/" => account::api_update;
 }
 
-/// The access table of the tenant routes, as markdown: the README carries it (a test keeps the
+/// The access table of the tenant routes, as markdown: docs/serving.md carries it (a test keeps the
 /// two equal), and `orgs routes` prints it.
 pub fn access_table() -> String {
     access_table_of(TENANT_ROUTES)

@@ -13,7 +13,7 @@ const PROBE: i64 = -7_340_917_502_361;
 
 /// A tenant query whose only bound values are its organization's id: `build` runs once per
 /// database backend (building and dropping the statement on every request was a real share of
-/// a page's work; the README's benchmark section has the figures), and each use binds the organization's id in every placeholder. The SQL
+/// a page's work; docs/benchmarks.md has the figure), and each use binds the organization's id in every placeholder. The SQL
 /// is the one `build` writes for any scope, so the filter by organization is exactly as built.
 /// A query that binds anything else (a search term, another id) is built on every use instead,
 /// with a warning, and answers the same.

@@ -758,17 +758,20 @@ mod addresses;
 mod bodies;
 
 #[test]
-fn the_readme_carries_the_access_table_of_the_route_table() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+fn the_docs_carry_the_access_table_of_the_route_table() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/serving.md")).unwrap();
     let open = "<!-- access table: `orgs routes` -->\n";
-    let start = readme.find(open).expect("the README's access table") + open.len();
-    let end = readme
+    let start = docs
+        .find(open)
+        .expect("the access table in docs/serving.md")
+        + open.len();
+    let end = docs
         .find("<!-- end of the access table -->")
-        .expect("the end of the README's access table");
+        .expect("the end of the access table in docs/serving.md");
     assert_eq!(
-        &readme[start..end],
+        &docs[start..end],
         orgs::routes::access_table(),
-        "the README's access table is stale: paste `cargo run -- routes` into it"
+        "the access table in docs/serving.md is stale: paste `cargo run -- routes` into it"
     );
 }
