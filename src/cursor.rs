@@ -7,16 +7,19 @@
 use aes_gcm::aead::{Aead as _, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit as _, Nonce};
 use sha2::{Digest as _, Sha256};
+use std::sync::Arc;
 
 use crate::db::Keyset;
 
 /// Bytes of the nonce at the front of a sealed cursor.
 const NONCE_LEN: usize = 12;
 
-/// The key that seals the cursors of every list, derived from `session.secret_key`.
+/// The key that seals the cursors of every list, derived from `session.secret_key`, and its
+/// cipher, expanded once.
 #[derive(Clone)]
 pub struct Cursors {
     key: [u8; 32],
+    cipher: Arc<Aes256Gcm>,
 }
 
 impl std::fmt::Debug for Cursors {
@@ -32,8 +35,10 @@ impl Cursors {
         let mut hash = Sha256::new();
         hash.update(b"orgs list cursors v1\0");
         hash.update(secret.as_bytes());
+        let key: [u8; 32] = hash.finalize().into();
         Self {
-            key: hash.finalize().into(),
+            key,
+            cipher: Arc::new(Aes256Gcm::new(&key.into())),
         }
     }
 
@@ -42,15 +47,17 @@ impl Cursors {
     pub fn of(&self, name: &'static str) -> ListCursors {
         ListCursors {
             key: self.key,
+            cipher: Arc::clone(&self.cipher),
             list: name,
         }
     }
 }
 
 /// Seals and opens the cursors of one list.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct ListCursors {
     key: [u8; 32],
+    cipher: Arc<Aes256Gcm>,
     list: &'static str,
 }
 
@@ -61,10 +68,6 @@ impl std::fmt::Debug for ListCursors {
 }
 
 impl ListCursors {
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new(&self.key.into())
-    }
-
     /// The cursor's text: hex of nonce, ciphertext and tag. The nonce is derived from the
     /// position (a synthetic IV), so the same page always gives the same `next` and a cached
     /// answer stays valid; two equal cursors show only that they are equal.
@@ -81,7 +84,7 @@ impl ListCursors {
             msg: plain.as_bytes(),
             aad: self.list.as_bytes(),
         };
-        match self.cipher().encrypt(nonce, payload) {
+        match self.cipher.encrypt(nonce, payload) {
             Ok(sealed) => hex::encode([nonce.as_slice(), &sealed].concat()),
             // AES-GCM fails only past 64 GiB of text; a cursor that is no cursor ends the list
             // on the client's next request with a 422 rather than a panic here.
@@ -102,7 +105,7 @@ impl ListCursors {
             aad: self.list.as_bytes(),
         };
         let plain = self
-            .cipher()
+            .cipher
             .decrypt(Nonce::from_slice(nonce), payload)
             .ok()?;
         let text = String::from_utf8(plain).ok()?;

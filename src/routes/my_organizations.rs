@@ -27,7 +27,7 @@ pub async fn api_list(
     query: Query<KeysetQuery>,
 ) -> Result<web::Json<CursorPage<OrganizationLink>>, AppError> {
     let list = state.cursors.of("organizations");
-    let (position, per_page) = query.into_inner().resolve(list, false)?;
+    let (position, per_page) = query.into_inner().resolve(&list, false)?;
     let page = crate::tenancy::organizations::page_of_user(&state.db, user.id, &position, per_page)
         .await?;
     let page = ListPage {

@@ -63,7 +63,7 @@ async fn people_page(
         page: query.page,
         per_page: query.per_page,
     };
-    let (position, per_page) = keyset.resolve(list, form)?;
+    let (position, per_page) = keyset.resolve(&list, form)?;
     crate::text::check_term(&query.q).map_err(|e| AppError::field("q", e.to_string()))?;
     let search = Some(query.q.as_str()).filter(|q| !q.trim().is_empty());
     let page = members::list(tx, search, &position, per_page).await?;

@@ -57,7 +57,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let (position, per_page) = query
         .into_inner()
-        .resolve(state.cursors.of("projects"), true)?;
+        .resolve(&state.cursors.of("projects"), true)?;
     let txn = tenant.begin(&state).await?;
     let list = projects::list(&txn, &position, per_page).await?;
     txn.commit().await?;
@@ -254,7 +254,7 @@ pub async fn api_list(
 ) -> Result<web::Json<CursorPage<project::Model>>, AppError> {
     let (position, per_page) = query
         .into_inner()
-        .resolve(state.cursors.of("projects"), false)?;
+        .resolve(&state.cursors.of("projects"), false)?;
     let txn = tenant.begin(&state).await?;
     let list = projects::list(&txn, &position, per_page).await?;
     txn.commit().await?;

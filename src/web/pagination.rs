@@ -129,7 +129,7 @@ impl KeysetQuery {
     /// page (`form`), an empty `after` is the first page, as its forms submit their empty
     /// fields; in the JSON API it is a 422 like any empty typed parameter ([`present`]). A
     /// cursor `list` did not seal is a 422 naming `after`, as a malformed one is.
-    pub fn resolve(&self, list: ListCursors, form: bool) -> Result<(Position, u64), AppError> {
+    pub fn resolve(&self, list: &ListCursors, form: bool) -> Result<(Position, u64), AppError> {
         let (page, per_page) = PageQuery::new(self.page, self.per_page).resolve()?;
         let after = if form {
             given(self.after.as_deref())
