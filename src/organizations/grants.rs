@@ -37,23 +37,6 @@ pub fn may_grant(
     }
 }
 
-/// What the member `user_id` holds: every permission for the owner, the union of their roles'
-/// otherwise; `None` when they are not a member.
-pub async fn held_by_member(
-    tx: &TenantTxn,
-    catalog: &Catalog,
-    user_id: i64,
-) -> Result<Option<PermissionSet>, DbErr> {
-    let Some(membership) = service::membership(tx, user_id).await? else {
-        return Ok(None);
-    };
-    if service::owner_user_id(tx).await? == Some(user_id) {
-        return Ok(Some(catalog.everything()));
-    }
-    let (_, held) = roles::held_by(tx, catalog, membership.id).await?;
-    Ok(Some(held))
-}
-
 /// Whether `granter` may act on the member `user_id`: they hold every permission the member
 /// holds. The owner as a target is left to the rule of each act (never removed, roles never
 /// changed), which answers more clearly than a missing permission; not a member: nothing to
@@ -67,10 +50,11 @@ pub async fn may_act_on(
     if service::owner_user_id(tx).await? == Some(user_id) {
         return Ok(());
     }
-    match held_by_member(tx, catalog, user_id).await? {
-        Some(held) => may_grant(catalog, granter, held),
-        None => Ok(()),
-    }
+    let Some(membership) = service::membership(tx, user_id).await? else {
+        return Ok(());
+    };
+    let (_, held) = roles::held_by(tx, catalog, membership.id).await?;
+    may_grant(catalog, granter, held)
 }
 
 /// Whether `granter` may revoke the key `key`: they hold every permission its maker holds
@@ -162,13 +146,7 @@ async fn carried(
     if keys.is_empty() {
         return Ok(catalog.builtin(BuiltinRole::Member));
     }
-    let mut set = PermissionSet::EMPTY;
-    for key in &keys {
-        if let Some(role) = roles::get(tx, catalog, key).await? {
-            set = set.union(role.set);
-        }
-    }
-    Ok(set)
+    roles::permissions_of_keys(tx, catalog, &keys).await
 }
 
 /// Checks that `granter` may send the pending invitation `row` again (it holds every

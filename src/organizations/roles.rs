@@ -588,13 +588,23 @@ pub(crate) async fn held_by(
         .await?
         .remove(&membership_id)
         .unwrap_or_default();
+    let set = permissions_of_keys(tx, catalog, &keys).await?;
+    Ok((keys, set))
+}
+
+/// The union of the permissions of the roles `keys` (keys of no role count for nothing).
+pub(crate) async fn permissions_of_keys(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    keys: &[String],
+) -> Result<PermissionSet, DbErr> {
     let mut set = PermissionSet::EMPTY;
-    for key in &keys {
+    for key in keys {
         if let Some(role) = get(tx, catalog, key).await? {
             set = set.union(role.set);
         }
     }
-    Ok((keys, set))
+    Ok(set)
 }
 
 /// Gives the member `user_id` exactly the roles `keys`. The granter must hold every
