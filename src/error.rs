@@ -337,6 +337,8 @@ impl From<InviteError> for AppError {
         match error {
             InviteError::NotFound => Self::NotFound,
             InviteError::Throttled(limit) => Self::TooManyRequests(limit),
+            InviteError::AlreadyInvited { invitation_id } => Self::AlreadyInvited { invitation_id },
+            InviteError::Roles(e) => e.into(),
             InviteError::Db(e) => e.into(),
             InviteError::Other(e) => e.into(),
             error => Self::from_field_error(&error),

@@ -110,9 +110,11 @@
 //! ## 3. Permissions, handlers, audit events, routes
 //!
 //! Your permissions join orgs' catalog (the built-in roles hold them as you say; custom roles may
-//! be given them). A handler names the permission it needs in its signature (`Require<P>`), gets
-//! the request's [`Tenant`](crate::web::Tenant), and reaches the table only through the tenant's
-//! transaction; an audit event commits with the change. The routes are a table like orgs' own,
+//! be given them). The route table names the permission each route needs; orgs checks it before
+//! the handler runs and hands the handler a [`TenantCtx`](crate::web::TenantCtx): the request's
+//! [`Tenant`](crate::web::Tenant) and its transaction, the only way to the table. The handler
+//! does not commit: orgs commits when it answers `Ok` and rolls back when it answers `Err`, so an
+//! audit event commits with the change or not at all. The routes are a table like orgs' own,
 //! given to the state: served at every organization's root (subdomain, `/o/{slug}/`, custom
 //! domain, API key), listed by [`routes::access_table_of`](crate::routes::access_table_of), and
 //! their API operations in `/api/v1/openapi.json` (from your `#[utoipa::path]`s). Routes outside
@@ -137,35 +139,26 @@
 //! # }
 //! use actix_web::http::Method;
 //! use actix_web::{HttpResponse, web};
-//! use orgs::permissions::{Catalog, Holders, Needed as _};
+//! use orgs::permissions::{Catalog, Holders, Permission};
 //! use orgs::routes::{Needs, TenantRoute};
 //! use orgs::sea_orm::{ActiveModelTrait as _, ActiveValue::Set, QueryOrder as _};
-//! use orgs::web::{Json, Require};
+//! use orgs::web::{Json, TenantCtx};
 //! use orgs::{AppError, AppState, Application, utoipa};
 //!
-//! orgs::permission!(
-//!     /// `notes.read`
-//!     pub NotesRead = "notes.read"
-//! );
-//! orgs::permission!(
-//!     /// `notes.write`
-//!     pub NotesWrite = "notes.write"
-//! );
+//! /// `notes.read`
+//! pub const NOTES_READ: Permission = Permission::new("notes.read");
+//! /// `notes.write`
+//! pub const NOTES_WRITE: Permission = Permission::new("notes.write");
 //!
 //! /// The notes, oldest first
 //! #[utoipa::path(get, path = "/api/v1/notes/", operation_id = "list_notes",
 //!     responses((status = 200, description = "The notes.")))]
-//! async fn list(
-//!     state: web::Data<AppState>,
-//!     Require(tenant, _): Require<NotesRead>,
-//! ) -> Result<HttpResponse, AppError> {
-//!     let txn = tenant.begin_read(&state).await?;
-//!     let notes = txn
+//! async fn list(TenantCtx { tx, .. }: TenantCtx) -> Result<HttpResponse, AppError> {
+//!     let notes = tx
 //!         .select::<note::Entity>()
 //!         .order_by_asc(note::Column::Id)
-//!         .all(txn.conn())
+//!         .all(tx.conn())
 //!         .await?;
-//!     txn.commit().await?;
 //!     Ok(HttpResponse::Ok().json(notes))
 //! }
 //!
@@ -178,22 +171,19 @@
 //! #[utoipa::path(post, path = "/api/v1/notes/", operation_id = "add_note",
 //!     request_body = NewNote, responses((status = 201, description = "The note.")))]
 //! async fn add(
-//!     state: web::Data<AppState>,
-//!     Require(tenant, _): Require<NotesWrite>,
-//!     body: Json<NewNote>,
+//!     body: Json<NewNote>, // the body first: no transaction is open while it is read
+//!     TenantCtx { tx, .. }: TenantCtx,
 //! ) -> Result<HttpResponse, AppError> {
-//!     let txn = tenant.begin(&state).await?;
-//!     let mut row: note::ActiveModel = txn.new_active_model(); // organization_id is set
+//!     let mut row: note::ActiveModel = tx.new_active_model(); // organization_id is set
 //!     row.body = Set(body.into_inner().body);
-//!     let saved = row.insert(txn.conn()).await?;
+//!     let saved = row.insert(tx.conn()).await?;
 //!     orgs::audit::record(
-//!         &txn,
+//!         &tx,
 //!         "note.created",
 //!         Some(orgs::audit::Target::new("note", saved.id, saved.body.clone())),
 //!         None,
 //!     )
 //!     .await?;
-//!     txn.commit().await?;
 //!     Ok(HttpResponse::Created().json(saved))
 //! }
 //!
@@ -203,9 +193,9 @@
 //!
 //! fn tenant_routes() -> Vec<TenantRoute> {
 //!     vec![
-//!         TenantRoute::new(Method::GET, "/api/v1/notes/", Needs::Permission(NotesRead::PERMISSION),
+//!         TenantRoute::new(Method::GET, "/api/v1/notes/", Needs::Permission(NOTES_READ),
 //!             || web::get().to(list)),
-//!         TenantRoute::new(Method::POST, "/api/v1/notes/", Needs::Permission(NotesWrite::PERMISSION),
+//!         TenantRoute::new(Method::POST, "/api/v1/notes/", Needs::Permission(NOTES_WRITE),
 //!             || web::post().to(add))
 //!         .creating(), // retries with the same Idempotency-Key add one note
 //!     ]
@@ -219,8 +209,8 @@
 //!     let state = AppState::new(settings, db, orgs::Events::new())?
 //!         .with_permissions(|catalog: Catalog| {
 //!             catalog
-//!                 .with(NotesRead::PERMISSION, "See notes", Holders::Member)
-//!                 .with(NotesWrite::PERMISSION, "Add notes", Holders::Member)
+//!                 .with(NOTES_READ, "See notes", Holders::Member)
+//!                 .with(NOTES_WRITE, "Add notes", Holders::Member)
 //!         })
 //!         .with_tenant_routes(tenant_routes(), <ApiDoc as utoipa::OpenApi>::openapi());
 //!     let greeting = String::from("hello");

@@ -5,27 +5,32 @@
 //! `examples/embed` is a complete app with one):
 //!
 //! ```no_run
-//! use actix_web::web;
+//! use actix_web::{http::Method, web};
+//! use orgs::routes::{Needs, TenantRoute};
+//! use orgs::web::Tenant;
 //! use orgs::{AppState, Application};
-//! use orgs::web::OrgMember;
 //!
-//! async fn hello(OrgMember(tenant): OrgMember) -> String {
+//! // orgs checks the route's needs first, then hands the handler what it may use.
+//! async fn hello(tenant: Tenant) -> String {
 //!     format!("hello from {}", tenant.organization().name)
 //! }
 //!
-//! fn my_routes(cfg: &mut web::ServiceConfig) {
-//!     cfg.service(orgs::routes::tenant("/hello/").route(web::get().to(hello)));
+//! fn my_tenant_routes() -> Vec<TenantRoute> {
+//!     vec![TenantRoute::new(Method::GET, "/hello/", Needs::Member, || {
+//!         web::get().to(hello)
+//!     })]
 //! }
 //!
 //! # async fn run() -> anyhow::Result<()> {
 //! let settings = orgs::Settings::load()?;
 //! let db = orgs::db::connect(&settings.database).await?;
 //! orgs::db::migrate(&db).await?;
-//! let state = AppState::new(settings, db, orgs::Events::new())?;
+//! let state = AppState::new(settings, db, orgs::Events::new())?
+//!     .with_tenant_routes(my_tenant_routes(), Default::default());
 //! state
 //!     .events
 //!     .subscribe(|event: &orgs::OrgEvent| println!("membership changed: {event:?}"));
-//! let app = Application::build_with_routes(state, my_routes).await?;
+//! let app = Application::build_with(state).await?;
 //! app.run_until_stopped().await?;
 //! # Ok(())
 //! # }
@@ -40,7 +45,7 @@
 //! | --- | --- | --- |
 //! | shell | `cli`, `seed`, `startup` | the command line and the server |
 //! | HTTP | `routes` | thin handlers: parse, call a service or a backend, answer |
-//! | | `web` | extractors (`CurrentUser`, `OrgMember` ... and the `Tenant` that opens the request's transaction), the tenant-resolving, CSRF and cache middleware, rendering, links, error pages |
+//! | | `web` | extractors (`CurrentUser`, `Tenant`, `TenantCtx`, `Found`: the request's tenant and transaction, committed by its route), the tenant-resolving, CSRF and cache middleware, rendering, links, error pages |
 //! | | `state` | `AppState`: what the shell shares; only the layers above reach into it |
 //! | | `guide` | documentation only: the embedder's guide |
 //! | flows | `backends`, `error`, `cache`, `sender`, `jobs`, `metrics` | the replaceable flows (given `Flows`, not the state), `AppError` and every domain error's conversion to it, the lookup caches and their bus, the outbox sender, the hourly housekeeping, the `/metrics` figures |

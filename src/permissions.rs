@@ -86,49 +86,6 @@ impl utoipa::PartialSchema for Permission {
 
 impl utoipa::ToSchema for Permission {}
 
-/// A permission a handler requires, as a type: `Require<MembersInvite>`. Declare one with
-/// [`crate::permission!`].
-pub trait Needed: 'static {
-    /// The permission.
-    const PERMISSION: Permission;
-}
-
-/// Declares a permission marker for `Require<..>`:
-/// `orgs::permission!(pub NotesWrite = "notes.write");` makes the type `NotesWrite` and the
-/// constant `NotesWrite::PERMISSION`.
-#[macro_export]
-macro_rules! permission {
-    ($(#[$doc:meta])* $vis:vis $name:ident = $permission:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug)]
-        $vis struct $name;
-
-        impl $crate::permissions::Needed for $name {
-            const PERMISSION: $crate::permissions::Permission =
-                $crate::permissions::Permission::new($permission);
-        }
-    };
-}
-
-/// orgs' permissions as marker types, for `Require<..>`.
-pub mod need {
-    crate::permission!(/** `organization.update` */ pub OrganizationUpdate = "organization.update");
-    crate::permission!(/** `organization.delete` */ pub OrganizationDelete = "organization.delete");
-    crate::permission!(/** `ownership.transfer` */ pub OwnershipTransfer = "ownership.transfer");
-    crate::permission!(/** `members.read` */ pub MembersRead = "members.read");
-    crate::permission!(/** `members.invite` */ pub MembersInvite = "members.invite");
-    crate::permission!(/** `members.update` */ pub MembersUpdate = "members.update");
-    crate::permission!(/** `members.remove` */ pub MembersRemove = "members.remove");
-    crate::permission!(/** `invitations.manage` */ pub InvitationsManage = "invitations.manage");
-    crate::permission!(/** `roles.manage` */ pub RolesManage = "roles.manage");
-    crate::permission!(/** `api_keys.manage` */ pub ApiKeysManage = "api_keys.manage");
-    crate::permission!(/** `domains.manage` */ pub DomainsManage = "domains.manage");
-    crate::permission!(/** `projects.read` */ pub ProjectsRead = "projects.read");
-    crate::permission!(/** `projects.write` */ pub ProjectsWrite = "projects.write");
-    crate::permission!(/** `projects.delete` */ pub ProjectsDelete = "projects.delete");
-    crate::permission!(/** `audit.read` */ pub AuditRead = "audit.read");
-}
-
 /// Who holds a permission of the catalog besides the owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Holders {
@@ -511,17 +468,5 @@ mod tests {
         assert!(!is_well_formed("Notes.write"));
         assert!(!is_well_formed("notes..write"));
         assert!(!is_well_formed("notes.wr ite"));
-    }
-
-    #[test]
-    fn the_markers_name_the_constants() {
-        assert_eq!(
-            <need::ProjectsWrite as Needed>::PERMISSION,
-            Permission::PROJECTS_WRITE
-        );
-        assert_eq!(
-            <need::AuditRead as Needed>::PERMISSION,
-            Permission::AUDIT_READ
-        );
     }
 }

@@ -4,6 +4,8 @@
 //! transaction too: the claim, the new account (if any) and the membership commit together or
 //! not at all.
 
+pub mod send;
+
 use chrono::Duration;
 use entity::{organization, organization_invitation, organization_user, user};
 use sea_orm::{
@@ -39,6 +41,15 @@ pub enum InviteError {
     /// the last hour.
     #[error("too many invitations were sent in the last hour; try again later")]
     Throttled(crate::auth::throttle::RateLimit),
+    /// The address has a pending invitation (when the caller asked not to send it again).
+    #[error("this address has a pending invitation")]
+    AlreadyInvited {
+        /// The pending invitation.
+        invitation_id: i64,
+    },
+    /// The roles asked for are unknown, or not the inviter's to give.
+    #[error(transparent)]
+    Roles(#[from] crate::organizations::roles::RoleError),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbErr),

@@ -13,23 +13,41 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use super::roles::RoleError;
 use crate::audit::{self, Target};
 use crate::permissions::{Catalog, PermissionSet};
-use crate::tenancy::{Access, TenantTxn};
+use crate::tenancy::{Access, Grant, TenantTxn};
 use crate::tokens;
 
 /// What every organization API key starts with.
 pub const API_KEY_PREFIX: &str = "orgs_key_";
 
-/// Creates a key holding `permissions`; the returned secret is shown once and never stored.
-/// The caller has checked the grant rule.
+/// A key just made: the row, its secret (shown once, never stored) and what it holds.
+#[derive(Debug)]
+pub struct NewKey {
+    /// The row.
+    pub key: organization_api_key::Model,
+    /// The secret.
+    pub secret: String,
+    /// Its permissions.
+    pub permissions: PermissionSet,
+}
+
+/// Creates a key holding the permissions named (all the maker may give when `None`), each one
+/// the maker holds (the grant rule); the returned secret is shown once and never stored.
 pub async fn create(
     tx: &TenantTxn,
-    catalog: &Catalog,
+    grant: &Grant,
     name: &str,
     created_by: Option<i64>,
-    permissions: PermissionSet,
-) -> Result<(organization_api_key::Model, String), DbErr> {
+    permissions: Option<&[String]>,
+) -> Result<NewKey, RoleError> {
+    let catalog = grant.catalog();
+    let permissions = match permissions {
+        Some(names) => super::roles::check_permissions(catalog, names)?,
+        None => grant.holds().intersection(catalog.assignable()),
+    };
+    super::grants::may_grant(grant, permissions)?;
     let secret = format!("{API_KEY_PREFIX}{}", tokens::generate());
     let mut row: organization_api_key::ActiveModel = tx.new_active_model();
     row.name = Set(name.trim().to_string());
@@ -52,7 +70,11 @@ pub async fn create(
         Some(json!({ "permissions": catalog.list(permissions) })),
     )
     .await?;
-    Ok((key, secret))
+    Ok(NewKey {
+        key,
+        secret,
+        permissions,
+    })
 }
 
 /// The permissions of each of the organization's keys, by key id.
@@ -136,15 +158,14 @@ pub async fn list_active(tx: &TenantTxn) -> Result<Vec<organization_api_key::Mod
         .await
 }
 
-/// Revokes `key` on a requester's behalf: `granter` must hold every permission the key holds
+/// Revokes `key` on a requester's behalf: the `grant` must hold every permission the key holds
 /// and every permission its maker holds (the grant rule, [`super::grants::may_revoke_key`]).
 pub async fn revoke_for(
     tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
+    grant: &Grant,
     key: &organization_api_key::Model,
-) -> Result<bool, super::roles::RoleError> {
-    super::grants::may_revoke_key(tx, catalog, granter, key).await?;
+) -> Result<bool, RoleError> {
+    super::grants::may_revoke_key(tx, grant, key).await?;
     Ok(revoke(tx, key.id).await?)
 }
 

@@ -7,15 +7,16 @@
 //!   member (`roles::set_member_roles`, `roles::set_admin_flag`), an invitation's roles, the
 //!   default role included ([`invitation_roles`], at send; [`resend`], at resend and reminder;
 //!   [`inviter_still_grants`], at acceptance, against the inviter as they are then), and API
-//!   keys (`routes::settings::key_permissions`).
+//!   keys (`api_keys::create`).
 //! - Acting on a member ([`may_act_on`]): changing their roles (`roles::set_member_roles`),
 //!   removing them (`service::remove_member`) and revoking the keys they made
 //!   ([`may_revoke_key`]) need every permission the member holds. The owner holds everything, so
 //!   acts on anyone; the owner's own roles and membership are guarded by their own rules
 //!   (ownership is transferred, never taken).
 //!
-//! A caller passes what the requester holds, read from fresh rows in the request's transaction
-//! (`Tenant::granter`).
+//! A caller passes the requester's [`Grant`]: what they hold, read from fresh rows in the
+//! request's transaction. Only the access layer makes one (`web::ctx`), so no handler can call
+//! these services without it.
 
 use entity::{organization_api_key, organization_invitation as invitation};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel};
@@ -23,30 +24,22 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel};
 use super::roles::{self, RoleError, RoleView};
 use super::service;
 use crate::permissions::{BuiltinRole, Catalog, PermissionSet};
-use crate::tenancy::{Access, ActorKind, TenantTxn};
+use crate::tenancy::{Access, ActorKind, Grant, TenantTxn};
 
-/// The rule itself: `granter` holds every permission of `wanted`; else the first it lacks.
-pub fn may_grant(
-    catalog: &Catalog,
-    granter: PermissionSet,
-    wanted: PermissionSet,
-) -> Result<(), RoleError> {
-    match catalog.list(wanted.without(granter)).first() {
+/// The rule itself: the `grant` holds every permission of `wanted`; else the first it lacks.
+pub fn may_grant(grant: &Grant, wanted: PermissionSet) -> Result<(), RoleError> {
+    match grant.catalog().list(wanted.without(grant.holds())).first() {
         None => Ok(()),
         Some(missing) => Err(RoleError::NotHeld(*missing)),
     }
 }
 
-/// Whether `granter` may act on the member `user_id`: they hold every permission the member
+/// Whether the `grant` allows acting on the member `user_id`: they hold every permission the member
 /// holds. The owner as a target is left to the rule of each act (never removed, roles never
 /// changed), which answers more clearly than a missing permission; not a member: nothing to
 /// hold.
-pub async fn may_act_on(
-    tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
-    user_id: i64,
-) -> Result<(), RoleError> {
+pub async fn may_act_on(tx: &TenantTxn, grant: &Grant, user_id: i64) -> Result<(), RoleError> {
+    let catalog = grant.catalog();
     if service::owner_user_id(tx).await? == Some(user_id) {
         return Ok(());
     }
@@ -54,26 +47,26 @@ pub async fn may_act_on(
         return Ok(());
     };
     let (_, held) = roles::held_by(tx, catalog, membership.id).await?;
-    may_grant(catalog, granter, held)
+    may_grant(grant, held)
 }
 
-/// Whether `granter` may revoke the key `key`: they hold every permission its maker holds
+/// Whether the `grant` allows revoking the key `key`: they hold every permission its maker holds
 /// (while the maker is a member), and every permission the key holds.
 pub async fn may_revoke_key(
     tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
+    grant: &Grant,
     key: &organization_api_key::Model,
 ) -> Result<(), RoleError> {
+    let catalog = grant.catalog();
     if let Some(maker) = key.created_by_id {
-        may_act_on(tx, catalog, granter, maker).await?;
+        may_act_on(tx, grant, maker).await?;
     }
     let held = super::api_keys::permissions(tx, catalog)
         .await?
         .get(&key.id)
         .copied()
         .unwrap_or_default();
-    may_grant(catalog, granter, held)
+    may_grant(grant, held)
 }
 
 /// Roles that passed the grant rule for an invitation; only [`invitation_roles`] makes them, and
@@ -89,17 +82,17 @@ impl GrantedRoles {
 }
 
 /// The roles an invitation asks for (the default role, `member`, when `keys` is empty), each
-/// known and assignable, and every permission they carry held by `granter`.
+/// known and assignable, and every permission they carry held by the `grant`.
 pub async fn invitation_roles(
     tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
+    grant: &Grant,
     keys: &[String],
 ) -> Result<GrantedRoles, RoleError> {
+    let catalog = grant.catalog();
     let default = [BuiltinRole::Member.key().to_string()];
     let keys = if keys.is_empty() { &default[..] } else { keys };
     let roles = roles::resolve(tx, catalog, keys).await?;
-    may_grant(catalog, granter, roles::permissions_of(&roles))?;
+    may_grant(grant, roles::permissions_of(&roles))?;
     Ok(GrantedRoles(roles))
 }
 
@@ -149,16 +142,16 @@ async fn carried(
     roles::permissions_of_keys(tx, catalog, &keys).await
 }
 
-/// Checks that `granter` may send the pending invitation `row` again (it holds every
+/// Checks that the `grant` allows sending the pending invitation `row` again (it holds every
 /// permission the invitation carries), then records them as its inviter: from now on the
 /// invitation carries their authority.
 pub async fn resend(
     tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
+    grant: &Grant,
     row: invitation::Model,
 ) -> Result<invitation::Model, RoleError> {
-    may_grant(catalog, granter, carried(tx, catalog, row.id).await?)?;
+    let catalog = grant.catalog();
+    may_grant(grant, carried(tx, catalog, row.id).await?)?;
     Ok(record_inviter(tx, row).await?)
 }
 
@@ -198,14 +191,20 @@ pub async fn inviter_still_grants(
 mod tests {
     use super::*;
     use crate::permissions::Permission;
+    use std::sync::Arc;
+
+    #[expect(clippy::disallowed_methods, reason = "a test of the rule")]
+    fn grant(catalog: &Catalog, holds: PermissionSet) -> Grant {
+        Grant::new(Arc::new(catalog.clone()), holds)
+    }
 
     #[test]
     fn the_grant_rule_names_the_first_permission_not_held() {
         let catalog = Catalog::orgs();
         let member = catalog.builtin(BuiltinRole::Member);
         let admin = catalog.builtin(BuiltinRole::Admin);
-        assert!(may_grant(&catalog, admin, member).is_ok());
-        match may_grant(&catalog, member, admin) {
+        assert!(may_grant(&grant(&catalog, admin), member).is_ok());
+        match may_grant(&grant(&catalog, member), admin) {
             Err(RoleError::NotHeld(p)) => assert_eq!(p, Permission::ORGANIZATION_UPDATE),
             other => panic!("{other:?}"),
         }
@@ -215,7 +214,8 @@ mod tests {
     fn the_owner_holds_what_any_role_grants() {
         let catalog = Catalog::orgs();
         for role in BuiltinRole::ALL {
-            assert!(may_grant(&catalog, catalog.everything(), catalog.builtin(role)).is_ok());
+            let owner = grant(&catalog, catalog.everything());
+            assert!(may_grant(&owner, catalog.builtin(role)).is_ok());
         }
     }
 }

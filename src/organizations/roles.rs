@@ -22,7 +22,7 @@ use super::grants::may_grant;
 use super::service::{self, OrgError};
 use crate::audit::{self, Target};
 use crate::permissions::{BuiltinRole, Catalog, Permission, PermissionSet};
-use crate::tenancy::TenantTxn;
+use crate::tenancy::{Grant, TenantTxn};
 
 /// The longest role key.
 pub const MAX_KEY_LEN: usize = 40;
@@ -312,19 +312,15 @@ async fn write_permissions(
     Ok(())
 }
 
-/// Creates a custom role; `granter` must hold every permission it carries.
-pub async fn create(
-    tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
-    new: &NewRole,
-) -> Result<RoleView, RoleError> {
+/// Creates a custom role; the `grant` must hold every permission it carries.
+pub async fn create(tx: &TenantTxn, grant: &Grant, new: &NewRole) -> Result<RoleView, RoleError> {
+    let catalog = grant.catalog();
     let key = new.key.trim();
     check_key(key)?;
     let name = check_name(&new.name)?;
     let description = check_description(&new.description)?;
     let set = check_permissions(catalog, &new.permissions)?;
-    may_grant(catalog, granter, set)?;
+    may_grant(grant, set)?;
     let mut row: role::ActiveModel = tx.new_active_model();
     row.key = Set(key.to_string());
     row.name = Set(name);
@@ -362,19 +358,19 @@ async fn custom(tx: &TenantTxn, catalog: &Catalog, key: &str) -> Result<RoleView
     get(tx, catalog, key).await?.ok_or(RoleError::NotFound)
 }
 
-/// Edits a custom role. `granter` must hold every permission the role holds now and will hold:
+/// Edits a custom role. the `grant` must hold every permission the role holds now and will hold:
 /// nobody changes a role above their own. Members' keys are checked again afterwards
 /// ([`super::api_keys::enforce_trust`]).
 pub async fn update(
     tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
+    grant: &Grant,
     key: &str,
     patch: &RolePatch,
 ) -> Result<RoleView, RoleError> {
+    let catalog = grant.catalog();
     tx.lock_organization().await?.ok_or(RoleError::NotFound)?;
     let current = custom(tx, catalog, key).await?;
-    may_grant(catalog, granter, current.set)?;
+    may_grant(grant, current.set)?;
     let id = current.id.ok_or(RoleError::Builtin)?;
     let row = tx
         .select::<role::Entity>()
@@ -396,7 +392,7 @@ pub async fn update(
     let set = match &patch.permissions {
         Some(names) => {
             let set = check_permissions(catalog, names)?;
-            may_grant(catalog, granter, set)?;
+            may_grant(grant, set)?;
             Some(set)
         }
         None => None,
@@ -423,16 +419,12 @@ pub async fn update(
     Ok(view)
 }
 
-/// Deletes a custom role nobody holds; `granter` must hold its permissions.
-pub async fn delete(
-    tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
-    key: &str,
-) -> Result<(), RoleError> {
+/// Deletes a custom role nobody holds; the `grant` must hold its permissions.
+pub async fn delete(tx: &TenantTxn, grant: &Grant, key: &str) -> Result<(), RoleError> {
+    let catalog = grant.catalog();
     tx.lock_organization().await?.ok_or(RoleError::NotFound)?;
     let current = custom(tx, catalog, key).await?;
-    may_grant(catalog, granter, current.set)?;
+    may_grant(grant, current.set)?;
     let id = current.id.ok_or(RoleError::Builtin)?;
     let members = tx
         .select::<member_role::Entity>()
@@ -607,17 +599,17 @@ pub(crate) async fn permissions_of_keys(
     Ok(set)
 }
 
-/// Gives the member `user_id` exactly the roles `keys`. The granter must hold every
+/// Gives the member `user_id` exactly the roles `keys`. The `grant` must hold every
 /// permission of the roles given, and every permission the member holds now (nobody changes
 /// the roles of someone above them); the owner's roles are not changed by anyone. Recorded as
 /// `member.roles_changed`; keys the member made that now hold more than the member are revoked.
 pub async fn set_member_roles(
     tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
+    grant: &Grant,
     user_id: i64,
     keys: &[String],
 ) -> Result<Vec<String>, RoleError> {
+    let catalog = grant.catalog();
     tx.lock_organization()
         .await?
         .ok_or(OrgError::OrganizationNotFound)?;
@@ -634,8 +626,8 @@ pub async fn set_member_roles(
         }
         return Err(RoleError::OwnerRoles);
     }
-    may_grant(catalog, granter, current)?;
-    may_grant(catalog, granter, permissions_of(&roles))?;
+    may_grant(grant, current)?;
+    may_grant(grant, permissions_of(&roles))?;
     if before == after {
         return Ok(after);
     }
@@ -656,11 +648,11 @@ pub async fn set_member_roles(
 /// takes it away (leaving `member` if nothing else is left). The owner keeps `admin`.
 pub async fn set_admin_flag(
     tx: &TenantTxn,
-    catalog: &Catalog,
-    granter: PermissionSet,
+    grant: &Grant,
     user_id: i64,
     is_admin: bool,
 ) -> Result<Vec<String>, RoleError> {
+    let catalog = grant.catalog();
     let membership = service::membership(tx, user_id)
         .await?
         .ok_or(OrgError::NotMember)?;
@@ -679,7 +671,7 @@ pub async fn set_admin_flag(
             keys.push(BuiltinRole::Member.key().to_string());
         }
     }
-    set_member_roles(tx, catalog, granter, user_id, &keys).await
+    set_member_roles(tx, grant, user_id, &keys).await
 }
 
 /// The roles an invitation will give (for the pages and the API).

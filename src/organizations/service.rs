@@ -419,16 +419,15 @@ pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
 }
 
 /// Removes the member `user_id` on someone else's behalf: besides the rules of
-/// [`remove_user`], `granter` must hold every permission the member holds (the grant rule,
+/// [`remove_user`], the `grant` must hold every permission the member holds (the grant rule,
 /// [`super::grants::may_act_on`]).
 pub async fn remove_member(
     tx: &TenantTxn,
-    catalog: &crate::permissions::Catalog,
-    granter: crate::permissions::PermissionSet,
+    grant: &crate::tenancy::Grant,
     user_id: i64,
 ) -> Result<(), super::roles::RoleError> {
     lock_organization(tx).await?;
-    super::grants::may_act_on(tx, catalog, granter, user_id).await?;
+    super::grants::may_act_on(tx, grant, user_id).await?;
     Ok(remove_user(tx, user_id).await?)
 }
 

@@ -3,19 +3,17 @@
 //! export every matching event as JSON lines).
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::tenant_page;
 use crate::audit::{self, EventView, Filter};
 use crate::error::AppError;
-use crate::permissions::need;
-use crate::state::AppState;
-use crate::tenancy::ActorKind;
+use crate::tenancy::{ActorKind, TenantTxn};
 use crate::web::Query;
 use crate::web::pagination::{self, given};
-use crate::web::{Require, render};
+use crate::web::{TenantCtx, render};
 
 /// The most events one page holds.
 pub const MAX_PER_PAGE: u64 = 200;
@@ -143,15 +141,12 @@ impl AuditQuery {
 
 /// One page of events and the cursor of the next (`None` at the end).
 async fn read_page(
-    state: &AppState,
-    tenant: &crate::web::Tenant,
+    tx: &TenantTxn,
     query: &AuditQuery,
 ) -> Result<(Vec<EventView>, Option<String>, u64), AppError> {
     let filter = query.filter()?;
     let (after, per_page) = query.cursor()?;
-    let tx = tenant.begin(state).await?;
-    let mut events = audit::list(&tx, &filter, after, per_page + 1).await?;
-    tx.commit().await?;
+    let mut events = audit::list(tx, &filter, after, per_page + 1).await?;
     let next = pagination::next_cursor(&mut events, per_page, |e| e.id);
     Ok((events, next, per_page))
 }
@@ -159,12 +154,11 @@ async fn read_page(
 /// `GET /audit/`
 pub async fn page(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::AuditRead>,
     query: Query<AuditQuery>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let (events, next, _) = read_page(&state, &tenant, &query).await?;
+    let (events, next, _) = read_page(&tx, &query).await?;
     let next_query = next.as_ref().map(|cursor| {
         let older = AuditQuery {
             after: Some(cursor.clone()),
@@ -196,16 +190,15 @@ pub async fn page(
     ))),
 )]
 pub async fn api_list(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::AuditRead>,
     query: Query<AuditQuery>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     pagination::present("actor_type", query.actor_type.as_deref())?;
     pagination::present("actor_id", query.actor_id.as_deref())?;
     match pagination::present("format", query.format.as_deref())? {
         None | Some("json") => {
-            let (items, next, per_page) = read_page(&state, &tenant, &query).await?;
+            let (items, next, per_page) = read_page(&tx, &query).await?;
             Ok(HttpResponse::Ok().json(crate::web::pagination::CursorPage {
                 items,
                 per_page,
@@ -217,7 +210,6 @@ pub async fn api_list(
         Some("jsonl") => {
             let filter = query.filter()?;
             let (mut before, _) = query.cursor()?;
-            let tx = tenant.begin(&state).await?;
             let mut body = Vec::new();
             loop {
                 let batch = audit::list(&tx, &filter, before, EXPORT_BATCH).await?;
@@ -231,7 +223,6 @@ pub async fn api_list(
                     _ => break,
                 }
             }
-            tx.commit().await?;
             Ok(HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, "application/x-ndjson"))
                 .insert_header((

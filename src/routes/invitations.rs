@@ -11,16 +11,14 @@ use super::tenant_page;
 use crate::auth::users;
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::{self, AcceptError, InviteError, Pending};
-use crate::organizations::grants;
-use crate::permissions::need;
 use crate::state::AppState;
-use crate::tenancy::TenantTxn;
+use crate::tenancy::{Grant, TenantTxn};
 use crate::web::MaybeUser;
 use crate::web::Query;
 use crate::web::render::redirect;
-use crate::web::rows::{Found, Invitation, PendingInvitation};
+use crate::web::rows::{Invitation, PendingInvitation};
+use crate::web::{Found, Tenant, TenantCtx, links};
 use crate::web::{Page, flash, render};
-use crate::web::{Permitted, Require, Tenant, links};
 
 /// What the accept form sends.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -203,9 +201,8 @@ pub struct PendingQuery {
 /// `GET /invitations/` on a tenant: the pending invitations, newest first, a page at a time.
 pub async fn list(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::InvitationsManage>,
     query: Query<PendingQuery>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let (after, per_page) = crate::web::pagination::cursor(
@@ -213,12 +210,10 @@ pub async fn list(
         crate::web::pagination::given(query.per_page.as_deref()),
         MAX_PER_PAGE,
     )?;
-    let tx = tenant.begin(&state).await?;
     let mut pending =
         invitations::list_by_status(&tx, invitations::Status::Pending, after, per_page + 1).await?;
     let next = crate::web::pagination::next_cursor(&mut pending, per_page, |r| r.id);
     let total = crate::tenancy::counts::of(&tx).await?.pending_invitations;
-    tx.commit().await?;
     render(
         &req,
         tenant_page("invitations/list.html", &tenant)
@@ -253,15 +248,11 @@ impl BackTo {
 pub async fn revoke(
     session: Session,
     back: crate::web::Form<BackTo>,
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::InvitationsManage, PendingInvitation>,
+    Found {
+        tenant, tx, row, ..
+    }: Found<PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
     invitations::revoke(&tx, row.id).await?;
-    tx.commit().await?;
     flash::success(&session, format!("Invitation to {} revoked.", row.email));
     Ok(redirect(&tenant.url(back.path())))
 }
@@ -271,16 +262,16 @@ pub async fn resend(
     state: web::Data<AppState>,
     session: Session,
     back: crate::web::Form<BackTo>,
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::InvitationsManage, PendingInvitation>,
+    Found {
+        tenant,
+        tx,
+        row,
+        grant,
+        ..
+    }: Found<PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
-    match send_again(&state, &tx, &tenant, row).await? {
+    match send_again(&state, &tx, &tenant, &grant, row).await {
         Ok(invitation) => {
-            tx.commit().await?;
             flash::success(
                 &session,
                 format!("Invitation sent again to {}.", invitation.email),
@@ -294,26 +285,21 @@ pub async fn resend(
     }
 }
 
-/// Sends the pending invitation `row` again through the configured backend, once the requester
-/// is found to hold every permission it carries; from then on it carries their authority (the
-/// grant rule: `organizations::grants::resend`). The backend's refusal is for the caller to show.
+/// Sends the pending invitation `row` again through the configured backend (the service
+/// checks the grant rule); the backend's refusal is for the caller to show.
 pub(crate) async fn send_again(
     state: &AppState,
     tx: &TenantTxn,
     tenant: &Tenant,
+    grant: &Grant,
     row: entity::organization_invitation::Model,
-) -> Result<Result<entity::organization_invitation::Model, InviteError>, AppError> {
-    let row = grants::resend(tx, tenant.catalog(), tenant.granter(tx), row).await?;
-    Ok(state
-        .invitation_backend
-        .resend(
-            state.flows(),
-            tx,
-            tenant.organization(),
-            tenant.user(),
-            row.id,
-        )
-        .await)
+) -> Result<entity::organization_invitation::Model, InviteError> {
+    let (organization, inviter) = (tenant.organization(), tenant.user());
+    let backend = &state.invitation_backend;
+    invitations::send::again(tx, grant, row, |id| {
+        backend.resend(state.flows(), tx, organization, inviter, id)
+    })
+    .await
 }
 
 /// An invitation as the API shows it: the row (never its token), where it stands and the
@@ -376,9 +362,8 @@ pub struct InvitationsQuery {
     responses((status = 200, description = "A page of invitations.", body = crate::web::pagination::CursorPage<InvitationView>)),
 )]
 pub async fn api_list(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::InvitationsManage>,
     query: Query<InvitationsQuery>,
+    TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let status = match crate::web::pagination::present("status", query.status.as_deref())? {
@@ -392,7 +377,6 @@ pub async fn api_list(
         query.per_page.as_deref(),
         MAX_PER_PAGE,
     )?;
-    let tx = tenant.begin(&state).await?;
     let mut rows = invitations::list_by_status(&tx, status, after, per_page + 1).await?;
     let next = crate::web::pagination::next_cursor(&mut rows, per_page, |r| r.id);
     // Kept for the pending ones (`tenancy::counts`); the others would have to be counted.
@@ -406,7 +390,6 @@ pub async fn api_list(
     for row in rows {
         items.push(view(&tx, row).await?);
     }
-    tx.commit().await?;
     Ok(HttpResponse::Ok().json(crate::web::pagination::CursorPage {
         items,
         per_page,
@@ -426,10 +409,9 @@ pub async fn api_list(
     responses((status = 200, description = "The invitation.", body = InvitationView)),
 )]
 pub async fn api_detail(
-    Permitted(Found { tx, row, .. }, _): Permitted<need::InvitationsManage, Invitation>,
+    Found { tx, row, .. }: Found<Invitation>,
 ) -> Result<HttpResponse, AppError> {
     let body = view(&tx, row).await?;
-    tx.commit().await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -445,14 +427,13 @@ pub async fn api_detail(
     responses((status = 200, description = "The revoked invitation.", body = InvitationView)),
 )]
 pub async fn api_revoke(
-    Permitted(Found { tx, row, .. }, _): Permitted<need::InvitationsManage, PendingInvitation>,
+    Found { tx, row, .. }: Found<PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
     invitations::revoke(&tx, row.id).await?;
     let revoked = invitations::by_id(&tx, row.id)
         .await?
         .ok_or(AppError::NotFound)?;
     let body = view(&tx, revoked).await?;
-    tx.commit().await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -479,17 +460,17 @@ pub async fn api_revoke(
 )]
 pub async fn api_resend(
     state: web::Data<AppState>,
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::InvitationsManage, PendingInvitation>,
+    Found {
+        tenant,
+        tx,
+        row,
+        grant,
+        ..
+    }: Found<PendingInvitation>,
 ) -> Result<HttpResponse, AppError> {
-    let sent = send_again(&state, &tx, &tenant, row).await??;
+    let sent = send_again(&state, &tx, &tenant, &grant, row).await?;
     let body = view(&tx, sent).await?;
     let quota = invitations::quota(&tx, &state.settings.auth).await?;
-    tx.commit().await?;
     let mut response = HttpResponse::Ok();
     for header in quota.headers() {
         response.insert_header(header);

@@ -257,12 +257,37 @@ pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
 ///
 /// [`AppState::with_tenant_routes`]: crate::AppState::with_tenant_routes
 pub fn configure_tenant_routes(cfg: &mut web::ServiceConfig, routes: &[TenantRoute]) {
-    let routes = routes.iter().map(|r| (r.path, r.handler, r.creates));
+    let routes = routes
+        .iter()
+        .map(|r| (r.path, r.handler, r.creates, Some(r.needs)));
     register(cfg, routes.collect(), tenant);
 }
 
-/// A route's path, the maker of its actix route, and whether it creates.
-type PathRoute = (&'static str, fn() -> actix_web::Route, bool);
+/// A route's path, the maker of its actix route, whether it creates, and what a tenant route
+/// needs.
+type PathRoute = (&'static str, fn() -> actix_web::Route, bool, Option<Needs>);
+
+/// The actix route of `handler`: a tenant route behind the wrapper that checks its `needs` and
+/// settles its transaction (`web::ctx::checked`), a creating one behind the `Idempotency-Key`
+/// middleware outside that (so the key's answer commits with the work).
+fn route_of(
+    handler: fn() -> actix_web::Route,
+    creates: bool,
+    needs: Option<Needs>,
+) -> actix_web::Route {
+    let mut route = handler();
+    if let Some(needs) = needs {
+        route = route.wrap(actix_web::middleware::from_fn(move |req, next| {
+            crate::web::ctx::checked(needs, req, next)
+        }));
+    }
+    if creates {
+        route = route.wrap(actix_web::middleware::from_fn(
+            crate::web::idempotency::idempotent,
+        ));
+    }
+    route
+}
 
 /// One resource per path of `routes` (made by `resource`), its methods in table order; the
 /// creating ones behind the `Idempotency-Key` middleware.
@@ -280,22 +305,15 @@ fn register<T>(
         > + 'static,
 {
     let mut paths: Vec<&'static str> = Vec::new();
-    for (path, _, _) in &routes {
+    for (path, ..) in &routes {
         if !paths.contains(path) {
             paths.push(path);
         }
     }
     for path in paths {
         let mut resource = resource(path);
-        for (_, handler, creates) in routes.iter().filter(|(p, _, _)| *p == path) {
-            let route = handler();
-            resource = resource.route(if *creates {
-                route.wrap(actix_web::middleware::from_fn(
-                    crate::web::idempotency::idempotent,
-                ))
-            } else {
-                route
-            });
+        for (_, handler, creates, needs) in routes.iter().filter(|(p, ..)| *p == path) {
+            resource = resource.route(route_of(*handler, *creates, *needs));
         }
         cfg.service(resource);
     }
@@ -349,7 +367,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     let routes = GLOBAL_API_ROUTES
         .iter()
-        .map(|r| (r.path, r.handler, r.creates));
+        .map(|r| (r.path, r.handler, r.creates, None));
     register(cfg, routes.collect(), |path| web::resource(path));
 }
 

@@ -12,14 +12,13 @@ use crate::config::Settings;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;
 use crate::organizations::{self, NewOrganization, OrgError};
-use crate::permissions::need;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::CurrentUser;
 use crate::web::Json;
 use crate::web::render::redirect;
-use crate::web::{OrgMember, Require, Tenant, etag, links};
 use crate::web::{Page, flash, render};
+use crate::web::{Tenant, TenantCtx, etag, links};
 
 /// An organization as listed for its member: with the address of its tenant root.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -216,10 +215,7 @@ fn edit_page(tenant: &Tenant, form: &OrganizationForm, errors: &FieldErrors) -> 
 }
 
 /// `GET /edit/`
-pub async fn edit_form(
-    req: HttpRequest,
-    Require(tenant, _): Require<need::OrganizationUpdate>,
-) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
     let form = OrganizationForm {
         name: tenant.organization().name.clone(),
         slug: tenant.organization().slug.clone(),
@@ -239,16 +235,13 @@ fn root_after_rename(tenant: &Tenant, organization: &organization::Model) -> Str
 /// `POST /edit/`: name and slug.
 pub async fn edit(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::OrganizationUpdate>,
     form: crate::web::Form<OrganizationForm>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let tx = tenant.begin(&state).await?;
     match members::update_organization(&tx, &form.name, Some(&form.slug)).await {
         Ok(updated) => {
-            tx.commit().await?;
             flash::success(&session, "Saved.");
             Ok(redirect(&root_after_rename(&tenant, &updated)))
         }
@@ -305,28 +298,22 @@ fn delete_page(tenant: &Tenant, errors: &FieldErrors) -> Page {
 }
 
 /// `GET /delete/`
-pub async fn delete_form(
-    req: HttpRequest,
-    Require(tenant, _): Require<need::OrganizationDelete>,
-) -> Result<HttpResponse, AppError> {
+pub async fn delete_form(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
     render(&req, delete_page(&tenant, &FieldErrors::new())).await
 }
 
 /// `POST /delete/`: the organization and everything scoped to it, once its slug was typed.
 pub async fn delete(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::OrganizationDelete>,
     form: crate::web::Form<ConfirmForm>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     if let Some(errors) = unconfirmed(&tenant, &form.confirm) {
         let page = delete_page(&tenant, &errors).status(StatusCode::UNPROCESSABLE_ENTITY);
         return render(&req, page).await;
     }
-    let tx = tenant.begin(&state).await?;
     organizations::delete_organization(&tx).await?;
-    tx.commit().await?;
     flash::success(
         &session,
         format!("{} was deleted.", tenant.organization().name),
@@ -345,12 +332,9 @@ pub struct TransferForm {
 /// `GET /transfer/`
 pub async fn transfer_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::OwnershipTransfer>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     let page = transfer_page(&tenant, &tx, &FieldErrors::new()).await?;
-    tx.commit().await?;
     render(&req, page).await
 }
 
@@ -389,23 +373,21 @@ async fn do_transfer(tx: &TenantTxn, user_id: &str) -> Result<(), AppError> {
 /// `POST /transfer/`: the chosen member becomes owner (and admin).
 pub async fn transfer(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::OwnershipTransfer>,
     form: crate::web::Form<TransferForm>,
+    TenantCtx { tenant, mut tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     if let Some(errors) = unconfirmed(&tenant, &form.confirm) {
         let page = transfer_page(&tenant, &tx, &errors).await?;
         return render(&req, page.status(StatusCode::UNPROCESSABLE_ENTITY)).await;
     }
     match do_transfer(&tx, &form.user_id).await {
         Ok(()) => {
-            tx.commit().await?;
             flash::success(&session, "Ownership transferred.");
             Ok(redirect(&tenant.url("/people/")))
         }
         Err(AppError::Invalid { fields, .. }) => {
+            tx.read_again().await?;
             render(&req, transfer_page(&tenant, &tx, &fields).await?).await
         }
         Err(other) => Err(other),
@@ -413,10 +395,7 @@ pub async fn transfer(
 }
 
 /// `GET /leave/`
-pub async fn leave_form(
-    req: HttpRequest,
-    OrgMember(tenant): OrgMember,
-) -> Result<HttpResponse, AppError> {
+pub async fn leave_form(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
     if tenant.access().is_owner {
         return Err(owner_cannot_leave());
     }
@@ -437,13 +416,12 @@ fn owner_cannot_leave() -> AppError {
     )
 }
 
-async fn do_leave(state: &AppState, tenant: &Tenant) -> Result<(), AppError> {
+async fn do_leave(tx: &TenantTxn, tenant: &Tenant) -> Result<(), AppError> {
     let user = tenant
         .user()
         .ok_or_else(|| AppError::Forbidden("Only people can leave.".into()))?;
-    let tx = tenant.begin(state).await?;
-    match organizations::remove_user(&tx, user.id).await {
-        Ok(()) => Ok(tx.commit().await?),
+    match organizations::remove_user(tx, user.id).await {
+        Ok(()) => Ok(()),
         Err(OrgError::OwnershipRequired) => Err(owner_cannot_leave()),
         Err(other) => Err(other.into()),
     }
@@ -451,11 +429,10 @@ async fn do_leave(state: &AppState, tenant: &Tenant) -> Result<(), AppError> {
 
 /// `POST /leave/`: a member who is not the owner leaves.
 pub async fn leave(
-    state: web::Data<AppState>,
     session: Session,
-    OrgMember(tenant): OrgMember,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    do_leave(&state, &tenant).await?;
+    do_leave(&tx, &tenant).await?;
     flash::success(
         &session,
         format!("You left {}.", tenant.organization().name),
@@ -471,7 +448,7 @@ pub async fn leave(
     operation_id = "get_organization",
     responses((status = 200, description = "The organization.", body = organization::Model, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
 )]
-pub async fn api_show(OrgMember(tenant): OrgMember) -> HttpResponse {
+pub async fn api_show(tenant: Tenant) -> HttpResponse {
     etag::json(tenant.organization())
 }
 
@@ -497,22 +474,19 @@ async fn current(tx: &crate::tenancy::TenantTxn) -> Result<organization::Model, 
 )]
 pub async fn api_update(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::OrganizationUpdate>,
     body: Json<OrganizationJson>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let slug = given_slug(body.slug)?;
     let name = body
         .name
         .unwrap_or_else(|| tenant.organization().name.clone());
-    let tx = tenant.begin(&state).await?;
     let before = current(&tx).await?;
     let updated = members::update_organization(&tx, &name, slug.as_deref()).await?;
     // Checked after the write so that a bad body is 422 whatever version it names; a stale
     // version rolls the write back.
     etag::check_if_match(&req, &before)?;
-    tx.commit().await?;
     Ok(etag::json(&updated))
 }
 
@@ -531,13 +505,10 @@ pub async fn api_update(
 )]
 pub async fn api_delete(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::OrganizationDelete>,
+    TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     etag::check_if_match(&req, &current(&tx).await?)?;
     organizations::delete_organization(&tx).await?;
-    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -566,13 +537,10 @@ pub struct TransferJson {
     ),
 )]
 pub async fn api_transfer(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::OwnershipTransfer>,
     body: Json<TransferJson>,
+    TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     do_transfer(&tx, &body.user_id.to_string()).await?;
-    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -587,10 +555,7 @@ pub async fn api_transfer(
         (status = 409, description = "The owner cannot leave: transfer ownership or delete the organization first.", body = crate::error::ErrorBody),
     ),
 )]
-pub async fn api_leave(
-    state: web::Data<AppState>,
-    OrgMember(tenant): OrgMember,
-) -> Result<HttpResponse, AppError> {
-    do_leave(&state, &tenant).await?;
+pub async fn api_leave(TenantCtx { tenant, tx, .. }: TenantCtx) -> Result<HttpResponse, AppError> {
+    do_leave(&tx, &tenant).await?;
     Ok(HttpResponse::NoContent().finish())
 }

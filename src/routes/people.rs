@@ -11,20 +11,20 @@ use super::tenant_page;
 use crate::auth::users;
 use crate::db::Position;
 use crate::error::{AppError, FieldErrors};
+use crate::invitations::send::{Asked, Reinvite};
 use crate::invitations::{self, InviteError};
-use crate::organizations::grants;
 use crate::organizations::members::{self, PersonView};
 use crate::organizations::roles::{self, RoleError};
 use crate::organizations::{self, OrgError};
-use crate::permissions::{Permission, need};
+use crate::permissions::Permission;
 use crate::state::AppState;
-use crate::tenancy::TenantTxn;
+use crate::tenancy::{Grant, TenantTxn};
 use crate::web::pagination::{CursorPage, KeysetQuery};
 use crate::web::render::redirect;
-use crate::web::rows::{Found, Person};
+use crate::web::rows::Person;
+use crate::web::{Found, Tenant, TenantCtx};
 use crate::web::{Json, Query};
 use crate::web::{Page, etag, flash, forms, render};
-use crate::web::{Permitted, Require, Tenant};
 
 /// `?q=&after=&page=&per_page=`
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -88,13 +88,12 @@ const PENDING_SHOWN: u64 = 10;
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Require(tenant, _): Require<need::MembersRead>,
     query: Query<PeopleQuery>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let q = query.q.clone();
     // One transaction for the people and the pending invitations beside them.
-    let tx = tenant.begin(&state).await?;
     let (people, position) = people_page(&tx, query, state.cursors.of("people"), true).await?;
     let lines: Vec<PersonLine> = people
         .items
@@ -121,7 +120,6 @@ pub async fn list(
     } else {
         (Vec::new(), false)
     };
-    tx.commit().await?;
     let page = tenant_page("people/list.html", &tenant)
         .with("invitations", invitations)
         .with("more_invitations", more_invitations)
@@ -175,14 +173,12 @@ async fn role_choices(tx: &TenantTxn, tenant: &Tenant) -> Result<Vec<RoleChoice>
 }
 
 async fn invite_page(
-    state: &AppState,
+    tx: &TenantTxn,
     tenant: &Tenant,
     form: &InviteForm,
     errors: &FieldErrors,
 ) -> Result<Page, AppError> {
-    let tx = tenant.begin_read(state).await?;
-    let choices = role_choices(&tx, tenant).await?;
-    tx.commit().await?;
+    let choices = role_choices(tx, tenant).await?;
     Ok(tenant_page("people/add.html", tenant)
         .with("form", form)
         .with("roles", choices)
@@ -192,10 +188,9 @@ async fn invite_page(
 /// `GET /people/add/`
 pub async fn add_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::MembersInvite>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let page = invite_page(&state, &tenant, &InviteForm::default(), &FieldErrors::new()).await?;
+    let page = invite_page(&tx, &tenant, &InviteForm::default(), &FieldErrors::new()).await?;
     render(&req, page).await
 }
 
@@ -203,52 +198,21 @@ fn invite_error(error: InviteError) -> Result<FieldErrors, AppError> {
     AppError::from(error).into_fields()
 }
 
-/// What inviting an address that has a pending invitation does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Reinvite {
-    /// Sends it again with a new link (the page).
-    Resend,
-    /// Refuses, naming the pending invitation (the API: the client resends it explicitly).
-    Refuse,
-}
-
-/// Invites `email` (to hold `keys`, or `member` when empty) through the configured backend in
-/// the request's transaction, committed when the invitation went: the one call behind the page
-/// and the API. The backend's refusal is for the caller to show.
+/// Invites as `asked` in the request's transaction through the configured backend: the one call
+/// behind the page and the API.
 async fn invite(
     state: &AppState,
+    tx: &TenantTxn,
     tenant: &Tenant,
-    email: &str,
-    keys: &[String],
-    again: Reinvite,
-) -> Result<Result<entity::organization_invitation::Model, InviteError>, AppError> {
-    let tx = tenant.begin(state).await?;
-    if again == Reinvite::Refuse
-        && let Ok(email) = users::normalize_email(email)
-        && let Some(pending) = invitations::pending_for_email(&tx, &email).await?
-        && pending.expires_at > entity::chrono_now()
-    {
-        return Err(AppError::AlreadyInvited {
-            invitation_id: pending.id,
-        });
-    }
-    let roles = grants::invitation_roles(&tx, tenant.catalog(), tenant.granter(&tx), keys).await?;
-    let sent = state
-        .invitation_backend
-        .invite(
-            state.flows(),
-            &tx,
-            tenant.organization(),
-            tenant.user(),
-            email,
-        )
-        .await;
-    let Ok(invitation) = sent else {
-        return Ok(sent);
-    };
-    let invitation = grants::record_invitation(&tx, invitation, &roles).await?;
-    tx.commit().await?;
-    Ok(Ok(invitation))
+    grant: &Grant,
+    asked: Asked<'_>,
+) -> Result<entity::organization_invitation::Model, InviteError> {
+    let (organization, inviter) = (tenant.organization(), tenant.user());
+    let backend = &state.invitation_backend;
+    invitations::send::with_roles(tx, grant, asked, || {
+        backend.invite(state.flows(), tx, organization, inviter, asked.email)
+    })
+    .await
 }
 
 /// `POST /people/add/`: invites by email (an existing member is a field error).
@@ -256,39 +220,44 @@ pub async fn add(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::MembersInvite>,
     form: crate::web::Form<Vec<(String, String)>>,
+    TenantCtx {
+        tenant,
+        mut tx,
+        grant,
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let form = InviteForm::from_pairs(form.into_inner());
-    let errors = match invite(&state, &tenant, &form.email, &form.roles, Reinvite::Resend).await {
-        Ok(Ok(invitation)) => {
+    let asked = Asked {
+        email: &form.email,
+        roles: &form.roles,
+        again: Reinvite::Resend,
+    };
+    let errors = match invite(&state, &tx, &tenant, &grant, asked).await {
+        Ok(invitation) => {
             flash::success(
                 &session,
                 format!("Invitation sent to {}.", invitation.email),
             );
             return Ok(redirect(&tenant.url("/people/")));
         }
-        Ok(Err(error)) => invite_error(error)?,
-        Err(error) => error.into_fields()?,
+        Err(error) => invite_error(error)?,
     };
-    let page = invite_page(&state, &tenant, &form, &errors).await?;
+    tx.read_again().await?;
+    let page = invite_page(&tx, &tenant, &form, &errors).await?;
     render(&req, page).await
 }
 
 /// `GET /people/{user_id}/`
 pub async fn detail(
     req: HttpRequest,
-    Permitted(
-        Found {
-            tenant,
-            tx,
-            row: person,
-            ..
-        },
-        _,
-    ): Permitted<need::MembersRead, Person>,
+    Found {
+        tenant,
+
+        row: person,
+        ..
+    }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
-    tx.commit().await?;
     render(
         &req,
         tenant_page("people/detail.html", &tenant).with("person", person),
@@ -337,37 +306,31 @@ async fn edit_page(
 /// `GET /people/{user_id}/edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    Permitted(
-        Found {
-            tenant,
-            tx,
-            row: person,
-            ..
-        },
-        _,
-    ): Permitted<need::MembersUpdate, Person>,
+    Found {
+        tenant,
+        tx,
+        row: person,
+        ..
+    }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
     let page = edit_page(&tx, &tenant, &person, &FieldErrors::new()).await?;
-    tx.commit().await?;
     render(&req, page).await
 }
 
 /// Gives the member the roles asked for, or applies the admin shorthand, by the grant rule.
 async fn change_roles(
     tx: &TenantTxn,
-    tenant: &Tenant,
+    grant: &Grant,
     user_id: i64,
     roles: Option<&[String]>,
     is_admin: Option<bool>,
 ) -> Result<(), AppError> {
-    let catalog = tenant.catalog();
-    let granter = tenant.granter(tx);
     match (roles, is_admin) {
         (Some(keys), _) => {
-            roles::set_member_roles(tx, catalog, granter, user_id, keys).await?;
+            roles::set_member_roles(tx, grant, user_id, keys).await?;
         }
         (None, Some(is_admin)) => {
-            roles::set_admin_flag(tx, catalog, granter, user_id, is_admin).await?;
+            roles::set_admin_flag(tx, grant, user_id, is_admin).await?;
         }
         (None, None) => {}
     }
@@ -378,24 +341,20 @@ async fn change_roles(
 /// the owner's roles stay).
 pub async fn edit(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
     form: crate::web::Form<Vec<(String, String)>>,
-    Permitted(
-        Found {
-            tenant,
-            tx,
-            row: current,
-            ..
-        },
-        _,
-    ): Permitted<need::MembersUpdate, Person>,
+    Found {
+        tenant,
+        mut tx,
+        grant,
+        row: current,
+    }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = current.person.user_id;
     let form = EditForm::from_pairs(form.into_inner());
     let changed = change_roles(
         &tx,
-        &tenant,
+        &grant,
         user_id,
         form.roles.as_deref(),
         Some(form.is_admin),
@@ -403,17 +362,13 @@ pub async fn edit(
     .await;
     match changed {
         Ok(()) => {
-            tx.commit().await?;
             flash::success(&session, "Saved.");
             Ok(redirect(&tenant.url(&format!("/people/{user_id}/"))))
         }
         Err(error) => {
             let errors = error.into_fields()?;
-            // The failed write may have aborted the transaction (PostgreSQL): read afresh.
-            drop(tx);
-            let tx = tenant.begin_read(&state).await?;
+            tx.read_again().await?;
             let page = edit_page(&tx, &tenant, &current, &errors).await?;
-            tx.commit().await?;
             render(&req, page).await
         }
     }
@@ -422,17 +377,13 @@ pub async fn edit(
 /// `GET /people/{user_id}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    Permitted(
-        Found {
-            tenant,
-            tx,
-            row: person,
-            ..
-        },
-        _,
-    ): Permitted<need::MembersRemove, Person>,
+    Found {
+        tenant,
+
+        row: person,
+        ..
+    }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
-    tx.commit().await?;
     render(
         &req,
         tenant_page("people/delete.html", &tenant).with("person", person),
@@ -440,9 +391,8 @@ pub async fn delete_form(
     .await
 }
 
-async fn remove(tx: &TenantTxn, tenant: &Tenant, user_id: i64) -> Result<(), AppError> {
-    let removed =
-        organizations::remove_member(tx, tenant.catalog(), tenant.granter(tx), user_id).await;
+async fn remove(tx: &TenantTxn, grant: &Grant, user_id: i64) -> Result<(), AppError> {
+    let removed = organizations::remove_member(tx, grant, user_id).await;
     match removed {
         Ok(()) => Ok(()),
         Err(RoleError::Org(OrgError::OwnershipRequired)) => Err(AppError::Conflict(
@@ -457,18 +407,14 @@ async fn remove(tx: &TenantTxn, tenant: &Tenant, user_id: i64) -> Result<(), App
 /// message, never a 500).
 pub async fn delete(
     session: Session,
-    Permitted(
-        Found {
-            tenant,
-            tx,
-            row: person,
-            ..
-        },
-        _,
-    ): Permitted<need::MembersRemove, Person>,
+    Found {
+        tenant,
+        tx,
+        grant,
+        row: person,
+    }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
-    remove(&tx, &tenant, person.person.user_id).await?;
-    tx.commit().await?;
+    remove(&tx, &grant, person.person.user_id).await?;
     flash::success(&session, format!("{} was removed.", person.person.email));
     Ok(redirect(&tenant.url("/people/")))
 }
@@ -493,29 +439,23 @@ async fn remindable(
 /// Sends the pending invitation of `user_id` again with a new link (the old one stops working).
 async fn send_reminder(
     state: &AppState,
-    tenant: &Tenant,
+    ctx: &TenantCtx,
     user_id: i64,
 ) -> Result<entity::organization_invitation::Model, AppError> {
-    let tx = tenant.begin(state).await?;
-    let invitation = remindable(&tx, user_id).await?;
-    let sent = super::invitations::send_again(state, &tx, tenant, invitation)
-        .await?
-        .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))?;
-    tx.commit().await?;
-    Ok(sent)
+    let invitation = remindable(&ctx.tx, user_id).await?;
+    super::invitations::send_again(state, &ctx.tx, &ctx.tenant, &ctx.grant, invitation)
+        .await
+        .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))
 }
 
 /// `GET /people/{user_id}/remind/`
 pub async fn remind_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::InvitationsManage>,
     user_id: web::Path<i64>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user_id.into_inner();
-    let tx = tenant.begin(&state).await?;
     let invitation = remindable(&tx, user_id).await?;
-    tx.commit().await?;
     let page = tenant_page("people/remind.html", &tenant)
         .with("invitation", invitation)
         .with("user_id", user_id);
@@ -526,12 +466,12 @@ pub async fn remind_form(
 pub async fn remind(
     state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::InvitationsManage>,
     user_id: web::Path<i64>,
+    ctx: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let sent = send_reminder(&state, &tenant, user_id.into_inner()).await?;
+    let sent = send_reminder(&state, &ctx, user_id.into_inner()).await?;
     flash::success(&session, format!("Reminder sent to {}.", sent.email));
-    Ok(redirect(&tenant.url("/people/")))
+    Ok(redirect(&ctx.tenant.url("/people/")))
 }
 
 /// List the members
@@ -550,12 +490,10 @@ pub async fn remind(
 )]
 pub async fn api_list(
     state: web::Data<AppState>,
-    Require(tenant, _): Require<need::MembersRead>,
     query: Query<PeopleQuery>,
+    TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<web::Json<CursorPage<PersonView>>, AppError> {
-    let tx = tenant.begin(&state).await?;
     let (page, _) = people_page(&tx, query.into_inner(), state.cursors.of("people"), false).await?;
-    tx.commit().await?;
     Ok(web::Json(page))
 }
 
@@ -609,17 +547,20 @@ fn keys(roles: &[RoleKey]) -> Vec<String> {
 )]
 pub async fn api_invite(
     state: web::Data<AppState>,
-    Require(tenant, _): Require<need::MembersInvite>,
     body: Json<InviteJson>,
+    TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let roles = keys(&body.roles);
-    match invite(&state, &tenant, &body.email, &roles, Reinvite::Refuse).await? {
+    let asked = Asked {
+        email: &body.email,
+        roles: &roles,
+        again: Reinvite::Refuse,
+    };
+    match invite(&state, &tx, &tenant, &grant, asked).await {
         Ok(invitation) => {
             let location = tenant.url(&format!("/api/v1/invitations/{}/", invitation.id));
-            let tx = tenant.begin(&state).await?;
             let view = crate::routes::invitations::view(&tx, invitation).await?;
             let quota = crate::invitations::quota(&tx, &state.settings.auth).await?;
-            tx.commit().await?;
             let mut response = HttpResponse::build(StatusCode::CREATED);
             response.insert_header((actix_web::http::header::LOCATION, location));
             for header in quota.headers() {
@@ -640,10 +581,7 @@ pub async fn api_invite(
     params(("user_id" = i64, Path, minimum = 1, description = "The member's user id.")),
     responses((status = 200, description = "The member.", body = PersonView, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
 )]
-pub async fn api_detail(
-    Permitted(Found { tx, row, .. }, _): Permitted<need::MembersRead, Person>,
-) -> Result<HttpResponse, AppError> {
-    tx.commit().await?;
+pub async fn api_detail(Found { row, .. }: Found<Person>) -> Result<HttpResponse, AppError> {
     Ok(etag::json(&row))
 }
 
@@ -678,21 +616,15 @@ pub struct PersonPatch {
 pub async fn api_update(
     req: HttpRequest,
     body: Json<PersonPatch>,
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::MembersUpdate, Person>,
+    Found { tx, grant, row, .. }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = row.person.user_id;
     let roles = body.roles.as_deref().map(keys);
-    change_roles(&tx, &tenant, user_id, roles.as_deref(), body.is_admin).await?;
+    change_roles(&tx, &grant, user_id, roles.as_deref(), body.is_admin).await?;
     // Checked after the write so that a bad body is 422 whatever version it names; a stale
     // version rolls the write back.
     etag::check_if_match(&req, &row)?;
     let updated = person(&tx, user_id).await?;
-    tx.commit().await?;
     Ok(etag::json(&updated))
 }
 
@@ -710,16 +642,10 @@ pub async fn api_update(
 )]
 pub async fn api_delete(
     req: HttpRequest,
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::MembersRemove, Person>,
+    Found { tx, grant, row, .. }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
     etag::check_if_match(&req, &row)?;
-    remove(&tx, &tenant, row.person.user_id).await?;
-    tx.commit().await?;
+    remove(&tx, &grant, row.person.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -744,9 +670,9 @@ pub async fn api_delete(
 )]
 pub async fn api_remind(
     state: web::Data<AppState>,
-    Require(tenant, _): Require<need::InvitationsManage>,
     user_id: web::Path<i64>,
+    ctx: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let sent = send_reminder(&state, &tenant, user_id.into_inner()).await?;
+    let sent = send_reminder(&state, &ctx, user_id.into_inner()).await?;
     Ok(HttpResponse::Accepted().json(sent))
 }

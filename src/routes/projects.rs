@@ -10,35 +10,32 @@ use validator::Validate;
 use super::tenant_page;
 use crate::db::Position;
 use crate::error::{AppError, FieldErrors};
-use crate::permissions::{Permission, need};
+use crate::permissions::Permission;
 use crate::projects::{self, ProjectInput};
 use crate::state::AppState;
 use crate::web::pagination::{CursorPage, KeysetQuery};
 use crate::web::render::redirect;
-use crate::web::rows::{Found, Project};
+use crate::web::rows::Project;
+use crate::web::{Found, Tenant, TenantCtx};
 use crate::web::{Json, Query, etag};
 use crate::web::{Page, flash, forms, render};
-use crate::web::{Permitted, Require, Tenant};
 
 /// `GET /` on a tenant: the organization at a glance: members, pending invitations, projects,
 /// and the latest activity for those who may read the audit log.
 pub async fn dashboard(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::MembersRead>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let txn = tenant.begin_read(&state).await?;
-    let recent = projects::list(&txn, &Position::After(None), 5).await?.items;
-    let counts = crate::tenancy::counts::of(&txn).await?;
+    let recent = projects::list(&tx, &Position::After(None), 5).await?.items;
+    let counts = crate::tenancy::counts::of(&tx).await?;
     let pending = tenant
         .can(Permission::INVITATIONS_MANAGE)
         .then_some(counts.pending_invitations);
     let activity = if tenant.can(Permission::AUDIT_READ) {
-        crate::audit::list(&txn, &crate::audit::Filter::default(), None, 5).await?
+        crate::audit::list(&tx, &crate::audit::Filter::default(), None, 5).await?
     } else {
         Vec::new()
     };
-    txn.commit().await?;
     let page = tenant_page("tenant/dashboard.html", &tenant)
         .with("projects", recent)
         .with("project_count", counts.projects)
@@ -52,15 +49,13 @@ pub async fn dashboard(
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Require(tenant, _): Require<need::ProjectsRead>,
     query: Query<KeysetQuery>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let (position, per_page) = query
         .into_inner()
         .resolve(&state.cursors.of("projects"), true)?;
-    let txn = tenant.begin(&state).await?;
-    let list = projects::list(&txn, &position, per_page).await?;
-    txn.commit().await?;
+    let list = projects::list(&tx, &position, per_page).await?;
     let list = CursorPage::of(list, &position, per_page, state.cursors.of("projects"));
     let page = tenant_page("projects/list.html", &tenant).with("projects", &list.items);
     render(&req, super::with_page_links(page, &list, &position)).await
@@ -79,10 +74,7 @@ fn form_page(
 }
 
 /// `GET /projects/new/`
-pub async fn new_form(
-    req: HttpRequest,
-    Require(tenant, _): Require<need::ProjectsWrite>,
-) -> Result<HttpResponse, AppError> {
+pub async fn new_form(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
     render(
         &req,
         form_page(&tenant, &ProjectInput::default(), &FieldErrors::new(), None),
@@ -93,10 +85,9 @@ pub async fn new_form(
 /// `POST /projects/new/`
 pub async fn create(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: actix_session::Session,
-    Require(tenant, _): Require<need::ProjectsWrite>,
     form: crate::web::Form<ProjectInput>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
@@ -106,9 +97,7 @@ pub async fn create(
         )
         .await;
     }
-    let txn = tenant.begin(&state).await?;
-    let created = projects::create(&txn, form).await?;
-    txn.commit().await?;
+    let created = projects::create(&tx, form).await?;
     flash::success(&session, format!("Project “{}” created.", created.name));
     Ok(redirect(&tenant.url(&format!("/projects/{}/", created.id))))
 }
@@ -116,17 +105,13 @@ pub async fn create(
 /// `GET /projects/{id}/`
 pub async fn detail(
     req: HttpRequest,
-    Permitted(
-        Found {
-            tenant,
-            tx,
-            row: project,
-            ..
-        },
-        _,
-    ): Permitted<need::ProjectsRead, Project>,
+    Found {
+        tenant,
+
+        row: project,
+        ..
+    }: Found<Project>,
 ) -> Result<HttpResponse, AppError> {
-    tx.commit().await?;
     render(
         &req,
         tenant_page("projects/detail.html", &tenant).with("project", project),
@@ -137,17 +122,13 @@ pub async fn detail(
 /// `GET /projects/{id}/edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    Permitted(
-        Found {
-            tenant,
-            tx,
-            row: project,
-            ..
-        },
-        _,
-    ): Permitted<need::ProjectsWrite, Project>,
+    Found {
+        tenant,
+
+        row: project,
+        ..
+    }: Found<Project>,
 ) -> Result<HttpResponse, AppError> {
-    tx.commit().await?;
     let form = ProjectInput {
         name: project.name.clone(),
         description: project.description.clone(),
@@ -164,15 +145,12 @@ pub async fn edit(
     req: HttpRequest,
     session: actix_session::Session,
     form: crate::web::Form<ProjectInput>,
-    Permitted(
-        Found {
-            tenant,
-            tx: txn,
-            row: project,
-            ..
-        },
-        _,
-    ): Permitted<need::ProjectsWrite, Project>,
+    Found {
+        tenant,
+        tx,
+        row: project,
+        ..
+    }: Found<Project>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
@@ -187,10 +165,9 @@ pub async fn edit(
         )
         .await;
     }
-    let updated = projects::update(&txn, project.id, form)
+    let updated = projects::update(&tx, project.id, form)
         .await?
         .ok_or(AppError::NotFound)?;
-    txn.commit().await?;
     flash::success(&session, "Saved.");
     Ok(redirect(&tenant.url(&format!("/projects/{}/", updated.id))))
 }
@@ -198,17 +175,13 @@ pub async fn edit(
 /// `GET /projects/{id}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    Permitted(
-        Found {
-            tenant,
-            tx,
-            row: project,
-            ..
-        },
-        _,
-    ): Permitted<need::ProjectsDelete, Project>,
+    Found {
+        tenant,
+
+        row: project,
+        ..
+    }: Found<Project>,
 ) -> Result<HttpResponse, AppError> {
-    tx.commit().await?;
     render(
         &req,
         tenant_page("projects/confirm_delete.html", &tenant).with("project", project),
@@ -219,18 +192,14 @@ pub async fn delete_form(
 /// `POST /projects/{id}/delete/`
 pub async fn delete(
     session: actix_session::Session,
-    Permitted(
-        Found {
-            tenant,
-            tx: txn,
-            row: project,
-            ..
-        },
-        _,
-    ): Permitted<need::ProjectsDelete, Project>,
+    Found {
+        tenant,
+        tx,
+        row: project,
+        ..
+    }: Found<Project>,
 ) -> Result<HttpResponse, AppError> {
-    projects::delete(&txn, project.id).await?;
-    txn.commit().await?;
+    projects::delete(&tx, project.id).await?;
     flash::success(&session, format!("Project “{}” deleted.", project.name));
     Ok(redirect(&tenant.url("/projects/")))
 }
@@ -249,15 +218,13 @@ pub async fn delete(
 )]
 pub async fn api_list(
     state: web::Data<AppState>,
-    Require(tenant, _): Require<need::ProjectsRead>,
     query: Query<KeysetQuery>,
+    TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<web::Json<CursorPage<project::Model>>, AppError> {
     let (position, per_page) = query
         .into_inner()
         .resolve(&state.cursors.of("projects"), false)?;
-    let txn = tenant.begin(&state).await?;
-    let list = projects::list(&txn, &position, per_page).await?;
-    txn.commit().await?;
+    let list = projects::list(&tx, &position, per_page).await?;
     Ok(web::Json(CursorPage::of(
         list,
         &position,
@@ -312,18 +279,15 @@ fn validated(input: ProjectInput) -> Result<ProjectInput, AppError> {
     responses((status = 201, description = "Created.", body = project::Model, headers(("Location" = String, description = "The project's URL.")))),
 )]
 pub async fn api_create(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::ProjectsWrite>,
     body: Json<NewProjectJson>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let input = validated(ProjectInput {
         name: body.name,
         description: body.description,
     })?;
-    let txn = tenant.begin(&state).await?;
-    let created = projects::create(&txn, input).await?;
-    txn.commit().await?;
+    let created = projects::create(&tx, input).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header((
             actix_web::http::header::LOCATION,
@@ -342,14 +306,8 @@ pub async fn api_create(
     responses((status = 200, description = "The project.", body = project::Model, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
 )]
 pub async fn api_detail(
-    Permitted(
-        Found {
-            tx, row: project, ..
-        },
-        _,
-    ): Permitted<need::ProjectsRead, Project>,
+    Found { row: project, .. }: Found<Project>,
 ) -> Result<HttpResponse, AppError> {
-    tx.commit().await?;
     Ok(etag::json(&project))
 }
 
@@ -370,14 +328,9 @@ pub async fn api_detail(
 pub async fn api_update(
     req: HttpRequest,
     body: Json<ProjectJson>,
-    Permitted(
-        Found {
-            tx: txn,
-            row: project,
-            ..
-        },
-        _,
-    ): Permitted<need::ProjectsWrite, Project>,
+    Found {
+        tx, row: project, ..
+    }: Found<Project>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let input = validated(ProjectInput {
@@ -388,10 +341,9 @@ pub async fn api_update(
     })?;
     // A bad body is 422 whatever version it names; the version is checked next.
     etag::check_if_match(&req, &project)?;
-    let updated = projects::update(&txn, project.id, input)
+    let updated = projects::update(&tx, project.id, input)
         .await?
         .ok_or(AppError::NotFound)?;
-    txn.commit().await?;
     Ok(etag::json(&updated))
 }
 
@@ -408,10 +360,9 @@ pub async fn api_update(
 )]
 pub async fn api_delete(
     req: HttpRequest,
-    Permitted(Found { tx, row, .. }, _): Permitted<need::ProjectsDelete, Project>,
+    Found { tx, row, .. }: Found<Project>,
 ) -> Result<HttpResponse, AppError> {
     etag::check_if_match(&req, &row)?;
     projects::delete(&tx, row.id).await?;
-    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

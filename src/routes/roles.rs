@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::roles::{self, NewRole, RolePatch, RoleView};
-use crate::permissions::{BuiltinRole, Permission, need};
-use crate::state::AppState;
+use crate::permissions::{BuiltinRole, Permission};
 use crate::tenancy::TenantTxn;
 use crate::web::Json;
+use crate::web::RequestTx;
 use crate::web::pagination::CursorPage;
 use crate::web::render::redirect;
-use crate::web::{Page, Require, Tenant, etag, flash, render};
+use crate::web::{Page, Tenant, TenantCtx, etag, flash, render};
 
 /// The role form of the pages.
 #[derive(Debug, Default, Serialize)]
@@ -95,12 +95,9 @@ async fn custom_role(tx: &TenantTxn, tenant: &Tenant, key: &str) -> Result<RoleV
 /// `GET /roles/`
 pub async fn list(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::RolesManage>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     let all = roles::list(&tx, tenant.catalog()).await?;
-    tx.commit().await?;
     render(
         &req,
         tenant_page("roles/list.html", &tenant).with("roles", all),
@@ -109,10 +106,7 @@ pub async fn list(
 }
 
 /// `GET /roles/new/`
-pub async fn new_form(
-    req: HttpRequest,
-    Require(tenant, _): Require<need::RolesManage>,
-) -> Result<HttpResponse, AppError> {
+pub async fn new_form(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
     let page = form_page(&tenant, &RoleForm::default(), false, &FieldErrors::new());
     render(&req, page).await
 }
@@ -120,43 +114,41 @@ pub async fn new_form(
 /// `POST /roles/new/`
 pub async fn create(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::RolesManage>,
     form: crate::web::Form<Vec<(String, String)>>,
+    TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let form = RoleForm::from_pairs(form.into_inner());
-    let tx = tenant.begin(&state).await?;
     let new = NewRole {
         key: form.key.clone(),
         name: form.name.clone(),
         description: form.description.clone(),
         permissions: form.permissions.clone(),
     };
-    let saved = roles::create(&tx, tenant.catalog(), tenant.granter(&tx), &new).await;
+    let saved = roles::create(&tx, &grant, &new).await;
     answer_saved(&req, &session, &tenant, tx, &form, false, saved).await
 }
 
-/// After a role form was saved: commit and back to the list, or the form again with its field
+/// After a role form was saved: back to the list, or the form again with its field
 /// errors (any other refusal is the answer).
 async fn answer_saved(
     req: &HttpRequest,
     session: &Session,
     tenant: &Tenant,
-    tx: TenantTxn,
+    mut tx: RequestTx,
     form: &RoleForm,
     editing: bool,
     saved: Result<RoleView, roles::RoleError>,
 ) -> Result<HttpResponse, AppError> {
     match saved {
         Ok(role) => {
-            tx.commit().await?;
             let done = if editing { "saved" } else { "created" };
             flash::success(session, format!("Role {} {done}.", role.name));
             Ok(redirect(&tenant.url("/roles/")))
         }
         Err(error) => {
             let errors = AppError::from(error).into_fields()?;
+            tx.read_again().await?;
             render(req, form_page(tenant, form, editing, &errors)).await
         }
     }
@@ -165,13 +157,10 @@ async fn answer_saved(
 /// `GET /roles/{key}/edit/`
 pub async fn edit_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     let role = custom_role(&tx, &tenant, &key).await?;
-    tx.commit().await?;
     let page = form_page(&tenant, &RoleForm::of(&role), true, &FieldErrors::new());
     render(&req, page).await
 }
@@ -179,41 +168,29 @@ pub async fn edit_form(
 /// `POST /roles/{key}/edit/`
 pub async fn edit(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
     form: crate::web::Form<Vec<(String, String)>>,
+    TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let mut form = RoleForm::from_pairs(form.into_inner());
     form.key = key.into_inner();
-    let tx = tenant.begin(&state).await?;
     let patch = RolePatch {
         name: Some(form.name.clone()),
         description: Some(form.description.clone()),
         permissions: Some(form.permissions.clone()),
     };
-    let saved = roles::update(
-        &tx,
-        tenant.catalog(),
-        tenant.granter(&tx),
-        &form.key,
-        &patch,
-    )
-    .await;
+    let saved = roles::update(&tx, &grant, &form.key, &patch).await;
     answer_saved(&req, &session, &tenant, tx, &form, true, saved).await
 }
 
 /// `GET /roles/{key}/delete/`
 pub async fn delete_form(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     let role = custom_role(&tx, &tenant, &key).await?;
-    tx.commit().await?;
     let page = tenant_page("tenant/confirm.html", &tenant)
         .with("title", format!("Delete the role {}?", role.name))
         .with(
@@ -230,14 +207,11 @@ pub async fn delete_form(
 
 /// `POST /roles/{key}/delete/`: refused (409) while anyone holds the role.
 pub async fn delete(
-    state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
+    TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
-    roles::delete(&tx, tenant.catalog(), tenant.granter(&tx), &key).await?;
-    tx.commit().await?;
+    roles::delete(&tx, &grant, &key).await?;
     flash::success(&session, "Role deleted.");
     Ok(redirect(&tenant.url("/roles/")))
 }
@@ -252,13 +226,8 @@ pub async fn delete(
     operation_id = "list_roles",
     responses((status = 200, description = "Every role.", body = CursorPage<RoleView>)),
 )]
-pub async fn api_list(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::RolesManage>,
-) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
+pub async fn api_list(TenantCtx { tenant, tx, .. }: TenantCtx) -> Result<HttpResponse, AppError> {
     let all = roles::list(&tx, tenant.catalog()).await?;
-    tx.commit().await?;
     let total = all.len() as u64;
     Ok(HttpResponse::Ok().json(CursorPage {
         items: all,
@@ -304,20 +273,17 @@ pub struct RoleJson {
     ),
 )]
 pub async fn api_create(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::RolesManage>,
     body: Json<RoleJson>,
+    TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
-    let tx = tenant.begin(&state).await?;
     let new = NewRole {
         key: body.key,
         name: body.name,
         description: body.description,
         permissions: body.permissions,
     };
-    let role = roles::create(&tx, tenant.catalog(), tenant.granter(&tx), &new).await?;
-    tx.commit().await?;
+    let role = roles::create(&tx, &grant, &new).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header((
             header::LOCATION,
@@ -336,15 +302,12 @@ pub async fn api_create(
     responses((status = 200, description = "The role.", body = RoleView, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
 )]
 pub async fn api_detail(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     let role = roles::get(&tx, tenant.catalog(), &key)
         .await?
         .ok_or(AppError::NotFound)?;
-    tx.commit().await?;
     Ok(etag::json(&role))
 }
 
@@ -390,24 +353,21 @@ pub struct RolePatchJson {
 )]
 pub async fn api_update(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
     body: Json<RolePatchJson>,
+    TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
-    let tx = tenant.begin(&state).await?;
     let before = roles::get(&tx, tenant.catalog(), &key).await?;
     let patch = RolePatch {
         name: body.name,
         description: body.description,
         permissions: body.permissions,
     };
-    let role = roles::update(&tx, tenant.catalog(), tenant.granter(&tx), &key, &patch).await?;
+    let role = roles::update(&tx, &grant, &key, &patch).await?;
     // Checked after the write so that a bad body is 422 whatever version it names; a stale
     // version rolls the write back.
     if_match(&req, before.as_ref())?;
-    tx.commit().await?;
     Ok(etag::json(&role))
 }
 
@@ -427,14 +387,11 @@ pub async fn api_update(
 )]
 pub async fn api_delete(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::RolesManage>,
     key: web::Path<String>,
+    TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let tx = tenant.begin(&state).await?;
     let before = roles::get(&tx, tenant.catalog(), &key).await?;
     if_match(&req, before.as_ref())?;
-    roles::delete(&tx, tenant.catalog(), tenant.granter(&tx), &key).await?;
-    tx.commit().await?;
+    roles::delete(&tx, &grant, &key).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,20 +9,19 @@ use validator::Validate;
 
 use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
+use crate::organizations::api_keys;
 use crate::organizations::domains::{self, DomainError};
-use crate::organizations::{api_keys, grants, roles};
-use crate::permissions::need;
-use crate::permissions::{Catalog, Permission, PermissionSet};
+use crate::permissions::{Catalog, Permission};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::pagination::{self, CursorPage};
 use crate::web::render::redirect;
-use crate::web::rows::{ApiKey, Domain, Found};
+use crate::web::rows::{ApiKey, Domain};
+use crate::web::{Found, Tenant, TenantCtx};
 use crate::web::{Json, Query};
-use crate::web::{OrgMember, Permitted, Require, Tenant};
 use crate::web::{flash, forms, render};
 
-const NEW_KEY: &str = "new_api_key";
+use crate::web::flash::NEW_API_KEY as NEW_KEY;
 
 fn person_only(tenant: &Tenant) -> Result<i64, AppError> {
     tenant.user().map(|u| u.id).ok_or_else(|| {
@@ -125,44 +124,25 @@ async fn key_views(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<KeyView>, Ap
     Ok(views)
 }
 
-/// What a new key may do: the permissions asked for (all the maker may give when none are),
-/// each one the maker holds (the grant rule).
-fn key_permissions(
-    tenant: &Tenant,
-    tx: &TenantTxn,
-    names: Option<&[String]>,
-) -> Result<PermissionSet, AppError> {
-    let catalog = tenant.catalog();
-    let granter = tenant.granter(tx);
-    let set = match names {
-        Some(names) => roles::check_permissions(catalog, names)?,
-        None => granter.intersection(catalog.assignable()),
-    };
-    grants::may_grant(catalog, granter, set)?;
-    Ok(set)
-}
-
-/// The settings page, read in the request's transaction (which it ends): the sections the
-/// requester may manage.
+/// The settings page, read in the request's transaction: the sections the requester may manage.
 async fn settings_page(
     req: &HttpRequest,
-    txn: TenantTxn,
+    txn: &TenantTxn,
     tenant: &Tenant,
     new_key: Option<String>,
     errors: &FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let catalog = tenant.catalog();
     let keys = if tenant.can(Permission::API_KEYS_MANAGE) {
-        key_views(&txn, catalog).await?
+        key_views(txn, catalog).await?
     } else {
         Vec::new()
     };
     let domains: Vec<DomainView> = if tenant.can(Permission::DOMAINS_MANAGE) {
-        domains::list(&txn).await?.into_iter().map(view).collect()
+        domains::list(txn).await?.into_iter().map(view).collect()
     } else {
         Vec::new()
     };
-    txn.commit().await?;
     let grantable: Vec<Permission> =
         catalog.list(tenant.permissions().intersection(catalog.assignable()));
     let page = tenant_page("tenant/settings.html", tenant)
@@ -177,50 +157,50 @@ async fn settings_page(
 /// `GET /settings/`
 pub async fn show(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
-    OrgMember(tenant): OrgMember,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     if !tenant.can(Permission::API_KEYS_MANAGE) && !tenant.can(Permission::DOMAINS_MANAGE) {
         return Err(AppError::MissingPermission(Permission::API_KEYS_MANAGE));
     }
     person_only(&tenant)?;
     let new_key = flash::take_once::<String>(&session, NEW_KEY);
-    let txn = tenant.begin(&state).await?;
-    settings_page(&req, txn, &tenant, new_key, &FieldErrors::new()).await
+    settings_page(&req, &tx, &tenant, new_key, &FieldErrors::new()).await
 }
 
 /// `POST /settings/api-keys/`
 pub async fn create_key(
     req: HttpRequest,
-    state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::ApiKeysManage>,
     form: crate::web::Form<Vec<(String, String)>>,
+    TenantCtx {
+        tenant,
+        mut tx,
+        grant,
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
     let form = KeyForm::from_pairs(form.into_inner());
-    let checked = form
-        .validate()
-        .map_err(|e| forms::invalid(forms::field_errors(&e)))
-        .and_then(|()| key_permissions(&tenant, &txn, form.permissions.as_deref()));
-    let permissions = match checked {
-        Ok(permissions) => permissions,
+    let created = match form.validate() {
+        Err(errors) => Err(forms::invalid(forms::field_errors(&errors))),
+        Ok(()) => api_keys::create(
+            &tx,
+            &grant,
+            &form.name,
+            Some(user_id),
+            form.permissions.as_deref(),
+        )
+        .await
+        .map_err(AppError::from),
+    };
+    let secret = match created {
+        Ok(created) => created.secret,
         Err(error) => {
             let errors = error.into_fields()?;
-            return settings_page(&req, txn, &tenant, None, &errors).await;
+            tx.read_again().await?;
+            return settings_page(&req, &tx, &tenant, None, &errors).await;
         }
     };
-    let (_, secret) = api_keys::create(
-        &txn,
-        tenant.catalog(),
-        &form.name,
-        Some(user_id),
-        permissions,
-    )
-    .await?;
-    txn.commit().await?;
     session
         .insert(NEW_KEY, secret)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
@@ -231,15 +211,9 @@ pub async fn create_key(
 /// `GET /settings/api-keys/{id}/revoke/`: asks before revoking.
 pub async fn revoke_key_form(
     req: HttpRequest,
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::ApiKeysManage, ApiKey>,
+    Found { tenant, row, .. }: Found<ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    tx.commit().await?;
     let page = super::organizations::confirm(
         &tenant,
         format!("Revoke the API key “{}”?", row.name),
@@ -256,16 +230,16 @@ pub async fn revoke_key_form(
 /// `POST /settings/api-keys/{id}/revoke/`
 pub async fn revoke_key(
     session: Session,
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::ApiKeysManage, ApiKey>,
+    Found {
+        tenant,
+        tx,
+        row,
+        grant,
+        ..
+    }: Found<ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    api_keys::revoke_for(&tx, tenant.catalog(), tenant.granter(&tx), &row).await?;
-    tx.commit().await?;
+    api_keys::revoke_for(&tx, &grant, &row).await?;
     flash::success(&session, "API key revoked.");
     Ok(redirect(&tenant.url("/settings/")))
 }
@@ -275,13 +249,12 @@ pub async fn add_domain(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    Require(tenant, _): Require<need::DomainsManage>,
     form: crate::web::Form<DomainForm>,
+    TenantCtx { tenant, mut tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
     match domains::add(
-        &txn,
+        &tx,
         &state.db,
         &form.domain,
         &state.settings.tenant.base_domain,
@@ -289,7 +262,6 @@ pub async fn add_domain(
     .await
     {
         Ok(_) => {
-            txn.commit().await?;
             flash::success(
                 &session,
                 "Domain added. Publish its TXT record, then verify it.",
@@ -298,7 +270,8 @@ pub async fn add_domain(
         }
         Err(error) => {
             let errors = AppError::from(error).into_fields()?;
-            settings_page(&req, txn, &tenant, None, &errors).await
+            tx.read_again().await?;
+            settings_page(&req, &tx, &tenant, None, &errors).await
         }
     }
 }
@@ -307,7 +280,7 @@ pub async fn add_domain(
 pub async fn verify_domain(
     state: web::Data<AppState>,
     session: Session,
-    Permitted(found, _): Permitted<need::DomainsManage, Domain>,
+    found: Found<Domain>,
 ) -> Result<HttpResponse, AppError> {
     let root = found.tenant.url("/settings/");
     match verify(&state, found).await? {
@@ -349,16 +322,12 @@ async fn verify(
 /// `POST /settings/domains/{id}/delete/`
 pub async fn delete_domain(
     session: Session,
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::DomainsManage, Domain>,
+    Found {
+        tenant, tx, row, ..
+    }: Found<Domain>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     domains::remove(&tx, row.id).await?;
-    tx.commit().await?;
     flash::success(&session, "Domain removed.");
     Ok(redirect(&tenant.url("/settings/")))
 }
@@ -429,14 +398,11 @@ fn cursor_page<T: Serialize>(
     responses((status = 200, description = "A page of keys.", body = CursorPage<KeyView>)),
 )]
 pub async fn api_list_keys(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::ApiKeysManage>,
     query: Query<CursorQuery>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
-    let keys = key_views(&txn, tenant.catalog()).await?;
-    txn.commit().await?;
+    let keys = key_views(&tx, tenant.catalog()).await?;
     cursor_page(keys, |k| k.key.id, &query)
 }
 
@@ -452,26 +418,22 @@ pub async fn api_list_keys(
     responses((status = 201, description = "Created.", body = CreatedKey, headers(("Location" = String, description = "The key's URL (for DELETE)")))),
 )]
 pub async fn api_create_key(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::ApiKeysManage>,
     body: Json<KeyForm>,
+    TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
     body.validate()
         .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
-    let txn = tenant.begin(&state).await?;
-    let permissions = key_permissions(&tenant, &txn, body.permissions.as_deref())?;
-    let catalog = tenant.catalog();
-    let (key, secret) =
-        api_keys::create(&txn, catalog, &body.name, Some(user_id), permissions).await?;
-    txn.commit().await?;
+    let asked = body.permissions.as_deref();
+    let created = api_keys::create(&tx, &grant, &body.name, Some(user_id), asked).await?;
+    let (key, secret) = (created.key, created.secret);
     let location = tenant.url(&format!("/api/v1/api-keys/{}/", key.id));
     let mut response = HttpResponse::build(StatusCode::CREATED)
         .insert_header((actix_web::http::header::LOCATION, location))
         .json(CreatedKey {
             key,
             secret: Some(secret),
-            permissions: catalog.list(permissions),
+            permissions: tenant.catalog().list(created.permissions),
         });
     response
         .extensions_mut()
@@ -489,16 +451,16 @@ pub async fn api_create_key(
     responses((status = 204, description = "Revoked.")),
 )]
 pub async fn api_revoke_key(
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::ApiKeysManage, ApiKey>,
+    Found {
+        tenant,
+        tx,
+        row,
+        grant,
+        ..
+    }: Found<ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    api_keys::revoke_for(&tx, tenant.catalog(), tenant.granter(&tx), &row).await?;
-    tx.commit().await?;
+    api_keys::revoke_for(&tx, &grant, &row).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -512,14 +474,11 @@ pub async fn api_revoke_key(
     responses((status = 200, description = "A page of domains.", body = CursorPage<DomainView>)),
 )]
 pub async fn api_list_domains(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<need::DomainsManage>,
     query: Query<CursorQuery>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
-    let items: Vec<DomainView> = domains::list(&txn).await?.into_iter().map(view).collect();
-    txn.commit().await?;
+    let items: Vec<DomainView> = domains::list(&tx).await?.into_iter().map(view).collect();
     cursor_page(items, |d| d.domain.id, &query)
 }
 
@@ -549,19 +508,17 @@ pub struct DomainJson {
 )]
 pub async fn api_add_domain(
     state: web::Data<AppState>,
-    Require(tenant, _): Require<need::DomainsManage>,
     body: Json<DomainJson>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let txn = tenant.begin(&state).await?;
     let domain = domains::add(
-        &txn,
+        &tx,
         &state.db,
         &body.domain,
         &state.settings.tenant.base_domain,
     )
     .await?;
-    txn.commit().await?;
     let location = tenant.url(&format!("/api/v1/domains/{}/", domain.id));
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header((actix_web::http::header::LOCATION, location))
@@ -584,7 +541,7 @@ pub async fn api_add_domain(
 )]
 pub async fn api_verify_domain(
     state: web::Data<AppState>,
-    Permitted(found, _): Permitted<need::DomainsManage, Domain>,
+    found: Found<Domain>,
 ) -> Result<HttpResponse, AppError> {
     match verify(&state, found).await? {
         Ok(domain) => Ok(HttpResponse::Ok().json(view(domain))),
@@ -603,15 +560,11 @@ pub async fn api_verify_domain(
     responses((status = 204, description = "Removed.")),
 )]
 pub async fn api_delete_domain(
-    Permitted(
-        Found {
-            tenant, tx, row, ..
-        },
-        _,
-    ): Permitted<need::DomainsManage, Domain>,
+    Found {
+        tenant, tx, row, ..
+    }: Found<Domain>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     domains::remove(&tx, row.id).await?;
-    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

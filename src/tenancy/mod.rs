@@ -14,6 +14,7 @@ pub mod counts;
 pub mod dns;
 pub mod door;
 pub mod global;
+pub mod grant;
 pub mod once;
 pub mod organizations;
 mod prepared;
@@ -22,6 +23,7 @@ mod scope;
 mod txn;
 
 pub use access::Access;
+pub use grant::Grant;
 pub use prepared::ScopedStatement;
 pub use scope::Scope;
 pub use txn::{Actor, ActorKind, TenantTxn};

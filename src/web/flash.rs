@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 
 const KEY: &str = "flash";
 
+/// The session key of a new API key's secret, shown once on the next settings page.
+pub const NEW_API_KEY: &str = "new_api_key";
+
 /// One message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Flash {
@@ -49,4 +52,13 @@ pub fn take_once<T: serde::de::DeserializeOwned>(session: &Session, key: &str) -
         return None;
     }
     session.remove_as::<T>(key).and_then(Result::ok)
+}
+
+/// Drops the messages (and a new key's secret) queued during a request whose work did not
+/// commit after all: they would announce something that did not happen.
+pub fn discard(req: &actix_web::HttpRequest) {
+    use actix_session::SessionExt as _;
+    let session = req.get_session();
+    let _ = take_once::<serde_json::Value>(&session, KEY);
+    let _ = take_once::<serde_json::Value>(&session, NEW_API_KEY);
 }

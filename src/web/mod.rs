@@ -4,6 +4,7 @@
 pub mod caching;
 pub mod client;
 pub mod csrf;
+pub mod ctx;
 pub mod errors;
 pub mod etag;
 pub mod flash;
@@ -23,11 +24,11 @@ pub mod security;
 pub mod tenant;
 pub mod user;
 
+pub use ctx::{Found, RequestTx, TenantCtx};
 pub use input::Form;
 pub use json::Json;
 pub use query::Query;
 pub use render::{Page, render};
 pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
-pub use rows::Permitted;
-pub use tenant::{OrgMember, Principal, Require, Tenant};
+pub use tenant::{Principal, Tenant};
 pub use user::{CurrentUser, MaybeUser};

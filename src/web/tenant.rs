@@ -1,27 +1,23 @@
-//! The only way a handler reaches an organization: extractors named for what they require.
-//! `Require<P>` checks that the requester holds the permission `P` in the resolved tenant (the
-//! permission is in the handler's signature, and the tenant route table records the same);
-//! `OrgMember` only that they are a member. Each hands out a [`Tenant`], whose
-//! [`Tenant::begin`] opens the request's [`TenantTxn`]: the one way to the organization's rows.
+//! Who is asking in the request's organization, and whether they may: [`tenant_for`] resolves
+//! the requester's [`Access`] (from the caches) and checks one [`Need`]; the route wrapper
+//! (`web::ctx::checked`) checks the route table's needs with it and hands the handler a
+//! [`Tenant`], whose transaction only `web::ctx` opens: the one way to the organization's rows.
 //!
 //! Answers: no tenant resolved, or a signed-in non-member: 404 (do not confirm that another
 //! tenant exists; the peer says 403); anonymous: login redirect or 401; a member without the
 //! permission: 403 naming it; superusers pass every check.
 
-use std::future::Future;
-use std::marker::PhantomData;
-use std::ops::Deref;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use entity::{organization, user};
 use sea_orm::DbErr;
 
 use super::CurrentUser;
 use super::resolve::{ApiKeyPrincipal, ResolvedTenant};
 use crate::error::AppError;
-use crate::permissions::{BuiltinRole, Catalog, Needed, Permission, PermissionSet};
+use crate::permissions::{BuiltinRole, Catalog, Permission, PermissionSet};
+use crate::route_table::Needs;
 use crate::state::AppState;
 use crate::tenancy::{Access, Actor, ActorKind, TenantTxn, door};
 
@@ -120,6 +116,10 @@ impl Tenant {
         &self.catalog
     }
 
+    pub(super) fn catalog_arc(&self) -> Arc<Catalog> {
+        self.catalog.clone()
+    }
+
     /// What the requester holds here: the most they may grant.
     pub fn permissions(&self) -> PermissionSet {
         self.access.permissions
@@ -146,7 +146,7 @@ impl Tenant {
     /// before any lock) are checked again in the transaction from fresh rows, under the
     /// organization's lock when one of them is beyond a member's: a role change or a transfer
     /// that committed a moment ago is seen, and none can commit until this transaction ends.
-    pub async fn begin(&self, state: &AppState) -> Result<TenantTxn, AppError> {
+    pub(super) async fn begin(&self, state: &AppState) -> Result<TenantTxn, AppError> {
         let tx = self.open(state, self.write).await?;
         if !self.write {
             return Ok(tx);
@@ -157,13 +157,13 @@ impl Tenant {
 
     /// The most the requester may grant in `tx`: what they hold as read in it from fresh rows
     /// (for a write), else as the extractor found.
-    pub fn granter(&self, tx: &TenantTxn) -> PermissionSet {
+    pub(super) fn granter(&self, tx: &TenantTxn) -> PermissionSet {
         tx.granter().unwrap_or(self.access.permissions)
     }
 
     /// A transaction that only reads, whatever the request's method (a form shown again after
     /// a refused write, whose own transaction was given up).
-    pub async fn begin_read(&self, state: &AppState) -> Result<TenantTxn, AppError> {
+    pub(super) async fn begin_read(&self, state: &AppState) -> Result<TenantTxn, AppError> {
         self.open(state, false).await
     }
 
@@ -200,6 +200,7 @@ impl Tenant {
         let member = catalog.builtin(BuiltinRole::Member);
         let beyond_member = self.needs.iter().any(|need| match need {
             Need::Permission(p) => !member.contains_all(catalog.one(*p)),
+            Need::AnyOf(ps) => ps.iter().any(|p| !member.contains_all(catalog.one(*p))),
             Need::Member => false,
         });
         if beyond_member {
@@ -218,13 +219,27 @@ impl Tenant {
     }
 }
 
-/// What an extractor requires.
+/// What a route requires of the requester.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Need {
     /// A membership.
     Member,
     /// A permission.
     Permission(Permission),
+    /// At least one of these permissions.
+    AnyOf(&'static [Permission]),
+}
+
+impl Need {
+    /// What the route table's `needs` asks of the requester (the owner's exclusion from
+    /// leaving is the service's rule, answered with its own message).
+    pub(super) fn of(needs: Needs) -> Self {
+        match needs {
+            Needs::Member | Needs::MemberNotOwner => Self::Member,
+            Needs::Permission(permission) => Self::Permission(permission),
+            Needs::AnyOf(permissions) => Self::AnyOf(permissions),
+        }
+    }
 }
 
 fn actor_of(req: &HttpRequest, principal: &Principal, ip: String) -> Actor {
@@ -320,53 +335,12 @@ fn check_access(catalog: &Catalog, access: Access, need: Need) -> Result<(), App
         Need::Member => Ok(()),
         Need::Permission(permission) if access.holds(catalog.one(permission)) => Ok(()),
         Need::Permission(permission) => Err(AppError::MissingPermission(permission)),
-    }
-}
-
-/// A member (or superuser) of the request's organization, whatever their roles.
-#[derive(Clone, Debug)]
-pub struct OrgMember(pub Tenant);
-
-impl Deref for OrgMember {
-    type Target = Tenant;
-    fn deref(&self) -> &Tenant {
-        &self.0
-    }
-}
-
-impl FromRequest for OrgMember {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { tenant_for(req, Need::Member).await.map(OrgMember) })
-    }
-}
-
-/// A requester holding the permission `P` in the request's organization (a superuser, a member
-/// whose roles carry it, or an API key given it): `Require(tenant, _): Require<MembersInvite>`.
-#[derive(Clone, Debug)]
-pub struct Require<P: Needed>(pub Tenant, pub PhantomData<P>);
-
-impl<P: Needed> Deref for Require<P> {
-    type Target = Tenant;
-    fn deref(&self) -> &Tenant {
-        &self.0
-    }
-}
-
-impl<P: Needed> FromRequest for Require<P> {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            tenant_for(req, Need::Permission(P::PERMISSION))
-                .await
-                .map(|tenant| Require(tenant, PhantomData))
-        })
+        Need::AnyOf(permissions) => match permissions.first() {
+            Some(first) if !permissions.iter().any(|p| access.holds(catalog.one(*p))) => {
+                Err(AppError::MissingPermission(*first))
+            }
+            _ => Ok(()),
+        },
     }
 }
 

@@ -251,6 +251,19 @@ impl TestApp {
         app
     }
 
+    /// Like `spawn_with_state`, with an embedding app's own routes mounted beside orgs' (as
+    /// `Application::build_with_routes` does).
+    pub async fn spawn_with_routes(
+        change: impl FnOnce(&mut AppState),
+        extra: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Sync + 'static,
+    ) -> Self {
+        let db = TestDb::migrated().await;
+        let settings = test_settings(&db);
+        let mut app = Self::serve(settings, &db.url, change, extra).await;
+        app._db = Some(db);
+        app
+    }
+
     /// A second app over this app's database (as after a restart), with changed settings.
     pub async fn restart_with(&self, change: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = (*self.state.settings).clone();
@@ -270,6 +283,15 @@ impl TestApp {
         owner_url: &str,
         change: impl FnOnce(&mut AppState),
     ) -> Self {
+        Self::serve(settings, owner_url, change, |_| {}).await
+    }
+
+    async fn serve(
+        settings: Settings,
+        owner_url: &str,
+        change: impl FnOnce(&mut AppState),
+        extra: impl Fn(&mut actix_web::web::ServiceConfig) + Send + Sync + 'static,
+    ) -> Self {
         let connection = orgs::db::connect(&settings.database)
             .await
             .expect("connect to the test database");
@@ -283,7 +305,7 @@ impl TestApp {
             .expect("connect as the owner");
         let mut state = AppState::new(settings, connection, Events::new()).expect("state");
         change(&mut state);
-        let app = Application::build_with(state.clone())
+        let app = Application::build_with_routes(state.clone(), extra)
             .await
             .expect("build the app");
         let address = format!("http://127.0.0.1:{}", app.port());

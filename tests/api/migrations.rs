@@ -194,12 +194,10 @@ async fn the_roles_migration_maps_admin_flags_both_ways_on_a_seeded_database_and
     let tx = orgs::tenancy::door::tenant(db, app.events(), first.id)
         .await
         .unwrap();
-    let catalog = orgs::permissions::Catalog::orgs();
-    let everything = catalog.everything();
+    let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
     orgs::organizations::roles::create(
         &tx,
-        &catalog,
-        everything,
+        &grant,
         &orgs::organizations::roles::NewRole {
             key: "auditor".into(),
             name: "Auditor".into(),
@@ -211,10 +209,10 @@ async fn the_roles_migration_maps_admin_flags_both_ways_on_a_seeded_database_and
     .unwrap();
     orgs::organizations::api_keys::create(
         &tx,
-        &catalog,
+        &grant,
         "reader",
         None,
-        catalog.one(orgs::permissions::Permission::PROJECTS_READ),
+        Some(&["projects.read".to_string()]),
     )
     .await
     .unwrap();

@@ -3,8 +3,8 @@
 //! what a SaaS team writes for each of their own tables: an entity that names its organization
 //! column, a migration of its own (with its own migration table) that puts the table under orgs'
 //! row-level security, permissions of its own (`notes.read`, `notes.write`) added to orgs'
-//! catalog and named in its handlers' signatures, an audit event for what it changes, and
-//! handlers that reach the table only through the tenant transaction.
+//! catalog and named in its route table, an audit event for what it changes, and handlers that
+//! reach the table only through the tenant context orgs hands them (and commits for them).
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
@@ -15,32 +15,28 @@ use orgs::migration::{
     ColumnDef, DynIden, ForeignKeyAction, IntoIden, MigrationName, MigrationTrait, MigratorTrait,
     SchemaManager, Table, async_trait,
 };
-use orgs::permissions::{Catalog, Holders, Needed as _};
+use orgs::permissions::{Catalog, Holders, Permission};
 use orgs::routes::{Needs, TenantRoute};
 use orgs::utoipa;
 use orgs::web::pagination::{self, CursorPage};
-use orgs::web::{Json, Require};
+use orgs::web::{Json, TenantCtx};
 // orgs' sea-orm, under the name its derive macros expect: no sea-orm dependency of our own.
 use orgs::sea_orm;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
-orgs::permission!(
-    /// `notes.read`: see the organization's notes.
-    pub NotesRead = "notes.read"
-);
-orgs::permission!(
-    /// `notes.write`: add notes.
-    pub NotesWrite = "notes.write"
-);
+/// `notes.read`: see the organization's notes.
+pub const NOTES_READ: Permission = Permission::new("notes.read");
+/// `notes.write`: add notes.
+pub const NOTES_WRITE: Permission = Permission::new("notes.write");
 
 /// orgs' catalog with the example's permissions: every member reads and writes notes (the
 /// built-in `member` role holds both), and custom roles may be given either.
 pub fn permissions(catalog: Catalog) -> Catalog {
     catalog
-        .with(NotesRead::PERMISSION, "See notes", Holders::Member)
-        .with(NotesWrite::PERMISSION, "Add notes", Holders::Member)
+        .with(NOTES_READ, "See notes", Holders::Member)
+        .with(NOTES_WRITE, "Add notes", Holders::Member)
 }
 
 /// The `notes` table: every row belongs to one organization.
@@ -141,19 +137,19 @@ pub fn tenant_routes() -> Vec<TenantRoute> {
         TenantRoute::new(
             Method::GET,
             "/notes/",
-            Needs::Permission(NotesRead::PERMISSION),
+            Needs::Permission(NOTES_READ),
             || web::get().to(page),
         ),
         TenantRoute::new(
             Method::GET,
             "/api/v1/notes/",
-            Needs::Permission(NotesRead::PERMISSION),
+            Needs::Permission(NOTES_READ),
             || web::get().to(list),
         ),
         TenantRoute::new(
             Method::POST,
             "/api/v1/notes/",
-            Needs::Permission(NotesWrite::PERMISSION),
+            Needs::Permission(NOTES_WRITE),
             || web::post().to(add),
         )
         .creating(),
@@ -192,32 +188,25 @@ pub fn state(state: AppState) -> anyhow::Result<AppState> {
     state
         .with_permissions(permissions)
         .with_tenant_routes(tenant_routes(), <ApiDoc as utoipa::OpenApi>::openapi())
-        .with_nav_item("Notes", "/notes/", Some(NotesRead::PERMISSION))
+        .with_nav_item("Notes", "/notes/", Some(NOTES_READ))
         .with_templates(TEMPLATES)
 }
 
 /// The organization's notes, oldest first, read through the tenant's transaction.
-async fn all_notes(
-    state: &AppState,
-    tenant: &orgs::web::Tenant,
-) -> Result<Vec<note::Model>, AppError> {
-    let txn = tenant.begin_read(state).await?;
-    let notes = txn
+async fn all_notes(tx: &orgs::tenancy::TenantTxn) -> Result<Vec<note::Model>, AppError> {
+    Ok(tx
         .select::<note::Entity>()
         .order_by_asc(note::Column::Id)
-        .all(txn.conn())
-        .await?;
-    txn.commit().await?;
-    Ok(notes)
+        .all(tx.conn())
+        .await?)
 }
 
 /// `GET /notes/`: the notes as a page.
 async fn page(
     req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<NotesRead>,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let notes = all_notes(&state, &tenant).await?;
+    let notes = all_notes(&tx).await?;
     let page = orgs::routes::tenant_page("notes/list.html", &tenant).with("notes", notes);
     orgs::web::render(&req, page).await
 }
@@ -254,9 +243,8 @@ pub struct NotesQuery {
     responses((status = 200, description = "A page of notes.", body = CursorPage<note::Model>)),
 )]
 async fn list(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<NotesRead>,
     query: orgs::web::Query<NotesQuery>,
+    TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<web::Json<CursorPage<note::Model>>, AppError> {
     // orgs' helpers read the parameters (a wrong one is orgs' 422 naming it) and cut the page.
     let (after, per_page) = pagination::cursor(
@@ -264,17 +252,15 @@ async fn list(
         query.per_page.as_deref(),
         pagination::MAX_PER_PAGE,
     )?;
-    let txn = tenant.begin_read(&state).await?;
-    let mut select = txn.select::<note::Entity>();
+    let mut select = tx.select::<note::Entity>();
     if let Some(after) = after {
         select = select.filter(note::Column::Id.gt(after));
     }
     let mut notes = select
         .order_by_asc(note::Column::Id)
         .limit(per_page + 1)
-        .all(txn.conn())
+        .all(tx.conn())
         .await?;
-    txn.commit().await?;
     let next = pagination::next_cursor(&mut notes, per_page, |n| n.id);
     Ok(web::Json(CursorPage {
         items: notes,
@@ -289,7 +275,7 @@ async fn list(
 /// Add a note
 ///
 /// The organization is set by the tenant, never by the body; the note and its `note.created`
-/// audit event commit together.
+/// audit event commit together, when the handler answers `Ok`.
 #[utoipa::path(
     post,
     path = "/api/v1/notes/",
@@ -299,26 +285,23 @@ async fn list(
     responses((status = 201, description = "The note.", body = note::Model)),
 )]
 async fn add(
-    state: web::Data<AppState>,
-    Require(tenant, _): Require<NotesWrite>,
     body: Json<NewNote>,
+    TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner().body.trim().to_string();
     if body.is_empty() {
         return Err(AppError::field("body", "write something"));
     }
-    let txn = tenant.begin(&state).await?;
-    let mut row: note::ActiveModel = txn.new_active_model();
+    let mut row: note::ActiveModel = tx.new_active_model();
     row.body = Set(body);
-    let saved = row.insert(txn.conn()).await?;
+    let saved = row.insert(tx.conn()).await?;
     let label: String = saved.body.chars().take(60).collect();
     audit::record(
-        &txn,
+        &tx,
         "note.created",
         Some(Target::new("note", saved.id, label)),
         None,
     )
     .await?;
-    txn.commit().await?;
     Ok(HttpResponse::Created().json(saved))
 }

@@ -260,10 +260,11 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         .await
         .unwrap();
     orgs_service::add_user(&txn, cam.id, false).await.unwrap();
+    #[expect(clippy::disallowed_methods, reason = "a fixture, set as the system")]
+    let grant = orgs::tenancy::Grant::everything(state.permissions.clone());
     orgs::organizations::roles::set_member_roles(
         &txn,
-        &state.permissions,
-        state.permissions.everything(),
+        &grant,
         cam.id,
         &["reader".into()],
     )

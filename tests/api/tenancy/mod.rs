@@ -352,18 +352,12 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                 .await
                 .unwrap();
             let id = if kind == Fresh::ApiKey {
-                let catalog = orgs::permissions::Catalog::orgs();
-                orgs::organizations::api_keys::create(
-                    &tx,
-                    &catalog,
-                    "Doomed key",
-                    None,
-                    catalog.assignable(),
-                )
-                .await
-                .unwrap()
-                .0
-                .id
+                let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
+                orgs::organizations::api_keys::create(&tx, &grant, "Doomed key", None, None)
+                    .await
+                    .unwrap()
+                    .key
+                    .id
             } else {
                 let domain = format!("doomed{n}.example.org");
                 orgs::organizations::domains::add(&tx, &app.state.db, &domain, "localhost")
@@ -378,14 +372,14 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
             let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.acme_id)
                 .await
                 .unwrap();
-            let catalog = orgs::permissions::Catalog::orgs();
+            let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
             let new = orgs::organizations::roles::NewRole {
                 key: format!("doomed-{n}"),
                 name: "Doomed role".into(),
                 description: String::new(),
                 permissions: vec!["projects.read".into()],
             };
-            orgs::organizations::roles::create(&tx, &catalog, catalog.everything(), &new)
+            orgs::organizations::roles::create(&tx, &grant, &new)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
@@ -477,20 +471,19 @@ async fn world(app: &TestApp, generation: u32) -> World {
         let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id)
             .await
             .unwrap();
-        let catalog = orgs::permissions::Catalog::orgs();
+        let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
         let new = roles::NewRole {
             key: "editor".into(),
             name: "Editor".into(),
             description: "Looks after projects".into(),
             permissions: EDITOR.iter().map(|p| (*p).to_string()).collect(),
         };
-        roles::create(&tx, &catalog, catalog.everything(), &new)
+        roles::create(&tx, &grant, &new)
             .await
             .unwrap();
         roles::set_member_roles(
             &tx,
-            &catalog,
-            catalog.everything(),
+            &grant,
             editor.id,
             &["editor".into()],
         )

@@ -1,0 +1,358 @@
+//! The tenant context a handler is given: the route's table entry says what the requester must
+//! hold ([`crate::route_table::Needs`]), and the route's wrapper ([`checked`]) checks it before
+//! any handler code or body extractor runs. Then one extractor family hands out what the handler
+//! works with:
+//!
+//! - [`Tenant`]: the organization and who is asking (a page that reads nothing);
+//! - [`TenantCtx`]: the tenant, the request's transaction ([`RequestTx`]) opened after the check,
+//!   and the [`Grant`] of what the requester may grant;
+//! - [`Found`]: the same and one row named by the path (`/projects/{id}/`), loaded in that
+//!   transaction (a row of another organization, or none, is 404 before the handler runs).
+//!
+//! Handlers never commit. When a handler answers `Ok`, the wrapper commits the request's
+//! transaction (an error from the commit replaces the answer, and its flash messages go); when
+//! it answers `Err`, the transaction rolls back. A context cannot be made outside a route that
+//! the wrapper guards (the extractors answer 500 there, before anything is written), and a
+//! transaction the wrapper did not settle is caught when the request ends: a panic in debug
+//! builds, an error in the log in release.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+
+use super::rows::TenantRow;
+use super::tenant::{Need, Tenant, tenant_for};
+use crate::error::AppError;
+use crate::route_table::Needs;
+use crate::state::AppState;
+use crate::tenancy::{Grant, TenantTxn};
+
+/// Put in the request's extensions by [`checked`]: the tenant as checked against the route's
+/// needs, and whether the request was given up before the wrapper could settle it.
+#[derive(Clone)]
+struct Checked {
+    tenant: Tenant,
+    cancelled: Rc<Cell<bool>>,
+}
+
+/// The request's transaction, handed back by [`RequestTx`] when the handler is done with it,
+/// for [`checked`] to commit or roll back.
+struct Pending {
+    txn: Option<TenantTxn>,
+    cancelled: Rc<Cell<bool>>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.txn.is_none() || self.cancelled.get() {
+            return;
+        }
+        tracing::error!(
+            "a request's tenant transaction was never settled: its work is rolled back"
+        );
+        debug_assert!(
+            false,
+            "a request's tenant transaction was dropped without being committed or rolled back"
+        );
+    }
+}
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))
+}
+
+fn checked_of(req: &HttpRequest) -> Result<Checked, AppError> {
+    req.extensions().get::<Checked>().cloned().ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "a tenant handler was mounted outside a route table (routes::TENANT_ROUTES or \
+             AppState::with_tenant_routes): nothing would commit its work"
+        ))
+    })
+}
+
+/// The request's transaction on its tenant: derefs to the [`TenantTxn`] services take. The
+/// route commits it when the handler answers `Ok`.
+pub struct RequestTx {
+    txn: Option<TenantTxn>,
+    req: HttpRequest,
+    cancelled: Rc<Cell<bool>>,
+}
+
+impl std::fmt::Debug for RequestTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestTx").field("txn", &self.txn).finish()
+    }
+}
+
+impl RequestTx {
+    async fn open(req: &HttpRequest, checked: &Checked, write: bool) -> Result<Self, AppError> {
+        let state = state_of(req)?;
+        let txn = if write {
+            checked.tenant.begin(&state).await?
+        } else {
+            checked.tenant.begin_read(&state).await?
+        };
+        Ok(Self {
+            txn: Some(txn),
+            req: req.clone(),
+            cancelled: checked.cancelled.clone(),
+        })
+    }
+
+    fn txn(&self) -> &TenantTxn {
+        match &self.txn {
+            Some(txn) => txn,
+            // Only `Drop` takes it out.
+            None => unreachable!("the request's transaction is held until the context drops"),
+        }
+    }
+
+    /// The row of `R` the path names (`{id}`, `{user_id}`), in this transaction; 404 when the
+    /// organization has none.
+    pub async fn row<R: TenantRow>(&self) -> Result<R::Row, AppError> {
+        let id: i64 = self
+            .req
+            .match_info()
+            .get(R::PARAM)
+            .and_then(|value| value.parse().ok())
+            .ok_or(AppError::NotFound)?;
+        R::load(self.txn(), id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// Gives up everything done in this transaction so far and goes on in a fresh one that only
+    /// reads: a form shown again after a refused write (on PostgreSQL the failed statement may
+    /// have aborted the transaction).
+    pub async fn read_again(&mut self) -> Result<(), AppError> {
+        let checked = checked_of(&self.req)?;
+        drop(self.txn.take());
+        let fresh = Self::open(&self.req, &checked, false).await?;
+        self.txn = Some(fresh.into_txn());
+        Ok(())
+    }
+
+    /// Commits now, for work that must follow the commit (another organization's rows, in a
+    /// transaction of its own); the route then has nothing left to settle.
+    pub async fn commit(mut self) -> Result<(), AppError> {
+        match self.txn.take() {
+            Some(txn) => Ok(txn.commit().await?),
+            None => Ok(()),
+        }
+    }
+
+    fn into_txn(mut self) -> TenantTxn {
+        match self.txn.take() {
+            Some(txn) => txn,
+            None => unreachable!("the request's transaction is held until the context drops"),
+        }
+    }
+}
+
+impl Deref for RequestTx {
+    type Target = TenantTxn;
+    fn deref(&self) -> &TenantTxn {
+        self.txn()
+    }
+}
+
+impl Drop for RequestTx {
+    fn drop(&mut self) {
+        let Some(txn) = self.txn.take() else {
+            return;
+        };
+        let pending = Pending {
+            txn: Some(txn),
+            cancelled: self.cancelled.clone(),
+        };
+        // A second context in one request replaces the first one's work, whose guard fires.
+        self.req.extensions_mut().insert(pending);
+    }
+}
+
+impl FromRequest for Tenant {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(checked_of(req).map(|checked| checked.tenant))
+    }
+}
+
+/// What a tenant handler works with: `TenantCtx { tenant, tx, grant }: TenantCtx`.
+#[derive(Debug)]
+pub struct TenantCtx {
+    /// The organization and who is asking, checked against the route's needs.
+    pub tenant: Tenant,
+    /// The request's transaction, opened after the check (for a write, the requester's
+    /// permissions are read again in it from fresh rows).
+    pub tx: RequestTx,
+    /// What the requester may grant: what they hold, as `tx` read it.
+    pub grant: Grant,
+}
+
+async fn context(req: HttpRequest) -> Result<TenantCtx, AppError> {
+    let checked = checked_of(&req)?;
+    let tx = RequestTx::open(&req, &checked, !req.method().is_safe()).await?;
+    let tenant = checked.tenant;
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the access layer: what the requester holds, checked and read in the request's transaction"
+    )]
+    let grant = Grant::new(tenant.catalog_arc(), tenant.granter(&tx));
+    Ok(TenantCtx { tenant, tx, grant })
+}
+
+impl FromRequest for TenantCtx {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(context(req.clone()))
+    }
+}
+
+/// A [`TenantCtx`] and the row of `R` its path names:
+/// `Found { tenant, tx, row: project, .. }: Found<Project>`.
+#[derive(Debug)]
+pub struct Found<R: TenantRow> {
+    /// The organization and who is asking.
+    pub tenant: Tenant,
+    /// The request's transaction.
+    pub tx: RequestTx,
+    /// What the requester may grant.
+    pub grant: Grant,
+    /// The row.
+    pub row: R::Row,
+}
+
+impl<R: TenantRow> FromRequest for Found<R>
+where
+    R::Row: std::fmt::Debug,
+{
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let TenantCtx { tenant, tx, grant } = context(req).await?;
+            let row = tx.row::<R>().await?;
+            Ok(Found {
+                tenant,
+                tx,
+                grant,
+                row,
+            })
+        })
+    }
+}
+
+/// Marks a request given up (its future dropped) before the wrapper settled it.
+struct Settling(Rc<Cell<bool>>);
+
+impl Drop for Settling {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+/// The wrapper of every tenant route (`routes::configure_tenant_routes`): checks the route's
+/// `needs`, runs the handler, then commits the request's transaction when the handler answered
+/// `Ok` and rolls it back when it answered `Err`.
+pub async fn checked(
+    needs: Needs,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let tenant = match tenant_for(req.request().clone(), Need::of(needs)).await {
+        Ok(tenant) => tenant,
+        Err(error) => return Ok(req.error_response(error)),
+    };
+    let request = req.request().clone();
+    let cancelled = Rc::new(Cell::new(false));
+    let settling = Settling(cancelled.clone());
+    req.extensions_mut().insert(Checked { tenant, cancelled });
+    let response = next.call(req).await;
+    let pending = request
+        .extensions_mut()
+        .remove::<Pending>()
+        .and_then(|mut pending| pending.txn.take());
+    let settled = match response {
+        Ok(response) => settle(response.map_into_boxed_body(), pending).await,
+        Err(error) => {
+            drop(pending);
+            Err(error)
+        }
+    };
+    drop(settling);
+    settled
+}
+
+/// Commits `pending` under an `Ok` answer (a failed commit answers its error instead, without
+/// the answer's flash messages); rolls it back under an `Err`.
+async fn settle(
+    response: ServiceResponse<BoxBody>,
+    pending: Option<TenantTxn>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(txn) = pending else {
+        return Ok(response);
+    };
+    if response.response().error().is_some() {
+        drop(txn);
+        return Ok(response);
+    }
+    match txn.commit().await {
+        Ok(()) => Ok(response),
+        Err(error) => {
+            let (request, _) = response.into_parts();
+            super::flash::discard(&request);
+            Ok(ServiceResponse::from_err(AppError::from(error), request))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    #[should_panic(expected = "without being committed or rolled back")]
+    async fn a_transaction_left_unsettled_fails_a_debug_build() {
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        let events = crate::events::Events::default();
+        #[expect(clippy::disallowed_methods, reason = "a test of the guard")]
+        let txn = crate::tenancy::door::tenant(&db, &events, 1)
+            .await
+            .expect("a transaction");
+        drop(Pending {
+            txn: Some(txn),
+            cancelled: Rc::new(Cell::new(false)),
+        });
+    }
+
+    #[tokio::test]
+    async fn a_transaction_given_up_with_its_request_rolls_back_quietly() {
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("an in-memory database");
+        let events = crate::events::Events::default();
+        #[expect(clippy::disallowed_methods, reason = "a test of the guard")]
+        let txn = crate::tenancy::door::tenant(&db, &events, 1)
+            .await
+            .expect("a transaction");
+        drop(Pending {
+            txn: Some(txn),
+            cancelled: Rc::new(Cell::new(true)),
+        });
+    }
+}
