@@ -3,13 +3,15 @@
 //! export every matching event as JSON lines).
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::tenant_page;
 use crate::audit::{self, EventView, Filter};
+use crate::cursor::ListCursors;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::tenancy::{ActorKind, TenantTxn};
 use crate::web::Query;
 use crate::web::pagination::{self, given};
@@ -37,8 +39,8 @@ pub struct AuditQuery {
     since: Option<String>,
     /// Before: a date or an RFC 3339 time.
     until: Option<String>,
-    /// The `next` of the page before.
-    #[param(value_type = Option<i64>, minimum = 1)]
+    /// The `next` of the page before (opaque).
+    #[param(value_type = Option<String>)]
     after: Option<String>,
     /// Events per page, 1 to 200 (50 when left out).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
@@ -130,8 +132,9 @@ impl AuditQuery {
         })
     }
 
-    fn cursor(&self) -> Result<(Option<i64>, u64), AppError> {
+    fn cursor(&self, list: &ListCursors) -> Result<(Option<i64>, u64), AppError> {
         pagination::cursor(
+            list,
             self.after.as_deref(),
             self.per_page.as_deref(),
             MAX_PER_PAGE,
@@ -142,23 +145,25 @@ impl AuditQuery {
 /// One page of events and the cursor of the next (`None` at the end).
 async fn read_page(
     tx: &TenantTxn,
+    list: &ListCursors,
     query: &AuditQuery,
 ) -> Result<(Vec<EventView>, Option<String>, u64), AppError> {
     let filter = query.filter()?;
-    let (after, per_page) = query.cursor()?;
+    let (after, per_page) = query.cursor(list)?;
     let mut events = audit::list(tx, &filter, after, per_page + 1).await?;
-    let next = pagination::next_cursor(&mut events, per_page, |e| e.id);
+    let next = pagination::next_cursor(list, &mut events, per_page, |e| e.id);
     Ok((events, next, per_page))
 }
 
 /// `GET /audit/`
 pub async fn page(
     req: HttpRequest,
+    state: web::Data<AppState>,
     query: Query<AuditQuery>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let (events, next, _) = read_page(&tx, &query).await?;
+    let (events, next, _) = read_page(&tx, &state.cursors.of("audit"), &query).await?;
     let next_query = next.as_ref().map(|cursor| {
         let older = AuditQuery {
             after: Some(cursor.clone()),
@@ -190,6 +195,7 @@ pub async fn page(
     ))),
 )]
 pub async fn api_list(
+    state: web::Data<AppState>,
     query: Query<AuditQuery>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
@@ -198,7 +204,7 @@ pub async fn api_list(
     pagination::present("actor_id", query.actor_id.as_deref())?;
     match pagination::present("format", query.format.as_deref())? {
         None | Some("json") => {
-            let (items, next, per_page) = read_page(&tx, &query).await?;
+            let (items, next, per_page) = read_page(&tx, &state.cursors.of("audit"), &query).await?;
             Ok(HttpResponse::Ok().json(crate::web::pagination::CursorPage {
                 items,
                 per_page,
@@ -209,7 +215,7 @@ pub async fn api_list(
         }
         Some("jsonl") => {
             let filter = query.filter()?;
-            let (mut before, _) = query.cursor()?;
+            let (mut before, _) = query.cursor(&state.cursors.of("audit"))?;
             let mut body = Vec::new();
             loop {
                 let batch = audit::list(&tx, &filter, before, EXPORT_BATCH).await?;

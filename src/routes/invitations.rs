@@ -201,18 +201,21 @@ pub struct PendingQuery {
 /// `GET /invitations/` on a tenant: the pending invitations, newest first, a page at a time.
 pub async fn list(
     req: HttpRequest,
+    state: web::Data<AppState>,
     query: Query<PendingQuery>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
+    let cursors = state.cursors.of("invitations");
     let (after, per_page) = crate::web::pagination::cursor(
+        &cursors,
         crate::web::pagination::given(query.after.as_deref()),
         crate::web::pagination::given(query.per_page.as_deref()),
         MAX_PER_PAGE,
     )?;
     let mut pending =
         invitations::list_by_status(&tx, invitations::Status::Pending, after, per_page + 1).await?;
-    let next = crate::web::pagination::next_cursor(&mut pending, per_page, |r| r.id);
+    let next = crate::web::pagination::next_cursor(&cursors, &mut pending, per_page, |r| r.id);
     let total = crate::tenancy::counts::of(&tx).await?.pending_invitations;
     render(
         &req,
@@ -342,8 +345,8 @@ pub struct InvitationsQuery {
     /// Which (`pending` when left out).
     #[param(value_type = Option<invitations::Status>)]
     status: Option<String>,
-    /// The `next` of the page before.
-    #[param(value_type = Option<i64>, minimum = 1)]
+    /// The `next` of the page before (opaque).
+    #[param(value_type = Option<String>)]
     after: Option<String>,
     /// Rows per page, 1 to 200 (50 when left out).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 200)]
@@ -362,6 +365,7 @@ pub struct InvitationsQuery {
     responses((status = 200, description = "A page of invitations.", body = crate::web::pagination::CursorPage<InvitationView>)),
 )]
 pub async fn api_list(
+    state: web::Data<AppState>,
     query: Query<InvitationsQuery>,
     TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
@@ -372,13 +376,15 @@ pub async fn api_list(
             AppError::field("status", "must be pending, accepted, revoked or expired")
         })?,
     };
+    let cursors = state.cursors.of("invitations");
     let (after, per_page) = crate::web::pagination::cursor(
+        &cursors,
         query.after.as_deref(),
         query.per_page.as_deref(),
         MAX_PER_PAGE,
     )?;
     let mut rows = invitations::list_by_status(&tx, status, after, per_page + 1).await?;
-    let next = crate::web::pagination::next_cursor(&mut rows, per_page, |r| r.id);
+    let next = crate::web::pagination::next_cursor(&cursors, &mut rows, per_page, |r| r.id);
     // Kept for the pending ones (`tenancy::counts`); the others would have to be counted.
     let total = match status {
         invitations::Status::Pending => {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use validator::Validate;
 
 use super::tenant_page;
+use crate::cursor::ListCursors;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::api_keys;
 use crate::organizations::domains::{self, DomainError};
@@ -349,8 +350,8 @@ pub struct CreatedKey {
 #[serde(default)]
 #[into_params(parameter_in = Query)]
 pub struct CursorQuery {
-    /// The `next` of the page before.
-    #[param(value_type = Option<i64>, minimum = 1)]
+    /// The `next` of the page before (opaque).
+    #[param(value_type = Option<String>)]
     after: Option<String>,
     /// Rows per page, 1 to 100 (50 when left out).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
@@ -360,11 +361,13 @@ pub struct CursorQuery {
 /// One page of `rows` (an organization's keys or domains, a handful: read whole), newest first
 /// by id, in the list envelope `{"items", "per_page", "next", "total"}`.
 fn cursor_page<T: Serialize>(
+    list: &ListCursors,
     mut rows: Vec<T>,
     id: impl Fn(&T) -> i64,
     query: &CursorQuery,
 ) -> Result<HttpResponse, AppError> {
     let (after, per_page) = pagination::cursor(
+        list,
         query.after.as_deref(),
         query.per_page.as_deref(),
         pagination::MAX_PER_PAGE,
@@ -376,7 +379,7 @@ fn cursor_page<T: Serialize>(
         .filter(|row| after.is_none_or(|after| id(row) < after))
         .take(usize::try_from(per_page + 1).unwrap_or(usize::MAX))
         .collect();
-    let next = pagination::next_cursor(&mut items, per_page, &id);
+    let next = pagination::next_cursor(list, &mut items, per_page, &id);
     Ok(HttpResponse::Ok().json(CursorPage {
         items,
         per_page,
@@ -398,12 +401,13 @@ fn cursor_page<T: Serialize>(
     responses((status = 200, description = "A page of keys.", body = CursorPage<KeyView>)),
 )]
 pub async fn api_list_keys(
+    state: web::Data<AppState>,
     query: Query<CursorQuery>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let keys = key_views(&tx, tenant.catalog()).await?;
-    cursor_page(keys, |k| k.key.id, &query)
+    cursor_page(&state.cursors.of("api_keys"), keys, |k| k.key.id, &query)
 }
 
 /// Create an API key
@@ -474,12 +478,13 @@ pub async fn api_revoke_key(
     responses((status = 200, description = "A page of domains.", body = CursorPage<DomainView>)),
 )]
 pub async fn api_list_domains(
+    state: web::Data<AppState>,
     query: Query<CursorQuery>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let items: Vec<DomainView> = domains::list(&tx).await?.into_iter().map(view).collect();
-    cursor_page(items, |d| d.domain.id, &query)
+    cursor_page(&state.cursors.of("domains"), items, |d| d.domain.id, &query)
 }
 
 /// `POST /api/v1/domains/` body.

@@ -75,18 +75,20 @@ pub fn present<'a>(field: &str, value: Option<&'a str>) -> Result<Option<&'a str
     }
 }
 
-/// `?after=&per_page=` of a list read by cursor, newest first: `after` is the `next` of the page
-/// before (the id of its last row), `per_page` from 1 to `max`. Either wrong is a 422 naming it.
+/// `?after=&per_page=` of a list read by id, newest first: `after` is the `next` of the page
+/// before (the last row's id, sealed by `list`), `per_page` from 1 to `max`. Either wrong (a
+/// cursor `list` did not seal among them) is a 422 naming it.
 pub fn cursor(
+    list: &ListCursors,
     after: Option<&str>,
     per_page: Option<&str>,
     max: u64,
 ) -> Result<(Option<i64>, u64), AppError> {
     let after = present("after", after)?
         .map(|v| {
-            v.parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
+            list.open(v)
+                .filter(|at| at.key.is_empty())
+                .map(|at| at.id)
                 .ok_or_else(|| AppError::field("after", "must be the next of the page before"))
         })
         .transpose()?;
@@ -102,9 +104,20 @@ pub fn cursor(
 }
 
 /// Cuts `rows` (read with one more than `per_page`, to know whether more follow) to the page and
-/// gives the cursor of the next page: the id of the page's last row, or `None` at the end.
-pub fn next_cursor<T>(rows: &mut Vec<T>, per_page: u64, id: impl Fn(&T) -> i64) -> Option<String> {
-    crate::db::next_page(rows, per_page, |row| id(row).to_string())
+/// gives the cursor of the next page: the id of the page's last row sealed by `list`, or `None`
+/// at the end.
+pub fn next_cursor<T>(
+    list: &ListCursors,
+    rows: &mut Vec<T>,
+    per_page: u64,
+    id: impl Fn(&T) -> i64,
+) -> Option<String> {
+    crate::db::next_page(rows, per_page, |row| {
+        list.seal(&crate::db::Keyset {
+            key: String::new(),
+            id: id(row),
+        })
+    })
 }
 
 /// `?after=&page=&per_page=` of a list read by keyset that keeps its page numbers (people,

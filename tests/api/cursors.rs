@@ -152,3 +152,39 @@ async fn my_organizations_page_by_cursor_in_the_envelope_of_every_list() {
     };
     assert!(schema["properties"]["next"].is_object(), "{schema}");
 }
+
+#[tokio::test]
+async fn a_list_paged_by_id_hides_the_id_and_refuses_a_bare_one() {
+    let app = TestApp::spawn().await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        let body = serde_json::json!({ "email": email });
+        let (status, _) = kurt
+            .api(Method::POST, "/o/nirvana/api/v1/people/", Some(body))
+            .await;
+        assert_eq!(status, 201);
+    }
+    let path = "/o/nirvana/api/v1/invitations/?per_page=1";
+    let (first, next) = first_of(&kurt, path).await;
+    let id = first["id"].as_i64().unwrap();
+    assert_ne!(next, id.to_string(), "the cursor is not the id");
+    assert!(!next.contains(&hex_of(&id.to_string())), "{next}");
+    let (status, page) = kurt
+        .api(Method::GET, &format!("{path}&after={next}"), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page["items"][0]["id"].as_i64().unwrap() < id);
+    for (forged, what) in [
+        (id.to_string(), "a bare id"),
+        (hex_of(&format!("{id}:")), "the hex of the plain text"),
+    ] {
+        let (status, body) = kurt
+            .api(Method::GET, &format!("{path}&after={forged}"), None)
+            .await;
+        refused_naming_after(status, &body, what);
+    }
+    let audit = format!("/o/nirvana/api/v1/audit-events/?per_page=1&after={next}");
+    let (status, body) = kurt.api(Method::GET, &audit, None).await;
+    refused_naming_after(status, &body, "an invitations cursor on the audit log");
+}

@@ -222,8 +222,8 @@ pub struct NewNote {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NotesQuery {
-    /// The `next` of the page before; the first page without it.
-    #[param(value_type = Option<i64>, minimum = 1)]
+    /// The `next` of the page before (opaque); the first page without it.
+    #[param(value_type = Option<String>)]
     after: Option<String>,
     /// Notes per page, 1 to 100 (50 when left out).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
@@ -243,11 +243,15 @@ pub struct NotesQuery {
     responses((status = 200, description = "A page of notes.", body = CursorPage<note::Model>)),
 )]
 async fn list(
+    state: web::Data<AppState>,
     query: orgs::web::Query<NotesQuery>,
     TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<web::Json<CursorPage<note::Model>>, AppError> {
-    // orgs' helpers read the parameters (a wrong one is orgs' 422 naming it) and cut the page.
+    // orgs' helpers read the parameters (a wrong one is orgs' 422 naming it), cut the page and
+    // seal its cursor (opaque, and refused by any other list).
+    let cursors = state.cursors.of("notes");
     let (after, per_page) = pagination::cursor(
+        &cursors,
         query.after.as_deref(),
         query.per_page.as_deref(),
         pagination::MAX_PER_PAGE,
@@ -261,7 +265,7 @@ async fn list(
         .limit(per_page + 1)
         .all(tx.conn())
         .await?;
-    let next = pagination::next_cursor(&mut notes, per_page, |n| n.id);
+    let next = pagination::next_cursor(&cursors, &mut notes, per_page, |n| n.id);
     Ok(web::Json(CursorPage {
         items: notes,
         per_page,
