@@ -4,6 +4,7 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod email_outbox;
+pub mod ids;
 pub mod idempotency_key;
 pub mod login_throttle;
 pub mod organization;
@@ -25,6 +26,7 @@ pub mod user;
 pub mod user_session;
 pub mod user_token;
 
+pub use ids::{MembershipId, OrganizationId, UserId};
 pub use tenant::TenantOwned;
 
 /// Implements `ActiveModelBehavior` so that `created_at` is set on insert and `updated_at` on
