@@ -1,6 +1,8 @@
 //! The checks of the settings that types alone cannot make: URL schemes, required companions,
 //! limits, production secrets. A bad value stops the start with a message naming its key.
 
+use secrecy::ExposeSecret as _;
+
 use super::{
     CacheNotify, ConfigError, DEVELOPMENT_TOML, EmailBackend, Environment, MIN_SECRET_KEY_LEN,
     SessionStore, Settings, TEST_TOML, redact_url,
@@ -56,12 +58,16 @@ impl Settings {
                 self.tenant.dns_server
             )));
         }
-        if self.email.backend == EmailBackend::Smtp && self.email.smtp_url.trim().is_empty() {
+        if self.email.backend == EmailBackend::Smtp
+            && self.email.smtp_url.expose_secret().trim().is_empty()
+        {
             return Err(ConfigError(
                 "email.smtp_url: required when email.backend is \"smtp\"".into(),
             ));
         }
-        if self.session.store == SessionStore::Redis && self.session.redis_url.trim().is_empty() {
+        if self.session.store == SessionStore::Redis
+            && self.session.redis_url.expose_secret().trim().is_empty()
+        {
             return Err(ConfigError(
                 "session.redis_url: required when session.store is \"redis\"".into(),
             ));
@@ -77,7 +83,7 @@ impl Settings {
                 }
             }
             CacheNotify::Redis => {
-                if self.session.redis_url.trim().is_empty() {
+                if self.session.redis_url.expose_secret().trim().is_empty() {
                     return Err(ConfigError(
                         "cache.notify: \"redis\" needs session.redis_url".into(),
                     ));
@@ -158,10 +164,10 @@ impl Settings {
     }
 
     fn check_production_secret(&self) -> Result<(), ConfigError> {
-        let key = &self.session.secret_key;
+        let key = self.session.secret_key.expose_secret();
         let built_in = [DEVELOPMENT_TOML, TEST_TOML]
             .iter()
-            .any(|layer| layer.contains(key.as_str()));
+            .any(|layer| layer.contains(key));
         if key.len() < MIN_SECRET_KEY_LEN {
             return Err(ConfigError(format!(
                 "session.secret_key: production needs at least {MIN_SECRET_KEY_LEN} bytes of random text \
