@@ -261,7 +261,8 @@ impl ResponseError for AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
-        // The database is down or saturated, which a retry may cure; not a bug of ours.
+        // The database is down, saturated or ended the connection (`db::is_unavailable`), which
+        // a retry may cure; not a bug of ours.
         if crate::db::is_unavailable(&error) {
             tracing::warn!(%error, "no database connection");
             return Self::Unavailable("the database does not answer; try again shortly".into());

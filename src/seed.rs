@@ -10,12 +10,14 @@ use clap::Args;
 use entity::{
     organization, organization_member_role, organization_owner, organization_user, project, user,
 };
+use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
     PrimaryKeyTrait, QuerySelect,
 };
 
 use crate::auth::PasswordHasher;
+use crate::tenancy::door::SystemTxn;
 
 /// Options of `orgs seed`.
 #[derive(Debug, Args)]
@@ -130,118 +132,16 @@ pub async fn seed(
     let total_orgs = args.orgs as usize;
     let mut done = 0usize;
     while done < total_orgs {
-        let step = ORGS_PER_STEP.min(total_orgs - done);
-        let now = entity::chrono_now();
-        let org_numbers: Vec<i64> = (0..step).map(|i| first_org + (done + i) as i64).collect();
-        let org_ids = insert_all(
-            txn,
-            org_numbers
-                .iter()
-                .map(|n| organization::ActiveModel {
-                    name: Set(format!("Demo Org {n}")),
-                    slug: Set(format!("demo-org-{n}")),
-                    is_active: Set(true),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                })
-                .collect(),
-        )
-        .await?;
-        let user_base = first_user + (done * members) as i64;
-        let user_ids = insert_all(
-            txn,
-            (0..step * members)
-                .map(|i| {
-                    let n = user_base + i as i64;
-                    user::ActiveModel {
-                        email: Set(format!("member{n}@seed.example.com")),
-                        name: Set(person_name(n)),
-                        password_hash: Set(Some(password_hash.clone())),
-                        is_active: Set(true),
-                        is_superuser: Set(false),
-                        email_verified_at: Set(Some(now)),
-                        last_login_at: Set(None),
-                        created_at: Set(now),
-                        updated_at: Set(now),
-                        ..Default::default()
-                    }
-                })
-                .collect(),
-        )
-        .await?;
-        let memberships: Vec<organization_user::ActiveModel> = org_ids
-            .iter()
-            .enumerate()
-            .flat_map(|(o, &org_id)| {
-                let scope = system.scope(org_id);
-                let user_ids = &user_ids;
-                (0..members).map(move |m| {
-                    let mut row: organization_user::ActiveModel = scope.new_active_model();
-                    row.user_id = Set(user_ids[o * members + m]);
-                    row.created_at = Set(now);
-                    row.updated_at = Set(now);
-                    row
-                })
-            })
-            .collect();
-        let membership_ids = insert_all(txn, memberships).await?;
-        // Every tenth member an admin, the others members (the owner, the first, an admin).
-        let member_roles: Vec<organization_member_role::ActiveModel> = org_ids
-            .iter()
-            .enumerate()
-            .flat_map(|(o, &org_id)| {
-                let scope = system.scope(org_id);
-                let membership_ids = &membership_ids;
-                (0..members).map(move |m| {
-                    let mut row: organization_member_role::ActiveModel = scope.new_active_model();
-                    row.organization_user_id = Set(membership_ids[o * members + m]);
-                    row.role_key = Set(if m % 10 == 0 { "admin" } else { "member" }.to_string());
-                    row.role_id = Set(None);
-                    row
-                })
-            })
-            .collect();
-        insert_all(txn, member_roles).await?;
-        let owners: Vec<organization_owner::ActiveModel> = org_ids
-            .iter()
-            .enumerate()
-            .map(|(o, &org_id)| {
-                let mut row: organization_owner::ActiveModel =
-                    system.scope(org_id).new_active_model();
-                row.organization_user_id = Set(membership_ids[o * members]);
-                row.created_at = Set(now);
-                row.updated_at = Set(now);
-                row
-            })
-            .collect();
-        insert_all(txn, owners).await?;
-        let projects: Vec<project::ActiveModel> = org_ids
-            .iter()
-            .flat_map(|&org_id| {
-                let scope = system.scope(org_id);
-                (0..args.projects).map(move |p| {
-                    let mut row: project::ActiveModel = scope.new_active_model();
-                    row.name = Set(format!("Project {}", p + 1));
-                    row.description =
-                        Set(format!("Demo project {} of organization {org_id}", p + 1));
-                    row.created_at = Set(now);
-                    row.updated_at = Set(now);
-                    row
-                })
-            })
-            .collect();
-        report.projects += insert_all(txn, projects).await?.len() as u64;
-        if report.example.is_none() {
-            report.example = Some((
-                format!("demo-org-{}", org_numbers[0]),
-                format!("member{user_base}@seed.example.com"),
-            ));
-        }
-        report.organizations += org_ids.len() as u64;
-        report.users += user_ids.len() as u64;
-        report.memberships += membership_ids.len() as u64;
-        done += step;
+        let step = Step {
+            organizations: ORGS_PER_STEP.min(total_orgs - done),
+            first_org: first_org + done as i64,
+            first_user: first_user + (done * members) as i64,
+            members,
+            projects: args.projects,
+            now: entity::chrono_now(),
+        };
+        seed_step(&system, &step, &password_hash, &mut report).await?;
+        done += step.organizations;
         progress.update(done as u64, report.memberships);
     }
     system.commit().await?;
@@ -249,6 +149,165 @@ pub async fn seed(
     progress.finish();
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// One step of the seeder: its organizations and the numbers their rows start at.
+struct Step {
+    /// Organizations in this step.
+    organizations: usize,
+    /// The number of the step's first organization (its name and slug).
+    first_org: i64,
+    /// The number of the step's first user (their name and email).
+    first_user: i64,
+    /// Members per organization, the owner included.
+    members: usize,
+    /// Projects per organization.
+    projects: u32,
+    /// The creation time of every row of the step.
+    now: DateTimeUtc,
+}
+
+/// Inserts one step's organizations with their users, memberships, roles, owners and
+/// projects, and counts them in `report`.
+async fn seed_step(
+    system: &SystemTxn,
+    step: &Step,
+    password_hash: &str,
+    report: &mut SeedReport,
+) -> Result<(), sea_orm::DbErr> {
+    let txn = system.conn();
+    let now = step.now;
+    let org_numbers: Vec<i64> = (0..step.organizations)
+        .map(|i| step.first_org + i as i64)
+        .collect();
+    let org_ids = insert_all(
+        txn,
+        org_numbers
+            .iter()
+            .map(|n| organization::ActiveModel {
+                name: Set(format!("Demo Org {n}")),
+                slug: Set(format!("demo-org-{n}")),
+                is_active: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect(),
+    )
+    .await?;
+    let user_ids = insert_all(
+        txn,
+        (0..step.organizations * step.members)
+            .map(|i| {
+                let n = step.first_user + i as i64;
+                user::ActiveModel {
+                    email: Set(format!("member{n}@seed.example.com")),
+                    name: Set(person_name(n)),
+                    password_hash: Set(Some(password_hash.to_string())),
+                    is_active: Set(true),
+                    is_superuser: Set(false),
+                    email_verified_at: Set(Some(now)),
+                    last_login_at: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+            })
+            .collect(),
+    )
+    .await?;
+    let membership_ids = insert_members(system, step, &org_ids, &user_ids).await?;
+    report.projects += insert_projects(system, step, &org_ids).await?;
+    if report.example.is_none() {
+        report.example = Some((
+            format!("demo-org-{}", org_numbers[0]),
+            format!("member{}@seed.example.com", step.first_user),
+        ));
+    }
+    report.organizations += org_ids.len() as u64;
+    report.users += user_ids.len() as u64;
+    report.memberships += membership_ids.len() as u64;
+    Ok(())
+}
+
+/// Makes `user_ids`, in order, the members of `org_ids` (`step.members` each): every tenth an
+/// admin, the others members, the first of each organization (an admin) its owner. The
+/// memberships' ids, in the same order.
+async fn insert_members(
+    system: &SystemTxn,
+    step: &Step,
+    org_ids: &[i64],
+    user_ids: &[i64],
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    let (members, now) = (step.members, step.now);
+    let memberships: Vec<organization_user::ActiveModel> = org_ids
+        .iter()
+        .enumerate()
+        .flat_map(|(o, &org_id)| {
+            let scope = system.scope(org_id);
+            (0..members).map(move |m| {
+                let mut row: organization_user::ActiveModel = scope.new_active_model();
+                row.user_id = Set(user_ids[o * members + m]);
+                row.created_at = Set(now);
+                row.updated_at = Set(now);
+                row
+            })
+        })
+        .collect();
+    let membership_ids = insert_all(system.conn(), memberships).await?;
+    let member_roles: Vec<organization_member_role::ActiveModel> = org_ids
+        .iter()
+        .enumerate()
+        .flat_map(|(o, &org_id)| {
+            let scope = system.scope(org_id);
+            let membership_ids = &membership_ids;
+            (0..members).map(move |m| {
+                let mut row: organization_member_role::ActiveModel = scope.new_active_model();
+                row.organization_user_id = Set(membership_ids[o * members + m]);
+                row.role_key = Set(if m % 10 == 0 { "admin" } else { "member" }.to_string());
+                row.role_id = Set(None);
+                row
+            })
+        })
+        .collect();
+    insert_all(system.conn(), member_roles).await?;
+    let owners: Vec<organization_owner::ActiveModel> = org_ids
+        .iter()
+        .enumerate()
+        .map(|(o, &org_id)| {
+            let mut row: organization_owner::ActiveModel = system.scope(org_id).new_active_model();
+            row.organization_user_id = Set(membership_ids[o * members]);
+            row.created_at = Set(now);
+            row.updated_at = Set(now);
+            row
+        })
+        .collect();
+    insert_all(system.conn(), owners).await?;
+    Ok(membership_ids)
+}
+
+/// Gives each of `org_ids` its `step.projects` projects; how many were made.
+async fn insert_projects(
+    system: &SystemTxn,
+    step: &Step,
+    org_ids: &[i64],
+) -> Result<u64, sea_orm::DbErr> {
+    let (count, now) = (step.projects, step.now);
+    let projects: Vec<project::ActiveModel> = org_ids
+        .iter()
+        .flat_map(|&org_id| {
+            let scope = system.scope(org_id);
+            (0..count).map(move |p| {
+                let mut row: project::ActiveModel = scope.new_active_model();
+                row.name = Set(format!("Project {}", p + 1));
+                row.description = Set(format!("Demo project {} of organization {org_id}", p + 1));
+                row.created_at = Set(now);
+                row.updated_at = Set(now);
+                row
+            })
+        })
+        .collect();
+    Ok(insert_all(system.conn(), projects).await?.len() as u64)
 }
 
 /// Has the database re-read its tables' statistics after the bulk insert. Without them

@@ -11,6 +11,7 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret as _;
 use sha2::{Digest, Sha512};
 
 use crate::config::{SessionStore, Settings};
@@ -221,7 +222,7 @@ async fn wait_for_signal() -> &'static str {
 async fn session_store(settings: &Settings) -> anyhow::Result<AnyStore> {
     Ok(match settings.session.store {
         SessionStore::Cookie => AnyStore::cookie(),
-        SessionStore::Redis => AnyStore::redis(&settings.session.redis_url).await?,
+        SessionStore::Redis => AnyStore::redis(settings.session.redis_url.expose_secret()).await?,
     })
 }
 
@@ -242,7 +243,7 @@ fn run(
         n => n,
     };
     let shutdown = Duration::from_secs(state.settings.server.shutdown_timeout_secs);
-    let key = cookie_key(&state.settings.session.secret_key);
+    let key = cookie_key(state.settings.session.secret_key.expose_secret());
     let session = state.settings.session.clone();
     let tenant_routes = state.tenant_routes.clone();
     let data = web::Data::new(state);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret as _;
 use tera::Tera;
 
 use crate::auth::PasswordHasher;
@@ -133,7 +134,7 @@ impl AppState {
             nav: Arc::new(Vec::new()),
             dir_templates: Arc::new(overrides),
             draining: Arc::default(),
-            cursors: crate::cursor::Cursors::new(&settings.session.secret_key),
+            cursors: crate::cursor::Cursors::new(settings.session.secret_key.expose_secret()),
             metrics: Arc::default(),
             tenant_routes: Arc::default(),
             dns: Arc::new(UdpDns::new(dns_server)),

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
+use secrecy::ExposeSecret as _;
 use tokio::sync::mpsc;
 
 use super::Caches;
@@ -43,16 +44,18 @@ pub fn start(caches: &Arc<Caches>, db: &DatabaseConnection, settings: &Settings)
             tokio::spawn(publish_pg(db.clone(), instance.clone(), published));
             tokio::spawn(listen_pg(caches.clone(), url, instance));
         }
-        CacheNotify::Redis => match redis::Client::open(settings.session.redis_url.trim()) {
-            Ok(client) => {
-                tokio::spawn(publish_redis(client.clone(), instance.clone(), published));
-                tokio::spawn(listen_redis(caches.clone(), client, instance));
+        CacheNotify::Redis => {
+            match redis::Client::open(settings.session.redis_url.expose_secret().trim()) {
+                Ok(client) => {
+                    tokio::spawn(publish_redis(client.clone(), instance.clone(), published));
+                    tokio::spawn(listen_redis(caches.clone(), client, instance));
+                }
+                // The settings were validated; a URL the client refuses leaves the caches off.
+                Err(error) => {
+                    tracing::error!(%error, "cache.notify: session.redis_url is unusable; caches stay off")
+                }
             }
-            // The settings were validated; a URL the client refuses leaves the caches off.
-            Err(error) => {
-                tracing::error!(%error, "cache.notify: session.redis_url is unusable; caches stay off")
-            }
-        },
+        }
     }
 }
 

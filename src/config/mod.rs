@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 mod proxies;
 mod sections;
+#[cfg(test)]
+mod tests;
 mod validate;
 
 pub use proxies::TrustedProxies;
@@ -276,7 +279,7 @@ pub enum EmailBackend {
 }
 
 /// `[email]`
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmailSettings {
     /// Backend.
@@ -285,8 +288,9 @@ pub struct EmailSettings {
     pub from: String,
     /// Folder for the file backend.
     pub file_dir: PathBuf,
-    /// SMTP server URL for the smtp backend.
-    pub smtp_url: String,
+    /// SMTP server URL for the smtp backend; a secret, as it may carry the password.
+    #[serde(skip_serializing)]
+    pub smtp_url: SecretString,
     /// Seconds before the first retry of a failed send; doubles each time, at most an hour.
     pub retry_base_secs: u64,
     /// Seconds a claimed message is reserved for the instance sending it, renewed before each
@@ -295,20 +299,6 @@ pub struct EmailSettings {
     /// Days the bodies of sent mail are kept (they hold live reset and invitation links); the
     /// server empties older ones every hour. 0 empties them at the first pass after sending.
     pub keep_sent_days: u32,
-}
-
-impl fmt::Debug for EmailSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EmailSettings")
-            .field("backend", &self.backend)
-            .field("from", &self.from)
-            .field("file_dir", &self.file_dir)
-            .field("smtp_url", &redact_url(&self.smtp_url))
-            .field("retry_base_secs", &self.retry_base_secs)
-            .field("send_lease_secs", &self.send_lease_secs)
-            .field("keep_sent_days", &self.keep_sent_days)
-            .finish()
-    }
 }
 
 /// Where session data lives.
@@ -322,31 +312,21 @@ pub enum SessionStore {
 }
 
 /// `[session]`
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionSettings {
     /// Key that signs and encrypts session cookies.
-    pub secret_key: String,
+    #[serde(skip_serializing)]
+    pub secret_key: SecretString,
     /// Cookie or Redis.
     pub store: SessionStore,
-    /// `redis://host:6379` for the Redis store.
-    pub redis_url: String,
+    /// `redis://host:6379` for the Redis store; a secret, as it may carry the password.
+    #[serde(skip_serializing)]
+    pub redis_url: SecretString,
     /// Mark the cookie `Secure` (HTTPS only).
     pub cookie_secure: bool,
     /// Lifetime of a sign-in, in hours.
     pub ttl_hours: u32,
-}
-
-impl fmt::Debug for SessionSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionSettings")
-            .field("secret_key", &"[redacted]")
-            .field("store", &self.store)
-            .field("redis_url", &redact_url(&self.redis_url))
-            .field("cookie_secure", &self.cookie_secure)
-            .field("ttl_hours", &self.ttl_hours)
-            .finish()
-    }
 }
 
 /// `[auth]`

@@ -1,6 +1,8 @@
 //! The checks of the settings that types alone cannot make: URL schemes, required companions,
 //! limits, production secrets. A bad value stops the start with a message naming its key.
 
+use secrecy::ExposeSecret as _;
+
 use super::{
     CacheNotify, ConfigError, DEVELOPMENT_TOML, EmailBackend, Environment, MIN_SECRET_KEY_LEN,
     SessionStore, Settings, TEST_TOML, redact_url,
@@ -12,10 +14,25 @@ const MAX_DAYS: u32 = 36_500;
 
 impl Settings {
     /// Checks what types alone cannot: URL schemes, required companions, production secrets.
+    /// The sections are checked one after the other; the first wrong key is the error.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.environment == Environment::Production {
             self.check_production_secret()?;
         }
+        self.check_database()?;
+        self.check_tenant()?;
+        self.check_email()?;
+        self.check_session()?;
+        self.check_cache()?;
+        self.check_metrics()?;
+        self.check_server()?;
+        self.check_auth()?;
+        self.check_audit()
+    }
+
+    /// `[database]`: a URL of a backend orgs speaks, a pool of at least one connection that a
+    /// request waits for at least a millisecond.
+    fn check_database(&self) -> Result<(), ConfigError> {
         let url = self.database.url.trim();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -31,6 +48,16 @@ impl Settings {
                 "database.max_connections: must be at least 1".into(),
             ));
         }
+        if self.database.acquire_timeout_ms == 0 {
+            return Err(ConfigError(
+                "database.acquire_timeout_ms: must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `[tenant]`: a lower-case base domain, and a DNS server that is an address when set.
+    fn check_tenant(&self) -> Result<(), ConfigError> {
         let domain = &self.tenant.base_domain;
         if domain.is_empty()
             || domain.starts_with('.')
@@ -43,29 +70,42 @@ impl Settings {
                 "tenant.base_domain: `{domain}` is not a lower-case host name such as example.com"
             )));
         }
-        if !self.tenant.dns_server.trim().is_empty()
-            && self
-                .tenant
-                .dns_server
-                .trim()
-                .parse::<std::net::SocketAddr>()
-                .is_err()
-        {
+        let dns_server = self.tenant.dns_server.trim();
+        if !dns_server.is_empty() && dns_server.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError(format!(
                 "tenant.dns_server: `{}` is not an address such as 127.0.0.1:53",
                 self.tenant.dns_server
             )));
         }
-        if self.email.backend == EmailBackend::Smtp && self.email.smtp_url.trim().is_empty() {
+        Ok(())
+    }
+
+    /// `[email]`: the SMTP backend's URL, and how long sent mail is kept.
+    fn check_email(&self) -> Result<(), ConfigError> {
+        if self.email.backend == EmailBackend::Smtp
+            && self.email.smtp_url.expose_secret().trim().is_empty()
+        {
             return Err(ConfigError(
                 "email.smtp_url: required when email.backend is \"smtp\"".into(),
             ));
         }
-        if self.session.store == SessionStore::Redis && self.session.redis_url.trim().is_empty() {
+        at_most_max_days("email.keep_sent_days", self.email.keep_sent_days)
+    }
+
+    /// `[session]`: the Redis store's URL.
+    fn check_session(&self) -> Result<(), ConfigError> {
+        if self.session.store == SessionStore::Redis
+            && self.session.redis_url.expose_secret().trim().is_empty()
+        {
             return Err(ConfigError(
                 "session.redis_url: required when session.store is \"redis\"".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// `[cache]`: the channel `cache.notify` names must be configured.
+    fn check_cache(&self) -> Result<(), ConfigError> {
         match self.cache.notify {
             CacheNotify::None => {}
             CacheNotify::Postgres => {
@@ -77,35 +117,40 @@ impl Settings {
                 }
             }
             CacheNotify::Redis => {
-                if self.session.redis_url.trim().is_empty() {
+                if self.session.redis_url.expose_secret().trim().is_empty() {
                     return Err(ConfigError(
                         "cache.notify: \"redis\" needs session.redis_url".into(),
                     ));
                 }
             }
         }
+        Ok(())
+    }
+
+    /// `[metrics]`: not open to anyone on a production server's main port, and a listener
+    /// that is an address when set.
+    fn check_metrics(&self) -> Result<(), ConfigError> {
+        let bind = self.metrics.bind.trim();
         if self.metrics.enabled
             && self.environment == Environment::Production
             && self.metrics.token.trim().is_empty()
-            && self.metrics.bind.trim().is_empty()
+            && bind.is_empty()
         {
             return Err(ConfigError(
                 "metrics.token: required in production unless metrics.bind names a listener of its own (or metrics.enabled = false)".into(),
             ));
         }
-        if !self.metrics.bind.trim().is_empty()
-            && self
-                .metrics
-                .bind
-                .trim()
-                .parse::<std::net::SocketAddr>()
-                .is_err()
-        {
+        if !bind.is_empty() && bind.parse::<std::net::SocketAddr>().is_err() {
             return Err(ConfigError(format!(
                 "metrics.bind: `{}` is not an address such as 127.0.0.1:9100",
                 self.metrics.bind
             )));
         }
+        Ok(())
+    }
+
+    /// `[server]`: the public URL email links start with.
+    fn check_server(&self) -> Result<(), ConfigError> {
         let public_url = self.server.public_url.trim();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://"))
             || public_url.ends_with('/')
@@ -114,40 +159,31 @@ impl Settings {
                 "server.public_url: `{public_url}` must be an http(s) URL without a trailing slash"
             )));
         }
-        if self.database.acquire_timeout_ms == 0 {
-            return Err(ConfigError(
-                "database.acquire_timeout_ms: must be at least 1".into(),
-            ));
-        }
-        if self.auth.mail_per_address_per_hour == 0 || self.auth.mail_per_client_per_hour == 0 {
+        Ok(())
+    }
+
+    /// `[auth]`: limits that would refuse everyone, and passwords and hashes too weak.
+    fn check_auth(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.mail_per_address_per_hour == 0 || auth.mail_per_client_per_hour == 0 {
             return Err(ConfigError(
                 "auth.mail_per_address_per_hour, auth.mail_per_client_per_hour: must be at least 1"
                     .into(),
             ));
         }
-        if self.auth.login_max_failures == 0 {
+        if auth.login_max_failures == 0 {
             return Err(ConfigError(
                 "auth.login_max_failures: must be at least 1".into(),
             ));
         }
-        for (key, days) in [
-            ("audit.retention_days", self.audit.retention_days),
-            ("email.keep_sent_days", self.email.keep_sent_days),
-        ] {
-            if days > MAX_DAYS {
-                return Err(ConfigError(format!(
-                    "{key}: at most {MAX_DAYS} days (a hundred years)"
-                )));
-            }
-        }
-        if self.auth.min_password_length < 8 {
+        if auth.min_password_length < 8 {
             return Err(ConfigError(
                 "auth.min_password_length: must be at least 8".into(),
             ));
         }
-        if self.auth.argon2_memory_kib < 8 * self.auth.argon2_parallelism.max(1)
-            || self.auth.argon2_iterations == 0
-            || self.auth.argon2_parallelism == 0
+        if auth.argon2_memory_kib < 8 * auth.argon2_parallelism.max(1)
+            || auth.argon2_iterations == 0
+            || auth.argon2_parallelism == 0
         {
             return Err(ConfigError(
                 "auth.argon2_*: memory must be at least 8 KiB per lane, passes and lanes at least 1"
@@ -157,11 +193,18 @@ impl Settings {
         Ok(())
     }
 
+    /// `[audit]`: how long events are kept.
+    fn check_audit(&self) -> Result<(), ConfigError> {
+        at_most_max_days("audit.retention_days", self.audit.retention_days)
+    }
+
+    /// `session.secret_key` in production: long enough, varied, and none of the keys this
+    /// repository publishes.
     fn check_production_secret(&self) -> Result<(), ConfigError> {
-        let key = &self.session.secret_key;
+        let key = self.session.secret_key.expose_secret();
         let built_in = [DEVELOPMENT_TOML, TEST_TOML]
             .iter()
-            .any(|layer| layer.contains(key.as_str()));
+            .any(|layer| layer.contains(key));
         if key.len() < MIN_SECRET_KEY_LEN {
             return Err(ConfigError(format!(
                 "session.secret_key: production needs at least {MIN_SECRET_KEY_LEN} bytes of random text \
@@ -177,6 +220,16 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// `key`'s number of days, refused past [`MAX_DAYS`].
+fn at_most_max_days(key: &str, days: u32) -> Result<(), ConfigError> {
+    if days > MAX_DAYS {
+        return Err(ConfigError(format!(
+            "{key}: at most {MAX_DAYS} days (a hundred years)"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use entity::email_outbox;
 use lettre::message::{Mailbox, MultiPart, header::ContentType};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret as _;
 
 use crate::config::{EmailBackend, EmailSettings};
 
@@ -91,9 +92,11 @@ impl Transport {
     pub fn from_settings(settings: &EmailSettings) -> anyhow::Result<Self> {
         Ok(match settings.backend {
             EmailBackend::Smtp => Self::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.trim())
-                    .map_err(|e| anyhow::anyhow!("email.smtp_url: {e}"))?
-                    .build(),
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(
+                    settings.smtp_url.expose_secret().trim(),
+                )
+                .map_err(|e| anyhow::anyhow!("email.smtp_url: {e}"))?
+                .build(),
             ),
             EmailBackend::File => {
                 std::fs::create_dir_all(&settings.file_dir).map_err(|e| {

@@ -6,12 +6,14 @@
 
 use entity::user;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, IntoActiveModel,
+    TransactionTrait,
 };
 
 use tera::Context;
 
 use crate::auth::user_tokens::{self, Purpose, TokenError};
+use crate::auth::users::CheckedUser;
 use crate::auth::{NewUser, PasswordHasher, UserError, users};
 use crate::config::AuthSettings;
 use crate::events::Events;
@@ -71,6 +73,54 @@ pub async fn sign_up(
     auth: &AuthSettings,
     form: SignUp,
 ) -> Result<String, SignUpError> {
+    let (account, organization) = checked(form, hasher).await?;
+    let email = account.email().to_string();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "sign-up creates an organization and mail that belongs to none"
+    )]
+    let system = crate::tenancy::door::system(db, "sign-up")
+        .await
+        .map_err(UserError::from)?
+        .firing(events)
+        .waking(outbox);
+    let txn = system.conn();
+    let ttl = auth.activation_ttl_secs;
+    // Who signs up as a new address may type anything as a name: the mail to that address
+    // (which may not be theirs) carries none of it, only our own words and the link.
+    let (template, subject, context) = match new_or_existing(txn, account, &email).await? {
+        // Not confirmed yet (its first link may have expired): a new activation link.
+        Account::Existing(existing)
+            if !existing.is_active && existing.email_verified_at.is_none() =>
+        {
+            activation_mail(txn, mailer, existing.id, ttl).await?
+        }
+        Account::Existing(_) => {
+            let mut context = Context::new();
+            context.insert("login_link", &mailer.link("/login/"));
+            context.insert("reset_link", &mailer.link("/password-reset/"));
+            ("signup_exists", "You already have an orgs account", context)
+        }
+        Account::New(user) => {
+            create_organization_in(&system, user.id, organization).await?;
+            activation_mail(txn, mailer, user.id, ttl).await?
+        }
+    };
+    mailer
+        .send(&system, template, &email, subject, &context)
+        .await
+        .map_err(UserError::from)?;
+    system.commit().await.map_err(UserError::from)?;
+    Ok(email)
+}
+
+/// The form's account, checked and its password hashed, and its account organization: named
+/// as the form says or after the person. Checked and hashed whether or not the address has an
+/// account, so the answer takes as long for a known address as for a new one.
+async fn checked(
+    form: SignUp,
+    hasher: &PasswordHasher,
+) -> Result<(CheckedUser, NewOrganization), SignUpError> {
     if form.name.trim().is_empty() {
         return Err(UserError::InvalidName.into());
     }
@@ -83,8 +133,6 @@ pub async fn sign_up(
     if !slug.is_empty() {
         crate::slug::validate(&slug).map_err(OrgError::from)?;
     }
-    // Checked and hashed on both paths, so the answer takes as long for a known address as
-    // for a new one.
     let account = NewUser {
         email: form.email,
         name: form.name,
@@ -94,75 +142,54 @@ pub async fn sign_up(
     .check(hasher)
     .await?
     .inactive();
-    let email = account.email().to_string();
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "sign-up creates an organization and mail that belongs to none"
-    )]
-    let system = crate::tenancy::door::system(db, "sign-up")
-        .await
-        .map_err(UserError::from)?
-        .firing(events)
-        .waking(outbox);
-    let txn = system.conn();
-    let existing = users::find_by_email(txn, &email)
-        .await
-        .map_err(UserError::from)?;
-    // Who signs up as a new address may type anything as a name: the mail to that address
-    // (which may not be theirs) carries none of it, only our own words and the link.
-    let inserted = match existing {
-        Some(existing) => Err(existing),
-        None => {
-            // A sign-up racing this one with the same address may have won: then this one is
-            // a sign-up for an existing account, like any other.
-            match account.insert(txn).await.map_err(UserError::from)? {
-                Some(user) => Ok(user),
-                None => Err(users::find_by_email(txn, &email)
-                    .await
-                    .map_err(UserError::from)?
-                    .ok_or_else(|| UserError::Other(anyhow::anyhow!("the account vanished")))?),
-            }
-        }
+    let organization = NewOrganization {
+        slug: Some(slug),
+        ..NewOrganization::named(organization_name)
     };
-    let ttl = auth.activation_ttl_secs;
-    let activation = |token: String| {
-        let mut context = Context::new();
-        context.insert("link", &mailer.link(&format!("/activate/{token}/")));
-        context.insert("expires_in", &describe_ttl(ttl));
-        ("activation", "Confirm your email address", context)
-    };
-    let (template, subject, context) = match inserted {
-        // Not confirmed yet (its first link may have expired): a new activation link.
-        Err(existing) if !existing.is_active && existing.email_verified_at.is_none() => {
-            let token = user_tokens::issue(txn, existing.id, Purpose::Activation, ttl)
-                .await
-                .map_err(UserError::from)?;
-            activation(token)
-        }
-        Err(_) => {
-            let mut context = Context::new();
-            context.insert("login_link", &mailer.link("/login/"));
-            context.insert("reset_link", &mailer.link("/password-reset/"));
-            ("signup_exists", "You already have an orgs account", context)
-        }
-        Ok(user) => {
-            let new = NewOrganization {
-                slug: Some(slug),
-                ..NewOrganization::named(organization_name)
-            };
-            create_organization_in(&system, user.id, new).await?;
-            let token = user_tokens::issue(txn, user.id, Purpose::Activation, ttl)
-                .await
-                .map_err(UserError::from)?;
-            activation(token)
-        }
-    };
-    mailer
-        .send(&system, template, &email, subject, &context)
-        .await
-        .map_err(UserError::from)?;
-    system.commit().await.map_err(UserError::from)?;
-    Ok(email)
+    Ok((account, organization))
+}
+
+/// The account a sign-up is for.
+enum Account {
+    /// Made by this sign-up.
+    New(user::Model),
+    /// There before it, or made meanwhile by a sign-up with the same address.
+    Existing(user::Model),
+}
+
+/// Inserts `account` unless its address `email` already has one.
+async fn new_or_existing(
+    txn: &DatabaseTransaction,
+    account: CheckedUser,
+    email: &str,
+) -> Result<Account, UserError> {
+    if let Some(existing) = users::find_by_email(txn, email).await? {
+        return Ok(Account::Existing(existing));
+    }
+    // A sign-up racing this one with the same address may have won: then this one is a
+    // sign-up for an existing account, like any other.
+    match account.insert(txn).await? {
+        Some(user) => Ok(Account::New(user)),
+        None => users::find_by_email(txn, email)
+            .await?
+            .map(Account::Existing)
+            .ok_or_else(|| UserError::Other(anyhow::anyhow!("the account vanished"))),
+    }
+}
+
+/// The activation mail of the user `user_id` (template, subject, context), its link new and
+/// valid `ttl` seconds.
+async fn activation_mail(
+    txn: &DatabaseTransaction,
+    mailer: &Mailer,
+    user_id: i64,
+    ttl: u64,
+) -> Result<(&'static str, &'static str, Context), UserError> {
+    let token = user_tokens::issue(txn, user_id, Purpose::Activation, ttl).await?;
+    let mut context = Context::new();
+    context.insert("link", &mailer.link(&format!("/activate/{token}/")));
+    context.insert("expires_in", &describe_ttl(ttl));
+    Ok(("activation", "Confirm your email address", context))
 }
 
 /// Why an activation link did not work.

@@ -76,6 +76,20 @@ pub async fn check<C: ConnectionTrait + sea_orm::TransactionTrait>(
             ..Report::default()
         });
     }
+    let mut report = coverage(db).await?;
+    if let Some(problem) = bypassing_role(db).await? {
+        report.problems.push(problem);
+        return Ok(report);
+    }
+    report.problems.extend(grant_problems(db).await?);
+    let proven = prove(db, &report.tables).await?;
+    report.problems.extend(proven);
+    Ok(report)
+}
+
+/// The tables with `organization_id`, and each one's lack of row-level security, of `FORCE`
+/// or of a policy.
+async fn coverage<C: ConnectionTrait>(db: &C) -> Result<Report, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
@@ -120,24 +134,33 @@ pub async fn check<C: ConnectionTrait + sea_orm::TransactionTrait>(
         }
         report.tables.push(table);
     }
-    let bypass = db
+    Ok(report)
+}
+
+/// The problem of a connecting role that policies do not bind (a superuser, or BYPASSRLS).
+async fn bypassing_role<C: ConnectionTrait>(db: &C) -> Result<Option<String>, DbErr> {
+    let row = db
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
             "SELECT (rolsuper OR rolbypassrls) AS bypass, current_user::text AS name \
              FROM pg_roles WHERE rolname = current_user",
         ))
         .await?;
-    if let Some(row) = bypass {
-        let bypasses: bool = row.try_get("", "bypass")?;
-        let name: String = row.try_get("", "name")?;
-        if bypasses {
-            report.problems.push(format!(
-                "the role {name} is a superuser or has BYPASSRLS, so policies do not apply to it; \
-                 connect the app as an ordinary role"
-            ));
-            return Ok(report);
-        }
-    }
+    let Some(row) = row else { return Ok(None) };
+    let bypasses: bool = row.try_get("", "bypass")?;
+    let name: String = row.try_get("", "name")?;
+    Ok(bypasses.then(|| {
+        format!(
+            "the role {name} is a superuser or has BYPASSRLS, so policies do not apply to it; \
+             connect the app as an ordinary role"
+        )
+    }))
+}
+
+/// What the connecting role may do to the append-only and read-only tables beyond inserting
+/// and reading them.
+async fn grant_problems<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
+    let mut problems = Vec::new();
     let grants = migration::APPEND_ONLY_TABLES
         .iter()
         .map(|t| (*t, true, "insert and read them only"))
@@ -168,16 +191,14 @@ pub async fn check<C: ConnectionTrait + sea_orm::TransactionTrait>(
         ] {
             let held: bool = row.try_get("", &format!("can_{privilege}"))?;
             if held != wanted {
-                report.problems.push(format!(
+                problems.push(format!(
                     "{table}: the connecting role {} {privilege} its rows; it must {rule}",
                     if held { "may" } else { "may not" }
                 ));
             }
         }
     }
-    let proven = prove(db, &report.tables).await?;
-    report.problems.extend(proven);
-    Ok(report)
+    Ok(problems)
 }
 
 /// Whether `name` can be a role name here: a lower-case SQL identifier.
@@ -285,38 +306,7 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
     tables: &[String],
 ) -> Result<Vec<String>, DbErr> {
     let mut problems = Vec::new();
-    let count = |sql: String| async move {
-        let row = txn
-            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-            .await?;
-        row.map_or(Ok(0), |r| r.try_get_by_index::<i64>(0))
-    };
-    // Two synthetic organizations, each with a member and a project, made in the system context.
-    set_system(txn).await?;
-    let tag = crate::tokens::generate()[..12].to_ascii_lowercase();
-    let mut ids = Vec::new();
-    for side in ["a", "b"] {
-        let id = count(format!(
-            "INSERT INTO organizations (name, slug, is_active, created_at, updated_at) \
-             VALUES ('orgs check {side}', 'orgs-check-{side}-{tag}', true, now(), now()) RETURNING id"
-        ))
-        .await?;
-        let user = count(format!(
-            "INSERT INTO users (email, name, is_active, is_superuser, created_at, updated_at) \
-             VALUES ('check-{side}-{tag}@orgs.invalid', 'orgs check', true, false, now(), now()) \
-             RETURNING id"
-        ))
-        .await?;
-        txn.execute_unprepared(&format!(
-            "INSERT INTO organization_users (organization_id, user_id, created_at, updated_at) \
-             VALUES ({id}, {user}, now(), now()); \
-             INSERT INTO projects (organization_id, name, description, created_at, updated_at) \
-             VALUES ({id}, 'orgs check', '', now(), now())"
-        ))
-        .await?;
-        ids.push(id);
-    }
-    let (a, b) = (ids[0], ids[1]);
+    let (a, b) = two_organizations(txn).await?;
     // The role may set the system context itself, so that context bounds nothing: the owner's
     // prune function must still refuse a cutoff newer than the owner's retention.
     if attempt(txn, "SELECT orgs_prune_audit_events(now())")
@@ -329,13 +319,69 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
                 .into(),
         );
     }
-    // No context at all.
+    problems.extend(without_context(txn, tables, b).await?);
+    problems.extend(across_tenants(txn, tables, a, b).await?);
+    Ok(problems)
+}
+
+/// The first column of the one row `sql` gives (0 for none).
+async fn scalar<C: ConnectionTrait>(txn: &C, sql: String) -> Result<i64, DbErr> {
+    let row = txn
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await?;
+    row.map_or(Ok(0), |r| r.try_get_by_index::<i64>(0))
+}
+
+/// Two synthetic organizations, each with a member and a project, made in the system context
+/// (which the transaction stays in): their ids.
+async fn two_organizations<C: ConnectionTrait>(txn: &C) -> Result<(i64, i64), DbErr> {
+    set_system(txn).await?;
+    let tag = crate::tokens::generate()[..12].to_ascii_lowercase();
+    let mut ids = Vec::new();
+    for side in ["a", "b"] {
+        let id = scalar(
+            txn,
+            format!(
+                "INSERT INTO organizations (name, slug, is_active, created_at, updated_at) \
+                 VALUES ('orgs check {side}', 'orgs-check-{side}-{tag}', true, now(), now()) RETURNING id"
+            ),
+        )
+        .await?;
+        let user = scalar(
+            txn,
+            format!(
+                "INSERT INTO users (email, name, is_active, is_superuser, created_at, updated_at) \
+                 VALUES ('check-{side}-{tag}@orgs.invalid', 'orgs check', true, false, now(), now()) \
+                 RETURNING id"
+            ),
+        )
+        .await?;
+        txn.execute_unprepared(&format!(
+            "INSERT INTO organization_users (organization_id, user_id, created_at, updated_at) \
+             VALUES ({id}, {user}, now(), now()); \
+             INSERT INTO projects (organization_id, name, description, created_at, updated_at) \
+             VALUES ({id}, 'orgs check', '', now(), now())"
+        ))
+        .await?;
+        ids.push(id);
+    }
+    Ok((ids[0], ids[1]))
+}
+
+/// With no context set (which the transaction is left in): what of `tables` the role sees, and
+/// whether it can insert a row of organization `b`.
+async fn without_context<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    txn: &C,
+    tables: &[String],
+    b: i64,
+) -> Result<Vec<String>, DbErr> {
+    let mut problems = Vec::new();
     txn.execute_unprepared(
         "SELECT set_config('orgs.context', '', true), set_config('orgs.tenant_id', '', true)",
     )
     .await?;
     for table in tables {
-        let seen = count(format!("SELECT count(*) FROM {table}")).await?;
+        let seen = scalar(txn, format!("SELECT count(*) FROM {table}")).await?;
         if seen > 0 {
             problems.push(format!(
                 "{table}: with no context set, {seen} row(s) are visible (policies must fail closed)"
@@ -352,11 +398,22 @@ async fn prove_in<C: ConnectionTrait + sea_orm::TransactionTrait>(
             ));
         }
     }
-    // Organization a's tenant context, facing b's rows.
+    Ok(problems)
+}
+
+/// In organization `a`'s tenant context (which the transaction is left in), facing `b`'s rows:
+/// whether the role sees, changes, deletes or inserts any of another organization's rows.
+async fn across_tenants<C: ConnectionTrait + sea_orm::TransactionTrait>(
+    txn: &C,
+    tables: &[String],
+    a: i64,
+    b: i64,
+) -> Result<Vec<String>, DbErr> {
+    let mut problems = Vec::new();
     set_tenant(txn, a).await?;
     let other = format!("organization_id IS DISTINCT FROM {a}");
     for table in tables {
-        let seen = count(format!("SELECT count(*) FROM {table} WHERE {other}")).await?;
+        let seen = scalar(txn, format!("SELECT count(*) FROM {table} WHERE {other}")).await?;
         if seen > 0 {
             problems.push(format!(
                 "{table}: a tenant context sees {seen} row(s) of other organizations"

@@ -134,6 +134,28 @@ async fn by_custom_domain(state: &AppState, host: &str) -> Result<Option<Found>,
     Ok(organization.map(|org| Found::Organization(org, None)))
 }
 
+/// Why the resolver answers a request itself instead of passing it on.
+#[derive(Debug)]
+enum Stop {
+    /// `/o/{slug}` without its slash: a permanent redirect to `/o/{slug}/`.
+    AddSlash(String),
+    /// An error: an unknown organization, a key that is unknown or of another organization,
+    /// a path that cannot be rewritten, the database not answering.
+    Refused(AppError),
+}
+
+impl From<AppError> for Stop {
+    fn from(error: AppError) -> Self {
+        Self::Refused(error)
+    }
+}
+
+impl From<DbErr> for Stop {
+    fn from(error: DbErr) -> Self {
+        Self::Refused(error.into())
+    }
+}
+
 /// The middleware (`actix_web::middleware::from_fn(web::resolve::resolve)`).
 pub async fn resolve<B: MessageBody + 'static>(
     mut req: ServiceRequest,
@@ -145,7 +167,6 @@ pub async fn resolve<B: MessageBody + 'static>(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    let settings = &state.settings.tenant;
     // Read once per request: the extractors, links and limits find it in the extensions.
     let client = crate::web::client::Client::of(
         req.head(),
@@ -154,131 +175,152 @@ pub async fn resolve<B: MessageBody + 'static>(
     );
     let host = client.host.clone();
     req.extensions_mut().insert(client);
-    let secret = api_key_secret(&req);
-    // The host first, whatever the place of its resolvers in the list: on a tenant's own host
-    // a path naming another organization must not be served (a tenant controlling its domain's
-    // DNS would see other tenants' pages, and their people's sign-ins, on it).
-    let mut found = None;
-    for resolver in &settings.resolution {
-        found = match resolver {
-            Resolver::Subdomain => subdomain_slug(&host, &settings.base_domain)
-                .map(|slug| Found::Slug(slug, String::new())),
-            Resolver::CustomDomain => match by_custom_domain(&state, &host).await {
-                Ok(found) => found,
-                Err(error) => {
-                    return Ok(req
-                        .error_response(AppError::from(error))
-                        .map_into_right_body());
-                }
-            },
-            Resolver::Path | Resolver::ApiKey => None,
-        };
-        if found.is_some() {
-            break;
+    match find_tenant(&state, &mut req, &host).await {
+        Ok(None) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Ok(Some(tenant)) => {
+            let span = tracing::info_span!(
+                "tenant",
+                organization_id = tenant.organization.id,
+                slug = %tenant.organization.slug
+            );
+            req.extensions_mut().insert(tenant);
+            next.call(req)
+                .instrument(span)
+                .await
+                .map(ServiceResponse::map_into_left_body)
         }
+        Err(Stop::AddSlash(slug)) => {
+            let response = HttpResponse::PermanentRedirect()
+                .insert_header((actix_web::http::header::LOCATION, format!("/o/{slug}/")))
+                .finish();
+            Ok(req.into_response(response).map_into_right_body())
+        }
+        Err(Stop::Refused(error)) => Ok(req.error_response(error).map_into_right_body()),
     }
-    // Only a well-formed slug: the redirect below echoes it into a Location header.
+}
+
+/// The organization `req` is for, if any, by the resolvers `tenant.resolution` turns on: the
+/// host, then the path (rewritten to the route table's form), then an organization API key.
+async fn find_tenant(
+    state: &AppState,
+    req: &mut ServiceRequest,
+    host: &str,
+) -> Result<Option<ResolvedTenant>, Stop> {
+    let settings = &state.settings.tenant;
+    let secret = api_key_secret(req);
+    let mut found = by_host(state, host).await?;
+    // Only a well-formed slug: the redirect echoes it into a Location header.
     let named = path_slug(req.path()).filter(|(slug, _)| crate::slug::is_well_formed(slug));
     match (named, &found) {
-        (Some(_), Some(_)) => {
-            return Ok(req.error_response(AppError::NotFound).map_into_right_body());
-        }
+        // On a tenant's own host a path naming an organization is not served.
+        (Some(_), Some(_)) => return Err(AppError::NotFound.into()),
         (Some((slug, rest)), None) if settings.resolution.contains(&Resolver::Path) => {
             if rest.is_empty() {
-                let response = HttpResponse::PermanentRedirect()
-                    .insert_header((actix_web::http::header::LOCATION, format!("/o/{slug}/")))
-                    .finish();
-                return Ok(req.into_response(response).map_into_right_body());
+                return Err(Stop::AddSlash(slug));
             }
-            if let Err(error) = rewrite_path(&mut req, &rest) {
-                return Ok(req.error_response(error).map_into_right_body());
-            }
+            rewrite_path(req, &rest)?;
             let root = format!("/o/{slug}");
             found = Some(Found::Slug(slug, root));
         }
         _ => {}
     }
-    let mut tenant = match found {
+    let tenant = match found {
         None => None,
-        Some(Found::Organization(organization, api_key)) => Some(ResolvedTenant {
-            organization,
-            root: String::new(),
-            api_key,
-        }),
-        Some(Found::Slug(slug, root)) => match by_slug_cached(&state, slug).await {
-            Ok(Some(organization)) => Some(ResolvedTenant {
-                organization,
-                root,
-                api_key: None,
-            }),
-            // An unknown (or renamed) organization's host still serves the site's own pages
-            // (the stylesheet, the start page, logging in): its 404 page is styled and its
-            // links work. Its tenant pages and its API stay 404, as on the path form.
-            Ok(None) if root.is_empty() && !crate::web::user::is_api_path(req.path()) => None,
-            Ok(None) => return Ok(req.error_response(AppError::NotFound).map_into_right_body()),
-            Err(error) => {
-                return Ok(req
-                    .error_response(AppError::from(error))
-                    .map_into_right_body());
-            }
-        },
+        Some(found) => loaded(state, found, req.path()).await?,
     };
-    if let Some(secret) = secret.filter(|_| settings.resolution.contains(&Resolver::ApiKey)) {
-        let found = match organizations::by_api_key(&state.db, &secret).await {
-            Ok(Some(found)) => found,
-            Ok(None) => {
-                return Ok(req
-                    .error_response(AppError::Unauthorized)
-                    .map_into_right_body());
-            }
-            Err(error) => {
-                return Ok(req
-                    .error_response(AppError::from(error))
-                    .map_into_right_body());
-            }
+    match secret.filter(|_| settings.resolution.contains(&Resolver::ApiKey)) {
+        Some(secret) => with_api_key(state, tenant, &secret).await.map(Some),
+        None => Ok(tenant),
+    }
+}
+
+/// What the host names, the host's resolvers tried in the order of `tenant.resolution`. The
+/// host comes first whatever the place of its resolvers in the list: on a tenant's own host a
+/// path naming another organization must not be served (a tenant controlling its domain's DNS
+/// would see other tenants' pages, and their people's sign-ins, on it).
+async fn by_host(state: &AppState, host: &str) -> Result<Option<Found>, DbErr> {
+    let settings = &state.settings.tenant;
+    for resolver in &settings.resolution {
+        let found = match resolver {
+            Resolver::Subdomain => subdomain_slug(host, &settings.base_domain)
+                .map(|slug| Found::Slug(slug, String::new())),
+            Resolver::CustomDomain => by_custom_domain(state, host).await?,
+            Resolver::Path | Resolver::ApiKey => None,
         };
-        let organization = found.organization;
-        let catalog = &state.permissions;
-        let principal = ApiKeyPrincipal {
-            id: found.key.id,
-            name: found.key.name,
-            created_by_id: found.key.created_by_id,
-            permissions: catalog
-                .set_of(found.permissions.iter().map(String::as_str))
-                .intersection(catalog.assignable()),
-        };
-        tenant = match tenant {
-            // A key answers only for its own organization; do not confirm that another exists.
-            Some(t) if t.organization.id != organization.id => {
-                return Ok(req.error_response(AppError::NotFound).map_into_right_body());
-            }
-            Some(t) => Some(ResolvedTenant {
-                api_key: Some(principal),
-                ..t
-            }),
-            None => Some(ResolvedTenant {
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// The organization `found` names, loaded; `path` is the request's (already rewritten).
+async fn loaded(
+    state: &AppState,
+    found: Found,
+    path: &str,
+) -> Result<Option<ResolvedTenant>, Stop> {
+    let (slug, root) = match found {
+        Found::Organization(organization, api_key) => {
+            return Ok(Some(ResolvedTenant {
                 organization,
                 root: String::new(),
-                api_key: Some(principal),
-            }),
-        };
-    }
-    let Some(tenant) = tenant else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+                api_key,
+            }));
+        }
+        Found::Slug(slug, root) => (slug, root),
     };
-    let span = tracing::info_span!(
-        "tenant",
-        organization_id = tenant.organization.id,
-        slug = %tenant.organization.slug
-    );
-    req.extensions_mut().insert(tenant);
-    next.call(req)
-        .instrument(span)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+    match by_slug_cached(state, slug).await? {
+        Some(organization) => Ok(Some(ResolvedTenant {
+            organization,
+            root,
+            api_key: None,
+        })),
+        // An unknown (or renamed) organization's host still serves the site's own pages (the
+        // stylesheet, the start page, logging in): its 404 page is styled and its links work.
+        // Its tenant pages and its API stay 404, as on the path form.
+        None if root.is_empty() && !crate::web::user::is_api_path(path) => Ok(None),
+        None => Err(AppError::NotFound.into()),
+    }
+}
+
+/// `tenant` with the organization API key `secret` acting in it, or its organization when the
+/// request named none. An unknown key is 401; a key of another organization than the one
+/// named, 404.
+async fn with_api_key(
+    state: &AppState,
+    tenant: Option<ResolvedTenant>,
+    secret: &str,
+) -> Result<ResolvedTenant, Stop> {
+    let found = organizations::by_api_key(&state.db, secret)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let organization = found.organization;
+    let catalog = &state.permissions;
+    let principal = ApiKeyPrincipal {
+        id: found.key.id,
+        name: found.key.name,
+        created_by_id: found.key.created_by_id,
+        permissions: catalog
+            .set_of(found.permissions.iter().map(String::as_str))
+            .intersection(catalog.assignable()),
+    };
+    match tenant {
+        // A key answers only for its own organization; do not confirm that another exists.
+        Some(t) if t.organization.id != organization.id => Err(AppError::NotFound.into()),
+        Some(t) => Ok(ResolvedTenant {
+            api_key: Some(principal),
+            ..t
+        }),
+        None => Ok(ResolvedTenant {
+            organization,
+            root: String::new(),
+            api_key: Some(principal),
+        }),
+    }
 }
 
 /// Route guard: the request was resolved to a tenant.

@@ -282,7 +282,7 @@ fn a_cache_bus_without_its_channel_is_refused_naming_the_key() {
     settings.database.listen_url = "postgres://orgs@127.0.0.1:5432/orgs".into();
     settings.validate().unwrap();
     settings.cache.notify = orgs::config::CacheNotify::Redis;
-    settings.session.redis_url.clear();
+    settings.session.redis_url = "".into();
     let refused = settings.validate().unwrap_err().to_string();
     assert!(refused.contains("session.redis_url"), "{refused}");
 }

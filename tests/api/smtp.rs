@@ -98,7 +98,7 @@ async fn an_invitation_goes_through_a_real_smtp_server_and_its_link_works() {
     let server = SmtpServer::start(port, &maildir.path().join("mail"));
     let app = TestApp::spawn_with(|s| {
         s.email.backend = orgs::config::EmailBackend::Smtp;
-        s.email.smtp_url = format!("smtp://127.0.0.1:{port}");
+        s.email.smtp_url = format!("smtp://127.0.0.1:{port}").into();
         s.email.from = "Nirvana via orgs <noreply@orgs.test>".into();
     })
     .await;
@@ -159,7 +159,7 @@ async fn mail_queued_while_smtp_is_down_arrives_when_it_returns_even_after_a_res
     let maildir = tempfile::tempdir().unwrap();
     let smtp = |s: &mut orgs::config::Settings| {
         s.email.backend = orgs::config::EmailBackend::Smtp;
-        s.email.smtp_url = format!("smtp://127.0.0.1:{port}");
+        s.email.smtp_url = format!("smtp://127.0.0.1:{port}").into();
         s.email.retry_base_secs = 1;
     };
     let app = TestApp::spawn_with(smtp).await;

@@ -13,6 +13,10 @@ use sea_orm::{
 
 use crate::config::{DatabaseSettings, redact_url};
 
+mod unavailable;
+
+pub use unavailable::is_unavailable;
+
 /// Opens a pool for the configured URL. An SQLite file is created when missing and run in WAL
 /// mode with foreign keys on; writers wait for each other instead of failing at once.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
@@ -56,27 +60,6 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
-}
-
-/// Whether the error says the database cannot be reached (no pooled connection within
-/// `database.acquire_timeout_ms`, none can be opened, or one broke mid-request) rather than
-/// that a statement was wrong: a retry may cure it.
-pub fn is_unavailable(error: &DbErr) -> bool {
-    use sea_orm::sqlx::Error as Sqlx;
-    match error {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
-        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => matches!(
-            e.as_ref(),
-            Sqlx::Io(_)
-                | Sqlx::Tls(_)
-                | Sqlx::PoolTimedOut
-                | Sqlx::PoolClosed
-                | Sqlx::WorkerCrashed
-                | Sqlx::Protocol(_)
-        ),
-        _ => false,
-    }
 }
 
 /// Whether the error is a unique-constraint violation (a value already taken).
