@@ -1,8 +1,8 @@
 //! The sections every page and probe reads but no rule checks beyond their types: `[ui]`, the
 //! pages' look, and `[metrics]`, the `/metrics` endpoint (whose token is never printed).
 
-use std::fmt;
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 /// `[ui]`
@@ -27,14 +27,15 @@ impl Default for UiSettings {
 }
 
 /// `[metrics]`
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
     /// Serve `/metrics` (Prometheus text format).
     pub enabled: bool,
     /// The bearer token `/metrics` asks for on the main port; required in production unless
     /// `bind` names a listener of its own.
-    pub token: String,
+    #[serde(skip_serializing)]
+    pub token: SecretString,
     /// `host:port` of a listener serving only `/metrics` (no token asked); empty to serve it
     /// on the main port.
     pub bind: String,
@@ -44,25 +45,9 @@ impl Default for MetricsSettings {
     fn default() -> Self {
         Self {
             enabled: true,
-            token: String::new(),
+            token: SecretString::default(),
             bind: String::new(),
         }
     }
 }
 
-impl fmt::Debug for MetricsSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MetricsSettings")
-            .field("enabled", &self.enabled)
-            .field(
-                "token",
-                &if self.token.is_empty() {
-                    ""
-                } else {
-                    "[redacted]"
-                },
-            )
-            .field("bind", &self.bind)
-            .finish()
-    }
-}

@@ -133,7 +133,7 @@ impl Settings {
         let bind = self.metrics.bind.trim();
         if self.metrics.enabled
             && self.environment == Environment::Production
-            && self.metrics.token.trim().is_empty()
+            && self.metrics.token.expose_secret().trim().is_empty()
             && bind.is_empty()
         {
             return Err(ConfigError(

@@ -10,6 +10,7 @@ use crate::metrics::{Gauges, pool};
 use crate::state::AppState;
 use crate::tenancy::door;
 use crate::tokens;
+use secrecy::ExposeSecret as _;
 
 /// The metrics; 401 without the configured bearer token.
 /// 404 when `metrics.enabled` is off or `metrics.bind` serves them elsewhere.
@@ -21,7 +22,7 @@ pub async fn metrics(
     if !settings.enabled || !settings.bind.trim().is_empty() {
         return Err(AppError::NotFound);
     }
-    let token = settings.token.trim();
+    let token = settings.token.expose_secret().trim();
     if !token.is_empty() {
         // As digests, so the comparison takes the same time whatever the given length.
         let given = crate::web::user::bearer(&req).unwrap_or("");

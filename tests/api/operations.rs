@@ -267,7 +267,7 @@ fn production_refuses_open_metrics_on_the_main_port() {
     assert!(refused.contains("metrics.token"), "{refused}");
     settings.metrics.token = "a-token".into();
     settings.validate().unwrap();
-    settings.metrics.token.clear();
+    settings.metrics.token = "".into();
     settings.metrics.bind = "127.0.0.1:9100".into();
     settings.validate().unwrap();
 }
