@@ -106,7 +106,7 @@ pub async fn add(
     base_domain: &str,
 ) -> Result<organization_domain::Model, DomainError> {
     let domain = clean_domain(domain, base_domain)?;
-    if crate::tenancy::organizations::by_verified_domain(db, &domain)
+    if crate::tenancy::org_rows::by_verified_domain(db, &domain)
         .await?
         .is_some_and(|org| org.id != tx.organization_id())
     {

@@ -273,7 +273,7 @@ async fn insert_organization<C: ConnectionTrait>(
 async fn free_slug<C: ConnectionTrait>(db: &C, base: &str) -> Result<String, sea_orm::DbErr> {
     // Any candidate `base[..k]-N` starts with the first 48 characters of the base.
     let stem: String = base.chars().take(48).collect();
-    let taken = tenancy::organizations::slugs_starting_with(db, &stem).await?;
+    let taken = tenancy::org_rows::slugs_starting_with(db, &stem).await?;
     Ok(slug::first_free(base, &taken))
 }
 
@@ -583,7 +583,7 @@ pub async fn list_for_user(
     user_id: i64,
     include_inactive: bool,
 ) -> Result<Vec<organization::Model>, sea_orm::DbErr> {
-    tenancy::organizations::of_user(db, user_id, include_inactive).await
+    tenancy::org_rows::of_user(db, user_id, include_inactive).await
 }
 
 /// The organization with this slug, if any.
@@ -591,7 +591,7 @@ pub async fn find_by_slug<C: ConnectionTrait>(
     db: &C,
     slug: &str,
 ) -> Result<Option<organization::Model>, sea_orm::DbErr> {
-    tenancy::organizations::by_slug(db, slug).await
+    tenancy::org_rows::by_slug(db, slug).await
 }
 
 /// The organization with this id, if any.
@@ -599,5 +599,5 @@ pub async fn find_by_id<C: ConnectionTrait>(
     db: &C,
     organization_id: i64,
 ) -> Result<Option<organization::Model>, sea_orm::DbErr> {
-    tenancy::organizations::by_id(db, organization_id).await
+    tenancy::org_rows::by_id(db, organization_id).await
 }

@@ -28,8 +28,8 @@ pub async fn api_list(
 ) -> Result<web::Json<CursorPage<OrganizationLink>>, AppError> {
     let list = state.cursors.of("organizations");
     let (position, per_page) = query.into_inner().resolve(&list, false)?;
-    let page = crate::tenancy::organizations::page_of_user(&state.db, user.id, &position, per_page)
-        .await?;
+    let page =
+        crate::tenancy::org_rows::page_of_user(&state.db, user.id, &position, per_page).await?;
     let page = ListPage {
         items: page
             .items

@@ -58,11 +58,11 @@ pub async fn go(
     CurrentUser(user): CurrentUser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let organization = crate::tenancy::organizations::by_slug(&state.db, &slug)
+    let organization = crate::tenancy::org_rows::by_slug(&state.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     if !user.is_superuser
-        && !crate::tenancy::organizations::is_member(&state.db, organization.id, user.id).await?
+        && !crate::tenancy::org_rows::is_member(&state.db, organization.id, user.id).await?
     {
         return Err(AppError::NotFound);
     }

@@ -8,12 +8,12 @@
 //!
 //! | path | context |
 //! | --- | --- |
-//! | resolving a tenant by slug (`tenancy::organizations::by_slug`) | none: `organizations` is readable by all |
-//! | resolving a tenant by custom domain or organization API key (`web::resolve`, through `tenancy::organizations`) | system, read only, inside `tenancy` |
+//! | resolving a tenant by slug (`tenancy::org_rows::by_slug`) | none: `organizations` is readable by all |
+//! | resolving a tenant by custom domain or organization API key (`web::resolve`, through `tenancy::org_rows`) | system, read only, inside `tenancy` |
 //! | looking up an invitation by its token ([`invitation`]) | system to find it, then the tenant context of its organization, in one transaction |
 //! | a request's own organization, once resolved and its requester's role checked ([`request`], called by `web::Tenant::begin` only) | tenant |
 //! | the access check of a request (`tenancy::Access::load`) | tenant |
-//! | "my organizations", the switcher, `/go/{slug}/` (`tenancy::organizations::of_user`, `is_member`) | user |
+//! | "my organizations", the switcher, `/go/{slug}/` (`tenancy::org_rows::of_user`, `is_member`) | user |
 //! | creating an organization at sign-up, from "new organization" or the CLI ([`system`]) | system |
 //! | mail that belongs to no organization (activation, password reset, sign-up notices) ([`system`]) | system |
 //! | the outbox sender ([`system`]) | system |

@@ -16,7 +16,7 @@ pub mod door;
 pub mod global;
 pub mod grant;
 pub mod once;
-pub mod organizations;
+pub mod org_rows;
 mod prepared;
 pub mod rls;
 mod scope;

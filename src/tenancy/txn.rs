@@ -346,17 +346,17 @@ impl TenantTxn {
     /// members are checked under it, from fresh rows (PostgreSQL; SQLite's write transaction
     /// already excludes other writers).
     pub async fn lock_organization(&self) -> Result<Option<organization::Model>, DbErr> {
-        super::organizations::lock(self.conn(), self.organization_id()).await
+        super::org_rows::lock(self.conn(), self.organization_id()).await
     }
 
     /// The organization row as this transaction sees it.
     pub async fn organization(&self) -> Result<Option<organization::Model>, DbErr> {
-        super::organizations::by_id(self.conn(), self.organization_id()).await
+        super::org_rows::by_id(self.conn(), self.organization_id()).await
     }
 
     /// Deletes the organization; its tenant rows go by cascade. Whether it existed.
     pub async fn delete_organization(&self) -> Result<bool, DbErr> {
-        super::organizations::delete(self.conn(), self.organization_id()).await
+        super::org_rows::delete(self.conn(), self.organization_id()).await
     }
 
     /// Queues a mail of this organization in the outbox (tagged with it, whatever `email`

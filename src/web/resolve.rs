@@ -22,7 +22,7 @@ use crate::config::Resolver;
 use crate::error::AppError;
 use crate::slug;
 use crate::state::AppState;
-use crate::tenancy::organizations;
+use crate::tenancy::org_rows;
 
 /// The organization a request is for, and how it was addressed.
 #[derive(Clone, Debug)]
@@ -105,7 +105,7 @@ enum Found {
     Organization(organization::Model, Option<ApiKeyPrincipal>),
 }
 
-/// `tenancy::organizations::by_slug`, reusing a recent answer from the application's caches.
+/// `tenancy::org_rows::by_slug`, reusing a recent answer from the application's caches.
 async fn by_slug_cached(
     state: &AppState,
     slug: String,
@@ -115,7 +115,7 @@ async fn by_slug_cached(
         .through(
             &caches.organizations,
             slug.clone(),
-            organizations::by_slug(&state.db, &slug),
+            org_rows::by_slug(&state.db, &slug),
         )
         .await
 }
@@ -130,7 +130,7 @@ async fn by_custom_domain(state: &AppState, host: &str) -> Result<Option<Found>,
     {
         return Ok(None);
     }
-    let organization = organizations::by_verified_domain(&state.db, &name).await?;
+    let organization = org_rows::by_verified_domain(&state.db, &name).await?;
     Ok(organization.map(|org| Found::Organization(org, None)))
 }
 
@@ -295,7 +295,7 @@ async fn with_api_key(
     tenant: Option<ResolvedTenant>,
     secret: &str,
 ) -> Result<ResolvedTenant, Stop> {
-    let found = organizations::by_api_key(&state.db, secret)
+    let found = org_rows::by_api_key(&state.db, secret)
         .await?
         .ok_or(AppError::Unauthorized)?;
     let organization = found.organization;
