@@ -7,8 +7,8 @@ use sea_orm::{
     QueryOrder, QuerySelect, RelationTrait, sea_query::JoinType,
 };
 
-use super::tokens;
 use crate::tenancy::global;
+use crate::tokens;
 
 /// What every token starts with, so a leaked one is easy to recognise and scan for.
 pub const PREFIX: &str = "orgs_";

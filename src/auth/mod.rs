@@ -7,7 +7,6 @@ pub mod password;
 pub mod password_reset;
 pub mod sessions;
 pub mod throttle;
-pub use crate::tokens;
 pub mod user_tokens;
 pub mod users;
 

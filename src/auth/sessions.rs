@@ -9,8 +9,8 @@ use sea_orm::{
     QuerySelect, RelationTrait, sea_query::JoinType,
 };
 
-use super::tokens;
 use crate::tenancy::global;
+use crate::tokens;
 
 /// Records a new sign-in for the user and returns the key to put in the session: in `family`
 /// (a handoff's), or a family of its own.

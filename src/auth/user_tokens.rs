@@ -10,8 +10,8 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use super::tokens;
 use crate::tenancy::global;
+use crate::tokens;
 
 /// What a token is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use serde::Serialize;
 use tera::Context;
 
 use crate::audit::{self, Target};
-use crate::auth::{NewUser, PasswordHasher, UserError, tokens, users};
+use crate::auth::{NewUser, PasswordHasher, UserError, users};
 use crate::config::AuthSettings;
 use crate::events::Events;
 use crate::mail::Mailer;
@@ -24,6 +24,7 @@ use crate::organizations::grants;
 use crate::permissions::Catalog;
 use crate::tenancy::{Actor, TenantTxn};
 use crate::text::describe_ttl;
+use crate::tokens;
 
 /// Why an invitation was not sent.
 #[derive(Debug, thiserror::Error)]

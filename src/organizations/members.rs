@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use super::roles::{self, RoleError};
 use super::service::{self, OrgError, clean_name};
-use super::slug;
 use crate::db::{Keyset, ListPage, OnUniqueViolation as _, Position};
 use crate::permissions::{BuiltinRole, Catalog};
+use crate::slug;
 use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
 
 /// One person as the people pages show them.

@@ -6,7 +6,6 @@ pub mod grants;
 pub mod members;
 pub mod roles;
 pub mod service;
-pub use crate::slug;
 
 pub use service::{
     CreatedOrganization, NewOrganization, OrgError, add_user, change_owner, create_organization,

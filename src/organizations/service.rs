@@ -11,12 +11,12 @@ use sea_orm::{
 use serde_json::json;
 
 use super::roles;
-use super::slug::{self, SlugError};
 use crate::audit::{self, Target};
 use crate::auth::users;
 use crate::db::{OnUniqueViolation as _, is_unique_violation};
 use crate::events::{Events, MembershipRef, OrgEvent};
 use crate::permissions::BuiltinRole;
+use crate::slug::{self, SlugError};
 use crate::tenancy::{self, Actor, TenantTxn};
 
 /// Longest organization name (the peer's `max_length`).

@@ -11,9 +11,10 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use entity::user;
 use sea_orm::DbErr;
 
-use crate::auth::{api_tokens, sessions, tokens};
+use crate::auth::{api_tokens, sessions};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::tokens;
 
 /// The signed-in user. Anonymous requests get a redirect to the login page (HTML) or 401 (API).
 #[derive(Clone, Debug)]

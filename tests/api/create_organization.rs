@@ -3,7 +3,8 @@
 
 use entity::{organization, organization_owner, organization_user};
 use orgs::error::FieldError as _;
-use orgs::organizations::{self as orgs_service, NewOrganization, OrgError, slug::SlugError};
+use orgs::organizations::{self as orgs_service, NewOrganization, OrgError};
+use orgs::slug::SlugError;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::helpers::{TestApp, World};
