@@ -10,5 +10,5 @@ pub mod service;
 pub use service::{
     CreatedOrganization, NewOrganization, OrgError, add_user, change_owner, create_organization,
     create_organization_with, delete_organization, get_or_add_user, is_admin, is_member, is_owner,
-    list_for_user, remove_member, remove_user,
+    remove_member, remove_user,
 };

@@ -575,29 +575,3 @@ pub async fn owner_user_id(tx: &TenantTxn) -> Result<Option<i64>, sea_orm::DbErr
         .await?;
     Ok(user_id)
 }
-
-/// The organizations the user is a member of, by name; inactive ones only when asked (the
-/// peer's `get_for_user` and `active.get_for_user`).
-pub async fn list_for_user(
-    db: &DatabaseConnection,
-    user_id: i64,
-    include_inactive: bool,
-) -> Result<Vec<organization::Model>, sea_orm::DbErr> {
-    tenancy::org_rows::of_user(db, user_id, include_inactive).await
-}
-
-/// The organization with this slug, if any.
-pub async fn find_by_slug<C: ConnectionTrait>(
-    db: &C,
-    slug: &str,
-) -> Result<Option<organization::Model>, sea_orm::DbErr> {
-    tenancy::org_rows::by_slug(db, slug).await
-}
-
-/// The organization with this id, if any.
-pub async fn find_by_id<C: ConnectionTrait>(
-    db: &C,
-    organization_id: i64,
-) -> Result<Option<organization::Model>, sea_orm::DbErr> {
-    tenancy::org_rows::by_id(db, organization_id).await
-}

@@ -120,7 +120,7 @@ async fn sign_in_family(
 /// Where a sign-in without a (safe) `next=` lands: on the person's organization when they have
 /// one, on the list when several, on making one when none.
 async fn landing(state: &AppState, user_id: i64) -> Result<String, AppError> {
-    let mine = crate::organizations::list_for_user(&state.db, user_id, false).await?;
+    let mine = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
     Ok(match mine.as_slice() {
         [] => "/organizations/add/".to_string(),
         // /go/ signs them in on the organization's own host when links are subdomains.
@@ -315,7 +315,7 @@ pub async fn activate(
         Ok(user) => {
             sign_in(&req, &state, &session, user.id).await?;
             flash::success(&session, "Your email address is confirmed. Welcome!");
-            let first = crate::organizations::list_for_user(&state.db, user.id, true).await?;
+            let first = crate::tenancy::org_rows::of_user(&state.db, user.id, true).await?;
             let landing = match first.first() {
                 Some(org) => links::enter(&req, &state, user.id, &org.slug, "/").await?,
                 None => "/".to_string(),

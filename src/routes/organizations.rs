@@ -76,7 +76,7 @@ pub async fn list(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let mine = organizations::list_for_user(&state.db, user.id, false).await?;
+    let mine = crate::tenancy::org_rows::of_user(&state.db, user.id, false).await?;
     let links: Vec<OrganizationLink> = mine
         .into_iter()
         .map(|org| link(&state.settings, org))

@@ -83,8 +83,9 @@ pub async fn slugs_starting_with<C: ConnectionTrait>(
         .collect())
 }
 
-/// The organizations `user_id` is a member of, by name; inactive ones only when asked. Runs in
-/// the user context: the person's own memberships, in every organization.
+/// The organizations `user_id` is a member of, by name; inactive ones only when asked (the
+/// peer's `get_for_user` and `active.get_for_user`). Runs in the user context: the person's own
+/// memberships, in every organization.
 #[expect(
     clippy::disallowed_methods,
     reason = "user-scoped: joined on the user's memberships"

@@ -72,7 +72,7 @@ async fn switcher(
     let caches = &state.caches;
     let mine = caches
         .through(&caches.mine, user_id, async {
-            let all = crate::organizations::list_for_user(&state.db, user_id, false).await?;
+            let all = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
             let pairs: Vec<(String, String)> = all.into_iter().map(|o| (o.name, o.slug)).collect();
             Ok::<_, sea_orm::DbErr>(Some(pairs))
         })

@@ -4,7 +4,7 @@
 
 use entity::{organization_invitation, organization_user};
 use orgs::events::OrgEvent;
-use orgs::organizations as orgs_service;
+use orgs::tenancy::org_rows;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 
 use crate::helpers::{
@@ -43,7 +43,7 @@ async fn signup_creates_the_account_organization_and_activation_lands_on_it() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    let org = orgs_service::service::find_by_slug(app.conn(), "navy-labs")
+    let org = org_rows::by_slug(app.conn(), "navy-labs")
         .await
         .unwrap()
         .unwrap();
@@ -255,7 +255,7 @@ async fn a_new_person_sets_a_name_and_password_and_is_signed_in_without_an_own_o
         .unwrap()
         .unwrap();
     assert!(roadie.is_active && roadie.email_verified_at.is_some());
-    let theirs = orgs_service::list_for_user(app.conn(), roadie.id, true)
+    let theirs = org_rows::of_user(app.conn(), roadie.id, true)
         .await
         .unwrap();
     assert_eq!(theirs.len(), 1, "no personal organization");

@@ -1,7 +1,8 @@
 //! django-organizations `tests/test_models.py`, ported: membership rules on a real database.
 
 use entity::{organization, organization_owner, organization_user, user};
-use orgs::organizations::{self as orgs_service, OrgError, service};
+use orgs::organizations::{self as orgs_service, OrgError};
+use orgs::tenancy::org_rows;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter,
@@ -41,21 +42,21 @@ async fn organizations_for_a_user_hide_inactive_ones_unless_asked() {
     // test_by_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let all = service::list_for_user(app.conn(), w.dave.id, true)
+    let all = org_rows::of_user(app.conn(), w.dave.id, true)
         .await
         .unwrap();
     assert_eq!(all.len(), 3);
-    let active = service::list_for_user(app.conn(), w.dave.id, false)
+    let active = org_rows::of_user(app.conn(), w.dave.id, false)
         .await
         .unwrap();
     let names: Vec<&str> = active.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["Foo Fighters", "Nirvana"]);
-    let kurt = service::list_for_user(app.conn(), w.kurt.id, false)
+    let kurt = org_rows::of_user(app.conn(), w.kurt.id, false)
         .await
         .unwrap();
     assert_eq!(kurt.len(), 1);
     assert!(
-        service::list_for_user(app.conn(), w.duder.id, true)
+        org_rows::of_user(app.conn(), w.duder.id, true)
             .await
             .unwrap()
             .is_empty()
@@ -560,7 +561,7 @@ async fn unicode_names_are_stored_and_read_back_intact() {
         orgs_service::create_organization(app.conn(), app.events(), w.duder.id, "Łódź Café ☕")
             .await
             .unwrap();
-    let read = orgs_service::service::find_by_id(app.conn(), created.organization.id)
+    let read = org_rows::by_id(app.conn(), created.organization.id)
         .await
         .unwrap()
         .unwrap();

@@ -4,7 +4,7 @@
 //! pages are in `people.rs`.
 
 use orgs::events::OrgEvent;
-use orgs::organizations as orgs_service;
+use orgs::tenancy::org_rows;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 use crate::helpers::{TestApp, World, assert_redirect_to, location, visitor};
@@ -55,7 +55,7 @@ async fn creating_an_organization_makes_the_creator_admin_and_owner() {
         )
         .await;
     assert_redirect_to(&response, 303, "/o/vizsla-club/");
-    let org = orgs_service::service::find_by_slug(app.conn(), "vizsla-club")
+    let org = org_rows::by_slug(app.conn(), "vizsla-club")
         .await
         .unwrap()
         .unwrap();
@@ -183,7 +183,7 @@ async fn only_the_owner_deletes_the_organization_and_users_stay() {
         .await;
     assert_redirect_to(&deleted, 303, "/organizations/");
     assert!(
-        orgs_service::service::find_by_id(app.conn(), w.nirvana.id)
+        org_rows::by_id(app.conn(), w.nirvana.id)
             .await
             .unwrap()
             .is_none()
@@ -357,7 +357,7 @@ async fn the_organization_api_shows_updates_and_deletes() {
         .await;
     assert_eq!(status, 204);
     assert!(
-        orgs_service::service::find_by_id(app.conn(), w.nirvana.id)
+        org_rows::by_id(app.conn(), w.nirvana.id)
             .await
             .unwrap()
             .is_none()

@@ -3,7 +3,7 @@
 //! pass with `--include-ignored`.
 
 use entity::project;
-use orgs::organizations as orgs_service;
+use orgs::tenancy::org_rows;
 use orgs::tenancy::rls;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -182,9 +182,7 @@ async fn the_user_context_lists_only_that_persons_organizations() {
         .unwrap()
         .unwrap();
     let db = as_app(&app).await;
-    let mine = orgs_service::list_for_user(&db, ada.id, true)
-        .await
-        .unwrap();
+    let mine = org_rows::of_user(&db, ada.id, true).await.unwrap();
     let names: Vec<_> = mine.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["Acme"]);
     db.close().await.unwrap();

@@ -247,7 +247,7 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         201,
         "the embedder's permission is in the catalog"
     );
-    let acme_id = orgs::organizations::service::find_by_slug(&db, &orgs[0])
+    let acme_id = orgs::tenancy::org_rows::by_slug(&db, &orgs[0])
         .await
         .unwrap()
         .unwrap()
