@@ -204,7 +204,8 @@ pub async fn api_list(
     pagination::present("actor_id", query.actor_id.as_deref())?;
     match pagination::present("format", query.format.as_deref())? {
         None | Some("json") => {
-            let (items, next, per_page) = read_page(&tx, &state.cursors.of("audit"), &query).await?;
+            let (items, next, per_page) =
+                read_page(&tx, &state.cursors.of("audit"), &query).await?;
             Ok(HttpResponse::Ok().json(crate::web::pagination::CursorPage {
                 items,
                 per_page,

@@ -31,9 +31,12 @@ fn table() -> Vec<TenantRoute> {
         TenantRoute::new(Method::POST, "/scribble/", Needs::Member, || {
             web::post().to(scribble)
         }),
-        TenantRoute::new(Method::POST, "/scribble-then-refuse/", Needs::Member, || {
-            web::post().to(scribble_then_refuse)
-        }),
+        TenantRoute::new(
+            Method::POST,
+            "/scribble-then-refuse/",
+            Needs::Member,
+            || web::post().to(scribble_then_refuse),
+        ),
     ]
 }
 
@@ -72,7 +75,9 @@ async fn a_handler_that_answers_an_error_has_its_work_rolled_back() {
     let app = app().await;
     World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
-    let response = kurt.post_form("/o/nirvana/scribble-then-refuse/", &[]).await;
+    let response = kurt
+        .post_form("/o/nirvana/scribble-then-refuse/", &[])
+        .await;
     assert_eq!(response.status(), 409);
     assert_eq!(scribbles(&app).await, 0);
 }

@@ -34,9 +34,11 @@ pub const NOTES_WRITE: Permission = Permission::new("notes.write");
 /// orgs' catalog with the example's permissions: every member reads and writes notes (the
 /// built-in `member` role holds both), and custom roles may be given either.
 pub fn permissions(catalog: Catalog) -> Catalog {
-    catalog
-        .with(NOTES_READ, "See notes", Holders::Member)
-        .with(NOTES_WRITE, "Add notes", Holders::Member)
+    catalog.with(NOTES_READ, "See notes", Holders::Member).with(
+        NOTES_WRITE,
+        "Add notes",
+        Holders::Member,
+    )
 }
 
 /// The `notes` table: every row belongs to one organization.

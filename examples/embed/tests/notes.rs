@@ -262,14 +262,9 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     orgs_service::add_user(&txn, cam.id, false).await.unwrap();
     #[expect(clippy::disallowed_methods, reason = "a fixture, set as the system")]
     let grant = orgs::tenancy::Grant::everything(state.permissions.clone());
-    orgs::organizations::roles::set_member_roles(
-        &txn,
-        &grant,
-        cam.id,
-        &["reader".into()],
-    )
-    .await
-    .unwrap();
+    orgs::organizations::roles::set_member_roles(&txn, &grant, cam.id, &["reader".into()])
+        .await
+        .unwrap();
     txn.commit().await.unwrap();
     let (cam, cam_csrf) = sign_in(&address, "cam@acme.test").await;
     let read = cam

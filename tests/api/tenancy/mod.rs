@@ -352,7 +352,8 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                 .await
                 .unwrap();
             let id = if kind == Fresh::ApiKey {
-                let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
+                let grant =
+                    orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
                 orgs::organizations::api_keys::create(&tx, &grant, "Doomed key", None, None)
                     .await
                     .unwrap()
@@ -478,17 +479,10 @@ async fn world(app: &TestApp, generation: u32) -> World {
             description: "Looks after projects".into(),
             permissions: EDITOR.iter().map(|p| (*p).to_string()).collect(),
         };
-        roles::create(&tx, &grant, &new)
+        roles::create(&tx, &grant, &new).await.unwrap();
+        roles::set_member_roles(&tx, &grant, editor.id, &["editor".into()])
             .await
             .unwrap();
-        roles::set_member_roles(
-            &tx,
-            &grant,
-            editor.id,
-            &["editor".into()],
-        )
-        .await
-        .unwrap();
         tx.commit().await.unwrap();
     }
     let globex =
