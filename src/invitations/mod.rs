@@ -511,7 +511,7 @@ async fn join(
     let carried =
         crate::organizations::roles::invitation_role_rows(tx, pending.invitation.id).await?;
     let (membership, _) =
-        crate::organizations::service::get_or_add_user_holding(tx, user_id, false, &carried)
+        crate::organizations::get_or_add_user_holding(tx, user_id, false, &carried)
             .await
             .map_err(|e| match e {
                 crate::organizations::OrgError::Db(e) => AcceptError::Db(e),

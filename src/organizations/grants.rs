@@ -9,7 +9,7 @@
 //!   [`inviter_still_grants`], at acceptance, against the inviter as they are then), and API
 //!   keys (`api_keys::create`).
 //! - Acting on a member ([`may_act_on`]): changing their roles (`roles::set_member_roles`),
-//!   removing them (`service::remove_member`) and revoking the keys they made
+//!   removing them (`organizations::remove_member`) and revoking the keys they made
 //!   ([`may_revoke_key`]) need every permission the member holds. The owner holds everything, so
 //!   acts on anyone; the owner's own roles and membership are guarded by their own rules
 //!   (ownership is transferred, never taken).
@@ -21,8 +21,8 @@
 use entity::{organization_api_key, organization_invitation as invitation};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel};
 
+use super::members;
 use super::roles::{self, RoleError, RoleView};
-use super::service;
 use crate::permissions::{BuiltinRole, Catalog, PermissionSet};
 use crate::tenancy::{Access, ActorKind, Grant, TenantTxn};
 
@@ -40,10 +40,10 @@ pub fn may_grant(grant: &Grant, wanted: PermissionSet) -> Result<(), RoleError> 
 /// hold.
 pub async fn may_act_on(tx: &TenantTxn, grant: &Grant, user_id: i64) -> Result<(), RoleError> {
     let catalog = grant.catalog();
-    if service::owner_user_id(tx).await? == Some(user_id) {
+    if members::owner_user_id(tx).await? == Some(user_id) {
         return Ok(());
     }
-    let Some(membership) = service::membership(tx, user_id).await? else {
+    let Some(membership) = members::membership(tx, user_id).await? else {
         return Ok(());
     };
     let (_, held) = roles::held_by(tx, catalog, membership.id).await?;

@@ -1,21 +1,18 @@
-//! People of an organization: the list (by name, searchable, read by keyset), one person, the
-//! admin flag, ownership transfer by user id, and leaving. Membership changes go through the
-//! rules in `service`, so their events fire.
+//! People of an organization: the list (by name, searchable, read by keyset), one person, and
+//! what the rules read of a member: their membership row, the owner, how the audit log names
+//! them. Membership changes go through the rules in `membership`, so their events fire.
 
-use entity::{organization, organization_owner, organization_user, user};
+use entity::{organization_owner, organization_user, user};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
-    FromQueryResult, IntoActiveModel, JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    RelationTrait, Select, SelectModel, Selector, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, RelationTrait, Select, SelectModel, Selector, Statement,
 };
 use serde::Serialize;
 
-use super::roles::{self, RoleError};
-use super::service::{self, OrgError, clean_name};
-use crate::db::{Keyset, ListPage, OnUniqueViolation as _, Position};
-use crate::permissions::{BuiltinRole, Catalog};
-use crate::slug;
+use crate::auth::users;
+use crate::db::{Keyset, ListPage, Position};
+use crate::permissions::BuiltinRole;
 use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
 
 /// One person as the people pages show them.
@@ -350,85 +347,46 @@ pub async fn get(tx: &TenantTxn, user_id: i64) -> Result<Option<PersonView>, DbE
         .map(PersonView::from))
 }
 
-/// Adds or takes away the built-in `admin` role of a member, as a job would (no grant rule:
-/// the request paths use [`roles::set_admin_flag`]). The owner must stay an admin (the peer's
-/// "The organization owner must be an admin"). Checked under the organization's lock.
-pub async fn set_admin(tx: &TenantTxn, user_id: i64, is_admin: bool) -> Result<(), OrgError> {
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "a job's change, made with the system's authority (the request paths take the requester's Grant)"
-    )]
-    let grant = crate::tenancy::Grant::everything(std::sync::Arc::new(Catalog::orgs()));
-    match roles::set_admin_flag(tx, &grant, user_id, is_admin).await {
-        Ok(_) => Ok(()),
-        Err(RoleError::Org(e)) => Err(e),
-        Err(RoleError::Db(e)) => Err(OrgError::Db(e)),
-        Err(other) => Err(OrgError::Db(DbErr::Custom(other.to_string()))),
-    }
-}
-
-/// Hands ownership to the member `user_id` (who becomes an admin); fires `OwnerChanged`.
-pub async fn transfer(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
-    let membership = service::membership(tx, user_id)
-        .await?
-        .ok_or(OrgError::NotMember)?;
-    service::change_owner(tx, membership.id).await?;
-    Ok(())
-}
-
-/// Renames the organization and, when a new slug is given, changes its address.
-pub async fn update_organization(
-    tx: &TenantTxn,
-    name: &str,
-    new_slug: Option<&str>,
-) -> Result<organization::Model, OrgError> {
-    let name = clean_name(name)?;
-    let organization = tx
-        .lock_organization()
-        .await?
-        .ok_or(OrgError::OrganizationNotFound)?;
-    let mut row = organization.clone().into_active_model();
-    row.name = Set(name);
-    if let Some(new_slug) = new_slug
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != organization.slug)
-    {
-        slug::validate(new_slug)?;
-        row.slug = Set(new_slug.to_string());
-    }
-    // A savepoint: a slug already taken is answered without aborting the request's
-    // transaction (PostgreSQL refuses every later statement of a failed one).
-    let attempt = tx.conn().begin().await?;
-    let updated = row
-        .update(&attempt)
+/// The organization's owner row, if it has one.
+pub(crate) async fn find_owner(tx: &TenantTxn) -> Result<Option<organization_owner::Model>, DbErr> {
+    tx.select::<organization_owner::Entity>()
+        .one(tx.conn())
         .await
-        .on_unique_violation(OrgError::SlugTaken)?;
-    attempt.commit().await?;
-    let mut changes = serde_json::Map::new();
-    if updated.name != organization.name {
-        changes.insert(
-            "name".into(),
-            serde_json::json!({ "from": organization.name, "to": updated.name }),
-        );
-    }
-    if updated.slug != organization.slug {
-        changes.insert(
-            "slug".into(),
-            serde_json::json!({ "from": organization.slug, "to": updated.slug }),
-        );
-    }
-    crate::audit::record(
-        tx,
-        "organization.updated",
-        Some(crate::audit::Target::new(
-            "organization",
-            updated.id,
-            &updated.name,
-        )),
-        Some(serde_json::Value::Object(changes)),
-    )
-    .await?;
-    Ok(updated)
+}
+
+/// How an audit event names the person `user_id`.
+pub(crate) async fn label_of(tx: &TenantTxn, user_id: i64) -> Result<String, DbErr> {
+    Ok(users::find_by_id(tx.conn(), user_id)
+        .await?
+        .map(|u| u.display_name().to_string())
+        .unwrap_or_default())
+}
+
+/// The membership of `user_id` in the organization, if any.
+pub async fn membership(
+    tx: &TenantTxn,
+    user_id: i64,
+) -> Result<Option<organization_user::Model>, DbErr> {
+    tx.select::<organization_user::Entity>()
+        .filter(organization_user::Column::UserId.eq(user_id))
+        .one(tx.conn())
+        .await
+}
+
+/// The user id of the organization's owner, if it has one.
+pub async fn owner_user_id(tx: &TenantTxn) -> Result<Option<i64>, DbErr> {
+    let Some(owner) = find_owner(tx).await? else {
+        return Ok(None);
+    };
+    let user_id = tx
+        .select::<organization_user::Entity>()
+        .select_only()
+        .column(organization_user::Column::UserId)
+        .filter(organization_user::Column::Id.eq(owner.organization_user_id))
+        .into_tuple::<i64>()
+        .one(tx.conn())
+        .await?;
+    Ok(user_id)
 }
 
 #[cfg(test)]

@@ -18,8 +18,9 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::json;
 
+use super::OrgError;
 use super::grants::may_grant;
-use super::service::{self, OrgError};
+use super::members;
 use crate::audit::{self, Target};
 use crate::permissions::{BuiltinRole, Catalog, Permission, PermissionSet};
 use crate::tenancy::{Grant, TenantTxn};
@@ -613,14 +614,14 @@ pub async fn set_member_roles(
     tx.lock_organization()
         .await?
         .ok_or(OrgError::OrganizationNotFound)?;
-    let membership = service::membership(tx, user_id)
+    let membership = members::membership(tx, user_id)
         .await?
         .ok_or(OrgError::NotMember)?;
     let roles = resolve(tx, catalog, keys).await?;
     let (before, current) = held_by(tx, catalog, membership.id).await?;
     let mut after: Vec<String> = roles.iter().map(|r| r.key.clone()).collect();
     after.sort_by_key(|k| (BuiltinRole::from_key(k).is_none(), k.clone()));
-    if service::owner_user_id(tx).await? == Some(user_id) {
+    if members::owner_user_id(tx).await? == Some(user_id) {
         if before == after {
             return Ok(after);
         }
@@ -632,7 +633,7 @@ pub async fn set_member_roles(
         return Ok(after);
     }
     write_member_roles(tx, membership.id, &roles).await?;
-    let label = service::label_of(tx, user_id).await?;
+    let label = members::label_of(tx, user_id).await?;
     audit::record(
         tx,
         "member.roles_changed",
@@ -653,10 +654,10 @@ pub async fn set_admin_flag(
     is_admin: bool,
 ) -> Result<Vec<String>, RoleError> {
     let catalog = grant.catalog();
-    let membership = service::membership(tx, user_id)
+    let membership = members::membership(tx, user_id)
         .await?
         .ok_or(OrgError::NotMember)?;
-    if !is_admin && service::owner_user_id(tx).await? == Some(user_id) {
+    if !is_admin && members::owner_user_id(tx).await? == Some(user_id) {
         return Err(RoleError::Org(OrgError::OwnerMustBeAdmin));
     }
     let (mut keys, _) = held_by(tx, catalog, membership.id).await?;

@@ -18,7 +18,7 @@ use crate::auth::{NewUser, PasswordHasher, UserError, users};
 use crate::config::AuthSettings;
 use crate::events::Events;
 use crate::mail::{Mailer, Outbox};
-use crate::organizations::{NewOrganization, OrgError, service::create_organization_in};
+use crate::organizations::{NewOrganization, OrgError, create_organization_in};
 use crate::text::describe_ttl;
 
 /// What the sign-up form sends.
@@ -128,7 +128,7 @@ async fn checked(
         "" => form.name.trim().to_string(),
         given => given.to_string(),
     };
-    crate::organizations::service::clean_name(&organization_name)?;
+    crate::organizations::clean_name(&organization_name)?;
     let slug = form.slug.trim().to_string();
     if !slug.is_empty() {
         crate::slug::validate(&slug).map_err(OrgError::from)?;

@@ -240,7 +240,7 @@ pub async fn edit(
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match members::update_organization(&tx, &form.name, Some(&form.slug)).await {
+    match organizations::update_organization(&tx, &form.name, Some(&form.slug)).await {
         Ok(updated) => {
             flash::success(&session, "Saved.");
             Ok(redirect(&root_after_rename(&tenant, &updated)))
@@ -360,7 +360,7 @@ async fn do_transfer(tx: &TenantTxn, user_id: &str) -> Result<(), AppError> {
         .trim()
         .parse()
         .map_err(|_| AppError::field("user_id", "choose a member"))?;
-    match members::transfer(tx, user_id).await {
+    match organizations::transfer(tx, user_id).await {
         Ok(()) => Ok(()),
         Err(OrgError::NotMember) => Err(AppError::field(
             "user_id",
@@ -483,7 +483,7 @@ pub async fn api_update(
         .name
         .unwrap_or_else(|| tenant.organization().name.clone());
     let before = current(&tx).await?;
-    let updated = members::update_organization(&tx, &name, slug.as_deref()).await?;
+    let updated = organizations::update_organization(&tx, &name, slug.as_deref()).await?;
     // Checked after the write so that a bad body is 422 whatever version it names; a stale
     // version rolls the write back.
     etag::check_if_match(&req, &before)?;

@@ -82,7 +82,7 @@ pub async fn membership(
     user_id: i64,
 ) -> Result<Option<organization_user::Model>, sea_orm::DbErr> {
     let tx = open(db, &Events::new(), organization_id).await;
-    service::service::membership(&tx, user_id).await
+    service::members::membership(&tx, user_id).await
 }
 
 pub async fn is_member(
@@ -133,7 +133,7 @@ pub async fn set_admin(
     is_admin: bool,
 ) -> Result<(), OrgError> {
     let tx = open(db, events, organization_id).await;
-    let result = service::members::set_admin(&tx, user_id, is_admin).await;
+    let result = service::set_admin(&tx, user_id, is_admin).await;
     commit(tx, result).await
 }
 
@@ -143,11 +143,11 @@ pub async fn owner_membership(
     organization_id: i64,
 ) -> organization_user::Model {
     let tx = open(db, &Events::new(), organization_id).await;
-    let owner = service::service::owner_user_id(&tx)
+    let owner = service::members::owner_user_id(&tx)
         .await
         .unwrap()
         .expect("an owner");
-    service::service::membership(&tx, owner)
+    service::members::membership(&tx, owner)
         .await
         .unwrap()
         .expect("the owner's membership")
