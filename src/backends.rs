@@ -20,7 +20,8 @@ use sea_orm::DatabaseConnection;
 use crate::auth::PasswordHasher;
 use crate::config::AuthSettings;
 use crate::events::Events;
-use crate::invitations::{self, AcceptError, InviteError, Pending};
+use crate::invitations::accept::{self, Pending};
+use crate::invitations::{self, AcceptError, InviteError};
 use crate::mail::{Mailer, Outbox};
 use crate::permissions::Catalog;
 use crate::registration::{self, ActivationError, SignUp, SignUpError};
@@ -62,7 +63,7 @@ pub trait InvitationBackend: Send + Sync + Debug {
         inviter: Option<&'a user::Model>,
         email: &'a str,
     ) -> BoxFuture<'a, Result<organization_invitation::Model, InviteError>> {
-        Box::pin(invitations::invite(
+        Box::pin(invitations::send::invite(
             tx,
             flows.mailer,
             flows.auth,
@@ -98,7 +99,7 @@ pub trait InvitationBackend: Send + Sync + Debug {
         secret: &'a str,
         user: &'a user::Model,
     ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
-        Box::pin(invitations::accept(
+        Box::pin(accept::accept(
             flows.db,
             flows.events,
             flows.catalog,
@@ -115,7 +116,7 @@ pub trait InvitationBackend: Send + Sync + Debug {
         name: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<(Pending, user::Model), AcceptError>> {
-        Box::pin(invitations::accept_as_new_user(
+        Box::pin(accept::accept_as_new_user(
             flows.db,
             flows.events,
             flows.catalog,
@@ -132,7 +133,7 @@ pub trait InvitationBackend: Send + Sync + Debug {
         flows: Flows<'a>,
         secret: &'a str,
     ) -> BoxFuture<'a, Result<Pending, AcceptError>> {
-        Box::pin(invitations::decline(flows.db, flows.events, secret))
+        Box::pin(accept::decline(flows.db, flows.events, secret))
     }
 }
 

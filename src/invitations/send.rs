@@ -1,15 +1,144 @@
-//! Sending an invitation with its roles: the one call behind the people page and the API. The
-//! roles pass the grant rule against the requester's [`Grant`] before the invitation goes out
-//! (through whichever flow the caller passes: the configured `backends::InvitationBackend`),
-//! and the invitation records who granted them (checked again at acceptance).
+//! Sending an invitation: the row and its mail (`invite`, what the configured
+//! `backends::InvitationBackend` calls), the organization's hourly quota, and the roles it carries.
+//! The roles pass the grant rule against the requester's [`Grant`] before the invitation goes out
+//! (through whichever flow the caller passes), and the invitation records who granted them
+//! (checked again at acceptance).
 
 use std::future::Future;
 
-use entity::organization_invitation;
+use chrono::Duration;
+use entity::{organization, organization_invitation, organization_user, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
+};
+use tera::Context;
 
-use super::InviteError;
+use super::{InviteError, pending};
+use crate::audit::{self, Target};
+use crate::auth::users;
+use crate::config::AuthSettings;
+use crate::mail::Mailer;
 use crate::organizations::grants;
 use crate::tenancy::{Grant, TenantTxn};
+use crate::text::describe_ttl;
+use crate::tokens;
+
+/// Where the organization stands against its hourly invitation quota (`auth.invitations_per_hour`):
+/// every invitation and reminder is one outbox row tagged with the organization.
+pub async fn quota(
+    tx: &TenantTxn,
+    auth: &AuthSettings,
+) -> Result<crate::auth::throttle::RateLimit, DbErr> {
+    let hour_ago = entity::chrono_now() - Duration::hours(1);
+    let last_hour = tx
+        .select::<entity::email_outbox::Entity>()
+        .filter(entity::email_outbox::Column::CreatedAt.gt(hour_ago))
+        .order_by_asc(entity::email_outbox::Column::CreatedAt)
+        .limit(u64::from(auth.invitations_per_hour))
+        .all(tx.conn())
+        .await?;
+    let used = u32::try_from(last_hour.len()).unwrap_or(u32::MAX);
+    // More is allowed once the oldest of the hour is an hour old.
+    let reset = last_hour.first().map_or(0, |oldest| {
+        (oldest.created_at - hour_ago).num_seconds().max(1)
+    });
+    Ok(crate::auth::throttle::RateLimit {
+        policy: "invitations",
+        quota: auth.invitations_per_hour,
+        window_secs: 3_600,
+        remaining: auth.invitations_per_hour.saturating_sub(used),
+        reset_secs: u64::try_from(reset).unwrap_or(1).max(1),
+    })
+}
+
+/// Invites `email` to the organization, or re-sends its pending invitation with a new token.
+/// The invitation and its mail are written in the request's transaction.
+pub async fn invite(
+    tx: &TenantTxn,
+    mailer: &Mailer,
+    auth: &AuthSettings,
+    organization: &organization::Model,
+    inviter: Option<&user::Model>,
+    email: &str,
+) -> Result<organization_invitation::Model, InviteError> {
+    if organization.id != tx.organization_id() {
+        return Err(InviteError::NotFound);
+    }
+    let email = users::normalize_email(email).map_err(|_| InviteError::InvalidEmail)?;
+    let limit = quota(tx, auth).await?;
+    if limit.remaining == 0 {
+        return Err(InviteError::Throttled(limit));
+    }
+    // And every one counts against its address and its requester's, across organizations.
+    let client = tx.client().unwrap_or("job");
+    if let Err(limit) = crate::auth::throttle::mail(tx.conn(), &email, client, auth).await? {
+        return Err(InviteError::Throttled(limit));
+    }
+    let member = tx
+        .select::<organization_user::Entity>()
+        .join(JoinType::InnerJoin, organization_user::Relation::User.def())
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(tx.conn())
+        .await?;
+    if member.is_some() {
+        return Err(InviteError::AlreadyMember);
+    }
+    let existing = pending(tx.select::<organization_invitation::Entity>())
+        .filter(organization_invitation::Column::Email.eq(email.as_str()))
+        .one(tx.conn())
+        .await?;
+    let secret = tokens::generate();
+    let ttl = auth.invitation_ttl_secs;
+    let expires_at =
+        entity::chrono_now() + Duration::seconds(i64::try_from(ttl).unwrap_or(604_800));
+    let resent = existing.is_some();
+    let invitation = match existing {
+        Some(row) => {
+            let mut row = row.into_active_model();
+            row.token_hash = Set(tokens::hash(&secret));
+            row.expires_at = Set(expires_at);
+            row.update(tx.conn()).await?
+        }
+        None => {
+            let mut row: organization_invitation::ActiveModel = tx.new_active_model();
+            row.email = Set(email.clone());
+            row.invited_by_id = Set(inviter.map(|u| u.id));
+            row.token_hash = Set(tokens::hash(&secret));
+            row.expires_at = Set(expires_at);
+            row.accepted_at = Set(None);
+            row.accepted_by_id = Set(None);
+            row.revoked_at = Set(None);
+            row.insert(tx.conn()).await?
+        }
+    };
+    let mut context = Context::new();
+    context.insert("organization", &organization.name);
+    context.insert("inviter", &inviter.map(user::Model::display_name));
+    context.insert("link", &mailer.link(&format!("/invitations/{secret}/")));
+    context.insert("expires_in", &describe_ttl(ttl));
+    mailer
+        .send(
+            tx,
+            "invitation",
+            &email,
+            format!("You're invited to join {} on orgs", organization.name),
+            &context,
+        )
+        .await?;
+    audit::record(
+        tx,
+        if resent {
+            "invitation.resent"
+        } else {
+            "invitation.created"
+        },
+        Some(Target::new("invitation", invitation.id, &invitation.email)),
+        None,
+    )
+    .await?;
+    Ok(invitation)
+}
 
 /// What inviting an address that has a pending invitation does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

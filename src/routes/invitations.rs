@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::tenant_page;
 use crate::auth::users;
 use crate::error::{AppError, FieldErrors};
-use crate::invitations::{self, AcceptError, InviteError, Pending};
+use crate::invitations::accept::{self, Pending};
+use crate::invitations::{self, AcceptError, InviteError};
 use crate::state::AppState;
 use crate::tenancy::{Grant, TenantTxn};
 use crate::web::MaybeUser;
@@ -53,7 +54,7 @@ fn accept_page(token: &str, pending: &Pending, form: &AcceptForm, errors: &Field
         .with("organization", &pending.organization)
         .with(
             "masked_email",
-            invitations::mask_email(&pending.invitation.email),
+            accept::mask_email(&pending.invitation.email),
         )
         .with("form", form)
         .with("errors", errors)
@@ -76,7 +77,7 @@ pub async fn show(
     MaybeUser(user): MaybeUser,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let pending = match invitations::lookup(&state.db, &token).await {
+    let pending = match accept::lookup(&state.db, &token).await {
         Ok(pending) => pending,
         Err(error) => return answer(&req, error).await,
     };
@@ -116,9 +117,9 @@ pub async fn respond(
     if form.action == "decline" {
         // Signed in as someone else, the link is not yours to decline either.
         if let Some(user) = &user {
-            match invitations::lookup(&state.db, &token).await {
+            match accept::lookup(&state.db, &token).await {
                 Ok(pending) if !pending.invitation.email.eq_ignore_ascii_case(&user.email) => {
-                    let masked = invitations::mask_email(&pending.invitation.email);
+                    let masked = accept::mask_email(&pending.invitation.email);
                     return answer(&req, AcceptError::WrongAccount { masked }).await;
                 }
                 Ok(_) => {}
@@ -175,7 +176,7 @@ pub async fn respond(
             Ok(redirect(&landing))
         }
         Err(error @ (AcceptError::Password(_) | AcceptError::Name(_))) => {
-            let pending = match invitations::lookup(&state.db, &token).await {
+            let pending = match accept::lookup(&state.db, &token).await {
                 Ok(pending) => pending,
                 Err(error) => return answer(&req, error).await,
             };
@@ -476,7 +477,7 @@ pub async fn api_resend(
 ) -> Result<HttpResponse, AppError> {
     let sent = send_again(&state, &tx, &tenant, &grant, row).await?;
     let body = view(&tx, sent).await?;
-    let quota = invitations::quota(&tx, &state.settings.auth).await?;
+    let quota = invitations::send::quota(&tx, &state.settings.auth).await?;
     let mut response = HttpResponse::Ok();
     for header in quota.headers() {
         response.insert_header(header);

@@ -560,7 +560,7 @@ pub async fn api_invite(
         Ok(invitation) => {
             let location = tenant.url(&format!("/api/v1/invitations/{}/", invitation.id));
             let view = crate::routes::invitations::view(&tx, invitation).await?;
-            let quota = crate::invitations::quota(&tx, &state.settings.auth).await?;
+            let quota = crate::invitations::send::quota(&tx, &state.settings.auth).await?;
             let mut response = HttpResponse::build(StatusCode::CREATED);
             response.insert_header((actix_web::http::header::LOCATION, location));
             for header in quota.headers() {

@@ -9,7 +9,8 @@ use entity::{organization, organization_invitation, user};
 use orgs::backends::{
     BoxFuture, EmailInvitations, Flows, InvitationBackend, OpenRegistration, RegistrationBackend,
 };
-use orgs::invitations::{AcceptError, InviteError, Pending};
+use orgs::invitations::accept::Pending;
+use orgs::invitations::{AcceptError, InviteError};
 use orgs::registration::{ActivationError, SignUp, SignUpError};
 use orgs::tenancy::TenantTxn;
 

@@ -493,7 +493,7 @@ async fn world(app: &TestApp, generation: u32) -> World {
     let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id)
         .await
         .unwrap();
-    orgs::invitations::invite(
+    orgs::invitations::send::invite(
         &tx,
         &app.state.mailer,
         &app.state.settings.auth,
