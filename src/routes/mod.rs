@@ -1,8 +1,10 @@
 //! HTTP routes. Handlers are thin: parse, call a service, answer.
 
 pub mod account;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod domains;
 pub mod health;
 pub mod home;
 pub mod invitations;
@@ -163,19 +165,19 @@ tenant_routes! {
     POST "/api/v1/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::api_revoke;
     POST "/api/v1/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::api_resend;
     GET "/settings/" [AnyOf(API_KEYS_MANAGE, DOMAINS_MANAGE)] => settings::show;
-    POST "/settings/api-keys/" [API_KEYS_MANAGE] => settings::create_key;
-    GET "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => settings::revoke_key_form;
-    POST "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => settings::revoke_key;
-    POST "/settings/domains/" [DOMAINS_MANAGE] => settings::add_domain;
-    POST "/settings/domains/{id}/verify/" [DOMAINS_MANAGE] => settings::verify_domain;
-    POST "/settings/domains/{id}/delete/" [DOMAINS_MANAGE] => settings::delete_domain;
-    GET "/api/v1/api-keys/" [API_KEYS_MANAGE] => settings::api_list_keys;
-    POST "/api/v1/api-keys/" [API_KEYS_MANAGE] creates => settings::api_create_key;
-    DELETE "/api/v1/api-keys/{id}/" [API_KEYS_MANAGE] => settings::api_revoke_key;
-    GET "/api/v1/domains/" [DOMAINS_MANAGE] => settings::api_list_domains;
-    POST "/api/v1/domains/" [DOMAINS_MANAGE] creates => settings::api_add_domain;
-    POST "/api/v1/domains/{id}/verify/" [DOMAINS_MANAGE] => settings::api_verify_domain;
-    DELETE "/api/v1/domains/{id}/" [DOMAINS_MANAGE] => settings::api_delete_domain;
+    POST "/settings/api-keys/" [API_KEYS_MANAGE] => api_keys::create;
+    GET "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => api_keys::revoke_form;
+    POST "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => api_keys::revoke;
+    POST "/settings/domains/" [DOMAINS_MANAGE] => domains::add;
+    POST "/settings/domains/{id}/verify/" [DOMAINS_MANAGE] => domains::verify;
+    POST "/settings/domains/{id}/delete/" [DOMAINS_MANAGE] => domains::delete;
+    GET "/api/v1/api-keys/" [API_KEYS_MANAGE] => api_keys::api_list;
+    POST "/api/v1/api-keys/" [API_KEYS_MANAGE] creates => api_keys::api_create;
+    DELETE "/api/v1/api-keys/{id}/" [API_KEYS_MANAGE] => api_keys::api_revoke;
+    GET "/api/v1/domains/" [DOMAINS_MANAGE] => domains::api_list;
+    POST "/api/v1/domains/" [DOMAINS_MANAGE] creates => domains::api_add;
+    POST "/api/v1/domains/{id}/verify/" [DOMAINS_MANAGE] => domains::api_verify;
+    DELETE "/api/v1/domains/{id}/" [DOMAINS_MANAGE] => domains::api_delete;
     GET "/roles/" [ROLES_MANAGE] => roles::list;
     GET "/roles/new/" [ROLES_MANAGE] => roles::new_form;
     POST "/roles/new/" [ROLES_MANAGE] => roles::create;
