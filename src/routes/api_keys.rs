@@ -102,7 +102,7 @@ pub async fn revoke_form(
     Found { tenant, row, .. }: Found<ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let page = super::organizations::confirm(
+    let page = super::organization::confirm(
         &tenant,
         format!("Revoke the API key “{}”?", row.name),
         format!(

@@ -11,7 +11,7 @@ pub mod invitations;
 pub mod metrics;
 pub mod my_organizations;
 pub mod openapi;
-pub mod organizations;
+pub mod organization;
 pub mod people;
 pub mod projects;
 pub mod roles;
@@ -128,14 +128,14 @@ tenant_routes! {
     GET "/api/v1/projects/{id}/" [PROJECTS_READ] => projects::api_detail;
     PATCH "/api/v1/projects/{id}/" [PROJECTS_WRITE] => projects::api_update;
     DELETE "/api/v1/projects/{id}/" [PROJECTS_DELETE] => projects::api_delete;
-    GET "/edit/" [ORGANIZATION_UPDATE] => organizations::edit_form;
-    POST "/edit/" [ORGANIZATION_UPDATE] => organizations::edit;
-    GET "/delete/" [ORGANIZATION_DELETE] => organizations::delete_form;
-    POST "/delete/" [ORGANIZATION_DELETE] => organizations::delete;
-    GET "/transfer/" [OWNERSHIP_TRANSFER] => organizations::transfer_form;
-    POST "/transfer/" [OWNERSHIP_TRANSFER] => organizations::transfer;
-    GET "/leave/" [MemberNotOwner] => organizations::leave_form;
-    POST "/leave/" [MemberNotOwner] => organizations::leave;
+    GET "/edit/" [ORGANIZATION_UPDATE] => organization::edit_form;
+    POST "/edit/" [ORGANIZATION_UPDATE] => organization::edit;
+    GET "/delete/" [ORGANIZATION_DELETE] => organization::delete_form;
+    POST "/delete/" [ORGANIZATION_DELETE] => organization::delete;
+    GET "/transfer/" [OWNERSHIP_TRANSFER] => organization::transfer_form;
+    POST "/transfer/" [OWNERSHIP_TRANSFER] => organization::transfer;
+    GET "/leave/" [MemberNotOwner] => organization::leave_form;
+    POST "/leave/" [MemberNotOwner] => organization::leave;
     GET "/people/" [MEMBERS_READ] => people::pages::list;
     GET "/people/add/" [MEMBERS_INVITE] => people::pages::add_form;
     POST "/people/add/" [MEMBERS_INVITE] => people::pages::add;
@@ -146,11 +146,11 @@ tenant_routes! {
     POST "/people/{user_id}/delete/" [MEMBERS_REMOVE] => people::pages::delete;
     GET "/people/{user_id}/remind/" [INVITATIONS_MANAGE] => people::pages::remind_form;
     POST "/people/{user_id}/remind/" [INVITATIONS_MANAGE] => people::pages::remind;
-    GET "/api/v1/organization/" [Member] => organizations::api_show;
-    PATCH "/api/v1/organization/" [ORGANIZATION_UPDATE] => organizations::api_update;
-    DELETE "/api/v1/organization/" [ORGANIZATION_DELETE] => organizations::api_delete;
-    POST "/api/v1/transfer/" [OWNERSHIP_TRANSFER] => organizations::api_transfer;
-    POST "/api/v1/leave/" [MemberNotOwner] => organizations::api_leave;
+    GET "/api/v1/organization/" [Member] => organization::api_show;
+    PATCH "/api/v1/organization/" [ORGANIZATION_UPDATE] => organization::api_update;
+    DELETE "/api/v1/organization/" [ORGANIZATION_DELETE] => organization::api_delete;
+    POST "/api/v1/transfer/" [OWNERSHIP_TRANSFER] => organization::api_transfer;
+    POST "/api/v1/leave/" [MemberNotOwner] => organization::api_leave;
     GET "/api/v1/people/" [MEMBERS_READ] => people::api::list;
     POST "/api/v1/people/" [MEMBERS_INVITE] creates => people::api::invite;
     GET "/api/v1/people/{user_id}/" [MEMBERS_READ] => people::api::detail;
@@ -222,7 +222,7 @@ macro_rules! global_api_routes {
 global_api_routes! {
     GET "/api/v1/openapi.json" => openapi::serve;
     GET "/api/v1/organizations/" => my_organizations::api_list;
-    POST "/api/v1/organizations/" creates => organizations::api_add;
+    POST "/api/v1/organizations/" creates => my_organizations::api_add;
     GET "/api/v1/account/" => account::api_show;
     PATCH "/api/v1/account/" => account::api_update;
 }
@@ -341,7 +341,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(auth::signup_form))
             .route(web::post().to(auth::signup)),
         web::resource("/activate/{token}/").route(web::get().to(auth::activate)),
-        web::resource("/go/{slug}/").route(web::get().to(organizations::go)),
+        web::resource("/go/{slug}/").route(web::get().to(my_organizations::go)),
         web::resource("/invitations/{token}/")
             .route(web::get().to(invitations::show))
             .route(web::post().to(invitations::respond)),
@@ -357,10 +357,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/account/")
             .route(web::get().to(account::show))
             .route(web::post().to(account::update)),
-        web::resource("/organizations/").route(web::get().to(organizations::list)),
+        web::resource("/organizations/").route(web::get().to(my_organizations::list)),
         web::resource("/organizations/add/")
-            .route(web::get().to(organizations::add_form))
-            .route(web::post().to(organizations::add)),
+            .route(web::get().to(my_organizations::add_form))
+            .route(web::post().to(my_organizations::add)),
         web::resource("/account/tokens/").route(web::post().to(account::create_token)),
         web::resource("/account/tokens/{id}/revoke/").route(web::post().to(account::revoke_token)),
     ];
