@@ -1,5 +1,6 @@
 //! HTTP routes. Handlers are thin: parse, call a service, answer.
 
+pub mod accept_invitation;
 pub mod account;
 pub mod api_keys;
 pub mod audit;
@@ -343,8 +344,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/activate/{token}/").route(web::get().to(auth::activate)),
         web::resource("/go/{slug}/").route(web::get().to(my_organizations::go)),
         web::resource("/invitations/{token}/")
-            .route(web::get().to(invitations::show))
-            .route(web::post().to(invitations::respond)),
+            .route(web::get().to(accept_invitation::show))
+            .route(web::post().to(accept_invitation::respond)),
         web::resource("/login/")
             .route(web::get().to(auth::login_form))
             .route(web::post().to(auth::login)),

@@ -1,0 +1,188 @@
+//! `/invitations/{token}/`, outside any tenant: the page an invitation link opens, and accepting
+//! it (signed in with the invited address, or as a new person choosing a name and password) or
+//! declining it.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::users;
+use crate::error::{AppError, FieldErrors};
+use crate::invitations::AcceptError;
+use crate::invitations::accept::{self, Pending};
+use crate::state::AppState;
+use crate::web::MaybeUser;
+use crate::web::render::redirect;
+use crate::web::{Page, flash, links, render};
+
+/// What the accept form sends.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AcceptForm {
+    action: String,
+    name: String,
+    #[serde(skip_serializing)]
+    password: String,
+}
+
+fn refused(error: &AcceptError) -> Option<Page> {
+    let status = match error {
+        AcceptError::Unknown => StatusCode::NOT_FOUND,
+        AcceptError::Expired | AcceptError::Revoked | AcceptError::Used => StatusCode::GONE,
+        AcceptError::InviterLacks => StatusCode::FORBIDDEN,
+        _ => return None,
+    };
+    let reason = error.to_string();
+    let reason = format!("{}{}", reason[..1].to_uppercase(), &reason[1..]);
+    Some(
+        Page::new("auth/token_invalid.html")
+            .with("reason", reason)
+            .with("retry_url", None::<String>)
+            .status(status),
+    )
+}
+
+fn accept_page(token: &str, pending: &Pending, form: &AcceptForm, errors: &FieldErrors) -> Page {
+    Page::new("invitations/accept.html")
+        .with("token", token)
+        .with("organization", &pending.organization)
+        .with(
+            "masked_email",
+            accept::mask_email(&pending.invitation.email),
+        )
+        .with("form", form)
+        .with("errors", errors)
+}
+
+async fn answer(req: &HttpRequest, error: AcceptError) -> Result<HttpResponse, AppError> {
+    if let Some(page) = refused(&error) {
+        return render(req, page).await;
+    }
+    match error {
+        error @ (AcceptError::Db(_) | AcceptError::Other(_)) => Err(error.into()),
+        other => Err(AppError::Forbidden(other.to_string())),
+    }
+}
+
+/// `GET /invitations/{token}/`
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeUser(user): MaybeUser,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let pending = match accept::lookup(&state.db, &token).await {
+        Ok(pending) => pending,
+        Err(error) => return answer(&req, error).await,
+    };
+    let invited = &pending.invitation.email;
+    let mut page = accept_page(
+        &token,
+        &pending,
+        &AcceptForm::default(),
+        &FieldErrors::new(),
+    );
+    match &user {
+        Some(user) if !user.email.eq_ignore_ascii_case(invited) => {
+            page = page
+                .with("wrong_account", true)
+                .status(StatusCode::FORBIDDEN);
+        }
+        Some(_) => page = page.with("can_accept", true),
+        None => {
+            let has_account = users::find_by_email(&state.db, invited).await?.is_some();
+            page = page.with("sign_in_first", has_account);
+        }
+    }
+    render(&req, page).await
+}
+
+/// `POST /invitations/{token}/`: `action=accept` (with `name` and `password` for a new person)
+/// or `action=decline`.
+pub async fn respond(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    MaybeUser(user): MaybeUser,
+    token: web::Path<String>,
+    form: crate::web::Form<AcceptForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if form.action == "decline" {
+        // Signed in as someone else, the link is not yours to decline either.
+        if let Some(user) = &user {
+            match accept::lookup(&state.db, &token).await {
+                Ok(pending) if !pending.invitation.email.eq_ignore_ascii_case(&user.email) => {
+                    let masked = accept::mask_email(&pending.invitation.email);
+                    return answer(&req, AcceptError::WrongAccount { masked }).await;
+                }
+                Ok(_) => {}
+                Err(error) => return answer(&req, error).await,
+            }
+        }
+        return match state
+            .invitation_backend
+            .decline(state.flows(), &token)
+            .await
+        {
+            Ok(pending) => {
+                flash::push(
+                    &session,
+                    "info",
+                    format!(
+                        "You declined the invitation to {}.",
+                        pending.organization.name
+                    ),
+                );
+                Ok(redirect("/"))
+            }
+            Err(error) => answer(&req, error).await,
+        };
+    }
+    let outcome = match &user {
+        Some(user) => state
+            .invitation_backend
+            .accept(state.flows(), &token, user)
+            .await
+            .map(|p| (p, None)),
+        None => state
+            .invitation_backend
+            .accept_as_new_user(state.flows(), &token, &form.name, &form.password)
+            .await
+            .map(|(p, u)| (p, Some(u))),
+    };
+    match outcome {
+        Ok((pending, new_user)) => {
+            let user_id = match (&new_user, &user) {
+                (Some(new_user), _) => {
+                    super::auth::sign_in(&req, &state, &session, new_user.id).await?;
+                    new_user.id
+                }
+                (None, Some(user)) => user.id,
+                (None, None) => return Err(AppError::Unauthorized),
+            };
+            flash::success(
+                &session,
+                format!("Welcome to {}!", pending.organization.name),
+            );
+            let landing =
+                links::enter(&req, &state, user_id, &pending.organization.slug, "/").await?;
+            Ok(redirect(&landing))
+        }
+        Err(error @ (AcceptError::Password(_) | AcceptError::Name(_))) => {
+            let pending = match accept::lookup(&state.db, &token).await {
+                Ok(pending) => pending,
+                Err(error) => return answer(&req, error).await,
+            };
+            let errors = AppError::from(error).into_fields()?;
+            render(&req, accept_page(&token, &pending, &form, &errors)).await
+        }
+        Err(AcceptError::SignInFirst) => Ok(redirect(&format!(
+            "/login/?{}",
+            serde_urlencoded::to_string([("next", format!("/invitations/{token}/"))])
+                .unwrap_or_default()
+        ))),
+        Err(error) => answer(&req, error).await,
+    }
+}
