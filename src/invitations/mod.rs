@@ -4,8 +4,9 @@
 //! transaction too: the claim, the new account (if any) and the membership commit together or
 //! not at all.
 //!
-//! Sending is [`send`], answering a link is [`accept`]; here is what both use: their errors, where
-//! an invitation stands, the organization's invitations, revoking one, and the hourly sweep.
+//! Sending is [`send`](crate::invitations::send), answering a link is
+//! [`accept`](crate::invitations::accept); here is what both use: their errors, where an
+//! invitation stands, the organization's invitations, revoking one, and the hourly sweep.
 
 pub mod accept;
 pub mod send;
