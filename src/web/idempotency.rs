@@ -139,21 +139,43 @@ pub async fn idempotent(
     let response = claim.run(next.call(req)).await;
     if claim.raced() {
         claim.abandon();
-        let request = match &response {
-            Ok(response) => response.request().clone(),
-            Err(_) => return response.map(ServiceResponse::map_into_boxed_body),
-        };
-        let answer = match answered(&state, &row, &hash, organization_id, owner).await {
-            Ok(Some(Ok(stored))) => {
-                return Ok(replay(ServiceRequest::from_request(request), stored));
-            }
-            Ok(Some(Err(error))) | Err(error) => error,
-            Ok(None) => AppError::Conflict(
-                "another request with this Idempotency-Key is running; retry shortly".into(),
-            ),
-        };
-        return Ok(ServiceResponse::from_err(answer, request).map_into_boxed_body());
+        return raced(&state, &row, &hash, organization_id, owner, response).await;
     }
+    keep(&claim, response).await
+}
+
+/// The answer to a request that lost its key's claim to another request with the same key, run
+/// at the same time: that one's answer when it committed one, else 409 (retry).
+async fn raced<B: MessageBody + 'static>(
+    state: &AppState,
+    row: &str,
+    hash: &str,
+    organization_id: Option<i64>,
+    owner: Option<i64>,
+    response: Result<ServiceResponse<B>, actix_web::Error>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request = match &response {
+        Ok(response) => response.request().clone(),
+        Err(_) => return response.map(ServiceResponse::map_into_boxed_body),
+    };
+    let answer = match answered(state, row, hash, organization_id, owner).await {
+        Ok(Some(Ok(stored))) => {
+            return Ok(replay(ServiceRequest::from_request(request), stored));
+        }
+        Ok(Some(Err(error))) | Err(error) => error,
+        Ok(None) => AppError::Conflict(
+            "another request with this Idempotency-Key is running; retry shortly".into(),
+        ),
+    };
+    Ok(ServiceResponse::from_err(answer, request).map_into_boxed_body())
+}
+
+/// Keeps a successful answer under the key's claim (without the secrets it showed once), in the
+/// request's transaction; any other answer frees the key.
+async fn keep<B: MessageBody + 'static>(
+    claim: &Claim,
+    response: Result<ServiceResponse<B>, actix_web::Error>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let response = match response {
         Ok(response) if response.status().is_success() => response,
         other => {
