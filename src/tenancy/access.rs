@@ -142,65 +142,9 @@ fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::Selec
             permission::Column::Permission,
         )))
         .from(organization_user::Entity)
-        .join(
-            JoinType::LeftJoin,
-            organization_owner::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((
-                        organization_owner::Entity,
-                        organization_owner::Column::OrganizationId,
-                    ))
-                    .eq(Expr::col((
-                        organization_user::Entity,
-                        organization_user::Column::OrganizationId,
-                    ))),
-                )
-                .add(
-                    Expr::col((
-                        organization_owner::Entity,
-                        organization_owner::Column::OrganizationUserId,
-                    ))
-                    .eq(Expr::col((
-                        organization_user::Entity,
-                        organization_user::Column::Id,
-                    ))),
-                ),
-        )
-        .join(
-            JoinType::LeftJoin,
-            member_role::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((member_role::Entity, member_role::Column::OrganizationId)).eq(
-                        Expr::col((
-                            organization_user::Entity,
-                            organization_user::Column::OrganizationId,
-                        )),
-                    ),
-                )
-                .add(
-                    Expr::col((member_role::Entity, member_role::Column::OrganizationUserId)).eq(
-                        Expr::col((organization_user::Entity, organization_user::Column::Id)),
-                    ),
-                ),
-        )
-        .join(
-            JoinType::LeftJoin,
-            permission::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((permission::Entity, permission::Column::OrganizationId)).eq(
-                        Expr::col((member_role::Entity, member_role::Column::OrganizationId)),
-                    ),
-                )
-                .add(
-                    Expr::col((permission::Entity, permission::Column::RoleId)).eq(Expr::col((
-                        member_role::Entity,
-                        member_role::Column::RoleId,
-                    ))),
-                ),
-        )
+        .join(JoinType::LeftJoin, organization_owner::Entity, owner_row())
+        .join(JoinType::LeftJoin, member_role::Entity, role_rows())
+        .join(JoinType::LeftJoin, permission::Entity, permission_rows())
         .and_where(
             Expr::col((
                 organization_user::Entity,
@@ -212,6 +156,65 @@ fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::Selec
             Expr::col((organization_user::Entity, organization_user::Column::UserId)).eq(user_id),
         )
         .to_owned()
+}
+
+/// The owner row of the membership, if it is the owner's (joined within its organization).
+fn owner_row() -> Condition {
+    Condition::all()
+        .add(
+            Expr::col((
+                organization_owner::Entity,
+                organization_owner::Column::OrganizationId,
+            ))
+            .eq(Expr::col((
+                organization_user::Entity,
+                organization_user::Column::OrganizationId,
+            ))),
+        )
+        .add(
+            Expr::col((
+                organization_owner::Entity,
+                organization_owner::Column::OrganizationUserId,
+            ))
+            .eq(Expr::col((
+                organization_user::Entity,
+                organization_user::Column::Id,
+            ))),
+        )
+}
+
+/// The role rows of the membership (joined within its organization).
+fn role_rows() -> Condition {
+    Condition::all()
+        .add(
+            Expr::col((member_role::Entity, member_role::Column::OrganizationId)).eq(Expr::col((
+                organization_user::Entity,
+                organization_user::Column::OrganizationId,
+            ))),
+        )
+        .add(
+            Expr::col((member_role::Entity, member_role::Column::OrganizationUserId)).eq(
+                Expr::col((organization_user::Entity, organization_user::Column::Id)),
+            ),
+        )
+}
+
+/// The permission rows of each custom role held (joined within its organization).
+fn permission_rows() -> Condition {
+    use organization_role_permission as permission;
+    Condition::all()
+        .add(
+            Expr::col((permission::Entity, permission::Column::OrganizationId)).eq(Expr::col((
+                member_role::Entity,
+                member_role::Column::OrganizationId,
+            ))),
+        )
+        .add(
+            Expr::col((permission::Entity, permission::Column::RoleId)).eq(Expr::col((
+                member_role::Entity,
+                member_role::Column::RoleId,
+            ))),
+        )
 }
 
 #[cfg(test)]
