@@ -110,35 +110,7 @@ pub async fn respond(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     if form.action == "decline" {
-        // Signed in as someone else, the link is not yours to decline either.
-        if let Some(user) = &user {
-            match accept::lookup(&state.db, &token).await {
-                Ok(pending) if !pending.invitation.email.eq_ignore_ascii_case(&user.email) => {
-                    let masked = accept::mask_email(&pending.invitation.email);
-                    return answer(&req, AcceptError::WrongAccount { masked }).await;
-                }
-                Ok(_) => {}
-                Err(error) => return answer(&req, error).await,
-            }
-        }
-        return match state
-            .invitation_backend
-            .decline(state.flows(), &token)
-            .await
-        {
-            Ok(pending) => {
-                flash::push(
-                    &session,
-                    "info",
-                    format!(
-                        "You declined the invitation to {}.",
-                        pending.organization.name
-                    ),
-                );
-                Ok(redirect("/"))
-            }
-            Err(error) => answer(&req, error).await,
-        };
+        return decline(&req, &state, &session, user.as_ref(), &token).await;
     }
     let outcome = match &user {
         Some(user) => state
@@ -184,5 +156,40 @@ pub async fn respond(
                 .unwrap_or_default()
         ))),
         Err(error) => answer(&req, error).await,
+    }
+}
+
+/// `action=decline`: the invitation stops working.
+async fn decline(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user: Option<&entity::user::Model>,
+    token: &str,
+) -> Result<HttpResponse, AppError> {
+    // Signed in as someone else, the link is not yours to decline either.
+    if let Some(user) = user {
+        match accept::lookup(&state.db, token).await {
+            Ok(pending) if !pending.invitation.email.eq_ignore_ascii_case(&user.email) => {
+                let masked = accept::mask_email(&pending.invitation.email);
+                return answer(req, AcceptError::WrongAccount { masked }).await;
+            }
+            Ok(_) => {}
+            Err(error) => return answer(req, error).await,
+        }
+    }
+    match state.invitation_backend.decline(state.flows(), token).await {
+        Ok(pending) => {
+            flash::push(
+                session,
+                "info",
+                format!(
+                    "You declined the invitation to {}.",
+                    pending.organization.name
+                ),
+            );
+            Ok(redirect("/"))
+        }
+        Err(error) => answer(req, error).await,
     }
 }
