@@ -65,25 +65,7 @@ pub async fn invite(
     if organization.id != tx.organization_id() {
         return Err(InviteError::NotFound);
     }
-    let email = users::normalize_email(email).map_err(|_| InviteError::InvalidEmail)?;
-    let limit = quota(tx, auth).await?;
-    if limit.remaining == 0 {
-        return Err(InviteError::Throttled(limit));
-    }
-    // And every one counts against its address and its requester's, across organizations.
-    let client = tx.client().unwrap_or("job");
-    if let Err(limit) = crate::auth::throttle::mail(tx.conn(), &email, client, auth).await? {
-        return Err(InviteError::Throttled(limit));
-    }
-    let member = tx
-        .select::<organization_user::Entity>()
-        .join(JoinType::InnerJoin, organization_user::Relation::User.def())
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(tx.conn())
-        .await?;
-    if member.is_some() {
-        return Err(InviteError::AlreadyMember);
-    }
+    let email = invitable(tx, auth, email).await?;
     let existing = pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Email.eq(email.as_str()))
         .one(tx.conn())
@@ -138,6 +120,35 @@ pub async fn invite(
     )
     .await?;
     Ok(invitation)
+}
+
+/// `email` normalized, once it may be invited: within the organization's hourly quota and its
+/// address's and requester's, and not the address of a member.
+async fn invitable(
+    tx: &TenantTxn,
+    auth: &AuthSettings,
+    email: &str,
+) -> Result<String, InviteError> {
+    let email = users::normalize_email(email).map_err(|_| InviteError::InvalidEmail)?;
+    let limit = quota(tx, auth).await?;
+    if limit.remaining == 0 {
+        return Err(InviteError::Throttled(limit));
+    }
+    // And every one counts against its address and its requester's, across organizations.
+    let client = tx.client().unwrap_or("job");
+    if let Err(limit) = crate::auth::throttle::mail(tx.conn(), &email, client, auth).await? {
+        return Err(InviteError::Throttled(limit));
+    }
+    let member = tx
+        .select::<organization_user::Entity>()
+        .join(JoinType::InnerJoin, organization_user::Relation::User.def())
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(tx.conn())
+        .await?;
+    if member.is_some() {
+        return Err(InviteError::AlreadyMember);
+    }
+    Ok(email)
 }
 
 /// What inviting an address that has a pending invitation does.
