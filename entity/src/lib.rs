@@ -4,8 +4,8 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod email_outbox;
-pub mod ids;
 pub mod idempotency_key;
+pub mod ids;
 pub mod login_throttle;
 pub mod organization;
 pub mod organization_api_key;

@@ -1,7 +1,6 @@
 //! The sections every page and probe reads but no rule checks beyond their types: `[ui]`, the
 //! pages' look, and `[metrics]`, the `/metrics` endpoint (whose token is never printed).
 
-
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -50,4 +49,3 @@ impl Default for MetricsSettings {
         }
     }
 }
-
