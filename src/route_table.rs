@@ -7,16 +7,17 @@ use actix_web::http::Method;
 
 use crate::permissions::Permission;
 
-/// What a tenant route needs of the requester (the extractor its handler takes).
+/// What a tenant route needs of the requester: checked by the route's wrapper
+/// (`web::ctx::checked`) before the handler runs or its body is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Needs {
-    /// `OrgMember`: any member.
+    /// Any member.
     Member,
-    /// `OrgMember`, refused to the owner (leaving).
+    /// Any member; the owner is refused by the service (leaving), with its own message.
     MemberNotOwner,
-    /// `Require<P>` (or `Permitted<P, _>`): the permission.
+    /// The permission.
     Permission(Permission),
-    /// `OrgMember` and at least one of these (a page with a section per permission).
+    /// At least one of these (a page with a section per permission).
     AnyOf(&'static [Permission]),
 }
 

@@ -2,6 +2,7 @@
 //! transaction, so a failure leaves nothing behind. Multi-row inserts keep 10,000 organizations
 //! x 100 members within minutes on SQLite.
 
+use entity::OrganizationId;
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -244,7 +245,7 @@ async fn insert_members(
         .iter()
         .enumerate()
         .flat_map(|(o, &org_id)| {
-            let scope = system.scope(org_id);
+            let scope = system.scope(OrganizationId(org_id));
             (0..members).map(move |m| {
                 let mut row: organization_user::ActiveModel = scope.new_active_model();
                 row.user_id = Set(user_ids[o * members + m]);
@@ -259,7 +260,7 @@ async fn insert_members(
         .iter()
         .enumerate()
         .flat_map(|(o, &org_id)| {
-            let scope = system.scope(org_id);
+            let scope = system.scope(OrganizationId(org_id));
             let membership_ids = &membership_ids;
             (0..members).map(move |m| {
                 let mut row: organization_member_role::ActiveModel = scope.new_active_model();
@@ -275,7 +276,8 @@ async fn insert_members(
         .iter()
         .enumerate()
         .map(|(o, &org_id)| {
-            let mut row: organization_owner::ActiveModel = system.scope(org_id).new_active_model();
+            let mut row: organization_owner::ActiveModel =
+                system.scope(OrganizationId(org_id)).new_active_model();
             row.organization_user_id = Set(membership_ids[o * members]);
             row.created_at = Set(now);
             row.updated_at = Set(now);
@@ -296,7 +298,7 @@ async fn insert_projects(
     let projects: Vec<project::ActiveModel> = org_ids
         .iter()
         .flat_map(|&org_id| {
-            let scope = system.scope(org_id);
+            let scope = system.scope(OrganizationId(org_id));
             (0..count).map(move |p| {
                 let mut row: project::ActiveModel = scope.new_active_model();
                 row.name = Set(format!("Project {}", p + 1));
@@ -314,7 +316,7 @@ async fn insert_projects(
 /// PostgreSQL misjudged the size of an organization and planned the people page as a slow
 /// parallel query until autovacuum got round to the tables. On PostgreSQL it vacuums too: that
 /// moves the rows the trigram indexes queued in their pending lists into the indexes proper
-/// (a search read the whole queue on every run: 62 ms against 15 ms after).
+/// (until then every search reads the whole queue).
 async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     let sql = match db.get_database_backend() {
         // A sample of each index is enough for SQLite's planner, and keeps this to seconds.

@@ -40,6 +40,12 @@ macro_rules! id_type {
             }
         }
 
+        impl PartialEq<$name> for i64 {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)

@@ -16,6 +16,7 @@
 //! [`retention`]: crate::audit::retention
 
 use chrono::{DateTime, Utc};
+use entity::OrganizationId;
 use entity::{audit_event, organization};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, QueryFilter,
@@ -53,7 +54,7 @@ impl Target {
 }
 
 fn row(
-    organization_id: i64,
+    organization_id: OrganizationId,
     organization_name: String,
     actor: &Actor,
     action: &str,
@@ -61,7 +62,7 @@ fn row(
     changes: Option<serde_json::Value>,
 ) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
-        organization_id: Set(organization_id),
+        organization_id: Set(organization_id.get()),
         organization_name: Set(organization_name),
         occurred_at: Set(entity::chrono_now()),
         actor_type: Set(actor.kind.as_str().to_string()),
@@ -115,7 +116,7 @@ pub async fn record_in_system(
     changes: Option<serde_json::Value>,
 ) -> Result<(), DbErr> {
     row(
-        organization.id,
+        organization.id(),
         organization.name.clone(),
         actor,
         action,
@@ -262,7 +263,7 @@ pub async fn list(
 /// for a superuser's export (`orgs audit export`), also of an organization that was deleted.
 pub async fn export_all(
     db: &DatabaseConnection,
-    organization_id: i64,
+    organization_id: OrganizationId,
 ) -> Result<Vec<EventView>, DbErr> {
     #[expect(
         clippy::disallowed_methods,

@@ -1,6 +1,7 @@
 //! Personal API tokens: created and revoked on the account page, shown once, stored hashed,
 //! accepted as `Authorization: Bearer orgs_...`; a new password revokes them all.
 
+use entity::UserId;
 use entity::{api_token, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
@@ -16,12 +17,12 @@ pub const PREFIX: &str = "orgs_";
 /// Creates a token for the user; the returned secret is shown once and never stored.
 pub async fn create<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     name: &str,
 ) -> Result<(api_token::Model, String), DbErr> {
     let secret = format!("{PREFIX}{}", tokens::generate());
     let token = api_token::ActiveModel {
-        user_id: Set(user_id),
+        user_id: Set(user_id.get()),
         name: Set(name.to_string()),
         token_prefix: Set(secret.chars().take(PREFIX.len() + 8).collect()),
         token_hash: Set(tokens::hash(&secret)),
@@ -37,7 +38,7 @@ pub async fn create<C: ConnectionTrait>(
 /// The user's tokens that still work, newest first.
 pub async fn list_active<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<Vec<api_token::Model>, DbErr> {
     global::select::<api_token::Entity>()
         .filter(api_token::Column::UserId.eq(user_id))
@@ -50,7 +51,7 @@ pub async fn list_active<C: ConnectionTrait>(
 /// Revokes one of the user's tokens; `false` when the user has no such working token.
 pub async fn revoke<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     token_id: i64,
 ) -> Result<bool, DbErr> {
     let result = global::update_many::<api_token::Entity>()
@@ -67,7 +68,7 @@ pub async fn revoke<C: ConnectionTrait>(
 }
 
 /// Revokes every working token of the user (a new password ends them); how many.
-pub async fn revoke_all<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
+pub async fn revoke_all<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<u64, DbErr> {
     let result = global::update_many::<api_token::Entity>()
         .col_expr(
             api_token::Column::RevokedAt,

@@ -2,6 +2,7 @@
 //! account out everywhere and revokes its personal API tokens. Asking for a link answers the same whether or not the address has an
 //! account.
 
+use entity::UserId;
 use entity::user;
 use sea_orm::TransactionTrait;
 use tera::Context;
@@ -63,7 +64,7 @@ pub async fn request(
         return Ok(());
     };
     let ttl = ttl_secs;
-    let token = user_tokens::issue(txn, user.id, Purpose::PasswordReset, ttl).await?;
+    let token = user_tokens::issue(txn, user.id(), Purpose::PasswordReset, ttl).await?;
     let mut context = Context::new();
     context.insert("name", &user.name);
     context.insert("link", &mailer.link(&format!("/password-reset/{token}/")));
@@ -119,7 +120,7 @@ pub async fn complete(
     password: &str,
 ) -> Result<user::Model, ResetError> {
     let token = user_tokens::check(db, secret, Purpose::PasswordReset).await??;
-    let user = users::find_by_id(db, token.user_id)
+    let user = users::find_by_id(db, UserId(token.user_id))
         .await?
         .ok_or(TokenError::Unknown)?;
     hasher.check_rules(password, &user.email)?;

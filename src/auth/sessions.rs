@@ -3,6 +3,7 @@
 //! cookie store.
 
 use chrono::Duration;
+use entity::UserId;
 use entity::{user, user_session};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
@@ -16,14 +17,14 @@ use crate::tokens;
 /// (a handoff's), or a family of its own.
 pub async fn create<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     ttl_hours: u32,
     family: Option<String>,
 ) -> Result<String, DbErr> {
     let key = tokens::generate();
     let hash = tokens::hash(&key);
     user_session::ActiveModel {
-        user_id: Set(user_id),
+        user_id: Set(user_id.get()),
         family: Set(Some(family.unwrap_or_else(|| hash.clone()))),
         token_hash: Set(hash),
         expires_at: Set(entity::chrono_now() + Duration::hours(i64::from(ttl_hours))),
@@ -81,7 +82,7 @@ pub async fn delete<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> 
 /// Ends every sign-in of the user except the one with `keep` (after a password change).
 pub async fn delete_all_for_user<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     keep: Option<&str>,
 ) -> Result<(), DbErr> {
     let mut query = global::delete_many::<user_session::Entity>()
@@ -94,7 +95,7 @@ pub async fn delete_all_for_user<C: ConnectionTrait>(
 }
 
 /// How many sign-ins the user has (for tests and the account page).
-pub async fn count_for_user<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, DbErr> {
+pub async fn count_for_user<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     global::select::<user_session::Entity>()
         .filter(user_session::Column::UserId.eq(user_id))

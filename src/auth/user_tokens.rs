@@ -4,6 +4,7 @@
 //! with that host name, so on any other host it is unknown (404) and stays unused.
 
 use chrono::Duration;
+use entity::UserId;
 use entity::user_token;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
@@ -51,7 +52,7 @@ pub enum TokenError {
 /// Issues a mailed token for the user, replacing any unused one of the same purpose.
 pub async fn issue<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     purpose: Purpose,
     ttl_secs: u64,
 ) -> Result<String, DbErr> {
@@ -71,7 +72,7 @@ pub async fn issue<C: ConnectionTrait>(
 /// session it signs in joins `family` (the sign-in that made it).
 pub async fn issue_handoff<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     ttl_secs: u64,
     family: Option<String>,
     host: &str,
@@ -89,7 +90,7 @@ fn handoff_hash(secret: &str, host: &str) -> String {
 
 async fn insert<C: ConnectionTrait>(
     db: &C,
-    user_id: i64,
+    user_id: UserId,
     purpose: Purpose,
     ttl_secs: u64,
     token_hash: String,
@@ -97,7 +98,7 @@ async fn insert<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     let ttl = Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 1000));
     user_token::ActiveModel {
-        user_id: Set(user_id),
+        user_id: Set(user_id.get()),
         purpose: Set(purpose.as_str().to_string()),
         token_hash: Set(token_hash),
         expires_at: Set(entity::chrono_now() + ttl),

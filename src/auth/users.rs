@@ -1,5 +1,6 @@
 //! The user service: creating accounts, finding them by email, changing their name and password.
 
+use entity::UserId;
 use entity::user;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel,
@@ -181,7 +182,7 @@ pub async fn find_by_email<C: ConnectionTrait>(
 /// The account with this id, if any.
 pub async fn find_by_id<C: ConnectionTrait>(
     db: &C,
-    id: i64,
+    id: UserId,
 ) -> Result<Option<user::Model>, sea_orm::DbErr> {
     global::select::<user::Entity>()
         .filter(user::Column::Id.eq(id))
@@ -222,8 +223,8 @@ pub async fn set_password<C: ConnectionTrait>(
     let mut active = user.into_active_model();
     active.password_hash = Set(Some(hash));
     let user = active.update(txn).await?;
-    sessions::delete_all_for_user(txn, user.id, keep_session).await?;
-    api_tokens::revoke_all(txn, user.id).await?;
+    sessions::delete_all_for_user(txn, user.id(), keep_session).await?;
+    api_tokens::revoke_all(txn, user.id()).await?;
     Ok(user)
 }
 

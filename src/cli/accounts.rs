@@ -92,7 +92,7 @@ pub(super) async fn create_token(
     let user = users::find_by_email(&db, &email)
         .await?
         .ok_or_else(|| anyhow::anyhow!("email: no user with email {email}"))?;
-    let (_, secret) = crate::auth::api_tokens::create(&db, user.id, name).await?;
+    let (_, secret) = crate::auth::api_tokens::create(&db, user.id(), name).await?;
     println!("{secret}");
     Ok(())
 }

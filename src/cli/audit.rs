@@ -1,6 +1,7 @@
 //! `orgs audit prune` and `orgs audit export`: the audit log from the command line.
 
 use clap::Subcommand;
+use entity::OrganizationId;
 
 use super::connect_migrated;
 use crate::config::Settings;
@@ -44,7 +45,7 @@ pub(super) async fn prune(settings: &Settings) -> anyhow::Result<()> {
 /// `orgs audit export`: the organization's events as JSON lines; an error when it has none.
 pub(super) async fn export(settings: &Settings, organization: i64) -> anyhow::Result<()> {
     let db = connect_migrated(settings).await?;
-    let events = crate::audit::export_all(&db, organization).await?;
+    let events = crate::audit::export_all(&db, OrganizationId(organization)).await?;
     if events.is_empty() {
         anyhow::bail!("organization: no audit events for organization {organization}");
     }

@@ -199,7 +199,7 @@ pub fn after_keyset(table: &str, key: &str, id: &str, after: &Keyset) -> Expr {
 
 /// The first `limit` rows of `select`, with the LIMIT written in as a number, not bound:
 /// SQLite plans with a bound LIMIT's value, so a statement binding one is prepared again on
-/// every run (on the people page that was 170,000 instructions a request, `bench/profile`).
+/// every run.
 pub async fn first_rows<E, C>(db: &C, select: Select<E>, limit: u64) -> Result<Vec<E::Model>, DbErr>
 where
     E: EntityTrait,
@@ -235,7 +235,7 @@ mod tests {
                 r#"("projects"."name", "projects"."id") > (?, ?)"#,
             ),
         ] {
-            let statement = crate::tenancy::Scope::for_test(5)
+            let statement = crate::tenancy::Scope::for_test(entity::OrganizationId(5))
                 .select::<entity::project::Entity>()
                 .filter(after_keyset("projects", "name", "id", &after))
                 .build(backend);

@@ -3,6 +3,7 @@
 //! all), or declining it. Each runs in the transaction of the invitation's organization, found
 //! by the link's token.
 
+use entity::UserId;
 use entity::{organization, organization_invitation, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter};
 
@@ -126,7 +127,7 @@ async fn join(
     tx: &TenantTxn,
     catalog: &Catalog,
     pending: &Pending,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(), AcceptError> {
     if !grants::inviter_still_grants(tx, catalog, &pending.invitation).await? {
         return Err(AcceptError::InviterLacks);
@@ -158,7 +159,7 @@ async fn join(
     tx.fire(crate::events::OrgEvent::InvitationAccepted {
         organization_id: pending.organization.id,
         invitation_id: pending.invitation.id,
-        user_id,
+        user_id: user_id.get(),
     });
     Ok(())
 }
@@ -182,7 +183,7 @@ pub async fn accept(
     if !claim(&tx, &pending.invitation, Some(user.id)).await? {
         return Err(AcceptError::Used);
     }
-    join(&tx, catalog, &pending, user.id).await?;
+    join(&tx, catalog, &pending, user.id()).await?;
     tx.commit().await?;
     Ok(pending)
 }
@@ -244,7 +245,7 @@ pub async fn accept_as_new_user(
         .exec(tx.conn())
         .await?;
     let tx = tx.acting_for(Actor::user(&user));
-    join(&tx, catalog, &pending, user.id).await?;
+    join(&tx, catalog, &pending, user.id()).await?;
     tx.commit().await?;
     Ok((pending, user))
 }

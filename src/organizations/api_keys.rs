@@ -4,6 +4,7 @@
 //! it: when its maker leaves, is removed or loses a permission the key holds, the key is revoked
 //! ([`enforce_trust`]), with an audit event.
 
+use entity::UserId;
 use std::collections::HashMap;
 
 use entity::{organization_api_key, organization_api_key_permission as key_permission};
@@ -116,7 +117,7 @@ pub async fn enforce_trust(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<i64>
         let maker_holds = match makers.get(&maker) {
             Some(set) => *set,
             None => {
-                let set = match crate::auth::users::find_by_id(tx.conn(), maker).await? {
+                let set = match crate::auth::users::find_by_id(tx.conn(), UserId(maker)).await? {
                     Some(user) => Access::in_txn(tx, catalog, &user).await?.permissions,
                     None => PermissionSet::EMPTY,
                 };
@@ -179,11 +180,11 @@ pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
 
 /// Revokes every working key `user_id` made (they are leaving or being removed), recording
 /// each.
-pub async fn revoke_made_by(tx: &TenantTxn, user_id: i64) -> Result<Vec<i64>, DbErr> {
+pub async fn revoke_made_by(tx: &TenantTxn, user_id: UserId) -> Result<Vec<i64>, DbErr> {
     let mut revoked = Vec::new();
     for key in list_active(tx).await? {
         let why = json!({ "reason": "its maker left the organization" });
-        if key.created_by_id == Some(user_id) && revoke_recorded(tx, &key, Some(why)).await? {
+        if key.created_by_id == Some(user_id.get()) && revoke_recorded(tx, &key, Some(why)).await? {
             revoked.push(key.id);
         }
     }

@@ -5,6 +5,7 @@
 //! Several organizations may claim one domain while it is unverified (a claim proves nothing,
 //! so it must not block anyone); the first to verify it wins, and the others' claims lapse.
 
+use entity::OrganizationId;
 use entity::organization_domain;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, IntoActiveModel,
@@ -199,7 +200,7 @@ pub async fn verify(
 /// (they could never be verified now). Run after the verification committed.
 pub async fn lapse_other_claims(
     db: &DatabaseConnection,
-    organization_id: i64,
+    organization_id: OrganizationId,
     domain: &str,
 ) -> Result<u64, DbErr> {
     #[expect(

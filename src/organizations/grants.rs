@@ -18,6 +18,7 @@
 //! request's transaction. Only the access layer makes one (`web::ctx`), so no handler can call
 //! these services without it.
 
+use entity::UserId;
 use entity::{organization_api_key, organization_invitation as invitation};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, IntoActiveModel};
 
@@ -38,15 +39,15 @@ pub fn may_grant(grant: &Grant, wanted: PermissionSet) -> Result<(), RoleError> 
 /// holds. The owner as a target is left to the rule of each act (never removed, roles never
 /// changed), which answers more clearly than a missing permission; not a member: nothing to
 /// hold.
-pub async fn may_act_on(tx: &TenantTxn, grant: &Grant, user_id: i64) -> Result<(), RoleError> {
+pub async fn may_act_on(tx: &TenantTxn, grant: &Grant, user_id: UserId) -> Result<(), RoleError> {
     let catalog = grant.catalog();
-    if members::owner_user_id(tx).await? == Some(user_id) {
+    if members::owner_user_id(tx).await? == Some(user_id.get()) {
         return Ok(());
     }
     let Some(membership) = members::membership(tx, user_id).await? else {
         return Ok(());
     };
-    let (_, held) = roles::held_by(tx, catalog, membership.id).await?;
+    let (_, held) = roles::held_by(tx, catalog, membership.id()).await?;
     may_grant(grant, held)
 }
 
@@ -59,7 +60,7 @@ pub async fn may_revoke_key(
 ) -> Result<(), RoleError> {
     let catalog = grant.catalog();
     if let Some(maker) = key.created_by_id {
-        may_act_on(tx, grant, maker).await?;
+        may_act_on(tx, grant, UserId(maker)).await?;
     }
     let held = super::api_keys::permissions(tx, catalog)
         .await?
@@ -166,10 +167,12 @@ pub async fn inviter_still_grants(
     let holds = match row.invited_by_kind.as_str() {
         "system" => return Ok(true),
         "user" => match row.invited_by_id {
-            Some(user_id) => match crate::auth::users::find_by_id(tx.conn(), user_id).await? {
-                Some(user) => Access::in_txn(tx, catalog, &user).await?.permissions,
-                None => PermissionSet::EMPTY,
-            },
+            Some(user_id) => {
+                match crate::auth::users::find_by_id(tx.conn(), UserId(user_id)).await? {
+                    Some(user) => Access::in_txn(tx, catalog, &user).await?.permissions,
+                    None => PermissionSet::EMPTY,
+                }
+            }
             None => PermissionSet::EMPTY,
         },
         "api_key" => match row.invited_by_key_id {

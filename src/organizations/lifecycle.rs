@@ -3,6 +3,7 @@
 //! everything in it. Each runs in the transaction it is given and records itself in the audit
 //! log; the events fire after that transaction commits.
 
+use entity::UserId;
 use entity::{organization, organization_member_role, organization_owner, organization_user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, IntoActiveModel,
@@ -124,7 +125,7 @@ pub async fn create_organization_in(
         }
     };
     let base = slug::slugify(&name);
-    let Some(founder) = users::find_by_id(txn.conn(), owner_id).await? else {
+    let Some(founder) = users::find_by_id(txn.conn(), UserId(owner_id)).await? else {
         return Err(OrgError::UserNotFound);
     };
     let mut attempt = 0;
@@ -194,7 +195,7 @@ async fn insert_organization<C: ConnectionTrait>(
     }
     .insert(txn)
     .await?;
-    let scope = system.scope(organization.id);
+    let scope = system.scope(organization.id());
     let mut membership: organization_user::ActiveModel = scope.new_active_model();
     membership.user_id = Set(owner_id);
     let membership = membership.insert(txn).await?;
@@ -300,7 +301,7 @@ pub async fn delete_organization(tx: &TenantTxn) -> Result<(), OrgError> {
         return Err(OrgError::OrganizationNotFound);
     }
     tx.fire(OrgEvent::OrganizationDeleted {
-        organization_id: tx.organization_id(),
+        organization_id: tx.organization_id().get(),
     });
     Ok(())
 }

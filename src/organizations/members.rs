@@ -2,6 +2,7 @@
 //! what the rules read of a member: their membership row, the owner, how the audit log names
 //! them. Membership changes go through the rules in `membership`, so their events fire.
 
+use entity::UserId;
 use entity::{organization_owner, organization_user, user};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
 use sea_orm::{
@@ -247,9 +248,8 @@ pub async fn list(
         Some(_) => None,
     };
     // A page by number without a search: the row before it is found through the index alone,
-    // then the page is read after it like any cursor page. OFFSET on the page's own query made
-    // the database build every skipped row, joins and roles included (PostgreSQL: 720 ms at
-    // page 1,999 of 100,000 members).
+    // then the page is read after it like any cursor page. OFFSET on the page's own query
+    // makes the database build every skipped row, joins and roles included.
     let stepped;
     let position = match position {
         Position::Page(page) if *page > 1 && matches.is_none() => {
@@ -275,9 +275,8 @@ pub async fn list(
     {
         // After five runs of a prepared statement PostgreSQL may keep a generic plan, made
         // without the pattern or the organization: it cannot use the trigram indexes and scans
-        // the organization (226-506 ms at 100,000 members against 14 ms). In a big organization
-        // the pattern is planned each time; in a small one the scan is the right plan anyway,
-        // and planning each search cost it half its throughput (bench/run huge postgres).
+        // the whole organization. In a big organization the pattern is planned each time; in a
+        // small one the scan is the right plan anyway, and planning costs more than it saves.
         db.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
             .await?;
     }
@@ -338,7 +337,7 @@ pub async fn everyone(tx: &TenantTxn) -> Result<Vec<PersonView>, DbErr> {
 }
 
 /// The member with this user id; `None` for anyone outside the organization.
-pub async fn get(tx: &TenantTxn, user_id: i64) -> Result<Option<PersonView>, DbErr> {
+pub async fn get(tx: &TenantTxn, user_id: UserId) -> Result<Option<PersonView>, DbErr> {
     let query = memberships(tx.scope()).filter(organization_user::Column::UserId.eq(user_id));
     let backend = tx.conn().get_database_backend();
     Ok(as_people(query, backend)
@@ -355,8 +354,8 @@ pub(crate) async fn find_owner(tx: &TenantTxn) -> Result<Option<organization_own
 }
 
 /// How an audit event names the person `user_id`.
-pub(crate) async fn label_of(tx: &TenantTxn, user_id: i64) -> Result<String, DbErr> {
-    Ok(users::find_by_id(tx.conn(), user_id)
+pub(crate) async fn label_of(tx: &TenantTxn, user_id: UserId) -> Result<String, DbErr> {
+    Ok(users::find_by_id(tx.conn(), UserId(user_id.get()))
         .await?
         .map(|u| u.display_name().to_string())
         .unwrap_or_default())
@@ -365,7 +364,7 @@ pub(crate) async fn label_of(tx: &TenantTxn, user_id: i64) -> Result<String, DbE
 /// The membership of `user_id` in the organization, if any.
 pub async fn membership(
     tx: &TenantTxn,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<Option<organization_user::Model>, DbErr> {
     tx.select::<organization_user::Entity>()
         .filter(organization_user::Column::UserId.eq(user_id))
@@ -395,7 +394,7 @@ mod tests {
     fn the_owner_join_is_led_by_the_organization_so_it_uses_the_index() {
         // Joined on the membership id alone, SQLite scanned every owner row per member.
         let sql = super::as_people(
-            super::memberships(crate::tenancy::Scope::for_test(1)),
+            super::memberships(crate::tenancy::Scope::for_test(entity::OrganizationId(1))),
             sea_orm::DbBackend::Sqlite,
         )
         .into_statement(sea_orm::DbBackend::Sqlite)
@@ -418,7 +417,7 @@ mod tests {
         use sea_orm::DbBackend;
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
             for organization in [7, 8] {
-                let scope = crate::tenancy::Scope::for_test(organization);
+                let scope = crate::tenancy::Scope::for_test(entity::OrganizationId(organization));
                 let reused = super::EVERYONE.statement(scope, backend);
                 let fresh = super::people_page(scope, None, None, backend);
                 assert_eq!(reused.sql, fresh.sql);

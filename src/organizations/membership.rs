@@ -4,6 +4,7 @@
 //! `tenancy::door`), under the organization's row lock, and its events fire after that
 //! transaction commits.
 
+use entity::{MembershipId, UserId};
 use entity::{organization_owner, organization_user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, PaginatorTrait, QueryFilter,
@@ -25,7 +26,7 @@ use crate::tenancy::TenantTxn;
 /// admin and its owner. A user who is already a member is `AlreadyMember`.
 pub async fn add_user(
     tx: &TenantTxn,
-    user_id: i64,
+    user_id: UserId,
     is_admin: bool,
 ) -> Result<organization_user::Model, OrgError> {
     match get_or_add_user(tx, user_id, is_admin).await? {
@@ -38,7 +39,7 @@ pub async fn add_user(
 /// was added; `UserAdded` fires (after the commit) only then.
 pub async fn get_or_add_user(
     tx: &TenantTxn,
-    user_id: i64,
+    user_id: UserId,
     is_admin: bool,
 ) -> Result<(organization_user::Model, bool), OrgError> {
     get_or_add_user_holding(tx, user_id, is_admin, &[]).await
@@ -49,7 +50,7 @@ pub async fn get_or_add_user(
 /// organization becomes its admin and owner all the same. The caller checked the grant rule.
 pub(crate) async fn get_or_add_user_holding(
     tx: &TenantTxn,
-    user_id: i64,
+    user_id: UserId,
     is_admin: bool,
     roles: &[(String, Option<i64>)],
 ) -> Result<(organization_user::Model, bool), OrgError> {
@@ -58,7 +59,7 @@ pub(crate) async fn get_or_add_user_holding(
     if let Some(existing) = membership(tx, user_id).await? {
         return Ok((existing, false));
     }
-    let Some(user) = users::find_by_id(tx.conn(), user_id).await? else {
+    let Some(user) = users::find_by_id(tx.conn(), UserId(user_id.get())).await? else {
         return Err(OrgError::UserNotFound);
     };
     let empty = tx
@@ -67,7 +68,7 @@ pub(crate) async fn get_or_add_user_holding(
         .await?
         == 0;
     let mut membership: organization_user::ActiveModel = tx.new_active_model();
-    membership.user_id = Set(user_id);
+    membership.user_id = Set(user_id.get());
     let membership = membership
         .insert(tx.conn())
         .await
@@ -78,22 +79,22 @@ pub(crate) async fn get_or_add_user_holding(
         } else {
             BuiltinRole::Member
         };
-        roles::add_builtin(tx, membership.id, role).await?;
+        roles::add_builtin(tx, membership.id(), role).await?;
         vec![role.key()]
     } else {
-        roles::write_role_rows(tx, membership.id, roles).await?;
+        roles::write_role_rows(tx, membership.id(), roles).await?;
         roles.iter().map(|(key, _)| key.as_str()).collect()
     };
     audit::record(
         tx,
         "member.added",
-        Some(Target::new("member", user_id, user.display_name())),
+        Some(Target::new("member", user_id.get(), user.display_name())),
         Some(json!({ "roles": held })),
     )
     .await?;
     tx.fire(OrgEvent::UserAdded {
-        organization_id,
-        user_id,
+        organization_id: organization_id.get(),
+        user_id: user_id.get(),
         membership_id: membership.id,
     });
     if empty && find_owner(tx).await?.is_none() {
@@ -101,11 +102,11 @@ pub(crate) async fn get_or_add_user_holding(
         owner.organization_user_id = Set(membership.id);
         owner.insert(tx.conn()).await?;
         tx.fire(OrgEvent::OwnerChanged {
-            organization_id,
+            organization_id: organization_id.get(),
             old: None,
             new: MembershipRef {
                 membership_id: membership.id,
-                user_id,
+                user_id: user_id.get(),
             },
         });
     }
@@ -114,7 +115,7 @@ pub(crate) async fn get_or_add_user_holding(
 
 /// Removes `user_id` from the organization. The owner cannot be removed (`OwnershipRequired`);
 /// someone who is not a member is `NotMember`.
-pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
+pub async fn remove_user(tx: &TenantTxn, user_id: UserId) -> Result<(), OrgError> {
     lock_organization(tx).await?;
     let membership = membership(tx, user_id).await?.ok_or(OrgError::NotMember)?;
     if let Some(owner) = find_owner(tx).await?
@@ -127,7 +128,7 @@ pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
         .exec(tx.conn())
         .await?;
     let actor = tx.actor();
-    let left = actor.kind == crate::tenancy::ActorKind::User && actor.id == Some(user_id);
+    let left = actor.kind == crate::tenancy::ActorKind::User && actor.id == Some(user_id.get());
     let label = label_of(tx, user_id).await?;
     audit::record(
         tx,
@@ -136,15 +137,15 @@ pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
         } else {
             "member.removed"
         },
-        Some(Target::new("member", user_id, label)),
+        Some(Target::new("member", user_id.get(), label)),
         None,
     )
     .await?;
     // Keys the member made cannot outlive their membership.
     super::api_keys::revoke_made_by(tx, user_id).await?;
     tx.fire(OrgEvent::UserRemoved {
-        organization_id: tx.organization_id(),
-        user_id,
+        organization_id: tx.organization_id().get(),
+        user_id: user_id.get(),
     });
     Ok(())
 }
@@ -155,7 +156,7 @@ pub async fn remove_user(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
 pub async fn remove_member(
     tx: &TenantTxn,
     grant: &crate::tenancy::Grant,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(), super::roles::RoleError> {
     lock_organization(tx).await?;
     super::grants::may_act_on(tx, grant, user_id).await?;
@@ -167,7 +168,7 @@ pub async fn remove_member(
 /// the owner.
 pub async fn change_owner(
     tx: &TenantTxn,
-    new_owner_membership_id: i64,
+    new_owner_membership_id: MembershipId,
 ) -> Result<organization_owner::Model, OrgError> {
     lock_organization(tx).await?;
     let Some(new_membership) = tx
@@ -206,20 +207,20 @@ pub async fn change_owner(
             (owner.insert(tx.conn()).await?, None)
         }
     };
-    roles::add_builtin(tx, new_membership.id, BuiltinRole::Admin).await?;
+    roles::add_builtin(tx, new_membership.id(), BuiltinRole::Admin).await?;
     audit::record(
         tx,
         "ownership.transferred",
         Some(Target::new(
             "member",
             new_ref.user_id,
-            label_of(tx, new_ref.user_id).await?,
+            label_of(tx, UserId(new_ref.user_id)).await?,
         )),
         Some(json!({ "from": old_ref.as_ref().map(|r| r.user_id), "to": new_ref.user_id })),
     )
     .await?;
     tx.fire(OrgEvent::OwnerChanged {
-        organization_id: tx.organization_id(),
+        organization_id: tx.organization_id().get(),
         old: old_ref,
         new: new_ref,
     });
@@ -227,16 +228,16 @@ pub async fn change_owner(
 }
 
 /// Hands ownership to the member `user_id` (who becomes an admin); fires `OwnerChanged`.
-pub async fn transfer(tx: &TenantTxn, user_id: i64) -> Result<(), OrgError> {
+pub async fn transfer(tx: &TenantTxn, user_id: UserId) -> Result<(), OrgError> {
     let membership = membership(tx, user_id).await?.ok_or(OrgError::NotMember)?;
-    change_owner(tx, membership.id).await?;
+    change_owner(tx, membership.id()).await?;
     Ok(())
 }
 
 /// Adds or takes away the built-in `admin` role of a member, as a job would (no grant rule:
 /// the request paths use [`roles::set_admin_flag`]). The owner must stay an admin (the peer's
 /// "The organization owner must be an admin"). Checked under the organization's lock.
-pub async fn set_admin(tx: &TenantTxn, user_id: i64, is_admin: bool) -> Result<(), OrgError> {
+pub async fn set_admin(tx: &TenantTxn, user_id: UserId, is_admin: bool) -> Result<(), OrgError> {
     #[expect(
         clippy::disallowed_methods,
         reason = "a job's change, made with the system's authority (the request paths take the requester's Grant)"
@@ -251,12 +252,12 @@ pub async fn set_admin(tx: &TenantTxn, user_id: i64, is_admin: bool) -> Result<(
 }
 
 /// Whether the user is a member.
-pub async fn is_member(tx: &TenantTxn, user_id: i64) -> Result<bool, DbErr> {
+pub async fn is_member(tx: &TenantTxn, user_id: UserId) -> Result<bool, DbErr> {
     Ok(membership(tx, user_id).await?.is_some())
 }
 
 /// Whether the user is a member holding the built-in `admin` role.
-pub async fn is_admin(tx: &TenantTxn, user_id: i64) -> Result<bool, DbErr> {
+pub async fn is_admin(tx: &TenantTxn, user_id: UserId) -> Result<bool, DbErr> {
     let Some(membership) = membership(tx, user_id).await? else {
         return Ok(false);
     };
@@ -267,6 +268,6 @@ pub async fn is_admin(tx: &TenantTxn, user_id: i64) -> Result<bool, DbErr> {
 }
 
 /// Whether the user is the organization's owner. An organization without an owner row has none.
-pub async fn is_owner(tx: &TenantTxn, user_id: i64) -> Result<bool, DbErr> {
-    Ok(owner_user_id(tx).await? == Some(user_id))
+pub async fn is_owner(tx: &TenantTxn, user_id: UserId) -> Result<bool, DbErr> {
+    Ok(owner_user_id(tx).await? == Some(user_id.get()))
 }

@@ -184,7 +184,10 @@ mod tests {
     #[test]
     fn the_first_projects_page_is_built_once_per_backend_and_counts_nothing() {
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
-            let statement = PROJECTS.statement(crate::tenancy::Scope::for_test(4), backend);
+            let statement = PROJECTS.statement(
+                crate::tenancy::Scope::for_test(entity::OrganizationId(4)),
+                backend,
+            );
             assert!(PROJECTS.is_reused(backend));
             // The count is kept (`tenancy::counts`), not counted with the page.
             assert!(!statement.sql.contains("COUNT"), "{}", statement.sql);

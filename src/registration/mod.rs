@@ -4,6 +4,7 @@
 //! expired gets another), and the page answers the same either way, so sign-up reveals nothing
 //! about who is registered.
 
+use entity::UserId;
 use entity::user;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, IntoActiveModel,
@@ -93,7 +94,7 @@ pub async fn sign_up(
         Account::Existing(existing)
             if !existing.is_active && existing.email_verified_at.is_none() =>
         {
-            activation_mail(txn, mailer, existing.id, ttl).await?
+            activation_mail(txn, mailer, UserId(existing.id), ttl).await?
         }
         Account::Existing(_) => {
             let mut context = Context::new();
@@ -103,7 +104,7 @@ pub async fn sign_up(
         }
         Account::New(user) => {
             create_organization_in(&system, user.id, organization).await?;
-            activation_mail(txn, mailer, user.id, ttl).await?
+            activation_mail(txn, mailer, user.id(), ttl).await?
         }
     };
     mailer
@@ -182,7 +183,7 @@ async fn new_or_existing(
 async fn activation_mail(
     txn: &DatabaseTransaction,
     mailer: &Mailer,
-    user_id: i64,
+    user_id: UserId,
     ttl: u64,
 ) -> Result<(&'static str, &'static str, Context), UserError> {
     let token = user_tokens::issue(txn, user_id, Purpose::Activation, ttl).await?;
@@ -213,7 +214,7 @@ pub async fn activate(
     if !user_tokens::consume(&txn, token.id).await? {
         return Err(TokenError::Used.into());
     }
-    let user = users::find_by_id(&txn, token.user_id)
+    let user = users::find_by_id(&txn, UserId(token.user_id))
         .await?
         .ok_or(TokenError::Unknown)?;
     let mut active = user.into_active_model();

@@ -5,6 +5,7 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use entity::UserId;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::users;
@@ -128,7 +129,7 @@ pub async fn respond(
         Ok((pending, new_user)) => {
             let user_id = match (&new_user, &user) {
                 (Some(new_user), _) => {
-                    super::auth::sign_in(&req, &state, &session, new_user.id).await?;
+                    super::auth::sign_in(&req, &state, &session, new_user.id()).await?;
                     new_user.id
                 }
                 (None, Some(user)) => user.id,
@@ -138,8 +139,14 @@ pub async fn respond(
                 &session,
                 format!("Welcome to {}!", pending.organization.name),
             );
-            let landing =
-                links::enter(&req, &state, user_id, &pending.organization.slug, "/").await?;
+            let landing = links::enter(
+                &req,
+                &state,
+                UserId(user_id),
+                &pending.organization.slug,
+                "/",
+            )
+            .await?;
             Ok(redirect(&landing))
         }
         Err(error @ (AcceptError::Password(_) | AcceptError::Name(_))) => {

@@ -58,7 +58,7 @@ async fn account_page(
     token_errors: &FieldErrors,
     new_token: Option<String>,
 ) -> Result<Page, AppError> {
-    let tokens = api_tokens::list_active(&state.db, user.id).await?;
+    let tokens = api_tokens::list_active(&state.db, user.id()).await?;
     Ok(Page::new("account/account.html")
         .with("form", form)
         .with("errors", errors)
@@ -150,7 +150,7 @@ pub async fn create_token(
         let page = account_page(&state, &user, None, &empty, Some(&form), &errors, None).await?;
         return render(&req, page).await;
     }
-    let (_, secret) = api_tokens::create(&state.db, user.id, form.name.trim()).await?;
+    let (_, secret) = api_tokens::create(&state.db, user.id(), form.name.trim()).await?;
     session
         .insert(NEW_TOKEN_KEY, secret)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
@@ -165,7 +165,7 @@ pub async fn revoke_token(
     CurrentUser(user): CurrentUser,
     token_id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    if !api_tokens::revoke(&state.db, user.id, token_id.into_inner()).await? {
+    if !api_tokens::revoke(&state.db, user.id(), token_id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     flash::success(&session, "Token revoked.");

@@ -4,6 +4,7 @@ use actix_identity::Identity;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use entity::UserId;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
@@ -96,7 +97,7 @@ pub(super) async fn sign_in(
     req: &HttpRequest,
     state: &AppState,
     session: &Session,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(), AppError> {
     sign_in_family(req, state, session, user_id, None).await
 }
@@ -106,7 +107,7 @@ async fn sign_in_family(
     req: &HttpRequest,
     state: &AppState,
     session: &Session,
-    user_id: i64,
+    user_id: UserId,
     family: Option<String>,
 ) -> Result<(), AppError> {
     let ttl = state.settings.session.ttl_hours;
@@ -119,7 +120,7 @@ async fn sign_in_family(
 
 /// Where a sign-in without a (safe) `next=` lands: on the person's organization when they have
 /// one, on the list when several, on making one when none.
-async fn landing(state: &AppState, user_id: i64) -> Result<String, AppError> {
+async fn landing(state: &AppState, user_id: UserId) -> Result<String, AppError> {
     let mine = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
     Ok(match mine.as_slice() {
         [] => "/organizations/add/".to_string(),
@@ -156,9 +157,9 @@ pub async fn login(
     match login::authenticate(&state.db, &state.hasher, &form.email, &form.password).await {
         Ok(user) => {
             throttle::clear(&state.db, &[pair]).await?;
-            sign_in(&req, &state, &session, user.id).await?;
+            sign_in(&req, &state, &session, user.id()).await?;
             let target = match local_target(&form.next) {
-                "/" if form.next != "/" => landing(&state, user.id).await?,
+                "/" if form.next != "/" => landing(&state, user.id()).await?,
                 next => next.to_string(),
             };
             Ok(redirect(&target))
@@ -313,11 +314,11 @@ pub async fn activate(
         .await
     {
         Ok(user) => {
-            sign_in(&req, &state, &session, user.id).await?;
+            sign_in(&req, &state, &session, user.id()).await?;
             flash::success(&session, "Your email address is confirmed. Welcome!");
-            let first = crate::tenancy::org_rows::of_user(&state.db, user.id, true).await?;
+            let first = crate::tenancy::org_rows::of_user(&state.db, user.id(), true).await?;
             let landing = match first.first() {
-                Some(org) => links::enter(&req, &state, user.id, &org.slug, "/").await?,
+                Some(org) => links::enter(&req, &state, user.id(), &org.slug, "/").await?,
                 None => "/".to_string(),
             };
             Ok(redirect(&landing))
@@ -349,7 +350,14 @@ pub async fn handoff(
     if !user_tokens::consume(&state.db, token.id).await? {
         return render(&req, token_invalid(&TokenError::Used, Some("/login/"))).await;
     }
-    sign_in_family(&req, &state, &session, token.user_id, token.family.clone()).await?;
+    sign_in_family(
+        &req,
+        &state,
+        &session,
+        UserId(token.user_id),
+        token.family.clone(),
+    )
+    .await?;
     if let Some(tenant) = req.extensions().get::<crate::web::ResolvedTenant>() {
         flash::success(
             &session,

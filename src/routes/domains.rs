@@ -4,6 +4,7 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use entity::OrganizationId;
 use serde::{Deserialize, Serialize};
 
 use super::settings::{
@@ -87,7 +88,12 @@ async fn verify_and_settle(
     match domains::verify(&tx, state.dns.as_ref(), row.id).await {
         Ok(domain) => {
             tx.commit().await?;
-            domains::lapse_other_claims(&state.db, domain.organization_id, &domain.domain).await?;
+            domains::lapse_other_claims(
+                &state.db,
+                OrganizationId(domain.organization_id),
+                &domain.domain,
+            )
+            .await?;
             Ok(Ok(domain))
         }
         Err(DomainError::Taken) => {

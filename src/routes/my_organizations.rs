@@ -48,11 +48,11 @@ pub async fn go(
         .await?
         .ok_or(AppError::NotFound)?;
     if !user.is_superuser
-        && !crate::tenancy::org_rows::is_member(&state.db, organization.id, user.id).await?
+        && !crate::tenancy::org_rows::is_member(&state.db, organization.id(), user.id()).await?
     {
         return Err(AppError::NotFound);
     }
-    let home = links::enter(&req, &state, user.id, &organization.slug, "/").await?;
+    let home = links::enter(&req, &state, user.id(), &organization.slug, "/").await?;
     Ok(redirect(&home))
 }
 
@@ -62,7 +62,7 @@ pub async fn list(
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let mine = crate::tenancy::org_rows::of_user(&state.db, user.id, false).await?;
+    let mine = crate::tenancy::org_rows::of_user(&state.db, user.id(), false).await?;
     let links: Vec<OrganizationLink> = mine
         .into_iter()
         .map(|org| link(&state.settings, org))
@@ -105,7 +105,8 @@ pub async fn add(
     match organizations::create_organization_with(&state.db, &state.events, user.id, new).await {
         Ok(created) => {
             flash::success(&session, format!("{} is ready.", created.organization.name));
-            let home = links::enter(&req, &state, user.id, &created.organization.slug, "/").await?;
+            let home =
+                links::enter(&req, &state, user.id(), &created.organization.slug, "/").await?;
             Ok(redirect(&home))
         }
         Err(error) => render(&req, add_page(&form, &form_errors(error)?)).await,
@@ -182,7 +183,7 @@ pub async fn api_list(
     let list = state.cursors.of("organizations");
     let (position, per_page) = query.into_inner().resolve(&list, false)?;
     let page =
-        crate::tenancy::org_rows::page_of_user(&state.db, user.id, &position, per_page).await?;
+        crate::tenancy::org_rows::page_of_user(&state.db, user.id(), &position, per_page).await?;
     let page = ListPage {
         items: page
             .items

@@ -6,6 +6,7 @@
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use entity::UserId;
 use entity::organization;
 use serde::{Deserialize, Serialize};
 
@@ -215,7 +216,7 @@ async fn do_transfer(tx: &TenantTxn, user_id: &str) -> Result<(), AppError> {
         .trim()
         .parse()
         .map_err(|_| AppError::field("user_id", "choose a member"))?;
-    match organizations::transfer(tx, user_id).await {
+    match organizations::transfer(tx, UserId(user_id)).await {
         Ok(()) => Ok(()),
         Err(OrgError::NotMember) => Err(AppError::field(
             "user_id",
@@ -275,7 +276,7 @@ async fn do_leave(tx: &TenantTxn, tenant: &Tenant) -> Result<(), AppError> {
     let user = tenant
         .user()
         .ok_or_else(|| AppError::Forbidden("Only people can leave.".into()))?;
-    match organizations::remove_user(tx, user.id).await {
+    match organizations::remove_user(tx, user.id()).await {
         Ok(()) => Ok(()),
         Err(OrgError::OwnershipRequired) => Err(owner_cannot_leave()),
         Err(other) => Err(other.into()),

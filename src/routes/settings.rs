@@ -5,6 +5,7 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse};
+use entity::UserId;
 use serde::{Deserialize, Serialize};
 
 use super::tenant_page;
@@ -62,7 +63,7 @@ pub(super) async fn key_views(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<K
     let mut views = Vec::new();
     for key in api_keys::list_active(tx).await? {
         let created_by_name = match key.created_by_id {
-            Some(id) => crate::auth::users::find_by_id(tx.conn(), id)
+            Some(id) => crate::auth::users::find_by_id(tx.conn(), UserId(id))
                 .await?
                 .map(|u| u.display_name().to_string()),
             None => None,

@@ -2,6 +2,7 @@
 //! roles they hold, read in the organization's tenant context in one query. Resolved for the
 //! organization of the request, never carried over from another one.
 
+use entity::{OrganizationId, UserId};
 use entity::{
     organization_member_role as member_role, organization_owner, organization_role_permission,
     organization_user, user,
@@ -34,7 +35,7 @@ impl Access {
     pub async fn load(
         db: &DatabaseConnection,
         catalog: &Catalog,
-        organization_id: i64,
+        organization_id: OrganizationId,
         user: &user::Model,
     ) -> Result<Self, DbErr> {
         let txn = TenantTxn::begin(db, organization_id, false).await?;
@@ -60,14 +61,14 @@ impl Access {
     async fn load_in<C: ConnectionTrait>(
         db: &C,
         catalog: &Catalog,
-        organization_id: i64,
+        organization_id: OrganizationId,
         user: &user::Model,
     ) -> Result<Self, DbErr> {
         let rows = db
             .query_all_raw(access_statement(
                 db.get_database_backend(),
                 organization_id,
-                user.id,
+                user.id(),
             ))
             .await?;
         let mut access = Self {
@@ -109,13 +110,21 @@ impl Access {
 static ACCESS_SQL: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
 
 /// [`access_query`] for `organization_id` and `user_id` on `backend`.
-fn access_statement(backend: DbBackend, organization_id: i64, user_id: i64) -> Statement {
+fn access_statement(
+    backend: DbBackend,
+    organization_id: OrganizationId,
+    user_id: UserId,
+) -> Statement {
     let slot = match backend {
         DbBackend::Sqlite => &ACCESS_SQL[0],
         DbBackend::Postgres => &ACCESS_SQL[1],
         _ => return backend.build(&access_query(organization_id, user_id)),
     };
-    let sql = slot.get_or_init(|| backend.build(&access_query(0, 0)).sql);
+    let sql = slot.get_or_init(|| {
+        backend
+            .build(&access_query(OrganizationId(0), UserId(0)))
+            .sql
+    });
     // The placeholders, in order: the organization, then the user (a test checks it).
     Statement::from_sql_and_values(
         backend,
@@ -126,7 +135,10 @@ fn access_statement(backend: DbBackend, organization_id: i64, user_id: i64) -> S
 
 /// The membership's owner row, each role key it holds and, for custom roles, each permission:
 /// one row per (role, permission), all in the organization's index order.
-fn access_query(organization_id: i64, user_id: i64) -> sea_orm::sea_query::SelectStatement {
+fn access_query(
+    organization_id: OrganizationId,
+    user_id: UserId,
+) -> sea_orm::sea_query::SelectStatement {
     use organization_role_permission as permission;
     Query::select()
         .expr(Expr::col((
@@ -224,8 +236,12 @@ mod tests {
     #[test]
     fn the_access_statement_is_built_once_and_binds_the_organization_then_the_user() {
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
-            let fresh = backend.build(&super::access_query(7, 9));
-            let reused = super::access_statement(backend, 7, 9);
+            let fresh = backend.build(&super::access_query(
+                entity::OrganizationId(7),
+                entity::UserId(9),
+            ));
+            let reused =
+                super::access_statement(backend, entity::OrganizationId(7), entity::UserId(9));
             assert_eq!(reused.sql, fresh.sql);
             let values = |s: &sea_orm::Statement| s.values.clone().unwrap().0;
             assert_eq!(values(&reused), values(&fresh));

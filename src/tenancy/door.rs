@@ -22,6 +22,7 @@
 //! | the seeder and the CLI's organization commands ([`system`], [`tenant`]) | system, or one tenant |
 //! | an embedding app's own jobs ([`tenant`] for one organization, [`system`] across them) | tenant or system |
 
+use entity::OrganizationId;
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbErr, DeleteMany, EntityTrait, Select, UpdateMany,
 };
@@ -37,7 +38,7 @@ use entity::{email_outbox, organization_invitation};
 pub async fn tenant(
     db: &DatabaseConnection,
     events: &Events,
-    organization_id: i64,
+    organization_id: OrganizationId,
 ) -> Result<TenantTxn, DbErr> {
     Ok(TenantTxn::begin(db, organization_id, true)
         .await?
@@ -56,7 +57,7 @@ pub async fn request(
     write: bool,
     actor: Actor,
 ) -> Result<TenantTxn, DbErr> {
-    Ok(TenantTxn::begin(db, organization.id, write)
+    Ok(TenantTxn::begin(db, organization.id(), write)
         .await?
         .firing(events)
         .waking(outbox)
@@ -98,8 +99,8 @@ pub async fn invitation(
     let Some(invitation) = found else {
         return Ok(None);
     };
-    super::rls::set_tenant(work.conn(), invitation.organization_id).await?;
-    let tenant = TenantTxn::over(work, invitation.organization_id).firing(events);
+    super::rls::set_tenant(work.conn(), OrganizationId(invitation.organization_id)).await?;
+    let tenant = TenantTxn::over(work, OrganizationId(invitation.organization_id)).firing(events);
     Ok(Some((tenant, invitation)))
 }
 
@@ -140,7 +141,7 @@ impl SystemTxn {
 
     /// The scope of one organization, for rows this job writes for it (a new organization's
     /// founding membership, seeded data).
-    pub fn scope(&self, organization_id: i64) -> Scope {
+    pub fn scope(&self, organization_id: OrganizationId) -> Scope {
         Scope::new(organization_id)
     }
 

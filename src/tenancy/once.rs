@@ -15,6 +15,8 @@
 //! Later transactions of the request continue the waiting one when they are in the same
 //! context, so a handler that commits and reads again sees its own work.
 
+use entity::OrganizationId;
+use entity::UserId;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Duration;
@@ -249,8 +251,8 @@ pub async fn lookup(
     user_id: Option<i64>,
 ) -> Result<Option<Found>, DbErr> {
     let context = match (organization_id, user_id) {
-        (Some(organization_id), _) => Context::Tenant(organization_id),
-        (None, Some(user_id)) => Context::User(user_id),
+        (Some(organization_id), _) => Context::Tenant(OrganizationId(organization_id)),
+        (None, Some(user_id)) => Context::User(UserId(user_id)),
         (None, None) => return Ok(None),
     };
     let work = Work::begin(db, context, false).await?;

@@ -3,6 +3,7 @@
 //! or deleting a whole tenant (through its [`super::TenantTxn`]). `organizations` is readable in
 //! every context; the other tables these read are reached in the context each function names.
 
+use entity::{OrganizationId, UserId};
 use std::collections::HashSet;
 
 use entity::{organization, organization_user};
@@ -42,9 +43,9 @@ pub async fn by_slug<C: ConnectionTrait>(
 )]
 pub async fn by_id<C: ConnectionTrait>(
     db: &C,
-    id: i64,
+    id: OrganizationId,
 ) -> Result<Option<organization::Model>, DbErr> {
-    organization::Entity::find_by_id(id).one(db).await
+    organization::Entity::find_by_id(id.get()).one(db).await
 }
 
 /// The organization row, locked for the rest of the transaction (PostgreSQL; SQLite's write
@@ -55,9 +56,9 @@ pub async fn by_id<C: ConnectionTrait>(
 )]
 pub(super) async fn lock<C: ConnectionTrait>(
     db: &C,
-    id: i64,
+    id: OrganizationId,
 ) -> Result<Option<organization::Model>, DbErr> {
-    organization::Entity::find_by_id(id)
+    organization::Entity::find_by_id(id.get())
         .lock_exclusive()
         .one(db)
         .await
@@ -92,10 +93,10 @@ pub async fn slugs_starting_with<C: ConnectionTrait>(
 )]
 pub async fn of_user(
     db: &DatabaseConnection,
-    user_id: i64,
+    user_id: UserId,
     include_inactive: bool,
 ) -> Result<Vec<organization::Model>, DbErr> {
-    let work = Work::begin(db, Context::User(user_id), false).await?;
+    let work = Work::begin(db, Context::User(UserId(user_id.get())), false).await?;
     let mut query = organization::Entity::find()
         .inner_join(organization_user::Entity)
         .filter(organization_user::Column::UserId.eq(user_id));
@@ -119,11 +120,11 @@ pub async fn of_user(
 )]
 pub async fn page_of_user(
     db: &DatabaseConnection,
-    user_id: i64,
+    user_id: UserId,
     position: &Position,
     per_page: u64,
 ) -> Result<ListPage<organization::Model>, DbErr> {
-    let work = Work::begin(db, Context::User(user_id), false).await?;
+    let work = Work::begin(db, Context::User(UserId(user_id.get())), false).await?;
     let mine = organization::Entity::find()
         .inner_join(organization_user::Entity)
         .filter(organization_user::Column::UserId.eq(user_id))
@@ -167,10 +168,10 @@ pub async fn page_of_user(
 )]
 pub async fn is_member(
     db: &DatabaseConnection,
-    organization_id: i64,
-    user_id: i64,
+    organization_id: OrganizationId,
+    user_id: UserId,
 ) -> Result<bool, DbErr> {
-    let work = Work::begin(db, Context::User(user_id), false).await?;
+    let work = Work::begin(db, Context::User(UserId(user_id.get())), false).await?;
     let found = organization_user::Entity::find()
         .filter(organization_user::Column::OrganizationId.eq(organization_id))
         .filter(organization_user::Column::UserId.eq(user_id))
@@ -186,8 +187,8 @@ pub async fn is_member(
     clippy::disallowed_methods,
     reason = "deleting a whole tenant by its own id"
 )]
-pub(super) async fn delete<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, DbErr> {
-    Ok(organization::Entity::delete_by_id(id)
+pub(super) async fn delete<C: ConnectionTrait>(db: &C, id: OrganizationId) -> Result<bool, DbErr> {
+    Ok(organization::Entity::delete_by_id(id.get())
         .exec(db)
         .await?
         .rows_affected
@@ -211,7 +212,7 @@ pub async fn by_verified_domain(
         .one(txn.conn())
         .await?;
     let found = match row {
-        Some(row) => by_id(txn.conn(), row.organization_id).await?,
+        Some(row) => by_id(txn.conn(), OrganizationId(row.organization_id)).await?,
         None => None,
     };
     txn.commit().await?;
@@ -236,7 +237,7 @@ pub async fn by_api_key(
         .one(txn.conn())
         .await?;
     let found = match key {
-        Some(key) => match by_id(txn.conn(), key.organization_id).await? {
+        Some(key) => match by_id(txn.conn(), OrganizationId(key.organization_id)).await? {
             Some(organization) => {
                 let permissions = key_permission::Entity::find()
                     .select_only()

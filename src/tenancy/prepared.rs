@@ -1,5 +1,6 @@
 //! `ScopedStatement`: the SQL of a hot tenant query, built once per backend and bound per request.
 
+use entity::OrganizationId;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -44,12 +45,14 @@ impl ScopedStatement {
         let Some(slot) = self.slot(backend) else {
             return (self.build)(scope, backend);
         };
-        match slot.get_or_init(|| Template::of((self.build)(Scope::new(PROBE), backend))) {
+        match slot
+            .get_or_init(|| Template::of((self.build)(Scope::new(OrganizationId(PROBE)), backend)))
+        {
             Some(template) => Statement::from_sql_and_values(
                 backend,
                 template.sql.clone(),
                 std::iter::repeat_n(
-                    Value::BigInt(Some(scope.organization_id())),
+                    Value::BigInt(Some(scope.organization_id().get())),
                     template.placeholders,
                 ),
             ),
@@ -126,8 +129,8 @@ mod tests {
     #[test]
     fn a_query_bound_only_to_its_organization_is_built_once_and_bound_per_use() {
         static MEMBERS: ScopedStatement = ScopedStatement::new(members_of);
-        let seven = MEMBERS.statement(Scope::new(7), DbBackend::Postgres);
-        let nine = MEMBERS.statement(Scope::new(9), DbBackend::Postgres);
+        let seven = MEMBERS.statement(Scope::new(OrganizationId(7)), DbBackend::Postgres);
+        let nine = MEMBERS.statement(Scope::new(OrganizationId(9)), DbBackend::Postgres);
         assert_eq!(BUILDS.load(Ordering::SeqCst), 1);
         assert!(MEMBERS.is_reused(DbBackend::Postgres));
         assert_eq!(seven.sql, nine.sql);
@@ -136,11 +139,11 @@ mod tests {
             vec![Value::BigInt(Some(7)), Value::BigInt(Some(7))]
         );
         // What a fresh build for the organization gives, placeholders and values alike.
-        let fresh = members_of(Scope::new(9), DbBackend::Postgres);
+        let fresh = members_of(Scope::new(OrganizationId(9)), DbBackend::Postgres);
         assert_eq!(nine.sql, fresh.sql);
         assert_eq!(nine.values, fresh.values);
         // Each backend has its own placeholders.
-        let sqlite = MEMBERS.statement(Scope::new(9), DbBackend::Sqlite);
+        let sqlite = MEMBERS.statement(Scope::new(OrganizationId(9)), DbBackend::Sqlite);
         assert_ne!(sqlite.sql, nine.sql);
         assert_eq!(sqlite.db_backend, DbBackend::Sqlite);
     }
@@ -148,7 +151,7 @@ mod tests {
     #[test]
     fn a_query_binding_another_value_is_built_on_every_use() {
         static ONE: ScopedStatement = ScopedStatement::new(one_member);
-        let statement = ONE.statement(Scope::new(7), DbBackend::Sqlite);
+        let statement = ONE.statement(Scope::new(OrganizationId(7)), DbBackend::Sqlite);
         assert!(!ONE.is_reused(DbBackend::Sqlite));
         assert_eq!(
             statement.values.unwrap().0,

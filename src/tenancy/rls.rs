@@ -2,12 +2,16 @@
 //! the application's role (`orgs db create-app-role`), and the check that every table with
 //! `organization_id` is covered by a policy that fails closed (`orgs check`).
 
+use entity::{OrganizationId, UserId};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, TransactionSession};
 
 /// Makes the rest of the transaction see only this organization's rows (the tenant context;
 /// PostgreSQL, nothing on SQLite). Call inside a transaction: the setting ends with it. It also
 /// leaves the system context, if the transaction was in it.
-pub async fn set_tenant<C: ConnectionTrait>(txn: &C, organization_id: i64) -> Result<(), DbErr> {
+pub async fn set_tenant<C: ConnectionTrait>(
+    txn: &C,
+    organization_id: OrganizationId,
+) -> Result<(), DbErr> {
     set(
         txn,
         "SELECT set_config('orgs.tenant_id', $1, true), set_config('orgs.context', '', true)",
@@ -29,7 +33,7 @@ pub(super) async fn set_system<C: ConnectionTrait>(txn: &C) -> Result<(), DbErr>
 
 /// The user context: the rest of the transaction sees this person's own memberships in every
 /// organization (read only).
-pub(super) async fn set_user<C: ConnectionTrait>(txn: &C, user_id: i64) -> Result<(), DbErr> {
+pub(super) async fn set_user<C: ConnectionTrait>(txn: &C, user_id: UserId) -> Result<(), DbErr> {
     set(
         txn,
         "SELECT set_config('orgs.user_id', $1, true)",
@@ -410,7 +414,7 @@ async fn across_tenants<C: ConnectionTrait + sea_orm::TransactionTrait>(
     b: i64,
 ) -> Result<Vec<String>, DbErr> {
     let mut problems = Vec::new();
-    set_tenant(txn, a).await?;
+    set_tenant(txn, OrganizationId(a)).await?;
     let other = format!("organization_id IS DISTINCT FROM {a}");
     for table in tables {
         let seen = scalar(txn, format!("SELECT count(*) FROM {table} WHERE {other}")).await?;

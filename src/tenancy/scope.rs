@@ -1,6 +1,7 @@
 //! `Scope`: queries on tenant tables with `organization_id = ?` already applied. A scope only
 //! builds queries; they run in the [`super::TenantTxn`] it came from.
 
+use entity::OrganizationId;
 use entity::TenantOwned;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DeleteMany, QueryFilter, Select, UpdateMany};
 
@@ -8,25 +9,25 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DeleteMany, QueryFilter, Select, Up
 /// added afterwards narrow, never widen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scope {
-    organization_id: i64,
+    organization_id: OrganizationId,
 }
 
 impl Scope {
     /// The scope of one organization. Only `tenancy` makes one: elsewhere a scope comes from a
     /// [`super::TenantTxn`] (or a [`super::door::SystemTxn`]), so it cannot name an organization
     /// the work was not opened for.
-    pub(in crate::tenancy) fn new(organization_id: i64) -> Self {
+    pub(in crate::tenancy) fn new(organization_id: OrganizationId) -> Self {
         Self { organization_id }
     }
 
     /// A scope for unit tests of query shapes.
     #[cfg(test)]
-    pub(crate) fn for_test(organization_id: i64) -> Self {
+    pub(crate) fn for_test(organization_id: OrganizationId) -> Self {
         Self { organization_id }
     }
 
     /// The organization's id.
-    pub fn organization_id(&self) -> i64 {
+    pub fn organization_id(&self) -> OrganizationId {
         self.organization_id
     }
 
@@ -71,7 +72,7 @@ mod tests {
 
     #[test]
     fn select_filters_by_the_organization_and_keeps_later_filters() {
-        let sql = Scope::new(7)
+        let sql = Scope::new(OrganizationId(7))
             .select::<organization_user::Entity>()
             .filter(organization_user::Column::UserId.eq(3))
             .build(DbBackend::Postgres)
@@ -84,13 +85,14 @@ mod tests {
 
     #[test]
     fn new_active_model_sets_the_organization() {
-        let model: organization_user::ActiveModel = Scope::new(9).new_active_model();
+        let model: organization_user::ActiveModel =
+            Scope::new(OrganizationId(9)).new_active_model();
         assert_eq!(model.organization_id, sea_orm::ActiveValue::Set(9));
     }
 
     #[test]
     fn delete_many_is_scoped() {
-        let sql = Scope::new(4)
+        let sql = Scope::new(OrganizationId(4))
             .delete_many::<entity::project::Entity>()
             .build(DbBackend::Sqlite)
             .to_string();

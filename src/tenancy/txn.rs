@@ -6,6 +6,8 @@
 //!
 //! [`Scope`]: crate::tenancy::Scope
 
+use entity::OrganizationId;
+use entity::UserId;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,9 +28,9 @@ use crate::mail::{Outbox, OutgoingEmail};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Context {
     /// One organization's rows.
-    Tenant(i64),
+    Tenant(OrganizationId),
     /// One person's own memberships, in every organization.
-    User(i64),
+    User(UserId),
     /// Every row: the named jobs of [`super::door`].
     System,
 }
@@ -69,9 +71,9 @@ impl Work {
         };
         match context {
             Context::Tenant(organization_id) => {
-                super::rls::set_tenant(&txn, organization_id).await?
+                super::rls::set_tenant(&txn, OrganizationId(organization_id.get())).await?
             }
-            Context::User(user_id) => super::rls::set_user(&txn, user_id).await?,
+            Context::User(user_id) => super::rls::set_user(&txn, UserId(user_id.get())).await?,
             Context::System => super::rls::set_system(&txn).await?,
         }
         let claim = claim.filter(|claim| write && claim.reserve());
@@ -217,15 +219,20 @@ impl TenantTxn {
     /// Opens the transaction of `organization_id` with the tenant context set.
     pub(super) async fn begin(
         db: &DatabaseConnection,
-        organization_id: i64,
+        organization_id: OrganizationId,
         write: bool,
     ) -> Result<Self, DbErr> {
-        let work = Work::begin(db, Context::Tenant(organization_id), write).await?;
+        let work = Work::begin(
+            db,
+            Context::Tenant(OrganizationId(organization_id.get())),
+            write,
+        )
+        .await?;
         Ok(Self::over(work, organization_id))
     }
 
     /// Wraps work whose tenant context is already set.
-    pub(super) fn over(work: Work, organization_id: i64) -> Self {
+    pub(super) fn over(work: Work, organization_id: OrganizationId) -> Self {
         Self {
             work,
             scope: Scope::new(organization_id),
@@ -289,7 +296,7 @@ impl TenantTxn {
     }
 
     /// The organization's id.
-    pub fn organization_id(&self) -> i64 {
+    pub fn organization_id(&self) -> OrganizationId {
         self.scope.organization_id()
     }
 
@@ -351,7 +358,7 @@ impl TenantTxn {
 
     /// The organization row as this transaction sees it.
     pub async fn organization(&self) -> Result<Option<organization::Model>, DbErr> {
-        super::org_rows::by_id(self.conn(), self.organization_id()).await
+        super::org_rows::by_id(self.conn(), OrganizationId(self.organization_id().get())).await
     }
 
     /// Deletes the organization; its tenant rows go by cascade. Whether it existed.
@@ -365,7 +372,7 @@ impl TenantTxn {
         &self,
         mut email: OutgoingEmail,
     ) -> Result<email_outbox::Model, DbErr> {
-        email.organization_id = Some(self.organization_id());
+        email.organization_id = Some(self.organization_id().get());
         self.work.enqueue_mail(email).await
     }
 

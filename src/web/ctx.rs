@@ -331,7 +331,7 @@ mod tests {
             .expect("an in-memory database");
         let events = crate::events::Events::default();
         #[expect(clippy::disallowed_methods, reason = "a test of the guard")]
-        let txn = crate::tenancy::door::tenant(&db, &events, 1)
+        let txn = crate::tenancy::door::tenant(&db, &events, entity::OrganizationId(1))
             .await
             .expect("a transaction");
         drop(Pending {
@@ -347,7 +347,7 @@ mod tests {
             .expect("an in-memory database");
         let events = crate::events::Events::default();
         #[expect(clippy::disallowed_methods, reason = "a test of the guard")]
-        let txn = crate::tenancy::door::tenant(&db, &events, 1)
+        let txn = crate::tenancy::door::tenant(&db, &events, entity::OrganizationId(1))
             .await
             .expect("a transaction");
         drop(Pending {

@@ -5,6 +5,7 @@
 //! that signs the same person in there.
 
 use actix_web::HttpRequest;
+use entity::UserId;
 use sea_orm::DbErr;
 
 use crate::auth::user_tokens;
@@ -29,7 +30,7 @@ pub fn home_link(settings: &Settings, slug: &str) -> String {
 pub async fn enter(
     req: &HttpRequest,
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
     slug: &str,
     next: &str,
 ) -> Result<String, DbErr> {

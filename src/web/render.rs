@@ -4,6 +4,7 @@
 use actix_session::SessionExt;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use entity::UserId;
 use serde::Serialize;
 use tera::Context;
 
@@ -66,12 +67,12 @@ const SWITCHER_MAX: usize = 15;
 /// forgotten after every write, so a membership change shows at once).
 async fn switcher(
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
     current: &str,
 ) -> Result<Vec<SwitcherEntry>, AppError> {
     let caches = &state.caches;
     let mine = caches
-        .through(&caches.mine, user_id, async {
+        .through(&caches.mine, user_id.get(), async {
             let all = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
             let pairs: Vec<(String, String)> = all.into_iter().map(|o| (o.name, o.slug)).collect();
             Ok::<_, sea_orm::DbErr>(Some(pairs))
@@ -116,7 +117,7 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
             .get::<crate::web::ResolvedTenant>()
             .map(|t| t.organization.slug.clone());
         if let Some(current) = current {
-            context.insert("switcher", &switcher(state, user.id, &current).await?);
+            context.insert("switcher", &switcher(state, user.id(), &current).await?);
             context.insert("nav_items", state.nav.as_slice());
         }
     }

@@ -3,6 +3,7 @@
 //! request's transaction after the route's check; a row of another organization, or none, ends
 //! the request with 404 before the handler runs (Svix's permission extractors are the model).
 
+use entity::UserId;
 use std::future::Future;
 
 use entity::{organization_api_key, organization_domain, project};
@@ -45,7 +46,7 @@ impl TenantRow for Person {
     type Row = PersonView;
     const PARAM: &'static str = "user_id";
     fn load(tx: &TenantTxn, id: i64) -> impl Future<Output = Result<Option<Self::Row>, DbErr>> {
-        members::get(tx, id)
+        members::get(tx, UserId(id))
     }
 }
 

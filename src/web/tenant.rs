@@ -7,6 +7,7 @@
 //! tenant exists; the peer says 403); anonymous: login redirect or 401; a member without the
 //! permission: 403 naming it; superusers pass every check.
 
+use entity::OrganizationId;
 use std::sync::Arc;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
@@ -25,7 +26,7 @@ use crate::tenancy::{Access, Actor, ActorKind, TenantTxn, door};
 /// organization and user: never another organization's answer).
 async fn access_cached(
     state: &AppState,
-    organization_id: i64,
+    organization_id: OrganizationId,
     user: &user::Model,
 ) -> Result<Access, DbErr> {
     let caches = &state.caches;
@@ -36,7 +37,7 @@ async fn access_cached(
     };
     // `load` always answers, so the default (no access at all) is never used.
     let access = caches
-        .through(&caches.access, (organization_id, user.id), load)
+        .through(&caches.access, (organization_id.get(), user.id), load)
         .await?
         .unwrap_or_default();
     // The superuser flag comes with the (itself cached) user.
@@ -297,7 +298,7 @@ pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, A
         }
         None => {
             let CurrentUser(user) = CurrentUser::extract(&req).await?;
-            let access = access_cached(&state, resolved.organization.id, &user).await?;
+            let access = access_cached(&state, resolved.organization.id(), &user).await?;
             (Principal::User(user), access)
         }
     };

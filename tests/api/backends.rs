@@ -3,6 +3,7 @@
 //! decline; sign-up, activation), seen here by backends that record each call and then do what
 //! the built-in ones do.
 
+use entity::OrganizationId;
 use std::sync::{Arc, Mutex};
 
 use entity::{organization, organization_invitation, user};
@@ -134,9 +135,10 @@ async fn every_invitation_flow_goes_through_the_configured_backend() {
 
     let link = invite(&app, &kurt, "newbie@example.com").await;
     let id = {
-        let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), world.nirvana.id)
-            .await
-            .unwrap();
+        let tx =
+            orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(world.nirvana.id))
+                .await
+                .unwrap();
         orgs::invitations::pending_for_email(&tx, "newbie@example.com")
             .await
             .unwrap()

@@ -415,7 +415,7 @@ async fn audit_export_prints_a_deleted_organizations_history_and_refuses_an_unkn
         .await
         .unwrap()
         .unwrap();
-    let tx = orgs::tenancy::door::tenant(&conn, &orgs::Events::new(), acme.id)
+    let tx = orgs::tenancy::door::tenant(&conn, &orgs::Events::new(), acme.id())
         .await
         .unwrap();
     orgs::organizations::delete_organization(&tx).await.unwrap();

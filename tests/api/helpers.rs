@@ -2,6 +2,7 @@
 //! PostgreSQL database when `TEST_DATABASE_URL` names a server), the real app on port 0, and the
 //! django-organizations fixture world built through the services.
 
+use entity::OrganizationId;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use entity::{organization, user};
@@ -774,7 +775,7 @@ pub async fn two_tenants(app: &TestApp) -> (i64, i64) {
         .organization
         .id;
     for (organization_id, name) in [(acme, "Acme anvil"), (globex, "Globex laser")] {
-        let tx = orgs::tenancy::door::tenant(app.conn(), &quiet, organization_id)
+        let tx = orgs::tenancy::door::tenant(app.conn(), &quiet, OrganizationId(organization_id))
             .await
             .expect("a tenant transaction");
         orgs::projects::create(

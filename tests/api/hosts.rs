@@ -4,6 +4,7 @@
 //! tenant and nothing else; the pages that sign people in answer only on the service's hosts;
 //! a handoff link works only on the host it was made for.
 
+use entity::OrganizationId;
 use entity::organization_domain;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
@@ -30,7 +31,7 @@ async fn hosts_app() -> (TestApp, i64, i64) {
     })
     .await;
     let (acme, globex) = two_tenants(&app).await;
-    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), acme)
+    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(acme))
         .await
         .unwrap();
     for (domain, verified) in [(ACME_DOMAIN, true), (PENDING_DOMAIN, false)] {

@@ -2,6 +2,7 @@
 //! invitations accepted by an existing account or a new person, bound to the invited address,
 //! single use under a race of 20, expired and revoked links answered clearly, events fired.
 
+use entity::UserId;
 use entity::{organization_invitation, organization_user};
 use orgs::events::OrgEvent;
 use orgs::tenancy::org_rows;
@@ -255,7 +256,7 @@ async fn a_new_person_sets_a_name_and_password_and_is_signed_in_without_an_own_o
         .unwrap()
         .unwrap();
     assert!(roadie.is_active && roadie.email_verified_at.is_some());
-    let theirs = org_rows::of_user(app.conn(), roadie.id, true)
+    let theirs = org_rows::of_user(app.conn(), UserId(roadie.id), true)
         .await
         .unwrap();
     assert_eq!(theirs.len(), 1, "no personal organization");

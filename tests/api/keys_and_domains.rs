@@ -1,6 +1,7 @@
 //! Organization API keys and custom domains: the last two ways a request finds its tenant.
 //! Domain verification asks a real DNS server over UDP, here one the test runs on loopback.
 
+use entity::OrganizationId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -446,7 +447,7 @@ async fn a_claim_that_loses_the_race_to_verify_lapses_with_a_clear_answer() {
     );
     // A claim Globex made in the instant between the verification and the lapse of the others,
     // with the same TXT value published: the database's index decides.
-    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), globex)
+    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(globex))
         .await
         .unwrap();
     let late =

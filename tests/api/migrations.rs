@@ -1,6 +1,7 @@
 //! Migrations are reversible, and every entity matches its table (the port of the peer's
 //! `test_no_missing_migrations`).
 
+use entity::OrganizationId;
 use entity::{
     email_outbox, organization, organization_invitation, organization_owner, organization_user,
     project, user,
@@ -191,7 +192,7 @@ async fn the_roles_migration_maps_admin_flags_both_ways_on_a_seeded_database_and
         .unwrap();
     // A custom role held by someone and a key cut to one permission: both go on the way down.
     let first = organization::Entity::find().one(db).await.unwrap().unwrap();
-    let tx = orgs::tenancy::door::tenant(db, app.events(), first.id)
+    let tx = orgs::tenancy::door::tenant(db, app.events(), OrganizationId(first.id))
         .await
         .unwrap();
     let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());

@@ -1,5 +1,6 @@
 //! django-organizations `tests/test_models.py`, ported: membership rules on a real database.
 
+use entity::UserId;
 use entity::{organization, organization_owner, organization_user, user};
 use orgs::organizations::{self as orgs_service, OrgError};
 use orgs::tenancy::org_rows;
@@ -42,21 +43,21 @@ async fn organizations_for_a_user_hide_inactive_ones_unless_asked() {
     // test_by_user
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
-    let all = org_rows::of_user(app.conn(), w.dave.id, true)
+    let all = org_rows::of_user(app.conn(), w.dave.id(), true)
         .await
         .unwrap();
     assert_eq!(all.len(), 3);
-    let active = org_rows::of_user(app.conn(), w.dave.id, false)
+    let active = org_rows::of_user(app.conn(), w.dave.id(), false)
         .await
         .unwrap();
     let names: Vec<&str> = active.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["Foo Fighters", "Nirvana"]);
-    let kurt = org_rows::of_user(app.conn(), w.kurt.id, false)
+    let kurt = org_rows::of_user(app.conn(), w.kurt.id(), false)
         .await
         .unwrap();
     assert_eq!(kurt.len(), 1);
     assert!(
-        org_rows::of_user(app.conn(), w.duder.id, true)
+        org_rows::of_user(app.conn(), UserId(w.duder.id), true)
             .await
             .unwrap()
             .is_empty()
@@ -561,7 +562,7 @@ async fn unicode_names_are_stored_and_read_back_intact() {
         orgs_service::create_organization(app.conn(), app.events(), w.duder.id, "Łódź Café ☕")
             .await
             .unwrap();
-    let read = org_rows::by_id(app.conn(), created.organization.id)
+    let read = org_rows::by_id(app.conn(), created.organization.id())
         .await
         .unwrap()
         .unwrap();

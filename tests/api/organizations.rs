@@ -3,6 +3,7 @@
 //! with the deliberate changes (404 for non-members) and the owner/admin edge cases. The people
 //! pages are in `people.rs`.
 
+use entity::OrganizationId;
 use orgs::events::OrgEvent;
 use orgs::tenancy::org_rows;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -183,7 +184,7 @@ async fn only_the_owner_deletes_the_organization_and_users_stay() {
         .await;
     assert_redirect_to(&deleted, 303, "/organizations/");
     assert!(
-        org_rows::by_id(app.conn(), w.nirvana.id)
+        org_rows::by_id(app.conn(), OrganizationId(w.nirvana.id))
             .await
             .unwrap()
             .is_none()
@@ -357,7 +358,7 @@ async fn the_organization_api_shows_updates_and_deletes() {
         .await;
     assert_eq!(status, 204);
     assert!(
-        org_rows::by_id(app.conn(), w.nirvana.id)
+        org_rows::by_id(app.conn(), OrganizationId(w.nirvana.id))
             .await
             .unwrap()
             .is_none()

@@ -2,6 +2,7 @@
 //! tokens, in the same transaction as the password itself.
 
 use crate::helpers::{PASSWORD, TestApp, assert_redirect_to, link_in, path_of, visitor};
+use entity::UserId;
 
 /// `GET /api/v1/account/` with `token`: the status.
 async fn with_token(app: &TestApp, token: &str) -> u16 {
@@ -21,7 +22,7 @@ async fn kurt_with_tokens(app: &TestApp) -> (i64, Vec<String>) {
     let kurt = app.user("kurt@nirvana.com", "Kurt").await;
     let mut secrets = Vec::new();
     for name in ["laptop", "cli"] {
-        let (_, secret) = orgs::auth::api_tokens::create(app.conn(), kurt.id, name)
+        let (_, secret) = orgs::auth::api_tokens::create(app.conn(), kurt.id(), name)
             .await
             .unwrap();
         assert_eq!(with_token(app, &secret).await, 200);
@@ -61,7 +62,7 @@ async fn changing_the_password_ends_the_personal_api_tokens_too() {
     let (status, _) = kurt.get("/account/").await;
     assert_eq!(status, 200, "the browser that changed it stays signed in");
     assert!(
-        orgs::auth::api_tokens::list_active(app.conn(), kurt_id)
+        orgs::auth::api_tokens::list_active(app.conn(), UserId(kurt_id))
             .await
             .unwrap()
             .is_empty()

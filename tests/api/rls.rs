@@ -2,6 +2,8 @@
 //! PostgreSQL are ignored on SQLite (which has no row-level security) and run in CI's PostgreSQL
 //! pass with `--include-ignored`.
 
+use entity::OrganizationId;
+use entity::UserId;
 use entity::project;
 use orgs::tenancy::org_rows;
 use orgs::tenancy::rls;
@@ -105,7 +107,7 @@ async fn an_unscoped_query_in_a_tenant_transaction_sees_only_that_tenant() {
     let db = as_app(&app).await;
     for (tenant, name) in [(a, "Acme anvil"), (b, "Globex laser")] {
         let txn = db.begin().await.unwrap();
-        rls::set_tenant(&txn, tenant).await.unwrap();
+        rls::set_tenant(&txn, OrganizationId(tenant)).await.unwrap();
         let seen = project::Entity::find().all(&txn).await.unwrap();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].name, name);
@@ -127,7 +129,7 @@ async fn a_tenant_transaction_cannot_write_another_tenants_rows() {
     let (a, b) = two_tenants(&app).await;
     let db = as_app(&app).await;
     let txn = db.begin().await.unwrap();
-    rls::set_tenant(&txn, a).await.unwrap();
+    rls::set_tenant(&txn, OrganizationId(a)).await.unwrap();
     let sneaky = project::ActiveModel {
         organization_id: Set(b),
         name: Set("Planted".into()),
@@ -143,7 +145,7 @@ async fn a_tenant_transaction_cannot_write_another_tenants_rows() {
     txn.rollback().await.unwrap();
 
     let txn = db.begin().await.unwrap();
-    rls::set_tenant(&txn, a).await.unwrap();
+    rls::set_tenant(&txn, OrganizationId(a)).await.unwrap();
     let renamed = project::Entity::update_many()
         .col_expr(
             project::Column::Name,
@@ -182,7 +184,7 @@ async fn the_user_context_lists_only_that_persons_organizations() {
         .unwrap()
         .unwrap();
     let db = as_app(&app).await;
-    let mine = org_rows::of_user(&db, ada.id, true).await.unwrap();
+    let mine = org_rows::of_user(&db, UserId(ada.id), true).await.unwrap();
     let names: Vec<_> = mine.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["Acme"]);
     db.close().await.unwrap();

@@ -2,6 +2,9 @@
 //! `tenancy::door::tenant` (the way a CLI command or an embedding app's job runs them), committed
 //! when the rule succeeds.
 
+use entity::MembershipId;
+use entity::OrganizationId;
+use entity::UserId;
 use entity::{organization_owner, organization_user};
 use orgs::events::Events;
 use orgs::organizations::{self as service, OrgError};
@@ -9,7 +12,7 @@ use orgs::tenancy::{TenantTxn, door};
 use sea_orm::DatabaseConnection;
 
 async fn open(db: &DatabaseConnection, events: &Events, organization_id: i64) -> TenantTxn {
-    door::tenant(db, events, organization_id)
+    door::tenant(db, events, OrganizationId(organization_id))
         .await
         .expect("a tenant transaction")
 }
@@ -28,7 +31,7 @@ pub async fn add_user(
     is_admin: bool,
 ) -> Result<organization_user::Model, OrgError> {
     let tx = open(db, events, organization_id).await;
-    let result = service::add_user(&tx, user_id, is_admin).await;
+    let result = service::add_user(&tx, UserId(user_id), is_admin).await;
     commit(tx, result).await
 }
 
@@ -40,7 +43,7 @@ pub async fn get_or_add_user(
     is_admin: bool,
 ) -> Result<(organization_user::Model, bool), OrgError> {
     let tx = open(db, events, organization_id).await;
-    let result = service::get_or_add_user(&tx, user_id, is_admin).await;
+    let result = service::get_or_add_user(&tx, UserId(user_id), is_admin).await;
     commit(tx, result).await
 }
 
@@ -51,7 +54,7 @@ pub async fn remove_user(
     user_id: i64,
 ) -> Result<(), OrgError> {
     let tx = open(db, events, organization_id).await;
-    let result = service::remove_user(&tx, user_id).await;
+    let result = service::remove_user(&tx, UserId(user_id)).await;
     commit(tx, result).await
 }
 
@@ -62,7 +65,7 @@ pub async fn change_owner(
     membership_id: i64,
 ) -> Result<organization_owner::Model, OrgError> {
     let tx = open(db, events, organization_id).await;
-    let result = service::change_owner(&tx, membership_id).await;
+    let result = service::change_owner(&tx, MembershipId(membership_id)).await;
     commit(tx, result).await
 }
 
@@ -82,7 +85,7 @@ pub async fn membership(
     user_id: i64,
 ) -> Result<Option<organization_user::Model>, sea_orm::DbErr> {
     let tx = open(db, &Events::new(), organization_id).await;
-    service::members::membership(&tx, user_id).await
+    service::members::membership(&tx, UserId(user_id)).await
 }
 
 pub async fn is_member(
@@ -91,7 +94,7 @@ pub async fn is_member(
     user_id: i64,
 ) -> Result<bool, sea_orm::DbErr> {
     let tx = open(db, &Events::new(), organization_id).await;
-    service::is_member(&tx, user_id).await
+    service::is_member(&tx, UserId(user_id)).await
 }
 
 pub async fn is_admin(
@@ -100,7 +103,7 @@ pub async fn is_admin(
     user_id: i64,
 ) -> Result<bool, sea_orm::DbErr> {
     let tx = open(db, &Events::new(), organization_id).await;
-    service::is_admin(&tx, user_id).await
+    service::is_admin(&tx, UserId(user_id)).await
 }
 
 pub async fn is_owner(
@@ -109,7 +112,7 @@ pub async fn is_owner(
     user_id: i64,
 ) -> Result<bool, sea_orm::DbErr> {
     let tx = open(db, &Events::new(), organization_id).await;
-    service::is_owner(&tx, user_id).await
+    service::is_owner(&tx, UserId(user_id)).await
 }
 
 /// Makes `user_id` (a member) the owner.
@@ -133,7 +136,7 @@ pub async fn set_admin(
     is_admin: bool,
 ) -> Result<(), OrgError> {
     let tx = open(db, events, organization_id).await;
-    let result = service::set_admin(&tx, user_id, is_admin).await;
+    let result = service::set_admin(&tx, UserId(user_id), is_admin).await;
     commit(tx, result).await
 }
 
@@ -147,7 +150,7 @@ pub async fn owner_membership(
         .await
         .unwrap()
         .expect("an owner");
-    service::members::membership(&tx, owner)
+    service::members::membership(&tx, UserId(owner))
         .await
         .unwrap()
         .expect("the owner's membership")

@@ -3,6 +3,7 @@
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use orgs::config::{Environment, Settings};
+use orgs::entity::{OrganizationId, UserId};
 use orgs::organizations as orgs_service;
 use orgs::startup::{AppState, Application};
 
@@ -256,13 +257,15 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         clippy::disallowed_methods,
         reason = "a test fixture of one organization"
     )]
-    let txn = orgs::tenancy::door::tenant(&db, &state.events, acme_id)
+    let txn = orgs::tenancy::door::tenant(&db, &state.events, OrganizationId(acme_id))
         .await
         .unwrap();
-    orgs_service::add_user(&txn, cam.id, false).await.unwrap();
+    orgs_service::add_user(&txn, UserId(cam.id), false)
+        .await
+        .unwrap();
     #[expect(clippy::disallowed_methods, reason = "a fixture, set as the system")]
     let grant = orgs::tenancy::Grant::everything(state.permissions.clone());
-    orgs::organizations::roles::set_member_roles(&txn, &grant, cam.id, &["reader".into()])
+    orgs::organizations::roles::set_member_roles(&txn, &grant, UserId(cam.id), &["reader".into()])
         .await
         .unwrap();
     txn.commit().await.unwrap();

@@ -3,6 +3,7 @@
 //! rows the membership rules write for a new member or a new owner.
 
 use entity::organization_member_role as member_role;
+use entity::{MembershipId, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, PaginatorTrait, QueryFilter,
 };
@@ -19,7 +20,7 @@ use crate::tenancy::{Grant, TenantTxn};
 /// Replaces the roles of the membership (no rule checked: the callers check).
 async fn write_member_roles(
     tx: &TenantTxn,
-    membership_id: i64,
+    membership_id: MembershipId,
     roles: &[RoleView],
 ) -> Result<(), DbErr> {
     tx.delete_many::<member_role::Entity>()
@@ -33,7 +34,7 @@ async fn write_member_roles(
 /// Adds a built-in role to the membership if it lacks it.
 pub(crate) async fn add_builtin(
     tx: &TenantTxn,
-    membership_id: i64,
+    membership_id: MembershipId,
     role: BuiltinRole,
 ) -> Result<(), DbErr> {
     let held = tx
@@ -45,7 +46,7 @@ pub(crate) async fn add_builtin(
         > 0;
     if !held {
         let mut row: member_role::ActiveModel = tx.new_active_model();
-        row.organization_user_id = Set(membership_id);
+        row.organization_user_id = Set(membership_id.get());
         row.role_key = Set(role.key().to_string());
         row.role_id = Set(None);
         row.insert(tx.conn()).await?;
@@ -56,12 +57,12 @@ pub(crate) async fn add_builtin(
 /// Gives a new membership the roles `rows` (each key with its custom role's id).
 pub(crate) async fn write_role_rows(
     tx: &TenantTxn,
-    membership_id: i64,
+    membership_id: MembershipId,
     rows: &[(String, Option<i64>)],
 ) -> Result<(), DbErr> {
     for (key, role_id) in rows {
         let mut row: member_role::ActiveModel = tx.new_active_model();
-        row.organization_user_id = Set(membership_id);
+        row.organization_user_id = Set(membership_id.get());
         row.role_key = Set(key.clone());
         row.role_id = Set(*role_id);
         row.insert(tx.conn()).await?;
@@ -76,7 +77,7 @@ pub(crate) async fn write_role_rows(
 pub async fn set_member_roles(
     tx: &TenantTxn,
     grant: &Grant,
-    user_id: i64,
+    user_id: UserId,
     keys: &[String],
 ) -> Result<Vec<String>, RoleError> {
     let catalog = grant.catalog();
@@ -87,10 +88,10 @@ pub async fn set_member_roles(
         .await?
         .ok_or(OrgError::NotMember)?;
     let roles = resolve(tx, catalog, keys).await?;
-    let (before, current) = held_by(tx, catalog, membership.id).await?;
+    let (before, current) = held_by(tx, catalog, membership.id()).await?;
     let mut after: Vec<String> = roles.iter().map(|r| r.key.clone()).collect();
     after.sort_by_key(|k| (BuiltinRole::from_key(k).is_none(), k.clone()));
-    if members::owner_user_id(tx).await? == Some(user_id) {
+    if members::owner_user_id(tx).await? == Some(user_id.get()) {
         if before == after {
             return Ok(after);
         }
@@ -101,12 +102,12 @@ pub async fn set_member_roles(
     if before == after {
         return Ok(after);
     }
-    write_member_roles(tx, membership.id, &roles).await?;
+    write_member_roles(tx, membership.id(), &roles).await?;
     let label = members::label_of(tx, user_id).await?;
     audit::record(
         tx,
         "member.roles_changed",
-        Some(Target::new("member", user_id, label)),
+        Some(Target::new("member", user_id.get(), label)),
         Some(json!({ "from": before, "to": after })),
     )
     .await?;
@@ -119,17 +120,17 @@ pub async fn set_member_roles(
 pub async fn set_admin_flag(
     tx: &TenantTxn,
     grant: &Grant,
-    user_id: i64,
+    user_id: UserId,
     is_admin: bool,
 ) -> Result<Vec<String>, RoleError> {
     let catalog = grant.catalog();
     let membership = members::membership(tx, user_id)
         .await?
         .ok_or(OrgError::NotMember)?;
-    if !is_admin && members::owner_user_id(tx).await? == Some(user_id) {
+    if !is_admin && members::owner_user_id(tx).await? == Some(user_id.get()) {
         return Err(RoleError::Org(OrgError::OwnerMustBeAdmin));
     }
-    let (mut keys, _) = held_by(tx, catalog, membership.id).await?;
+    let (mut keys, _) = held_by(tx, catalog, membership.id()).await?;
     let admin = BuiltinRole::Admin.key().to_string();
     if is_admin {
         if !keys.contains(&admin) {

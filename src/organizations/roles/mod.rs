@@ -8,6 +8,7 @@
 //! custom roles is `custom`; giving members their roles is `members`; the roles an invitation
 //! carries are `invitations`.
 
+use entity::MembershipId;
 mod custom;
 mod invitations;
 mod members;
@@ -317,11 +318,11 @@ pub async fn keys_of(
 pub(crate) async fn held_by(
     tx: &TenantTxn,
     catalog: &Catalog,
-    membership_id: i64,
+    membership_id: MembershipId,
 ) -> Result<(Vec<String>, PermissionSet), DbErr> {
-    let keys = keys_of(tx, &[membership_id])
+    let keys = keys_of(tx, &[membership_id.get()])
         .await?
-        .remove(&membership_id)
+        .remove(&membership_id.get())
         .unwrap_or_default();
     let set = permissions_of_keys(tx, catalog, &keys).await?;
     Ok((keys, set))

@@ -3,6 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use entity::UserId;
 use serde::Deserialize;
 
 use super::{
@@ -17,7 +18,7 @@ use crate::web::pagination::CursorPage;
 use crate::web::rows::Person;
 use crate::web::{Found, Json, Query, TenantCtx, etag, forms};
 
-async fn person(tx: &TenantTxn, user_id: i64) -> Result<PersonView, AppError> {
+async fn person(tx: &TenantTxn, user_id: UserId) -> Result<PersonView, AppError> {
     members::get(tx, user_id).await?.ok_or(AppError::NotFound)
 }
 
@@ -167,11 +168,18 @@ pub async fn update(
 ) -> Result<HttpResponse, AppError> {
     let user_id = row.person.user_id;
     let roles = body.roles.as_deref().map(keys);
-    change_roles(&tx, &grant, user_id, roles.as_deref(), body.is_admin).await?;
+    change_roles(
+        &tx,
+        &grant,
+        UserId(user_id),
+        roles.as_deref(),
+        body.is_admin,
+    )
+    .await?;
     // Checked after the write so that a bad body is 422 whatever version it names; a stale
     // version rolls the write back.
     etag::check_if_match(&req, &row)?;
-    let updated = person(&tx, user_id).await?;
+    let updated = person(&tx, UserId(user_id)).await?;
     Ok(etag::json(&updated))
 }
 
@@ -192,7 +200,7 @@ pub async fn delete(
     Found { tx, grant, row, .. }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
     etag::check_if_match(&req, &row)?;
-    remove(&tx, &grant, row.person.user_id).await?;
+    remove(&tx, &grant, UserId(row.person.user_id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -220,6 +228,6 @@ pub async fn remind(
     user_id: web::Path<i64>,
     ctx: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let sent = send_reminder(&state, &ctx, user_id.into_inner()).await?;
+    let sent = send_reminder(&state, &ctx, UserId(user_id.into_inner())).await?;
     Ok(HttpResponse::Accepted().json(sent))
 }

@@ -2,6 +2,7 @@
 //! as pages ([`pages`]) and under `/api/v1/people/` ([`api`]). People are addressed by user id;
 //! anyone outside the organization is 404. Here: what the two share.
 
+use entity::UserId;
 pub mod api;
 pub mod pages;
 
@@ -85,7 +86,7 @@ async fn send_invitation(
 async fn change_roles(
     tx: &TenantTxn,
     grant: &Grant,
-    user_id: i64,
+    user_id: UserId,
     roles: Option<&[String]>,
     is_admin: Option<bool>,
 ) -> Result<(), AppError> {
@@ -101,7 +102,7 @@ async fn change_roles(
     Ok(())
 }
 
-async fn remove(tx: &TenantTxn, grant: &Grant, user_id: i64) -> Result<(), AppError> {
+async fn remove(tx: &TenantTxn, grant: &Grant, user_id: UserId) -> Result<(), AppError> {
     let removed = organizations::remove_member(tx, grant, user_id).await;
     match removed {
         Ok(()) => Ok(()),
@@ -117,12 +118,12 @@ async fn remove(tx: &TenantTxn, grant: &Grant, user_id: i64) -> Result<(), AppEr
 /// none.
 async fn remindable(
     tx: &TenantTxn,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<entity::organization_invitation::Model, AppError> {
     if members::get(tx, user_id).await?.is_some() {
         return Err(AppError::Gone("This person has already joined.".into()));
     }
-    let user = users::find_by_id(tx.conn(), user_id)
+    let user = users::find_by_id(tx.conn(), UserId(user_id.get()))
         .await?
         .ok_or(AppError::NotFound)?;
     invitations::pending_for_email(tx, &user.email)
@@ -134,7 +135,7 @@ async fn remindable(
 async fn send_reminder(
     state: &AppState,
     ctx: &TenantCtx,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<entity::organization_invitation::Model, AppError> {
     let invitation = remindable(&ctx.tx, user_id).await?;
     super::invitations::send_again(state, &ctx.tx, &ctx.tenant, &ctx.grant, invitation)

@@ -3,6 +3,7 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
+use entity::UserId;
 use serde::Serialize;
 
 use super::{
@@ -265,7 +266,7 @@ pub async fn edit(
     let changed = change_roles(
         &tx,
         &grant,
-        user_id,
+        UserId(user_id),
         form.roles.as_deref(),
         Some(form.is_admin),
     )
@@ -312,7 +313,7 @@ pub async fn delete(
         row: person,
     }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
-    remove(&tx, &grant, person.person.user_id).await?;
+    remove(&tx, &grant, UserId(person.person.user_id)).await?;
     flash::success(&session, format!("{} was removed.", person.person.email));
     Ok(redirect(&tenant.url("/people/")))
 }
@@ -324,7 +325,7 @@ pub async fn remind_form(
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user_id.into_inner();
-    let invitation = remindable(&tx, user_id).await?;
+    let invitation = remindable(&tx, UserId(user_id)).await?;
     let page = tenant_page("people/remind.html", &tenant)
         .with("invitation", invitation)
         .with("user_id", user_id);
@@ -338,7 +339,7 @@ pub async fn remind(
     user_id: web::Path<i64>,
     ctx: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let sent = send_reminder(&state, &ctx, user_id.into_inner()).await?;
+    let sent = send_reminder(&state, &ctx, UserId(user_id.into_inner())).await?;
     flash::success(&session, format!("Reminder sent to {}.", sent.email));
     Ok(redirect(&ctx.tenant.url("/people/")))
 }

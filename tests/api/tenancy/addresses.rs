@@ -3,6 +3,7 @@
 //! pagination and validation.
 
 use super::*;
+use entity::OrganizationId;
 
 #[tokio::test]
 async fn a_project_of_another_organization_is_404_on_every_project_route() {
@@ -40,7 +41,7 @@ async fn a_project_of_another_organization_is_404_on_every_project_route() {
         }
     }
     // Globex's project is intact after all of that.
-    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.globex_id)
+    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(w.globex_id))
         .await
         .unwrap();
     let still = orgs::projects::get(&tx, w.globex_project).await.unwrap();

@@ -4,6 +4,8 @@
 //! other organization appears in any body, and after every write that the other organization's
 //! rows in every tenant table (found from the catalog) are unchanged.
 
+use entity::OrganizationId;
+use entity::UserId;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use actix_web::http::Method;
@@ -348,9 +350,10 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
             .id
         }
         Fresh::ApiKey | Fresh::Domain => {
-            let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.acme_id)
-                .await
-                .unwrap();
+            let tx =
+                orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(w.acme_id))
+                    .await
+                    .unwrap();
             let id = if kind == Fresh::ApiKey {
                 let grant =
                     orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
@@ -370,9 +373,10 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
             id
         }
         Fresh::Role => {
-            let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), w.acme_id)
-                .await
-                .unwrap();
+            let tx =
+                orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(w.acme_id))
+                    .await
+                    .unwrap();
             let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
             let new = orgs::organizations::roles::NewRole {
                 key: format!("doomed-{n}"),
@@ -469,7 +473,7 @@ async fn world(app: &TestApp, generation: u32) -> World {
         .unwrap();
     {
         use orgs::organizations::roles;
-        let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id)
+        let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id())
             .await
             .unwrap();
         let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
@@ -480,7 +484,7 @@ async fn world(app: &TestApp, generation: u32) -> World {
             permissions: EDITOR.iter().map(|p| (*p).to_string()).collect(),
         };
         roles::create(&tx, &grant, &new).await.unwrap();
-        roles::set_member_roles(&tx, &grant, editor.id, &["editor".into()])
+        roles::set_member_roles(&tx, &grant, UserId(editor.id), &["editor".into()])
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -490,7 +494,7 @@ async fn world(app: &TestApp, generation: u32) -> World {
             .await
             .unwrap()
             .organization;
-    let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id)
+    let tx = orgs::tenancy::door::tenant(db, app.events(), acme.id())
         .await
         .unwrap();
     orgs::invitations::send::invite(
