@@ -339,6 +339,7 @@ impl From<InviteError> for AppError {
             InviteError::NotFound => Self::NotFound,
             InviteError::Throttled(limit) => Self::TooManyRequests(limit),
             InviteError::AlreadyInvited { invitation_id } => Self::AlreadyInvited { invitation_id },
+            InviteError::AlreadyJoined => Self::Gone("This person has already joined.".into()),
             InviteError::Roles(e) => e.into(),
             InviteError::Db(e) => e.into(),
             InviteError::Other(e) => e.into(),

@@ -43,6 +43,9 @@ pub enum InviteError {
         /// The pending invitation.
         invitation_id: i64,
     },
+    /// The person a reminder was asked for has joined already.
+    #[error("this person has already joined")]
+    AlreadyJoined,
     /// The roles asked for are unknown, or not the inviter's to give.
     #[error(transparent)]
     Roles(#[from] crate::organizations::roles::RoleError),

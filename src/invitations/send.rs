@@ -213,3 +213,23 @@ where
     let row = grants::resend(tx, grant, row).await?;
     send(row.id).await
 }
+
+/// The pending invitation of `user_id`, who was invited and has not joined: `AlreadyJoined` once
+/// they have, `NotFound` when nothing is pending for their address.
+pub async fn remindable(
+    tx: &TenantTxn,
+    user_id: entity::UserId,
+) -> Result<organization_invitation::Model, InviteError> {
+    if crate::organizations::members::get(tx, user_id)
+        .await?
+        .is_some()
+    {
+        return Err(InviteError::AlreadyJoined);
+    }
+    let user = crate::auth::users::find_by_id(tx.conn(), user_id)
+        .await?
+        .ok_or(InviteError::NotFound)?;
+    super::pending_for_email(tx, &user.email)
+        .await?
+        .ok_or(InviteError::NotFound)
+}

@@ -85,7 +85,7 @@ pub async fn create(
         Ok(created) => created.secret,
         Err(error) => {
             let errors = error.into_fields()?;
-            tx.read_again().await?;
+            tx.read_again(&tenant).await?;
             return settings_page(&req, &tx, &tenant, None, &errors).await;
         }
     };

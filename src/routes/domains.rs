@@ -51,7 +51,7 @@ pub async fn add(
         }
         Err(error) => {
             let errors = AppError::from(error).into_fields()?;
-            tx.read_again().await?;
+            tx.read_again(&tenant).await?;
             settings_page(&req, &tx, &tenant, None, &errors).await
         }
     }

@@ -243,7 +243,7 @@ pub async fn transfer(
             Ok(redirect(&tenant.url("/people/")))
         }
         Err(AppError::Invalid { fields, .. }) => {
-            tx.read_again().await?;
+            tx.read_again(&tenant).await?;
             render(&req, transfer_page(&tenant, &tx, &fields).await?).await
         }
         Err(other) => Err(other),

@@ -148,7 +148,7 @@ async fn answer_saved(
         }
         Err(error) => {
             let errors = AppError::from(error).into_fields()?;
-            tx.read_again().await?;
+            tx.read_again(tenant).await?;
             render(req, form_page(tenant, form, editing, &errors)).await
         }
     }

@@ -117,9 +117,6 @@ pub async fn show(
     session: Session,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    if !tenant.can(Permission::API_KEYS_MANAGE) && !tenant.can(Permission::DOMAINS_MANAGE) {
-        return Err(AppError::MissingPermission(Permission::API_KEYS_MANAGE));
-    }
     person_only(&tenant)?;
     let new_key = flash::take_once::<String>(&session, NEW_KEY);
     settings_page(&req, &tx, &tenant, new_key, &FieldErrors::new()).await

@@ -28,17 +28,17 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use super::rows::TenantRow;
-use super::tenant::{Need, Tenant, tenant_for};
+use super::tenant::{Need, Tenant, take_tenant};
 use crate::error::AppError;
 use crate::route_table::Needs;
 use crate::state::AppState;
 use crate::tenancy::{Grant, TenantTxn};
 
 /// Put in the request's extensions by [`checked`]: the tenant as checked against the route's
-/// needs, and whether the request was given up before the wrapper could settle it.
-#[derive(Clone)]
+/// needs (the extractor takes it out), and whether the request was given up before the wrapper
+/// could settle it.
 struct Checked {
-    tenant: Tenant,
+    tenant: Option<Tenant>,
     cancelled: Rc<Cell<bool>>,
 }
 
@@ -70,13 +70,27 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))
 }
 
-fn checked_of(req: &HttpRequest) -> Result<Checked, AppError> {
-    req.extensions().get::<Checked>().cloned().ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!(
-            "a tenant handler was mounted outside a route table (routes::TENANT_ROUTES or \
-             AppState::with_tenant_routes): nothing would commit its work"
-        ))
-    })
+fn outside_a_route_table() -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "a tenant handler was mounted outside a route table (routes::TENANT_ROUTES or \
+         AppState::with_tenant_routes), or took two contexts: nothing would commit its work"
+    ))
+}
+
+/// The checked tenant, taken out of the request (`take`) or copied, and the request's
+/// cancellation flag.
+fn checked_of(req: &HttpRequest, take: bool) -> Result<(Tenant, Rc<Cell<bool>>), AppError> {
+    let mut extensions = req.extensions_mut();
+    let checked = extensions
+        .get_mut::<Checked>()
+        .ok_or_else(outside_a_route_table)?;
+    let tenant = if take {
+        checked.tenant.take()
+    } else {
+        checked.tenant.clone()
+    };
+    let tenant = tenant.ok_or_else(outside_a_route_table)?;
+    Ok((tenant, checked.cancelled.clone()))
 }
 
 /// The request's transaction on its tenant: derefs to the [`TenantTxn`] services take. The
@@ -94,17 +108,22 @@ impl std::fmt::Debug for RequestTx {
 }
 
 impl RequestTx {
-    async fn open(req: &HttpRequest, checked: &Checked, write: bool) -> Result<Self, AppError> {
+    async fn open(
+        req: &HttpRequest,
+        tenant: &Tenant,
+        cancelled: Rc<Cell<bool>>,
+        write: bool,
+    ) -> Result<Self, AppError> {
         let state = state_of(req)?;
         let txn = if write {
-            checked.tenant.begin(&state).await?
+            tenant.begin(&state).await?
         } else {
-            checked.tenant.begin_read(&state).await?
+            tenant.begin_read(&state).await?
         };
         Ok(Self {
             txn: Some(txn),
             req: req.clone(),
-            cancelled: checked.cancelled.clone(),
+            cancelled,
         })
     }
 
@@ -128,13 +147,12 @@ impl RequestTx {
         R::load(self.txn(), id).await?.ok_or(AppError::NotFound)
     }
 
-    /// Gives up everything done in this transaction so far and goes on in a fresh one that only
-    /// reads: a form shown again after a refused write (on PostgreSQL the failed statement may
-    /// have aborted the transaction).
-    pub async fn read_again(&mut self) -> Result<(), AppError> {
-        let checked = checked_of(&self.req)?;
+    /// Gives up everything done in this transaction so far and goes on in a fresh one on
+    /// `tenant` that only reads: a form shown again after a refused write (on PostgreSQL the
+    /// failed statement may have aborted the transaction).
+    pub async fn read_again(&mut self, tenant: &Tenant) -> Result<(), AppError> {
         drop(self.txn.take());
-        let fresh = Self::open(&self.req, &checked, false).await?;
+        let fresh = Self::open(&self.req, tenant, self.cancelled.clone(), false).await?;
         self.txn = Some(fresh.into_txn());
         Ok(())
     }
@@ -182,7 +200,7 @@ impl FromRequest for Tenant {
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(checked_of(req).map(|checked| checked.tenant))
+        std::future::ready(checked_of(req, false).map(|(tenant, _)| tenant))
     }
 }
 
@@ -199,9 +217,8 @@ pub struct TenantCtx {
 }
 
 async fn context(req: HttpRequest) -> Result<TenantCtx, AppError> {
-    let checked = checked_of(&req)?;
-    let tx = RequestTx::open(&req, &checked, !req.method().is_safe()).await?;
-    let tenant = checked.tenant;
+    let (tenant, cancelled) = checked_of(&req, true)?;
+    let tx = RequestTx::open(&req, &tenant, cancelled, !req.method().is_safe()).await?;
     #[expect(
         clippy::disallowed_methods,
         reason = "the access layer: what the requester holds, checked and read in the request's transaction"
@@ -272,14 +289,17 @@ pub async fn checked(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let tenant = match tenant_for(req.request().clone(), Need::of(needs)).await {
+    let tenant = match take_tenant(req.request().clone(), Need::of(needs)).await {
         Ok(tenant) => tenant,
         Err(error) => return Ok(req.error_response(error)),
     };
     let request = req.request().clone();
     let cancelled = Rc::new(Cell::new(false));
     let settling = Settling(cancelled.clone());
-    req.extensions_mut().insert(Checked { tenant, cancelled });
+    req.extensions_mut().insert(Checked {
+        tenant: Some(tenant),
+        cancelled,
+    });
     let response = next.call(req).await;
     let pending = request
         .extensions_mut()

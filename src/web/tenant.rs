@@ -271,6 +271,21 @@ fn actor_of(req: &HttpRequest, principal: &Principal, ip: String) -> Actor {
     }
 }
 
+/// The tenant `members_first` settled for the request, taken out of its extensions (no copy)
+/// and checked for `need`; resolved afresh when there is none (a route mounted without it).
+pub(super) async fn take_tenant(req: HttpRequest, need: Need) -> Result<Tenant, AppError> {
+    let taken = req.extensions_mut().remove::<Tenant>();
+    match taken {
+        Some(tenant) => {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
+            check(&state.permissions, tenant, need)
+        }
+        None => tenant_for(req, need).await,
+    }
+}
+
 pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()

@@ -8,7 +8,6 @@ pub mod pages;
 
 use serde::Deserialize;
 
-use crate::auth::users;
 use crate::db::Position;
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::send::Asked;
@@ -114,30 +113,13 @@ async fn remove(tx: &TenantTxn, grant: &Grant, user_id: UserId) -> Result<(), Ap
     }
 }
 
-/// The pending invitation of a user who has not joined: 410 once they have, 404 when there is
-/// none.
-async fn remindable(
-    tx: &TenantTxn,
-    user_id: UserId,
-) -> Result<entity::organization_invitation::Model, AppError> {
-    if members::get(tx, user_id).await?.is_some() {
-        return Err(AppError::Gone("This person has already joined.".into()));
-    }
-    let user = users::find_by_id(tx.conn(), UserId(user_id.get()))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    invitations::pending_for_email(tx, &user.email)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// Sends the pending invitation of `user_id` again with a new link (the old one stops working).
 async fn send_reminder(
     state: &AppState,
     ctx: &TenantCtx,
     user_id: UserId,
 ) -> Result<entity::organization_invitation::Model, AppError> {
-    let invitation = remindable(&ctx.tx, user_id).await?;
+    let invitation = invitations::send::remindable(&ctx.tx, user_id).await?;
     super::invitations::send_again(state, &ctx.tx, &ctx.tenant, &ctx.grant, invitation)
         .await
         .map_err(|e| invite_error(e).err().unwrap_or(AppError::NotFound))

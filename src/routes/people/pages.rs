@@ -7,8 +7,7 @@ use entity::UserId;
 use serde::Serialize;
 
 use super::{
-    PeopleQuery, change_roles, invite_error, people_page, remindable, remove, send_invitation,
-    send_reminder,
+    PeopleQuery, change_roles, invite_error, people_page, remove, send_invitation, send_reminder,
 };
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::send::{Asked, Reinvite};
@@ -174,7 +173,7 @@ pub async fn add(
         }
         Err(error) => invite_error(error)?,
     };
-    tx.read_again().await?;
+    tx.read_again(&tenant).await?;
     let page = invite_page(&tx, &tenant, &form, &errors).await?;
     render(&req, page).await
 }
@@ -278,7 +277,7 @@ pub async fn edit(
         }
         Err(error) => {
             let errors = error.into_fields()?;
-            tx.read_again().await?;
+            tx.read_again(&tenant).await?;
             let page = edit_page(&tx, &tenant, &current, &errors).await?;
             render(&req, page).await
         }
@@ -325,7 +324,7 @@ pub async fn remind_form(
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let user_id = user_id.into_inner();
-    let invitation = remindable(&tx, UserId(user_id)).await?;
+    let invitation = crate::invitations::send::remindable(&tx, UserId(user_id)).await?;
     let page = tenant_page("people/remind.html", &tenant)
         .with("invitation", invitation)
         .with("user_id", user_id);
