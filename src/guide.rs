@@ -171,7 +171,7 @@
 //! #[utoipa::path(post, path = "/api/v1/notes/", operation_id = "add_note",
 //!     request_body = NewNote, responses((status = 201, description = "The note.")))]
 //! async fn add(
-//!     body: Json<NewNote>, // the body first: no transaction is open while it is read
+//!     body: Json<NewNote>, // read in full before the transaction opens
 //!     TenantCtx { tx, .. }: TenantCtx,
 //! ) -> Result<HttpResponse, AppError> {
 //!     let mut row: note::ActiveModel = tx.new_active_model(); // organization_id is set

@@ -15,8 +15,11 @@
 //!   (ownership is transferred, never taken).
 //!
 //! A caller passes the requester's [`Grant`]: what they hold, read from fresh rows in the
-//! request's transaction. Only the access layer makes one (`web::ctx`), so no handler can call
-//! these services without it.
+//! request's transaction. Only the access layer makes one (`web::ctx`; elsewhere in orgs the
+//! fence asks for a reason). The membership services that take none act as the system or on the
+//! requester's own membership (`add_user` and `get_or_add_user` for sign-up and acceptance,
+//! `remove_user` for leaving, `set_admin`, `change_owner`, `api_keys::revoke`): jobs and the
+//! CLI, not a handler acting on someone else.
 
 use entity::UserId;
 use entity::{organization_api_key, organization_invitation as invitation};

@@ -1,7 +1,8 @@
 //! What a requester may grant: a [`Grant`] is made by the access layer from what the requester
 //! holds, read from fresh rows in the request's transaction (`web::ctx`), or by a named job. Every
-//! service that hands out a permission (roles, invitations, API keys) takes one, so a new handler
-//! cannot skip the grant rule (`organizations::grants`): it has no other way to call them.
+//! service that hands out a permission on a requester's behalf (roles, invitations, API keys)
+//! takes one, so a new handler cannot skip the grant rule (`organizations::grants`). Its
+//! constructors are fenced in orgs' `clippy.toml`; an embedding crate's own lints decide for it.
 
 use std::sync::Arc;
 

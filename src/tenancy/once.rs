@@ -156,6 +156,16 @@ impl Claim {
         Ok(true)
     }
 
+    /// Commits the request's work without keeping an answer for the key (an answer that is not
+    /// a success is not replayed): the claim row stays without one, which frees the key.
+    pub async fn commit_unanswered(&self) -> Result<(), DbErr> {
+        let parked = std::mem::replace(&mut *self.state(), State::Closed);
+        match parked {
+            State::Parked(work) => work.finish().await,
+            _ => Ok(()),
+        }
+    }
+
     /// Gives the request's work up: a refused or failed request commits nothing, and its key is
     /// free for the retry.
     pub fn abandon(&self) {

@@ -385,6 +385,17 @@ impl TenantTxn {
     pub async fn commit(self) -> Result<(), DbErr> {
         self.work.commit().await
     }
+
+    /// Fails when a statement failed earlier in this transaction. PostgreSQL answers the
+    /// `COMMIT` of such a transaction with a rollback and no error, so a caller that went on
+    /// after a failure asks first (a `SELECT 1` there fails with 25P02); SQLite has no such state.
+    pub async fn intact(&self) -> Result<(), DbErr> {
+        use sea_orm::ConnectionTrait as _;
+        if self.conn().get_database_backend() == sea_orm::DbBackend::Postgres {
+            self.conn().execute_unprepared("SELECT 1").await?;
+        }
+        Ok(())
+    }
 }
 
 impl crate::mail::Queue for TenantTxn {

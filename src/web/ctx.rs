@@ -9,9 +9,11 @@
 //! - [`Found`]: the same and one row named by the path (`/projects/{id}/`), loaded in that
 //!   transaction (a row of another organization, or none, is 404 before the handler runs).
 //!
-//! Handlers never commit. When a handler answers `Ok`, the wrapper commits the request's
-//! transaction (an error from the commit replaces the answer, and its flash messages go); when
-//! it answers `Err`, the transaction rolls back. A context cannot be made outside a route that
+//! Handlers never commit. The wrapper reads a write's whole body before any extractor runs (so
+//! no transaction waits on a slow client). When a handler answers `Ok` to a write, the wrapper
+//! commits the request's transaction (after checking that no statement failed in it: PostgreSQL
+//! would roll such a transaction back and call it committed); an error from the commit replaces
+//! the answer, and its flash messages go. An `Err`, or a read, rolls back. A context cannot be made outside a route that
 //! the wrapper guards (the extractors answer 500 there, before anything is written), and a
 //! transaction the wrapper did not settle is caught when the request ends: a panic in debug
 //! builds, an error in the log in release.
@@ -158,7 +160,9 @@ impl RequestTx {
     }
 
     /// Commits now, for work that must follow the commit (another organization's rows, in a
-    /// transaction of its own); the route then has nothing left to settle.
+    /// transaction of its own); the route then has nothing left to settle. Under a request's
+    /// `Idempotency-Key` the work waits for the answer instead (`tenancy::once`), so work that
+    /// needs the commit must not follow it on a creating route.
     pub async fn commit(mut self) -> Result<(), AppError> {
         match self.txn.take() {
             Some(txn) => Ok(txn.commit().await?),
@@ -281,18 +285,36 @@ impl Drop for Settling {
     }
 }
 
+/// Reads the whole body of a request that may write before any extractor runs: actix polls a
+/// handler's extractors together, so a context would otherwise open its transaction (on SQLite
+/// the database's write lock) while a slow client still sends the body.
+async fn buffer_body(req: &mut ServiceRequest) -> Result<(), AppError> {
+    let body = match req.extract::<web::Bytes>().await {
+        Ok(body) if body.len() <= super::json::MAX_BODY_BYTES => body,
+        Ok(_) => return Err(AppError::PayloadTooLarge),
+        Err(error) => return Err(super::json::unreadable(&error)),
+    };
+    req.set_payload(Payload::from(body));
+    Ok(())
+}
+
 /// The wrapper of every tenant route (`routes::configure_tenant_routes`): checks the route's
-/// `needs`, runs the handler, then commits the request's transaction when the handler answered
-/// `Ok` and rolls it back when it answered `Err`.
+/// `needs`, reads the body of a request that may write, runs the handler, then commits the
+/// request's transaction when the handler answered `Ok` to a request that may write, and rolls
+/// it back otherwise (an `Err`, or a read: it has nothing to commit).
 pub async fn checked(
     needs: Needs,
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let tenant = match take_tenant(req.request().clone(), Need::of(needs)).await {
         Ok(tenant) => tenant,
         Err(error) => return Ok(req.error_response(error)),
     };
+    let writes = !req.method().is_safe();
+    if writes && let Err(error) = buffer_body(&mut req).await {
+        return Ok(req.error_response(error));
+    }
     let request = req.request().clone();
     let cancelled = Rc::new(Cell::new(false));
     let settling = Settling(cancelled.clone());
@@ -306,7 +328,11 @@ pub async fn checked(
         .remove::<Pending>()
         .and_then(|mut pending| pending.txn.take());
     let settled = match response {
-        Ok(response) => settle(response.map_into_boxed_body(), pending).await,
+        Ok(response) if writes => settle(response.map_into_boxed_body(), pending).await,
+        Ok(response) => {
+            drop(pending);
+            Ok(response.map_into_boxed_body())
+        }
         Err(error) => {
             drop(pending);
             Err(error)
@@ -329,7 +355,11 @@ async fn settle(
         drop(txn);
         return Ok(response);
     }
-    match txn.commit().await {
+    let committed = match txn.intact().await {
+        Ok(()) => txn.commit().await,
+        Err(error) => Err(error),
+    };
+    match committed {
         Ok(()) => Ok(response),
         Err(error) => {
             let (request, _) = response.into_parts();

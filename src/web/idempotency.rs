@@ -171,13 +171,25 @@ async fn raced<B: MessageBody + 'static>(
 }
 
 /// Keeps a successful answer under the key's claim (without the secrets it showed once), in the
-/// request's transaction; any other answer frees the key.
+/// request's transaction; any other answer frees the key (a handler's own answer that is not a
+/// success still commits its work; an error commits nothing).
 async fn keep<B: MessageBody + 'static>(
     claim: &Claim,
     response: Result<ServiceResponse<B>, actix_web::Error>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let response = match response {
         Ok(response) if response.status().is_success() => response,
+        // A handler's own answer that is not a success (a redirect, a form shown again): its
+        // work stands, and the key stays free for another try.
+        Ok(response) if response.response().error().is_none() => {
+            if let Err(error) = claim.commit_unanswered().await {
+                let request = response.request().clone();
+                return Ok(
+                    ServiceResponse::from_err(AppError::from(error), request).map_into_boxed_body()
+                );
+            }
+            return Ok(response.map_into_boxed_body());
+        }
         other => {
             claim.abandon();
             return other.map(ServiceResponse::map_into_boxed_body);

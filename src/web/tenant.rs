@@ -355,7 +355,11 @@ fn check_access(catalog: &Catalog, access: Access, need: Need) -> Result<(), App
             Some(first) if !permissions.iter().any(|p| access.holds(catalog.one(*p))) => {
                 Err(AppError::MissingPermission(*first))
             }
-            _ => Ok(()),
+            Some(_) => Ok(()),
+            // A route table's `AnyOf(&[])` names nothing anyone could hold.
+            None => Err(AppError::Forbidden(
+                "This route names no permission that could let you in.".into(),
+            )),
         },
     }
 }
