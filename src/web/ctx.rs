@@ -13,10 +13,11 @@
 //! no transaction waits on a slow client). When a handler answers `Ok` to a write, the wrapper
 //! commits the request's transaction (after checking that no statement failed in it: PostgreSQL
 //! would roll such a transaction back and call it committed); an error from the commit replaces
-//! the answer, and its flash messages go. An `Err`, or a read, rolls back. A context cannot be made outside a route that
-//! the wrapper guards (the extractors answer 500 there, before anything is written), and a
-//! transaction the wrapper did not settle is caught when the request ends: a panic in debug
-//! builds, an error in the log in release.
+//! the answer, and its flash messages go. An `Err`, or a read, rolls back.
+//!
+//! A context cannot be made outside a route that the wrapper guards (the extractors answer 500
+//! there, before anything is written), and a transaction the wrapper did not settle is caught
+//! when the request ends: a panic in debug builds, an error in the log in release.
 
 use std::cell::Cell;
 use std::future::Future;
