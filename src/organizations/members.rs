@@ -355,7 +355,7 @@ pub(crate) async fn find_owner(tx: &TenantTxn) -> Result<Option<organization_own
 
 /// How an audit event names the person `user_id`.
 pub(crate) async fn label_of(tx: &TenantTxn, user_id: UserId) -> Result<String, DbErr> {
-    Ok(users::find_by_id(tx.conn(), UserId(user_id.get()))
+    Ok(users::find_by_id(tx.conn(), user_id)
         .await?
         .map(|u| u.display_name().to_string())
         .unwrap_or_default())

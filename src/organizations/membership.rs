@@ -59,7 +59,7 @@ pub(crate) async fn get_or_add_user_holding(
     if let Some(existing) = membership(tx, user_id).await? {
         return Ok((existing, false));
     }
-    let Some(user) = users::find_by_id(tx.conn(), UserId(user_id.get())).await? else {
+    let Some(user) = users::find_by_id(tx.conn(), user_id).await? else {
         return Err(OrgError::UserNotFound);
     };
     let empty = tx

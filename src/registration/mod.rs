@@ -94,7 +94,7 @@ pub async fn sign_up(
         Account::Existing(existing)
             if !existing.is_active && existing.email_verified_at.is_none() =>
         {
-            activation_mail(txn, mailer, UserId(existing.id), ttl).await?
+            activation_mail(txn, mailer, existing.id(), ttl).await?
         }
         Account::Existing(_) => {
             let mut context = Context::new();

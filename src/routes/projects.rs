@@ -107,7 +107,6 @@ pub async fn detail(
     req: HttpRequest,
     Found {
         tenant,
-
         row: project,
         ..
     }: Found<Project>,
@@ -124,7 +123,6 @@ pub async fn edit_form(
     req: HttpRequest,
     Found {
         tenant,
-
         row: project,
         ..
     }: Found<Project>,
@@ -177,7 +175,6 @@ pub async fn delete_form(
     req: HttpRequest,
     Found {
         tenant,
-
         row: project,
         ..
     }: Found<Project>,

@@ -96,7 +96,7 @@ pub async fn of_user(
     user_id: UserId,
     include_inactive: bool,
 ) -> Result<Vec<organization::Model>, DbErr> {
-    let work = Work::begin(db, Context::User(UserId(user_id.get())), false).await?;
+    let work = Work::begin(db, Context::User(user_id), false).await?;
     let mut query = organization::Entity::find()
         .inner_join(organization_user::Entity)
         .filter(organization_user::Column::UserId.eq(user_id));
@@ -124,7 +124,7 @@ pub async fn page_of_user(
     position: &Position,
     per_page: u64,
 ) -> Result<ListPage<organization::Model>, DbErr> {
-    let work = Work::begin(db, Context::User(UserId(user_id.get())), false).await?;
+    let work = Work::begin(db, Context::User(user_id), false).await?;
     let mine = organization::Entity::find()
         .inner_join(organization_user::Entity)
         .filter(organization_user::Column::UserId.eq(user_id))
@@ -171,7 +171,7 @@ pub async fn is_member(
     organization_id: OrganizationId,
     user_id: UserId,
 ) -> Result<bool, DbErr> {
-    let work = Work::begin(db, Context::User(UserId(user_id.get())), false).await?;
+    let work = Work::begin(db, Context::User(user_id), false).await?;
     let found = organization_user::Entity::find()
         .filter(organization_user::Column::OrganizationId.eq(organization_id))
         .filter(organization_user::Column::UserId.eq(user_id))

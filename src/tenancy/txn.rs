@@ -71,9 +71,9 @@ impl Work {
         };
         match context {
             Context::Tenant(organization_id) => {
-                super::rls::set_tenant(&txn, OrganizationId(organization_id.get())).await?
+                super::rls::set_tenant(&txn, organization_id).await?
             }
-            Context::User(user_id) => super::rls::set_user(&txn, UserId(user_id.get())).await?,
+            Context::User(user_id) => super::rls::set_user(&txn, user_id).await?,
             Context::System => super::rls::set_system(&txn).await?,
         }
         let claim = claim.filter(|claim| write && claim.reserve());
@@ -222,12 +222,7 @@ impl TenantTxn {
         organization_id: OrganizationId,
         write: bool,
     ) -> Result<Self, DbErr> {
-        let work = Work::begin(
-            db,
-            Context::Tenant(OrganizationId(organization_id.get())),
-            write,
-        )
-        .await?;
+        let work = Work::begin(db, Context::Tenant(organization_id), write).await?;
         Ok(Self::over(work, organization_id))
     }
 

@@ -110,30 +110,22 @@ impl std::fmt::Debug for RequestTx {
     }
 }
 
-impl RequestTx {
-    async fn open(
-        req: &HttpRequest,
-        tenant: &Tenant,
-        cancelled: Rc<Cell<bool>>,
-        write: bool,
-    ) -> Result<Self, AppError> {
-        let state = state_of(req)?;
-        let txn = if write {
-            tenant.begin(&state).await?
-        } else {
-            tenant.begin_read(&state).await?
-        };
-        Ok(Self {
-            txn: Some(txn),
-            req: req.clone(),
-            cancelled,
-        })
+/// The transaction of `tenant` for `req`: one that may write, or one that only reads.
+async fn begin(req: &HttpRequest, tenant: &Tenant, write: bool) -> Result<TenantTxn, AppError> {
+    let state = state_of(req)?;
+    if write {
+        tenant.begin(&state).await
+    } else {
+        tenant.begin_read(&state).await
     }
+}
 
+impl RequestTx {
     fn txn(&self) -> &TenantTxn {
         match &self.txn {
             Some(txn) => txn,
-            // Only `Drop` takes it out.
+            // Taken out only by `Drop`, by `commit` (which consumes the context) and by
+            // `read_again`, which puts a fresh one back or fails, ending the handler.
             None => unreachable!("the request's transaction is held until the context drops"),
         }
     }
@@ -155,8 +147,7 @@ impl RequestTx {
     /// failed statement may have aborted the transaction).
     pub async fn read_again(&mut self, tenant: &Tenant) -> Result<(), AppError> {
         drop(self.txn.take());
-        let fresh = Self::open(&self.req, tenant, self.cancelled.clone(), false).await?;
-        self.txn = Some(fresh.into_txn());
+        self.txn = Some(begin(&self.req, tenant, false).await?);
         Ok(())
     }
 
@@ -168,13 +159,6 @@ impl RequestTx {
         match self.txn.take() {
             Some(txn) => Ok(txn.commit().await?),
             None => Ok(()),
-        }
-    }
-
-    fn into_txn(mut self) -> TenantTxn {
-        match self.txn.take() {
-            Some(txn) => txn,
-            None => unreachable!("the request's transaction is held until the context drops"),
         }
     }
 }
@@ -223,7 +207,11 @@ pub struct TenantCtx {
 
 async fn context(req: HttpRequest) -> Result<TenantCtx, AppError> {
     let (tenant, cancelled) = checked_of(&req, true)?;
-    let tx = RequestTx::open(&req, &tenant, cancelled, !req.method().is_safe()).await?;
+    let tx = RequestTx {
+        txn: Some(begin(&req, &tenant, !req.method().is_safe()).await?),
+        req: req.clone(),
+        cancelled,
+    };
     #[expect(
         clippy::disallowed_methods,
         reason = "the access layer: what the requester holds, checked and read in the request's transaction"
@@ -374,9 +362,9 @@ async fn settle(
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    #[should_panic(expected = "without being committed or rolled back")]
-    async fn a_transaction_left_unsettled_fails_a_debug_build() {
+    /// A pending transaction on an in-memory database, dropped unsettled; `cancelled` says
+    /// whether its request was given up.
+    async fn drop_unsettled(cancelled: bool) {
         let db = sea_orm::Database::connect("sqlite::memory:")
             .await
             .expect("an in-memory database");
@@ -387,23 +375,18 @@ mod tests {
             .expect("a transaction");
         drop(Pending {
             txn: Some(txn),
-            cancelled: Rc::new(Cell::new(false)),
+            cancelled: Rc::new(Cell::new(cancelled)),
         });
     }
 
     #[tokio::test]
+    #[should_panic(expected = "without being committed or rolled back")]
+    async fn a_transaction_left_unsettled_fails_a_debug_build() {
+        drop_unsettled(false).await;
+    }
+
+    #[tokio::test]
     async fn a_transaction_given_up_with_its_request_rolls_back_quietly() {
-        let db = sea_orm::Database::connect("sqlite::memory:")
-            .await
-            .expect("an in-memory database");
-        let events = crate::events::Events::default();
-        #[expect(clippy::disallowed_methods, reason = "a test of the guard")]
-        let txn = crate::tenancy::door::tenant(&db, &events, entity::OrganizationId(1))
-            .await
-            .expect("a transaction");
-        drop(Pending {
-            txn: Some(txn),
-            cancelled: Rc::new(Cell::new(true)),
-        });
+        drop_unsettled(true).await;
     }
 }

@@ -183,7 +183,6 @@ pub async fn detail(
     req: HttpRequest,
     Found {
         tenant,
-
         row: person,
         ..
     }: Found<Person>,
@@ -289,7 +288,6 @@ pub async fn delete_form(
     req: HttpRequest,
     Found {
         tenant,
-
         row: person,
         ..
     }: Found<Person>,
