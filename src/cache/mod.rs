@@ -101,8 +101,9 @@ pub struct Caches {
     pub organizations: TtlMap<String, organization::Model>,
     /// (organization id, user id) -> access.
     pub access: TtlMap<(i64, i64), Access>,
-    /// User id -> (name, slug) of their organizations, for the switcher in the page header.
-    pub mine: TtlMap<i64, Vec<(String, String)>>,
+    /// User id -> (name, slug, their role) of their organizations, for the switcher in the
+    /// page header.
+    pub mine: TtlMap<i64, Vec<(String, String, String)>>,
 }
 
 impl std::fmt::Debug for Caches {

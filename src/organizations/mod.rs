@@ -12,6 +12,7 @@ pub mod grants;
 mod lifecycle;
 pub mod members;
 mod membership;
+pub mod role_labels;
 pub mod roles;
 
 pub use lifecycle::{

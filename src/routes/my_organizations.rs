@@ -13,6 +13,7 @@ use super::organization::{OrganizationForm, form_errors, given_slug};
 use crate::config::Settings;
 use crate::db::ListPage;
 use crate::error::{AppError, FieldErrors};
+use crate::organizations::role_labels::{RoleLabel, labels_held};
 use crate::organizations::{self, NewOrganization};
 use crate::state::AppState;
 use crate::web::pagination::{CursorPage, KeysetQuery};
@@ -56,20 +57,47 @@ pub async fn go(
     Ok(redirect(&home))
 }
 
-/// `GET /organizations/`: the active organizations the user belongs to.
+/// An organization as "my organizations" shows it: its name, address, and the person's roles
+/// there.
+#[derive(Debug, Serialize)]
+struct MyOrganization {
+    name: String,
+    slug: String,
+    url: String,
+    roles: Vec<RoleLabel>,
+}
+
+/// The user's active organizations, each with their roles there (two reads, whatever their
+/// number).
+async fn mine_with_roles(
+    state: &AppState,
+    user_id: entity::UserId,
+) -> Result<Vec<MyOrganization>, AppError> {
+    let mine = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
+    let ids: Vec<i64> = mine.iter().map(|o| o.id).collect();
+    let held = crate::tenancy::org_rows::roles_of_user(&state.db, user_id, &ids).await?;
+    Ok(mine
+        .into_iter()
+        .map(|org| MyOrganization {
+            roles: labels_held(held.get(&org.id)),
+            url: links::home_link(&state.settings, &org.slug),
+            name: org.name,
+            slug: org.slug,
+        })
+        .collect())
+}
+
+/// `GET /organizations/`: the active organizations the user belongs to, with their role in
+/// each.
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let mine = crate::tenancy::org_rows::of_user(&state.db, user.id(), false).await?;
-    let links: Vec<OrganizationLink> = mine
-        .into_iter()
-        .map(|org| link(&state.settings, org))
-        .collect();
+    let mine = mine_with_roles(&state, user.id()).await?;
     render(
         &req,
-        Page::new("organizations/list.html").with("organizations", links),
+        Page::new("organizations/list.html").with("organizations", mine),
     )
     .await
 }

@@ -171,7 +171,7 @@ fn access_query(
 }
 
 /// The owner row of the membership, if it is the owner's (joined within its organization).
-fn owner_row() -> Condition {
+pub(super) fn owner_row() -> Condition {
     Condition::all()
         .add(
             Expr::col((
@@ -196,7 +196,7 @@ fn owner_row() -> Condition {
 }
 
 /// The role rows of the membership (joined within its organization).
-fn role_rows() -> Condition {
+pub(super) fn role_rows() -> Condition {
     Condition::all()
         .add(
             Expr::col((member_role::Entity, member_role::Column::OrganizationId)).eq(Expr::col((

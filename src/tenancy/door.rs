@@ -14,6 +14,7 @@
 //! | a request's own organization, once resolved and its requester's role checked ([`request`], called by `web::Tenant::begin` only) | tenant |
 //! | the access check of a request (`tenancy::Access::load`) | tenant |
 //! | "my organizations", the switcher, `/go/{slug}/` (`tenancy::org_rows::of_user`, `is_member`) | user |
+//! | the person's roles in their organizations, for "my organizations" and the switcher (`tenancy::org_rows::roles_of_user`) | system, read only, inside `tenancy` |
 //! | creating an organization at sign-up, from "new organization" or the CLI ([`system`]) | system |
 //! | mail that belongs to no organization (activation, password reset, sign-up notices) ([`system`]) | system |
 //! | the outbox sender ([`system`]) | system |

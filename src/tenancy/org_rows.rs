@@ -4,9 +4,10 @@
 //! every context; the other tables these read are reached in the context each function names.
 
 use entity::{OrganizationId, UserId};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use entity::{organization, organization_user};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait as _,
     QueryFilter, QueryOrder, QuerySelect,
@@ -159,6 +160,103 @@ pub async fn page_of_user(
         next,
         total: Some(total),
     })
+}
+
+/// A person's roles in one of their organizations: whether they own it, and each role key
+/// they hold with its custom role's name (`None` for a built-in role).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RolesHeld {
+    /// They own the organization.
+    pub is_owner: bool,
+    /// `(key, custom role's name)`, built-in roles first, then custom ones, each by key.
+    pub roles: Vec<(String, Option<String>)>,
+}
+
+/// The roles `user_id` holds in each of `organization_ids` they belong to, read in one
+/// statement (for "my organizations" and the switcher).
+pub async fn roles_of_user(
+    db: &DatabaseConnection,
+    user_id: UserId,
+    organization_ids: &[i64],
+) -> Result<HashMap<i64, RolesHeld>, DbErr> {
+    let mut held: HashMap<i64, RolesHeld> = HashMap::new();
+    if organization_ids.is_empty() {
+        return Ok(held);
+    }
+    // The system context, read only, every row reached through the person's own memberships:
+    // the user context's policy opens `organization_users` alone, and a policy opening the role
+    // tables to it would sit beside the tenant check of every read of them in a tenant
+    // context (the people page's roles among them).
+    let txn = SystemTxn::begin(db, "the roles of a person's organizations", false).await?;
+    let statement = db
+        .get_database_backend()
+        .build(&roles_query(user_id, organization_ids));
+    let rows = txn.conn().query_all_raw(statement).await?;
+    txn.commit().await?;
+    for row in rows {
+        let organization_id: i64 = row.try_get_by_index(0)?;
+        let owner_row: Option<i64> = row.try_get_by_index(1)?;
+        let key: Option<String> = row.try_get_by_index(2)?;
+        let name: Option<String> = row.try_get_by_index(3)?;
+        let entry = held.entry(organization_id).or_default();
+        entry.is_owner |= owner_row.is_some();
+        if let Some(key) = key {
+            entry.roles.push((key, name));
+        }
+    }
+    for entry in held.values_mut() {
+        entry
+            .roles
+            .sort_by(|a, b| (a.1.is_some(), &a.0).cmp(&(b.1.is_some(), &b.0)));
+    }
+    Ok(held)
+}
+
+/// Each membership of `user_id` among `organization_ids` with its owner row and each role it
+/// holds, a custom one with its name: one row per role.
+fn roles_query(user_id: UserId, organization_ids: &[i64]) -> SelectStatement {
+    use entity::{organization_member_role as member_role, organization_role as role};
+    let membership = |column| Expr::col((organization_user::Entity, column));
+    let custom_role = Condition::all()
+        .add(
+            Expr::col((role::Entity, role::Column::OrganizationId)).eq(Expr::col((
+                member_role::Entity,
+                member_role::Column::OrganizationId,
+            ))),
+        )
+        .add(Expr::col((role::Entity, role::Column::Id)).eq(Expr::col((
+            member_role::Entity,
+            member_role::Column::RoleId,
+        ))));
+    Query::select()
+        .expr(membership(organization_user::Column::OrganizationId))
+        .expr(Expr::col((
+            entity::organization_owner::Entity,
+            entity::organization_owner::Column::Id,
+        )))
+        .expr(Expr::col((
+            member_role::Entity,
+            member_role::Column::RoleKey,
+        )))
+        .expr(Expr::col((role::Entity, role::Column::Name)))
+        .from(organization_user::Entity)
+        .join(
+            JoinType::LeftJoin,
+            entity::organization_owner::Entity,
+            super::access::owner_row(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            member_role::Entity,
+            super::access::role_rows(),
+        )
+        .join(JoinType::LeftJoin, role::Entity, custom_role)
+        .and_where(membership(organization_user::Column::UserId).eq(user_id))
+        .and_where(
+            membership(organization_user::Column::OrganizationId)
+                .is_in(organization_ids.iter().copied()),
+        )
+        .to_owned()
 }
 
 /// Whether `user_id` is a member of the organization (the user context).

@@ -57,35 +57,48 @@ struct UserView<'a> {
 struct SwitcherEntry {
     name: String,
     slug: String,
+    /// The person's role there (`Owner`, `Admin`, `Member, Billing`).
+    role: String,
     current: bool,
 }
 
 /// The most organizations the switcher lists; the rest are on `/organizations/`.
 const SWITCHER_MAX: usize = 15;
 
-/// The person's organizations for the switcher (remembered like the other lookups, and
-/// forgotten after every write, so a membership change shows at once).
+/// The person's organizations for the switcher, with their role in each (remembered like the
+/// other lookups, and forgotten after every write, so a membership or role change shows at
+/// once).
 async fn switcher(
     state: &AppState,
     user_id: UserId,
     current: &str,
 ) -> Result<Vec<SwitcherEntry>, AppError> {
+    use crate::organizations::role_labels::{labels_held, summary};
     let caches = &state.caches;
     let mine = caches
         .through(&caches.mine, user_id.get(), async {
-            let all = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
-            let pairs: Vec<(String, String)> = all.into_iter().map(|o| (o.name, o.slug)).collect();
-            Ok::<_, sea_orm::DbErr>(Some(pairs))
+            let mut all = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
+            all.truncate(SWITCHER_MAX);
+            let ids: Vec<i64> = all.iter().map(|o| o.id).collect();
+            let held = crate::tenancy::org_rows::roles_of_user(&state.db, user_id, &ids).await?;
+            let rows: Vec<(String, String, String)> = all
+                .into_iter()
+                .map(|o| {
+                    let role = summary(&labels_held(held.get(&o.id)));
+                    (o.name, o.slug, role)
+                })
+                .collect();
+            Ok::<_, sea_orm::DbErr>(Some(rows))
         })
         .await?
         .unwrap_or_default();
     Ok(mine
         .into_iter()
-        .take(SWITCHER_MAX)
-        .map(|(name, slug)| SwitcherEntry {
+        .map(|(name, slug, role)| SwitcherEntry {
             current: slug == current,
             name,
             slug,
+            role,
         })
         .collect())
 }

@@ -45,4 +45,5 @@ mod sent_mail;
 mod settling;
 mod slugs;
 mod smtp;
+mod team_pages;
 mod tenancy;

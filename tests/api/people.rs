@@ -100,8 +100,11 @@ async fn the_people_page_shows_roles_and_the_count_and_links_each_person_for_mem
     );
     assert!(!body.contains("Kurt Cobain"), "{body}");
     assert!(
-        body.contains("<td data-label=\"Roles\">member</td>")
-            && body.contains("<td data-label=\"Roles\">admin</td>"),
+        body.contains(
+            "<td data-label=\"Roles\"><span class=\"badge role-member\">Member</span></td>"
+        ) && body.contains(
+            "<td data-label=\"Roles\"><span class=\"badge role-admin\">Admin</span></td>"
+        ),
         "{body}"
     );
     assert!(body.contains("3 people."), "{body}");
@@ -123,13 +126,16 @@ async fn the_people_page_shows_roles_and_the_count_and_links_each_person_for_mem
     );
     assert!(
         body.contains(
-            "<td data-label=\"Name\"><a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"
+            "<td data-label=\"Name\"><span class=\"avatar c0\" aria-hidden=\"true\">DG</span> <a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"
         ),
         "an admin gets links to each person: {body}"
     );
     let (_, last) = krist.get("/o/nirvana/people/?per_page=2&page=2").await;
     assert!(
-        last.contains("Kurt Cobain") && last.contains("<td data-label=\"Roles\">owner</td>"),
+        last.contains("Kurt Cobain")
+            && last.contains(
+                "<td data-label=\"Roles\"><span class=\"badge role-owner\">Owner</span></td>"
+            ),
         "{last}"
     );
     assert!(

@@ -12,24 +12,53 @@ use super::{
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::send::{Asked, Reinvite};
 use crate::organizations::members::PersonView;
+use crate::organizations::role_labels::{RoleLabel, RoleNames, labels_of};
 use crate::organizations::roles;
+use crate::permissions::BuiltinRole;
 use crate::permissions::Permission;
 use crate::routes::tenant_page;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
+use crate::web::avatar::Avatar;
 use crate::web::render::redirect;
 use crate::web::rows::Person;
 use crate::web::{Found, Page, Query, Tenant, TenantCtx, flash, render};
 
-/// What the people table shows of one person, worked out here rather than in the template: the
-/// four values a row needs, instead of the whole `PersonView` (whose timestamp was formatted for
+/// What the people table shows of one person, worked out here rather than in the template:
+/// the values a row needs, instead of the whole `PersonView` (whose timestamp was formatted for
 /// every row and never shown) and template logic per row.
 #[derive(Serialize)]
 struct PersonLine<'a> {
     user_id: i64,
     name: &'a str,
     email: &'a str,
-    role: String,
+    avatar: Avatar,
+    /// A badge each; the owner's alone, as the owner holds everything.
+    roles: Vec<RoleLabel>,
+    /// The requester's own row.
+    you: bool,
+}
+
+impl<'a> PersonLine<'a> {
+    fn of(person: &'a PersonView, names: &RoleNames, requester: Option<i64>) -> Self {
+        let roles = if person.is_owner {
+            vec![names.label(BuiltinRole::Owner.key())]
+        } else {
+            labels_of(&person.person.roles, names)
+        };
+        Self {
+            user_id: person.person.user_id,
+            name: person.display_name(),
+            email: &person.person.email,
+            avatar: Avatar::of(
+                person.person.user_id,
+                &person.person.name,
+                &person.person.email,
+            ),
+            roles,
+            you: requester == Some(person.person.user_id),
+        }
+    }
 }
 
 /// The pending invitations the people page shows (newest first); the rest are a link away.
@@ -46,15 +75,13 @@ pub async fn list(
     let q = query.q.clone();
     // One transaction for the people and the pending invitations beside them.
     let (people, position) = people_page(&tx, query, state.cursors.of("people"), true).await?;
+    let keys = people.items.iter().flat_map(|p| &p.person.roles);
+    let names = RoleNames::of(&tx, keys.map(String::as_str)).await?;
+    let requester = tenant.user().map(|u| u.id);
     let lines: Vec<PersonLine> = people
         .items
         .iter()
-        .map(|p| PersonLine {
-            user_id: p.person.user_id,
-            name: p.display_name(),
-            email: &p.person.email,
-            role: p.role(),
-        })
+        .map(|p| PersonLine::of(p, &names, requester))
         .collect();
     // The pending invitations beside the members, for whoever manages them.
     let (invitations, more_invitations) = if tenant.can(Permission::INVITATIONS_MANAGE) {
@@ -178,20 +205,24 @@ pub async fn add(
     render(&req, page).await
 }
 
-/// `GET /people/{user_id}/`
+/// `GET /people/{user_id}/`: the person with their avatar and a badge per role.
 pub async fn detail(
     req: HttpRequest,
     Found {
         tenant,
+        tx,
         row: person,
         ..
     }: Found<Person>,
 ) -> Result<HttpResponse, AppError> {
-    render(
-        &req,
-        tenant_page("people/detail.html", &tenant).with("person", person),
-    )
-    .await
+    let p = &person.person;
+    let names = RoleNames::of(&tx, p.roles.iter().map(String::as_str)).await?;
+    let page = tenant_page("people/detail.html", &tenant)
+        .with("avatar", Avatar::of(p.user_id, &p.name, &p.email))
+        .with("roles", labels_of(&p.roles, &names))
+        .with("you", tenant.user().is_some_and(|u| u.id == p.user_id))
+        .with("person", &person);
+    render(&req, page).await
 }
 
 /// The edit form: the roles ticked (`roles`, with `roles_form` present), or the deprecated
