@@ -88,6 +88,28 @@ pub async fn lookup(db: &DatabaseConnection, secret: &str) -> Result<Pending, Ac
     Ok(pending)
 }
 
+/// A usable invitation as its link's page shows it: the organization, who sent it and the
+/// roles it gives.
+#[derive(Clone, Debug)]
+pub struct Offer {
+    /// The invitation and its organization.
+    pub pending: Pending,
+    /// The roles it gives and the name of the person who sent it.
+    pub shown: super::shown::InvitationLine,
+}
+
+/// The invitation a link names with who sent it and the roles it gives, if it can still be
+/// used (one read transaction).
+pub async fn offer(db: &DatabaseConnection, secret: &str) -> Result<Offer, AcceptError> {
+    let (read, pending) = open(db, &Events::new(), secret, false).await?;
+    let shown = super::shown::lines(&read, vec![pending.invitation.clone()])
+        .await?
+        .pop()
+        .ok_or(AcceptError::Unknown)?;
+    read.commit().await?;
+    Ok(Offer { pending, shown })
+}
+
 /// Marks the invitation accepted by `user_id` if nobody did first: the single-use guarantee,
 /// one conditional UPDATE that exactly one of any number of racing requests wins.
 async fn claim(

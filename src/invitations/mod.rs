@@ -10,6 +10,7 @@
 
 pub mod accept;
 pub mod send;
+pub mod shown;
 
 use entity::organization_invitation;
 use sea_orm::{

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::users;
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::AcceptError;
-use crate::invitations::accept::{self, Pending};
+use crate::invitations::accept::{self, Offer};
 use crate::state::AppState;
 use crate::web::MaybeUser;
 use crate::web::render::redirect;
@@ -44,7 +44,8 @@ fn refused(error: &AcceptError) -> Option<Page> {
     )
 }
 
-fn accept_page(token: &str, pending: &Pending, form: &AcceptForm, errors: &FieldErrors) -> Page {
+fn accept_page(token: &str, offer: &Offer, form: &AcceptForm, errors: &FieldErrors) -> Page {
+    let pending = &offer.pending;
     Page::new("invitations/accept.html")
         .with("token", token)
         .with("organization", &pending.organization)
@@ -52,6 +53,8 @@ fn accept_page(token: &str, pending: &Pending, form: &AcceptForm, errors: &Field
             "masked_email",
             accept::mask_email(&pending.invitation.email),
         )
+        .with("inviter", &offer.shown.inviter)
+        .with("roles", &offer.shown.roles)
         .with("form", form)
         .with("errors", errors)
 }
@@ -73,17 +76,12 @@ pub async fn show(
     MaybeUser(user): MaybeUser,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let pending = match accept::lookup(&state.db, &token).await {
-        Ok(pending) => pending,
+    let offer = match accept::offer(&state.db, &token).await {
+        Ok(offer) => offer,
         Err(error) => return answer(&req, error).await,
     };
-    let invited = &pending.invitation.email;
-    let mut page = accept_page(
-        &token,
-        &pending,
-        &AcceptForm::default(),
-        &FieldErrors::new(),
-    );
+    let invited = &offer.pending.invitation.email;
+    let mut page = accept_page(&token, &offer, &AcceptForm::default(), &FieldErrors::new());
     match &user {
         Some(user) if !user.email.eq_ignore_ascii_case(invited) => {
             page = page
@@ -150,12 +148,12 @@ pub async fn respond(
             Ok(redirect(&landing))
         }
         Err(error @ (AcceptError::Password(_) | AcceptError::Name(_))) => {
-            let pending = match accept::lookup(&state.db, &token).await {
-                Ok(pending) => pending,
+            let offer = match accept::offer(&state.db, &token).await {
+                Ok(offer) => offer,
                 Err(error) => return answer(&req, error).await,
             };
             let errors = AppError::from(error).into_fields()?;
-            render(&req, accept_page(&token, &pending, &form, &errors)).await
+            render(&req, accept_page(&token, &offer, &form, &errors)).await
         }
         Err(AcceptError::SignInFirst) => Ok(redirect(&format!(
             "/login/?{}",

@@ -42,6 +42,7 @@ pub async fn list(
         invitations::list_by_status(&tx, invitations::Status::Pending, after, per_page + 1).await?;
     let next = crate::web::pagination::next_cursor(&cursors, &mut pending, per_page, |r| r.id);
     let total = crate::tenancy::counts::of(&tx).await?.pending_invitations;
+    let pending = invitations::shown::lines(&tx, pending).await?;
     render(
         &req,
         tenant_page("invitations/list.html", &tenant)

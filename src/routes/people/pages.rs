@@ -94,7 +94,7 @@ pub async fn list(
         .await?;
         let more = pending.len() as u64 > PENDING_SHOWN;
         pending.truncate(PENDING_SHOWN as usize);
-        (pending, more)
+        (crate::invitations::shown::lines(&tx, pending).await?, more)
     } else {
         (Vec::new(), false)
     };

@@ -2,6 +2,7 @@
 //! badges and "you" (`people.rs`), what an invitation says of its roles and its sender
 //! (`invitations.rs`), and lists that count and page both ways (`lists.rs`).
 
+mod invitations;
 mod people;
 
 use reqwest::Method;
