@@ -1,20 +1,24 @@
-//! People of an organization: the list (by name, searchable, read by keyset), one person, and
-//! what the rules read of a member: their membership row, the owner, how the audit log names
-//! them. Membership changes go through the rules in `membership`, so their events fire.
+//! People of an organization: the list (by name, searchable, read by keyset: [`list`]), one
+//! person, and what the rules read of a member: their membership row, the owner, how the audit
+//! log names them. Membership changes go through the rules in `membership`, so their events
+//! fire.
 
 use entity::UserId;
 use entity::{organization_owner, organization_user, user};
-use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, RelationTrait, Select, SelectModel, Selector, Statement,
+    QueryResult, QuerySelect, RelationTrait, Select, SelectModel, Selector,
 };
 use serde::Serialize;
 
+mod list;
+
+pub use list::{everyone, list};
+
 use crate::auth::users;
-use crate::db::{Keyset, ListPage, Position};
 use crate::permissions::BuiltinRole;
-use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
+use crate::tenancy::{Scope, TenantTxn};
 
 /// One person as the people pages show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromQueryResult, utoipa::ToSchema)]
@@ -172,170 +176,6 @@ fn as_people(
         .into_model::<PersonRow>()
 }
 
-/// The people page's statement (without LIMIT): people matching `matches` (all without),
-/// after `after` when given, in the list's order: sort name (the display name, lowercased),
-/// then user id, which the index `(organization_id, sort_name, user_id)` serves.
-fn people_page(
-    scope: Scope,
-    matches: Option<&Expr>,
-    after: Option<&Keyset>,
-    backend: DbBackend,
-) -> Statement {
-    let mut query = memberships(scope);
-    if let Some(matches) = matches {
-        query = query.filter(matches.clone());
-    }
-    if let Some(after) = after {
-        query = query.filter(crate::db::after_keyset(
-            "organization_users",
-            "sort_name",
-            "user_id",
-            after,
-        ));
-    }
-    let ordered = query
-        .order_by(sort_name(), sea_orm::Order::Asc)
-        .order_by_asc(organization_user::Column::UserId);
-    as_people(ordered, backend).into_statement(backend)
-}
-
-/// The first people page without a search, the one every visit to the people list runs: built
-/// once per backend.
-static EVERYONE: ScopedStatement =
-    ScopedStatement::new(|scope, backend| people_page(scope, None, None, backend));
-
-/// Members above which a search on PostgreSQL is planned with its pattern every time.
-const PLANNED_SEARCH_ABOVE: u64 = 2_000;
-
-/// Whose name or email contains `term` (any case; `%` and `_` are letters, not wildcards).
-/// SQLite asks its FTS5 trigram index of the users for a term of three characters or more;
-/// PostgreSQL's planner finds the `pg_trgm` indexes for the `LIKE` itself. A shorter term has no
-/// trigram to look up, so it is a scan of the organization's members in order, which stops at a
-/// page's worth of matches.
-fn matching(term: &str, backend: DbBackend) -> Expr {
-    if backend == DbBackend::Sqlite && term.chars().count() >= 3 {
-        // A quoted FTS5 string: every character literal but `"`, written twice.
-        let phrase = format!("\"{}\"", term.replace('"', "\"\""));
-        return Expr::cust_with_values(
-            "\"organization_users\".\"user_id\" IN \
-             (SELECT rowid FROM users_search WHERE users_search MATCH ?)",
-            [phrase],
-        );
-    }
-    let pattern = format!("%{}%", crate::text::like_literal(&term.to_lowercase()));
-    let like = || LikeExpr::new(pattern.clone()).escape('\\');
-    Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Name))))
-        .like(like())
-        .or(Expr::col((user::Entity, user::Column::Email)).like(like()))
-}
-
-/// One page of the people, by name then user id, optionally only those whose name or email
-/// contains `search` (any case). The total is the kept count (`tenancy::counts`), none on a
-/// search.
-pub async fn list(
-    tx: &TenantTxn,
-    search: Option<&str>,
-    position: &Position,
-    per_page: u64,
-) -> Result<ListPage<PersonView>, DbErr> {
-    let db = tx.conn();
-    let scope = tx.scope();
-    let backend = db.get_database_backend();
-    let search = search.map(str::trim).filter(|t| !t.is_empty());
-    let matches = search.map(|term| matching(term, backend));
-    let total = match search {
-        None => Some(crate::tenancy::counts::of(tx).await?.members),
-        Some(_) => None,
-    };
-    // A page by number without a search: the row before it is found through the index alone,
-    // then the page is read after it like any cursor page. OFFSET on the page's own query
-    // makes the database build every skipped row, joins and roles included.
-    let stepped;
-    let position = match position {
-        Position::Page(page) if *page > 1 && matches.is_none() => {
-            let Some(before) = row_before(tx, (page - 1).saturating_mul(per_page)).await? else {
-                return Ok(ListPage {
-                    items: Vec::new(),
-                    next: None,
-                    total,
-                });
-            };
-            stepped = Position::After(Some(before));
-            &stepped
-        }
-        other => other,
-    };
-    let after = match position {
-        Position::After(after) => after.as_ref(),
-        Position::Page(_) => None,
-    };
-    if matches.is_some()
-        && backend == DbBackend::Postgres
-        && crate::tenancy::counts::of(tx).await?.members > PLANNED_SEARCH_ABOVE
-    {
-        // After five runs of a prepared statement PostgreSQL may keep a generic plan, made
-        // without the pattern or the organization: it cannot use the trigram indexes and scans
-        // the whole organization. In a big organization the pattern is planned each time; in a
-        // small one the scan is the right plan anyway, and planning costs more than it saves.
-        db.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
-            .await?;
-    }
-    let statement = match (&matches, after) {
-        (None, None) => EVERYONE.statement(scope, backend),
-        (matches, after) => people_page(scope, matches.as_ref(), after, backend),
-    };
-    let mut rows = PersonRow::find_by_statement(crate::db::page_at(statement, position, per_page))
-        .all(db)
-        .await?;
-    let next = crate::db::next_page(&mut rows, per_page, |row| Keyset {
-        key: row.sort_name.clone(),
-        id: row.user_id,
-    });
-    Ok(ListPage {
-        items: rows.into_iter().map(PersonView::from).collect(),
-        next,
-        total,
-    })
-}
-
-/// The sort key of the `rows`-th member in the list's order (from 1), read from the index
-/// `(organization_id, sort_name, user_id)` alone; `None` past the last.
-async fn row_before(tx: &TenantTxn, rows: u64) -> Result<Option<Keyset>, DbErr> {
-    use sea_orm::QueryTrait as _;
-    let backend = tx.conn().get_database_backend();
-    let mut statement = tx
-        .select::<organization_user::Entity>()
-        .select_only()
-        .column_as(sort_name(), "sort_name")
-        .column(organization_user::Column::UserId)
-        .order_by(sort_name(), sea_orm::Order::Asc)
-        .order_by_asc(organization_user::Column::UserId)
-        .build(backend);
-    statement
-        .sql
-        .push_str(&format!(" LIMIT 1 OFFSET {}", rows.saturating_sub(1)));
-    let row = tx.conn().query_one_raw(statement).await?;
-    row.map(|row| {
-        Ok(Keyset {
-            key: row.try_get_by_index(0)?,
-            id: row.try_get_by_index(1)?,
-        })
-    })
-    .transpose()
-}
-
-/// Every member, by name: for choices that must offer everyone (a new owner), however
-/// many there are.
-pub async fn everyone(tx: &TenantTxn) -> Result<Vec<PersonView>, DbErr> {
-    let statement = EVERYONE.statement(tx.scope(), tx.conn().get_database_backend());
-    Ok(PersonRow::find_by_statement(statement)
-        .all(tx.conn())
-        .await?
-        .into_iter()
-        .map(PersonView::from)
-        .collect())
-}
-
 /// The member with this user id; `None` for anyone outside the organization.
 pub async fn get(tx: &TenantTxn, user_id: UserId) -> Result<Option<PersonView>, DbErr> {
     let query = memberships(tx.scope()).filter(organization_user::Column::UserId.eq(user_id));
@@ -410,20 +250,5 @@ mod tests {
         );
         assert_eq!(super::role_keys("zeta,alpha", false), ["alpha", "zeta"]);
         assert!(super::role_keys("", false).is_empty());
-    }
-
-    #[test]
-    fn the_people_page_without_a_search_is_built_once_and_bound_to_each_organization() {
-        use sea_orm::DbBackend;
-        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
-            for organization in [7, 8] {
-                let scope = crate::tenancy::Scope::for_test(entity::OrganizationId(organization));
-                let reused = super::EVERYONE.statement(scope, backend);
-                let fresh = super::people_page(scope, None, None, backend);
-                assert_eq!(reused.sql, fresh.sql);
-                assert_eq!(reused.values, fresh.values);
-                assert!(super::EVERYONE.is_reused(backend));
-            }
-        }
     }
 }
