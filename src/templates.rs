@@ -38,6 +38,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "people/remind.html",
     "invitations/accept.html",
     "invitations/list.html",
+    "pagination.html",
     "projects/list.html",
     "projects/form.html",
     "projects/detail.html",
@@ -126,7 +127,7 @@ fn thousands_filter(value: i64, _: Kwargs, _: &State) -> String {
 }
 
 /// `n` with a comma between each group of three digits.
-fn thousands(n: i64) -> String {
+pub(crate) fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     if n < 0 {

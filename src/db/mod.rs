@@ -146,6 +146,22 @@ pub enum Position {
     /// At a page number, from 1: the slower path kept for `?page=`, which makes the database
     /// step over every row before it.
     Page(u64),
+    /// The page that ends right before the row a cursor names (a page's Previous): read
+    /// backwards from it through the same index, then put in the list's order.
+    Before(Keyset),
+}
+
+impl Position {
+    /// The keyset condition of a read at this position on `(key, id)` of `table`, and whether
+    /// it reads backwards (ordered by `key` then `id` descending). A page by number has none:
+    /// its rows before are stepped over by OFFSET.
+    pub fn seek(&self, table: &str, key: &str, id: &str) -> (Option<Expr>, bool) {
+        match self {
+            Self::After(Some(after)) => (Some(after_keyset(table, key, id, after)), false),
+            Self::Before(before) => (Some(before_keyset(table, key, id, before)), true),
+            Self::After(None) | Self::Page(_) => (None, false),
+        }
+    }
 }
 
 /// One page of a list read in a stable order.
@@ -157,6 +173,54 @@ pub struct ListPage<T> {
     pub next: Option<Keyset>,
     /// Rows in all pages, where it is kept (`None` on a search, which would have to count).
     pub total: Option<u64>,
+    /// Where the page before ends (its first row); `None` on the first.
+    pub previous: Option<Keyset>,
+}
+
+impl<T> ListPage<T> {
+    /// The same page with each row made into another.
+    pub fn map<U>(self, each: impl FnMut(T) -> U) -> ListPage<U> {
+        ListPage {
+            items: self.items.into_iter().map(each).collect(),
+            next: self.next,
+            total: self.total,
+            previous: self.previous,
+        }
+    }
+
+    /// The page of `rows` read at `position` with one row more than `per_page` (forwards as
+    /// [`page_at`] reads, or backwards, nearest first, for [`Position::Before`]), in the list's
+    /// order, with the keysets of the rows at its ends.
+    pub fn cut(
+        mut rows: Vec<T>,
+        position: &Position,
+        per_page: u64,
+        total: Option<u64>,
+        keyset: impl Fn(&T) -> Keyset,
+    ) -> Self {
+        let (next, previous) = match position {
+            Position::Before(_) => {
+                let more_before = rows.len() as u64 > per_page;
+                rows.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+                rows.reverse();
+                let previous = rows.first().filter(|_| more_before).map(&keyset);
+                (rows.last().map(&keyset), previous)
+            }
+            Position::After(None) | Position::Page(1) => {
+                (next_page(&mut rows, per_page, &keyset), None)
+            }
+            Position::After(Some(_)) | Position::Page(_) => {
+                let next = next_page(&mut rows, per_page, &keyset);
+                (next, rows.first().map(&keyset))
+            }
+        };
+        Self {
+            items: rows,
+            next,
+            total,
+            previous,
+        }
+    }
 }
 
 /// `statement` (ordered, without LIMIT) cut to the page at `position`, reading one row more
@@ -165,7 +229,9 @@ pub struct ListPage<T> {
 pub fn page_at(mut statement: Statement, position: &Position, per_page: u64) -> Statement {
     let limit = per_page + 1;
     match position {
-        Position::After(_) => statement.sql.push_str(&format!(" LIMIT {limit}")),
+        Position::After(_) | Position::Before(_) => {
+            statement.sql.push_str(&format!(" LIMIT {limit}"));
+        }
         Position::Page(page) => {
             let offset = page.saturating_sub(1).saturating_mul(per_page);
             statement
@@ -194,6 +260,16 @@ pub fn after_keyset(table: &str, key: &str, id: &str, after: &Keyset) -> Expr {
     Expr::tuple([column(key), column(id)]).gt(Expr::tuple([
         Expr::val(after.key.clone()),
         Expr::val(after.id),
+    ]))
+}
+
+/// `(key, id) < (?, ?)`: the seek of a page read backwards from a row ([`Position::Before`]).
+pub fn before_keyset(table: &str, key: &str, id: &str, before: &Keyset) -> Expr {
+    use sea_orm::sea_query::{Alias, ExprTrait as _};
+    let column = |name: &str| Expr::col((Alias::new(table), Alias::new(name)));
+    Expr::tuple([column(key), column(id)]).lt(Expr::tuple([
+        Expr::val(before.key.clone()),
+        Expr::val(before.id),
     ]))
 }
 

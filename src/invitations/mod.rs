@@ -14,12 +14,13 @@ pub mod shown;
 
 use entity::organization_invitation;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, FromQueryResult,
+    IntoActiveModel, QueryFilter, QueryOrder, QueryTrait,
 };
 use serde::Serialize;
 
 use crate::audit::{self, Target};
+use crate::db::{Keyset, ListPage, Position};
 use crate::tenancy::TenantTxn;
 
 /// Why an invitation was not sent.
@@ -156,6 +157,45 @@ pub async fn list_by_status(
         query = query.filter(Column::Id.lt(before));
     }
     crate::db::first_rows(tx.conn(), query.order_by_desc(Column::Id), limit).await
+}
+
+/// One page of the organization's pending invitations, newest first, at `position` (its
+/// keysets are the invitations' ids alone: the key is empty), with their kept count
+/// (`tenancy::counts`).
+pub async fn pending_page(
+    tx: &TenantTxn,
+    position: &Position,
+    per_page: u64,
+) -> Result<ListPage<organization_invitation::Model>, DbErr> {
+    use organization_invitation::Column;
+    let mut query = pending(tx.select::<organization_invitation::Entity>())
+        .filter(Column::ExpiresAt.gt(entity::chrono_now()));
+    query = match position {
+        Position::After(Some(after)) => query
+            .filter(Column::Id.lt(after.id))
+            .order_by_desc(Column::Id),
+        // Backwards from the cursor: the newer ones nearest first.
+        Position::Before(before) => query
+            .filter(Column::Id.gt(before.id))
+            .order_by_asc(Column::Id),
+        Position::After(None) | Position::Page(_) => query.order_by_desc(Column::Id),
+    };
+    let backend = tx.conn().get_database_backend();
+    let statement = crate::db::page_at(query.build(backend), position, per_page);
+    let rows = organization_invitation::Model::find_by_statement(statement)
+        .all(tx.conn())
+        .await?;
+    let total = crate::tenancy::counts::of(tx).await?.pending_invitations;
+    Ok(ListPage::cut(
+        rows,
+        position,
+        per_page,
+        Some(total),
+        |row| Keyset {
+            key: String::new(),
+            id: row.id,
+        },
+    ))
 }
 
 /// The organization's invitation `id`, whatever its status.

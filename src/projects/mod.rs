@@ -43,26 +43,32 @@ impl ProjectInput {
     }
 }
 
-/// The projects list's statement (without LIMIT), after `after` when given: by name then id,
-/// which the index `(organization_id, name, id)` serves.
+/// The projects list's statement (without LIMIT) for a page at `position`: by name then id,
+/// which the index `(organization_id, name, id)` serves, read backwards from a `Before` cursor.
 fn page_statement(
     scope: Scope,
-    after: Option<&Keyset>,
+    position: &Position,
     backend: sea_orm::DbBackend,
 ) -> sea_orm::Statement {
     let mut query = scope.select::<project::Entity>();
-    if let Some(after) = after {
-        query = query.filter(crate::db::after_keyset("projects", "name", "id", after));
+    let (seek, backwards) = position.seek("projects", "name", "id");
+    if let Some(seek) = seek {
+        query = query.filter(seek);
     }
+    let order = if backwards {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     query
-        .order_by_asc(project::Column::Name)
-        .order_by_asc(project::Column::Id)
+        .order_by(project::Column::Name, order.clone())
+        .order_by(project::Column::Id, order)
         .build(backend)
 }
 
 /// The first page's statement, built once per backend.
 static PROJECTS: ScopedStatement =
-    ScopedStatement::new(|scope, backend| page_statement(scope, None, backend));
+    ScopedStatement::new(|scope, backend| page_statement(scope, &Position::After(None), backend));
 
 /// One page of the organization's projects, by name then id, and how many there are (the kept
 /// count, `tenancy::counts`).
@@ -73,27 +79,24 @@ pub async fn list(
 ) -> Result<ListPage<project::Model>, DbErr> {
     let backend = tx.conn().get_database_backend();
     let statement = match position {
-        Position::After(Some(after)) => page_statement(tx.scope(), Some(after), backend),
-        _ => PROJECTS.statement(tx.scope(), backend),
+        Position::After(None) | Position::Page(_) => PROJECTS.statement(tx.scope(), backend),
+        seeking => page_statement(tx.scope(), seeking, backend),
     };
     let rows = tx
         .conn()
         .query_all_raw(crate::db::page_at(statement, position, per_page))
         .await?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(|row| project::Model::from_query_result(row, ""))
         .collect::<Result<Vec<_>, _>>()?;
-    let next = crate::db::next_page(&mut items, per_page, |p| Keyset {
-        key: p.name.clone(),
-        id: p.id,
-    });
     let total = crate::tenancy::counts::of(tx).await?.projects;
-    Ok(ListPage {
-        items,
-        next,
-        total: Some(total),
-    })
+    Ok(ListPage::cut(items, position, per_page, Some(total), |p| {
+        Keyset {
+            key: p.name.clone(),
+            id: p.id,
+        }
+    }))
 }
 
 /// The organization's project with this id, if it has one.

@@ -12,47 +12,32 @@ use crate::invitations::{self, InviteError};
 use crate::state::AppState;
 use crate::tenancy::{Grant, TenantTxn};
 use crate::web::Query;
+use crate::web::page_links::{Counted, PagesQuery, Total};
 use crate::web::render::redirect;
 use crate::web::rows::{Invitation, PendingInvitation};
 use crate::web::{Found, Tenant, TenantCtx, flash, render};
 
-/// `?after=&per_page=` of the invitations page.
-#[derive(Debug, Default, Deserialize)]
-pub struct PendingQuery {
-    after: Option<String>,
-    per_page: Option<String>,
-}
-
-/// `GET /invitations/` on a tenant: the pending invitations, newest first, a page at a time.
+/// `GET /invitations/` on a tenant: the pending invitations, newest first, a page at a time,
+/// each with the roles it offers and who sent it.
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: Query<PendingQuery>,
+    query: Query<PagesQuery>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let query = query.into_inner();
-    let cursors = state.cursors.of("invitations");
-    let (after, per_page) = crate::web::pagination::cursor(
-        &cursors,
-        crate::web::pagination::given(query.after.as_deref()),
-        crate::web::pagination::given(query.per_page.as_deref()),
-        MAX_PER_PAGE,
-    )?;
-    let mut pending =
-        invitations::list_by_status(&tx, invitations::Status::Pending, after, per_page + 1).await?;
-    let next = crate::web::pagination::next_cursor(&cursors, &mut pending, per_page, |r| r.id);
-    let total = crate::tenancy::counts::of(&tx).await?.pending_invitations;
-    let pending = invitations::shown::lines(&tx, pending).await?;
-    render(
-        &req,
-        tenant_page("invitations/list.html", &tenant)
-            .with("invitations", pending)
-            .with("total", total)
-            .with("first", after.is_none())
-            .with("next", next)
-            .with("per_page", per_page),
-    )
-    .await
+    let cursors = state.cursors.of("invitations.page");
+    let at = query.resolve(&cursors, MAX_PER_PAGE)?;
+    let page = invitations::pending_page(&tx, &at.position, at.per_page).await?;
+    let counted = Counted {
+        total: page.total.map(Total::Exact),
+        noun: ("pending", "pending"),
+        matching: None,
+    };
+    let pages = at.links(&cursors, &page, &counted, &[]);
+    let total = page.total;
+    let pending = invitations::shown::lines(&tx, page.items).await?;
+    let page = tenant_page("invitations/list.html", &tenant).with("invitations", pending);
+    render(&req, super::with_page_links(page, &at, pages, total)).await
 }
 
 /// Where a revoke or resend from a page goes back to: the people page it was pressed on, or the

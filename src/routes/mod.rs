@@ -39,22 +39,31 @@ pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
         .with("is_owner", access.is_owner || access.is_superuser)
 }
 
-/// The page links of a list read at `position` (people, projects): `next` and `per_page`,
-/// `by_page` with `page` when it was reached by number (Previous and Next by number), `first`
-/// on the first page by cursor, and the kept `total` when there is one (`has_total`).
-pub fn with_page_links<T>(
+/// A list page's count and links: `pages` for the shared partial `pagination.html`, and the
+/// values the list templates had before it, for templates written against them (`ui.template_dir`):
+/// `next` (the next page's `?after=`) and `per_page`, `by_page` with `page` when it was reached
+/// by number, `first` on the first page by cursor, and the kept `total` when there is one
+/// (`has_total`).
+pub fn with_page_links(
     page: Page,
-    list: &crate::web::pagination::CursorPage<T>,
-    position: &crate::db::Position,
+    at: &crate::web::page_links::At,
+    links: crate::web::page_links::PageLinks,
+    total: Option<u64>,
 ) -> Page {
     use crate::db::Position;
-    page.with("has_total", list.total.is_some())
-        .with("total", list.total.unwrap_or_default())
-        .with("by_page", matches!(position, Position::Page(_)))
-        .with("page", list.page.unwrap_or_default())
-        .with("first", *position == Position::After(None))
-        .with("per_page", list.per_page)
-        .with("next", &list.next)
+    let number = match at.position {
+        Position::Page(n) => n,
+        Position::After(None) => 1,
+        _ => 0,
+    };
+    page.with("has_total", total.is_some())
+        .with("total", total.unwrap_or_default())
+        .with("by_page", matches!(at.position, Position::Page(_)))
+        .with("page", number)
+        .with("first", at.is_start())
+        .with("per_page", at.per_page)
+        .with("next", &links.cursor)
+        .with("pages", links)
 }
 
 /// A route that exists only on a tenant (`acme.example.com/...` or `/o/acme/...`); elsewhere

@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 
 use super::organization::{OrganizationForm, form_errors, given_slug};
 use crate::config::Settings;
-use crate::db::ListPage;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::role_labels::{RoleLabel, labels_held};
 use crate::organizations::{self, NewOrganization};
 use crate::state::AppState;
-use crate::web::pagination::{CursorPage, KeysetQuery};
+use crate::web::page_links::{Counted, PageLinks, PagesQuery, Total};
+use crate::web::pagination::{CursorPage, KeysetQuery, MAX_PER_PAGE};
 use crate::web::render::redirect;
 use crate::web::{CurrentUser, Json, Page, Query, flash, links, render};
 
@@ -57,49 +57,76 @@ pub async fn go(
     Ok(redirect(&home))
 }
 
-/// An organization as "my organizations" shows it: its name, address, and the person's roles
-/// there.
+/// An organization as "my organizations" shows it: the row, its address, and the person's
+/// roles there.
 #[derive(Debug, Serialize)]
 struct MyOrganization {
-    name: String,
-    slug: String,
+    #[serde(flatten)]
+    organization: organization::Model,
     url: String,
     roles: Vec<RoleLabel>,
 }
 
-/// The user's active organizations, each with their roles there (two reads, whatever their
-/// number).
+/// `?page=&per_page=` of "my organizations".
+#[derive(Debug, Default, Deserialize)]
+pub struct MinePageQuery {
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+/// A page of the user's active organizations, each with their roles there (two reads, however
+/// many are shown), and where the page is in the list.
 async fn mine_with_roles(
     state: &AppState,
     user_id: entity::UserId,
-) -> Result<Vec<MyOrganization>, AppError> {
-    let mine = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
-    let ids: Vec<i64> = mine.iter().map(|o| o.id).collect();
+    query: &MinePageQuery,
+) -> Result<(Vec<MyOrganization>, PageLinks), AppError> {
+    // A person's organizations are few (their own memberships), so this list pages by number:
+    // OFFSET over so short a list costs nothing and gives the rows' numbers with it. The
+    // people, projects and invitations lists, which can be long, page by cursor both ways.
+    let numbered = PagesQuery {
+        page: Some(query.page.unwrap_or(1)),
+        per_page: query.per_page,
+        ..PagesQuery::default()
+    };
+    let cursors = state.cursors.of("organizations.page");
+    let at = numbered.resolve(&cursors, MAX_PER_PAGE)?;
+    let page =
+        crate::tenancy::org_rows::page_of_user(&state.db, user_id, &at.position, at.per_page)
+            .await?;
+    let counted = Counted {
+        total: page.total.map(Total::Exact),
+        noun: ("organization", "organizations"),
+        matching: None,
+    };
+    let links = at.links(&cursors, &page, &counted, &[]);
+    let ids: Vec<i64> = page.items.iter().map(|o| o.id).collect();
     let held = crate::tenancy::org_rows::roles_of_user(&state.db, user_id, &ids).await?;
-    Ok(mine
+    let mine = page
+        .items
         .into_iter()
         .map(|org| MyOrganization {
             roles: labels_held(held.get(&org.id)),
             url: links::home_link(&state.settings, &org.slug),
-            name: org.name,
-            slug: org.slug,
+            organization: org,
         })
-        .collect())
+        .collect();
+    Ok((mine, links))
 }
 
-/// `GET /organizations/`: the active organizations the user belongs to, with their role in
-/// each.
+/// `GET /organizations/`: the active organizations the user belongs to, a page at a time, with
+/// their role in each.
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     CurrentUser(user): CurrentUser,
+    query: Query<MinePageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let mine = mine_with_roles(&state, user.id()).await?;
-    render(
-        &req,
-        Page::new("organizations/list.html").with("organizations", mine),
-    )
-    .await
+    let (mine, pages) = mine_with_roles(&state, user.id(), &query).await?;
+    let page = Page::new("organizations/list.html")
+        .with("organizations", mine)
+        .with("pages", pages);
+    render(&req, page).await
 }
 
 fn add_page(form: &OrganizationForm, errors: &FieldErrors) -> Page {
@@ -209,17 +236,9 @@ pub async fn api_list(
     query: Query<KeysetQuery>,
 ) -> Result<web::Json<CursorPage<OrganizationLink>>, AppError> {
     let list = state.cursors.of("organizations");
-    let (position, per_page) = query.into_inner().resolve(&list, false)?;
+    let (position, per_page) = query.into_inner().resolve(&list)?;
     let page =
         crate::tenancy::org_rows::page_of_user(&state.db, user.id(), &position, per_page).await?;
-    let page = ListPage {
-        items: page
-            .items
-            .into_iter()
-            .map(|org| link(&state.settings, org))
-            .collect(),
-        next: page.next,
-        total: page.total,
-    };
+    let page = page.map(|org| link(&state.settings, org));
     Ok(web::Json(CursorPage::of(page, &position, per_page, list)))
 }

@@ -13,7 +13,8 @@ use crate::error::{AppError, FieldErrors};
 use crate::permissions::Permission;
 use crate::projects::{self, ProjectInput};
 use crate::state::AppState;
-use crate::web::pagination::{CursorPage, KeysetQuery};
+use crate::web::page_links::{Counted, PagesQuery, Total};
+use crate::web::pagination::{CursorPage, KeysetQuery, MAX_PER_PAGE};
 use crate::web::render::redirect;
 use crate::web::rows::Project;
 use crate::web::{Found, Tenant, TenantCtx};
@@ -45,20 +46,24 @@ pub async fn dashboard(
     render(&req, page).await
 }
 
-/// `GET /projects/`
+/// `GET /projects/`: a page of the projects with their count, Previous and Next.
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: Query<KeysetQuery>,
+    query: Query<PagesQuery>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let (position, per_page) = query
-        .into_inner()
-        .resolve(&state.cursors.of("projects"), true)?;
-    let list = projects::list(&tx, &position, per_page).await?;
-    let list = CursorPage::of(list, &position, per_page, state.cursors.of("projects"));
+    let cursors = state.cursors.of("projects.page");
+    let at = query.resolve(&cursors, MAX_PER_PAGE)?;
+    let list = projects::list(&tx, &at.position, at.per_page).await?;
+    let counted = Counted {
+        total: list.total.map(Total::Exact),
+        noun: ("project", "projects"),
+        matching: None,
+    };
+    let pages = at.links(&cursors, &list, &counted, &[]);
     let page = tenant_page("projects/list.html", &tenant).with("projects", &list.items);
-    render(&req, super::with_page_links(page, &list, &position)).await
+    render(&req, super::with_page_links(page, &at, pages, list.total)).await
 }
 
 fn form_page(
@@ -218,9 +223,7 @@ pub async fn api_list(
     query: Query<KeysetQuery>,
     TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<web::Json<CursorPage<project::Model>>, AppError> {
-    let (position, per_page) = query
-        .into_inner()
-        .resolve(&state.cursors.of("projects"), false)?;
+    let (position, per_page) = query.into_inner().resolve(&state.cursors.of("projects"))?;
     let list = projects::list(&tx, &position, per_page).await?;
     Ok(web::Json(CursorPage::of(
         list,

@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use entity::{organization, organization_user};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait as _,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Order,
+    PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::db::{Keyset, ListPage, Position};
@@ -131,35 +131,27 @@ pub async fn page_of_user(
         .filter(organization_user::Column::UserId.eq(user_id))
         .filter(organization::Column::IsActive.eq(true));
     let total = mine.clone().count(work.conn()).await?;
-    let mut query = mine
-        .order_by_asc(organization::Column::Name)
-        .order_by_asc(organization::Column::Id)
-        .limit(per_page + 1);
-    match position {
-        Position::After(None) => {}
-        Position::After(Some(after)) => {
-            query = query.filter(crate::db::after_keyset(
-                "organizations",
-                "name",
-                "id",
-                after,
-            ));
-        }
-        Position::Page(page) => {
-            query = query.offset(page.saturating_sub(1).saturating_mul(per_page))
-        }
+    let mut query = mine;
+    let (seek, backwards) = position.seek("organizations", "name", "id");
+    if let Some(seek) = seek {
+        query = query.filter(seek);
     }
-    let mut items = query.all(work.conn()).await?;
+    let order = if backwards { Order::Desc } else { Order::Asc };
+    let mut query = query
+        .order_by(organization::Column::Name, order.clone())
+        .order_by(organization::Column::Id, order)
+        .limit(per_page + 1);
+    if let Position::Page(page) = position {
+        query = query.offset(page.saturating_sub(1).saturating_mul(per_page));
+    }
+    let items = query.all(work.conn()).await?;
     work.commit().await?;
-    let next = crate::db::next_page(&mut items, per_page, |o| Keyset {
-        key: o.name.clone(),
-        id: o.id,
-    });
-    Ok(ListPage {
-        items,
-        next,
-        total: Some(total),
-    })
+    Ok(ListPage::cut(items, position, per_page, Some(total), |o| {
+        Keyset {
+            key: o.name.clone(),
+            id: o.id,
+        }
+    }))
 }
 
 /// A person's roles in one of their organizations: whether they own it, and each role key

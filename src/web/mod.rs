@@ -16,6 +16,7 @@ pub mod input;
 pub mod json;
 pub mod links;
 pub mod observe;
+pub mod page_links;
 pub mod pagination;
 pub mod query;
 pub mod render;

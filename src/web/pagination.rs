@@ -120,8 +120,8 @@ pub fn next_cursor<T>(
     })
 }
 
-/// `?after=&page=&per_page=` of a list read by keyset that keeps its page numbers (people,
-/// projects).
+/// `?after=&page=&per_page=` of a JSON list read by keyset that keeps its page numbers (people,
+/// projects, organizations). The pages of those lists read `web::page_links::PagesQuery`.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct KeysetQuery {
@@ -138,17 +138,12 @@ pub struct KeysetQuery {
 }
 
 impl KeysetQuery {
-    /// Where the page starts and how many rows it has; a wrong value is a 422 naming it. On a
-    /// page (`form`), an empty `after` is the first page, as its forms submit their empty
-    /// fields; in the JSON API it is a 422 like any empty typed parameter ([`present`]). A
-    /// cursor `list` did not seal is a 422 naming `after`, as a malformed one is.
-    pub fn resolve(&self, list: &ListCursors, form: bool) -> Result<(Position, u64), AppError> {
+    /// Where the page starts and how many rows it has; a wrong value is a 422 naming it, an
+    /// empty `after` too, like any empty typed parameter ([`present`]). A cursor `list` did not
+    /// seal is a 422 naming `after`, as a malformed one is.
+    pub fn resolve(&self, list: &ListCursors) -> Result<(Position, u64), AppError> {
         let (page, per_page) = PageQuery::new(self.page, self.per_page).resolve()?;
-        let after = if form {
-            given(self.after.as_deref())
-        } else {
-            present("after", self.after.as_deref())?
-        };
+        let after = present("after", self.after.as_deref())?;
         // Both given is refused whatever the cursor: it names no page of this list either way.
         if after.is_some() && self.page.is_some() {
             return Err(AppError::field(
@@ -216,7 +211,7 @@ impl<T> CursorPage<T> {
             page: match position {
                 Position::Page(n) => Some(*n),
                 Position::After(None) => Some(1),
-                Position::After(Some(_)) => None,
+                Position::After(Some(_)) | Position::Before(_) => None,
             },
         }
     }

@@ -13,37 +13,40 @@ use super::{PersonRow, PersonView, as_people, memberships, sort_name};
 use crate::db::{Keyset, ListPage, Position};
 use crate::tenancy::{Scope, ScopedStatement, TenantTxn};
 
-/// The people page's statement (without LIMIT): people matching `matches` (all without),
-/// after `after` when given, in the list's order: sort name (the display name, lowercased),
-/// then user id, which the index `(organization_id, sort_name, user_id)` serves.
+/// The people page's statement (without LIMIT): people matching `matches` (all without), at
+/// `position`, in the list's order: sort name (the display name, lowercased), then user id,
+/// which the index `(organization_id, sort_name, user_id)` serves (backwards from a `Before`
+/// cursor).
 fn people_page(
     scope: Scope,
     matches: Option<&Expr>,
-    after: Option<&Keyset>,
+    position: &Position,
     backend: DbBackend,
 ) -> Statement {
     let mut query = memberships(scope);
     if let Some(matches) = matches {
         query = query.filter(matches.clone());
     }
-    if let Some(after) = after {
-        query = query.filter(crate::db::after_keyset(
-            "organization_users",
-            "sort_name",
-            "user_id",
-            after,
-        ));
+    let (seek, backwards) = position.seek("organization_users", "sort_name", "user_id");
+    if let Some(seek) = seek {
+        query = query.filter(seek);
     }
+    let order = if backwards {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
     let ordered = query
-        .order_by(sort_name(), sea_orm::Order::Asc)
-        .order_by_asc(organization_user::Column::UserId);
+        .order_by(sort_name(), order.clone())
+        .order_by(organization_user::Column::UserId, order);
     as_people(ordered, backend).into_statement(backend)
 }
 
 /// The first people page without a search, the one every visit to the people list runs: built
 /// once per backend.
-static EVERYONE: ScopedStatement =
-    ScopedStatement::new(|scope, backend| people_page(scope, None, None, backend));
+static EVERYONE: ScopedStatement = ScopedStatement::new(|scope, backend| {
+    people_page(scope, None, &Position::After(None), backend)
+});
 
 /// Members above which a search on PostgreSQL is planned with its pattern every time.
 const PLANNED_SEARCH_ABOVE: u64 = 2_000;
@@ -99,16 +102,13 @@ pub async fn list(
                     items: Vec::new(),
                     next: None,
                     total,
+                    previous: None,
                 });
             };
             stepped = Position::After(Some(before));
             &stepped
         }
         other => other,
-    };
-    let after = match position {
-        Position::After(after) => after.as_ref(),
-        Position::Page(_) => None,
     };
     if matches.is_some()
         && backend == DbBackend::Postgres
@@ -121,22 +121,49 @@ pub async fn list(
         db.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
             .await?;
     }
-    let statement = match (&matches, after) {
-        (None, None) => EVERYONE.statement(scope, backend),
-        (matches, after) => people_page(scope, matches.as_ref(), after, backend),
+    let statement = match (&matches, position) {
+        (None, Position::After(None) | Position::Page(_)) => EVERYONE.statement(scope, backend),
+        (matches, position) => people_page(scope, matches.as_ref(), position, backend),
     };
-    let mut rows = PersonRow::find_by_statement(crate::db::page_at(statement, position, per_page))
+    let rows = PersonRow::find_by_statement(crate::db::page_at(statement, position, per_page))
         .all(db)
         .await?;
-    let next = crate::db::next_page(&mut rows, per_page, |row| Keyset {
+    let page = ListPage::cut(rows, position, per_page, total, |row| Keyset {
         key: row.sort_name.clone(),
         id: row.user_id,
     });
-    Ok(ListPage {
-        items: rows.into_iter().map(PersonView::from).collect(),
-        next,
-        total,
-    })
+    Ok(page.map(PersonView::from))
+}
+
+/// How many members' name or email contains `search` (as [`list`] finds them), counted up to
+/// `cap`: `cap + 1` means more. The count stops there, so a short term in a big organization
+/// costs at most that many rows.
+pub async fn count_matching(tx: &TenantTxn, search: &str, cap: u64) -> Result<u64, DbErr> {
+    use sea_orm::{JoinType, QueryTrait as _, RelationTrait as _};
+    let backend = tx.conn().get_database_backend();
+    let matched = tx
+        .scope()
+        .select::<organization_user::Entity>()
+        .join(JoinType::InnerJoin, organization_user::Relation::User.def())
+        .filter(matching(search.trim(), backend))
+        .select_only()
+        .column(organization_user::Column::UserId)
+        .build(backend);
+    let statement = Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT COUNT(*) FROM ({} LIMIT {}) AS matched",
+            matched.sql,
+            cap.saturating_add(1)
+        ),
+        matched.values.map(|v| v.0).unwrap_or_default(),
+    );
+    let row = tx.conn().query_one_raw(statement).await?;
+    let count: i64 = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(u64::try_from(count).unwrap_or_default())
 }
 
 /// The sort key of the `rows`-th member in the list's order (from 1), read from the index
@@ -186,7 +213,8 @@ mod tests {
             for organization in [7, 8] {
                 let scope = crate::tenancy::Scope::for_test(entity::OrganizationId(organization));
                 let reused = super::EVERYONE.statement(scope, backend);
-                let fresh = super::people_page(scope, None, None, backend);
+                let fresh =
+                    super::people_page(scope, None, &crate::db::Position::After(None), backend);
                 assert_eq!(reused.sql, fresh.sql);
                 assert_eq!(reused.values, fresh.values);
                 assert!(super::EVERYONE.is_reused(backend));

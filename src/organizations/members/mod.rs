@@ -14,7 +14,7 @@ use serde::Serialize;
 
 mod list;
 
-pub use list::{everyone, list};
+pub use list::{count_matching, everyone, list};
 
 use crate::auth::users;
 use crate::permissions::BuiltinRole;

@@ -41,7 +41,7 @@ pub async fn list(
     query: Query<PeopleQuery>,
     TenantCtx { tx, .. }: TenantCtx,
 ) -> Result<web::Json<CursorPage<PersonView>>, AppError> {
-    let (page, _) = people_page(&tx, query.into_inner(), state.cursors.of("people"), false).await?;
+    let (page, _) = people_page(&tx, query.into_inner(), state.cursors.of("people")).await?;
     Ok(web::Json(page))
 }
 

@@ -4,6 +4,7 @@
 
 use entity::UserId;
 pub mod api;
+mod listing;
 pub mod pages;
 
 use serde::Deserialize;
@@ -41,19 +42,18 @@ pub struct PeopleQuery {
     per_page: Option<u64>,
 }
 
-/// One page of the people, read in `tx`: `form` for the HTML page (lenient with empty fields).
+/// One page of the people for the JSON API, read in `tx` (the page's own list is `listing`).
 async fn people_page(
     tx: &TenantTxn,
     query: PeopleQuery,
     list: crate::cursor::ListCursors,
-    form: bool,
 ) -> Result<(CursorPage<PersonView>, Position), AppError> {
     let keyset = KeysetQuery {
         after: query.after,
         page: query.page,
         per_page: query.per_page,
     };
-    let (position, per_page) = keyset.resolve(&list, form)?;
+    let (position, per_page) = keyset.resolve(&list)?;
     crate::text::check_term(&query.q).map_err(|e| AppError::field("q", e.to_string()))?;
     let search = Some(query.q.as_str()).filter(|q| !q.trim().is_empty());
     let page = members::list(tx, search, &position, per_page).await?;

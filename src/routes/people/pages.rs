@@ -6,16 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use entity::UserId;
 use serde::Serialize;
 
-use super::{
-    PeopleQuery, change_roles, invite_error, people_page, remove, send_invitation, send_reminder,
-};
+use super::listing::{self, PeoplePageQuery};
+use super::{change_roles, invite_error, remove, send_invitation, send_reminder};
 use crate::error::{AppError, FieldErrors};
 use crate::invitations::send::{Asked, Reinvite};
 use crate::organizations::members::PersonView;
-use crate::organizations::role_labels::{RoleLabel, RoleNames, labels_of};
+use crate::organizations::role_labels::{RoleNames, labels_of};
 use crate::organizations::roles;
-use crate::permissions::BuiltinRole;
-use crate::permissions::Permission;
 use crate::routes::tenant_page;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
@@ -24,86 +21,22 @@ use crate::web::render::redirect;
 use crate::web::rows::Person;
 use crate::web::{Found, Page, Query, Tenant, TenantCtx, flash, render};
 
-/// What the people table shows of one person, worked out here rather than in the template:
-/// the values a row needs, instead of the whole `PersonView` (whose timestamp was formatted for
-/// every row and never shown) and template logic per row.
-#[derive(Serialize)]
-struct PersonLine<'a> {
-    user_id: i64,
-    name: &'a str,
-    email: &'a str,
-    avatar: Avatar,
-    /// A badge each; the owner's alone, as the owner holds everything.
-    roles: Vec<RoleLabel>,
-    /// The requester's own row.
-    you: bool,
-}
-
-impl<'a> PersonLine<'a> {
-    fn of(person: &'a PersonView, names: &RoleNames, requester: Option<i64>) -> Self {
-        let roles = if person.is_owner {
-            vec![names.label(BuiltinRole::Owner.key())]
-        } else {
-            labels_of(&person.person.roles, names)
-        };
-        Self {
-            user_id: person.person.user_id,
-            name: person.display_name(),
-            email: &person.person.email,
-            avatar: Avatar::of(
-                person.person.user_id,
-                &person.person.name,
-                &person.person.email,
-            ),
-            roles,
-            you: requester == Some(person.person.user_id),
-        }
-    }
-}
-
-/// The pending invitations the people page shows (newest first); the rest are a link away.
-const PENDING_SHOWN: u64 = 10;
-
-/// `GET /people/`: the members, and the pending invitations for whoever manages them.
+/// `GET /people/`: the members (a page, or a search's matches, counted), and the pending
+/// invitations for whoever manages them.
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: Query<PeopleQuery>,
+    query: Query<PeoplePageQuery>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let q = query.q.clone();
-    // One transaction for the people and the pending invitations beside them.
-    let (people, position) = people_page(&tx, query, state.cursors.of("people"), true).await?;
-    let keys = people.items.iter().flat_map(|p| &p.person.roles);
-    let names = RoleNames::of(&tx, keys.map(String::as_str)).await?;
-    let requester = tenant.user().map(|u| u.id);
-    let lines: Vec<PersonLine> = people
-        .items
-        .iter()
-        .map(|p| PersonLine::of(p, &names, requester))
-        .collect();
-    // The pending invitations beside the members, for whoever manages them.
-    let (invitations, more_invitations) = if tenant.can(Permission::INVITATIONS_MANAGE) {
-        let mut pending = crate::invitations::list_by_status(
-            &tx,
-            crate::invitations::Status::Pending,
-            None,
-            PENDING_SHOWN + 1,
-        )
-        .await?;
-        let more = pending.len() as u64 > PENDING_SHOWN;
-        pending.truncate(PENDING_SHOWN as usize);
-        (crate::invitations::shown::lines(&tx, pending).await?, more)
-    } else {
-        (Vec::new(), false)
-    };
+    let listed = listing::listed(&state, &tenant, &tx, &query).await?;
     let page = tenant_page("people/list.html", &tenant)
-        .with("invitations", invitations)
-        .with("more_invitations", more_invitations)
-        .with("people", lines)
-        .with("q", q);
-    let page = crate::routes::with_page_links(page, &people, &position);
+        .with("invitations", listed.invitations)
+        .with("more_invitations", listed.more_invitations)
+        .with("people", listed.people)
+        .with("q", query.q);
+    let page = crate::routes::with_page_links(page, &listed.at, listed.pages, listed.members);
     render(&req, page).await
 }
 

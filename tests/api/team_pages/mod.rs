@@ -3,6 +3,7 @@
 //! (`invitations.rs`), and lists that count and page both ways (`lists.rs`).
 
 mod invitations;
+mod lists;
 mod people;
 
 use reqwest::Method;
