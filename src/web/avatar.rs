@@ -43,16 +43,27 @@ pub fn colour_index(user_id: i64) -> usize {
     (hash % PALETTE.len() as u64) as usize
 }
 
-/// The first letters of the first and last words of `name` that start with a letter or digit;
-/// one letter for a one-word name; the email's first letter when the name has none; `?` last.
+/// The first letters of the first and last words of `name` that start with a letter (`Ada
+/// Backus 20` is `AB`; only a name with no such word takes digits: `4 5` is `45`); one letter
+/// for a one-word name; the email's first letter when the name has none; `?` last.
 pub fn initials(name: &str, email: &str) -> String {
-    let first_letter = |word: &str| {
+    let first = |word: &str, keep: fn(&char) -> bool| {
         word.chars()
             .next()
-            .filter(|c| c.is_alphanumeric())
+            .filter(keep)
             .and_then(|c| c.to_uppercase().next())
     };
-    let letters: Vec<char> = name.split_whitespace().filter_map(first_letter).collect();
+    let mut letters: Vec<char> = name
+        .split_whitespace()
+        .filter_map(|word| first(word, |c| c.is_alphabetic()))
+        .collect();
+    if letters.is_empty() {
+        letters = name
+            .split_whitespace()
+            .filter_map(|word| first(word, |c| c.is_alphanumeric()))
+            .collect();
+    }
+    let first_letter = |word: &str| first(word, |c| c.is_alphanumeric());
     match letters.as_slice() {
         [] => first_letter(email).map_or_else(|| "?".to_string(), String::from),
         [one] => one.to_string(),
@@ -107,6 +118,9 @@ mod tests {
         assert_eq!(initials("Cher", "c@x"), "C");
         assert_eq!(initials("", "ada@acme.test"), "A");
         assert_eq!(initials("(Ops) Team", "o@x"), "T");
+        assert_eq!(initials("Ada Backus 20", "a@x"), "AB");
+        assert_eq!(initials("3 Doors", "d@x"), "D");
+        assert_eq!(initials("4 5", "n@x"), "45");
         assert_eq!(initials("Émile Zola", "e@x"), "ÉZ");
         assert_eq!(initials("", ""), "?");
     }
