@@ -101,9 +101,9 @@ async fn the_people_page_shows_roles_and_the_count_and_links_each_person_for_mem
     assert!(!body.contains("Kurt Cobain"), "{body}");
     assert!(
         body.contains(
-            "<td data-label=\"Roles\"><span class=\"badge role-member\">Member</span></td>"
+            "<td data-label=\"Roles\"><span class=\"badges\"><span class=\"badge role-member\">Member</span></span></td>"
         ) && body.contains(
-            "<td data-label=\"Roles\"><span class=\"badge role-admin\">Admin</span></td>"
+            "<td data-label=\"Roles\"><span class=\"badges\"><span class=\"badge role-admin\">Admin</span></span></td>"
         ),
         "{body}"
     );
@@ -134,7 +134,7 @@ async fn the_people_page_shows_roles_and_the_count_and_links_each_person_for_mem
     assert!(
         last.contains("Kurt Cobain")
             && last.contains(
-                "<td data-label=\"Roles\"><span class=\"badge role-owner\">Owner</span></td>"
+                "<td data-label=\"Roles\"><span class=\"badges\"><span class=\"badge role-owner\">Owner</span></span></td>"
             ),
         "{last}"
     );

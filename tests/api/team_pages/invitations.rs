@@ -49,7 +49,7 @@ async fn pending_invitations_name_the_roles_offered_and_who_sent_them() {
         );
         let tech = row_with(pending, "tech@yahoo.com");
         assert!(
-            tech.contains("<td data-label=\"Roles offered\"><span class=\"badge role-member\">Member</span></td>"),
+            tech.contains("<td data-label=\"Roles offered\"><span class=\"badges\"><span class=\"badge role-member\">Member</span></span></td>"),
             "none asked is Member: {path}: {tech}"
         );
         assert!(

@@ -1,10 +1,12 @@
 //! The pages a team ships (issue 31), over real HTTP as a person meets them: people with faces,
 //! badges and "you" (`people.rs`), what an invitation says of its roles and its sender
-//! (`invitations.rs`), and lists that count and page both ways (`lists.rs`).
+//! (`invitations.rs`), lists that count and page both ways (`lists.rs`), and tables that fit a
+//! phone (`tables.rs`).
 
 mod invitations;
 mod lists;
 mod people;
+mod tables;
 
 use reqwest::Method;
 use serde_json::json;
