@@ -43,6 +43,7 @@ mod roles;
 mod rules;
 mod sent_mail;
 mod settling;
+mod settings;
 mod slugs;
 mod smtp;
 mod tenancy;
