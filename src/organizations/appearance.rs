@@ -36,6 +36,18 @@ fn picked(id: i64) -> &'static str {
     COLORS[index].0
 }
 
+/// The colour a name picks (FNV-1a of its lowercase form): a person's everywhere, from their
+/// name alone.
+pub fn picked_by_name(name: &str) -> &'static str {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.trim().to_lowercase().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    let index = usize::try_from(hash % COLORS.len() as u64).unwrap_or_default();
+    COLORS[index].0
+}
+
 /// Up to two initials of `name`: the first letters of its first two words ("Analytical
 /// Engines" is "AE", "acme" is "A").
 pub fn initials(name: &str) -> String {
@@ -66,5 +78,10 @@ mod tests {
             assert!(is_color(picked(id)));
         }
         assert_ne!(picked(1), picked(2));
+        assert_eq!(
+            picked_by_name("Ada Lovelace"),
+            picked_by_name(" ada lovelace ")
+        );
+        assert!(is_color(picked_by_name("Grace Hopper")));
     }
 }

@@ -7,7 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use entity::OrganizationId;
 use serde::{Deserialize, Serialize};
 
-use super::settings::{CursorQuery, DomainView, cursor_page, domain_view, domains_page, person_only};
+use super::settings::{
+    CursorQuery, DomainView, cursor_page, domain_view, domains_page, person_only,
+};
 use crate::error::AppError;
 use crate::organizations::domains::{self, DomainError};
 use crate::state::AppState;

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::tenant_page;
 use crate::config::Settings;
 use crate::error::{AppError, FieldErrors};
-use crate::state::AppState;
 use crate::organizations::members;
 use crate::organizations::{self, OrgError};
+use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::Json;
 use crate::web::render::redirect;
@@ -138,20 +138,18 @@ async fn settings_after_rename(
     if !tenant.root().is_empty() {
         return Ok(format!("/o/{}/settings/", organization.slug));
     }
-    let host = crate::web::client::Client::of_request(req, &state.settings.server.trusted_proxies)
-        .host;
+    let host =
+        crate::web::client::Client::of_request(req, &state.settings.server.trusted_proxies).host;
     let (name, _) = crate::web::links::split_port(&host);
     let on_subdomain =
         name.eq_ignore_ascii_case(&format!("{before}.{}", state.settings.tenant.base_domain));
     match tenant.user() {
-        Some(user) if on_subdomain && organization.slug != before => Ok(crate::web::links::enter(
-            req,
-            state,
-            user.id(),
-            &organization.slug,
-            "/settings/",
-        )
-        .await?),
+        Some(user) if on_subdomain && organization.slug != before => {
+            Ok(
+                crate::web::links::enter(req, state, user.id(), &organization.slug, "/settings/")
+                    .await?,
+            )
+        }
         _ => Ok("/settings/".to_string()),
     }
 }

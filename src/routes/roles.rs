@@ -87,7 +87,10 @@ pub async fn list(
         &req,
         super::settings::sections::page("roles/list.html", &tenant, "roles")
             .with("roles", all)
-            .with("permission_names", forms::permission_names(tenant.catalog())),
+            .with(
+                "permission_names",
+                forms::permission_names(tenant.catalog()),
+            ),
     )
     .await
 }
@@ -190,9 +193,7 @@ fn delete_page(tenant: &Tenant, role: &RoleView, in_use: Option<(u64, u64)>) -> 
 
 /// "2 members hold it and 1 pending invitation offers it; …"
 fn held_by(members: u64, invitations: u64) -> String {
-    let count = |n: u64, one: &str, many: &str| {
-        format!("{n} {}", if n == 1 { one } else { many })
-    };
+    let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut parts = Vec::new();
     if members > 0 {
         let verb = if members == 1 { "holds" } else { "hold" };

@@ -53,9 +53,9 @@ fn message(res: &ServiceResponse<impl MessageBody>, catalog: &Catalog) -> String
             | AppError::Gone(text)
             | AppError::BadRequest(text),
         ) => text.clone(),
-        Some(
-            error @ (AppError::AlreadyInvited { .. } | AppError::Invalid { .. }),
-        ) => error.to_string(),
+        Some(error @ (AppError::AlreadyInvited { .. } | AppError::Invalid { .. })) => {
+            error.to_string()
+        }
         Some(AppError::TooManyRequests(limit)) => {
             format!(
                 "Too many attempts. Try again in {}.",

@@ -27,8 +27,8 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{AppError, FieldErrors};
 use crate::permissions::{Catalog, PermissionSet};
-use crate::web::render::{Page, redirect};
 use crate::web::flash;
+use crate::web::render::{Page, redirect};
 
 /// One checkbox of a `forms.checkboxes` group.
 #[derive(Clone, Debug, Serialize)]
@@ -171,8 +171,10 @@ mod tests {
     fn a_field_with_a_message_is_marked_invalid_and_points_at_its_message() {
         let mut context = Context::new();
         context.insert("form", &serde_json::json!({"email": "ada@"}));
-        let errors: BTreeMap<&str, Vec<&str>> =
-            BTreeMap::from([("email", vec!["Enter an email address like ada@example.com."])]);
+        let errors: BTreeMap<&str, Vec<&str>> = BTreeMap::from([(
+            "email",
+            vec!["Enter an email address like ada@example.com."],
+        )]);
         context.insert("errors", &errors);
         let html = render(
             r#"{{ <forms.field name="email" label="Email" type="email" hint="We send the link here." required={true}/> }}"#,
@@ -184,7 +186,10 @@ mod tests {
             html.contains(r#"aria-describedby="email-hint email-errors""#),
             "{html}"
         );
-        assert!(html.contains(r#"<ul class="errorlist" id="email-errors">"#), "{html}");
+        assert!(
+            html.contains(r#"<ul class="errorlist" id="email-errors">"#),
+            "{html}"
+        );
         assert!(html.contains("like ada@example.com"), "{html}");
     }
 
@@ -223,7 +228,11 @@ mod tests {
         assert!(html.contains("2 things need fixing"), "{html}");
         assert!(html.contains(r##"<a href="#password">"##), "{html}");
         assert!(html.contains(r##"<a href="#slug">"##), "{html}");
-        assert!(render(r#"{{ <forms.errors/> }}"#, &Context::new()).trim().is_empty());
+        assert!(
+            render(r#"{{ <forms.errors/> }}"#, &Context::new())
+                .trim()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -253,13 +262,24 @@ mod tests {
         let notes = Permission::new("notes.write");
         let catalog = Catalog::orgs()
             .in_group("Notes", |c| c.with(notes, "Write notes", Holders::Member))
-            .with(Permission::new("billing.read"), "See invoices", Holders::Admin);
+            .with(
+                Permission::new("billing.read"),
+                "See invoices",
+                Holders::Admin,
+            );
         let grantable = catalog.builtin(crate::permissions::BuiltinRole::Member);
         let groups = super::permission_choices(&catalog, catalog.assignable(), grantable);
         let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(
             names,
-            ["Organization", "People", "Access", "Projects", "Notes", "Billing"]
+            [
+                "Organization",
+                "People",
+                "Access",
+                "Projects",
+                "Notes",
+                "Billing"
+            ]
         );
         let notes = &groups[4].items[0];
         assert_eq!(
@@ -271,7 +291,10 @@ mod tests {
         assert_eq!(roles.label, "Manage roles");
         assert!(roles.disabled && roles.note.contains("you do not hold it"));
         assert!(
-            groups.iter().flat_map(|g| &g.items).all(|c| c.value != "organization.delete"),
+            groups
+                .iter()
+                .flat_map(|g| &g.items)
+                .all(|c| c.value != "organization.delete"),
             "the owner's own permissions are never offered"
         );
     }

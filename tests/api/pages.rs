@@ -289,8 +289,9 @@ async fn the_dashboard_shows_the_organization_at_a_glance() {
     );
     assert!(page.contains("<strong>1</strong> project<"), "{page}");
     assert!(
-        page.contains("Recent activity") && page.contains("invitation.created"),
-        "{page}"
+        page.contains("Recent activity")
+            && page.contains("<strong>Ada</strong> invited newcomer@acme.test</p>"),
+        "the activity is in sentences: {page}"
     );
     // A member sees the counts they may read, and no activity.
     let max = visitor(&app, Some("max@acme.test")).await;
@@ -437,7 +438,10 @@ async fn an_unknown_organizations_host_answers_404_everywhere_but_its_stylesheet
     let html = page.text().await.unwrap();
     assert!(html.contains("Page not found"), "{html}");
     assert!(
-        html.contains(&format!("href=\"{}/login/\"", app.state.settings.server.public_url)),
+        html.contains(&format!(
+            "href=\"{}/login/\"",
+            app.state.settings.server.public_url
+        )),
         "its links lead to the site itself: {html}"
     );
     let css = crate::helpers::get_on(&app, &client, "renamed.localhost", "/static/app.css").await;

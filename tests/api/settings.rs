@@ -12,7 +12,10 @@ fn sections(page: &str) -> Vec<String> {
     let Some(start) = page.find("aria-label=\"Settings\"") else {
         return Vec::new();
     };
-    let nav = &page[start..page[start..].find("</nav>").map_or(page.len(), |e| start + e)];
+    let nav = &page[start
+        ..page[start..]
+            .find("</nav>")
+            .map_or(page.len(), |e| start + e)];
     nav.split("</a>")
         .filter_map(|part| part.rsplit('>').next())
         .filter(|label| !label.trim().is_empty())
@@ -58,7 +61,10 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
         assert!(page.contains("aria-current=\"page\">"), "{path}");
     }
     let (_, danger) = ada.get("/o/acme/settings/danger/").await;
-    assert!(danger.contains("href=\"/o/acme/transfer/\"") && danger.contains("href=\"/o/acme/delete/\""));
+    assert!(
+        danger.contains("href=\"/o/acme/transfer/\"")
+            && danger.contains("href=\"/o/acme/delete/\"")
+    );
 
     // An admin holds neither transfer nor delete: no danger zone.
     let alan = visitor(&app, Some("alan@acme.test")).await;
@@ -79,7 +85,10 @@ async fn the_general_section_saves_the_name_address_and_colour_and_shows_errors_
     two_tenants(&app).await;
     let ada = visitor(&app, Some("ada@acme.test")).await;
     let (_, general) = ada.get("/o/acme/settings/").await;
-    assert!(general.contains("<option value=\"teal\">Teal</option>"), "{general}");
+    assert!(
+        general.contains("<option value=\"teal\">Teal</option>"),
+        "{general}"
+    );
     assert!(
         general.contains("the organization is at http"),
         "the address is said as the path form writes it: {general}"
@@ -95,7 +104,8 @@ async fn the_general_section_saves_the_name_address_and_colour_and_shows_errors_
     let page = refused.text().await.unwrap();
     assert!(page.contains("choose one of the colours offered"), "{page}");
     assert!(
-        page.contains("aria-describedby=\"color-hint color-errors\"") && page.contains("aria-invalid=\"true\""),
+        page.contains("aria-describedby=\"color-hint color-errors\"")
+            && page.contains("aria-invalid=\"true\""),
         "{page}"
     );
 
@@ -106,7 +116,9 @@ async fn the_general_section_saves_the_name_address_and_colour_and_shows_errors_
         )
         .await;
     crate::helpers::assert_redirect_to(&saved, 303, "/o/acme/settings/");
-    let (status, organization) = ada.api(Method::GET, "/o/acme/api/v1/organization/", None).await;
+    let (status, organization) = ada
+        .api(Method::GET, "/o/acme/api/v1/organization/", None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(organization["color"], "teal");
     assert_eq!(organization["name"], "Acme Inc");
@@ -118,7 +130,10 @@ async fn the_general_section_saves_the_name_address_and_colour_and_shows_errors_
         )
         .await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["fields"]["color"][0], "choose one of the colours offered");
+    assert_eq!(
+        body["error"]["fields"]["color"][0],
+        "choose one of the colours offered"
+    );
     let (status, body) = ada
         .api(
             Method::PATCH,
@@ -127,7 +142,10 @@ async fn the_general_section_saves_the_name_address_and_colour_and_shows_errors_
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert!(body["color"].is_null(), "empty goes back to the picked colour");
+    assert!(
+        body["color"].is_null(),
+        "empty goes back to the picked colour"
+    );
 }
 
 #[tokio::test]
@@ -144,7 +162,7 @@ async fn the_dashboard_says_the_address_as_links_go_and_leaves_deleting_to_the_d
 
 #[tokio::test]
 async fn a_404_inside_ones_own_organization_keeps_its_navigation_and_another_organizations_does_not()
-{
+ {
     let app = TestApp::spawn().await;
     two_tenants(&app).await;
     let ada = visitor(&app, Some("ada@acme.test")).await;
