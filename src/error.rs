@@ -18,7 +18,6 @@
 //!
 //! [`FieldError`]: crate::error::FieldError
 
-
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
