@@ -123,33 +123,13 @@ async fn shot(client: &Client, n: u32, name: &str) {
     std::fs::write(dir.join(format!("{n:02}-{name}.png")), png).unwrap();
 }
 
-/// Quoted-printable, as lettre writes long lines.
-fn unquote(raw: &str) -> String {
-    let joined = raw.replace("=\r\n", "").replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The first link containing `path` in a mail to `to` written to `dir`.
 async fn link_in_mail(dir: &Path, to: &str, path: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let text = unquote(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            // The text part's links are whole on their lines (`mail::parts`): read as written.
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
             if !text.contains(&format!("To: {to}")) {
                 continue;
             }
