@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+#[path = "browser/palette.rs"]
+mod palette;
+
 const PASSWORD: &str = "correct horse battery staple";
 
 /// A child process killed when dropped.
