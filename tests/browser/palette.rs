@@ -30,6 +30,19 @@ const TEXT_ON: &[(&str, &[&str])] = &[
         &["accent", "accent-hover", "danger", "danger-hover"],
     ),
     ("ok", &["ok-soft"]),
+    (
+        "on-avatar",
+        &[
+            "av-indigo",
+            "av-teal",
+            "av-green",
+            "av-amber",
+            "av-red",
+            "av-pink",
+            "av-violet",
+            "av-slate",
+        ],
+    ),
     ("danger", &["bg", "surface", "danger-soft", "danger-field"]),
 ];
 
