@@ -173,7 +173,7 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
     );
 
     // What fills the tables the tour measures: an API key, a role of her own, a personal token.
-    ada.goto(&format!("{team}/settings/")).await.unwrap();
+    ada.goto(&format!("{team}/settings/api-keys/")).await.unwrap();
     fill_and_submit(
         &ada,
         "form[action$='/settings/api-keys/']",
@@ -255,9 +255,14 @@ async fn tour(ada: &Client, visitor: &Client, port: u16, driver: u16) {
         (org.clone(), "/projects/new/", "new-project"),
         (org.clone(), "/roles/", "roles"),
         (org.clone(), "/roles/new/", "new-role"),
-        (org.clone(), "/settings/", "settings"),
-        (org.clone(), "/audit/", "activity"),
-        (org.clone(), "/edit/", "edit-organization"),
+        (org.clone(), "/roles/release-managers/edit/", "edit-role"),
+        (org.clone(), "/roles/release-managers/delete/", "delete-role"),
+        (org.clone(), "/settings/", "settings-general"),
+        (org.clone(), "/settings/api-keys/", "settings-api-keys"),
+        (org.clone(), "/settings/domains/", "settings-domains"),
+        (org.clone(), "/settings/danger/", "settings-danger"),
+        (org.clone(), "/audit/", "audit-log"),
+        (org.clone(), "/audit/?since=yesterday", "audit-log-refused-filter"),
         (org.clone(), "/transfer/", "transfer"),
         (org.clone(), "/delete/", "delete"),
         (org.clone(), "/no-such-page/", "not-found"),
@@ -271,6 +276,11 @@ async fn tour(ada: &Client, visitor: &Client, port: u16, driver: u16) {
         (main.clone(), "/signup/", "signup"),
         (main.clone(), "/password-reset/", "password-reset"),
         (main.clone(), "/", "start"),
+        (
+            format!("http://no-such-organization.localhost:{port}"),
+            "/",
+            "unknown-organization",
+        ),
     ];
     let everyone: Vec<tour::Page<'_>> = pages
         .iter()
