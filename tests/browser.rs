@@ -172,7 +172,8 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
         "no session on another organization's host"
     );
 
-    // What fills the tables the tour measures: an API key, a role of her own, a personal token.
+    // What fills the tables the tour measures: an API key, a domain, a role of her own, a
+    // personal token.
     ada.goto(&format!("{team}/settings/api-keys/")).await.unwrap();
     fill_and_submit(
         &ada,
@@ -182,6 +183,14 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
     .await;
     wait_for_text(&ada, "Copy the new key now").await;
     shot(&ada, 13, "api-key-created").await;
+    ada.goto(&format!("{team}/settings/domains/")).await.unwrap();
+    fill_and_submit(
+        &ada,
+        "form[action$='/settings/domains/']",
+        &[("domain", "difference-engines.analytical.example")],
+    )
+    .await;
+    wait_for_text(&ada, "Publish its TXT record").await;
     ada.goto(&format!("{team}/roles/new/")).await.unwrap();
     fill_and_submit(
         &ada,
