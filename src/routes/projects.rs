@@ -25,6 +25,7 @@ use crate::web::{Page, flash, forms, render};
 /// and the latest activity for those who may read the audit log.
 pub async fn dashboard(
     req: HttpRequest,
+    state: web::Data<AppState>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let recent = projects::list(&tx, &Position::After(None), 5).await?.items;
@@ -37,6 +38,7 @@ pub async fn dashboard(
     } else {
         Vec::new()
     };
+    let activity = super::audit::described(&state, &tx, &tenant, &activity).await?;
     let page = tenant_page("tenant/dashboard.html", &tenant)
         .with("projects", recent)
         .with("project_count", counts.projects)

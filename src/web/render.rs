@@ -54,7 +54,7 @@ struct UserView<'a> {
 
 /// One organization in the header's switcher.
 #[derive(Serialize)]
-struct SwitcherEntry {
+pub(crate) struct SwitcherEntry {
     name: String,
     slug: String,
     /// The person's role there (`Owner`, `Admin`, `Member, Billing`).
@@ -68,7 +68,7 @@ const SWITCHER_MAX: usize = 15;
 /// The person's organizations for the switcher, with their role in each (remembered like the
 /// other lookups, and forgotten after every write, so a membership or role change shows at
 /// once).
-async fn switcher(
+pub(crate) async fn switcher(
     state: &AppState,
     user_id: UserId,
     current: &str,
@@ -130,6 +130,10 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
             .get::<crate::web::ResolvedTenant>()
             .map(|t| t.organization.slug.clone());
         if let Some(current) = current {
+            context.insert(
+                "address",
+                &crate::web::links::address(&state.settings, &current),
+            );
             context.insert("switcher", &switcher(state, user.id(), &current).await?);
             context.insert("nav_items", state.nav.as_slice());
         }
@@ -138,6 +142,7 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
     context.insert("messages", &flash::take(&session));
     context.insert("base_domain", &state.settings.tenant.base_domain);
     context.insert("product_name", &state.settings.ui.product_name);
+    context.insert("password_min", &state.settings.auth.min_password_length);
     // The navigation marks the section the page is in: the first segment of its path under the
     // tenant root ("people", "projects", "" for the dashboard).
     let section = req

@@ -42,6 +42,7 @@ mod rls;
 mod roles;
 mod rules;
 mod sent_mail;
+mod settings;
 mod settling;
 mod slugs;
 mod smtp;
