@@ -1,7 +1,6 @@
 //! The HTML side: Tera templates built into the binary, page rendering with the base context,
 //! flash messages, form errors and error pages.
 
-pub mod avatar;
 pub mod caching;
 pub mod client;
 pub mod csrf;

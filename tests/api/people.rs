@@ -124,9 +124,13 @@ async fn the_people_page_shows_roles_and_the_count_and_links_each_person_for_mem
         second.contains(">First page</a>") && !second.contains(">Next</a>"),
         "{second}"
     );
+    let daves = body
+        .split("<td data-label=\"Name\"><span class=\"avatar ")
+        .find(|cell| cell.contains(">Dave Grohl</a>"))
+        .unwrap_or_else(|| panic!("Dave's name cell, his initials first: {body}"));
     assert!(
-        body.contains(
-            "<td data-label=\"Name\"><span class=\"avatar c0\" aria-hidden=\"true\">DG</span> <a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"
+        daves.contains(
+            "aria-hidden=\"true\">DG</span> <a href=\"/o/nirvana/people/1/\">Dave Grohl</a></td>"
         ),
         "an admin gets links to each person: {body}"
     );

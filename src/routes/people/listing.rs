@@ -1,6 +1,7 @@
-//! What the people page lists: a page of the members as their rows show them (a face, a badge
-//! per role, "you"), where the page is in the list and how many there are or match a search,
-//! and the pending invitations beside them for whoever manages them.
+//! What the people page lists: a page of the members as their rows show them (initials through
+//! the `avatar` component, a badge per role, "you"), where the page is in the list and how many
+//! there are or match a search, and the pending invitations beside them for whoever manages
+//! them.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,6 @@ use crate::permissions::{BuiltinRole, Permission};
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::Tenant;
-use crate::web::avatar::Avatar;
 use crate::web::page_links::{At, Counted, PageLinks, PagesQuery, Total};
 use crate::web::pagination::MAX_PER_PAGE;
 
@@ -42,7 +42,6 @@ pub struct PersonLine {
     user_id: i64,
     name: String,
     email: String,
-    avatar: Avatar,
     /// A badge each; the owner's alone, as the owner holds everything.
     roles: Vec<RoleLabel>,
     /// The role keys as one line (`owner`; `member, billing`), for templates written before the
@@ -61,7 +60,6 @@ impl PersonLine {
         };
         let role = person.role();
         let p = person.person;
-        let avatar = Avatar::of(p.user_id, &p.name, &p.email);
         Self {
             you: requester == Some(p.user_id),
             name: if p.name.is_empty() {
@@ -71,7 +69,6 @@ impl PersonLine {
             },
             user_id: p.user_id,
             email: p.email,
-            avatar,
             roles,
             role,
         }

@@ -16,7 +16,6 @@ use crate::organizations::roles;
 use crate::routes::tenant_page;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
-use crate::web::avatar::Avatar;
 use crate::web::render::redirect;
 use crate::web::rows::Person;
 use crate::web::{Found, Page, Query, Tenant, TenantCtx, flash, render};
@@ -138,7 +137,7 @@ pub async fn add(
     render(&req, page).await
 }
 
-/// `GET /people/{user_id}/`: the person with their avatar and a badge per role.
+/// `GET /people/{user_id}/`: the person with a badge per role.
 pub async fn detail(
     req: HttpRequest,
     Found {
@@ -151,7 +150,6 @@ pub async fn detail(
     let p = &person.person;
     let names = RoleNames::of(&tx, p.roles.iter().map(String::as_str)).await?;
     let page = tenant_page("people/detail.html", &tenant)
-        .with("avatar", Avatar::of(p.user_id, &p.name, &p.email))
         .with("roles", labels_of(&p.roles, &names))
         .with("you", tenant.user().is_some_and(|u| u.id == p.user_id))
         .with("person", &person);

@@ -1,6 +1,6 @@
-//! People with faces: initials avatars in a colour that follows the person, a badge per role,
-//! "(you)" on the requester's own row and page; the switcher and "my organizations" name the
-//! person's role in each organization.
+//! People with faces: initials (the `avatar` component) in a colour that follows the person on
+//! every page, a badge per role, "(you)" on the requester's own row and page; the switcher and
+//! "my organizations" name the person's role in each organization.
 
 use super::{billing_role, give_roles, piece, row_with};
 use crate::helpers::{TestApp, World, visitor};
@@ -86,6 +86,15 @@ async fn a_person_keeps_one_avatar_colour_on_every_page_and_their_own_page_says_
             && own.contains("<span class=\"badge role-custom\">Billing</span>"),
         "{own}"
     );
+    // Kurt made the role: the overview's activity shows him with the face People shows.
+    let (_, people) = kurt.get("/o/nirvana/people/").await;
+    let (_, overview) = kurt.get("/o/nirvana/").await;
+    let activity = &overview[overview.find("class=\"activity\"").expect("activity")..];
+    assert_eq!(
+        colour_of(piece(activity, "<span class=\"avatar", "</span>")),
+        avatar_in(&people, "Kurt Cobain"),
+        "on the overview too: {activity}"
+    );
     let (_, kurts) = dave.get(&format!("/o/nirvana/people/{}/", w.kurt.id)).await;
     assert!(!kurts.contains("(you)"), "{kurts}");
     assert!(
@@ -98,13 +107,13 @@ async fn a_person_keeps_one_avatar_colour_on_every_page_and_their_own_page_says_
     );
 }
 
-/// The colour class of an avatar's markup (`c7` of `<span class="avatar c7" ...>`).
+/// The colour class of an avatar's markup (`c-teal` of `<span class="avatar c-teal" ...>`).
 fn colour_of(avatar: &str) -> String {
     let (_, after) = avatar.split_once("class=\"").expect("a class");
     let (classes, _) = after.split_once('"').expect("the class's end");
     let colour = classes
         .split(' ')
-        .find(|c| c.len() > 1 && c.starts_with('c') && c[1..].chars().all(|d| d.is_ascii_digit()))
+        .find(|c| c.starts_with("c-"))
         .unwrap_or_else(|| panic!("a colour class in {avatar}"));
     colour.to_string()
 }
