@@ -79,7 +79,7 @@ impl utoipa::PartialSchema for Permission {
             .schema_type(utoipa::openapi::schema::Type::String)
             .description(Some("A permission's name, `group.action`."))
             .pattern(Some("^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)+$"))
-            .examples(["projects.write"])
+            .examples(["members.invite"])
             .into()
     }
 }
@@ -126,6 +126,12 @@ impl Default for Catalog {
 impl Catalog {
     /// orgs' own permissions.
     pub fn orgs() -> Self {
+        Self::orgs_with_projects(true)
+    }
+
+    /// orgs' own permissions, Projects' (`projects.*`) only when `projects` (the setting
+    /// `projects.enabled`): a permission no route needs is offered to no role.
+    pub fn orgs_with_projects(projects: bool) -> Self {
         use Holders::{Admin, Member, Owner};
         let mut catalog = Self {
             entries: Vec::new(),
@@ -175,7 +181,9 @@ impl Catalog {
             (Permission::PROJECTS_DELETE, "Delete projects", Admin),
             (Permission::AUDIT_READ, "Read the audit log", Admin),
         ] {
-            catalog = catalog.with(permission, description, holders);
+            if projects || !permission.name().starts_with("projects.") {
+                catalog = catalog.with(permission, description, holders);
+            }
         }
         catalog
     }
@@ -429,6 +437,14 @@ mod tests {
                 Permission::PROJECTS_WRITE
             ]
         );
+    }
+
+    #[test]
+    fn without_projects_the_member_holds_members_read_alone() {
+        let catalog = Catalog::orgs_with_projects(false);
+        assert!(catalog.find("projects.read").is_none());
+        let member = catalog.list(catalog.builtin(BuiltinRole::Member));
+        assert_eq!(member, [Permission::MEMBERS_READ]);
     }
 
     #[test]

@@ -130,7 +130,7 @@ impl AppState {
         ));
         Ok(Self {
             caches,
-            permissions: Arc::new(Catalog::orgs()),
+            permissions: Arc::new(Catalog::orgs_with_projects(settings.projects.enabled)),
             nav: Arc::new(Vec::new()),
             dir_templates: Arc::new(overrides),
             draining: Arc::default(),

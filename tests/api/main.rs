@@ -38,6 +38,7 @@ mod outages;
 mod pages;
 mod password_changes;
 mod people;
+mod projects_switch;
 mod rls;
 mod roles;
 mod rules;

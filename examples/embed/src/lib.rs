@@ -185,6 +185,13 @@ pub const TEMPLATES: &[(&str, &str)] = &[(
     include_str!("../templates/notes/list.html"),
 )];
 
+/// The example's settings: orgs' (`Settings::load`, or a test's), with Projects, orgs' built-in
+/// example resource, switched off (`projects.enabled = false`): this app's resource is Notes.
+pub fn settings(mut settings: orgs::Settings) -> orgs::Settings {
+    settings.projects.enabled = false;
+    settings
+}
+
 /// orgs' state with the example's permissions, templates and its Notes entry in the navigation.
 pub fn state(state: AppState) -> anyhow::Result<AppState> {
     state

@@ -74,7 +74,7 @@ async fn notes_of(client: &reqwest::Client, address: &str, slug: &str) -> serde_
 #[tokio::test]
 async fn a_member_sees_only_the_notes_of_their_organization() {
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_environment(Environment::Test).unwrap();
+    let mut settings = embed::settings(Settings::for_environment(Environment::Test).unwrap());
     settings.database.url = format!("sqlite://{}", dir.path().join("embed.db").display());
     let db = orgs::db::connect(&settings.database).await.unwrap();
     embed::migrate(&db).await.unwrap();
@@ -205,6 +205,14 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         )),
         "{page}"
     );
+    // The example switches orgs' own example resource off: no Projects link, no project route.
+    assert!(!page.contains("Projects"), "{page}");
+    let projects = ann
+        .get(format!("{address}/o/{}/projects/", orgs[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(projects.status(), 404);
 
     // The note is in Acme's audit log, by Ann.
     let events: serde_json::Value = ann
