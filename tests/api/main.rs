@@ -11,6 +11,7 @@ mod abuse;
 mod accounts;
 mod audit;
 mod backends;
+mod base_blocks;
 mod big_orgs;
 mod caching;
 mod cli;
