@@ -11,6 +11,7 @@ macro_rules! templates {
 
 /// Every template, by name.
 pub const TEMPLATES: &[(&str, &str)] = templates![
+    "forms.html",
     "nav.html",
     "base.html",
     "home.html",

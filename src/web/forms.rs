@@ -1,9 +1,50 @@
-//! Form and JSON input: validator errors turned into field -> messages, for the form page
-//! (status 200, like Django) or a 422 JSON answer.
+//! The form helper: an HTML form's input checked into field -> messages, shown again with its
+//! values and messages (`Page::form`, rendered by the `forms.*` components of
+//! `templates/forms.html`), or answered as a 422 on the API; and the flash and redirect after a
+//! form saved.
+//!
+//! A handler of an HTML form, orgs' own or an embedding app's, reads:
+//!
+//! ```ignore
+//! if let Err(errors) = forms::check(&input) {
+//!     return render(&req, tenant_page("notes/form.html", &tenant).form(&input, &errors)).await;
+//! }
+//! let note = notes::create(&tx, input).await?;
+//! Ok(forms::saved(&session, "Note added.", &tenant.url("/notes/")))
+//! ```
+//!
+//! and its template `{{ <forms.errors/> }}`, `{{ <forms.csrf/> }}`, then one
+//! `{{ <forms.field name="body" label="Note" required={true}/> }}` per field: each field takes
+//! its value from `form` and its messages from `errors`, with `aria-invalid` and
+//! `aria-describedby` set when it has any.
 
-use validator::{ValidationErrors, ValidationErrorsKind};
+use actix_session::Session;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{AppError, FieldErrors};
+use crate::web::render::{Page, redirect};
+use crate::web::flash;
+
+impl Page {
+    /// The form shown again: `values` as `form` (each field's value) and `errors` (each
+    /// field's messages), for the `forms.*` components.
+    pub fn form(self, values: impl Serialize, errors: &FieldErrors) -> Self {
+        self.with("form", values).with("errors", errors)
+    }
+}
+
+/// Every problem of `input` at once, by field; `Ok` when it is valid.
+pub fn check<T: Validate>(input: &T) -> Result<(), FieldErrors> {
+    input.validate().map_err(|errors| field_errors(&errors))
+}
+
+/// After a form saved: `message` flashed on the next page, and a 303 to `location`.
+pub fn saved(session: &Session, message: impl Into<String>, location: &str) -> HttpResponse {
+    flash::success(session, message);
+    redirect(location)
+}
 
 /// Field -> messages from a validator result.
 pub fn field_errors(errors: &ValidationErrors) -> FieldErrors {
@@ -39,4 +80,110 @@ pub fn invalid(fields: FieldErrors) -> AppError {
         .collect::<Vec<_>>()
         .join("; ");
     AppError::Invalid { message, fields }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use tera::Context;
+
+    fn render(source: &str, context: &Context) -> String {
+        let mut tera = crate::templates::load().unwrap_or_else(|e| panic!("{e}"));
+        tera.add_raw_template("page.html", source)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        tera.render("page.html", context)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn a_field_with_a_message_is_marked_invalid_and_points_at_its_message() {
+        let mut context = Context::new();
+        context.insert("form", &serde_json::json!({"email": "ada@"}));
+        let errors: BTreeMap<&str, Vec<&str>> =
+            BTreeMap::from([("email", vec!["Enter an email address like ada@example.com."])]);
+        context.insert("errors", &errors);
+        let html = render(
+            r#"{{ <forms.field name="email" label="Email" type="email" hint="We send the link here." required={true}/> }}"#,
+            &context,
+        );
+        assert!(html.contains(r#"value="ada@""#), "{html}");
+        assert!(html.contains(r#"aria-invalid="true""#), "{html}");
+        assert!(
+            html.contains(r#"aria-describedby="email-hint email-errors""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<ul class="errorlist" id="email-errors">"#), "{html}");
+        assert!(html.contains("like ada@example.com"), "{html}");
+    }
+
+    #[test]
+    fn a_field_without_a_message_or_a_form_is_plain_and_says_when_it_is_optional() {
+        let html = render(
+            r#"{{ <forms.field name="slug" label="Address"/> }}"#,
+            &Context::new(),
+        );
+        assert!(!html.contains("aria-invalid"), "{html}");
+        assert!(!html.contains("aria-describedby"), "{html}");
+        assert!(html.contains(r#"value="""#), "{html}");
+        assert!(html.contains("(optional)"), "{html}");
+    }
+
+    #[test]
+    fn a_password_is_never_shown_again() {
+        let mut context = Context::new();
+        context.insert("form", &serde_json::json!({"password": "hunter2"}));
+        let html = render(
+            r#"{{ <forms.field name="password" label="Password" type="password"/> }}"#,
+            &context,
+        );
+        assert!(!html.contains("hunter2"), "{html}");
+    }
+
+    #[test]
+    fn the_summary_lists_every_message_and_links_each_to_its_field() {
+        let mut context = Context::new();
+        let errors: BTreeMap<&str, Vec<&str>> = BTreeMap::from([
+            ("password", vec!["Use at least 10 characters."]),
+            ("slug", vec!["That address is taken."]),
+        ]);
+        context.insert("errors", &errors);
+        let html = render(r#"{{ <forms.errors/> }}"#, &context);
+        assert!(html.contains("2 things need fixing"), "{html}");
+        assert!(html.contains(r##"<a href="#password">"##), "{html}");
+        assert!(html.contains(r##"<a href="#slug">"##), "{html}");
+        assert!(render(r#"{{ <forms.errors/> }}"#, &Context::new()).trim().is_empty());
+    }
+
+    #[test]
+    fn checkboxes_come_in_groups_with_their_notes_and_keep_what_was_ticked() {
+        let mut context = Context::new();
+        context.insert(
+            "groups",
+            &serde_json::json!([{"name": "Notes", "items": [
+                {"value": "notes.read", "label": "See notes", "note": "notes.read"},
+                {"value": "notes.write", "label": "Add notes", "note": "notes.write"}
+            ]}]),
+        );
+        context.insert("ticked", &["notes.write"]);
+        let html = render(
+            r#"{{ <forms.checkboxes name="permissions" legend="What it may do" groups={groups} checked={ticked}/> }}"#,
+            &context,
+        );
+        assert!(html.contains("<legend>What it may do</legend>"), "{html}");
+        assert!(html.contains(r#"value="notes.write" checked"#), "{html}");
+        assert!(!html.contains(r#"value="notes.read" checked"#), "{html}");
+        assert!(html.contains("<small>notes.read</small>"), "{html}");
+    }
+
+    #[test]
+    fn the_csrf_field_carries_the_token() {
+        let mut context = Context::new();
+        context.insert("csrf_token", "t0k3n");
+        let html = render(r#"{{ <forms.csrf/> }}"#, &context);
+        assert_eq!(
+            html,
+            r#"<input type="hidden" name="csrf_token" value="t0k3n">"#
+        );
+    }
 }
