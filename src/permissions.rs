@@ -102,10 +102,29 @@ pub enum Holders {
 pub struct Entry {
     /// The permission.
     pub permission: Permission,
-    /// What it allows, for the role pages.
+    /// What it allows, in a few words: its name on the role and key forms ("Manage roles").
     pub description: &'static str,
     /// Which built-in roles hold it.
     pub holders: Holders,
+    /// The heading it is shown under, when it was added in a group ([`Catalog::in_group`]).
+    pub group: Option<&'static str>,
+}
+
+impl Entry {
+    /// The heading it is shown under: its group, or its name's first word (`Notes`).
+    pub fn group_name(&self) -> std::borrow::Cow<'static, str> {
+        if let Some(group) = self.group {
+            return group.into();
+        }
+        let word = self.permission.name().split('.').next().unwrap_or_default();
+        let mut chars = word.chars();
+        chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+            .unwrap_or_default()
+            .replace('_', " ")
+            .into()
+    }
 }
 
 /// The most permissions a catalog holds (a [`PermissionSet`] is 128 bits).
@@ -124,68 +143,68 @@ impl Default for Catalog {
 }
 
 impl Catalog {
-    /// orgs' own permissions.
+    /// orgs' own permissions, in their groups.
     pub fn orgs() -> Self {
         Self::orgs_with_projects(true)
     }
 
-    /// orgs' own permissions, Projects' (`projects.*`) only when `projects` (the setting
-    /// `projects.enabled`): a permission no route needs is offered to no role.
+    /// orgs' own permissions; Projects' only when `projects` (the setting `projects.enabled`).
     pub fn orgs_with_projects(projects: bool) -> Self {
         use Holders::{Admin, Member, Owner};
-        let mut catalog = Self {
+        use Permission as P;
+        Self {
             entries: Vec::new(),
-        };
-        for (permission, description, holders) in [
-            (
-                Permission::ORGANIZATION_UPDATE,
-                "Rename the organization and change its address",
-                Admin,
-            ),
-            (
-                Permission::ORGANIZATION_DELETE,
-                "Delete the organization",
-                Owner,
-            ),
-            (
-                Permission::OWNERSHIP_TRANSFER,
-                "Hand the organization to another member",
-                Owner,
-            ),
-            (Permission::MEMBERS_READ, "See the people", Member),
-            (Permission::MEMBERS_INVITE, "Invite people", Admin),
-            (Permission::MEMBERS_UPDATE, "Change a member's roles", Admin),
-            (Permission::MEMBERS_REMOVE, "Remove members", Admin),
-            (
-                Permission::INVITATIONS_MANAGE,
-                "List, resend and revoke invitations",
-                Admin,
-            ),
-            (Permission::ROLES_MANAGE, "Create and edit roles", Admin),
-            (
-                Permission::API_KEYS_MANAGE,
-                "Create and revoke API keys",
-                Admin,
-            ),
-            (
-                Permission::DOMAINS_MANAGE,
-                "Add and verify custom domains",
-                Admin,
-            ),
-            (Permission::PROJECTS_READ, "See projects", Member),
-            (
-                Permission::PROJECTS_WRITE,
-                "Create and edit projects",
-                Member,
-            ),
-            (Permission::PROJECTS_DELETE, "Delete projects", Admin),
-            (Permission::AUDIT_READ, "Read the audit log", Admin),
-        ] {
-            if projects || !permission.name().starts_with("projects.") {
-                catalog = catalog.with(permission, description, holders);
-            }
+        }
+        .in_group("Organization", |c| {
+            c.with(P::ORGANIZATION_UPDATE, "Edit the organization", Admin)
+                .with(P::ORGANIZATION_DELETE, "Delete the organization", Owner)
+                .with(P::OWNERSHIP_TRANSFER, "Transfer ownership", Owner)
+        })
+        .in_group("People", |c| {
+            c.with(P::MEMBERS_READ, "See the people", Member)
+                .with(P::MEMBERS_INVITE, "Invite people", Admin)
+                .with(P::MEMBERS_UPDATE, "Change members' roles", Admin)
+                .with(P::MEMBERS_REMOVE, "Remove members", Admin)
+                .with(P::INVITATIONS_MANAGE, "Manage invitations", Admin)
+        })
+        .in_group("Access", |c| {
+            c.with(P::ROLES_MANAGE, "Manage roles", Admin)
+                .with(P::API_KEYS_MANAGE, "Manage API keys", Admin)
+                .with(P::DOMAINS_MANAGE, "Manage custom domains", Admin)
+        })
+        .in_group("Projects", |c| match projects {
+            false => c,
+            true => c
+                .with(P::PROJECTS_READ, "See projects", Member)
+                .with(P::PROJECTS_WRITE, "Create and edit projects", Member)
+                .with(P::PROJECTS_DELETE, "Delete projects", Admin),
+        })
+        // Last, where it has always been: the catalog's order is the order of every list of
+        // permissions the API answers.
+        .in_group("Organization", |c| {
+            c.with(P::AUDIT_READ, "Read the audit log", Admin)
+        })
+    }
+
+    /// The catalog with the permissions `add` puts in shown under `group` on the role and key
+    /// forms: `catalog.in_group("Notes", |c| c.with(NOTES_READ, "See notes", Holders::Member))`.
+    /// A permission added outside a group is shown under its name's first word (`Notes`).
+    pub fn in_group(self, group: &'static str, add: impl FnOnce(Self) -> Self) -> Self {
+        let from = self.entries.len();
+        let mut catalog = add(self);
+        for entry in catalog.entries.iter_mut().skip(from) {
+            entry.group = Some(group);
         }
         catalog
+    }
+
+    /// The name people read for `permission` ("Manage roles"): its description in the catalog,
+    /// or its key when the catalog does not have it.
+    pub fn name_of(&self, permission: Permission) -> &'static str {
+        self.entries
+            .iter()
+            .find(|e| e.permission == permission)
+            .map_or(permission.name(), |e| e.description)
     }
 
     /// The catalog with `permission` added, held by `holders` among the built-in roles (the
@@ -218,6 +237,7 @@ impl Catalog {
             permission,
             description,
             holders,
+            group: None,
         });
         self
     }
@@ -437,14 +457,6 @@ mod tests {
                 Permission::PROJECTS_WRITE
             ]
         );
-    }
-
-    #[test]
-    fn without_projects_the_member_holds_members_read_alone() {
-        let catalog = Catalog::orgs_with_projects(false);
-        assert!(catalog.find("projects.read").is_none());
-        let member = catalog.list(catalog.builtin(BuiltinRole::Member));
-        assert_eq!(member, [Permission::MEMBERS_READ]);
     }
 
     #[test]

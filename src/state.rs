@@ -55,6 +55,9 @@ pub struct AppState {
     /// The embedding app's entries in every tenant page's navigation
     /// ([`AppState::with_nav_item`]).
     pub nav: Arc<Vec<NavItem>>,
+    /// The audit events' sentences, orgs' and the embedding app's
+    /// ([`AppState::with_audit_sentence`]).
+    pub sentences: Arc<crate::audit::Sentences>,
     /// The templates of `ui.template_dir`, read once at start: they apply over orgs' and over
     /// the embedding app's ([`AppState::with_templates`]).
     dir_templates: Arc<Vec<(String, String)>>,
@@ -132,6 +135,7 @@ impl AppState {
             caches,
             permissions: Arc::new(Catalog::orgs_with_projects(settings.projects.enabled)),
             nav: Arc::new(Vec::new()),
+            sentences: Arc::new(crate::audit::Sentences::default()),
             dir_templates: Arc::new(overrides),
             draining: Arc::default(),
             cursors: crate::cursor::Cursors::new(settings.session.secret_key.expose_secret()),
@@ -155,6 +159,16 @@ impl AppState {
     #[must_use]
     pub fn with_permissions(mut self, add: impl FnOnce(Catalog) -> Catalog) -> Self {
         self.permissions = Arc::new(add((*self.permissions).clone()));
+        self
+    }
+
+    /// The state with a sentence for the audit event type `action` the embedding app records:
+    /// `state.with_audit_sentence("note.created", "wrote the note {target}")` reads "Ada wrote
+    /// the note Call Erin" on the dashboard and the audit page (placeholders: `{target}`,
+    /// `{roles}`, `{action}`; see [`crate::audit::sentences`]).
+    #[must_use]
+    pub fn with_audit_sentence(mut self, action: &'static str, template: &'static str) -> Self {
+        self.sentences = Arc::new((*self.sentences).clone().with(action, template));
         self
     }
 

@@ -12,6 +12,7 @@ macro_rules! templates {
 /// Every template, by name.
 pub const TEMPLATES: &[(&str, &str)] = templates![
     "forms.html",
+    "components.html",
     "nav.html",
     "base.html",
     "home.html",
@@ -25,10 +26,15 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "auth/token_invalid.html",
     "account/account.html",
     "tenant/dashboard.html",
-    "tenant/settings.html",
-    "tenant/edit.html",
     "tenant/confirm.html",
-    "tenant/transfer.html",
+    "tenant/confirm_body.html",
+    "settings/layout.html",
+    "settings/general.html",
+    "settings/api_keys.html",
+    "settings/domains.html",
+    "settings/danger.html",
+    "settings/confirm.html",
+    "settings/transfer.html",
     "organizations/list.html",
     "organizations/add.html",
     "people/list.html",
@@ -69,6 +75,8 @@ pub fn load_with(extra: &[(String, String)]) -> anyhow::Result<Tera> {
     tera.register_filter("ago", ago_filter);
     tera.register_filter("day", day_filter);
     tera.register_filter("thousands", thousands_filter);
+    tera.register_filter("initials", initials_filter);
+    tera.register_filter("palette", palette_filter);
     tera.autoescape_on([".html"]);
     let mut all: Vec<(&str, &str)> = TEMPLATES
         .iter()
@@ -119,6 +127,16 @@ pub fn read_dir(dir: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> 
 
 fn urlencode_filter(value: &str, _: Kwargs, _: &State) -> String {
     urlencode(value)
+}
+
+/// `{{ name | initials }}`: up to two initials ("Ada Lovelace" is "AL").
+fn initials_filter(value: &str, _: Kwargs, _: &State) -> String {
+    crate::organizations::appearance::initials(value)
+}
+
+/// `{{ name | palette }}`: the palette colour `name` picks, the same one everywhere.
+fn palette_filter(value: &str, _: Kwargs, _: &State) -> String {
+    crate::organizations::appearance::picked_by_name(value).to_string()
 }
 
 /// `{{ n | thousands }}`: a count with its thousands separated (`100,000`).

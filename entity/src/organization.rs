@@ -14,6 +14,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub slug: String,
     pub is_active: bool,
+    /// The colour behind its initials, a palette name; none picks one from its id.
+    pub color: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
     #[schema(value_type = String, format = DateTime)]

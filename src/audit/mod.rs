@@ -25,8 +25,10 @@ use sea_orm::{
 use serde::Serialize;
 
 pub mod retention;
+pub mod sentences;
 
 pub use retention::prune;
+pub use sentences::{Described, Sentences};
 
 use crate::tenancy::door::SystemTxn;
 use crate::tenancy::{Actor, ActorKind, TenantTxn};

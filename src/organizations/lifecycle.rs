@@ -233,16 +233,27 @@ pub(super) async fn lock_organization(tx: &TenantTxn) -> Result<organization::Mo
         .ok_or(OrgError::OrganizationNotFound)
 }
 
-/// Renames the organization and, when a new slug is given, changes its address.
+/// Renames the organization and, when a new slug is given, changes its address; when a colour
+/// is given, sets the colour behind its initials (empty: the one its id picks).
 pub async fn update_organization(
     tx: &TenantTxn,
     name: &str,
     new_slug: Option<&str>,
+    color: Option<&str>,
 ) -> Result<organization::Model, OrgError> {
     let name = clean_name(name)?;
+    let color = match color.map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(chosen) if super::appearance::is_color(chosen) => Some(Some(chosen.to_string())),
+        Some(_) => return Err(OrgError::InvalidColor),
+    };
     let organization = lock_organization(tx).await?;
     let mut row = organization.clone().into_active_model();
     row.name = Set(name);
+    if let Some(color) = color {
+        row.color = Set(color);
+    }
     if let Some(new_slug) = new_slug
         .map(str::trim)
         .filter(|s| !s.is_empty() && *s != organization.slug)
@@ -269,6 +280,12 @@ pub async fn update_organization(
         changes.insert(
             "slug".into(),
             json!({ "from": organization.slug, "to": updated.slug }),
+        );
+    }
+    if updated.color != organization.color {
+        changes.insert(
+            "color".into(),
+            json!({ "from": organization.color, "to": updated.color }),
         );
     }
     audit::record(

@@ -7,6 +7,7 @@
 //! membership row, the owner, how the audit log names them) is in `members`, which uses neither.
 
 pub mod api_keys;
+pub mod appearance;
 pub mod domains;
 pub mod grants;
 mod lifecycle;
@@ -60,6 +61,9 @@ pub enum OrgError {
     /// A typed slug belongs to another organization.
     #[error("this address is already taken")]
     SlugTaken,
+    /// A colour that is not one of the palette's.
+    #[error("choose one of the colours offered")]
+    InvalidColor,
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
@@ -70,6 +74,7 @@ impl crate::fields::FieldError for OrgError {
         match self {
             Self::InvalidName(_) => Some("name"),
             Self::InvalidSlug(_) | Self::SlugTaken => Some("slug"),
+            Self::InvalidColor => Some("color"),
             Self::OwnerMustBeAdmin => Some("is_admin"),
             _ => None,
         }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
-use super::settings::{CursorQuery, KeyView, cursor_page, key_views, person_only, settings_page};
+use super::settings::{CursorQuery, KeyView, cursor_page, key_views, keys_page, person_only};
 use crate::error::AppError;
 use crate::organizations::api_keys;
 use crate::permissions::Permission;
@@ -86,14 +86,14 @@ pub async fn create(
         Err(error) => {
             let errors = error.into_fields()?;
             tx.read_again(&tenant).await?;
-            return settings_page(&req, &tx, &tenant, None, &errors).await;
+            return keys_page(&req, &tx, &tenant, None, &form, &errors).await;
         }
     };
     session
         .insert(NEW_KEY, secret)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     flash::success(&session, "API key created.");
-    Ok(redirect(&tenant.url("/settings/")))
+    Ok(redirect(&tenant.url("/settings/api-keys/")))
 }
 
 /// `GET /settings/api-keys/{id}/revoke/`: asks before revoking.
@@ -102,8 +102,9 @@ pub async fn revoke_form(
     Found { tenant, row, .. }: Found<ApiKey>,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let page = super::organization::confirm(
+    let page = super::settings::sections::confirm(
         &tenant,
+        "api-keys",
         format!("Revoke the API key “{}”?", row.name),
         format!(
             "Anything using the key starting with {}… stops working at once. A revoked key cannot be restored; make a new one instead.",
@@ -129,7 +130,7 @@ pub async fn revoke(
     person_only(&tenant)?;
     api_keys::revoke_for(&tx, &grant, &row).await?;
     flash::success(&session, "API key revoked.");
-    Ok(redirect(&tenant.url("/settings/")))
+    Ok(redirect(&tenant.url("/settings/api-keys/")))
 }
 
 /// A key as the API returns it on creation: with its secret, once.

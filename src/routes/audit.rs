@@ -2,7 +2,9 @@
 //! `GET /api/v1/audit-events/` (newest first, by cursor, the same filters, `?format=jsonl` to
 //! export every matching event as JSON lines).
 
-use actix_web::http::header;
+use std::collections::HashMap;
+
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,9 @@ pub struct AuditQuery {
     /// The user's or key's id.
     #[param(value_type = Option<i64>, minimum = 1)]
     actor_id: Option<String>,
+    /// A person, by email: their events only.
+    #[param(value_type = Option<String>, max_length = 254)]
+    actor: Option<String>,
     /// One action (`member.added`).
     action: Option<String>,
     /// At or after: a date (`2026-12-01`) or an RFC 3339 time.
@@ -142,20 +147,121 @@ impl AuditQuery {
     }
 }
 
+/// The filter `query` asks for, its `actor` email read as that person's id; `None` when it
+/// names nobody (no event can match).
+async fn filter_of(tx: &TenantTxn, query: &AuditQuery) -> Result<Option<Filter>, AppError> {
+    let mut filter = query.filter()?;
+    let Some(email) = given(query.actor.as_deref()) else {
+        return Ok(Some(filter));
+    };
+    if email.len() > 254 {
+        return Err(AppError::field("actor", "must be at most 254 characters"));
+    }
+    match crate::auth::users::find_by_email(tx.conn(), email).await? {
+        Some(user) => {
+            filter.actor_type = Some(ActorKind::User);
+            filter.actor_id = Some(user.id);
+            Ok(Some(filter))
+        }
+        None => Ok(None),
+    }
+}
+
 /// One page of events and the cursor of the next (`None` at the end).
 async fn read_page(
     tx: &TenantTxn,
     list: &ListCursors,
     query: &AuditQuery,
 ) -> Result<(Vec<EventView>, Option<String>, u64), AppError> {
-    let filter = query.filter()?;
+    let filter = filter_of(tx, query).await?;
     let (after, per_page) = query.cursor(list)?;
+    let Some(filter) = filter else {
+        return Ok((Vec::new(), None, per_page));
+    };
     let mut events = audit::list(tx, &filter, after, per_page + 1).await?;
     let next = pagination::next_cursor(list, &mut events, per_page, |e| e.id);
     Ok((events, next, per_page))
 }
 
-/// `GET /audit/`
+/// The events of a page in words, their role keys named from the organization's roles.
+pub(super) async fn described<'a>(
+    state: &AppState,
+    tx: &TenantTxn,
+    tenant: &crate::web::Tenant,
+    events: &'a [EventView],
+) -> Result<Vec<audit::Described<'a>>, AppError> {
+    let roles: HashMap<String, String> = if events.iter().any(|e| e.changes.is_some()) {
+        crate::organizations::roles::list(tx, tenant.catalog())
+            .await?
+            .into_iter()
+            .map(|role| (role.key, role.name))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    Ok(events
+        .iter()
+        .map(|event| state.sentences.describe(event, &roles))
+        .collect())
+}
+
+/// An event type as the filter offers it.
+#[derive(Serialize)]
+struct ActionChoice {
+    value: &'static str,
+    label: String,
+}
+
+/// Every event type with a sentence, as the page's filter offers them ("Created the project …").
+fn action_choices(state: &AppState) -> Vec<ActionChoice> {
+    let mut choices = vec![ActionChoice {
+        value: "",
+        label: "Anything".into(),
+    }];
+    for action in state.sentences.actions() {
+        let said = state
+            .sentences
+            .describe(&placeholder(action), &HashMap::new())
+            .sentence;
+        let mut chars = said.chars();
+        let label = chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+            .unwrap_or_default();
+        choices.push(ActionChoice {
+            value: action,
+            label,
+        });
+    }
+    choices
+}
+
+/// An event of type `action` about "…", to say what the type is.
+fn placeholder(action: &str) -> EventView {
+    EventView {
+        id: 0,
+        occurred_at: Utc::now(),
+        action: action.to_string(),
+        actor: audit::ActorView {
+            kind: "user".into(),
+            id: None,
+            name: String::new(),
+        },
+        target: Some(audit::TargetView {
+            kind: String::new(),
+            id: None,
+            label: Some("…".into()),
+        }),
+        changes: None,
+        ip: None,
+        user_agent: None,
+        request_id: None,
+        organization_name: String::new(),
+    }
+}
+
+/// `GET /audit/`: the filters (a refused one is shown on its field) and a page of events in
+/// words.
 pub async fn page(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -163,7 +269,28 @@ pub async fn page(
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
-    let (events, next, _) = read_page(&tx, &state.cursors.of("audit"), &query).await?;
+    let filtered = [
+        &query.actor,
+        &query.actor_id,
+        &query.action,
+        &query.since,
+        &query.until,
+    ]
+    .iter()
+    .any(|v| given(v.as_deref()).is_some());
+    let view = tenant_page("audit/list.html", &tenant)
+        .with("actions", action_choices(&state))
+        .with("filtered", filtered);
+    let (events, next) = match read_page(&tx, &state.cursors.of("audit"), &query).await {
+        Ok((events, next, _)) => (events, next),
+        Err(error) => {
+            let errors = error.into_fields()?;
+            let view = view
+                .form(&query, &errors)
+                .with("events", Vec::<EventView>::new());
+            return render(&req, view.status(StatusCode::UNPROCESSABLE_ENTITY)).await;
+        }
+    };
     let next_query = next.as_ref().map(|cursor| {
         let older = AuditQuery {
             after: Some(cursor.clone()),
@@ -172,11 +299,13 @@ pub async fn page(
         };
         serde_urlencoded::to_string(&older).unwrap_or_default()
     });
-    let view = tenant_page("audit/list.html", &tenant)
-        .with("events", events)
+    let words = described(&state, &tx, &tenant, &events).await?;
+    let view = view
+        .with("events", words)
         .with("next", next)
         .with("next_query", next_query)
-        .with("query", &query);
+        .with("newest", query.after.is_some())
+        .form(&query, &crate::error::FieldErrors::new());
     render(&req, view).await
 }
 
@@ -202,6 +331,7 @@ pub async fn api_list(
     let query = query.into_inner();
     pagination::present("actor_type", query.actor_type.as_deref())?;
     pagination::present("actor_id", query.actor_id.as_deref())?;
+    pagination::present("actor", query.actor.as_deref())?;
     match pagination::present("format", query.format.as_deref())? {
         None | Some("json") => {
             let (items, next, per_page) =
@@ -215,11 +345,11 @@ pub async fn api_list(
             }))
         }
         Some("jsonl") => {
-            let filter = query.filter()?;
+            let filter = filter_of(&tx, &query).await?;
             let (mut before, _) = query.cursor(&state.cursors.of("audit"))?;
             let mut body = Vec::new();
-            loop {
-                let batch = audit::list(&tx, &filter, before, EXPORT_BATCH).await?;
+            while let Some(filter) = &filter {
+                let batch = audit::list(&tx, filter, before, EXPORT_BATCH).await?;
                 for event in &batch {
                     serde_json::to_writer(&mut body, event)
                         .map_err(|e| AppError::Internal(e.into()))?;

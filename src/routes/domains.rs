@@ -8,7 +8,7 @@ use entity::OrganizationId;
 use serde::{Deserialize, Serialize};
 
 use super::settings::{
-    CursorQuery, DomainView, cursor_page, domain_view, person_only, settings_page,
+    CursorQuery, DomainView, cursor_page, domain_view, domains_page, person_only,
 };
 use crate::error::AppError;
 use crate::organizations::domains::{self, DomainError};
@@ -47,12 +47,12 @@ pub async fn add(
                 &session,
                 "Domain added. Publish its TXT record, then verify it.",
             );
-            Ok(redirect(&tenant.url("/settings/")))
+            Ok(redirect(&tenant.url("/settings/domains/")))
         }
         Err(error) => {
             let errors = AppError::from(error).into_fields()?;
             tx.read_again(&tenant).await?;
-            settings_page(&req, &tx, &tenant, None, &errors).await
+            domains_page(&req, &tx, &tenant, &*form, &errors).await
         }
     }
 }
@@ -63,7 +63,7 @@ pub async fn verify(
     session: Session,
     found: Found<Domain>,
 ) -> Result<HttpResponse, AppError> {
-    let root = found.tenant.url("/settings/");
+    let root = found.tenant.url("/settings/domains/");
     match verify_and_settle(&state, found).await? {
         Ok(domain) => flash::success(&session, format!("{} is verified.", domain.domain)),
         Err(
@@ -115,7 +115,7 @@ pub async fn delete(
     person_only(&tenant)?;
     domains::remove(&tx, row.id).await?;
     flash::success(&session, "Domain removed.");
-    Ok(redirect(&tenant.url("/settings/")))
+    Ok(redirect(&tenant.url("/settings/domains/")))
 }
 
 /// List the custom domains

@@ -166,10 +166,13 @@ tenant_routes! {
     GET "/api/v1/invitations/{id}/" [INVITATIONS_MANAGE] => invitations::api_detail;
     POST "/api/v1/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::api_revoke;
     POST "/api/v1/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::api_resend;
-    GET "/settings/" [AnyOf(API_KEYS_MANAGE, DOMAINS_MANAGE)] => settings::show;
+    GET "/settings/" [AnyOf(ORGANIZATION_UPDATE, ROLES_MANAGE, API_KEYS_MANAGE, DOMAINS_MANAGE, OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => organization::edit_form;
+    GET "/settings/danger/" [AnyOf(OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::danger;
+    GET "/settings/api-keys/" [API_KEYS_MANAGE] => settings::api_keys;
     POST "/settings/api-keys/" [API_KEYS_MANAGE] => api_keys::create;
     GET "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => api_keys::revoke_form;
     POST "/settings/api-keys/{id}/revoke/" [API_KEYS_MANAGE] => api_keys::revoke;
+    GET "/settings/domains/" [DOMAINS_MANAGE] => settings::domains;
     POST "/settings/domains/" [DOMAINS_MANAGE] => domains::add;
     POST "/settings/domains/{id}/verify/" [DOMAINS_MANAGE] => domains::verify;
     POST "/settings/domains/{id}/delete/" [DOMAINS_MANAGE] => domains::delete;

@@ -5,15 +5,17 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use entity::UserId;
 use entity::organization;
 use serde::{Deserialize, Serialize};
 
 use super::tenant_page;
+use crate::config::Settings;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;
 use crate::organizations::{self, OrgError};
+use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::Json;
 use crate::web::render::redirect;
@@ -26,6 +28,7 @@ use crate::web::{Tenant, TenantCtx, etag};
 pub struct OrganizationForm {
     pub(super) name: String,
     pub(super) slug: String,
+    pub(super) color: String,
 }
 
 /// Field errors of a refused organization form; other errors pass through.
@@ -62,46 +65,117 @@ pub struct OrganizationJson {
         pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
     )]
     slug: Option<String>,
+    /// The colour behind its initials: one of `indigo`, `teal`, `green`, `amber`, `red`,
+    /// `pink`, `violet`, `slate`; empty for the one its id picks.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    #[schema(max_length = 16, example = "teal")]
+    color: Option<String>,
 }
 
-fn edit_page(tenant: &Tenant, form: &OrganizationForm, errors: &FieldErrors) -> Page {
-    tenant_page("tenant/edit.html", tenant)
-        .with("form", form)
-        .with("errors", errors)
+/// A palette colour as the General settings offer it.
+#[derive(Serialize)]
+struct ColorChoice {
+    value: &'static str,
+    label: &'static str,
 }
 
-/// `GET /edit/`
-pub async fn edit_form(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
-    let form = OrganizationForm {
-        name: tenant.organization().name.clone(),
-        slug: tenant.organization().slug.clone(),
-    };
-    render(&req, edit_page(&tenant, &form, &FieldErrors::new())).await
+/// The General settings section: the organization's name, address and colour.
+pub(super) fn general_page(
+    settings: &Settings,
+    tenant: &Tenant,
+    form: &OrganizationForm,
+    errors: &FieldErrors,
+) -> Page {
+    let colors: Vec<ColorChoice> = std::iter::once(("", "Picked for it"))
+        .chain(organizations::appearance::COLORS.iter().copied())
+        .map(|(value, label)| ColorChoice { value, label })
+        .collect();
+    let address = crate::web::links::address(settings, &tenant.organization().slug);
+    super::settings::sections::page("settings/general.html", tenant, "general")
+        .form(form, errors)
+        .with("colors", colors)
+        .with(
+            "address_hint",
+            format!(
+                "Lowercase letters, digits and dashes: the organization is at {address}. The old address stops working."
+            ),
+        )
+        .with("address", address)
 }
 
-/// The tenant root of an organization addressed the way this request addressed its tenant.
-fn root_after_rename(tenant: &Tenant, organization: &organization::Model) -> String {
-    if tenant.root().is_empty() {
-        "/".to_string()
-    } else {
-        format!("/o/{}/", organization.slug)
+/// The form as the organization is now.
+pub(super) fn current_form(tenant: &Tenant) -> OrganizationForm {
+    let organization = tenant.organization();
+    OrganizationForm {
+        name: organization.name.clone(),
+        slug: organization.slug.clone(),
+        color: organization.color.clone().unwrap_or_default(),
     }
 }
 
-/// `POST /edit/`: name and slug.
+/// `GET /settings/` and `GET /edit/`: the General settings.
+pub async fn edit_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    tenant: Tenant,
+) -> Result<HttpResponse, AppError> {
+    super::settings::person_only(&tenant)?;
+    let form = current_form(&tenant);
+    let page = general_page(&state.settings, &tenant, &form, &FieldErrors::new());
+    render(&req, page).await
+}
+
+/// The General settings of an organization after a save, addressed the way this request
+/// addressed it: on its subdomain, the new subdomain (signed in there by a handoff: the old
+/// host no longer answers); on its custom domain, the same host; on the path form, the new path.
+async fn settings_after_rename(
+    req: &HttpRequest,
+    state: &AppState,
+    tenant: &Tenant,
+    before: &str,
+    organization: &organization::Model,
+) -> Result<String, AppError> {
+    if !tenant.root().is_empty() {
+        return Ok(format!("/o/{}/settings/", organization.slug));
+    }
+    let host =
+        crate::web::client::Client::of_request(req, &state.settings.server.trusted_proxies).host;
+    let (name, _) = crate::web::links::split_port(&host);
+    let on_subdomain =
+        name.eq_ignore_ascii_case(&format!("{before}.{}", state.settings.tenant.base_domain));
+    match tenant.user() {
+        Some(user) if on_subdomain && organization.slug != before => {
+            Ok(
+                crate::web::links::enter(req, state, user.id(), &organization.slug, "/settings/")
+                    .await?,
+            )
+        }
+        _ => Ok("/settings/".to_string()),
+    }
+}
+
+/// `POST /edit/`: name, slug and colour.
 pub async fn edit(
     req: HttpRequest,
+    state: web::Data<AppState>,
     session: Session,
     form: crate::web::Form<OrganizationForm>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    match organizations::update_organization(&tx, &form.name, Some(&form.slug)).await {
+    let before = tenant.organization().slug.clone();
+    match organizations::update_organization(&tx, &form.name, Some(&form.slug), Some(&form.color))
+        .await
+    {
         Ok(updated) => {
             flash::success(&session, "Saved.");
-            Ok(redirect(&root_after_rename(&tenant, &updated)))
+            let next = settings_after_rename(&req, &state, &tenant, &before, &updated).await?;
+            Ok(redirect(&next))
         }
-        Err(error) => render(&req, edit_page(&tenant, &form, &form_errors(error)?)).await,
+        Err(error) => {
+            let page = general_page(&state.settings, &tenant, &form, &form_errors(error)?);
+            render(&req, page).await
+        }
     }
 }
 
@@ -140,8 +214,9 @@ fn unconfirmed(tenant: &Tenant, typed: &str) -> Option<FieldErrors> {
 
 fn delete_page(tenant: &Tenant, errors: &FieldErrors) -> Page {
     let name = &tenant.organization().name;
-    confirm(
+    super::settings::sections::confirm(
         tenant,
+        "danger",
         format!("Delete {name}?"),
         format!(
             "{name}, its memberships, invitations and projects will be deleted. People keep their accounts."
@@ -150,8 +225,12 @@ fn delete_page(tenant: &Tenant, errors: &FieldErrors) -> Page {
         "Delete the organization",
     )
     .with("type_slug", true)
-    .with("errors", errors)
+    .form(FormValues::default(), errors)
 }
+
+/// No value to show again: the confirmations ask for the slug afresh.
+#[derive(Default, Serialize)]
+struct FormValues {}
 
 /// `GET /delete/`
 pub async fn delete_form(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
@@ -178,7 +257,7 @@ pub async fn delete(
 }
 
 /// The new owner, by user id.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct TransferForm {
     user_id: String,
@@ -190,7 +269,7 @@ pub async fn transfer_form(
     req: HttpRequest,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let page = transfer_page(&tenant, &tx, &FieldErrors::new()).await?;
+    let page = transfer_page(&tenant, &tx, &TransferForm::default(), &FieldErrors::new()).await?;
     render(&req, page).await
 }
 
@@ -198,17 +277,34 @@ pub async fn transfer_form(
 async fn transfer_page(
     tenant: &Tenant,
     tx: &TenantTxn,
+    form: &TransferForm,
     errors: &FieldErrors,
 ) -> Result<Page, AppError> {
-    Ok(tenant_page("tenant/transfer.html", tenant)
-        .with("candidates", transfer_candidates(tx).await?)
-        .with("errors", errors))
+    Ok(
+        super::settings::sections::page("settings/transfer.html", tenant, "danger")
+            .with("candidates", transfer_candidates(tx).await?)
+            .form(form, errors),
+    )
+}
+
+/// A member the transfer form offers.
+#[derive(Serialize)]
+struct Candidate {
+    value: i64,
+    label: String,
 }
 
 /// Everyone who could become the owner: every member but the owner, however many.
-async fn transfer_candidates(tx: &TenantTxn) -> Result<Vec<members::PersonView>, AppError> {
+async fn transfer_candidates(tx: &TenantTxn) -> Result<Vec<Candidate>, AppError> {
     let people = members::everyone(tx).await?;
-    Ok(people.into_iter().filter(|p| !p.is_owner).collect())
+    Ok(people
+        .into_iter()
+        .filter(|p| !p.is_owner)
+        .map(|p| Candidate {
+            value: p.person.user_id,
+            label: format!("{} ({})", p.person.name, p.person.email),
+        })
+        .collect())
 }
 
 async fn do_transfer(tx: &TenantTxn, user_id: &str) -> Result<(), AppError> {
@@ -234,7 +330,7 @@ pub async fn transfer(
     TenantCtx { tenant, mut tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     if let Some(errors) = unconfirmed(&tenant, &form.confirm) {
-        let page = transfer_page(&tenant, &tx, &errors).await?;
+        let page = transfer_page(&tenant, &tx, &form, &errors).await?;
         return render(&req, page.status(StatusCode::UNPROCESSABLE_ENTITY)).await;
     }
     match do_transfer(&tx, &form.user_id).await {
@@ -244,7 +340,7 @@ pub async fn transfer(
         }
         Err(AppError::Invalid { fields, .. }) => {
             tx.read_again(&tenant).await?;
-            render(&req, transfer_page(&tenant, &tx, &fields).await?).await
+            render(&req, transfer_page(&tenant, &tx, &form, &fields).await?).await
         }
         Err(other) => Err(other),
     }
@@ -339,7 +435,9 @@ pub async fn api_update(
         .name
         .unwrap_or_else(|| tenant.organization().name.clone());
     let before = current(&tx).await?;
-    let updated = organizations::update_organization(&tx, &name, slug.as_deref()).await?;
+    let updated =
+        organizations::update_organization(&tx, &name, slug.as_deref(), body.color.as_deref())
+            .await?;
     // Checked after the write so that a bad body is 422 whatever version it names; a stale
     // version rolls the write back.
     etag::check_if_match(&req, &before)?;

@@ -41,6 +41,7 @@ pub async fn dashboard(
     } else {
         Vec::new()
     };
+    let activity = super::audit::described(&state, &tx, &tenant, &activity).await?;
     let page = tenant_page("tenant/dashboard.html", &tenant)
         .with("projects", recent)
         .with("project_count", counts.projects)

@@ -7,7 +7,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::roles::{self, NewRole, RolePatch, RoleView};
 use crate::permissions::{BuiltinRole, Permission};
@@ -16,7 +15,7 @@ use crate::web::Json;
 use crate::web::RequestTx;
 use crate::web::pagination::CursorPage;
 use crate::web::render::redirect;
-use crate::web::{Page, Tenant, TenantCtx, etag, flash, render};
+use crate::web::{Page, Tenant, TenantCtx, etag, flash, forms, render};
 
 /// The role form of the pages.
 #[derive(Debug, Default, Serialize)]
@@ -56,31 +55,17 @@ impl RoleForm {
     }
 }
 
-/// A permission as the role form offers it.
-#[derive(Serialize)]
-struct PermissionChoice {
-    name: &'static str,
-    description: &'static str,
-    grantable: bool,
-}
-
 fn form_page(tenant: &Tenant, form: &RoleForm, editing: bool, errors: &FieldErrors) -> Page {
     let catalog = tenant.catalog();
-    let choices: Vec<PermissionChoice> = catalog
-        .entries()
-        .iter()
-        .filter(|e| catalog.assignable().contains_all(catalog.one(e.permission)))
-        .map(|e| PermissionChoice {
-            name: e.permission.name(),
-            description: e.description,
-            grantable: tenant.can(e.permission),
-        })
-        .collect();
-    tenant_page("roles/form.html", tenant)
-        .with("form", form)
+    let choices = forms::permission_choices(
+        catalog,
+        catalog.assignable(),
+        tenant.permissions().intersection(catalog.assignable()),
+    );
+    super::settings::sections::page("roles/form.html", tenant, "roles")
         .with("editing", editing)
         .with("permissions", choices)
-        .with("errors", errors)
+        .form(form, errors)
 }
 
 async fn custom_role(tx: &TenantTxn, tenant: &Tenant, key: &str) -> Result<RoleView, AppError> {
@@ -100,7 +85,12 @@ pub async fn list(
     let all = roles::list(&tx, tenant.catalog()).await?;
     render(
         &req,
-        tenant_page("roles/list.html", &tenant).with("roles", all),
+        super::settings::sections::page("roles/list.html", &tenant, "roles")
+            .with("roles", all)
+            .with(
+                "permission_names",
+                forms::permission_names(tenant.catalog()),
+            ),
     )
     .await
 }
@@ -184,36 +174,90 @@ pub async fn edit(
     answer_saved(&req, &session, &tenant, tx, &form, true, saved).await
 }
 
-/// `GET /roles/{key}/delete/`
+/// The page asking to delete `role`; when someone holds it, the page says who and offers no
+/// button (`refused`).
+fn delete_page(tenant: &Tenant, role: &RoleView, in_use: Option<(u64, u64)>) -> Page {
+    let page = super::settings::sections::confirm(
+        tenant,
+        "roles",
+        format!("Delete the role {}?", role.name),
+        "Its permissions go with it. This cannot be undone.".to_string(),
+        &format!("/roles/{}/delete/", role.key),
+        "Delete the role",
+    );
+    match in_use {
+        Some((members, invitations)) => page.with("refused", held_by(members, invitations)),
+        None => page,
+    }
+}
+
+/// "2 members hold it and 1 pending invitation offers it; …"
+fn held_by(members: u64, invitations: u64) -> String {
+    let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if members > 0 {
+        let verb = if members == 1 { "holds" } else { "hold" };
+        parts.push(format!("{} {verb} it", count(members, "member", "members")));
+    }
+    if invitations > 0 {
+        let verb = if invitations == 1 { "offers" } else { "offer" };
+        parts.push(format!(
+            "{} {verb} it",
+            count(invitations, "pending invitation", "pending invitations")
+        ));
+    }
+    format!(
+        "It cannot be deleted while it is in use: {}. Give them other roles on the People page first.",
+        parts.join(" and ")
+    )
+}
+
+/// `GET /roles/{key}/delete/`: asks, or says who still holds the role.
 pub async fn delete_form(
     req: HttpRequest,
     key: web::Path<String>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let role = custom_role(&tx, &tenant, &key).await?;
-    let page = tenant_page("tenant/confirm.html", &tenant)
-        .with("title", format!("Delete the role {}?", role.name))
-        .with(
-            "message",
-            "Nobody may hold it: give its members other roles first.".to_string(),
-        )
-        .with(
-            "action",
-            tenant.url(&format!("/roles/{}/delete/", role.key)),
-        )
-        .with("button", "Delete the role");
-    render(&req, page).await
+    let in_use = match roles::check_unused(&tx, tenant.catalog(), &role.key).await {
+        Ok(()) => None,
+        Err(roles::RoleError::InUse {
+            members,
+            invitations,
+        }) => Some((members, invitations)),
+        Err(other) => return Err(other.into()),
+    };
+    render(&req, delete_page(&tenant, &role, in_use)).await
 }
 
-/// `POST /roles/{key}/delete/`: refused (409) while anyone holds the role.
+/// `POST /roles/{key}/delete/`: refused (409, on the confirmation page) while anyone holds the
+/// role.
 pub async fn delete(
+    req: HttpRequest,
     session: Session,
     key: web::Path<String>,
-    TenantCtx { tenant, tx, grant }: TenantCtx,
+    TenantCtx {
+        tenant,
+        mut tx,
+        grant,
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    roles::delete(&tx, &grant, &key).await?;
-    flash::success(&session, "Role deleted.");
-    Ok(redirect(&tenant.url("/roles/")))
+    match roles::delete(&tx, &grant, &key).await {
+        Ok(()) => {
+            flash::success(&session, "Role deleted.");
+            Ok(redirect(&tenant.url("/roles/")))
+        }
+        Err(roles::RoleError::InUse {
+            members,
+            invitations,
+        }) => {
+            tx.read_again(&tenant).await?;
+            let role = custom_role(&tx, &tenant, &key).await?;
+            let page = delete_page(&tenant, &role, Some((members, invitations)));
+            render(&req, page.status(StatusCode::CONFLICT)).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// List the roles

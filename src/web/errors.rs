@@ -6,11 +6,13 @@ use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use tera::Context;
 
 use crate::error::AppError;
+use crate::permissions::Catalog;
 use crate::state::AppState;
+use crate::web::ResolvedTenant;
 use crate::web::user::is_api_path;
 
 fn title(status: u16) -> &'static str {
@@ -31,13 +33,19 @@ fn title(status: u16) -> &'static str {
     }
 }
 
-fn message(res: &ServiceResponse<impl MessageBody>) -> String {
+fn message(res: &ServiceResponse<impl MessageBody>, catalog: &Catalog) -> String {
     let status = res.status().as_u16();
     let app_error = res
         .response()
         .error()
         .and_then(|e| e.as_error::<AppError>());
     match app_error {
+        // The permission by its name, as the role pages show it.
+        Some(AppError::MissingPermission(permission)) => format!(
+            "You need the permission “{}” for this. Ask an owner or an admin of the \
+             organization to give you a role that holds it.",
+            catalog.name_of(*permission)
+        ),
         // Messages written for people; a 500's cause stays in the log.
         Some(
             AppError::Forbidden(text)
@@ -45,11 +53,9 @@ fn message(res: &ServiceResponse<impl MessageBody>) -> String {
             | AppError::Gone(text)
             | AppError::BadRequest(text),
         ) => text.clone(),
-        Some(
-            error @ (AppError::MissingPermission(_)
-            | AppError::AlreadyInvited { .. }
-            | AppError::Invalid { .. }),
-        ) => error.to_string(),
+        Some(error @ (AppError::AlreadyInvited { .. } | AppError::Invalid { .. })) => {
+            error.to_string()
+        }
         Some(AppError::TooManyRequests(limit)) => {
             format!(
                 "Too many attempts. Try again in {}.",
@@ -136,8 +142,51 @@ pub fn render_error_page<B: MessageBody + 'static>(
     })))
 }
 
-/// The error page: the person's own navigation when signed in (never the organization that was
-/// asked for: a 404 must not confirm that it exists), "Log in" only to visitors.
+/// Inside an organization the requester is a member of, the page keeps that organization's
+/// navigation (its name, its sections as the requester's permissions show them): a 403 or a 409
+/// there is a page of that organization. For anyone else nothing is put in: a 404 must not
+/// confirm that the organization exists.
+async fn insert_member_chrome(
+    context: &mut Context,
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+    user: &entity::user::Model,
+) {
+    let Some(resolved) = req.extensions().get::<ResolvedTenant>().cloned() else {
+        return;
+    };
+    if resolved.api_key.is_some() {
+        return;
+    }
+    let organization_id = resolved.organization.id();
+    let Ok(access) = crate::web::tenant::access_cached(state, organization_id, user).await else {
+        return;
+    };
+    if !(access.is_member || access.is_superuser) {
+        return;
+    }
+    let can: Vec<&str> = state
+        .permissions
+        .list(access.permissions)
+        .into_iter()
+        .map(crate::permissions::Permission::name)
+        .collect();
+    if let Ok(switcher) =
+        crate::web::render::switcher(state, user.id(), &resolved.organization.slug).await
+    {
+        context.insert("switcher", &switcher);
+    }
+    context.insert("nav_items", state.nav.as_slice());
+    context.insert("can", &can);
+    context.insert("is_owner", &(access.is_owner || access.is_superuser));
+    context.insert("root", &resolved.root);
+    context.insert("organization", &resolved.organization);
+    context.insert("section", "-");
+}
+
+/// The error page: the person's own navigation when signed in, the organization's too when they
+/// are its member (never an organization they are not in: a 404 must not confirm that it
+/// exists), "Log in" only to visitors; its links lead to the site itself.
 async fn error_page<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
     state: web::Data<AppState>,
@@ -152,11 +201,13 @@ async fn error_page<B: MessageBody + 'static>(
         crate::web::render::insert_user(&mut context, user);
         let session = actix_session::SessionExt::get_session(res.request());
         context.insert("csrf_token", &crate::web::csrf::token(&session));
+        insert_member_chrome(&mut context, res.request(), &state, user).await;
     }
+    context.insert("site", &state.settings.server.public_url);
     context.insert("product_name", &state.settings.ui.product_name);
     context.insert("status", &status.as_u16());
     context.insert("title", title(status.as_u16()));
-    context.insert("message", &message(&res));
+    context.insert("message", &message(&res, &state.permissions));
     context.insert("base_domain", &state.settings.tenant.base_domain);
     let html = state
         .templates

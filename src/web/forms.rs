@@ -18,14 +18,85 @@
 //! its value from `form` and its messages from `errors`, with `aria-invalid` and
 //! `aria-describedby` set when it has any.
 
+use std::collections::BTreeMap;
+
 use actix_session::Session;
 use actix_web::HttpResponse;
 use serde::Serialize;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{AppError, FieldErrors};
-use crate::web::render::{Page, redirect};
+use crate::permissions::{Catalog, PermissionSet};
 use crate::web::flash;
+use crate::web::render::{Page, redirect};
+
+/// One checkbox of a `forms.checkboxes` group.
+#[derive(Clone, Debug, Serialize)]
+pub struct Choice {
+    /// What the form sends when it is ticked.
+    pub value: String,
+    /// What people read.
+    pub label: String,
+    /// Smaller text after it (a permission's key, why it cannot be ticked).
+    pub note: String,
+    /// Shown but not tickable.
+    pub disabled: bool,
+}
+
+/// A heading and its checkboxes.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChoiceGroup {
+    /// The heading.
+    pub name: String,
+    /// Its checkboxes.
+    pub items: Vec<Choice>,
+}
+
+/// The permissions of `shown` as checkbox groups, in catalog order: each by its name with its
+/// key as the note; those outside `grantable` disabled ("you do not hold it").
+pub fn permission_choices(
+    catalog: &Catalog,
+    shown: PermissionSet,
+    grantable: PermissionSet,
+) -> Vec<ChoiceGroup> {
+    let mut groups: Vec<ChoiceGroup> = Vec::new();
+    for entry in catalog.entries() {
+        let one = catalog.one(entry.permission);
+        if !shown.contains_all(one) {
+            continue;
+        }
+        let disabled = !grantable.contains_all(one);
+        let choice = Choice {
+            value: entry.permission.name().to_string(),
+            label: entry.description.to_string(),
+            note: if disabled {
+                format!("{} · you do not hold it", entry.permission.name())
+            } else {
+                entry.permission.name().to_string()
+            },
+            disabled,
+        };
+        let name = entry.group_name();
+        match groups.iter_mut().find(|g| g.name == name) {
+            Some(group) => group.items.push(choice),
+            None => groups.push(ChoiceGroup {
+                name: name.into_owned(),
+                items: vec![choice],
+            }),
+        }
+    }
+    groups
+}
+
+/// Each permission's name by its key (`"roles.manage"` → `"Manage roles"`), for templates
+/// that show permissions held: `{{ permission_names | get(key=p, default=p) }}`.
+pub fn permission_names(catalog: &Catalog) -> BTreeMap<&'static str, &'static str> {
+    catalog
+        .entries()
+        .iter()
+        .map(|e| (e.permission.name(), e.description))
+        .collect()
+}
 
 impl Page {
     /// The form shown again: `values` as `form` (each field's value) and `errors` (each
@@ -100,8 +171,10 @@ mod tests {
     fn a_field_with_a_message_is_marked_invalid_and_points_at_its_message() {
         let mut context = Context::new();
         context.insert("form", &serde_json::json!({"email": "ada@"}));
-        let errors: BTreeMap<&str, Vec<&str>> =
-            BTreeMap::from([("email", vec!["Enter an email address like ada@example.com."])]);
+        let errors: BTreeMap<&str, Vec<&str>> = BTreeMap::from([(
+            "email",
+            vec!["Enter an email address like ada@example.com."],
+        )]);
         context.insert("errors", &errors);
         let html = render(
             r#"{{ <forms.field name="email" label="Email" type="email" hint="We send the link here." required={true}/> }}"#,
@@ -113,7 +186,10 @@ mod tests {
             html.contains(r#"aria-describedby="email-hint email-errors""#),
             "{html}"
         );
-        assert!(html.contains(r#"<ul class="errorlist" id="email-errors">"#), "{html}");
+        assert!(
+            html.contains(r#"<ul class="errorlist" id="email-errors">"#),
+            "{html}"
+        );
         assert!(html.contains("like ada@example.com"), "{html}");
     }
 
@@ -152,7 +228,11 @@ mod tests {
         assert!(html.contains("2 things need fixing"), "{html}");
         assert!(html.contains(r##"<a href="#password">"##), "{html}");
         assert!(html.contains(r##"<a href="#slug">"##), "{html}");
-        assert!(render(r#"{{ <forms.errors/> }}"#, &Context::new()).trim().is_empty());
+        assert!(
+            render(r#"{{ <forms.errors/> }}"#, &Context::new())
+                .trim()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -174,6 +254,49 @@ mod tests {
         assert!(html.contains(r#"value="notes.write" checked"#), "{html}");
         assert!(!html.contains(r#"value="notes.read" checked"#), "{html}");
         assert!(html.contains("<small>notes.read</small>"), "{html}");
+    }
+
+    #[test]
+    fn permissions_are_offered_by_name_in_their_groups_with_their_keys_beneath() {
+        use crate::permissions::{Catalog, Holders, Permission};
+        let notes = Permission::new("notes.write");
+        let catalog = Catalog::orgs()
+            .in_group("Notes", |c| c.with(notes, "Write notes", Holders::Member))
+            .with(
+                Permission::new("billing.read"),
+                "See invoices",
+                Holders::Admin,
+            );
+        let grantable = catalog.builtin(crate::permissions::BuiltinRole::Member);
+        let groups = super::permission_choices(&catalog, catalog.assignable(), grantable);
+        let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Organization",
+                "People",
+                "Access",
+                "Projects",
+                "Notes",
+                "Billing"
+            ]
+        );
+        let notes = &groups[4].items[0];
+        assert_eq!(
+            (notes.label.as_str(), notes.note.as_str(), notes.disabled),
+            ("Write notes", "notes.write", false)
+        );
+        let roles = groups[2].items.iter().find(|c| c.value == "roles.manage");
+        let roles = roles.unwrap_or_else(|| panic!("{groups:?}"));
+        assert_eq!(roles.label, "Manage roles");
+        assert!(roles.disabled && roles.note.contains("you do not hold it"));
+        assert!(
+            groups
+                .iter()
+                .flat_map(|g| &g.items)
+                .all(|c| c.value != "organization.delete"),
+            "the owner's own permissions are never offered"
+        );
     }
 
     #[test]

@@ -25,6 +25,18 @@ pub fn home_link(settings: &Settings, slug: &str) -> String {
     }
 }
 
+/// The organization's address as people read it: `acme.example.com` on subdomains,
+/// `https://example.com/o/acme/` on the path form.
+pub fn address(settings: &Settings, slug: &str) -> String {
+    match settings.tenant.links {
+        TenantLinks::Path => format!(
+            "{}/o/{slug}/",
+            settings.server.public_url.trim_end_matches('/')
+        ),
+        TenantLinks::Subdomain => format!("{slug}.{}", settings.tenant.base_domain),
+    }
+}
+
 /// Where to send `user_id`, signed in on this request's host, for the page `next` (a path
 /// starting with `/`) of the organization `slug`.
 pub async fn enter(

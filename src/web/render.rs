@@ -54,7 +54,7 @@ struct UserView<'a> {
 
 /// One organization in the header's switcher.
 #[derive(Serialize)]
-struct SwitcherEntry {
+pub(crate) struct SwitcherEntry {
     name: String,
     slug: String,
     current: bool,
@@ -65,7 +65,7 @@ const SWITCHER_MAX: usize = 15;
 
 /// The person's organizations for the switcher (remembered like the other lookups, and
 /// forgotten after every write, so a membership change shows at once).
-async fn switcher(
+pub(crate) async fn switcher(
     state: &AppState,
     user_id: UserId,
     current: &str,
@@ -117,6 +117,10 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
             .get::<crate::web::ResolvedTenant>()
             .map(|t| t.organization.slug.clone());
         if let Some(current) = current {
+            context.insert(
+                "address",
+                &crate::web::links::address(&state.settings, &current),
+            );
             context.insert("switcher", &switcher(state, user.id(), &current).await?);
             context.insert("nav_items", state.nav.as_slice());
         }

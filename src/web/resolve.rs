@@ -279,10 +279,10 @@ async fn loaded(
             root,
             api_key: None,
         })),
-        // An unknown (or renamed) organization's host still serves the site's own pages (the
-        // stylesheet, the start page, logging in): its 404 page is styled and its links work.
-        // Its tenant pages and its API stay 404, as on the path form.
-        None if root.is_empty() && !crate::web::user::is_api_path(path) => Ok(None),
+        // An unknown (or renamed) organization's host is 404 everywhere, its root included, so
+        // no one mistakes it for a live organization; only the stylesheet answers, so that the
+        // 404 page is styled (its links lead to the site itself).
+        None if root.is_empty() && path.starts_with("/static/") => Ok(None),
         None => Err(AppError::NotFound.into()),
     }
 }

@@ -24,7 +24,7 @@ use crate::tenancy::{Access, Actor, ActorKind, TenantTxn, door};
 
 /// `Access::load`, reusing a recent answer from the application's caches (kept per
 /// organization and user: never another organization's answer).
-async fn access_cached(
+pub(crate) async fn access_cached(
     state: &AppState,
     organization_id: OrganizationId,
     user: &user::Model,

@@ -441,7 +441,7 @@ async fn another_organizations_audit_events_are_never_visible() {
     let (status, page) = ada.get("/o/acme/audit/").await;
     assert_eq!(status, 200);
     assert!(
-        page.contains("project.created") && !page.contains("Laser 2"),
+        page.contains("created the project") && !page.contains("Laser 2"),
         "{page}"
     );
     // A member without audit.read is told what is missing.
@@ -641,4 +641,72 @@ async fn the_api_refuses_an_empty_typed_filter_that_the_page_form_leaves_out() {
         .get("/o/nirvana/audit/?actor_type=&actor_id=&action=&since=&until=")
         .await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn the_audit_page_reads_in_sentences_and_filters_by_a_persons_email_what_and_when() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let (status, _) = ada
+        .api(
+            Method::POST,
+            "/o/acme/api/v1/projects/",
+            Some(json!({"name": "Website relaunch"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, people) = ada.api(Method::GET, "/o/acme/api/v1/people/", None).await;
+    let max = people["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "max@acme.test")
+        .unwrap()["user_id"]
+        .as_i64()
+        .unwrap();
+    let (status, body) = ada
+        .api(
+            Method::PATCH,
+            &format!("/o/acme/api/v1/people/{max}/"),
+            Some(json!({"roles": ["admin"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, page) = ada.get("/o/acme/audit/").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<strong>Ada</strong> created the project Website relaunch</p>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<strong>Ada</strong> gave Max the role Admin</p>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<option value=\"project.created\">Created the project …</option>"),
+        "the filter offers event types in words: {page}"
+    );
+
+    let (status, page) = ada
+        .get("/o/acme/audit/?actor=ADA%40acme.test&action=project.created")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Website relaunch") && !page.contains("gave Max"),
+        "{page}"
+    );
+    let (status, page) = ada.get("/o/acme/audit/?actor=max%40acme.test").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No events match."), "{page}");
+    let (status, page) = ada.get("/o/acme/audit/?actor=nobody%40example.com").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No events match."), "{page}");
+    let (status, page) = ada.get("/o/acme/audit/?since=yesterday").await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("id=\"since-errors\"") && page.contains("aria-invalid=\"true\""),
+        "a refused filter is shown on its field: {page}"
+    );
 }

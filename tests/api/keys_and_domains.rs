@@ -208,7 +208,7 @@ async fn only_admins_manage_keys_and_a_new_key_is_shown_once() {
     let gus = sign_in(&app, "gus@globex.test").await;
     let other = gus
         .client
-        .get(format!("{}/o/acme/settings/", app.address))
+        .get(format!("{}/o/acme/settings/api-keys/", app.address))
         .send()
         .await
         .unwrap();
@@ -225,7 +225,7 @@ async fn only_admins_manage_keys_and_a_new_key_is_shown_once() {
     assert_eq!(created.status(), 303);
     let page = ada
         .client
-        .get(format!("{}/o/acme/settings/", app.address))
+        .get(format!("{}/o/acme/settings/api-keys/", app.address))
         .send()
         .await
         .unwrap();
@@ -236,7 +236,7 @@ async fn only_admins_manage_keys_and_a_new_key_is_shown_once() {
     assert!(secret.starts_with("orgs_key_"));
     let again = ada
         .client
-        .get(format!("{}/o/acme/settings/", app.address))
+        .get(format!("{}/o/acme/settings/api-keys/", app.address))
         .send()
         .await
         .unwrap();

@@ -44,6 +44,7 @@ mod rls;
 mod roles;
 mod rules;
 mod sent_mail;
+mod settings;
 mod settling;
 mod slugs;
 mod smtp;

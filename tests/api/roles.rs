@@ -532,9 +532,16 @@ async fn a_missing_permission_is_a_403_that_names_it_and_people_list_their_roles
         .await;
     assert_eq!(status, 403);
     refused_for(&body, "projects.delete");
-    let (status, page) = max.get("/o/acme/settings/").await;
+    let (status, page) = max.get("/o/acme/settings/api-keys/").await;
     assert_eq!(status, 403);
-    assert!(page.contains("api_keys.manage"), "{page}");
+    assert!(
+        page.contains("You need the permission “Manage API keys”"),
+        "the page names the permission in words: {page}"
+    );
+    assert!(
+        page.contains(">Back to Acme</a>") && page.contains("aria-label=\"Main\""),
+        "and keeps the organization's navigation: {page}"
+    );
     let (_, people) = t.ada.api(Method::GET, "/o/acme/api/v1/people/", None).await;
     let by_email = |email: &str| {
         people["items"]
@@ -686,8 +693,11 @@ async fn a_key_is_revoked_when_its_maker_leaves_is_removed_or_loses_a_permission
     let (status, _) = with_key(&app, &full, Method::GET, "/api/v1/people/", None).await;
     assert_eq!(status, 200);
     // The settings page says who made each key.
-    let (_, settings) = t.ada.get("/o/acme/settings/").await;
-    assert!(settings.contains("<td>Alan</td>"), "{settings}");
+    let (_, settings) = t.ada.get("/o/acme/settings/api-keys/").await;
+    assert!(
+        settings.contains("<td data-label=\"Made by\">Alan</td>"),
+        "{settings}"
+    );
     // Alan becomes a plain member: the full key goes, the reader (a member reads projects)
     // stays.
     let (status, _) = t
@@ -815,7 +825,7 @@ async fn the_role_pages_make_edit_and_delete_a_role_and_the_picker_assigns_it() 
     let (status, list) = t.ada.get("/o/acme/roles/").await;
     assert_eq!(status, 200);
     assert!(
-        list.contains("People manager") && list.contains("built in"),
+        list.contains("People manager") && list.contains("Built in"),
         "{list}"
     );
     let (status, form) = t.ada.get("/o/acme/roles/new/").await;
@@ -881,13 +891,18 @@ async fn the_role_pages_make_edit_and_delete_a_role_and_the_picker_assigns_it() 
         )
         .await;
     assert_eq!(max["roles"], json!(["reviewer"]));
-    // Held, it cannot go; freed, it goes.
-    assert_eq!(
-        t.ada
-            .post_form("/o/acme/roles/reviewer/delete/", &[])
-            .await
-            .status(),
-        409
+    // Held, it cannot go: its confirmation page says by whom and offers no button, and a
+    // post anyway answers that page again with 409; freed, it goes.
+    let (status, ask) = t.ada.get("/o/acme/roles/reviewer/delete/").await;
+    assert_eq!(status, 200);
+    assert!(ask.contains("1 member holds it"), "{ask}");
+    assert!(!ask.contains(">Delete the role</button>"), "{ask}");
+    let refused = t.ada.post_form("/o/acme/roles/reviewer/delete/", &[]).await;
+    assert_eq!(refused.status(), 409);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("1 member holds it") && page.contains("aria-label=\"Settings\""),
+        "refused in context, not on a bare Conflict page: {page}"
     );
     t.ada
         .post_form(
@@ -895,7 +910,9 @@ async fn the_role_pages_make_edit_and_delete_a_role_and_the_picker_assigns_it() 
             &[("roles_form", "1"), ("roles", "member")],
         )
         .await;
-    assert_eq!(t.ada.get("/o/acme/roles/reviewer/delete/").await.0, 200);
+    let (status, ask) = t.ada.get("/o/acme/roles/reviewer/delete/").await;
+    assert_eq!(status, 200);
+    assert!(ask.contains(">Delete the role</button>"), "{ask}");
     assert_eq!(
         t.ada
             .post_form("/o/acme/roles/reviewer/delete/", &[])

@@ -195,13 +195,8 @@ pub async fn update(
     Ok(view)
 }
 
-/// Deletes a custom role nobody holds; the `grant` must hold its permissions.
-pub async fn delete(tx: &TenantTxn, grant: &Grant, key: &str) -> Result<(), RoleError> {
-    let catalog = grant.catalog();
-    tx.lock_organization().await?.ok_or(RoleError::NotFound)?;
-    let current = custom(tx, catalog, key).await?;
-    may_grant(grant, current.set)?;
-    let id = current.id.ok_or(RoleError::Builtin)?;
+/// How many members hold the role `id`, and how many pending invitations carry it.
+async fn holders(tx: &TenantTxn, id: i64) -> Result<(u64, u64), sea_orm::DbErr> {
     let members = tx
         .select::<member_role::Entity>()
         .filter(member_role::Column::RoleId.eq(id))
@@ -225,6 +220,32 @@ pub async fn delete(tx: &TenantTxn, grant: &Grant, key: &str) -> Result<(), Role
             .count(tx.conn())
             .await?
     };
+    Ok((members, invitations))
+}
+
+/// Who keeps the custom role `key` from being deleted: `RoleError::InUse` with the members who
+/// hold it and the pending invitations that carry it, `Ok` when nobody does.
+pub async fn check_unused(tx: &TenantTxn, catalog: &Catalog, key: &str) -> Result<(), RoleError> {
+    let current = custom(tx, catalog, key).await?;
+    let id = current.id.ok_or(RoleError::Builtin)?;
+    let (members, invitations) = holders(tx, id).await?;
+    if members > 0 || invitations > 0 {
+        return Err(RoleError::InUse {
+            members,
+            invitations,
+        });
+    }
+    Ok(())
+}
+
+/// Deletes a custom role nobody holds; the `grant` must hold its permissions.
+pub async fn delete(tx: &TenantTxn, grant: &Grant, key: &str) -> Result<(), RoleError> {
+    let catalog = grant.catalog();
+    tx.lock_organization().await?.ok_or(RoleError::NotFound)?;
+    let current = custom(tx, catalog, key).await?;
+    may_grant(grant, current.set)?;
+    let id = current.id.ok_or(RoleError::Builtin)?;
+    let (members, invitations) = holders(tx, id).await?;
     if members > 0 || invitations > 0 {
         return Err(RoleError::InUse {
             members,

@@ -22,7 +22,7 @@ use entity::{
 use sea_orm::{ColumnTrait, DbErr, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
-pub use custom::{NewRole, RolePatch, create, delete, update};
+pub use custom::{NewRole, RolePatch, check_unused, create, delete, update};
 pub use invitations::invitation_keys;
 pub(crate) use invitations::invitation_role_rows;
 pub(in crate::organizations) use invitations::write_invitation_roles;

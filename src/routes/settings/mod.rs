@@ -1,14 +1,16 @@
-//! The organization's settings page: its API keys and custom domains, the sections the requester
-//! may manage (each section's forms and JSON are [`super::api_keys`] and [`super::domains`]).
-//! Here too is what both sections show and their API lists share. Only people manage them: an
-//! API key cannot mint keys or claim domains.
+//! The organization's settings area: a page per section ([`sections`] lists them), General
+//! (`/settings/`, the organization's own form in [`super::organization`]), API keys and custom
+//! domains (their forms and JSON are [`super::api_keys`] and [`super::domains`]), and the danger
+//! zone. Here too is what the key and domain sections show and their API lists share. Only
+//! people open them: an API key cannot mint keys or claim domains.
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse};
 use entity::UserId;
 use serde::{Deserialize, Serialize};
 
-use super::tenant_page;
+pub mod sections;
+
 use crate::cursor::ListCursors;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::{api_keys, domains};
@@ -16,7 +18,7 @@ use crate::permissions::{Catalog, Permission};
 use crate::tenancy::TenantTxn;
 use crate::web::flash::NEW_API_KEY as NEW_KEY;
 use crate::web::pagination::{self, CursorPage};
-use crate::web::{Tenant, TenantCtx, flash, render};
+use crate::web::{Tenant, TenantCtx, flash, forms, render};
 
 /// The requester's user id: keys and domains are managed by people (an API key is 403).
 pub(super) fn person_only(tenant: &Tenant) -> Result<i64, AppError> {
@@ -77,49 +79,84 @@ pub(super) async fn key_views(tx: &TenantTxn, catalog: &Catalog) -> Result<Vec<K
     Ok(views)
 }
 
-/// The settings page, read in the request's transaction: the sections the requester may manage.
-pub(super) async fn settings_page(
+/// The API keys section, read in the request's transaction: the keys, the secret of a key
+/// just made (shown once), and the form for a new one with `form` and `errors`.
+pub(super) async fn keys_page(
     req: &HttpRequest,
     txn: &TenantTxn,
     tenant: &Tenant,
     new_key: Option<String>,
+    form: impl Serialize,
     errors: &FieldErrors,
 ) -> Result<HttpResponse, AppError> {
     let catalog = tenant.catalog();
-    let keys = if tenant.can(Permission::API_KEYS_MANAGE) {
-        key_views(txn, catalog).await?
-    } else {
-        Vec::new()
-    };
-    let domains: Vec<DomainView> = if tenant.can(Permission::DOMAINS_MANAGE) {
-        domains::list(txn)
-            .await?
-            .into_iter()
-            .map(domain_view)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let grantable: Vec<Permission> =
-        catalog.list(tenant.permissions().intersection(catalog.assignable()));
-    let page = tenant_page("tenant/settings.html", tenant)
+    let keys = key_views(txn, catalog).await?;
+    let grantable = forms::permission_choices(
+        catalog,
+        catalog.assignable(),
+        tenant.permissions().intersection(catalog.assignable()),
+    );
+    let page = sections::page("settings/api_keys.html", tenant, "api-keys")
         .with("keys", keys)
-        .with("domains", domains)
         .with("grantable", grantable)
+        .with("permission_names", forms::permission_names(catalog))
         .with("new_key", new_key)
-        .with("errors", errors);
+        .form(form, errors);
     render(req, page).await
 }
 
-/// `GET /settings/`
-pub async fn show(
+/// The domains section, read in the request's transaction, with the form for a new one.
+pub(super) async fn domains_page(
+    req: &HttpRequest,
+    txn: &TenantTxn,
+    tenant: &Tenant,
+    form: impl Serialize,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    let domains: Vec<DomainView> = domains::list(txn)
+        .await?
+        .into_iter()
+        .map(domain_view)
+        .collect();
+    let page = sections::page("settings/domains.html", tenant, "domains")
+        .with("domains", domains)
+        .form(form, errors);
+    render(req, page).await
+}
+
+/// No value to show again: a blank form.
+#[derive(Default, Serialize)]
+pub(super) struct Blank {}
+
+/// `GET /settings/api-keys/`
+pub async fn api_keys(
     req: HttpRequest,
     session: Session,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
     let new_key = flash::take_once::<String>(&session, NEW_KEY);
-    settings_page(&req, &tx, &tenant, new_key, &FieldErrors::new()).await
+    keys_page(&req, &tx, &tenant, new_key, Blank {}, &FieldErrors::new()).await
+}
+
+/// `GET /settings/domains/`
+pub async fn domains(
+    req: HttpRequest,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
+) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    domains_page(&req, &tx, &tenant, Blank {}, &FieldErrors::new()).await
+}
+
+/// `GET /settings/danger/`: transferring and deleting the organization, each behind its own
+/// typed confirmation.
+pub async fn danger(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
+    person_only(&tenant)?;
+    render(
+        &req,
+        sections::page("settings/danger.html", &tenant, "danger"),
+    )
+    .await
 }
 
 /// `?after=&per_page=` of the key and domain lists.
