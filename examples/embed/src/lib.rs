@@ -241,11 +241,16 @@ pub fn settings(mut settings: orgs::Settings) -> orgs::Settings {
     settings
 }
 
-/// orgs' state with the example's permissions, templates and its Notes entry in the navigation.
+/// orgs' state with the example's permissions, routes, templates, its Notes entry in the
+/// navigation and the sentences of its audit events.
 pub fn state(state: AppState) -> anyhow::Result<AppState> {
     state
         .with_permissions(permissions)
         .with_tenant_routes(tenant_routes(), <ApiDoc as utoipa::OpenApi>::openapi())
         .with_nav_item("Notes", "/notes/", Some(NOTES_READ))
+        // What the audit page and the overview say of the example's events.
+        .with_audit_sentence("note.created", "added the note {target}")
+        .with_audit_sentence("note.updated", "changed the note {target}")
+        .with_audit_sentence("note.deleted", "deleted the note {target}")
         .with_templates(TEMPLATES)
 }

@@ -223,6 +223,10 @@ async fn a_member_edits_a_note_then_deletes_it_after_a_confirmation_page() {
     assert!(!list.contains("Buy oat milk"), "{list}");
     assert!(ann.notes(&acme).await.is_empty());
     assert_eq!(ann.last_event(&acme, "note.deleted").await, "Buy oat milk");
+    let (_, audit) = ann.get(&format!("/o/{acme}/audit/")).await;
+    for said in ["added the note", "changed the note", "deleted the note"] {
+        assert!(audit.contains(said), "the example's sentence: {said}");
+    }
     assert_eq!(ann.get(&edit).await.0, 404, "gone");
 }
 
