@@ -18,8 +18,6 @@
 //!
 //! [`FieldError`]: crate::error::FieldError
 
-use std::collections::BTreeMap;
-
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -38,7 +36,7 @@ use crate::registration::{ActivationError, SignUpError};
 pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 /// Field name -> messages, for 422 answers.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+pub use crate::fields::FieldErrors;
 
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -322,10 +320,21 @@ impl From<UserError> for AppError {
     }
 }
 
+impl AppError {
+    /// A 422 naming every field of `fields` with its messages.
+    pub fn invalid_fields(fields: FieldErrors) -> Self {
+        Self::Invalid {
+            message: crate::fields::summary(&fields),
+            fields,
+        }
+    }
+}
+
 impl From<SignUpError> for AppError {
     fn from(error: SignUpError) -> Self {
         match error {
             SignUpError::Closed => Self::NotFound,
+            SignUpError::Fields(fields) => Self::invalid_fields(fields),
             SignUpError::Organization(OrgError::InvalidName(_)) => Self::from_field_error(&error),
             SignUpError::Organization(error) => error.into(),
             SignUpError::User(error) => error.into(),

@@ -15,3 +15,15 @@ pub trait FieldError: std::error::Error {
         }
     }
 }
+
+/// Messages per input field: what a form shows beside its fields and a 422 names.
+pub type FieldErrors = std::collections::BTreeMap<String, Vec<String>>;
+
+/// `field: messages; ...`: every field's messages in one line, for a 422's message and logs.
+pub fn summary(fields: &FieldErrors) -> String {
+    fields
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -49,6 +49,9 @@ pub enum SignUpError {
     /// Sign-up is turned off (invitation only).
     #[error("sign-up is closed; ask for an invitation")]
     Closed,
+    /// Several fields at once: every problem of the form, each on its field.
+    #[error("{}", crate::fields::summary(.0))]
+    Fields(crate::fields::FieldErrors),
 }
 
 impl crate::fields::FieldError for SignUpError {
@@ -57,7 +60,7 @@ impl crate::fields::FieldError for SignUpError {
             Self::User(e) => e.field(),
             Self::Organization(OrgError::InvalidName(_)) => Some("organization_name"),
             Self::Organization(e) => e.field(),
-            Self::Closed => None,
+            Self::Closed | Self::Fields(_) => None,
         }
     }
 }
@@ -115,6 +118,44 @@ pub async fn sign_up(
     Ok(email)
 }
 
+/// Every problem of a sign-up form at once, each on its field (none when every rule passes):
+/// the form comes back once with all of them, not a field per submit.
+pub fn problems(form: &SignUp, hasher: &PasswordHasher) -> crate::fields::FieldErrors {
+    use crate::fields::FieldError;
+    let mut problems = crate::fields::FieldErrors::new();
+    let mut note = |field: &str, error: &dyn FieldError| {
+        let field = error.field().unwrap_or(field);
+        problems
+            .entry(field.to_string())
+            .or_default()
+            .push(error.to_string());
+    };
+    if form.name.trim().is_empty() {
+        note("name", &UserError::InvalidName);
+    } else if let Err(error) = users::clean_name(&form.name) {
+        note("name", &error);
+    }
+    let email = users::normalize_email(&form.email);
+    if let Err(error) = &email {
+        note("email", error);
+    }
+    if let Err(error) = hasher.check_rules(&form.password, email.as_deref().unwrap_or_default()) {
+        note("password", &UserError::from(error));
+    }
+    if !form.organization_name.trim().is_empty()
+        && let Err(error) = crate::organizations::clean_name(form.organization_name.trim())
+    {
+        note("organization_name", &SignUpError::from(error));
+    }
+    let slug = form.slug.trim();
+    if !slug.is_empty()
+        && let Err(error) = crate::slug::validate(slug)
+    {
+        note("slug", &OrgError::from(error));
+    }
+    problems
+}
+
 /// The form's account, checked and its password hashed, and its account organization: named
 /// as the form says or after the person. Checked and hashed whether or not the address has an
 /// account, so the answer takes as long for a known address as for a new one.
@@ -122,18 +163,15 @@ async fn checked(
     form: SignUp,
     hasher: &PasswordHasher,
 ) -> Result<(CheckedUser, NewOrganization), SignUpError> {
-    if form.name.trim().is_empty() {
-        return Err(UserError::InvalidName.into());
+    let problems = problems(&form, hasher);
+    if !problems.is_empty() {
+        return Err(SignUpError::Fields(problems));
     }
     let organization_name = match form.organization_name.trim() {
         "" => form.name.trim().to_string(),
         given => given.to_string(),
     };
-    crate::organizations::clean_name(&organization_name)?;
     let slug = form.slug.trim().to_string();
-    if !slug.is_empty() {
-        crate::slug::validate(&slug).map_err(OrgError::from)?;
-    }
     let account = NewUser {
         email: form.email,
         name: form.name,

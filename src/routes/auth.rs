@@ -13,7 +13,7 @@ use crate::auth::password_reset::{self, ResetError};
 use crate::auth::user_tokens::{self, TokenError};
 use crate::auth::{sessions, throttle};
 use crate::error::{AppError, FieldErrors};
-use crate::registration::{ActivationError, SignUp};
+use crate::registration::{self, ActivationError, SignUp};
 use crate::state::AppState;
 use crate::web::Query;
 use crate::web::client::Client;
@@ -220,10 +220,24 @@ pub struct SignUpForm {
     slug: String,
 }
 
-fn signup_page(form: &SignUpForm, errors: &FieldErrors) -> Page {
+impl SignUpForm {
+    /// What the registration backend is given.
+    fn sign_up(&self) -> SignUp {
+        SignUp {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            password: self.password.clone(),
+            organization_name: self.organization_name.clone(),
+            slug: self.slug.clone(),
+        }
+    }
+}
+
+/// The sign-up page: the form with `errors`, and the rules said before typing.
+fn signup_page(state: &AppState, form: &SignUpForm, errors: &FieldErrors) -> Page {
     Page::new("auth/signup.html")
-        .with("form", form)
-        .with("errors", errors)
+        .form(form, errors)
+        .with("password_min", state.settings.auth.min_password_length)
 }
 
 /// `GET /signup/`
@@ -240,7 +254,7 @@ pub async fn signup_form(
     }
     render(
         &req,
-        signup_page(&SignUpForm::default(), &FieldErrors::new()),
+        signup_page(&state, &SignUpForm::default(), &FieldErrors::new()),
     )
     .await
 }
@@ -252,22 +266,17 @@ pub async fn signup(
     form: crate::web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    if let Err(errors) = form.validate() {
-        return render(&req, signup_page(&form, &forms::field_errors(&errors))).await;
+    let mut errors = forms::check(&form).err().unwrap_or_default();
+    for (field, messages) in registration::problems(&form.sign_up(), &state.hasher) {
+        errors.entry(field).or_insert(messages);
+    }
+    if !errors.is_empty() {
+        return render(&req, signup_page(&state, &form, &errors)).await;
     }
     count_mail(&req, &state, &form.email).await?;
     let outcome = state
         .registration_backend
-        .sign_up(
-            state.flows(),
-            SignUp {
-                name: form.name.clone(),
-                email: form.email.clone(),
-                password: form.password.clone(),
-                organization_name: form.organization_name.clone(),
-                slug: form.slug.clone(),
-            },
-        )
+        .sign_up(state.flows(), form.sign_up())
         .await;
     match outcome {
         Ok(email) => {
@@ -279,7 +288,7 @@ pub async fn signup(
         }
         Err(error) => {
             let errors = AppError::from(error).into_fields()?;
-            render(&req, signup_page(&form, &errors)).await
+            render(&req, signup_page(&state, &form, &errors)).await
         }
     }
 }

@@ -168,6 +168,9 @@ pub async fn edit(
         .await
     {
         Ok(updated) => {
+            // The handoff to a new subdomain is written after the rename commits (on SQLite
+            // the request's transaction holds the only write lock until then).
+            tx.commit().await?;
             flash::success(&session, "Saved.");
             let next = settings_after_rename(&req, &state, &tenant, &before, &updated).await?;
             Ok(redirect(&next))

@@ -145,12 +145,7 @@ pub fn add(fields: &mut FieldErrors, field: &str, message: impl Into<String>) {
 
 /// A 422 for the API from field errors.
 pub fn invalid(fields: FieldErrors) -> AppError {
-    let message = fields
-        .iter()
-        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
-        .collect::<Vec<_>>()
-        .join("; ");
-    AppError::Invalid { message, fields }
+    AppError::invalid_fields(fields)
 }
 
 #[cfg(test)]

@@ -130,6 +130,7 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
     context.insert("base_domain", &state.settings.tenant.base_domain);
     context.insert("product_name", &state.settings.ui.product_name);
     context.insert("projects_enabled", &state.settings.projects.enabled);
+    context.insert("password_min", &state.settings.auth.min_password_length);
     // The navigation marks the section the page is in: the first segment of its path under the
     // tenant root ("people", "projects", "" for the dashboard).
     let section = req

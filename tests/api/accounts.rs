@@ -138,6 +138,48 @@ async fn an_invalid_signup_shows_field_errors_and_keeps_the_input() {
 }
 
 #[tokio::test]
+async fn a_signup_shows_every_problem_at_once_each_on_its_field_and_says_the_rules_before() {
+    let app = TestApp::spawn().await;
+    let (_, form) = app.page("/signup/").await;
+    assert!(
+        form.contains("At least 10 characters."),
+        "the password's minimum is said before typing: {form}"
+    );
+    let response = app
+        .post_form(
+            "/signup/",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.com"),
+                ("password", "short"),
+                ("organization_name", "Analytical Engines"),
+                ("slug", "-Not A Slug-"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    for field in ["password", "slug"] {
+        assert!(
+            body.contains(&format!("id=\"{field}-errors\"")),
+            "{field} has its message on the first submit: {body}"
+        );
+        assert!(
+            body.contains(&format!("<a href=\"#{field}\">")),
+            "and the summary links to it: {body}"
+        );
+    }
+    assert!(
+        body.contains("aria-describedby=\"slug-hint slug-errors\" ")
+            || body.contains("aria-describedby=\"slug-hint slug-errors\">"),
+        "{body}"
+    );
+    assert!(body.contains("2 things need fixing"), "{body}");
+    assert!(body.contains("value=\"Analytical Engines\""));
+    assert_eq!(user::Entity::find().count(app.conn()).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn login_follows_a_local_next_and_ignores_an_offsite_one() {
     let app = TestApp::spawn().await;
     app.user("kurt@nirvana.com", "Kurt").await;

@@ -626,6 +626,24 @@ impl Visitor {
         get_on_address(&self.address, &self.client, host, path).await
     }
 
+    /// `POST` a form on `host` (its `Host` header), the CSRF token added.
+    pub async fn post_form_on(
+        &self,
+        host: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf_token", self.csrf.as_str()));
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("host", host)
+            .form(&fields)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// `POST` a form, the CSRF token added.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut fields = fields.to_vec();

@@ -173,3 +173,26 @@ async fn a_404_inside_ones_own_organization_keeps_its_navigation_and_another_org
     assert_eq!(status, 404);
     assert!(!page.contains("Globex"), "{page}");
 }
+
+#[tokio::test]
+async fn a_new_address_saved_on_the_organizations_subdomain_leads_to_the_new_subdomain_signed_in() {
+    let app = crate::helpers::subdomain_app().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let port = crate::helpers::port(&app).to_string();
+    let saved = ada
+        .post_form_on(
+            &format!("acme.localhost:{port}"),
+            "/edit/",
+            &[("name", "Acme"), ("slug", "acme-inc"), ("color", "")],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let location = crate::helpers::location(&saved);
+    assert!(
+        location.starts_with(&format!("http://acme-inc.localhost:{port}/handoff/"))
+            && location.ends_with("?next=%2Fsettings%2F"),
+        "the old host answers 404 now: {location}"
+    );
+    assert_eq!(ada.get_on("acme.localhost", "/").await.status(), 404);
+}
