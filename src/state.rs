@@ -18,7 +18,7 @@ use crate::backends::{
     RegistrationBackend,
 };
 use crate::cache::Caches;
-use crate::config::{RegistrationKind, Settings};
+use crate::config::{Environment, RegistrationKind, Settings};
 use crate::events::Events;
 use crate::mail::{Mailer, MemoryMailbox, Outbox, Transport};
 use crate::permissions::Catalog;
@@ -120,7 +120,8 @@ impl AppState {
             &settings.email.from,
             settings.email.retry_base_secs,
         )?
-        .with_lease(settings.email.send_lease_secs);
+        .with_lease(settings.email.send_lease_secs)
+        .with_links_logged(settings.environment == Environment::Development);
         let dns_server = settings.tenant.dns_server.trim().parse().ok();
         let registration_backend: Arc<dyn RegistrationBackend> = match settings.registration.backend
         {

@@ -99,12 +99,17 @@ impl Sentences {
         event: &'a EventView,
         role_names: &HashMap<String, String>,
     ) -> Described<'a> {
-        let target = event
-            .target
-            .as_ref()
-            .and_then(|t| t.label.clone())
-            .unwrap_or_else(|| "something".into());
-        let sentence = match self.templates.get(event.action.as_str()) {
+        let target = target_name(event, role_names);
+        // Who added themselves joined (an invitation accepted, a domain's sign-up).
+        let joined = event.action == "member.added"
+            && event.target.as_ref().is_some_and(|t| t.id == event.actor.id)
+            && event.actor.kind == "user";
+        let template = if joined {
+            Some(&"joined with {roles}")
+        } else {
+            self.templates.get(event.action.as_str())
+        };
+        let sentence = match template {
             Some(template) => template
                 .replace("{target}", &target)
                 .replace("{roles}", &roles_given(event, role_names))
@@ -117,6 +122,25 @@ impl Sentences {
             details: details(event),
         }
     }
+}
+
+/// The target's name then; a role's by its name now (its key when it is gone).
+fn target_name(event: &EventView, role_names: &HashMap<String, String>) -> String {
+    let Some(target) = &event.target else {
+        return "something".into();
+    };
+    let label = target.label.clone().unwrap_or_else(|| "something".into());
+    if target.kind != "role" {
+        return label;
+    }
+    role_names
+        .get(&label)
+        .cloned()
+        .or_else(|| {
+            let changes = event.changes.as_ref()?;
+            changes.get("name")?.as_str().map(str::to_string)
+        })
+        .unwrap_or(label)
 }
 
 /// The roles a change gave, by name: its `to` (roles changed) or `roles` (added, joined).
@@ -229,6 +253,24 @@ mod tests {
             )),
             "added Erin with the roles Admin, Support lead and billing"
         );
+        let mut joined = event(
+            "member.added",
+            "Grace",
+            Some(serde_json::json!({"roles": ["member"]})),
+        );
+        if let Some(target) = joined.target.as_mut() {
+            target.id = Some(1);
+        }
+        assert_eq!(said(&joined), "joined with the role Member");
+        let mut role = event(
+            "role.created",
+            "support-lead",
+            Some(serde_json::json!({"name": "Support lead"})),
+        );
+        if let Some(target) = role.target.as_mut() {
+            target.kind = "role".into();
+        }
+        assert_eq!(said(&role), "created the role Support lead");
         for (action, _) in ORGS {
             let text = said(&event(action, "X", None));
             assert!(

@@ -4,6 +4,7 @@
 //! or memory for tests). An SMTP outage delays mail; it loses none.
 
 mod outbox;
+mod parts;
 mod transport;
 
 pub use outbox::Outbox;
@@ -113,6 +114,21 @@ pub fn compose(
     })
 }
 
+/// The first `http://` or `https://` address in `text`, without the punctuation that may
+/// follow it in a sentence: what a development server logs of each mail it sends, so a
+/// developer without a mail catcher can open it from the log.
+pub fn first_link(text: &str) -> Option<&str> {
+    let start = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| text.find(scheme))
+        .min()?;
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\''))
+        .unwrap_or(rest.len());
+    Some(rest[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')']))
+}
+
 /// Writes the message to the outbox (call inside the transaction of the change it reports).
 pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
@@ -132,4 +148,31 @@ pub async fn enqueue<C: ConnectionTrait>(
     }
     .insert(db)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_link;
+
+    #[test]
+    fn the_first_link_of_a_mail_is_found_whole_and_without_a_sentences_punctuation() {
+        let text = "Hello,\n\nConfirm here:\n\nhttp://localhost:8000/activate/0a1b/\n\nOr https://x.test/.";
+        assert_eq!(
+            first_link(text),
+            Some("http://localhost:8000/activate/0a1b/")
+        );
+        assert_eq!(
+            first_link("Open https://acme.example.com/invitations/f00/. Or http://later.test/"),
+            Some("https://acme.example.com/invitations/f00/")
+        );
+        assert_eq!(
+            first_link("(see https://a.test/x?y=1&z=2)"),
+            Some("https://a.test/x?y=1&z=2")
+        );
+        assert_eq!(
+            first_link("<a href=\"http://a.test/p/\">"),
+            Some("http://a.test/p/")
+        );
+        assert_eq!(first_link("No link here."), None);
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::TimeDelta;
-
+use entity::email_outbox;
 use lettre::message::Mailbox;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
@@ -28,6 +28,8 @@ pub struct Outbox {
     notify: Arc<Notify>,
     /// Messages sent and sends failed by this process.
     counts: Arc<(AtomicU64, AtomicU64)>,
+    /// Whether the sender logs each sent mail's first link (development only).
+    log_links: bool,
 }
 
 impl Outbox {
@@ -50,6 +52,7 @@ impl Outbox {
             lease: TimeDelta::seconds(DEFAULT_LEASE_SECS),
             notify: Arc::new(Notify::new()),
             counts: Arc::default(),
+            log_links: false,
         })
     }
 
@@ -59,6 +62,22 @@ impl Outbox {
     pub fn with_lease(mut self, secs: u64) -> Self {
         self.lease = TimeDelta::seconds(i64::try_from(secs.max(1)).unwrap_or(DEFAULT_LEASE_SECS));
         self
+    }
+
+    /// The outbox with each sent mail's first link in the sender's log line when `log_links`:
+    /// for development, where a developer without a mail catcher opens it from the log. Never
+    /// elsewhere: the links sign people in, and logs are read by more people than mail is.
+    #[must_use]
+    pub fn with_links_logged(mut self, log_links: bool) -> Self {
+        self.log_links = log_links;
+        self
+    }
+
+    /// The link the sender logs for `row`, when links are logged.
+    pub(crate) fn link_to_log<'a>(&self, row: &'a email_outbox::Model) -> Option<&'a str> {
+        self.log_links
+            .then(|| super::first_link(&row.text_body))
+            .flatten()
     }
 
     /// Messages this process sent, and sends that failed, since it started.

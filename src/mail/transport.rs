@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use entity::email_outbox;
-use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::message::Mailbox;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret as _;
 
@@ -142,15 +142,7 @@ impl Transport {
             .to(to)
             .message_id(Some(message_id(from, row)))
             .subject(row.subject.clone());
-        let message = match &row.html_body {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-                row.text_body.clone(),
-                html.clone(),
-            ))?,
-            None => builder
-                .header(ContentType::TEXT_PLAIN)
-                .body(row.text_body.clone())?,
-        };
+        let message = super::parts::message(builder, &row.text_body, row.html_body.as_deref())?;
         match self {
             Self::Smtp(smtp) => {
                 smtp.send(message).await?;
