@@ -174,7 +174,9 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
 
     // What fills the tables the tour measures: an API key, a domain, a role of her own, a
     // personal token.
-    ada.goto(&format!("{team}/settings/api-keys/")).await.unwrap();
+    ada.goto(&format!("{team}/settings/api-keys/"))
+        .await
+        .unwrap();
     fill_and_submit(
         &ada,
         "form[action$='/settings/api-keys/']",
@@ -183,7 +185,9 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
     .await;
     wait_for_text(&ada, "Copy the new key now").await;
     shot(&ada, 13, "api-key-created").await;
-    ada.goto(&format!("{team}/settings/domains/")).await.unwrap();
+    ada.goto(&format!("{team}/settings/domains/"))
+        .await
+        .unwrap();
     fill_and_submit(
         &ada,
         "form[action$='/settings/domains/']",
@@ -265,13 +269,21 @@ async fn tour(ada: &Client, visitor: &Client, port: u16, driver: u16) {
         (org.clone(), "/roles/", "roles"),
         (org.clone(), "/roles/new/", "new-role"),
         (org.clone(), "/roles/release-managers/edit/", "edit-role"),
-        (org.clone(), "/roles/release-managers/delete/", "delete-role"),
+        (
+            org.clone(),
+            "/roles/release-managers/delete/",
+            "delete-role",
+        ),
         (org.clone(), "/settings/", "settings-general"),
         (org.clone(), "/settings/api-keys/", "settings-api-keys"),
         (org.clone(), "/settings/domains/", "settings-domains"),
         (org.clone(), "/settings/danger/", "settings-danger"),
         (org.clone(), "/audit/", "audit-log"),
-        (org.clone(), "/audit/?since=yesterday", "audit-log-refused-filter"),
+        (
+            org.clone(),
+            "/audit/?since=yesterday",
+            "audit-log-refused-filter",
+        ),
         (org.clone(), "/transfer/", "transfer"),
         (org.clone(), "/delete/", "delete"),
         (org.clone(), "/no-such-page/", "not-found"),

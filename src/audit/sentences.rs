@@ -102,7 +102,10 @@ impl Sentences {
         let target = target_name(event, role_names);
         // Who added themselves joined (an invitation accepted, a domain's sign-up).
         let joined = event.action == "member.added"
-            && event.target.as_ref().is_some_and(|t| t.id == event.actor.id)
+            && event
+                .target
+                .as_ref()
+                .is_some_and(|t| t.id == event.actor.id)
             && event.actor.kind == "user";
         let template = if joined {
             Some(&"joined with {roles}")

@@ -190,9 +190,8 @@ pub(super) async fn described<'a>(
     tenant: &crate::web::Tenant,
     events: &'a [EventView],
 ) -> Result<Vec<audit::Described<'a>>, AppError> {
-    let names_roles = |e: &EventView| {
-        e.changes.is_some() || e.target.as_ref().is_some_and(|t| t.kind == "role")
-    };
+    let names_roles =
+        |e: &EventView| e.changes.is_some() || e.target.as_ref().is_some_and(|t| t.kind == "role");
     let roles: HashMap<String, String> = if events.iter().any(names_roles) {
         crate::organizations::roles::list(tx, tenant.catalog())
             .await?
