@@ -143,3 +143,7 @@ pub use startup::Application;
 pub use state::AppState;
 /// utoipa, for an embedding app's `#[utoipa::path]` on its API handlers (`use orgs::utoipa;`).
 pub use utoipa;
+/// validator, for an embedding app's form input checked by [`web::forms::check`]: the same
+/// version as orgs' (`#[derive(orgs::validator::Validate)]` with
+/// `#[validate(crate = "orgs::validator")]`).
+pub use validator;

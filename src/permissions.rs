@@ -79,7 +79,7 @@ impl utoipa::PartialSchema for Permission {
             .schema_type(utoipa::openapi::schema::Type::String)
             .description(Some("A permission's name, `group.action`."))
             .pattern(Some("^[a-z][a-z0-9_-]*(\\.[a-z][a-z0-9_-]*)+$"))
-            .examples(["projects.write"])
+            .examples(["members.invite"])
             .into()
     }
 }
@@ -145,6 +145,11 @@ impl Default for Catalog {
 impl Catalog {
     /// orgs' own permissions, in their groups.
     pub fn orgs() -> Self {
+        Self::orgs_with_projects(true)
+    }
+
+    /// orgs' own permissions; Projects' only when `projects` (the setting `projects.enabled`).
+    pub fn orgs_with_projects(projects: bool) -> Self {
         use Holders::{Admin, Member, Owner};
         use Permission as P;
         Self {
@@ -167,10 +172,12 @@ impl Catalog {
                 .with(P::API_KEYS_MANAGE, "Manage API keys", Admin)
                 .with(P::DOMAINS_MANAGE, "Manage custom domains", Admin)
         })
-        .in_group("Projects", |c| {
-            c.with(P::PROJECTS_READ, "See projects", Member)
+        .in_group("Projects", |c| match projects {
+            false => c,
+            true => c
+                .with(P::PROJECTS_READ, "See projects", Member)
                 .with(P::PROJECTS_WRITE, "Create and edit projects", Member)
-                .with(P::PROJECTS_DELETE, "Delete projects", Admin)
+                .with(P::PROJECTS_DELETE, "Delete projects", Admin),
         })
         // Last, where it has always been: the catalog's order is the order of every list of
         // permissions the API answers.

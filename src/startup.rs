@@ -246,6 +246,7 @@ fn run(
     let key = cookie_key(state.settings.session.secret_key.expose_secret());
     let session = state.settings.session.clone();
     let tenant_routes = state.tenant_routes.clone();
+    let settings = state.settings.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), key.clone())
@@ -271,7 +272,7 @@ fn run(
             }))
             .configure(|cfg| extra(cfg))
             .configure(|cfg| routes::configure_tenant_routes(cfg, &tenant_routes.routes))
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, &settings))
             .default_service(web::to(routes::not_found))
             .wrap(from_fn(csrf::protect))
             .wrap(from_fn(crate::web::resolve::resolve))

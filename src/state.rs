@@ -134,7 +134,7 @@ impl AppState {
         ));
         Ok(Self {
             caches,
-            permissions: Arc::new(Catalog::orgs()),
+            permissions: Arc::new(Catalog::orgs_with_projects(settings.projects.enabled)),
             nav: Arc::new(Vec::new()),
             sentences: Arc::new(crate::audit::Sentences::default()),
             dir_templates: Arc::new(overrides),

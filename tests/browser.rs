@@ -6,13 +6,17 @@
 //! chooses a password, and both see each other on the people page; the colleague cannot reach
 //! another organization. Screenshots of every step go to `target/tmp/browser/`. Then the tour
 //! (`browser/tour.rs`) opens every page in both colour schemes at two widths, with axe-core and,
-//! on the phone, an overflow check; `browser/palette.rs` checks the stylesheet's colours.
+//! on the phone, an overflow check, with the embedding example's pages (`browser/embedded.rs`:
+//! its binary, signed up and given notes through its own forms); `browser/palette.rs` checks
+//! the stylesheet's colours.
 //!
 //! Needs `chromium` and `chromium-driver` (`apt-get install chromium chromium-driver`; `.ci/run`
 //! installs them when missing).
 
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+#[path = "browser/embedded.rs"]
+mod embedded;
 #[path = "browser/harness.rs"]
 mod harness;
 #[path = "browser/palette.rs"]
@@ -221,8 +225,10 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
     wait_for_text(&ada, "Copy your new token now").await;
     shot(&ada, 15, "token-created").await;
 
+    let (_embed, ann, embed_origin) = embedded::notes_with_ann(driver_port, work.path()).await;
     let visitor = browser(driver_port, &work.path().join("visitor")).await;
-    tour(&ada, &visitor, port, driver_port).await;
+    tour(&ada, &visitor, (&ann, &embed_origin), port, driver_port).await;
+    ann.close().await.unwrap();
     // A page that echoes a long address wraps it on a phone (the tour left it at 390 px).
     visitor
         .goto(&format!("{main}/password-reset/"))
@@ -249,7 +255,13 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
 /// Every page Ada and a visitor can open, each checked at two widths in both colour schemes
 /// (`browser/tour.rs`): screenshots, axe-core (findings in `target/tmp/browser/axe.txt`) and,
 /// on the phone, the overflow check (`overflow.txt`).
-async fn tour(ada: &Client, visitor: &Client, port: u16, driver: u16) {
+async fn tour(
+    ada: &Client,
+    visitor: &Client,
+    (ann, embed_origin): (&Client, &str),
+    port: u16,
+    driver: u16,
+) {
     let org = format!("http://analytical-engines.localhost:{port}");
     let main = format!("http://localhost:{port}");
     let pages = [
@@ -303,10 +315,13 @@ async fn tour(ada: &Client, visitor: &Client, port: u16, driver: u16) {
             "unknown-organization",
         ),
     ];
+    // And the embedding example's pages, as Ann, its organization's owner, sees them.
+    let embedded = embedded::pages(embed_origin);
     let everyone: Vec<tour::Page<'_>> = pages
         .iter()
         .map(|page| (ada, page))
         .chain(visiting.iter().map(|page| (visitor, page)))
+        .chain(embedded.iter().map(|page| (ann, page)))
         .collect();
-    tour::check(&[ada, visitor], &everyone, driver).await;
+    tour::check(&[ada, visitor, ann], &everyone, driver).await;
 }

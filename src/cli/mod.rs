@@ -171,9 +171,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             action: OrgAction::Create { name, owner, slug },
         } => accounts::create_org(&settings, name, &owner, slug).await,
         Command::Seed(args) => accounts::seed(&settings, &args).await,
-        Command::Openapi => openapi(),
+        Command::Openapi => openapi(&settings),
         Command::Routes => {
-            print!("{}", crate::routes::access_table());
+            let served = crate::routes::tenant_routes(&settings);
+            print!("{}", crate::routes::access_table_of(&served));
             Ok(())
         }
         Command::Audit {
@@ -204,9 +205,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `orgs openapi`: the OpenAPI document of /api/v1.
-fn openapi() -> anyhow::Result<()> {
-    let (openapi, _) = crate::routes::openapi::build();
+/// `orgs openapi`: the OpenAPI document of /api/v1, of the routes `settings` serve.
+fn openapi(settings: &Settings) -> anyhow::Result<()> {
+    let served = crate::routes::tenant_routes(settings);
+    let (openapi, _) = crate::routes::openapi::build_for(&served, &Default::default());
     println!("{}", openapi.to_pretty_json()?);
     Ok(())
 }

@@ -16,7 +16,7 @@ mod tests;
 mod validate;
 
 pub use proxies::TrustedProxies;
-pub use sections::{MetricsSettings, UiSettings};
+pub use sections::{MetricsSettings, ProjectsSettings, UiSettings};
 
 const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 const DEVELOPMENT_TOML: &str = include_str!("../../config/development.toml");
@@ -110,6 +110,9 @@ pub struct Settings {
     /// `/metrics`.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// The built-in example resource.
+    #[serde(default)]
+    pub projects: ProjectsSettings,
 }
 
 /// `[audit]`

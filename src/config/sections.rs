@@ -1,5 +1,6 @@
 //! The sections every page and probe reads but no rule checks beyond their types: `[ui]`, the
-//! pages' look, and `[metrics]`, the `/metrics` endpoint (whose token is never printed).
+//! pages' look, `[metrics]`, the `/metrics` endpoint (whose token is never printed), and
+//! `[projects]`, whether the built-in example resource is served.
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -47,5 +48,21 @@ impl Default for MetricsSettings {
             token: SecretString::default(),
             bind: String::new(),
         }
+    }
+}
+
+/// `[projects]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectsSettings {
+    /// Serve Projects, the built-in example resource: its pages, `/api/v1/projects/`, its
+    /// permissions, its link and its card on the overview. Off, none of them exist (the table
+    /// and its rows stay).
+    pub enabled: bool,
+}
+
+impl Default for ProjectsSettings {
+    fn default() -> Self {
+        Self { enabled: true }
     }
 }

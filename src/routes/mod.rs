@@ -23,6 +23,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{Resource, guard, web};
 
+use crate::config::Settings;
 use crate::error::AppError;
 use crate::permissions::Permission;
 pub use crate::route_table::{Needs, TenantRoute};
@@ -240,8 +241,25 @@ global_api_routes! {
     PATCH "/api/v1/account/" => account::api_update;
 }
 
+/// Whether `route` is one of Projects', the built-in example resource that
+/// `projects.enabled = false` switches off.
+pub fn is_projects_route(route: &TenantRoute) -> bool {
+    route.path.starts_with("/projects/") || route.path.starts_with("/api/v1/projects/")
+}
+
+/// orgs' tenant routes as `settings` serve them: [`TENANT_ROUTES`], without Projects' when
+/// `projects.enabled` is off. What the server registers, the OpenAPI document describes and
+/// `orgs routes` prints, so none of them offers a route the others do not.
+pub fn tenant_routes(settings: &Settings) -> Vec<TenantRoute> {
+    TENANT_ROUTES
+        .iter()
+        .filter(|route| settings.projects.enabled || !is_projects_route(route))
+        .cloned()
+        .collect()
+}
+
 /// The access table of the tenant routes, as markdown: docs/serving.md carries it (a test keeps the
-/// two equal), and `orgs routes` prints it.
+/// two equal), and `orgs routes` prints it (for its settings: [`tenant_routes`]).
 pub fn access_table() -> String {
     access_table_of(TENANT_ROUTES)
 }
@@ -261,9 +279,10 @@ pub fn access_table_of(routes: &[TenantRoute]) -> String {
 }
 
 /// The tenant routes: served at the tenant root of every organization, from [`TENANT_ROUTES`]
-/// (one resource per path, its methods in table order).
-pub fn configure_tenant(cfg: &mut web::ServiceConfig) {
-    configure_tenant_routes(cfg, TENANT_ROUTES);
+/// as `settings` serve them ([`tenant_routes`]; one resource per path, its methods in table
+/// order).
+pub fn configure_tenant(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    configure_tenant_routes(cfg, &tenant_routes(settings));
 }
 
 /// Serves `routes` at the tenant root of every organization, as orgs serves its own: the
@@ -334,15 +353,15 @@ fn register<T>(
     }
 }
 
-/// Registers every route of orgs on an actix app: the probes, the tenant routes, then the
-/// global ones.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers every route of orgs on an actix app: the probes, the tenant routes `settings`
+/// serve, then the global ones.
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     // Probes first: actix tries routes in order, and walking the tenant routes first would
     // slow the probes down. No tenant route has their paths.
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics));
-    configure_tenant(cfg);
+    configure_tenant(cfg, settings);
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(home::stylesheet))
         // Bound to the host it was made for (see `auth::handoff`), so it answers on any.

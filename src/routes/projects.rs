@@ -21,14 +21,18 @@ use crate::web::{Found, Tenant, TenantCtx};
 use crate::web::{Json, Query, etag};
 use crate::web::{Page, flash, forms, render};
 
-/// `GET /` on a tenant: the organization at a glance: members, pending invitations, projects,
-/// and the latest activity for those who may read the audit log.
+/// `GET /` on a tenant: the organization at a glance: members, pending invitations, projects
+/// (where `projects.enabled`), and the latest activity for those who may read the audit log.
 pub async fn dashboard(
     req: HttpRequest,
     state: web::Data<AppState>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let recent = projects::list(&tx, &Position::After(None), 5).await?.items;
+    let recent = if state.settings.projects.enabled {
+        projects::list(&tx, &Position::After(None), 5).await?.items
+    } else {
+        Vec::new()
+    };
     let counts = crate::tenancy::counts::of(&tx).await?;
     let pending = tenant
         .can(Permission::INVITATIONS_MANAGE)

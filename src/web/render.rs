@@ -1,5 +1,5 @@
 //! Rendering a page: the template, the handler's context, and the base context every page gets
-//! (the signed-in user, the CSRF token, flash messages).
+//! (the signed-in user, the CSRF token, flash messages, whether Projects are served).
 
 use actix_session::SessionExt;
 use actix_web::http::StatusCode;
@@ -142,6 +142,7 @@ pub async fn render(req: &HttpRequest, page: Page) -> Result<HttpResponse, AppEr
     context.insert("messages", &flash::take(&session));
     context.insert("base_domain", &state.settings.tenant.base_domain);
     context.insert("product_name", &state.settings.ui.product_name);
+    context.insert("projects_enabled", &state.settings.projects.enabled);
     context.insert("password_min", &state.settings.auth.min_password_length);
     // The navigation marks the section the page is in: the first segment of its path under the
     // tenant root ("people", "projects", "" for the dashboard).

@@ -9,7 +9,7 @@ use orgs::startup::{AppState, Application};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let settings = orgs::Settings::load()?;
+    let settings = embed::settings(orgs::Settings::load()?);
     orgs::telemetry::init(&settings.log);
     let db = orgs::db::connect(&settings.database).await?;
     match args.get(1).map(String::as_str) {

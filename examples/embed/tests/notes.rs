@@ -1,44 +1,15 @@
-//! The embedding app's own table is isolated per organization like orgs' tables.
+//! The embedding app's own table is isolated per organization like orgs' tables, and its pages
+//! (`notes/pages.rs`) are served like orgs' own.
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use orgs::config::{Environment, Settings};
-use orgs::entity::{OrganizationId, UserId};
-use orgs::organizations as orgs_service;
-use orgs::startup::{AppState, Application};
+#[path = "notes/pages.rs"]
+mod pages;
+#[path = "notes/support.rs"]
+mod support;
 
-async fn sign_in(address: &str, email: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let csrf = |body: String| {
-        let marker = "name=\"csrf-token\" content=\"";
-        let start = body.find(marker).unwrap() + marker.len();
-        body[start..].split('"').next().unwrap().to_string()
-    };
-    let page = client
-        .get(format!("{address}/login/"))
-        .send()
-        .await
-        .unwrap();
-    let token = csrf(page.text().await.unwrap());
-    let login = client
-        .post(format!("{address}/login/"))
-        .form(&[
-            ("email", email),
-            ("password", "correct horse battery"),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    let page = client.get(format!("{address}/")).send().await.unwrap();
-    let token = csrf(page.text().await.unwrap());
-    (client, token)
-}
+use orgs::organizations as orgs_service;
+use support::{Running, sign_in};
 
 /// `POST /o/{slug}/api/v1/notes/` with `body` (and an `Idempotency-Key` when given): the status.
 async fn add_note(
@@ -73,40 +44,12 @@ async fn notes_of(client: &reqwest::Client, address: &str, slug: &str) -> serde_
 
 #[tokio::test]
 async fn a_member_sees_only_the_notes_of_their_organization() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_environment(Environment::Test).unwrap();
-    settings.database.url = format!("sqlite://{}", dir.path().join("embed.db").display());
-    let db = orgs::db::connect(&settings.database).await.unwrap();
-    embed::migrate(&db).await.unwrap();
-    let state =
-        embed::state(AppState::new(settings, db.clone(), orgs::Events::new()).unwrap()).unwrap();
-    let app =
-        Application::build_with_routes(state.clone(), embed::global_routes("hi from notes".into()))
-            .await
-            .unwrap();
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-
+    let app = Running::start("hi from notes").await;
+    let (address, state, db) = (app.address.clone(), app.state.clone(), app.db.clone());
     let mut orgs = Vec::new();
     for (email, name) in [("ann@acme.test", "Acme"), ("bob@globex.test", "Globex")] {
-        let user = orgs::auth::users::create_user(
-            &db,
-            &state.hasher,
-            orgs::auth::NewUser {
-                email: email.into(),
-                name: name.into(),
-                password: Some("correct horse battery".into()),
-                is_superuser: false,
-            },
-        )
-        .await
-        .unwrap();
-        let org = orgs_service::create_organization(&db, &state.events, user.id, name)
-            .await
-            .unwrap()
-            .organization;
-        orgs.push(org.slug);
+        let user = app.user(email, name).await;
+        orgs.push(app.organization(&user, name).await);
     }
 
     let (ann, ann_csrf) = sign_in(&address, "ann@acme.test").await;
@@ -196,7 +139,10 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("<li>Acme secret plan</li>"), "{page}");
+    assert!(
+        page.contains("<p class=\"note-body\">Acme secret plan</p>"),
+        "{page}"
+    );
     assert!(!page.contains("Globex secret plan"));
     assert!(
         page.contains(&format!(
@@ -205,6 +151,14 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         )),
         "{page}"
     );
+    // The example switches orgs' own example resource off: no Projects link, no project route.
+    assert!(!page.contains("Projects"), "{page}");
+    let projects = ann
+        .get(format!("{address}/o/{}/projects/", orgs[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(projects.status(), 404);
 
     // The note is in Acme's audit log, by Ann.
     let events: serde_json::Value = ann
@@ -222,18 +176,7 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     assert_eq!(events["items"][0]["target"]["label"], "Acme secret plan");
 
     // A custom role without notes.write reads notes but may not add one, and is told why.
-    let cam = orgs::auth::users::create_user(
-        &db,
-        &state.hasher,
-        orgs::auth::NewUser {
-            email: "cam@acme.test".into(),
-            name: "Cam".into(),
-            password: Some("correct horse battery".into()),
-            is_superuser: false,
-        },
-    )
-    .await
-    .unwrap();
+    let cam = app.user("cam@acme.test", "Cam").await;
     let role = ann
         .post(format!("{address}/o/{}/api/v1/roles/", orgs[0]))
         .header("x-csrf-token", &ann_csrf)
@@ -248,27 +191,7 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
         201,
         "the embedder's permission is in the catalog"
     );
-    let acme_id = orgs::tenancy::org_rows::by_slug(&db, &orgs[0])
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "a test fixture of one organization"
-    )]
-    let txn = orgs::tenancy::door::tenant(&db, &state.events, OrganizationId(acme_id))
-        .await
-        .unwrap();
-    orgs_service::add_user(&txn, UserId(cam.id), false)
-        .await
-        .unwrap();
-    #[expect(clippy::disallowed_methods, reason = "a fixture, set as the system")]
-    let grant = orgs::tenancy::Grant::everything(state.permissions.clone());
-    orgs::organizations::roles::set_member_roles(&txn, &grant, UserId(cam.id), &["reader".into()])
-        .await
-        .unwrap();
-    txn.commit().await.unwrap();
+    app.join(&orgs[0], &cam, &["reader"]).await;
     let (cam, cam_csrf) = sign_in(&address, "cam@acme.test").await;
     let read = cam
         .get(format!("{address}/o/{}/api/v1/notes/", orgs[0]))
@@ -376,7 +299,6 @@ async fn a_member_sees_only_the_notes_of_their_organization() {
     // The app's other routes come from a closure holding its configuration.
     let hello = reqwest::get(format!("{address}/hello/")).await.unwrap();
     assert_eq!(hello.text().await.unwrap(), "hi from notes");
-    drop(handle.stop(false));
 }
 
 /// On PostgreSQL the example's own table is under the same wall as orgs' tables: its migration

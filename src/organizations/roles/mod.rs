@@ -136,10 +136,15 @@ impl crate::fields::FieldError for RoleError {
 
 fn builtin_view(catalog: &Catalog, role: BuiltinRole) -> RoleView {
     let set = catalog.builtin(role);
+    // A member sees and writes projects only where Projects are served (`projects.enabled`).
+    let description = match role {
+        BuiltinRole::Member if catalog.find("projects.read").is_none() => "Sees the people.",
+        _ => role.description(),
+    };
     RoleView {
         key: role.key().to_string(),
         name: role.name().to_string(),
-        description: role.description().to_string(),
+        description: description.to_string(),
         permissions: catalog.list(set),
         builtin: true,
         id: None,

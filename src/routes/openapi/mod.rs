@@ -21,7 +21,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::Paths;
 use utoipa::openapi::path::HttpMethod;
 
-use crate::routes::{self, GLOBAL_API_ROUTES, Needs, TENANT_ROUTES};
+use crate::routes::{self, GLOBAL_API_ROUTES, Needs, TENANT_ROUTES, TenantRoute};
 
 /// Where a tenant's routes are documented: under the path root (`/o/{slug}`), the one way that
 /// needs no DNS. The document's description names the others.
@@ -142,7 +142,22 @@ pub fn build() -> (utoipa::openapi::OpenApi, Vec<String>) {
 
 /// [`build`] with an embedding app's tenant routes and their description added.
 pub fn build_with(extra: &crate::state::EmbeddedRoutes) -> (utoipa::openapi::OpenApi, Vec<String>) {
+    build_for(TENANT_ROUTES, extra)
+}
+
+/// [`build_with`] for orgs' tenant routes as the settings serve them
+/// ([`routes::tenant_routes`]): without Projects' (`projects.enabled = false`) the document has
+/// none of its operations, its tag or its schemas.
+pub fn build_for(
+    orgs_routes: &[TenantRoute],
+    extra: &crate::state::EmbeddedRoutes,
+) -> (utoipa::openapi::OpenApi, Vec<String>) {
     let mut described = Described::openapi();
+    let mut description = DESCRIPTION.to_string();
+    if !orgs_routes.iter().any(routes::is_projects_route) {
+        without_projects(&mut described);
+        description = description.replacen("domains, projects and", "domains and", 1);
+    }
     if let Some(theirs) = &extra.described {
         described.merge(theirs.clone());
     }
@@ -155,7 +170,7 @@ pub fn build_with(extra: &crate::state::EmbeddedRoutes) -> (utoipa::openapi::Ope
         .map(|r| (&r.method, r.path, r.path.to_string(), None, r.creates))
         .collect();
     served.extend(
-        TENANT_ROUTES
+        orgs_routes
             .iter()
             .chain(extra.routes.iter())
             .filter(|r| r.path.starts_with("/api/v1/"))
@@ -206,10 +221,26 @@ pub fn build_with(extra: &crate::state::EmbeddedRoutes) -> (utoipa::openapi::Ope
     openapi.paths = paths;
     openapi.info.title = "orgs".into();
     openapi.info.version = env!("CARGO_PKG_VERSION").into();
-    openapi.info.description = Some(DESCRIPTION.into());
+    openapi.info.description = Some(description);
     openapi.info.license = Some(utoipa::openapi::License::new("MIT OR Apache-2.0"));
     operations::security_schemes(&mut openapi);
     (openapi, problems)
+}
+
+/// Takes Projects' operations, tag and schemas out of orgs' description.
+fn without_projects(described: &mut utoipa::openapi::OpenApi) {
+    described
+        .paths
+        .paths
+        .retain(|path, _| !path.starts_with("/api/v1/projects/"));
+    if let Some(tags) = &mut described.tags {
+        tags.retain(|tag| tag.name != "projects");
+    }
+    if let Some(components) = &mut described.components {
+        components
+            .schemas
+            .retain(|name, _| !name.contains("Project"));
+    }
 }
 
 /// The document as JSON, built once.
@@ -234,12 +265,14 @@ fn to_json(openapi: &utoipa::openapi::OpenApi) -> String {
 )]
 pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
     let extra = &state.tenant_routes;
-    let body = if extra.routes.is_empty() {
+    let body = if extra.routes.is_empty() && state.settings.projects.enabled {
         actix_web::web::Bytes::from_static(json().as_bytes())
     } else {
+        // Built once for this state: its own routes, or orgs' without Projects.
+        let orgs_routes = routes::tenant_routes(&state.settings);
         extra
             .json
-            .get_or_init(|| to_json(&build_with(extra).0).into())
+            .get_or_init(|| to_json(&build_for(&orgs_routes, extra).0).into())
             .clone()
     };
     HttpResponse::Ok()
