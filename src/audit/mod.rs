@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use entity::OrganizationId;
 use entity::{audit_event, organization};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    FromQueryResult, QueryFilter, QueryOrder, QueryTrait,
 };
 use serde::Serialize;
 
@@ -229,6 +229,57 @@ pub async fn list(
     limit: u64,
 ) -> Result<Vec<EventView>, DbErr> {
     use audit_event::Column;
+    let mut query = filtered(tx, filter);
+    if let Some(before) = before {
+        query = query.filter(Column::Id.lt(before));
+    }
+    Ok(
+        crate::db::first_rows(tx.conn(), query.order_by_desc(Column::Id), limit)
+            .await?
+            .into_iter()
+            .map(EventView::from)
+            .collect(),
+    )
+}
+
+/// One page of the events `filter` lets through, newest first, at `position` (after an event,
+/// before one when paging back, or by number).
+pub async fn page(
+    tx: &TenantTxn,
+    filter: &Filter,
+    position: &crate::db::Position,
+    per_page: u64,
+) -> Result<crate::db::ListPage<EventView>, DbErr> {
+    use crate::db::{Keyset, ListPage, Position};
+    use audit_event::Column;
+    let query = filtered(tx, filter);
+    let query = match position {
+        Position::After(Some(after)) => query
+            .filter(Column::Id.lt(after.id))
+            .order_by_desc(Column::Id),
+        // Backwards from the cursor: the newer ones nearest first.
+        Position::Before(before) => query
+            .filter(Column::Id.gt(before.id))
+            .order_by_asc(Column::Id),
+        Position::After(None) | Position::Page(_) => query.order_by_desc(Column::Id),
+    };
+    let backend = tx.conn().get_database_backend();
+    let statement = crate::db::page_at(query.build(backend), position, per_page);
+    let rows = audit_event::Model::find_by_statement(statement)
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(EventView::from)
+        .collect();
+    Ok(ListPage::cut(rows, position, per_page, None, |e| Keyset {
+        key: String::new(),
+        id: e.id,
+    }))
+}
+
+/// The organization's events that `filter` lets through, in no order yet.
+fn filtered(tx: &TenantTxn, filter: &Filter) -> sea_orm::Select<audit_event::Entity> {
+    use audit_event::Column;
     let mut query = tx.select::<audit_event::Entity>();
     if let Some(kind) = filter.actor_type {
         query = query.filter(Column::ActorType.eq(kind.as_str()));
@@ -249,16 +300,7 @@ pub async fn list(
     if let Some(until) = filter.until {
         query = query.filter(Column::OccurredAt.lt(until));
     }
-    if let Some(before) = before {
-        query = query.filter(Column::Id.lt(before));
-    }
-    Ok(
-        crate::db::first_rows(tx.conn(), query.order_by_desc(Column::Id), limit)
-            .await?
-            .into_iter()
-            .map(EventView::from)
-            .collect(),
-    )
+    query
 }
 
 /// Every event of the organization `organization_id`, oldest first, read in the system context:

@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::tenant_page;
 use crate::audit::{self, EventView, Filter};
 use crate::cursor::ListCursors;
+use crate::db::{Keyset, ListPage};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::{ActorKind, TenantTxn};
 use crate::web::Query;
+use crate::web::page_links::{At, Counted, PagesQuery};
 use crate::web::pagination::{self, given};
 use crate::web::{TenantCtx, render};
 
@@ -262,12 +264,37 @@ fn placeholder(action: &str) -> EventView {
     }
 }
 
+/// `?before=`: the page's own cursor back to newer events (the filters are [`AuditQuery`]'s).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Newer {
+    before: Option<String>,
+}
+
+/// Where the page starts: its own cursors (sealed apart from the API's), the filters kept.
+fn page_at(state: &AppState, query: &AuditQuery, newer: &Newer) -> Result<At, AppError> {
+    let per_page = given(query.per_page.as_deref())
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| AppError::field("per_page", "must be a whole number"))
+        })
+        .transpose()?;
+    PagesQuery {
+        after: query.after.clone(),
+        before: newer.before.clone(),
+        page: None,
+        per_page,
+    }
+    .resolve(&state.cursors.of("audit.page"), MAX_PER_PAGE)
+}
+
 /// `GET /audit/`: the filters (a refused one is shown on its field) and a page of events in
-/// words.
+/// words, with the links to newer and older pages.
 pub async fn page(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: Query<AuditQuery>,
+    newer: Query<Newer>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
@@ -283,8 +310,27 @@ pub async fn page(
     let view = tenant_page("audit/list.html", &tenant)
         .with("actions", action_choices(&state))
         .with("filtered", filtered);
-    let (events, next) = match read_page(&tx, &state.cursors.of("audit"), &query).await {
-        Ok((events, next, _)) => (events, next),
+    let read = async {
+        let at = page_at(&state, &query, &newer)?;
+        let filter = filter_of(&tx, &query).await?;
+        let page = match &filter {
+            Some(filter) => audit::page(&tx, filter, &at.position, at.per_page).await?,
+            // A person nobody knows acted in no event.
+            None => ListPage::cut(
+                Vec::new(),
+                &at.position,
+                at.per_page,
+                None,
+                |e: &EventView| Keyset {
+                    key: String::new(),
+                    id: e.id,
+                },
+            ),
+        };
+        Ok::<_, AppError>((at, page))
+    };
+    let (at, page) = match read.await {
+        Ok(read) => read,
         Err(error) => {
             let errors = error.into_fields()?;
             let view = view
@@ -293,20 +339,27 @@ pub async fn page(
             return render(&req, view.status(StatusCode::UNPROCESSABLE_ENTITY)).await;
         }
     };
-    let next_query = next.as_ref().map(|cursor| {
-        let older = AuditQuery {
-            after: Some(cursor.clone()),
-            format: None,
-            ..query.clone()
-        };
-        serde_urlencoded::to_string(&older).unwrap_or_default()
-    });
-    let words = described(&state, &tx, &tenant, &events).await?;
+    let kept: Vec<(&str, &str)> = [
+        ("actor", &query.actor),
+        ("actor_type", &query.actor_type),
+        ("actor_id", &query.actor_id),
+        ("action", &query.action),
+        ("since", &query.since),
+        ("until", &query.until),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+    .collect();
+    let counted = Counted {
+        total: None,
+        noun: ("event", "events"),
+        matching: None,
+    };
+    let pages = at.links(&state.cursors.of("audit.page"), &page, &counted, &kept);
+    let words = described(&state, &tx, &tenant, &page.items).await?;
     let view = view
         .with("events", words)
-        .with("next", next)
-        .with("next_query", next_query)
-        .with("newest", query.after.is_some())
+        .with("pages", pages)
         .form(&query, &crate::error::FieldErrors::new());
     render(&req, view).await
 }

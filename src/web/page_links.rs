@@ -258,7 +258,15 @@ fn summary(from: u64, to: u64, counted: &Counted<'_>) -> String {
             format!("{range} of more than {} {many}", n(bound)),
             bound.saturating_add(1),
         ),
-        None => (range, to - from + 1),
+        // Without a count the noun leads: "Events 51–100".
+        None => {
+            let mut letters = many.chars();
+            let noun: String = letters
+                .next()
+                .map(|first| first.to_uppercase().chain(letters).collect())
+                .unwrap_or_default();
+            (format!("{noun} {range}"), to - from + 1)
+        }
     };
     match counted.matching {
         Some(term) if count == 1 => format!("{text} matches “{term}”"),
@@ -293,7 +301,7 @@ mod tests {
             "1 person"
         );
         assert_eq!(summary(0, 0, &exact), "");
-        assert_eq!(summary(101, 120, &counted(None, None)), "101–120");
+        assert_eq!(summary(101, 120, &counted(None, None)), "People 101–120");
         let many = counted(Some(Total::Exact(12_345)), None);
         assert_eq!(summary(1_001, 1_050, &many), "1,001–1,050 of 12,345 people");
     }

@@ -571,7 +571,35 @@ async fn audit_events_filter_page_by_cursor_newest_first_and_export_as_json_line
         .get("/o/acme/audit/?action=project.created&per_page=2")
         .await;
     assert_eq!(status, 200);
-    assert!(page.contains("Older events"), "{page}");
+    assert!(page.contains("Events 1–2."), "{page}");
+    let next = href_of(&page, "rel=\"next\" href=\"");
+    assert!(
+        next.contains("action=project.created"),
+        "the filter is kept: {next}"
+    );
+    let (status, second) = ada.get(&format!("/o/acme/audit/{next}")).await;
+    assert_eq!(status, 200);
+    assert!(second.contains("Events 3–4."), "{second}");
+    assert!(second.contains("P3") && !second.contains("P5"), "{second}");
+    let previous = href_of(&second, "rel=\"prev\" href=\"");
+    let (_, first) = ada.get(&format!("/o/acme/audit/{previous}")).await;
+    assert!(
+        first.contains("P5") && first.contains("Events 1–2."),
+        "{first}"
+    );
+}
+
+/// The link after `marker` in `page`, its `&amp;` read back.
+fn href_of(page: &str, marker: &str) -> String {
+    let start = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {page}"))
+        + marker.len();
+    page[start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
 }
 
 #[tokio::test]
