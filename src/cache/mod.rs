@@ -103,7 +103,7 @@ pub struct Caches {
     pub access: TtlMap<(i64, i64), Access>,
     /// User id -> (name, slug, their role) of their organizations, for the switcher in the
     /// page header.
-    pub mine: TtlMap<i64, Vec<(String, String, String)>>,
+    pub mine: TtlMap<i64, Vec<(String, String, String, Option<String>)>>,
 }
 
 impl std::fmt::Debug for Caches {

@@ -1,8 +1,6 @@
 //! How an organization looks where it is listed: its initials on a colour, the colour one of a
 //! small palette (each with white initials at WCAG AA contrast), chosen on its General settings
-//! or, until then, picked by its id so that it stays the same everywhere.
-
-use entity::organization;
+//! or, until then, picked by its name (as a person's is) so that it stays the same everywhere.
 
 /// The palette: the name stored and what the settings page says.
 pub const COLORS: &[(&str, &str)] = &[
@@ -19,21 +17,6 @@ pub const COLORS: &[(&str, &str)] = &[
 /// Whether `name` is one of the palette's colours.
 pub fn is_color(name: &str) -> bool {
     COLORS.iter().any(|(key, _)| *key == name)
-}
-
-/// The colour of `organization`: the one chosen, else the one its id picks.
-pub fn color_of(organization: &organization::Model) -> &'static str {
-    organization
-        .color
-        .as_deref()
-        .and_then(|chosen| COLORS.iter().find(|(key, _)| *key == chosen))
-        .map_or_else(|| picked(organization.id), |(key, _)| key)
-}
-
-/// The colour an id picks.
-fn picked(id: i64) -> &'static str {
-    let index = usize::try_from(id.rem_euclid(COLORS.len() as i64)).unwrap_or_default();
-    COLORS[index].0
 }
 
 /// The colour a name picks (FNV-1a of its lowercase form): a person's everywhere, from their
@@ -72,12 +55,7 @@ mod tests {
     }
 
     #[test]
-    fn an_id_always_picks_the_same_colour_of_the_palette() {
-        for id in [0, 1, 7, 8, 1_000_003, -5] {
-            assert_eq!(picked(id), picked(id));
-            assert!(is_color(picked(id)));
-        }
-        assert_ne!(picked(1), picked(2));
+    fn a_name_always_picks_the_same_colour_of_the_palette() {
         assert_eq!(
             picked_by_name("Ada Lovelace"),
             picked_by_name(" ada lovelace ")

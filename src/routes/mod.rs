@@ -139,8 +139,8 @@ tenant_routes! {
     GET "/api/v1/projects/{id}/" [PROJECTS_READ] => projects::api_detail;
     PATCH "/api/v1/projects/{id}/" [PROJECTS_WRITE] => projects::api_update;
     DELETE "/api/v1/projects/{id}/" [PROJECTS_DELETE] => projects::api_delete;
-    GET "/edit/" [ORGANIZATION_UPDATE] => organization::edit_form;
-    POST "/edit/" [ORGANIZATION_UPDATE] => organization::edit;
+    GET "/edit/" [ORGANIZATION_UPDATE] => settings::general::show;
+    POST "/edit/" [ORGANIZATION_UPDATE] => settings::general::save;
     GET "/delete/" [ORGANIZATION_DELETE] => organization::delete_form;
     POST "/delete/" [ORGANIZATION_DELETE] => organization::delete;
     GET "/transfer/" [OWNERSHIP_TRANSFER] => organization::transfer_form;
@@ -175,7 +175,7 @@ tenant_routes! {
     GET "/api/v1/invitations/{id}/" [INVITATIONS_MANAGE] => invitations::api_detail;
     POST "/api/v1/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::api_revoke;
     POST "/api/v1/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::api_resend;
-    GET "/settings/" [AnyOf(ORGANIZATION_UPDATE, ROLES_MANAGE, API_KEYS_MANAGE, DOMAINS_MANAGE, OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => organization::edit_form;
+    GET "/settings/" [AnyOf(ORGANIZATION_UPDATE, ROLES_MANAGE, API_KEYS_MANAGE, DOMAINS_MANAGE, OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::general::show;
     GET "/settings/danger/" [AnyOf(OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::danger;
     GET "/settings/api-keys/" [API_KEYS_MANAGE] => settings::api_keys;
     POST "/settings/api-keys/" [API_KEYS_MANAGE] => api_keys::create;

@@ -1,34 +1,32 @@
-//! The organization itself, on its tenant: rename it or change its address (`/edit/`), delete
-//! it, transfer its ownership, leave it, as pages and under `/api/v1/organization/`
-//! (`/api/v1/transfer/`, `/api/v1/leave/`); and the confirmation page other destructive actions
-//! use.
+//! The organization itself, on its tenant: delete it, transfer its ownership, leave it, as pages
+//! and under `/api/v1/organization/` (`/api/v1/transfer/`, `/api/v1/leave/`, the API's rename);
+//! and the confirmation page other destructive actions use. Its General settings (name,
+//! address, colour) are [`super::settings::general`].
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use entity::UserId;
 use entity::organization;
 use serde::{Deserialize, Serialize};
 
 use super::tenant_page;
-use crate::config::Settings;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;
 use crate::organizations::{self, OrgError};
-use crate::state::AppState;
 use crate::tenancy::TenantTxn;
 use crate::web::Json;
 use crate::web::render::redirect;
 use crate::web::{Page, flash, render};
 use crate::web::{Tenant, TenantCtx, etag};
 
-/// Name and slug, as typed.
+/// Name, slug and colour, as typed; a form without the colour leaves it as it is.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct OrganizationForm {
     pub(super) name: String,
     pub(super) slug: String,
-    pub(super) color: String,
+    pub(super) color: Option<String>,
 }
 
 /// Field errors of a refused organization form; other errors pass through.
@@ -70,116 +68,6 @@ pub struct OrganizationJson {
     #[serde(default, deserialize_with = "crate::web::json::not_null")]
     #[schema(max_length = 16, example = "teal")]
     color: Option<String>,
-}
-
-/// A palette colour as the General settings offer it.
-#[derive(Serialize)]
-struct ColorChoice {
-    value: &'static str,
-    label: &'static str,
-}
-
-/// The General settings section: the organization's name, address and colour.
-pub(super) fn general_page(
-    settings: &Settings,
-    tenant: &Tenant,
-    form: &OrganizationForm,
-    errors: &FieldErrors,
-) -> Page {
-    let colors: Vec<ColorChoice> = std::iter::once(("", "Picked for it"))
-        .chain(organizations::appearance::COLORS.iter().copied())
-        .map(|(value, label)| ColorChoice { value, label })
-        .collect();
-    let address = crate::web::links::address(settings, &tenant.organization().slug);
-    super::settings::sections::page("settings/general.html", tenant, "general")
-        .form(form, errors)
-        .with("colors", colors)
-        .with(
-            "address_hint",
-            format!(
-                "Lowercase letters, digits and dashes: the organization is at {address}. The old address stops working."
-            ),
-        )
-        .with("address", address)
-}
-
-/// The form as the organization is now.
-pub(super) fn current_form(tenant: &Tenant) -> OrganizationForm {
-    let organization = tenant.organization();
-    OrganizationForm {
-        name: organization.name.clone(),
-        slug: organization.slug.clone(),
-        color: organization.color.clone().unwrap_or_default(),
-    }
-}
-
-/// `GET /settings/` and `GET /edit/`: the General settings.
-pub async fn edit_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    tenant: Tenant,
-) -> Result<HttpResponse, AppError> {
-    super::settings::person_only(&tenant)?;
-    let form = current_form(&tenant);
-    let page = general_page(&state.settings, &tenant, &form, &FieldErrors::new());
-    render(&req, page).await
-}
-
-/// The General settings of an organization after a save, addressed the way this request
-/// addressed it: on its subdomain, the new subdomain (signed in there by a handoff: the old
-/// host no longer answers); on its custom domain, the same host; on the path form, the new path.
-async fn settings_after_rename(
-    req: &HttpRequest,
-    state: &AppState,
-    tenant: &Tenant,
-    before: &str,
-    organization: &organization::Model,
-) -> Result<String, AppError> {
-    if !tenant.root().is_empty() {
-        return Ok(format!("/o/{}/settings/", organization.slug));
-    }
-    let host =
-        crate::web::client::Client::of_request(req, &state.settings.server.trusted_proxies).host;
-    let (name, _) = crate::web::links::split_port(&host);
-    let on_subdomain =
-        name.eq_ignore_ascii_case(&format!("{before}.{}", state.settings.tenant.base_domain));
-    match tenant.user() {
-        Some(user) if on_subdomain && organization.slug != before => {
-            Ok(
-                crate::web::links::enter(req, state, user.id(), &organization.slug, "/settings/")
-                    .await?,
-            )
-        }
-        _ => Ok("/settings/".to_string()),
-    }
-}
-
-/// `POST /edit/`: name, slug and colour.
-pub async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: Session,
-    form: crate::web::Form<OrganizationForm>,
-    TenantCtx { tenant, tx, .. }: TenantCtx,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    let before = tenant.organization().slug.clone();
-    match organizations::update_organization(&tx, &form.name, Some(&form.slug), Some(&form.color))
-        .await
-    {
-        Ok(updated) => {
-            // The handoff to a new subdomain is written after the rename commits (on SQLite
-            // the request's transaction holds the only write lock until then).
-            tx.commit().await?;
-            flash::success(&session, "Saved.");
-            let next = settings_after_rename(&req, &state, &tenant, &before, &updated).await?;
-            Ok(redirect(&next))
-        }
-        Err(error) => {
-            let page = general_page(&state.settings, &tenant, &form, &form_errors(error)?);
-            render(&req, page).await
-        }
-    }
 }
 
 /// A page asking to confirm a destructive action (`tenant/confirm.html`).

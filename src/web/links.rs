@@ -48,33 +48,44 @@ pub async fn enter(
 ) -> Result<String, DbErr> {
     match state.settings.tenant.links {
         TenantLinks::Path => Ok(format!("/o/{slug}{next}")),
-        TenantLinks::Subdomain => {
-            // The sign-in on the organization's host joins this one's family: signing out on
-            // either ends both.
-            let family = match actix_identity::IdentityExt::get_identity(req)
-                .ok()
-                .and_then(|identity| identity.id().ok())
-            {
-                Some(key) => crate::auth::sessions::family_of(&state.db, &key).await?,
-                None => None,
-            };
-            // Valid only on the organization's host: followed anywhere else it is unknown.
-            let host = format!("{slug}.{}", state.settings.tenant.base_domain);
-            let token = user_tokens::issue_handoff(
-                &state.db,
-                user_id,
-                HANDOFF_TTL_SECS,
-                family,
-                &crate::web::hosts::host_name(&host),
-            )
-            .await?;
-            let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
-            Ok(format!(
-                "{}/handoff/{token}/?{query}",
-                tenant_origin(req, &state.settings, slug)
-            ))
-        }
+        TenantLinks::Subdomain => handoff(req, state, user_id, slug, next).await,
     }
+}
+
+/// `{slug}.{base_domain}`'s page `next` with a one-time link that signs `user_id`, signed in on
+/// this request's host, in there: whatever `tenant.links` says (an organization renamed on its
+/// own subdomain goes on to its new one).
+pub async fn handoff(
+    req: &HttpRequest,
+    state: &AppState,
+    user_id: UserId,
+    slug: &str,
+    next: &str,
+) -> Result<String, DbErr> {
+    // The sign-in on the organization's host joins this one's family: signing out on either
+    // ends both.
+    let family = match actix_identity::IdentityExt::get_identity(req)
+        .ok()
+        .and_then(|identity| identity.id().ok())
+    {
+        Some(key) => crate::auth::sessions::family_of(&state.db, &key).await?,
+        None => None,
+    };
+    // Valid only on the organization's host: followed anywhere else it is unknown.
+    let host = format!("{slug}.{}", state.settings.tenant.base_domain);
+    let token = user_tokens::issue_handoff(
+        &state.db,
+        user_id,
+        HANDOFF_TTL_SECS,
+        family,
+        &crate::web::hosts::host_name(&host),
+    )
+    .await?;
+    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    Ok(format!(
+        "{}/handoff/{token}/?{query}",
+        tenant_origin(req, &state.settings, slug)
+    ))
 }
 
 /// `(name, ":port" or "")` of a `Host` value.

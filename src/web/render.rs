@@ -59,6 +59,8 @@ pub(crate) struct SwitcherEntry {
     slug: String,
     /// The person's role there (`Owner`, `Admin`, `Member, Billing`).
     role: String,
+    /// The colour chosen for its initials, if any.
+    color: Option<String>,
     current: bool,
 }
 
@@ -81,11 +83,11 @@ pub(crate) async fn switcher(
             all.truncate(SWITCHER_MAX);
             let ids: Vec<i64> = all.iter().map(|o| o.id).collect();
             let held = crate::tenancy::org_rows::roles_of_user(&state.db, user_id, &ids).await?;
-            let rows: Vec<(String, String, String)> = all
+            let rows: Vec<(String, String, String, Option<String>)> = all
                 .into_iter()
                 .map(|o| {
                     let role = summary(&labels_held(held.get(&o.id)));
-                    (o.name, o.slug, role)
+                    (o.name, o.slug, role, o.color)
                 })
                 .collect();
             Ok::<_, sea_orm::DbErr>(Some(rows))
@@ -94,11 +96,12 @@ pub(crate) async fn switcher(
         .unwrap_or_default();
     Ok(mine
         .into_iter()
-        .map(|(name, slug, role)| SwitcherEntry {
+        .map(|(name, slug, role, color)| SwitcherEntry {
             current: slug == current,
             name,
             slug,
             role,
+            color,
         })
         .collect())
 }

@@ -176,23 +176,64 @@ async fn a_404_inside_ones_own_organization_keeps_its_navigation_and_another_org
 
 #[tokio::test]
 async fn a_new_address_saved_on_the_organizations_subdomain_leads_to_the_new_subdomain_signed_in() {
-    let app = crate::helpers::subdomain_app().await;
+    // Whichever form links take: the request came to the subdomain, which answers 404 now.
+    for links in [
+        orgs::config::TenantLinks::Subdomain,
+        orgs::config::TenantLinks::Path,
+    ] {
+        let app = TestApp::spawn_with(|s| {
+            s.tenant.links = links;
+            s.tenant.base_domain = "localhost".into();
+        })
+        .await;
+        two_tenants(&app).await;
+        let ada = visitor(&app, Some("ada@acme.test")).await;
+        let port = crate::helpers::port(&app).to_string();
+        let saved = ada
+            .post_form_on(
+                &format!("acme.localhost:{port}"),
+                "/edit/",
+                &[("name", "Acme"), ("slug", "acme-inc"), ("color", "")],
+            )
+            .await;
+        assert_eq!(saved.status(), 303);
+        let location = crate::helpers::location(&saved);
+        assert!(
+            location.starts_with(&format!("http://acme-inc.localhost:{port}/handoff/"))
+                && location.ends_with("?next=%2Fsettings%2F"),
+            "{location}"
+        );
+        assert_eq!(ada.get_on("acme.localhost", "/").await.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn a_general_form_without_the_colour_leaves_the_colour_as_it_is() {
+    let app = TestApp::spawn().await;
     two_tenants(&app).await;
     let ada = visitor(&app, Some("ada@acme.test")).await;
-    let port = crate::helpers::port(&app).to_string();
-    let saved = ada
-        .post_form_on(
-            &format!("acme.localhost:{port}"),
-            "/edit/",
-            &[("name", "Acme"), ("slug", "acme-inc"), ("color", "")],
-        )
+    for fields in [
+        &[("name", "Acme"), ("slug", "acme"), ("color", "violet")][..],
+        &[("name", "Acme Corp"), ("slug", "acme")][..],
+    ] {
+        let saved = ada.post_form("/o/acme/edit/", fields).await;
+        assert_eq!(saved.status(), 303);
+    }
+    let (_, organization) = ada
+        .api(Method::GET, "/o/acme/api/v1/organization/", None)
         .await;
-    assert_eq!(saved.status(), 303);
-    let location = crate::helpers::location(&saved);
+    assert_eq!(organization["color"], "violet");
+    assert_eq!(organization["name"], "Acme Corp");
+    // The colour is where the organization is shown: its overview, the switcher, the list.
+    let (_, overview) = ada.get("/o/acme/").await;
     assert!(
-        location.starts_with(&format!("http://acme-inc.localhost:{port}/handoff/"))
-            && location.ends_with("?next=%2Fsettings%2F"),
-        "the old host answers 404 now: {location}"
+        overview.contains("class=\"avatar c-violet large\""),
+        "{overview}"
     );
-    assert_eq!(ada.get_on("acme.localhost", "/").await.status(), 404);
+    assert!(
+        overview.contains("class=\"avatar c-violet small\""),
+        "{overview}"
+    );
+    let (_, mine) = ada.get("/organizations/").await;
+    assert!(mine.contains("class=\"avatar c-violet\""), "{mine}");
 }

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use entity::UserId;
 use serde::{Deserialize, Serialize};
 
+pub mod general;
 pub mod sections;
 
 use crate::cursor::ListCursors;
