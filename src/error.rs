@@ -59,6 +59,10 @@ pub enum AppError {
     /// A member without the permission the route needs (403); the JSON names it.
     #[error("You need the {0} permission for this.")]
     MissingPermission(crate::permissions::Permission),
+    /// A member holding none of the permissions a route accepts (403); the JSON names the
+    /// first, as for one.
+    #[error("You need one of the permissions {} for this.", keys_of(.0))]
+    MissingAnyOf(&'static [crate::permissions::Permission]),
     /// Unknown, or belonging to another tenant (404).
     #[error("not found")]
     NotFound,
@@ -139,7 +143,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized | Self::LoginRequired { .. } => "unauthorized",
-            Self::Forbidden(_) | Self::MissingPermission(_) => "forbidden",
+            Self::Forbidden(_) | Self::MissingPermission(_) | Self::MissingAnyOf(_) => "forbidden",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
             Self::AlreadyInvited { .. } => "already_invited",
@@ -190,7 +194,9 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::LoginRequired { .. } => StatusCode::FOUND,
-            Self::Forbidden(_) | Self::MissingPermission(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::MissingPermission(_) | Self::MissingAnyOf(_) => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::AlreadyInvited { .. } => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
@@ -246,6 +252,7 @@ impl ResponseError for AppError {
                 fields,
                 permission: match self {
                     Self::MissingPermission(permission) => Some(*permission),
+                    Self::MissingAnyOf(permissions) => permissions.first().copied(),
                     _ => None,
                 },
                 invitation_id: match self {
@@ -316,6 +323,18 @@ impl From<UserError> for AppError {
             UserError::Db(e) => e.into(),
             UserError::Other(e) => e.into(),
             error => Self::from_field_error(&error),
+        }
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`: permission keys in a sentence.
+fn keys_of(permissions: &[crate::permissions::Permission]) -> String {
+    match permissions {
+        [] => String::new(),
+        [one] => one.name().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(|p| p.name()).collect();
+            format!("{} or {}", init.join(", "), last.name())
         }
     }
 }

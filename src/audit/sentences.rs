@@ -102,21 +102,24 @@ impl Sentences {
         let target = target_name(event, role_names);
         // Who added themselves joined (an invitation accepted, a domain's sign-up).
         let joined = event.action == "member.added"
+            && event.actor.kind == "user"
+            && event.actor.id.is_some()
             && event
                 .target
                 .as_ref()
-                .is_some_and(|t| t.id == event.actor.id)
-            && event.actor.kind == "user";
+                .is_some_and(|t| t.id == event.actor.id);
         let template = if joined {
             Some(&"joined with {roles}")
         } else {
             self.templates.get(event.action.as_str())
         };
         let sentence = match template {
-            Some(template) => template
-                .replace("{target}", &target)
-                .replace("{roles}", &roles_given(event, role_names))
-                .replace("{action}", &event.action),
+            Some(template) => fill(template, |name| match name {
+                "target" => Some(target.clone()),
+                "roles" => Some(roles_given(event, role_names)),
+                "action" => Some(event.action.clone()),
+                _ => None,
+            }),
             None => format!("did {} to {target}", event.action),
         };
         Described {
@@ -125,6 +128,32 @@ impl Sentences {
             details: details(event),
         }
     }
+}
+
+/// `template` with each `{name}` that `value` knows replaced, in one pass: a value holding
+/// `{roles}` (a project named so) stays as it is.
+fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after
+            .find('}')
+            .and_then(|close| Some((close, value(&after[..close])?)))
+        {
+            Some((close, filled)) => {
+                out.push_str(&filled);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The target's name then; a role's by its name now (its key when it is gone).
@@ -298,6 +327,24 @@ mod tests {
             "wrote the note Call Erin"
         );
         assert_eq!(sentences.actions().last(), Some(&"note.created"));
+    }
+
+    #[test]
+    fn a_name_that_looks_like_a_placeholder_is_said_as_it_is() {
+        let odd = event("project.created", "{roles} and {action}", None);
+        let said = Sentences::default()
+            .describe(&odd, &HashMap::new())
+            .sentence;
+        assert_eq!(said, "created the project {roles} and {action}");
+        let mut nobody = event("member.added", "Grace", None);
+        nobody.actor.id = None;
+        if let Some(target) = nobody.target.as_mut() {
+            target.id = None;
+        }
+        let said = Sentences::default()
+            .describe(&nobody, &HashMap::new())
+            .sentence;
+        assert_eq!(said, "added Grace with no role");
     }
 
     #[test]

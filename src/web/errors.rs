@@ -46,6 +46,20 @@ fn message(res: &ServiceResponse<impl MessageBody>, catalog: &Catalog) -> String
              organization to give you a role that holds it.",
             catalog.name_of(*permission)
         ),
+        Some(AppError::MissingAnyOf(permissions)) => {
+            let names: Vec<String> = permissions
+                .iter()
+                .map(|p| format!("“{}”", catalog.name_of(*p)))
+                .collect();
+            let names = match names.as_slice() {
+                [init @ .., last] if !init.is_empty() => format!("{} or {last}", init.join(", ")),
+                _ => names.concat(),
+            };
+            format!(
+                "You need one of the permissions {names} for this. Ask an owner or an admin of \
+                 the organization to give you a role that holds one."
+            )
+        }
         // Messages written for people; a 500's cause stays in the log.
         Some(
             AppError::Forbidden(text)

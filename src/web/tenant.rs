@@ -352,8 +352,8 @@ fn check_access(catalog: &Catalog, access: Access, need: Need) -> Result<(), App
         Need::Permission(permission) if access.holds(catalog.one(permission)) => Ok(()),
         Need::Permission(permission) => Err(AppError::MissingPermission(permission)),
         Need::AnyOf(permissions) => match permissions.first() {
-            Some(first) if !permissions.iter().any(|p| access.holds(catalog.one(*p))) => {
-                Err(AppError::MissingPermission(*first))
+            Some(_) if !permissions.iter().any(|p| access.holds(catalog.one(*p))) => {
+                Err(AppError::MissingAnyOf(permissions))
             }
             Some(_) => Ok(()),
             // A route table's `AnyOf(&[])` names nothing anyone could hold.

@@ -76,7 +76,13 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
     let max = visitor(&app, Some("max@acme.test")).await;
     let (_, dashboard) = max.get("/o/acme/").await;
     assert!(!dashboard.contains("href=\"/o/acme/settings/\""));
-    assert_eq!(max.get("/o/acme/settings/").await.0, 403);
+    let (status, refused) = max.get("/o/acme/settings/").await;
+    assert_eq!(status, 403);
+    assert!(
+        refused
+            .contains("You need one of the permissions “Edit the organization”, “Manage roles”,"),
+        "a route that takes any of several names them all: {refused}"
+    );
 }
 
 #[tokio::test]
