@@ -18,7 +18,7 @@ use crate::backends::{
     RegistrationBackend,
 };
 use crate::cache::Caches;
-use crate::config::{Environment, RegistrationKind, Settings};
+use crate::config::{RegistrationKind, Settings};
 use crate::events::Events;
 use crate::mail::{Mailer, MemoryMailbox, Outbox, Transport};
 use crate::permissions::Catalog;
@@ -121,7 +121,7 @@ impl AppState {
             settings.email.retry_base_secs,
         )?
         .with_lease(settings.email.send_lease_secs)
-        .with_links_logged(settings.environment == Environment::Development);
+        .with_links_logged(settings.email.log_links);
         let dns_server = settings.tenant.dns_server.trim().parse().ok();
         let registration_backend: Arc<dyn RegistrationBackend> = match settings.registration.backend
         {

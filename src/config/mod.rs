@@ -302,6 +302,9 @@ pub struct EmailSettings {
     /// Days the bodies of sent mail are kept (they hold live reset and invitation links); the
     /// server empties older ones every hour. 0 empties them at the first pass after sending.
     pub keep_sent_days: u32,
+    /// Log each sent mail's first link (`config/development.toml` turns it on, for a developer
+    /// without a mail catcher; production refuses it: the links sign people in).
+    pub log_links: bool,
 }
 
 /// Where session data lives.

@@ -89,6 +89,11 @@ impl Settings {
                 "email.smtp_url: required when email.backend is \"smtp\"".into(),
             ));
         }
+        if self.email.log_links && self.environment == Environment::Production {
+            return Err(ConfigError(
+                "email.log_links: must be false in production (the links sign people in)".into(),
+            ));
+        }
         at_most_max_days("email.keep_sent_days", self.email.keep_sent_days)
     }
 
@@ -285,6 +290,22 @@ mod tests {
         settings.audit.retention_days = u32::MAX;
         let error = settings.validate().unwrap_err();
         assert!(error.0.contains("audit.retention_days"), "{error}");
+    }
+
+    #[test]
+    fn only_development_logs_mail_links_and_production_refuses_to() {
+        let development = Settings::for_environment(Environment::Development).unwrap();
+        assert!(development.email.log_links);
+        let test = Settings::for_environment(Environment::Test).unwrap();
+        assert!(!test.email.log_links, "the default is off");
+        let mut settings = test;
+        settings.environment = Environment::Production;
+        settings.session.secret_key =
+            "Qm9yZW1vdXQtcmFuZG9tLXRlc3Qta2V5LXRoYXQtaXMtbm90LXB1Ymxpc2hlZC1hbnl3aGVyZS0wMTIzNDU2Nzg5"
+                .into();
+        settings.email.log_links = true;
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("email.log_links"), "{error}");
     }
 
     #[test]
