@@ -82,3 +82,19 @@ impl std::fmt::Debug for TenantRoute {
         write!(f, "{} {} ({:?})", self.method, self.path, self.needs)
     }
 }
+
+/// Any permission that opens a section: what the settings link and `/settings/` need.
+pub const ANY_SETTING: &[Permission] = &[
+    Permission::ORGANIZATION_UPDATE,
+    Permission::ROLES_MANAGE,
+    Permission::API_KEYS_MANAGE,
+    Permission::DOMAINS_MANAGE,
+    Permission::OWNERSHIP_TRANSFER,
+    Permission::ORGANIZATION_DELETE,
+];
+
+/// Whether someone holding what `holds` says may open the settings at all: the main
+/// navigation's Settings link.
+pub fn settings_open_to(holds: impl Fn(Permission) -> bool) -> bool {
+    ANY_SETTING.iter().any(|p| holds(*p))
+}

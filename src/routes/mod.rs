@@ -37,6 +37,10 @@ pub fn tenant_page(template: &'static str, tenant: &Tenant) -> Page {
         .with("organization", tenant.organization())
         .with("root", tenant.root())
         .with("can", tenant.permission_names())
+        .with(
+            "settings_link",
+            crate::route_table::settings_open_to(|p| tenant.can(p)),
+        )
         .with("is_owner", access.is_owner || access.is_superuser)
 }
 

@@ -192,6 +192,11 @@ async fn insert_member_chrome(
     }
     context.insert("nav_items", state.nav.as_slice());
     context.insert("can", &can);
+    let holds = |p| access.is_superuser || access.holds(state.permissions.one(p));
+    context.insert(
+        "settings_link",
+        &crate::route_table::settings_open_to(holds),
+    );
     context.insert("is_owner", &(access.is_owner || access.is_superuser));
     context.insert("root", &resolved.root);
     context.insert("organization", &resolved.organization);

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::super::tenant_page;
 use crate::permissions::Permission;
-use crate::route_table::Needs;
+use crate::route_table::{ANY_SETTING, Needs};
 use crate::web::{Page, Tenant};
 
 /// One section of the settings area.
@@ -25,16 +25,6 @@ pub struct Section {
     /// What a requester needs to see it listed (its routes check their own needs).
     pub needs: Needs,
 }
-
-/// Any permission that opens a section: what the settings link and `/settings/` need.
-pub const ANY_SETTING: &[Permission] = &[
-    Permission::ORGANIZATION_UPDATE,
-    Permission::ROLES_MANAGE,
-    Permission::API_KEYS_MANAGE,
-    Permission::DOMAINS_MANAGE,
-    Permission::OWNERSHIP_TRANSFER,
-    Permission::ORGANIZATION_DELETE,
-];
 
 /// The sections, in the order the navigation lists them.
 pub const SECTIONS: &[Section] = &[
@@ -137,4 +127,19 @@ pub fn confirm(
         .with("action", tenant.url(action))
         .with("button", button)
         .with("back", tenant.url(back))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_settings_route_needs_what_the_settings_link_is_shown_for() {
+        let route = crate::routes::TENANT_ROUTES
+            .iter()
+            .find(|r| r.path == "/settings/" && r.method == actix_web::http::Method::GET);
+        let route = route.unwrap_or_else(|| panic!("GET /settings/ is a tenant route"));
+        assert_eq!(route.needs, Needs::AnyOf(ANY_SETTING));
+        assert_eq!(SECTIONS[0].needs, Needs::AnyOf(ANY_SETTING));
+    }
 }

@@ -129,13 +129,13 @@ async fn the_switcher_and_my_organizations_name_my_role_in_each() {
     let (_, page) = dave.get("/o/nirvana/").await;
     let switcher = piece(&page, "<details class=\"switcher\">", "</details>");
     assert!(
-        switcher.contains(
-            "<a href=\"/go/foo-fighters/\">Foo Fighters</a> <span class=\"role\">Owner</span>"
-        ),
+        switcher.contains("<a href=\"/go/foo-fighters/\"><span class=\"avatar ")
+            && switcher.contains(" Foo Fighters</a> <span class=\"role\">Owner</span>"),
         "{switcher}"
     );
     assert!(
-        switcher.contains("aria-current=\"true\">Nirvana</a> <span class=\"role\">Billing</span>"),
+        switcher.contains("aria-current=\"true\"><span class=\"avatar ")
+            && switcher.contains(" Nirvana</a> <span class=\"role\">Billing</span>"),
         "a custom role by its name: {switcher}"
     );
     let (status, mine) = dave.get("/organizations/").await;
@@ -161,7 +161,7 @@ async fn the_switcher_and_my_organizations_name_my_role_in_each() {
     let (_, page) = dave.get("/o/foo-fighters/").await;
     let switcher = piece(&page, "<details class=\"switcher\">", "</details>");
     assert!(
-        switcher.contains(">Nirvana</a> <span class=\"role\">Member</span>"),
+        switcher.contains(" Nirvana</a> <span class=\"role\">Member</span>"),
         "{switcher}"
     );
 }
