@@ -117,13 +117,7 @@ impl Entry {
             return group.into();
         }
         let word = self.permission.name().split('.').next().unwrap_or_default();
-        let mut chars = word.chars();
-        chars
-            .next()
-            .map(|first| first.to_uppercase().chain(chars).collect::<String>())
-            .unwrap_or_default()
-            .replace('_', " ")
-            .into()
+        crate::text::capitalized(word).replace('_', " ").into()
     }
 }
 

@@ -115,6 +115,15 @@ pub fn multiline(text: &str) -> Result<(), ValidationError> {
     check_multiline(text).map_err(to_validation)
 }
 
+/// `text` with its first letter upper-case ("created the project" → "Created the project").
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// `pattern` as a `LIKE` operand matching itself literally (`%`, `_` and the escape
 /// character `\` escaped), to be used with `ESCAPE '\'`.
 pub fn like_literal(pattern: &str) -> String {

@@ -34,8 +34,7 @@ fn refused(error: &AcceptError) -> Option<Page> {
         AcceptError::InviterLacks => StatusCode::FORBIDDEN,
         _ => return None,
     };
-    let reason = error.to_string();
-    let reason = format!("{}{}", reason[..1].to_uppercase(), &reason[1..]);
+    let reason = crate::text::capitalized(&error.to_string());
     Some(
         Page::new("auth/token_invalid.html")
             .with("reason", reason)

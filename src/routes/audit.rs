@@ -227,14 +227,9 @@ fn action_choices(state: &AppState) -> Vec<ActionChoice> {
             .sentences
             .describe(&placeholder(action), &HashMap::new())
             .sentence;
-        let mut chars = said.chars();
-        let label = chars
-            .next()
-            .map(|first| first.to_uppercase().chain(chars).collect::<String>())
-            .unwrap_or_default();
         choices.push(ActionChoice {
             value: action,
-            label,
+            label: crate::text::capitalized(&said),
         });
     }
     choices
@@ -300,6 +295,7 @@ pub async fn page(
     let query = query.into_inner();
     let filtered = [
         &query.actor,
+        &query.actor_type,
         &query.actor_id,
         &query.action,
         &query.since,
@@ -356,10 +352,14 @@ pub async fn page(
         matching: None,
     };
     let pages = at.links(&state.cursors.of("audit.page"), &page, &counted, &kept);
+    let mut export = kept.clone();
+    export.push(("format", "jsonl"));
+    let export = serde_urlencoded::to_string(&export).unwrap_or_default();
     let words = described(&state, &tx, &tenant, &page.items).await?;
     let view = view
         .with("events", words)
         .with("pages", pages)
+        .with("export_query", export)
         .form(&query, &crate::error::FieldErrors::new());
     render(&req, view).await
 }

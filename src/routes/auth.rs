@@ -234,10 +234,8 @@ impl SignUpForm {
 }
 
 /// The sign-up page: the form with `errors`, and the rules said before typing.
-fn signup_page(state: &AppState, form: &SignUpForm, errors: &FieldErrors) -> Page {
-    Page::new("auth/signup.html")
-        .form(form, errors)
-        .with("password_min", state.settings.auth.min_password_length)
+fn signup_page(form: &SignUpForm, errors: &FieldErrors) -> Page {
+    Page::new("auth/signup.html").form(form, errors)
 }
 
 /// `GET /signup/`
@@ -254,7 +252,7 @@ pub async fn signup_form(
     }
     render(
         &req,
-        signup_page(&state, &SignUpForm::default(), &FieldErrors::new()),
+        signup_page(&SignUpForm::default(), &FieldErrors::new()),
     )
     .await
 }
@@ -265,13 +263,16 @@ pub async fn signup(
     state: web::Data<AppState>,
     form: crate::web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AppError> {
+    if !state.registration_backend.is_open() {
+        return Err(AppError::NotFound);
+    }
     let form = form.into_inner();
     let mut errors = forms::check(&form).err().unwrap_or_default();
     for (field, messages) in registration::problems(&form.sign_up(), &state.hasher) {
         errors.entry(field).or_insert(messages);
     }
     if !errors.is_empty() {
-        return render(&req, signup_page(&state, &form, &errors)).await;
+        return render(&req, signup_page(&form, &errors)).await;
     }
     count_mail(&req, &state, &form.email).await?;
     let outcome = state
@@ -288,7 +289,7 @@ pub async fn signup(
         }
         Err(error) => {
             let errors = AppError::from(error).into_fields()?;
-            render(&req, signup_page(&state, &form, &errors)).await
+            render(&req, signup_page(&form, &errors)).await
         }
     }
 }
@@ -298,12 +299,7 @@ fn token_invalid(reason: &TokenError, retry_url: Option<&str>) -> Page {
         TokenError::Unknown => StatusCode::NOT_FOUND,
         TokenError::Expired | TokenError::Used => StatusCode::GONE,
     };
-    let reason = reason.to_string();
-    let mut reason_chars = reason.chars();
-    let reason: String = reason_chars
-        .next()
-        .map(|c| c.to_uppercase().chain(reason_chars).collect())
-        .unwrap_or_default();
+    let reason = crate::text::capitalized(&reason.to_string());
     Page::new("auth/token_invalid.html")
         .with("reason", reason)
         .with("retry_url", retry_url)

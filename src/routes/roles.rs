@@ -207,7 +207,7 @@ fn held_by(members: u64, invitations: u64) -> String {
         ));
     }
     format!(
-        "It cannot be deleted while it is in use: {}. Give them other roles on the People page first.",
+        "It cannot be deleted while it is in use: {}. Give its members other roles on the People page, and revoke the invitations that offer it, first.",
         parts.join(" and ")
     )
 }

@@ -166,7 +166,7 @@ pub struct RolesHeld {
 
 /// The roles `user_id` holds in each of `organization_ids` they belong to, read in one
 /// statement (for "my organizations" and the switcher).
-pub async fn roles_of_user(
+pub(crate) async fn roles_of_user(
     db: &DatabaseConnection,
     user_id: UserId,
     organization_ids: &[i64],

@@ -259,14 +259,10 @@ fn summary(from: u64, to: u64, counted: &Counted<'_>) -> String {
             bound.saturating_add(1),
         ),
         // Without a count the noun leads: "Events 51–100".
-        None => {
-            let mut letters = many.chars();
-            let noun: String = letters
-                .next()
-                .map(|first| first.to_uppercase().chain(letters).collect())
-                .unwrap_or_default();
-            (format!("{noun} {range}"), to - from + 1)
-        }
+        None => (
+            format!("{} {range}", crate::text::capitalized(many)),
+            to - from + 1,
+        ),
     };
     match counted.matching {
         Some(term) if count == 1 => format!("{text} matches “{term}”"),

@@ -227,7 +227,11 @@ async fn holders(tx: &TenantTxn, id: i64) -> Result<(u64, u64), sea_orm::DbErr> 
 /// hold it and the pending invitations that carry it, `Ok` when nobody does.
 pub async fn check_unused(tx: &TenantTxn, catalog: &Catalog, key: &str) -> Result<(), RoleError> {
     let current = custom(tx, catalog, key).await?;
-    let id = current.id.ok_or(RoleError::Builtin)?;
+    unused(tx, current.id.ok_or(RoleError::Builtin)?).await
+}
+
+/// `RoleError::InUse` while members hold the role `id` or pending invitations offer it.
+async fn unused(tx: &TenantTxn, id: i64) -> Result<(), RoleError> {
     let (members, invitations) = holders(tx, id).await?;
     if members > 0 || invitations > 0 {
         return Err(RoleError::InUse {
@@ -245,13 +249,7 @@ pub async fn delete(tx: &TenantTxn, grant: &Grant, key: &str) -> Result<(), Role
     let current = custom(tx, catalog, key).await?;
     may_grant(grant, current.set)?;
     let id = current.id.ok_or(RoleError::Builtin)?;
-    let (members, invitations) = holders(tx, id).await?;
-    if members > 0 || invitations > 0 {
-        return Err(RoleError::InUse {
-            members,
-            invitations,
-        });
-    }
+    unused(tx, id).await?;
     // Invitations that are no longer pending keep no hold on the role.
     tx.delete_many::<invitation_role::Entity>()
         .filter(invitation_role::Column::RoleId.eq(id))

@@ -21,10 +21,12 @@ use crate::web::flash::NEW_API_KEY as NEW_KEY;
 use crate::web::pagination::{self, CursorPage};
 use crate::web::{Tenant, TenantCtx, flash, forms, render};
 
-/// The requester's user id: keys and domains are managed by people (an API key is 403).
+/// The requester's user id: the settings are managed by people (an API key is 403).
 pub(super) fn person_only(tenant: &Tenant) -> Result<i64, AppError> {
     tenant.user().map(|u| u.id).ok_or_else(|| {
-        AppError::Forbidden("API keys and domains are managed by people, not by API keys.".into())
+        AppError::Forbidden(
+            "The organization's settings are managed by people, not by API keys.".into(),
+        )
     })
 }
 
