@@ -74,7 +74,8 @@ async fn deliver_until(outbox: &Outbox, stop: &(dyn Fn() -> bool + Sync)) -> Res
                 Ok(()) => {
                     sent += 1;
                     outbox.count(true);
-                    // None leaves the field out: outside development no log line carries a link.
+                    // None leaves the field out: unless `email.log_links` is on, no log line
+                    // carries a link.
                     let link = outbox.link_to_log(row).map(tracing::field::display);
                     tracing::info!(id = row.id, to = %row.to_address, organization_id = ?row.organization_id, link, "mail sent");
                     update
