@@ -377,7 +377,8 @@ async fn pages_carry_the_organization_in_the_navigation_and_the_shipped_styleshe
         "{body}"
     );
     assert!(
-        body.contains("<a href=\"/go/nirvana/\" aria-current=\"true\">Nirvana</a>"),
+        body.contains("<a href=\"/go/nirvana/\" aria-current=\"true\"><span class=\"avatar ")
+            && body.contains("</span> Nirvana</a>"),
         "{body}"
     );
     assert!(body.contains("href=\"/organizations/\">All organizations</a>"));
