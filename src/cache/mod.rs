@@ -83,6 +83,10 @@ impl<K: Eq + Hash, V: Clone> TtlMap<K, V> {
     }
 }
 
+/// One of a person's organizations as the header's switcher shows it: its name, slug, the
+/// person's role there and the colour of its initials.
+pub type SwitcherRow = (String, String, String, Option<String>);
+
 /// The caches of one application.
 pub struct Caches {
     epoch: AtomicU64,
@@ -101,9 +105,8 @@ pub struct Caches {
     pub organizations: TtlMap<String, organization::Model>,
     /// (organization id, user id) -> access.
     pub access: TtlMap<(i64, i64), Access>,
-    /// User id -> (name, slug, their role) of their organizations, for the switcher in the
-    /// page header.
-    pub mine: TtlMap<i64, Vec<(String, String, String, Option<String>)>>,
+    /// User id -> their organizations (`SwitcherRow`), for the switcher in the page header.
+    pub mine: TtlMap<i64, Vec<SwitcherRow>>,
 }
 
 impl std::fmt::Debug for Caches {

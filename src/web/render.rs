@@ -83,7 +83,7 @@ pub(crate) async fn switcher(
             all.truncate(SWITCHER_MAX);
             let ids: Vec<i64> = all.iter().map(|o| o.id).collect();
             let held = crate::tenancy::org_rows::roles_of_user(&state.db, user_id, &ids).await?;
-            let rows: Vec<(String, String, String, Option<String>)> = all
+            let rows: Vec<crate::cache::SwitcherRow> = all
                 .into_iter()
                 .map(|o| {
                     let role = summary(&labels_held(held.get(&o.id)));
