@@ -26,10 +26,7 @@ const ORGS: &[(&str, &str)] = &[
     ("invitation.created", "invited {target}"),
     ("invitation.resent", "sent the invitation to {target} again"),
     ("invitation.revoked", "revoked the invitation to {target}"),
-    (
-        "invitation.accepted",
-        "joined with {roles}, accepting an invitation",
-    ),
+    ("invitation.accepted", "accepted the invitation"),
     ("invitation.declined", "declined the invitation"),
     ("role.created", "created the role {target}"),
     ("role.updated", "changed the role {target}"),
@@ -294,6 +291,8 @@ mod tests {
             target.id = Some(1);
         }
         assert_eq!(said(&joined), "joined with the role Member");
+        let accepted = event("invitation.accepted", "grace@example.com", None);
+        assert_eq!(said(&accepted), "accepted the invitation");
         let mut role = event(
             "role.created",
             "support-lead",
