@@ -250,19 +250,9 @@ pub async fn page(
     position: &crate::db::Position,
     per_page: u64,
 ) -> Result<crate::db::ListPage<EventView>, DbErr> {
-    use crate::db::{Keyset, ListPage, Position};
+    use crate::db::{Keyset, ListPage};
     use audit_event::Column;
-    let query = filtered(tx, filter);
-    let query = match position {
-        Position::After(Some(after)) => query
-            .filter(Column::Id.lt(after.id))
-            .order_by_desc(Column::Id),
-        // Backwards from the cursor: the newer ones nearest first.
-        Position::Before(before) => query
-            .filter(Column::Id.gt(before.id))
-            .order_by_asc(Column::Id),
-        Position::After(None) | Position::Page(_) => query.order_by_desc(Column::Id),
-    };
+    let query = position.newest_first(filtered(tx, filter), Column::Id);
     let backend = tx.conn().get_database_backend();
     let statement = crate::db::page_at(query.build(backend), position, per_page);
     let rows = audit_event::Model::find_by_statement(statement)

@@ -6,9 +6,10 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sea_query::Expr;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ConnectOptions, ConnectionTrait, Database,
-    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Select, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionSession, TransactionTrait,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Order, QueryFilter, QueryOrder,
+    Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionSession,
+    TransactionTrait,
 };
 
 use crate::config::{DatabaseSettings, redact_url};
@@ -152,14 +153,29 @@ pub enum Position {
 }
 
 impl Position {
-    /// The keyset condition of a read at this position on `(key, id)` of `table`, and whether
-    /// it reads backwards (ordered by `key` then `id` descending). A page by number has none:
-    /// its rows before are stepped over by OFFSET.
-    pub fn seek(&self, table: &str, key: &str, id: &str) -> (Option<Expr>, bool) {
+    /// The keyset condition of a read at this position on `(key, id)` of `table`, and the order
+    /// of `key` then `id` (descending when it reads backwards, from a `Before`). A page by number
+    /// has no condition: its rows before are stepped over by OFFSET.
+    pub fn seek(&self, table: &str, key: &str, id: &str) -> (Option<Expr>, Order) {
         match self {
-            Self::After(Some(after)) => (Some(after_keyset(table, key, id, after)), false),
-            Self::Before(before) => (Some(before_keyset(table, key, id, before)), true),
-            Self::After(None) | Self::Page(_) => (None, false),
+            Self::After(Some(after)) => (Some(after_keyset(table, key, id, after)), Order::Asc),
+            Self::Before(before) => (Some(before_keyset(table, key, id, before)), Order::Desc),
+            Self::After(None) | Self::Page(_) => (None, Order::Asc),
+        }
+    }
+
+    /// `query`, a list ordered newest first by its `id` alone, read at this position: after a
+    /// row, the older ones; before one (paging back), the newer ones nearest first, as
+    /// [`ListPage::cut`] takes them.
+    pub fn newest_first<E: EntityTrait>(
+        &self,
+        query: Select<E>,
+        id: impl ColumnTrait,
+    ) -> Select<E> {
+        match self {
+            Self::After(Some(after)) => query.filter(id.lt(after.id)).order_by_desc(id),
+            Self::Before(before) => query.filter(id.gt(before.id)).order_by_asc(id),
+            Self::After(None) | Self::Page(_) => query.order_by_desc(id),
         }
     }
 }

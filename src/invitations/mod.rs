@@ -168,18 +168,9 @@ pub async fn pending_page(
     per_page: u64,
 ) -> Result<ListPage<organization_invitation::Model>, DbErr> {
     use organization_invitation::Column;
-    let mut query = pending(tx.select::<organization_invitation::Entity>())
+    let query = pending(tx.select::<organization_invitation::Entity>())
         .filter(Column::ExpiresAt.gt(entity::chrono_now()));
-    query = match position {
-        Position::After(Some(after)) => query
-            .filter(Column::Id.lt(after.id))
-            .order_by_desc(Column::Id),
-        // Backwards from the cursor: the newer ones nearest first.
-        Position::Before(before) => query
-            .filter(Column::Id.gt(before.id))
-            .order_by_asc(Column::Id),
-        Position::After(None) | Position::Page(_) => query.order_by_desc(Column::Id),
-    };
+    let query = position.newest_first(query, Column::Id);
     let backend = tx.conn().get_database_backend();
     let statement = crate::db::page_at(query.build(backend), position, per_page);
     let rows = organization_invitation::Model::find_by_statement(statement)

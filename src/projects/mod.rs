@@ -51,15 +51,10 @@ fn page_statement(
     backend: sea_orm::DbBackend,
 ) -> sea_orm::Statement {
     let mut query = scope.select::<project::Entity>();
-    let (seek, backwards) = position.seek("projects", "name", "id");
+    let (seek, order) = position.seek("projects", "name", "id");
     if let Some(seek) = seek {
         query = query.filter(seek);
     }
-    let order = if backwards {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
     query
         .order_by(project::Column::Name, order.clone())
         .order_by(project::Column::Id, order)

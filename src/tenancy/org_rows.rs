@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use entity::{organization, organization_user};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, Order,
-    PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait as _,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::db::{Keyset, ListPage, Position};
@@ -132,11 +132,10 @@ pub async fn page_of_user(
         .filter(organization::Column::IsActive.eq(true));
     let total = mine.clone().count(work.conn()).await?;
     let mut query = mine;
-    let (seek, backwards) = position.seek("organizations", "name", "id");
+    let (seek, order) = position.seek("organizations", "name", "id");
     if let Some(seek) = seek {
         query = query.filter(seek);
     }
-    let order = if backwards { Order::Desc } else { Order::Asc };
     let mut query = query
         .order_by(organization::Column::Name, order.clone())
         .order_by(organization::Column::Id, order)

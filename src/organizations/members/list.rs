@@ -27,15 +27,10 @@ fn people_page(
     if let Some(matches) = matches {
         query = query.filter(matches.clone());
     }
-    let (seek, backwards) = position.seek("organization_users", "sort_name", "user_id");
+    let (seek, order) = position.seek("organization_users", "sort_name", "user_id");
     if let Some(seek) = seek {
         query = query.filter(seek);
     }
-    let order = if backwards {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
     let ordered = query
         .order_by(sort_name(), order.clone())
         .order_by(organization_user::Column::UserId, order);
