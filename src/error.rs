@@ -63,6 +63,26 @@ pub enum AppError {
     /// first, as for one.
     #[error("You need one of the permissions {} for this.", keys_of(.0))]
     MissingAnyOf(&'static [crate::permissions::Permission]),
+    /// The organization requires two-factor and this sign-in (or the sign-in a token was made
+    /// from) did not use a second factor (403 `two_factor_required`); a page is sent to
+    /// `setup`, the account's security page naming the organization.
+    #[error("{name} requires two-factor sign-in: set up a second factor, or sign in with yours")]
+    TwoFactorRequired {
+        /// The organization's name.
+        name: String,
+        /// On a page: where to set it up.
+        setup: Option<String>,
+    },
+    /// A dangerous action needs a password or second-factor confirmation within
+    /// `auth.sudo_ttl_secs` (403 `reauthentication_required`); a page is sent to confirm and
+    /// come back to `next`.
+    #[error(
+        "confirm it is you: this needs your password or a second-factor code from the last few minutes (POST /api/v1/account/reauthenticate/ with a browser session)"
+    )]
+    ReauthenticationRequired {
+        /// On a page: where to come back to after confirming.
+        next: Option<String>,
+    },
     /// Unknown, or belonging to another tenant (404).
     #[error("not found")]
     NotFound,
@@ -144,6 +164,8 @@ impl AppError {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized | Self::LoginRequired { .. } => "unauthorized",
             Self::Forbidden(_) | Self::MissingPermission(_) | Self::MissingAnyOf(_) => "forbidden",
+            Self::TwoFactorRequired { .. } => "two_factor_required",
+            Self::ReauthenticationRequired { .. } => "reauthentication_required",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
             Self::AlreadyInvited { .. } => "already_invited",
@@ -169,7 +191,8 @@ pub(crate) struct ErrorBody<'a> {
 /// What went wrong.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ErrorDetail<'a> {
-    /// Stable snake_case code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// Stable snake_case code: `bad_request`, `unauthorized`, `forbidden`,
+    /// `two_factor_required`, `reauthentication_required`, `not_found`,
     /// `conflict`, `already_invited`, `gone`, `precondition_failed`, `payload_too_large`,
     /// `unsupported_media_type`, `invalid`, `throttled`, `unavailable`, `internal`.
     #[schema(value_type = String, example = "invalid")]
@@ -194,9 +217,11 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::LoginRequired { .. } => StatusCode::FOUND,
-            Self::Forbidden(_) | Self::MissingPermission(_) | Self::MissingAnyOf(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::Forbidden(_)
+            | Self::MissingPermission(_)
+            | Self::MissingAnyOf(_)
+            | Self::TwoFactorRequired { .. }
+            | Self::ReauthenticationRequired { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::AlreadyInvited { .. } => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
@@ -223,6 +248,19 @@ impl ResponseError for AppError {
             // Parity: Django's login_required answers 302.
             return HttpResponse::Found()
                 .insert_header((header::LOCATION, format!("/login/?{query}")))
+                .finish();
+        }
+        let page = match self {
+            Self::TwoFactorRequired { setup, .. } => setup.clone(),
+            Self::ReauthenticationRequired { next: Some(next) } => {
+                let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                Some(format!("/reauthenticate/?{query}"))
+            }
+            _ => None,
+        };
+        if let Some(page) = page {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, page))
                 .finish();
         }
         let fields = match self {

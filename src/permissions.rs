@@ -57,6 +57,8 @@ impl Permission {
     pub const PROJECTS_DELETE: Self = Self("projects.delete");
     /// Read the audit log.
     pub const AUDIT_READ: Self = Self("audit.read");
+    /// Manage sign-in security (the two-factor requirement).
+    pub const SECURITY_MANAGE: Self = Self("security.manage");
 }
 
 impl std::fmt::Display for Permission {
@@ -177,6 +179,9 @@ impl Catalog {
         // permissions the API answers.
         .in_group("Organization", |c| {
             c.with(P::AUDIT_READ, "Read the audit log", Admin)
+        })
+        .in_group("Access", |c| {
+            c.with(P::SECURITY_MANAGE, "Manage sign-in security", Admin)
         })
     }
 

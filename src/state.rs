@@ -67,6 +67,11 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Seals the lists' cursors, with a key derived from `session.secret_key`.
     pub cursors: crate::cursor::Cursors,
+    /// Seals stored secrets (TOTP seeds) with `auth.encryption_key`.
+    pub sealer: crate::auth::secrets::Sealer,
+    /// The passkeys' relying party: `tenant.base_domain`, for `server.public_url` and every
+    /// organization's subdomain.
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
     /// Set on SIGTERM: `/readyz` answers 503 while the server drains.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -140,6 +145,10 @@ impl AppState {
             dir_templates: Arc::new(overrides),
             draining: Arc::default(),
             cursors: crate::cursor::Cursors::new(settings.session.secret_key.expose_secret()),
+            sealer: crate::auth::secrets::Sealer::from_base64(
+                settings.auth.encryption_key.expose_secret(),
+            )?,
+            webauthn: Arc::new(crate::auth::passkeys::relying_party(&settings)?),
             metrics: Arc::default(),
             tenant_routes: Arc::default(),
             dns: Arc::new(UdpDns::new(dns_server)),
@@ -153,6 +162,17 @@ impl AppState {
             mailer,
             outbox,
         })
+    }
+
+    /// What the two-factor services work with: the database, the sealing key and the mail.
+    pub fn security(&self) -> crate::auth::two_factor::Security<'_> {
+        crate::auth::two_factor::Security {
+            db: self.db.connection(),
+            sealer: &self.sealer,
+            outbox: &self.outbox,
+            mailer: &self.mailer,
+            issuer: &self.settings.ui.product_name,
+        }
     }
 
     /// The state with the embedding app's permissions added to orgs' catalog:

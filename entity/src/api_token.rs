@@ -18,6 +18,8 @@ pub struct Model {
     pub token_hash: String,
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// Made from a sign-in completed with a second factor.
+    pub second_factor: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

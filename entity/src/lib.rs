@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod auth_challenge;
 pub mod email_outbox;
 pub mod idempotency_key;
 pub mod ids;
@@ -19,12 +20,16 @@ pub mod organization_owner;
 pub mod organization_role;
 pub mod organization_role_permission;
 pub mod organization_user;
+pub mod passkey;
 pub mod prelude;
 pub mod project;
+pub mod recovery_code;
+pub mod security_event;
 pub mod tenant;
 pub mod user;
 pub mod user_session;
 pub mod user_token;
+pub mod user_two_factor;
 
 pub use ids::{MembershipId, OrganizationId, UserId};
 pub use tenant::TenantOwned;

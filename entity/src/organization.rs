@@ -16,6 +16,8 @@ pub struct Model {
     pub is_active: bool,
     /// The colour behind its initials, a palette name; none picks one from its id.
     pub color: Option<String>,
+    /// Whether members must have signed in with a second factor to reach it.
+    pub two_factor_required: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
     #[schema(value_type = String, format = DateTime)]

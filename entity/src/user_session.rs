@@ -16,6 +16,12 @@ pub struct Model {
     /// Shared by the sign-ins one browser got from one sign-in through handoffs to
     /// organizations' hosts: signing out ends the family.
     pub family: Option<String>,
+    /// When this sign-in was completed with a second factor (TOTP, a recovery code, a passkey
+    /// with user verification); none when a password alone made it.
+    pub second_factor_at: Option<DateTimeUtc>,
+    /// When the person last proved it was them in this sign-in (a password or a second
+    /// factor): what a dangerous action's recent sign-in is measured from.
+    pub confirmed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -17,6 +17,10 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
     /// On a handoff: the session family of the sign-in that made it.
     pub family: Option<String>,
+    /// On a handoff: the second factor of the sign-in that made it, carried over.
+    pub second_factor_at: Option<DateTimeUtc>,
+    /// On a handoff: the last confirmation of the sign-in that made it, carried over.
+    pub confirmed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

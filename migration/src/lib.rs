@@ -15,6 +15,7 @@ mod m20261201_000010_big_organizations;
 mod m20261206_000011_authority;
 mod m20261206_000012_audit_retention;
 mod m20261207_000013_organization_color;
+mod m20261207_000014_two_factor;
 
 pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
 pub use m20261201_000010_big_organizations::KEPT_PENDING;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000011_authority::Migration),
             Box::new(m20261206_000012_audit_retention::Migration),
             Box::new(m20261207_000013_organization_color::Migration),
+            Box::new(m20261207_000014_two_factor::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@ use entity::UserId;
 use entity::{api_token, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, sea_query::JoinType,
+    QueryOrder,
 };
 
 use crate::tenancy::global;
@@ -20,6 +20,17 @@ pub async fn create<C: ConnectionTrait>(
     user_id: UserId,
     name: &str,
 ) -> Result<(api_token::Model, String), DbErr> {
+    create_with(db, user_id, name, false).await
+}
+
+/// Creates a token for the user, recording whether the sign-in that made it was completed with
+/// a second factor (an organization requiring two-factor refuses a token made without).
+pub async fn create_with<C: ConnectionTrait>(
+    db: &C,
+    user_id: UserId,
+    name: &str,
+    second_factor: bool,
+) -> Result<(api_token::Model, String), DbErr> {
     let secret = format!("{PREFIX}{}", tokens::generate());
     let token = api_token::ActiveModel {
         user_id: Set(user_id.get()),
@@ -28,6 +39,7 @@ pub async fn create<C: ConnectionTrait>(
         token_hash: Set(tokens::hash(&secret)),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        second_factor: Set(second_factor),
         ..Default::default()
     }
     .insert(db)
@@ -86,14 +98,23 @@ pub async fn resolve<C: ConnectionTrait>(
     db: &C,
     secret: &str,
 ) -> Result<Option<user::Model>, DbErr> {
+    Ok(resolve_token(db, secret).await?.map(|(user, _)| user))
+}
+
+/// The active user a working token belongs to, and the token.
+pub async fn resolve_token<C: ConnectionTrait>(
+    db: &C,
+    secret: &str,
+) -> Result<Option<(user::Model, api_token::Model)>, DbErr> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    global::select::<user::Entity>()
-        .join(JoinType::InnerJoin, user::Relation::ApiToken.def())
+    let found = global::select::<api_token::Entity>()
+        .find_also_related(user::Entity)
         .filter(api_token::Column::TokenHash.eq(tokens::hash(secret)))
         .filter(api_token::Column::RevokedAt.is_null())
         .filter(user::Column::IsActive.eq(true))
         .one(db)
-        .await
+        .await?;
+    Ok(found.and_then(|(token, user)| user.map(|user| (user, token))))
 }

@@ -5,21 +5,77 @@
 use chrono::Duration;
 use entity::UserId;
 use entity::{user, user_session};
+use sea_orm::prelude::DateTimeUtc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, QueryFilter,
-    QuerySelect, RelationTrait, sea_query::JoinType,
+    QuerySelect, sea_query::Expr,
 };
 
 use crate::tenancy::global;
 use crate::tokens;
 
-/// Records a new sign-in for the user and returns the key to put in the session: in `family`
-/// (a handoff's), or a family of its own.
+/// What a sign-in proved, and when: a second factor (a session completed with TOTP, a recovery
+/// code or a passkey with user verification) and the person's last confirmation (a password
+/// or a second factor), which dangerous actions need to be recent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Proof {
+    /// When a second factor completed this sign-in.
+    pub second_factor_at: Option<DateTimeUtc>,
+    /// When the person last confirmed it was them in it.
+    pub confirmed_at: Option<DateTimeUtc>,
+}
+
+impl Proof {
+    /// A password just typed.
+    pub fn password() -> Self {
+        Self {
+            second_factor_at: None,
+            confirmed_at: Some(entity::chrono_now()),
+        }
+    }
+
+    /// A second factor just used (after the password, or a passkey on its own).
+    pub fn second_factor() -> Self {
+        let now = entity::chrono_now();
+        Self {
+            second_factor_at: Some(now),
+            confirmed_at: Some(now),
+        }
+    }
+
+    /// Nothing proved now: a sign-in made from a mailed link (activation of a new account).
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Whether a second factor completed the sign-in.
+    pub fn has_second_factor(&self) -> bool {
+        self.second_factor_at.is_some()
+    }
+
+    /// Whether the last confirmation is less than `ttl_secs` old.
+    pub fn confirmed_within(&self, ttl_secs: u64) -> bool {
+        let ttl = Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 1000));
+        self.confirmed_at
+            .is_some_and(|at| at + ttl > entity::chrono_now())
+    }
+
+    fn of(session: &user_session::Model) -> Self {
+        Self {
+            second_factor_at: session.second_factor_at,
+            confirmed_at: session.confirmed_at,
+        }
+    }
+}
+
+/// Records a new sign-in for the user, with what it proved, and returns the key to put in the
+/// session: in `family` (a handoff's), or a family of its own.
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     user_id: UserId,
     ttl_hours: u32,
     family: Option<String>,
+    proof: Proof,
 ) -> Result<String, DbErr> {
     let key = tokens::generate();
     let hash = tokens::hash(&key);
@@ -28,6 +84,8 @@ pub async fn create<C: ConnectionTrait>(
         family: Set(Some(family.unwrap_or_else(|| hash.clone()))),
         token_hash: Set(hash),
         expires_at: Set(entity::chrono_now() + Duration::hours(i64::from(ttl_hours))),
+        second_factor_at: Set(proof.second_factor_at),
+        confirmed_at: Set(proof.confirmed_at),
         ..Default::default()
     }
     .insert(db)
@@ -35,24 +93,58 @@ pub async fn create<C: ConnectionTrait>(
     Ok(key)
 }
 
-/// The active user signed in with this key, if the sign-in is still valid.
-pub async fn resolve<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<user::Model>, DbErr> {
-    global::select::<user::Entity>()
-        .join(JoinType::InnerJoin, user::Relation::UserSession.def())
+/// The active user signed in with this key, and what the sign-in proved, if it is still valid.
+pub async fn resolve<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+) -> Result<Option<(user::Model, Proof)>, DbErr> {
+    let found = global::select::<user_session::Entity>()
+        .find_also_related(user::Entity)
         .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
         .filter(user_session::Column::ExpiresAt.gt(entity::chrono_now()))
         .filter(user::Column::IsActive.eq(true))
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(session, user)| user.map(|user| (user, Proof::of(&session)))))
+}
+
+/// The sign-in with this key, while it is valid.
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+) -> Result<Option<user_session::Model>, DbErr> {
+    global::select::<user_session::Entity>()
+        .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
+        .filter(user_session::Column::ExpiresAt.gt(entity::chrono_now()))
         .one(db)
         .await
 }
 
 /// The family of the sign-in with this key.
 pub async fn family_of<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<String>, DbErr> {
-    Ok(global::select::<user_session::Entity>()
+    Ok(find(db, key).await?.and_then(|session| session.family))
+}
+
+/// Records that the person confirmed it was them in the sign-in with this key just now: with
+/// a second factor (`second_factor`) the sign-in counts as completed with one from now on.
+pub async fn confirm<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    second_factor: bool,
+) -> Result<bool, DbErr> {
+    let now = entity::chrono_now();
+    let mut update = global::update_many::<user_session::Entity>()
+        .col_expr(user_session::Column::ConfirmedAt, Expr::value(now))
+        .col_expr(user_session::Column::UpdatedAt, Expr::value(now));
+    if second_factor {
+        update = update.col_expr(user_session::Column::SecondFactorAt, Expr::value(now));
+    }
+    let result = update
         .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
-        .one(db)
-        .await?
-        .and_then(|session| session.family))
+        .filter(user_session::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// Ends the sign-in with this key and every sign-in of its family (the same browser on the

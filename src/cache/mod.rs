@@ -99,8 +99,8 @@ pub struct Caches {
     pub hits: AtomicU64,
     /// Lookups that went to the database.
     pub misses: AtomicU64,
-    /// Session key hash -> the signed-in, active user.
-    pub sessions: TtlMap<String, user::Model>,
+    /// Session key hash -> the signed-in, active user and what the sign-in proved.
+    pub sessions: TtlMap<String, (user::Model, crate::auth::sessions::Proof)>,
     /// Slug -> organization.
     pub organizations: TtlMap<String, organization::Model>,
     /// (organization id, user id) -> access.

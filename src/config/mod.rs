@@ -368,6 +368,12 @@ pub struct AuthSettings {
     pub argon2_iterations: u32,
     /// argon2id lanes.
     pub argon2_parallelism: u32,
+    /// Base64 of 32 random bytes: the key stored secrets (TOTP seeds) are sealed with.
+    #[serde(skip_serializing)]
+    pub encryption_key: SecretString,
+    /// How long a password or second-factor confirmation lets a session take dangerous actions
+    /// (delete or transfer an organization, make keys and tokens, change factors), in seconds.
+    pub sudo_ttl_secs: u64,
 }
 
 /// The built-in sign-up flows.

@@ -13,6 +13,39 @@ use super::{
 const MAX_DAYS: u32 = 36_500;
 
 impl Settings {
+    /// The host name of `server.public_url`: lower-cased, without port, user or trailing dot.
+    pub fn public_host_name(&self) -> String {
+        let public = self.server.public_url.trim();
+        let rest = public.split_once("://").map_or(public, |(_, rest)| rest);
+        let authority = rest.split('/').next().unwrap_or_default();
+        let authority = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
+        let name = match authority.rfind(':') {
+            Some(i)
+                if !authority[..i].contains(':')
+                    && authority[i + 1..].chars().all(|c| c.is_ascii_digit()) =>
+            {
+                &authority[..i]
+            }
+            _ => authority,
+        };
+        name.trim_end_matches('.').to_ascii_lowercase()
+    }
+
+    /// Whether the host name `name` is `tenant.base_domain` or a name under it.
+    pub fn is_under_base_domain(&self, name: &str) -> bool {
+        let base = self
+            .tenant
+            .base_domain
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        name == base
+            || name
+                .strip_suffix(base.as_str())
+                .is_some_and(|rest| rest.ends_with('.'))
+    }
+
     /// Checks what types alone cannot: URL schemes, required companions, production secrets.
     /// The sections are checked one after the other; the first wrong key is the error.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -27,6 +60,8 @@ impl Settings {
         self.check_metrics()?;
         self.check_server()?;
         self.check_auth()?;
+        self.check_encryption_key(self.environment == Environment::Production)?;
+        self.check_public_url_on_base_domain()?;
         self.check_audit()
     }
 
@@ -203,6 +238,44 @@ impl Settings {
         at_most_max_days("audit.retention_days", self.audit.retention_days)
     }
 
+    /// `auth.encryption_key`: base64 of 32 bytes everywhere; in production not one of the keys
+    /// this repository publishes.
+    fn check_encryption_key(&self, production: bool) -> Result<(), ConfigError> {
+        let key = self.auth.encryption_key.expose_secret().trim();
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(key);
+        if decoded.map_or(true, |bytes| bytes.len() != 32) {
+            return Err(ConfigError(
+                "auth.encryption_key: must be base64 of 32 random bytes (set \
+                 ORGS_AUTH__ENCRYPTION_KEY; `openssl rand -base64 32` makes one)"
+                    .into(),
+            ));
+        }
+        let published = [DEVELOPMENT_TOML, TEST_TOML]
+            .iter()
+            .any(|layer| layer.contains(key));
+        if production && published {
+            return Err(ConfigError(
+                "auth.encryption_key: this key is published; production needs a random one".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `tenant.base_domain` is the passkeys' relying party: `server.public_url` must be on it
+    /// (or under it), or no passkey made there could be used on an organization's host.
+    fn check_public_url_on_base_domain(&self) -> Result<(), ConfigError> {
+        let name = self.public_host_name();
+        if self.is_under_base_domain(&name) {
+            return Ok(());
+        }
+        Err(ConfigError(format!(
+            "server.public_url: its host `{name}` is not tenant.base_domain `{}` or a name under \
+             it; passkeys are made for the base domain",
+            self.tenant.base_domain
+        )))
+    }
+
     /// `session.secret_key` in production: long enough, varied, and none of the keys this
     /// repository publishes.
     fn check_production_secret(&self) -> Result<(), ConfigError> {
@@ -262,6 +335,39 @@ mod tests {
         settings.email.smtp_url = "smtp://localhost".into();
         let error = settings.validate().unwrap_err();
         assert!(error.0.contains("weak or published"), "{error}");
+    }
+
+    #[test]
+    fn the_encryption_key_must_be_32_bytes_and_production_refuses_a_published_one() {
+        let mut settings = Settings::for_environment(Environment::Test).unwrap();
+        settings.auth.encryption_key = "c2hvcnQ=".into();
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("auth.encryption_key"), "{error}");
+        let mut settings = Settings::for_environment(Environment::Development).unwrap();
+        settings.environment = Environment::Production;
+        settings.session.secret_key =
+            "Zq8vN3xR1tY7uI0oP5aS2dF6gH9jK4lM8nB3vC7xZ1qW5eR9tY3uI7oP1aS5dF9g".into();
+        settings.email.smtp_url = "smtp://localhost".into();
+        settings.email.log_links = false;
+        settings.metrics.enabled = false;
+        let error = settings.validate().unwrap_err();
+        assert!(
+            error
+                .0
+                .contains("auth.encryption_key: this key is published"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_public_url_must_be_on_the_base_domain_the_passkeys_are_made_for() {
+        let mut settings = Settings::for_environment(Environment::Test).unwrap();
+        settings.tenant.base_domain = "orgs.example".into();
+        settings.server.public_url = "https://app.example.net".into();
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("server.public_url"), "{error}");
+        settings.server.public_url = "https://app.orgs.example".into();
+        settings.validate().unwrap();
     }
 
     #[test]

@@ -126,7 +126,14 @@ pub async fn respond(
         Ok((pending, new_user)) => {
             let user_id = match (&new_user, &user) {
                 (Some(new_user), _) => {
-                    super::auth::sign_in(&req, &state, &session, new_user.id()).await?;
+                    super::sign_in::sign_in(
+                        &req,
+                        &state,
+                        &session,
+                        new_user.id(),
+                        crate::auth::sessions::Proof::password(),
+                    )
+                    .await?;
                     new_user.id
                 }
                 (None, Some(user)) => user.id,

@@ -15,12 +15,14 @@ use crate::auth::{sessions, throttle};
 use crate::error::{AppError, FieldErrors};
 use crate::registration::{self, ActivationError, SignUp};
 use crate::state::AppState;
+use crate::web::MaybeUser;
 use crate::web::Query;
 use crate::web::client::Client;
 use crate::web::render::{local_target, redirect};
-use crate::web::{MaybeUser, csrf};
 use crate::web::{Page, flash, forms, render};
 use crate::web::{hosts, links};
+
+use super::sign_in;
 
 /// The login form.
 #[derive(Debug, Default, Deserialize, Serialize, Validate)]
@@ -92,44 +94,6 @@ pub async fn login_form(
     render(&req, page).await
 }
 
-/// Signs `user_id` in on this browser: a new sign-in row, a renewed session, a new CSRF token.
-pub(super) async fn sign_in(
-    req: &HttpRequest,
-    state: &AppState,
-    session: &Session,
-    user_id: UserId,
-) -> Result<(), AppError> {
-    sign_in_family(req, state, session, user_id, None).await
-}
-
-/// [`sign_in`] as a member of a session family (a handoff's).
-async fn sign_in_family(
-    req: &HttpRequest,
-    state: &AppState,
-    session: &Session,
-    user_id: UserId,
-    family: Option<String>,
-) -> Result<(), AppError> {
-    let ttl = state.settings.session.ttl_hours;
-    let key = sessions::create(&state.db, user_id, ttl, family).await?;
-    Identity::login(&req.extensions(), key)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    csrf::rotate(session);
-    Ok(())
-}
-
-/// Where a sign-in without a (safe) `next=` lands: on the person's organization when they have
-/// one, on the list when several, on making one when none.
-async fn landing(state: &AppState, user_id: UserId) -> Result<String, AppError> {
-    let mine = crate::tenancy::org_rows::of_user(&state.db, user_id, false).await?;
-    Ok(match mine.as_slice() {
-        [] => "/organizations/add/".to_string(),
-        // /go/ signs them in on the organization's own host when links are subdomains.
-        [only] => format!("/go/{}/", only.slug),
-        _ => "/organizations/".to_string(),
-    })
-}
-
 /// `POST /login/`
 pub async fn login(
     req: HttpRequest,
@@ -157,12 +121,14 @@ pub async fn login(
     match login::authenticate(&state.db, &state.hasher, &form.email, &form.password).await {
         Ok(user) => {
             throttle::clear(&state.db, &[pair]).await?;
-            sign_in(&req, &state, &session, user.id()).await?;
-            let target = match local_target(&form.next) {
-                "/" if form.next != "/" => landing(&state, user.id()).await?,
-                next => next.to_string(),
-            };
-            Ok(redirect(&target))
+            match sign_in::after_password(&req, &state, &session, &user, &form.next).await? {
+                Ok(response) => Ok(response),
+                Err(refused) => {
+                    let mut errors = FieldErrors::new();
+                    forms::add(&mut errors, "__all__", refused);
+                    render(&req, login_page(&form, &errors)).await
+                }
+            }
         }
         Err(LoginError::Db(error)) => Err(error.into()),
         Err(LoginError::Other(error)) => Err(error.into()),
@@ -319,7 +285,10 @@ pub async fn activate(
         .await
     {
         Ok(user) => {
-            sign_in(&req, &state, &session, user.id()).await?;
+            // The mailed link proved the address, as a password reset's does; a new account has
+            // no second factor yet.
+            let proof = sessions::Proof::password();
+            sign_in::sign_in(&req, &state, &session, user.id(), proof).await?;
             flash::success(&session, "Your email address is confirmed. Welcome!");
             let first = crate::tenancy::org_rows::of_user(&state.db, user.id(), true).await?;
             let landing = match first.first() {
@@ -355,12 +324,18 @@ pub async fn handoff(
     if !user_tokens::consume(&state.db, token.id).await? {
         return render(&req, token_invalid(&TokenError::Used, Some("/login/"))).await;
     }
-    sign_in_family(
+    // What the sign-in that made the handoff proved, and when: never a new confirmation.
+    let proof = sessions::Proof {
+        second_factor_at: token.second_factor_at,
+        confirmed_at: token.confirmed_at,
+    };
+    sign_in::sign_in_family(
         &req,
         &state,
         &session,
         UserId(token.user_id),
         token.family.clone(),
+        proof,
     )
     .await?;
     if let Some(tenant) = req.extensions().get::<crate::web::ResolvedTenant>() {

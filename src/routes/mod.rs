@@ -15,8 +15,12 @@ pub mod openapi;
 pub mod organization;
 pub mod people;
 pub mod projects;
+pub mod reauth;
 pub mod roles;
+pub mod security;
 pub mod settings;
+pub mod sign_in;
+pub mod two_factor_api;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -243,6 +247,13 @@ global_api_routes! {
     POST "/api/v1/organizations/" creates => my_organizations::api_add;
     GET "/api/v1/account/" => account::api_show;
     PATCH "/api/v1/account/" => account::api_update;
+    POST "/api/v1/account/reauthenticate/" => reauth::api;
+    GET "/api/v1/account/two-factor/" => two_factor_api::status;
+    POST "/api/v1/account/two-factor/totp/" => two_factor_api::start_totp;
+    DELETE "/api/v1/account/two-factor/totp/" => two_factor_api::delete_totp;
+    POST "/api/v1/account/two-factor/totp/confirm/" => two_factor_api::confirm_totp;
+    POST "/api/v1/account/two-factor/recovery-codes/" => two_factor_api::renew_codes;
+    GET "/api/v1/account/security-events/" => two_factor_api::events;
 }
 
 /// Whether `route` is one of Projects', the built-in example resource that
@@ -384,6 +395,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         web::resource("/login/")
             .route(web::get().to(auth::login_form))
             .route(web::post().to(auth::login)),
+        web::resource("/login/two-factor/")
+            .route(web::get().to(sign_in::step_form))
+            .route(web::post().to(sign_in::step)),
+        web::resource("/reauthenticate/")
+            .route(web::get().to(reauth::show))
+            .route(web::post().to(reauth::submit)),
+        web::resource("/account/security/").route(web::get().to(security::show)),
+        web::resource("/account/security/totp/").route(web::post().to(security::start_totp)),
+        web::resource("/account/security/totp/confirm/")
+            .route(web::post().to(security::confirm_totp)),
+        web::resource("/account/security/totp/delete/")
+            .route(web::post().to(security::disable_totp)),
+        web::resource("/account/security/recovery-codes/")
+            .route(web::post().to(security::renew_codes)),
         web::resource("/password-reset/")
             .route(web::get().to(auth::password_reset_form))
             .route(web::post().to(auth::password_reset_request)),

@@ -4,7 +4,10 @@
 //! entities marked [`GlobalTable`] are accepted, so a tenant table cannot be read unscoped
 //! through here: the compiler refuses it.
 
-use entity::{api_token, login_throttle, user, user_session, user_token};
+use entity::{
+    api_token, auth_challenge, login_throttle, passkey, recovery_code, security_event, user,
+    user_session, user_token, user_two_factor,
+};
 use sea_orm::{DeleteMany, EntityTrait, Select, UpdateMany};
 
 /// A table whose rows belong to no organization.
@@ -15,6 +18,11 @@ impl GlobalTable for user_session::Entity {}
 impl GlobalTable for user_token::Entity {}
 impl GlobalTable for api_token::Entity {}
 impl GlobalTable for login_throttle::Entity {}
+impl GlobalTable for user_two_factor::Entity {}
+impl GlobalTable for recovery_code::Entity {}
+impl GlobalTable for passkey::Entity {}
+impl GlobalTable for security_event::Entity {}
+impl GlobalTable for auth_challenge::Entity {}
 
 /// `SELECT ... FROM E`
 #[expect(

@@ -24,27 +24,13 @@ pub fn host_name(host: &str) -> String {
 }
 
 /// The host name of `server.public_url`.
-fn public_name(settings: &Settings) -> String {
-    let public = settings.server.public_url.trim();
-    let rest = public.split_once("://").map_or(public, |(_, rest)| rest);
-    let authority = rest.split('/').next().unwrap_or_default();
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    host_name(authority)
+pub fn public_name(settings: &Settings) -> String {
+    settings.public_host_name()
 }
 
 /// Whether the host name `name` (as [`host_name`] gives it) is `tenant.base_domain` or under it.
 pub fn is_under_base_domain(name: &str, settings: &Settings) -> bool {
-    let base = settings
-        .tenant
-        .base_domain
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    name == base
-        || name
-            .strip_suffix(base.as_str())
-            .is_some_and(|rest| rest.ends_with('.'))
+    settings.is_under_base_domain(name)
 }
 
 /// Whether the host name `name` is an address (`127.0.0.1`, `[::1]`).

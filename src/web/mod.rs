@@ -32,4 +32,4 @@ pub use query::Query;
 pub use render::{Page, render};
 pub use resolve::{ApiKeyPrincipal, ResolvedTenant, has_tenant};
 pub use tenant::{Principal, Tenant};
-pub use user::{CurrentUser, MaybeUser};
+pub use user::{Credential, CurrentUser, MaybeUser, SignedIn};

@@ -16,6 +16,7 @@ use sea_orm::DbErr;
 
 use super::CurrentUser;
 use super::resolve::{ApiKeyPrincipal, ResolvedTenant};
+use super::user::Credential;
 use crate::error::AppError;
 use crate::permissions::{BuiltinRole, Catalog, Permission, PermissionSet};
 use crate::route_table::Needs;
@@ -72,6 +73,10 @@ pub struct Tenant {
     actor: Actor,
     needs: Vec<Need>,
     catalog: Arc<Catalog>,
+    /// How a person is signed in (none for an API key).
+    credential: Option<Credential>,
+    /// Where a page of a requirement refused sends the person; none on the API.
+    setup: Option<String>,
 }
 
 impl Tenant {
@@ -91,6 +96,11 @@ impl Tenant {
     /// Who is acting.
     pub fn principal(&self) -> &Principal {
         &self.principal
+    }
+
+    /// How the person acting is signed in (none when an organization API key is acting).
+    pub fn credential(&self) -> Option<Credential> {
+        self.credential
     }
 
     /// The requester's access.
@@ -317,6 +327,15 @@ pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, A
             (Principal::User(user), access)
         }
     };
+    let credential = match principal {
+        Principal::User(_) => super::user::credential_of(&req),
+        Principal::ApiKey(_) => None,
+    };
+    let setup = (!super::user::is_api_path(req.path())).then(|| {
+        let query =
+            serde_urlencoded::to_string([("for", &resolved.organization.slug)]).unwrap_or_default();
+        format!("/account/security/?{query}")
+    });
     let actor = actor_of(&req, &principal, client);
     let tenant = Tenant {
         organization: resolved.organization,
@@ -327,6 +346,8 @@ pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, A
         actor,
         needs: Vec::new(),
         catalog: state.permissions.clone(),
+        credential,
+        setup,
     };
     req.extensions_mut().insert(tenant.clone());
     check(&state.permissions, tenant, need)
@@ -334,10 +355,31 @@ pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, A
 
 fn check(catalog: &Catalog, mut tenant: Tenant, need: Need) -> Result<Tenant, AppError> {
     check_access(catalog, tenant.access, need)?;
+    check_two_factor(&tenant)?;
     if !tenant.needs.contains(&need) {
         tenant.needs.push(need);
     }
     Ok(tenant)
+}
+
+/// The organization's two-factor requirement, after the membership check (a non-member still
+/// gets 404): a person whose sign-in did not use a second factor is refused (a token counts as
+/// its sign-in did), superusers included; an organization API key is not a person. Read from
+/// the organization of the URL, never another.
+fn check_two_factor(tenant: &Tenant) -> Result<(), AppError> {
+    if !tenant.organization.two_factor_required {
+        return Ok(());
+    }
+    let Principal::User(_) = tenant.principal else {
+        return Ok(());
+    };
+    if tenant.credential.is_some_and(|c| c.has_second_factor()) {
+        return Ok(());
+    }
+    Err(AppError::TwoFactorRequired {
+        name: tenant.organization.name.clone(),
+        setup: tenant.setup.clone(),
+    })
 }
 
 fn check_access(catalog: &Catalog, access: Access, need: Need) -> Result<(), AppError> {

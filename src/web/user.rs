@@ -11,6 +11,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use entity::user;
 use sea_orm::DbErr;
 
+use crate::auth::sessions::Proof;
 use crate::auth::{api_tokens, sessions};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -26,7 +27,54 @@ pub struct MaybeUser(pub Option<user::Model>);
 
 /// How the request was authenticated, cached in the request extensions.
 #[derive(Clone, Debug)]
-struct Resolved(Option<user::Model>);
+struct Resolved(Option<(user::Model, Credential)>);
+
+/// What authenticated a signed-in request, and what it proved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// The browser's sign-in (the session cookie).
+    Session(Proof),
+    /// A personal API token; `second_factor` when the sign-in that made it had one.
+    Token {
+        /// Made from a sign-in completed with a second factor.
+        second_factor: bool,
+    },
+}
+
+impl Credential {
+    /// Whether the requester signed in with a second factor (a token: whether the sign-in it
+    /// was made from had one).
+    pub fn has_second_factor(&self) -> bool {
+        match self {
+            Self::Session(proof) => proof.has_second_factor(),
+            Self::Token { second_factor } => *second_factor,
+        }
+    }
+
+    /// Whether the person confirmed it was them within `ttl_secs`: only a browser's sign-in
+    /// can (`POST /api/v1/account/reauthenticate/`); a token never counts as recent.
+    pub fn confirmed_within(&self, ttl_secs: u64) -> bool {
+        match self {
+            Self::Session(proof) => proof.confirmed_within(ttl_secs),
+            Self::Token { .. } => false,
+        }
+    }
+
+    /// Whether it is the browser's sign-in.
+    pub fn is_session(&self) -> bool {
+        matches!(self, Self::Session(_))
+    }
+}
+
+/// The signed-in user and what authenticated the request (session or token, and what the
+/// sign-in proved). Anonymous requests get a redirect to the login page (HTML) or 401 (API).
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    /// The person.
+    pub user: user::Model,
+    /// How they are signed in.
+    pub credential: Credential,
+}
 
 /// Whether the path belongs to the JSON API or the health checks (errors as JSON, 401 instead
 /// of a login redirect).
@@ -48,7 +96,7 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
         .map(|v| v[7..].trim())
 }
 
-async fn resolve(req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
+async fn resolve(req: &HttpRequest) -> Result<Option<(user::Model, Credential)>, AppError> {
     if let Some(Resolved(user)) = req.extensions().get::<Resolved>() {
         return Ok(user.clone());
     }
@@ -57,18 +105,35 @@ async fn resolve(req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState is not registered")))?;
     let user = match bearer(req).map(str::to_owned) {
         // A bad token is refused outright, never replaced by the cookie.
-        Some(secret) => Some(
-            api_tokens::resolve(&state.db, &secret)
+        Some(secret) => {
+            let (user, token) = api_tokens::resolve_token(&state.db, &secret)
                 .await?
-                .ok_or(AppError::Unauthorized)?,
-        ),
+                .ok_or(AppError::Unauthorized)?;
+            let second_factor = token.second_factor;
+            Some((user, Credential::Token { second_factor }))
+        }
         None => match req.get_identity().ok().and_then(|id| id.id().ok()) {
-            Some(key) => resolve_cached(state, &key).await?,
+            Some(key) => resolve_cached(state, &key)
+                .await?
+                .map(|(user, proof)| (user, Credential::Session(proof))),
             None => None,
         },
     };
     req.extensions_mut().insert(Resolved(user.clone()));
     Ok(user)
+}
+
+/// How the request's signed-in user is signed in, once an extractor resolved them.
+pub fn credential_of(req: &HttpRequest) -> Option<Credential> {
+    match req.extensions().get::<Resolved>() {
+        Some(Resolved(Some((_, credential)))) => Some(*credential),
+        _ => None,
+    }
+}
+
+/// Forgets this request's resolved sign-in (after it changed: a confirmation, a new factor).
+pub fn forget(req: &HttpRequest) {
+    req.extensions_mut().remove::<Resolved>();
 }
 
 /// Where an anonymous request for `req` is sent: the login page with `next=` back to it.
@@ -97,7 +162,7 @@ impl FromRequest for CurrentUser {
         let req = req.clone();
         Box::pin(async move {
             match resolve(&req).await? {
-                Some(user) => Ok(CurrentUser(user)),
+                Some((user, _)) => Ok(CurrentUser(user)),
                 None => Err(login_required(&req)),
             }
         })
@@ -110,11 +175,29 @@ impl FromRequest for MaybeUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Ok(MaybeUser(resolve(&req).await?)) })
+        Box::pin(async move { Ok(MaybeUser(resolve(&req).await?.map(|(user, _)| user))) })
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match resolve(&req).await? {
+                Some((user, credential)) => Ok(SignedIn { user, credential }),
+                None => Err(login_required(&req)),
+            }
+        })
     }
 }
 /// Like `sessions::resolve`, reusing a recent answer from the application's caches.
-async fn resolve_cached(state: &AppState, key: &str) -> Result<Option<user::Model>, DbErr> {
+async fn resolve_cached(
+    state: &AppState,
+    key: &str,
+) -> Result<Option<(user::Model, Proof)>, DbErr> {
     let caches = &state.caches;
     caches
         .through(
@@ -123,4 +206,35 @@ async fn resolve_cached(state: &AppState, key: &str) -> Result<Option<user::Mode
             sessions::resolve(&state.db, key),
         )
         .await
+}
+
+/// A dangerous action's check (sudo mode): the person confirmed it was them (a password or a
+/// second factor) within `auth.sudo_ttl_secs`. A page is sent to confirm and come back to
+/// `back`; the API answers 403 `reauthentication_required`. A token never counts as recent
+/// (only a browser's sign-in can confirm); an organization API key (`None`) is not a person and
+/// holds only what it was given when it was made, itself under this check.
+pub fn require_recent(
+    req: &HttpRequest,
+    credential: Option<Credential>,
+    ttl_secs: u64,
+    back: &str,
+) -> Result<(), AppError> {
+    match credential {
+        None => Ok(()),
+        Some(credential) if credential.confirmed_within(ttl_secs) => Ok(()),
+        Some(_) => Err(AppError::ReauthenticationRequired {
+            next: (!is_api_path(req.path())).then(|| back.to_string()),
+        }),
+    }
+}
+
+/// The browser session a two-factor endpoint needs: what it proved. A token is refused (403):
+/// factors are added, removed and confirmed only by a person in a browser.
+pub fn session_only(signed_in: &SignedIn) -> Result<Proof, AppError> {
+    match signed_in.credential {
+        Credential::Session(proof) => Ok(proof),
+        Credential::Token { .. } => Err(AppError::Forbidden(
+            "this takes a signed-in browser session (with its CSRF token), not an API token".into(),
+        )),
+    }
 }

@@ -263,6 +263,7 @@ fn production_refuses_open_metrics_on_the_main_port() {
         "Jq8vT2mX9pL4rW7nK1cZ6bH3sD0fG5yU8eA2iO7uQ4tR1wE9xC6vB3nM5kJ0hL2gF7dS4aP1oI8uY3tR6eW"
             .into();
     settings.email.smtp_url = "smtp://127.0.0.1:25".into();
+    settings.auth.encryption_key = "azNWOXFMMnhXOHRSNW5NMWNaN2JINHNEMGZHNnlVMmU=".into();
     let refused = settings.validate().unwrap_err().to_string();
     assert!(refused.contains("metrics.token"), "{refused}");
     settings.metrics.token = "a-token".into();
