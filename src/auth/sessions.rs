@@ -60,7 +60,8 @@ impl Proof {
             .is_some_and(|at| at + ttl > entity::chrono_now())
     }
 
-    fn of(session: &user_session::Model) -> Self {
+    /// What the sign-in `session` proved.
+    pub fn of(session: &user_session::Model) -> Self {
         Self {
             second_factor_at: session.second_factor_at,
             confirmed_at: session.confirmed_at,

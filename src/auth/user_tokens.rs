@@ -63,7 +63,8 @@ pub async fn issue<C: ConnectionTrait>(
         .exec(db)
         .await?;
     let secret = tokens::generate();
-    insert(db, user_id, purpose, ttl_secs, tokens::hash(&secret), None).await?;
+    let hash = tokens::hash(&secret);
+    insert(db, user_id, purpose, ttl_secs, hash, None, Default::default()).await?;
     Ok(secret)
 }
 
@@ -76,10 +77,11 @@ pub async fn issue_handoff<C: ConnectionTrait>(
     ttl_secs: u64,
     family: Option<String>,
     host: &str,
+    proof: super::sessions::Proof,
 ) -> Result<String, DbErr> {
     let secret = tokens::generate();
     let hash = handoff_hash(&secret, host);
-    insert(db, user_id, Purpose::Handoff, ttl_secs, hash, family).await?;
+    insert(db, user_id, Purpose::Handoff, ttl_secs, hash, family, proof).await?;
     Ok(secret)
 }
 
@@ -95,6 +97,7 @@ async fn insert<C: ConnectionTrait>(
     ttl_secs: u64,
     token_hash: String,
     family: Option<String>,
+    proof: super::sessions::Proof,
 ) -> Result<(), DbErr> {
     let ttl = Duration::seconds(i64::try_from(ttl_secs).unwrap_or(i64::MAX / 1000));
     user_token::ActiveModel {
@@ -104,6 +107,8 @@ async fn insert<C: ConnectionTrait>(
         expires_at: Set(entity::chrono_now() + ttl),
         used_at: Set(None),
         family: Set(family),
+        second_factor_at: Set(proof.second_factor_at),
+        confirmed_at: Set(proof.confirmed_at),
         ..Default::default()
     }
     .insert(db)

@@ -64,13 +64,20 @@ pub async fn handoff(
 ) -> Result<String, DbErr> {
     // The sign-in on the organization's host joins this one's family: signing out on either
     // ends both.
-    let family = match actix_identity::IdentityExt::get_identity(req)
+    // It carries what that sign-in proved (its second factor, its last confirmation), never
+    // more: following it is not a confirmation.
+    let origin = match actix_identity::IdentityExt::get_identity(req)
         .ok()
         .and_then(|identity| identity.id().ok())
     {
-        Some(key) => crate::auth::sessions::family_of(&state.db, &key).await?,
+        Some(key) => crate::auth::sessions::find(&state.db, &key).await?,
         None => None,
     };
+    let family = origin.as_ref().and_then(|session| session.family.clone());
+    let proof = origin
+        .as_ref()
+        .map(crate::auth::sessions::Proof::of)
+        .unwrap_or_default();
     // Valid only on the organization's host: followed anywhere else it is unknown.
     let host = format!("{slug}.{}", state.settings.tenant.base_domain);
     let token = user_tokens::issue_handoff(
@@ -79,6 +86,7 @@ pub async fn handoff(
         HANDOFF_TTL_SECS,
         family,
         &crate::web::hosts::host_name(&host),
+        proof,
     )
     .await?;
     let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
