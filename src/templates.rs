@@ -24,7 +24,12 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "auth/password_reset_sent.html",
     "auth/password_reset_confirm.html",
     "auth/token_invalid.html",
+    "auth/two_factor.html",
+    "auth/passkey_second_factor.html",
+    "auth/reauthenticate.html",
     "account/account.html",
+    "account/security.html",
+    "account/passkeys.html",
     "tenant/dashboard.html",
     "tenant/confirm.html",
     "tenant/confirm_body.html",
@@ -61,6 +66,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "email/password_reset.html",
     "email/invitation.txt",
     "email/invitation.html",
+    "email/security_change.txt",
+    "email/security_change.html",
 ];
 
 /// Parses every template; an error names the template.
@@ -263,6 +270,23 @@ mod tests {
     #[test]
     fn every_template_parses() {
         super::load().unwrap();
+    }
+
+    #[test]
+    fn every_template_file_is_compiled_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut on_disk: Vec<String> = super::read_dir(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = super::TEMPLATES
+            .iter()
+            .map(|(name, _)| (*name).to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, on_disk, "templates/ and TEMPLATES differ");
     }
 
     #[test]
