@@ -88,8 +88,7 @@ pub struct Enrolment {
     pub secret: String,
     /// The `otpauth://` address the QR code holds.
     pub otpauth_url: String,
-    /// The QR code, an SVG document.
-    #[serde(skip)]
+    /// The QR code, an SVG document (the security page shows it; the API answers the address).
     pub qr_svg: String,
 }
 
