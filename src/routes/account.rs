@@ -12,7 +12,7 @@ use validator::Validate;
 use crate::auth::{api_tokens, users};
 use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
-use crate::web::CurrentUser;
+use crate::web::{CurrentUser, SignedIn};
 use crate::web::render::redirect;
 use crate::web::{Json, etag};
 use crate::web::{Page, flash, forms, render};
@@ -135,14 +135,17 @@ pub async fn update(
     Ok(redirect("/account/"))
 }
 
-/// `POST /account/tokens/`: creates a token and shows it once.
+/// `POST /account/tokens/`: creates a token and shows it once. The token counts as the sign-in
+/// it was made from: with a second factor only when that sign-in used one.
 pub async fn create_token(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    CurrentUser(user): CurrentUser,
+    signed_in: SignedIn,
     form: crate::web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
+    let second_factor = signed_in.credential.has_second_factor();
+    let user = signed_in.user;
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
         let empty = FieldErrors::new();
@@ -150,7 +153,8 @@ pub async fn create_token(
         let page = account_page(&state, &user, None, &empty, Some(&form), &errors, None).await?;
         return render(&req, page).await;
     }
-    let (_, secret) = api_tokens::create(&state.db, user.id(), form.name.trim()).await?;
+    let (_, secret) =
+        api_tokens::create_with(&state.db, user.id(), form.name.trim(), second_factor).await?;
     session
         .insert(NEW_TOKEN_KEY, secret)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
