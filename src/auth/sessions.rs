@@ -148,6 +148,17 @@ pub async fn confirm<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// Whether a sign-in of `family` is still valid.
+pub async fn family_alive<C: ConnectionTrait>(db: &C, family: &str) -> Result<bool, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let alive = global::select::<user_session::Entity>()
+        .filter(user_session::Column::Family.eq(family))
+        .filter(user_session::Column::ExpiresAt.gt(entity::chrono_now()))
+        .count(db)
+        .await?;
+    Ok(alive > 0)
+}
+
 /// Ends the sign-in with this key and every sign-in of its family (the same browser on the
 /// organizations' hosts it was handed to); how many ended.
 pub async fn delete_family<C: ConnectionTrait>(db: &C, key: &str) -> Result<u64, DbErr> {
