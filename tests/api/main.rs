@@ -50,3 +50,4 @@ mod slugs;
 mod smtp;
 mod team_pages;
 mod tenancy;
+mod two_factor;
