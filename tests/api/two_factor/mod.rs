@@ -3,6 +3,7 @@
 //! A code is accepted once per 30-second step, with one step of drift either way, so a test that
 //! needs two codes in a row uses the next step's code for the second, never a sleep.
 
+mod dangerous_actions;
 mod enrolment;
 mod handoff;
 mod recovery;
