@@ -89,7 +89,6 @@ pub struct Enrolment {
     /// The `otpauth://` address the QR code holds.
     pub otpauth_url: String,
     /// The QR code, an SVG document.
-    #[serde(skip)]
     pub qr_svg: String,
 }
 
