@@ -48,7 +48,7 @@ async fn security_page(
         .collect();
     let yours = tenant.credential().is_some_and(|c| c.has_second_factor());
     let page = super::sections::page("settings/security.html", tenant, "security")
-        .form(&SecurityForm::default(), errors)
+        .form(SecurityForm::default(), errors)
         .with("without_factor", without)
         .with("more", without.saturating_sub(first.len() as u64))
         .with("named", first)
