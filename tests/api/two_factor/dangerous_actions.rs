@@ -237,3 +237,51 @@ async fn the_two_factor_switch_needs_security_manage_a_factor_of_ones_own_and_a_
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["two_factor_required"], false);
 }
+
+#[tokio::test]
+async fn the_security_settings_page_names_who_the_requirement_would_stop_and_turns_it_on_for_someone_with_a_factor()
+ {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let max = visitor(&app, Some("max@acme.test")).await;
+    let (status, _) = max.get("/o/acme/settings/security/").await;
+    assert_eq!(status, 403, "a member does not hold security.manage");
+
+    let (status, page) = ada.get("/o/acme/settings/security/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Not required"), "{page}");
+    assert!(page.contains("2 members have no second factor"), "{page}");
+    assert!(page.contains("max@acme.test") && page.contains("ada@acme.test"));
+    assert!(page.contains("once your own sign-in uses a second factor"));
+    let refused = ada
+        .post_form("/o/acme/settings/security/", &[("two_factor_required", "on")])
+        .await;
+    assert_eq!(refused.status(), 200, "the form again, with why");
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("id=\"two_factor_required-errors\"")
+    );
+    assert_eq!(organization(&ada, "acme").await["two_factor_required"], false);
+
+    enrol(&ada).await;
+    confirmed_long_ago(&app, "ada@acme.test").await;
+    let asked = ada
+        .post_form("/o/acme/settings/security/", &[("two_factor_required", "on")])
+        .await;
+    assert_sent_to_reauthenticate(&asked, "the security settings");
+    let (status, _) = reauthenticate(&ada, password_body()).await;
+    assert_eq!(status, 200);
+    let saved = ada
+        .post_form("/o/acme/settings/security/", &[("two_factor_required", "on")])
+        .await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(location(&saved), "/o/acme/settings/security/");
+    let (_, page) = ada.get("/o/acme/settings/security/").await;
+    assert!(page.contains("1 member has no second factor"), "{page}");
+    let sent = max.send(Method::GET, "/o/acme/people/", None).await;
+    assert_eq!(location(&sent), "/account/security/?for=acme");
+}
