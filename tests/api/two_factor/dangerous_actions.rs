@@ -22,7 +22,11 @@ fn assert_sent_to_reauthenticate(response: &reqwest::Response, what: &str) {
 
 async fn organization(visitor: &Visitor, slug: &str) -> serde_json::Value {
     let (status, body) = visitor
-        .api(Method::GET, &format!("/o/{slug}/api/v1/organization/"), None)
+        .api(
+            Method::GET,
+            &format!("/o/{slug}/api/v1/organization/"),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     body
@@ -125,7 +129,11 @@ async fn changing_the_password_needs_a_recent_confirmation() {
     let ada = visitor(&app, Some("ada@acme.test")).await;
     confirmed_long_ago(&app, "ada@acme.test").await;
     let renamed = ada.post_form("/account/", &[("name", "Ada L.")]).await;
-    assert_eq!(location(&renamed), "/account/", "a new name is not dangerous");
+    assert_eq!(
+        location(&renamed),
+        "/account/",
+        "a new name is not dangerous"
+    );
     let changing = ada
         .post_form(
             "/account/",
@@ -148,7 +156,10 @@ async fn the_two_factor_switch_needs_security_manage_a_factor_of_ones_own_and_a_
     two_tenants(&app).await;
     let max_id = user_id(&app, "max@acme.test").await;
     let ada = visitor(&app, Some("ada@acme.test")).await;
-    assert_eq!(organization(&ada, "acme").await["two_factor_required"], false);
+    assert_eq!(
+        organization(&ada, "acme").await["two_factor_required"],
+        false
+    );
 
     // Max may edit the organization, not its sign-in security.
     let (status, role) = ada
@@ -189,7 +200,10 @@ async fn the_two_factor_switch_needs_security_manage_a_factor_of_ones_own_and_a_
             Some(json!({"name": "Acme Corp"})),
         )
         .await;
-    assert_eq!(status, 200, "organization.update is enough for the rest: {body}");
+    assert_eq!(
+        status, 200,
+        "organization.update is enough for the rest: {body}"
+    );
 
     // Ada holds security.manage, but has no factor of her own yet.
     let (status, body) = ada
@@ -203,7 +217,10 @@ async fn the_two_factor_switch_needs_security_manage_a_factor_of_ones_own_and_a_
         [409, 422].contains(&status),
         "only someone with a factor turns it on: {status} {body}"
     );
-    assert_eq!(organization(&ada, "acme").await["two_factor_required"], false);
+    assert_eq!(
+        organization(&ada, "acme").await["two_factor_required"],
+        false
+    );
 
     enrol(&ada).await;
     let (status, body) = ada
@@ -255,7 +272,10 @@ async fn the_security_settings_page_names_who_the_requirement_would_stop_and_tur
     assert!(page.contains("max@acme.test") && page.contains("ada@acme.test"));
     assert!(page.contains("once your own sign-in uses a second factor"));
     let refused = ada
-        .post_form("/o/acme/settings/security/", &[("two_factor_required", "on")])
+        .post_form(
+            "/o/acme/settings/security/",
+            &[("two_factor_required", "on")],
+        )
         .await;
     assert_eq!(refused.status(), 200, "the form again, with why");
     assert!(
@@ -265,18 +285,27 @@ async fn the_security_settings_page_names_who_the_requirement_would_stop_and_tur
             .unwrap()
             .contains("id=\"two_factor_required-errors\"")
     );
-    assert_eq!(organization(&ada, "acme").await["two_factor_required"], false);
+    assert_eq!(
+        organization(&ada, "acme").await["two_factor_required"],
+        false
+    );
 
     enrol(&ada).await;
     confirmed_long_ago(&app, "ada@acme.test").await;
     let asked = ada
-        .post_form("/o/acme/settings/security/", &[("two_factor_required", "on")])
+        .post_form(
+            "/o/acme/settings/security/",
+            &[("two_factor_required", "on")],
+        )
         .await;
     assert_sent_to_reauthenticate(&asked, "the security settings");
     let (status, _) = reauthenticate(&ada, password_body()).await;
     assert_eq!(status, 200);
     let saved = ada
-        .post_form("/o/acme/settings/security/", &[("two_factor_required", "on")])
+        .post_form(
+            "/o/acme/settings/security/",
+            &[("two_factor_required", "on")],
+        )
         .await;
     assert_eq!(saved.status(), 303);
     assert_eq!(location(&saved), "/o/acme/settings/security/");

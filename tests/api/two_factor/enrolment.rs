@@ -107,7 +107,10 @@ async fn the_security_page_sets_up_an_app_from_its_qr_code_only_with_a_right_cod
         "shown once"
     );
     assert!(again.contains("10 unused codes left"), "{again}");
-    assert!(again.contains("Authenticator app set up"), "the log: {again}");
+    assert!(
+        again.contains("Authenticator app set up"),
+        "the log: {again}"
+    );
 
     let mail = app.wait_for_mail("ada@acme.test", 1).await;
     assert!(
@@ -370,7 +373,11 @@ async fn a_personal_token_reaches_none_of_the_two_factor_endpoints() {
             Some(json!({"code": "123456"})),
         ),
         (Method::DELETE, "/api/v1/account/two-factor/totp/", None),
-        (Method::POST, "/api/v1/account/two-factor/recovery-codes/", None),
+        (
+            Method::POST,
+            "/api/v1/account/two-factor/recovery-codes/",
+            None,
+        ),
         (
             Method::POST,
             "/api/v1/account/reauthenticate/",
@@ -511,7 +518,11 @@ async fn the_secret_and_the_recovery_codes_never_reach_the_servers_log_even_at_t
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, renewed) = kim
-        .api(Method::POST, "/api/v1/account/two-factor/recovery-codes/", None)
+        .api(
+            Method::POST,
+            "/api/v1/account/two-factor/recovery-codes/",
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{renewed}");
     let (status, _) = reauthenticate(&kim, json!({"code": renewed["recovery_codes"][0]})).await;

@@ -180,7 +180,13 @@ async fn a_handoff_made_before_enrolment_carries_no_second_factor() {
     let people = get_on(&app, &tenant, &acme_host(&app), "/people/").await;
     assert_eq!(people.status(), 303, "not let in");
     assert_eq!(location(&people), "/account/security/?for=acme");
-    let page = get_on(&app, &tenant, &acme_host(&app), "/account/security/?for=acme").await;
+    let page = get_on(
+        &app,
+        &tenant,
+        &acme_host(&app),
+        "/account/security/?for=acme",
+    )
+    .await;
     let page = page.text().await.unwrap();
     assert!(page.contains("this sign-in did not use it"), "{page}");
     // Her code, on this host, completes this sign-in too.

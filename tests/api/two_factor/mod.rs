@@ -19,7 +19,9 @@ use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, Visitor, assert_redirect_to, browser, csrf_from, location};
+use crate::helpers::{
+    PASSWORD, TestApp, Visitor, assert_redirect_to, browser, csrf_from, location,
+};
 
 /// Runs `python3 -c script args...`: its standard output, trimmed.
 fn python(script: &str, args: &[&str]) -> String {
@@ -131,7 +133,11 @@ pub fn text_after(body: &str, marker: &str) -> String {
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} in {body}"))
         + marker.len();
-    body[start..].split('<').next().unwrap_or_default().to_string()
+    body[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The recovery codes the security page shows once (`<ul id="recovery-codes">`).

@@ -41,7 +41,13 @@ async fn a_recovery_code_signs_in_once_and_says_how_many_are_left() {
     let again = half_signed_in(&app, "ada@acme.test").await;
     let refused = type_code(&again, code).await;
     assert_eq!(refused.status(), 200, "used up");
-    assert!(refused.text().await.unwrap().contains("this code is not right"));
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("this code is not right")
+    );
     let (status, _) = again.api(Method::GET, "/api/v1/account/", None).await;
     assert_eq!(status, 401);
 
@@ -101,7 +107,9 @@ async fn new_recovery_codes_end_the_old_ones() {
     let enrolled = enrol(&ada).await;
     let old = enrolled.recovery_codes;
 
-    let renewed = ada.post_form("/account/security/recovery-codes/", &[]).await;
+    let renewed = ada
+        .post_form("/account/security/recovery-codes/", &[])
+        .await;
     assert_redirect_to(&renewed, 303, "/account/security/#recovery");
     let (_, page) = ada.get("/account/security/").await;
     let from_page = recovery_codes_in(&page);
@@ -110,7 +118,11 @@ async fn new_recovery_codes_end_the_old_ones() {
     assert!(page.contains("New recovery codes made"), "the log: {page}");
 
     let (status, body) = ada
-        .api(Method::POST, "/api/v1/account/two-factor/recovery-codes/", None)
+        .api(
+            Method::POST,
+            "/api/v1/account/two-factor/recovery-codes/",
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
@@ -144,7 +156,11 @@ async fn recovery_codes_are_made_only_for_someone_with_a_factor() {
     app.user("ada@acme.test", "Ada").await;
     let ada = visitor(&app, Some("ada@acme.test")).await;
     let (status, body) = ada
-        .api(Method::POST, "/api/v1/account/two-factor/recovery-codes/", None)
+        .api(
+            Method::POST,
+            "/api/v1/account/two-factor/recovery-codes/",
+            None,
+        )
         .await;
     super::assert_error(status, &body, 409, "conflict");
     let (_, factors) = ada

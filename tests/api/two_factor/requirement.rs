@@ -104,7 +104,10 @@ async fn a_member_without_a_second_factor_is_sent_to_set_one_up_and_their_other_
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["two_factor_required"], true);
     let (_, page) = max.get("/account/security/?for=acme").await;
-    assert!(page.contains("This sign-in used your second factor"), "{page}");
+    assert!(
+        page.contains("This sign-in used your second factor"),
+        "{page}"
+    );
     assert!(page.contains("href=\"/go/acme/\""), "{page}");
     assert_eq!(
         entity::project::Entity::find()
@@ -181,7 +184,10 @@ async fn a_personal_token_counts_as_the_sign_in_it_was_made_from() {
     let fresh = signed_in_with(&app, "max@acme.test", &enrolled.app.code()).await;
     let from_fresh = token_from_the_account_page(&fresh).await;
     assert_eq!(with_token(&app, Method::GET, acme, &from_fresh).await, 200);
-    assert_eq!(with_token(&app, Method::GET, globex, &from_fresh).await, 200);
+    assert_eq!(
+        with_token(&app, Method::GET, globex, &from_fresh).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -226,7 +232,10 @@ async fn a_sign_in_from_before_enrolment_does_not_count() {
     let (status, _) = laptop
         .api(Method::GET, "/o/acme/api/v1/organization/", None)
         .await;
-    assert_eq!(status, 200, "the code typed on the laptop completed its sign-in");
+    assert_eq!(
+        status, 200,
+        "the code typed on the laptop completed its sign-in"
+    );
     let (status, _) = phone
         .api(Method::GET, "/o/acme/api/v1/organization/", None)
         .await;

@@ -198,7 +198,9 @@ async fn five_wrong_codes_end_the_half_signed_in_state_and_the_password_waits_lo
     assert_eq!(again.status(), 200, "the login form again");
     let page = again.text().await.unwrap();
     assert!(
-        page.contains("Too many wrong codes were typed for this account. Sign in again in 1 minute."),
+        page.contains(
+            "Too many wrong codes were typed for this account. Sign in again in 1 minute."
+        ),
         "{page}"
     );
     let id = user_id(&app, "ada@acme.test").await;
@@ -257,7 +259,12 @@ async fn a_half_signed_in_browser_is_granted_nothing() {
         let (status, body) = half.api(Method::GET, path, None).await;
         assert_eq!(status, 401, "{path}: {body}");
     }
-    for path in ["/account/", "/account/security/", "/o/acme/", "/organizations/"] {
+    for path in [
+        "/account/",
+        "/account/security/",
+        "/o/acme/",
+        "/organizations/",
+    ] {
         let response = half.send(Method::GET, path, None).await;
         assert_eq!(response.status(), 302, "{path}");
         assert!(location(&response).starts_with("/login/"), "{path}");

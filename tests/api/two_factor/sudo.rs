@@ -8,9 +8,7 @@ use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::json;
 
-use super::{
-    assert_error, confirmed_long_ago, enrol, password_body, reauthenticate, user_id,
-};
+use super::{assert_error, confirmed_long_ago, enrol, password_body, reauthenticate, user_id};
 use crate::helpers::{PASSWORD, TestApp, Visitor, assert_redirect_to, csrf_from, visitor};
 
 /// Where a page sends an old confirmation: `/reauthenticate/?next=` back to `back`.
@@ -81,11 +79,20 @@ async fn pages_send_an_old_confirmation_to_reauthenticate_and_back() {
     let wrong = ada
         .post_form(
             "/reauthenticate/",
-            &[("password", "nope nope nope"), ("next", "/account/security/")],
+            &[
+                ("password", "nope nope nope"),
+                ("next", "/account/security/"),
+            ],
         )
         .await;
     assert_eq!(wrong.status(), 200, "the form again");
-    assert!(wrong.text().await.unwrap().contains("this is not your password"));
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("this is not your password")
+    );
     let confirmed = ada
         .post_form(
             "/reauthenticate/",
@@ -106,7 +113,10 @@ async fn pages_send_an_old_confirmation_to_reauthenticate_and_back() {
         .await;
     assert_eq!(elsewhere.status(), 303);
     let location = crate::helpers::location(&elsewhere);
-    assert!(location.starts_with('/') && !location.starts_with("//"), "{location}");
+    assert!(
+        location.starts_with('/') && !location.starts_with("//"),
+        "{location}"
+    );
 }
 
 #[tokio::test]
@@ -124,7 +134,11 @@ async fn every_factor_change_needs_a_recent_confirmation() {
             Some(json!({"code": enrolled.app.code()})),
         ),
         (Method::DELETE, "/api/v1/account/two-factor/totp/", None),
-        (Method::POST, "/api/v1/account/two-factor/recovery-codes/", None),
+        (
+            Method::POST,
+            "/api/v1/account/two-factor/recovery-codes/",
+            None,
+        ),
     ] {
         let (status, answer) = ada.api(method.clone(), path, body).await;
         assert_eq!(status, 403, "{method} {path}: {answer}");
@@ -140,11 +154,7 @@ async fn every_factor_change_needs_a_recent_confirmation() {
         "/account/security/recovery-codes/",
     ] {
         let asked = ada.post_form(path, &[("code", "123456")]).await;
-        assert_redirect_to(
-            &asked,
-            303,
-            &reauthenticate_and_back("/account/security/"),
-        );
+        assert_redirect_to(&asked, 303, &reauthenticate_and_back("/account/security/"));
     }
     let (_, factors) = ada
         .api(Method::GET, "/api/v1/account/two-factor/", None)
@@ -188,7 +198,11 @@ async fn a_code_confirms_and_marks_the_sign_in_as_completed_with_a_second_factor
         .unwrap();
     assert!(session.second_factor_at.is_some());
     let (status, body) = ada
-        .api(Method::POST, "/api/v1/account/two-factor/recovery-codes/", None)
+        .api(
+            Method::POST,
+            "/api/v1/account/two-factor/recovery-codes/",
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{body}");
 }
@@ -245,10 +259,16 @@ async fn the_reauthenticate_page_offers_a_code_to_someone_with_an_app() {
     let confirmed = ada
         .post_form(
             "/reauthenticate/",
-            &[("code", &enrolled.app.code()), ("next", "/account/security/")],
+            &[
+                ("code", &enrolled.app.code()),
+                ("next", "/account/security/"),
+            ],
         )
         .await;
     assert_redirect_to(&confirmed, 303, "/account/security/");
     let (_, page) = ada.get("/account/security/").await;
-    assert!(page.contains("you can go on for the next few minutes"), "{page}");
+    assert!(
+        page.contains("you can go on for the next few minutes"),
+        "{page}"
+    );
 }
