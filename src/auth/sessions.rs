@@ -43,11 +43,6 @@ impl Proof {
         }
     }
 
-    /// Nothing proved now: a sign-in made from a mailed link (activation of a new account).
-    pub fn none() -> Self {
-        Self::default()
-    }
-
     /// Whether a second factor completed the sign-in.
     pub fn has_second_factor(&self) -> bool {
         self.second_factor_at.is_some()

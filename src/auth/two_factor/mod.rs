@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use super::secrets::Sealer;
 use super::security_log::{self, SecurityAction};
-use super::{recovery, sessions};
+use super::{api_tokens, recovery, sessions};
 use crate::mail::{Mailer, Outbox};
 use crate::tenancy::global;
 
@@ -208,6 +208,10 @@ impl Security<'_> {
         security_log::record(conn, user.id(), action, detail.clone(), client_ip).await?;
         if action.changes_a_factor() {
             sessions::delete_all_for_user(conn, user.id(), keep_session).await?;
+        }
+        // With no factor left, no token of theirs counts as made with one any more.
+        if !factors(conn, user.id()).await?.any() {
+            api_tokens::forget_second_factor(conn, user.id()).await?;
         }
         let mut context = tera::Context::new();
         context.insert("name", user::display_name(&user.name, &user.email));

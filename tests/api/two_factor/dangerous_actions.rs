@@ -122,18 +122,36 @@ async fn making_api_keys_and_personal_tokens_needs_a_recent_confirmation() {
     assert_eq!(location(&token), "/account/");
 }
 
+/// The password form asks for the current password: typing it is the confirmation a password
+/// change needs, however old the sign-in's last one (a wrong one changes nothing), and it counts
+/// as a confirmation for the next dangerous action too.
 #[tokio::test]
-async fn changing_the_password_needs_a_recent_confirmation() {
+async fn changing_the_password_is_confirmed_by_the_current_password_on_its_form() {
     let app = TestApp::spawn().await;
-    app.user("ada@acme.test", "Ada").await;
+    two_tenants(&app).await;
     let ada = visitor(&app, Some("ada@acme.test")).await;
     confirmed_long_ago(&app, "ada@acme.test").await;
-    let renamed = ada.post_form("/account/", &[("name", "Ada L.")]).await;
-    assert_eq!(
-        location(&renamed),
-        "/account/",
-        "a new name is not dangerous"
-    );
+    let wrong = ada
+        .post_form(
+            "/account/",
+            &[
+                ("name", "Ada L."),
+                ("current_password", "not the password at all"),
+                ("new_password", "an entirely new one"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), 200, "the form again, with its error");
+    let (response, _) = super::password_typed(&app, "ada@acme.test").await;
+    assert_eq!(response.status(), 303, "the password is unchanged");
+    let key = ada
+        .api(
+            Method::POST,
+            "/o/acme/api/v1/api-keys/",
+            Some(json!({"name": "before"})),
+        )
+        .await;
+    assert_eq!(key.0, 403, "the old confirmation still stands: {}", key.1);
     let changing = ada
         .post_form(
             "/account/",
@@ -144,9 +162,15 @@ async fn changing_the_password_needs_a_recent_confirmation() {
             ],
         )
         .await;
-    assert_sent_to_reauthenticate(&changing, "a new password");
-    let (response, _) = super::password_typed(&app, "ada@acme.test").await;
-    assert_eq!(response.status(), 303, "the password is unchanged");
+    assert_eq!(location(&changing), "/account/", "changed");
+    let key = ada
+        .api(
+            Method::POST,
+            "/o/acme/api/v1/api-keys/",
+            Some(json!({"name": "after"})),
+        )
+        .await;
+    assert_eq!(key.0, 201, "the current password confirmed it: {}", key.1);
 }
 
 #[tokio::test]

@@ -221,6 +221,62 @@ async fn an_organization_api_key_is_not_a_person_and_is_unaffected() {
 }
 
 #[tokio::test]
+async fn an_organization_api_key_cannot_change_the_requirement() {
+    let app = TestApp::spawn().await;
+    two_tenants(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let (status, key) = ada
+        .api(
+            Method::POST,
+            "/o/acme/api/v1/api-keys/",
+            Some(json!({"name": "ci", "permissions": ["organization.update", "security.manage"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let secret = key["secret"].as_str().unwrap().to_string();
+    set_requirement(&app, "acme", true).await;
+    for required in [false, true] {
+        let response = reqwest::Client::new()
+            .patch(format!("{}/api/v1/organization/", app.address))
+            .bearer_auth(&secret)
+            .json(&json!({ "two_factor_required": required }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "a key switching it to {required}");
+    }
+    let org = reqwest::Client::new()
+        .get(format!("{}/api/v1/organization/", app.address))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(org["two_factor_required"], true, "unchanged");
+}
+
+#[tokio::test]
+async fn a_token_made_with_a_second_factor_counts_as_without_once_the_last_factor_is_removed() {
+    let app = TestApp::spawn().await;
+    acme_requires_two_factor(&app).await;
+    let max = visitor(&app, Some("max@acme.test")).await;
+    let enrolled = enrol(&max).await;
+    let token = token_from_the_account_page(&max).await;
+    let acme = "/o/acme/api/v1/organization/";
+    assert_eq!(with_token(&app, Method::GET, acme, &token).await, 200);
+    let removed = max.post_form("/account/security/totp/delete/", &[]).await;
+    assert_eq!(removed.status(), 303);
+    assert_eq!(
+        with_token(&app, Method::GET, acme, &token).await,
+        403,
+        "no factor is left for the token to stand for"
+    );
+    drop(enrolled);
+}
+
+#[tokio::test]
 async fn a_sign_in_from_before_enrolment_does_not_count() {
     let app = TestApp::spawn().await;
     acme_requires_two_factor(&app).await;
