@@ -184,3 +184,61 @@ async fn a_recovery_code_confirms_a_dangerous_action_once() {
     assert_eq!(status, 422, "{body}");
     assert!(body["error"]["fields"]["code"].is_array(), "{body}");
 }
+
+/// Lost phone and lost codes: an operator's `orgs user reset-two-factor` removes every factor,
+/// ends the person's sign-ins, logs and mails it; the password alone then signs in, and a
+/// wrong address is refused with a message and exit 1.
+#[tokio::test]
+async fn an_operator_resets_the_factors_of_someone_who_lost_them() {
+    let app = TestApp::spawn().await;
+    app.user("ada@acme.test", "Ada").await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    enrol(&ada).await;
+    let run = |email: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_orgs"))
+            .args(["user", "reset-two-factor", "--email", email])
+            .env("ORGS_ENV", "test")
+            .env("ORGS_DATABASE__URL", app.app_database_url())
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run orgs")
+    };
+    let out = run("ADA@acme.test");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("removed 1 second factor"));
+    app.state.caches.invalidate();
+    let (status, _) = ada.api(Method::GET, "/api/v1/account/", None).await;
+    assert_eq!(status, 401, "the sign-in ended");
+    let again = visitor(&app, Some("ada@acme.test")).await;
+    let (_, factors) = again
+        .api(Method::GET, "/api/v1/account/two-factor/", None)
+        .await;
+    assert_eq!(
+        factors,
+        json!({"totp": false, "passkeys": 0, "recovery_codes_left": 0})
+    );
+    let ada_id = user_id(&app, "ada@acme.test").await;
+    let newest = security_event::Entity::find()
+        .filter(security_event::Column::UserId.eq(ada_id))
+        .order_by_desc(security_event::Column::Id)
+        .one(app.conn())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(newest.action, "factors.reset");
+    // Queued by the CLI, sent by the server's sender: the app's set-up, then this.
+    let mail = app.wait_for_mail("ada@acme.test", 2).await;
+    assert!(
+        mail.iter()
+            .any(|m| m.subject.contains("Every second factor removed")),
+        "{:?}",
+        mail.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let unknown = run("nobody@acme.test");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user with email"));
+}
