@@ -13,6 +13,8 @@ pub struct Model {
     pub totp_secret: Option<String>,
     /// A TOTP secret shown at enrolment and not yet confirmed by a code, sealed.
     pub totp_pending: Option<String>,
+    /// When that enrolment began: it lapses after ten minutes.
+    pub totp_pending_at: Option<DateTimeUtc>,
     pub totp_enabled_at: Option<DateTimeUtc>,
     /// The time step of the last code accepted: a code is accepted once.
     pub totp_last_step: Option<i64>,

@@ -25,6 +25,7 @@ CREATE TABLE user_two_factor (
     user_id BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     totp_secret TEXT,
     totp_pending TEXT,
+    totp_pending_at {TS},
     totp_enabled_at {TS},
     totp_last_step BIGINT,
     webauthn_id TEXT NOT NULL,

@@ -121,11 +121,13 @@ pub async fn family_of<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<S
     Ok(find(db, key).await?.and_then(|session| session.family))
 }
 
-/// Records that the person confirmed it was them in the sign-in with this key just now: with
+/// Records that the person `user_id` confirmed it was them in their sign-in with this key just
+/// now (another person's sign-in is left alone): with
 /// a second factor (`second_factor`) the sign-in counts as completed with one from now on.
 pub async fn confirm<C: ConnectionTrait>(
     db: &C,
     key: &str,
+    user_id: UserId,
     second_factor: bool,
 ) -> Result<bool, DbErr> {
     let now = entity::chrono_now();
@@ -137,10 +139,28 @@ pub async fn confirm<C: ConnectionTrait>(
     }
     let result = update
         .filter(user_session::Column::TokenHash.eq(tokens::hash(key)))
+        .filter(user_session::Column::UserId.eq(user_id.get()))
         .filter(user_session::Column::ExpiresAt.gt(now))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Marks every sign-in of the user as made without a second factor (they have none left).
+pub async fn forget_second_factor<C: ConnectionTrait>(
+    db: &C,
+    user_id: UserId,
+) -> Result<u64, DbErr> {
+    let result = global::update_many::<user_session::Entity>()
+        .col_expr(
+            user_session::Column::SecondFactorAt,
+            Expr::value(Option::<DateTimeUtc>::None),
+        )
+        .filter(user_session::Column::UserId.eq(user_id.get()))
+        .filter(user_session::Column::SecondFactorAt.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// Whether a sign-in of `family` is still valid.

@@ -225,6 +225,8 @@ pub async fn set_password<C: ConnectionTrait>(
     let user = active.update(txn).await?;
     sessions::delete_all_for_user(txn, user.id(), keep_session).await?;
     api_tokens::revoke_all(txn, user.id()).await?;
+    // A password typed before the change is no way in either: its half-signed-in step ends.
+    super::challenges::end_all(txn, user.id()).await?;
     Ok(user)
 }
 

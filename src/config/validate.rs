@@ -216,6 +216,11 @@ impl Settings {
                 "auth.login_max_failures: must be at least 1".into(),
             ));
         }
+        if auth.sudo_ttl_secs > 86_400 {
+            return Err(ConfigError(
+                "auth.sudo_ttl_secs: at most 86400 (a day)".into(),
+            ));
+        }
         if auth.min_password_length < 8 {
             return Err(ConfigError(
                 "auth.min_password_length: must be at least 8".into(),

@@ -1,6 +1,5 @@
 //! The account page (name, password) and personal API tokens, as HTML and as `/api/v1/account/`.
 
-use actix_identity::Identity;
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -87,10 +86,12 @@ pub async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    identity: Option<Identity>,
-    CurrentUser(user): CurrentUser,
+    signed_in: SignedIn,
     form: crate::web::Form<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
+    // A browser's own form: a token (beside someone's cookie) changes nobody's password here.
+    let keep = crate::web::user::session_only(&signed_in)?.to_string();
+    let user = signed_in.user;
     let form = form.into_inner();
     let mut errors = match form.validate() {
         Ok(()) => FieldErrors::new(),
@@ -121,13 +122,13 @@ pub async fn update(
         return render(&req, page).await;
     }
     let changed_password = new_hash.is_some();
-    let keep = identity.and_then(|i| i.id().ok());
     let name = form.name.trim().to_string();
-    users::update_account(&state.db, user, name, new_hash, keep.as_deref()).await?;
+    let user_id = user.id();
+    users::update_account(&state.db, user, name, new_hash, Some(&keep)).await?;
     // The current password typed on this form is a confirmation: the recent sign-in that
     // dangerous actions (a password change among them) need.
-    if changed_password && let Some(key) = &keep {
-        crate::auth::sessions::confirm(&state.db, key, false).await?;
+    if changed_password {
+        crate::auth::sessions::confirm(&state.db, &keep, user_id, false).await?;
         state.caches.invalidate();
     }
     if changed_password {
@@ -151,12 +152,10 @@ pub async fn create_token(
 ) -> Result<HttpResponse, AppError> {
     // Made only from a browser's full sign-in, recently confirmed; the token remembers whether
     // that sign-in used a second factor (an organization requiring one refuses it otherwise).
-    crate::web::user::session_only(&SignedIn {
-        user: user.clone(),
-        credential,
-    })?;
     let ttl = state.settings.auth.sudo_ttl_secs;
-    crate::web::user::require_recent(&req, Some(credential), ttl, "/account/")?;
+    let signed_in = SignedIn { user, credential };
+    crate::web::user::recent_session(&req, &signed_in, ttl, "/account/")?;
+    let SignedIn { user, credential } = signed_in;
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
         let empty = FieldErrors::new();

@@ -331,7 +331,11 @@ pub async fn api_update(
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
-    if body.two_factor_required.is_some() {
+    // Checked when it would change: a client sending back what GET answered changes nothing.
+    if body
+        .two_factor_required
+        .is_some_and(|required| required != tenant.organization().two_factor_required)
+    {
         // A key is no person: it could turn the requirement off with nobody behind it.
         if tenant.user().is_none() {
             return Err(AppError::Forbidden(

@@ -4,7 +4,6 @@
 //! enrolment becomes one an organization requiring two-factor accepts). Wrong passwords count
 //! against the login limits; wrong codes against the account's hard limit.
 
-use actix_identity::Identity;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -107,7 +106,7 @@ async fn confirm(
             "enter your password, or a code in `code`",
         ));
     };
-    sessions::confirm(&state.db, key, second_factor).await?;
+    sessions::confirm(&state.db, key, user.id(), second_factor).await?;
     // The cached sign-in carries what it proved.
     state.caches.invalidate();
     crate::web::user::forget(req);
@@ -147,13 +146,14 @@ pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: actix_session::Session,
-    identity: Option<Identity>,
     signed_in: SignedIn,
     form: crate::web::Form<ReauthForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let key = super::security::session_key(identity.as_ref()).ok_or(AppError::Unauthorized)?;
-    match confirm(&req, &state, &signed_in, &key, (&form.password, &form.code)).await {
+    // A token is refused, also beside a session cookie (it skips the CSRF check, and the
+    // cookie's sign-in may be someone else's).
+    let key = session_only(&signed_in)?;
+    match confirm(&req, &state, &signed_in, key, (&form.password, &form.code)).await {
         Ok(()) => {
             flash::success(
                 &session,
@@ -188,13 +188,11 @@ pub async fn submit(
 pub async fn api(
     req: HttpRequest,
     state: web::Data<AppState>,
-    identity: Option<Identity>,
     signed_in: SignedIn,
     body: Json<ReauthJson>,
 ) -> Result<HttpResponse, AppError> {
-    session_only(&signed_in)?;
-    let key = super::security::session_key(identity.as_ref()).ok_or(AppError::Unauthorized)?;
-    confirm(&req, &state, &signed_in, &key, (&body.password, &body.code)).await?;
+    let key = session_only(&signed_in)?;
+    confirm(&req, &state, &signed_in, key, (&body.password, &body.code)).await?;
     let ttl = i64::try_from(state.settings.auth.sudo_ttl_secs).unwrap_or(600);
     Ok(HttpResponse::Ok().json(Confirmed {
         confirmed_until: entity::chrono_now() + chrono::Duration::seconds(ttl),

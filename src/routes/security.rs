@@ -3,7 +3,6 @@
 //! own security log, and, when an organization sent them here, which one requires two-factor.
 //! Adding or removing a factor needs a recent sign-in; the service ends the other sessions.
 
-use actix_identity::Identity;
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
 use crate::web::client::Client;
 use crate::web::render::redirect;
-use crate::web::user::{require_recent, session_only};
+use crate::web::user::{recent_session, session_only};
 use crate::web::{Page, Query, SignedIn, flash, forms, render};
 
 /// The session key of new recovery codes, shown once on the next page.
@@ -63,7 +62,12 @@ async fn page(
 ) -> Result<Page, AppError> {
     let user = &signed_in.user;
     let factors = two_factor::factors(&state.db, user.id()).await?;
-    let pending = match factors.totp {
+    // The secret being set up is shown to a recently confirmed sign-in only (a sign-in left
+    // open is not enough to copy it).
+    let recent = signed_in
+        .credential
+        .confirmed_within(state.settings.auth.sudo_ttl_secs);
+    let pending = match factors.totp || !recent {
         true => None,
         false => state
             .security()
@@ -102,6 +106,8 @@ pub async fn show(
     signed_in: SignedIn,
     query: Query<ForQuery>,
 ) -> Result<HttpResponse, AppError> {
+    // A browser's page: a token (beside a cookie or not) does not read a pending secret.
+    session_only(&signed_in)?;
     let new_codes = flash::take_once::<Vec<String>>(&session, NEW_CODES_KEY);
     let empty = FieldErrors::new();
     let page = page(&state, &signed_in, &query.organization, &empty, new_codes).await?;
@@ -124,24 +130,13 @@ fn client(req: &HttpRequest, state: &AppState) -> String {
     Client::of_request(req, &state.settings.server.trusted_proxies).ip_text()
 }
 
-/// This browser's sign-in key.
-pub(crate) fn session_key(identity: Option<&Identity>) -> Option<String> {
-    identity.and_then(|i| i.id().ok())
-}
-
 /// `POST /account/security/totp/`: starts setting up an authenticator app.
 pub async fn start_totp(
     req: HttpRequest,
     state: web::Data<AppState>,
     signed_in: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    session_only(&signed_in)?;
-    require_recent(
-        &req,
-        Some(signed_in.credential),
-        state.settings.auth.sudo_ttl_secs,
-        PAGE,
-    )?;
+    recent_session(&req, &signed_in, state.settings.auth.sudo_ttl_secs, PAGE)?;
     state
         .security()
         .start_totp(&signed_in.user)
@@ -156,22 +151,14 @@ pub async fn confirm_totp(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    identity: Option<Identity>,
     signed_in: SignedIn,
     form: crate::web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    session_only(&signed_in)?;
-    require_recent(
-        &req,
-        Some(signed_in.credential),
-        state.settings.auth.sudo_ttl_secs,
-        PAGE,
-    )?;
-    let key = session_key(identity.as_ref());
+    let key = recent_session(&req, &signed_in, state.settings.auth.sudo_ttl_secs, PAGE)?;
     let ip = client(&req, &state);
     let confirmed = state
         .security()
-        .confirm_totp(&signed_in.user, &form.code, key.as_deref(), Some(&ip))
+        .confirm_totp(&signed_in.user, &form.code, Some(key), Some(&ip))
         .await;
     let codes = match confirmed {
         Ok(codes) => codes,
@@ -184,9 +171,7 @@ pub async fn confirm_totp(
         Err(error) => return Err(service_error(error)),
     };
     // The code just typed is a second factor used in this sign-in.
-    if let Some(key) = &key {
-        sessions::confirm(&state.db, key, true).await?;
-    }
+    sessions::confirm(&state.db, key, signed_in.user.id(), true).await?;
     state.caches.invalidate();
     session
         .insert(NEW_CODES_KEY, codes)
@@ -203,21 +188,13 @@ pub async fn disable_totp(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    identity: Option<Identity>,
     signed_in: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    session_only(&signed_in)?;
-    require_recent(
-        &req,
-        Some(signed_in.credential),
-        state.settings.auth.sudo_ttl_secs,
-        PAGE,
-    )?;
-    let key = session_key(identity.as_ref());
+    let key = recent_session(&req, &signed_in, state.settings.auth.sudo_ttl_secs, PAGE)?;
     let ip = client(&req, &state);
     let removed = state
         .security()
-        .disable_totp(&signed_in.user, key.as_deref(), Some(&ip))
+        .disable_totp(&signed_in.user, Some(key), Some(&ip))
         .await
         .map_err(service_error)?;
     if !removed {
@@ -238,13 +215,7 @@ pub async fn renew_codes(
     session: Session,
     signed_in: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    session_only(&signed_in)?;
-    require_recent(
-        &req,
-        Some(signed_in.credential),
-        state.settings.auth.sudo_ttl_secs,
-        PAGE,
-    )?;
+    recent_session(&req, &signed_in, state.settings.auth.sudo_ttl_secs, PAGE)?;
     let ip = client(&req, &state);
     let codes = state
         .security()

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::challenges::{self, Purpose};
 use crate::auth::sessions::{self, Proof};
-use crate::auth::two_factor::{self, Accepted, Refused};
+use crate::auth::two_factor::{self, Accepted, AfterPassword, Refused};
 use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
 use crate::web::client::Client;
@@ -94,13 +94,15 @@ pub(crate) async fn after_password(
     user: &user::Model,
     next: &str,
 ) -> Result<Result<HttpResponse, String>, AppError> {
-    let factors = two_factor::factors(&state.db, user.id()).await?;
-    if !factors.any() {
-        sign_in(req, state, session, user.id(), Proof::password()).await?;
-        return Ok(Ok(redirect(&target(state, user.id(), next).await?)));
-    }
-    if let Some(secs) = two_factor::locked_for(&state.db, user.id()).await? {
-        return Ok(Err(locked_message(secs)));
+    match two_factor::after_password(&state.db, user.id()).await? {
+        AfterPassword::SignIn => {
+            sign_in(req, state, session, user.id(), Proof::password()).await?;
+            return Ok(Ok(redirect(&target(state, user.id(), next).await?)));
+        }
+        AfterPassword::Locked { retry_after_secs } => {
+            return Ok(Err(locked_message(retry_after_secs)));
+        }
+        AfterPassword::SecondFactor => {}
     }
     let key = challenges::start(&state.db, Some(user.id()), Purpose::SecondFactor, None).await?;
     let pending = Pending {

@@ -2,7 +2,6 @@
 //! A browser session only (with its CSRF token): a token is refused, and so is a session whose
 //! last confirmation is older than `auth.sudo_ttl_secs` for what adds or removes a factor.
 
-use actix_identity::Identity;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -11,10 +10,10 @@ use crate::auth::{sessions, two_factor};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::client::Client;
-use crate::web::user::{require_recent, session_only};
+use crate::web::user::{recent_session, session_only};
 use crate::web::{Json, SignedIn};
 
-use super::security::{service_error, session_key};
+use super::security::service_error;
 
 /// A TOTP enrolment begun.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -40,10 +39,13 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
-fn sudo(req: &HttpRequest, state: &AppState, signed_in: &SignedIn) -> Result<(), AppError> {
-    session_only(signed_in)?;
+fn sudo<'a>(
+    req: &HttpRequest,
+    state: &AppState,
+    signed_in: &'a SignedIn,
+) -> Result<&'a str, AppError> {
     let ttl = state.settings.auth.sudo_ttl_secs;
-    require_recent(req, Some(signed_in.credential), ttl, "/account/security/")
+    recent_session(req, signed_in, ttl, "/account/security/")
 }
 
 fn client(req: &HttpRequest, state: &AppState) -> String {
@@ -116,21 +118,17 @@ pub async fn start_totp(
 pub async fn confirm_totp(
     req: HttpRequest,
     state: web::Data<AppState>,
-    identity: Option<Identity>,
     signed_in: SignedIn,
     body: Json<TotpCode>,
 ) -> Result<HttpResponse, AppError> {
-    sudo(&req, &state, &signed_in)?;
-    let key = session_key(identity.as_ref());
+    let key = sudo(&req, &state, &signed_in)?;
     let ip = client(&req, &state);
     let codes = state
         .security()
-        .confirm_totp(&signed_in.user, &body.code, key.as_deref(), Some(&ip))
+        .confirm_totp(&signed_in.user, &body.code, Some(key), Some(&ip))
         .await
         .map_err(service_error)?;
-    if let Some(key) = &key {
-        sessions::confirm(&state.db, key, true).await?;
-    }
+    sessions::confirm(&state.db, key, signed_in.user.id(), true).await?;
     state.caches.invalidate();
     Ok(HttpResponse::Ok().json(RecoveryCodes {
         recovery_codes: codes,
@@ -151,15 +149,13 @@ pub async fn confirm_totp(
 pub async fn delete_totp(
     req: HttpRequest,
     state: web::Data<AppState>,
-    identity: Option<Identity>,
     signed_in: SignedIn,
 ) -> Result<HttpResponse, AppError> {
-    sudo(&req, &state, &signed_in)?;
-    let key = session_key(identity.as_ref());
+    let key = sudo(&req, &state, &signed_in)?;
     let ip = client(&req, &state);
     let removed = state
         .security()
-        .disable_totp(&signed_in.user, key.as_deref(), Some(&ip))
+        .disable_totp(&signed_in.user, Some(key), Some(&ip))
         .await
         .map_err(service_error)?;
     if !removed {

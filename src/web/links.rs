@@ -63,21 +63,32 @@ pub async fn handoff(
     next: &str,
 ) -> Result<String, DbErr> {
     // The sign-in on the organization's host joins this one's family: signing out on either
-    // ends both.
-    // It carries what that sign-in proved (its second factor, its last confirmation), never
-    // more: following it is not a confirmation.
-    let origin = match actix_identity::IdentityExt::get_identity(req)
-        .ok()
-        .and_then(|identity| identity.id().ok())
-    {
-        Some(key) => crate::auth::sessions::find(&state.db, &key).await?,
+    // ends both. It carries what that sign-in proved (its second factor, its last
+    // confirmation), never more: following it is not a confirmation. Only this browser's own
+    // sign-in of this person is carried: never one made from a token (a request with a bearer
+    // token is the token's, whatever cookie it carries), nor a cookie's sign-in of someone else.
+    let key = match crate::web::user::bearer(req) {
+        Some(_) => None,
+        None => actix_identity::IdentityExt::get_identity(req)
+            .ok()
+            .and_then(|identity| identity.id().ok()),
+    };
+    let origin = match key {
+        Some(key) => crate::auth::sessions::find(&state.db, &key)
+            .await?
+            .filter(|session| session.user_id == user_id.get() && session.family.is_some()),
         None => None,
     };
-    let family = origin.as_ref().and_then(|session| session.family.clone());
-    let proof = origin
-        .as_ref()
-        .map(crate::auth::sessions::Proof::of)
-        .unwrap_or_default();
+    let Some(origin) = origin else {
+        // Nothing of theirs to carry: they sign in on the organization's host itself.
+        let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+        return Ok(format!(
+            "{}/login/?{query}",
+            tenant_origin(req, &state.settings, slug)
+        ));
+    };
+    let family = origin.family.clone();
+    let proof = crate::auth::sessions::Proof::of(&origin);
     // Valid only on the organization's host: followed anywhere else it is unknown.
     let host = format!("{slug}.{}", state.settings.tenant.base_domain);
     let token = user_tokens::issue_handoff(

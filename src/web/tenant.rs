@@ -99,8 +99,8 @@ impl Tenant {
     }
 
     /// How the person acting is signed in (none when an organization API key is acting).
-    pub fn credential(&self) -> Option<Credential> {
-        self.credential
+    pub fn credential(&self) -> Option<&Credential> {
+        self.credential.as_ref()
     }
 
     /// A dangerous action's check (sudo mode, [`super::user::require_recent`]): the person
@@ -110,7 +110,7 @@ impl Tenant {
         let ttl = req
             .app_data::<web::Data<AppState>>()
             .map_or(600, |state| state.settings.auth.sudo_ttl_secs);
-        super::user::require_recent(req, self.credential, ttl, &self.url(back))
+        super::user::require_recent(req, self.credential.as_ref(), ttl, &self.url(back))
     }
 
     /// The requester's access.
@@ -383,7 +383,11 @@ fn check_two_factor(tenant: &Tenant) -> Result<(), AppError> {
     let Principal::User(_) = tenant.principal else {
         return Ok(());
     };
-    if tenant.credential.is_some_and(|c| c.has_second_factor()) {
+    if tenant
+        .credential
+        .as_ref()
+        .is_some_and(Credential::has_second_factor)
+    {
         return Ok(());
     }
     Err(AppError::TwoFactorRequired {

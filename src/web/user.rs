@@ -29,11 +29,30 @@ pub struct MaybeUser(pub Option<user::Model>);
 #[derive(Clone, Debug)]
 struct Resolved(Option<(user::Model, Credential)>);
 
-/// What authenticated a signed-in request, and what it proved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The key of a browser's sign-in, as its session cookie carries it (never printed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionKey(String);
+
+impl SessionKey {
+    /// The key, to name the sign-in to `auth::sessions`.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKey([redacted])")
+    }
+}
+
+/// What authenticated a signed-in request, and what it proved. A request with a bearer token is
+/// the token's, whatever cookie it also carries: only a `Session` names a sign-in to confirm,
+/// hand off or keep.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
-    /// The browser's sign-in (the session cookie).
-    Session(Proof),
+    /// The browser's sign-in (the session cookie): what it proved, and its key.
+    Session(Proof, SessionKey),
     /// A personal API token; `second_factor` when the sign-in that made it had one.
     Token {
         /// Made from a sign-in completed with a second factor.
@@ -46,7 +65,7 @@ impl Credential {
     /// was made from had one).
     pub fn has_second_factor(&self) -> bool {
         match self {
-            Self::Session(proof) => proof.has_second_factor(),
+            Self::Session(proof, _) => proof.has_second_factor(),
             Self::Token { second_factor } => *second_factor,
         }
     }
@@ -55,14 +74,22 @@ impl Credential {
     /// can (`POST /api/v1/account/reauthenticate/`); a token never counts as recent.
     pub fn confirmed_within(&self, ttl_secs: u64) -> bool {
         match self {
-            Self::Session(proof) => proof.confirmed_within(ttl_secs),
+            Self::Session(proof, _) => proof.confirmed_within(ttl_secs),
             Self::Token { .. } => false,
         }
     }
 
     /// Whether it is the browser's sign-in.
     pub fn is_session(&self) -> bool {
-        matches!(self, Self::Session(_))
+        matches!(self, Self::Session(..))
+    }
+
+    /// The sign-in's key, when it is the browser's sign-in.
+    pub fn session_key(&self) -> Option<&str> {
+        match self {
+            Self::Session(_, key) => Some(key.expose()),
+            Self::Token { .. } => None,
+        }
     }
 }
 
@@ -115,7 +142,7 @@ async fn resolve(req: &HttpRequest) -> Result<Option<(user::Model, Credential)>,
         None => match req.get_identity().ok().and_then(|id| id.id().ok()) {
             Some(key) => resolve_cached(state, &key)
                 .await?
-                .map(|(user, proof)| (user, Credential::Session(proof))),
+                .map(|(user, proof)| (user, Credential::Session(proof, SessionKey(key)))),
             None => None,
         },
     };
@@ -126,7 +153,7 @@ async fn resolve(req: &HttpRequest) -> Result<Option<(user::Model, Credential)>,
 /// How the request's signed-in user is signed in, once an extractor resolved them.
 pub fn credential_of(req: &HttpRequest) -> Option<Credential> {
     match req.extensions().get::<Resolved>() {
-        Some(Resolved(Some((_, credential)))) => Some(*credential),
+        Some(Resolved(Some((_, credential)))) => Some(credential.clone()),
         _ => None,
     }
 }
@@ -215,7 +242,7 @@ async fn resolve_cached(
 /// holds only what it was given when it was made, itself under this check.
 pub fn require_recent(
     req: &HttpRequest,
-    credential: Option<Credential>,
+    credential: Option<&Credential>,
     ttl_secs: u64,
     back: &str,
 ) -> Result<(), AppError> {
@@ -228,11 +255,25 @@ pub fn require_recent(
     }
 }
 
-/// The browser session a two-factor endpoint needs: what it proved. A token is refused (403):
-/// factors are added, removed and confirmed only by a person in a browser.
-pub fn session_only(signed_in: &SignedIn) -> Result<Proof, AppError> {
-    match signed_in.credential {
-        Credential::Session(proof) => Ok(proof),
+/// A dangerous action of a person on their own account: a browser session ([`session_only`])
+/// recently confirmed ([`require_recent`]); the session's key.
+pub fn recent_session<'a>(
+    req: &HttpRequest,
+    signed_in: &'a SignedIn,
+    ttl_secs: u64,
+    back: &str,
+) -> Result<&'a str, AppError> {
+    let key = session_only(signed_in)?;
+    require_recent(req, Some(&signed_in.credential), ttl_secs, back)?;
+    Ok(key)
+}
+
+/// The browser session a two-factor endpoint needs: its key. A token is refused (403), also
+/// beside a session cookie: factors are added, removed and confirmed only by a person in a
+/// browser, on their own sign-in.
+pub fn session_only(signed_in: &SignedIn) -> Result<&str, AppError> {
+    match &signed_in.credential {
+        Credential::Session(_, key) => Ok(key.expose()),
         Credential::Token { .. } => Err(AppError::Forbidden(
             "this takes a signed-in browser session (with its CSRF token), not an API token".into(),
         )),

@@ -12,6 +12,17 @@ use crate::auth::security_log::{self, SecurityAction};
 use crate::auth::{challenges, recovery, totp};
 use crate::tenancy::global;
 
+/// How long an enrolment waits for its first code.
+const PENDING_SECS: i64 = 600;
+
+/// The sealed secret of the enrolment under way, unless it lapsed.
+fn pending(row: user_two_factor::Model) -> Option<String> {
+    let started = row.totp_pending_at?;
+    (started + chrono::Duration::seconds(PENDING_SECS) > entity::chrono_now())
+        .then_some(row.totp_pending)
+        .flatten()
+}
+
 impl Security<'_> {
     fn enrolment(&self, user: &user::Model, secret: &[u8]) -> Result<Enrolment, TwoFactorError> {
         let otpauth_url =
@@ -33,6 +44,7 @@ impl Security<'_> {
         let secret = totp::new_secret();
         let mut active: user_two_factor::ActiveModel = row.into();
         active.totp_pending = Set(Some(self.sealer.seal(&purpose(user.id()), &secret)));
+        active.totp_pending_at = Set(Some(entity::chrono_now()));
         active.update(self.db).await?;
         self.enrolment(user, &secret)
     }
@@ -42,7 +54,7 @@ impl Security<'_> {
         &self,
         user: &user::Model,
     ) -> Result<Option<Enrolment>, TwoFactorError> {
-        let Some(sealed) = row(self.db, user.id()).await?.and_then(|r| r.totp_pending) else {
+        let Some(sealed) = row(self.db, user.id()).await?.and_then(pending) else {
             return Ok(None);
         };
         let Ok(secret) = self.sealer.open(&purpose(user.id()), &sealed) else {
@@ -64,7 +76,7 @@ impl Security<'_> {
         if row.totp_secret.is_some() {
             return Err(TwoFactorError::AlreadyEnabled);
         }
-        let sealed = row.totp_pending.clone().ok_or(TwoFactorError::NotStarted)?;
+        let sealed = pending(row).ok_or(TwoFactorError::NotStarted)?;
         let secret = self
             .sealer
             .open(&purpose(user.id()), &sealed)

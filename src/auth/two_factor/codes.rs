@@ -55,22 +55,70 @@ pub async fn locked_for<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<O
         .map(|until| (until - now).num_seconds().max(1)))
 }
 
+/// What a correct password leads to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterPassword {
+    /// No second factor: signed in.
+    SignIn,
+    /// The second-factor step.
+    SecondFactor,
+    /// Too many wrong codes lately: no step starts for `retry_after_secs`.
+    Locked {
+        /// Seconds until one may.
+        retry_after_secs: i64,
+    },
+}
+
+/// What a correct password of `user_id` leads to: a sign-in, the second-factor step, or the
+/// wait after too many wrong codes.
+pub async fn after_password<C: ConnectionTrait>(
+    db: &C,
+    user_id: UserId,
+) -> Result<AfterPassword, DbErr> {
+    if !super::factors(db, user_id).await?.any() {
+        return Ok(AfterPassword::SignIn);
+    }
+    Ok(match locked_for(db, user_id).await? {
+        Some(retry_after_secs) => AfterPassword::Locked { retry_after_secs },
+        None => AfterPassword::SecondFactor,
+    })
+}
+
 impl Security<'_> {
     /// Checks a code typed at the second-factor step or to confirm a dangerous action: a TOTP
     /// code (once per time step; one step of drift either way) or a recovery code (once).
-    /// Counts wrong ones against the account's limit.
+    /// Each check first claims one of the account's tries (a conditional update), so requests
+    /// racing each other get no more than [`MAX_WRONG_CODES`] between them; a right code gives
+    /// the tries back.
     pub async fn verify(
         &self,
         user_id: UserId,
         code: &str,
         client_ip: Option<&str>,
     ) -> Result<Result<Accepted, Refused>, DbErr> {
-        let row = ensure_row(self.db, user_id).await?;
+        ensure_row(self.db, user_id).await?;
         let now = entity::chrono_now();
-        if let Some(until) = row.locked_until.filter(|until| *until > now) {
-            let retry_after_secs = (until - now).num_seconds().max(1);
-            return Ok(Err(Refused::Locked { retry_after_secs }));
+        let claimed = global::update_many::<user_two_factor::Entity>()
+            .col_expr(
+                user_two_factor::Column::Failures,
+                sea_orm::sea_query::ExprTrait::add(
+                    Expr::col(user_two_factor::Column::Failures),
+                    Expr::value(1),
+                ),
+            )
+            .filter(user_two_factor::Column::UserId.eq(user_id.get()))
+            .filter(user_two_factor::Column::Failures.lt(MAX_WRONG_CODES))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(user_two_factor::Column::LockedUntil.is_null())
+                    .add(user_two_factor::Column::LockedUntil.lte(now)),
+            )
+            .exec(self.db)
+            .await?;
+        if claimed.rows_affected == 0 {
+            return self.lock(user_id, client_ip).await.map(Err);
         }
+        let row = ensure_row(self.db, user_id).await?;
         let accepted = if recovery::looks_like_one(code) {
             if recovery::use_up(self.db, user_id, code).await? {
                 let left = recovery::left(self.db, user_id).await?;
@@ -102,7 +150,10 @@ impl Security<'_> {
                     .await?;
                 Ok(Ok(accepted))
             }
-            None => self.count_wrong(user_id, client_ip).await.map(Err),
+            None if row.failures >= MAX_WRONG_CODES => self.lock(user_id, client_ip).await.map(Err),
+            None => Ok(Err(Refused::Wrong {
+                tries_left: MAX_WRONG_CODES - row.failures,
+            })),
         }
     }
 
@@ -136,29 +187,15 @@ impl Security<'_> {
         Ok(updated.rows_affected == 1)
     }
 
-    /// Counts a wrong code; past the limit, locks the second-factor step and ends the
-    /// account's half-signed-in states.
-    async fn count_wrong(
-        &self,
-        user_id: UserId,
-        client_ip: Option<&str>,
-    ) -> Result<Refused, DbErr> {
-        global::update_many::<user_two_factor::Entity>()
-            .col_expr(
-                user_two_factor::Column::Failures,
-                sea_orm::sea_query::ExprTrait::add(
-                    Expr::col(user_two_factor::Column::Failures),
-                    Expr::value(1),
-                ),
-            )
-            .filter(user_two_factor::Column::UserId.eq(user_id.get()))
-            .exec(self.db)
-            .await?;
+    /// The account's tries are used up: locks its second-factor step (once, however many
+    /// requests find it so) for a wait that grows with each lockout and ends its half-signed-in
+    /// states; how long is left.
+    async fn lock(&self, user_id: UserId, client_ip: Option<&str>) -> Result<Refused, DbErr> {
         let row = ensure_row(self.db, user_id).await?;
-        if row.failures < MAX_WRONG_CODES {
-            return Ok(Refused::Wrong {
-                tries_left: MAX_WRONG_CODES - row.failures,
-            });
+        let now = entity::chrono_now();
+        if let Some(until) = row.locked_until.filter(|until| *until > now) {
+            let retry_after_secs = (until - now).num_seconds().max(1);
+            return Ok(Refused::Locked { retry_after_secs });
         }
         let lockouts = row.lockouts + 1;
         let delay = lockout_delay(lockouts);
@@ -167,7 +204,7 @@ impl Security<'_> {
             .col_expr(user_two_factor::Column::Lockouts, Expr::value(lockouts))
             .col_expr(
                 user_two_factor::Column::LockedUntil,
-                Expr::value(entity::chrono_now() + delay),
+                Expr::value(now + delay),
             )
             .filter(user_two_factor::Column::UserId.eq(user_id.get()))
             .filter(user_two_factor::Column::Failures.gte(MAX_WRONG_CODES))
@@ -175,7 +212,7 @@ impl Security<'_> {
             .await?;
         challenges::end_all(self.db, user_id).await?;
         if locked.rows_affected == 1 {
-            let detail = Some(format!("{} wrong codes", MAX_WRONG_CODES));
+            let detail = Some(format!("{MAX_WRONG_CODES} wrong codes"));
             security_log::record(
                 self.db,
                 user_id,

@@ -14,7 +14,9 @@
 mod app;
 mod codes;
 
-pub use codes::{Accepted, MAX_WRONG_CODES, Refused, locked_for, lockout_delay};
+pub use codes::{
+    Accepted, AfterPassword, MAX_WRONG_CODES, Refused, after_password, locked_for, lockout_delay,
+};
 
 use entity::{UserId, user, user_two_factor};
 use sea_orm::{
@@ -209,9 +211,11 @@ impl Security<'_> {
         if action.changes_a_factor() {
             sessions::delete_all_for_user(conn, user.id(), keep_session).await?;
         }
-        // With no factor left, no token of theirs counts as made with one any more.
+        // With no factor left, neither the sign-in kept nor any token of theirs counts as made
+        // with one any more.
         if !factors(conn, user.id()).await?.any() {
             api_tokens::forget_second_factor(conn, user.id()).await?;
+            sessions::forget_second_factor(conn, user.id()).await?;
         }
         let mut context = tera::Context::new();
         context.insert("name", user::display_name(&user.name, &user.email));
