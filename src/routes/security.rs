@@ -18,7 +18,7 @@ use crate::web::user::{require_recent, session_only};
 use crate::web::{Page, Query, SignedIn, flash, forms, render};
 
 /// The session key of new recovery codes, shown once on the next page.
-const NEW_CODES_KEY: &str = "new_recovery_codes";
+pub(crate) const NEW_CODES_KEY: &str = "new_recovery_codes";
 /// Where the page is.
 const PAGE: &str = "/account/security/";
 
