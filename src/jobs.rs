@@ -69,7 +69,8 @@ pub fn spawn(
 /// The hourly housekeeping, each job on its own (one failing is logged and the others run):
 /// prunes the audit log (when `keep.audit_days` is set), empties the bodies of mail sent more
 /// than `keep.sent_mail_days` ago ([`empty_sent_bodies`]), marks invitations past their time
-/// lapsed (`invitations::sweep_lapsed`) and prunes the idempotency keys past their 24 hours.
+/// lapsed (`invitations::sweep_lapsed`), prunes the idempotency keys past their 24 hours and the
+/// sign-in steps past their five minutes.
 pub async fn hourly(db: &DatabaseConnection, keep: Keep) {
     hourly_until(db, keep, &|| false).await;
 }
@@ -107,6 +108,10 @@ async fn hourly_until(db: &DatabaseConnection, keep: Keep, stop: &(dyn Fn() -> b
     // Past 24 hours a key answers nothing; its row only takes room.
     if let Err(error) = crate::tenancy::once::prune(db).await {
         tracing::warn!(%error, "old idempotency keys could not be pruned");
+    }
+    // Half-signed-in states and passkey ceremonies last five minutes; their rows only take room.
+    if let Err(error) = crate::auth::challenges::prune(db).await {
+        tracing::warn!(%error, "expired sign-in steps could not be pruned");
     }
 }
 

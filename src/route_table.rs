@@ -89,6 +89,7 @@ pub const ANY_SETTING: &[Permission] = &[
     Permission::ROLES_MANAGE,
     Permission::API_KEYS_MANAGE,
     Permission::DOMAINS_MANAGE,
+    Permission::SECURITY_MANAGE,
     Permission::OWNERSHIP_TRANSFER,
     Permission::ORGANIZATION_DELETE,
 ];

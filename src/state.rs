@@ -169,7 +169,7 @@ impl AppState {
         crate::auth::two_factor::Security {
             db: self.db.connection(),
             sealer: &self.sealer,
-            outbox: &self.outbox,
+            outbox: Some(&self.outbox),
             mailer: &self.mailer,
             issuer: &self.settings.ui.product_name,
         }

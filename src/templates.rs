@@ -24,7 +24,12 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "auth/password_reset_sent.html",
     "auth/password_reset_confirm.html",
     "auth/token_invalid.html",
+    "auth/two_factor.html",
+    "auth/passkey_second_factor.html",
+    "auth/reauthenticate.html",
     "account/account.html",
+    "account/passkeys.html",
+    "account/security.html",
     "tenant/dashboard.html",
     "tenant/confirm.html",
     "tenant/confirm_body.html",
@@ -33,6 +38,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "settings/api_keys.html",
     "settings/domains.html",
     "settings/danger.html",
+    "settings/security.html",
     "settings/confirm.html",
     "settings/transfer.html",
     "organizations/list.html",
@@ -61,6 +67,8 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "email/password_reset.html",
     "email/invitation.txt",
     "email/invitation.html",
+    "email/security_change.txt",
+    "email/security_change.html",
 ];
 
 /// Parses every template; an error names the template.

@@ -36,6 +36,14 @@ const ORGS: &[(&str, &str)] = &[
     ("domain.added", "added the domain {target}"),
     ("domain.verified", "verified the domain {target}"),
     ("domain.removed", "removed the domain {target}"),
+    (
+        "security.two_factor_required",
+        "required two-factor sign-in of every member",
+    ),
+    (
+        "security.two_factor_optional",
+        "stopped requiring two-factor sign-in",
+    ),
     ("project.created", "created the project {target}"),
     ("project.updated", "changed the project {target}"),
     ("project.deleted", "deleted the project {target}"),

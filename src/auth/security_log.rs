@@ -28,6 +28,8 @@ pub enum SecurityAction {
     RecoveryCodeUsed,
     /// Too many wrong codes: the sign-in ended and the password is needed again, later.
     SignInLocked,
+    /// An operator removed every second factor (`orgs user reset-two-factor`).
+    FactorsReset,
 }
 
 impl SecurityAction {
@@ -41,6 +43,7 @@ impl SecurityAction {
             Self::RecoveryCodesRenewed => "recovery_codes.renewed",
             Self::RecoveryCodeUsed => "recovery_code.used",
             Self::SignInLocked => "sign_in.locked",
+            Self::FactorsReset => "factors.reset",
         }
     }
 
@@ -54,6 +57,7 @@ impl SecurityAction {
             "recovery_codes.renewed" => "New recovery codes made",
             "recovery_code.used" => "Recovery code used",
             "sign_in.locked" => "Sign-in stopped after too many wrong codes",
+            "factors.reset" => "Every second factor removed",
             _ => "Security change",
         }
     }
@@ -63,7 +67,11 @@ impl SecurityAction {
     pub fn changes_a_factor(self) -> bool {
         matches!(
             self,
-            Self::TotpEnabled | Self::TotpDisabled | Self::PasskeyAdded | Self::PasskeyRemoved
+            Self::TotpEnabled
+                | Self::TotpDisabled
+                | Self::PasskeyAdded
+                | Self::PasskeyRemoved
+                | Self::FactorsReset
         )
     }
 }

@@ -32,8 +32,9 @@ pub struct Security<'a> {
     pub db: &'a DatabaseConnection,
     /// Seals and opens TOTP secrets.
     pub sealer: &'a Sealer,
-    /// Where mail goes.
-    pub outbox: &'a Outbox,
+    /// The mail sender to wake when a change commits (none from the CLI: the server's sender
+    /// finds the mail in the outbox on its own).
+    pub outbox: Option<&'a Outbox>,
     /// Composes mail.
     pub mailer: &'a Mailer,
     /// The name authenticator apps show for the account (`ui.product_name`).
@@ -89,7 +90,6 @@ pub struct Enrolment {
     /// The `otpauth://` address the QR code holds.
     pub otpauth_url: String,
     /// The QR code, an SVG document.
-    #[serde(skip)]
     pub qr_svg: String,
 }
 
@@ -354,6 +354,48 @@ impl Security<'_> {
         Ok(true)
     }
 
+    /// Removes every second factor of the person (an operator's answer to a lost device and
+    /// lost codes: `orgs user reset-two-factor`): the app, the passkeys, the recovery codes;
+    /// every sign-in and half-signed-in step ends; logged and mailed. How many factors went.
+    pub async fn reset(&self, user: &user::Model) -> Result<u64, TwoFactorError> {
+        let txn = self.begin("two-factor reset").await?;
+        let conn = txn.conn();
+        let had = factors(conn, user.id()).await?;
+        global::update_many::<user_two_factor::Entity>()
+            .col_expr(
+                user_two_factor::Column::TotpSecret,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                user_two_factor::Column::TotpPending,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                user_two_factor::Column::TotpEnabledAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .col_expr(user_two_factor::Column::Failures, Expr::value(0))
+            .col_expr(
+                user_two_factor::Column::LockedUntil,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .filter(user_two_factor::Column::UserId.eq(user.id))
+            .exec(conn)
+            .await?;
+        global::delete_many::<entity::passkey::Entity>()
+            .filter(entity::passkey::Column::UserId.eq(user.id))
+            .exec(conn)
+            .await?;
+        recovery::remove_all(conn, user.id()).await?;
+        challenges::end_all(conn, user.id()).await?;
+        let removed = u64::from(had.totp) + had.passkeys;
+        let detail = Some(format!("by an operator; {removed} removed"));
+        self.changed(&txn, user, SecurityAction::FactorsReset, detail, None, None)
+            .await?;
+        txn.commit().await?;
+        Ok(removed)
+    }
+
     /// A new set of recovery codes (the old ones stop working); to show once.
     pub async fn renew_recovery_codes(
         &self,
@@ -521,7 +563,10 @@ impl Security<'_> {
             reason = "a person's security notice belongs to no organization"
         )]
         let txn = crate::tenancy::door::system(self.db, job).await?;
-        Ok(txn.waking(self.outbox))
+        Ok(match self.outbox {
+            Some(outbox) => txn.waking(outbox),
+            None => txn,
+        })
     }
 
     /// What a factor change does besides, in its transaction: the security log, the person's

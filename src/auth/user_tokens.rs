@@ -64,7 +64,16 @@ pub async fn issue<C: ConnectionTrait>(
         .await?;
     let secret = tokens::generate();
     let hash = tokens::hash(&secret);
-    insert(db, user_id, purpose, ttl_secs, hash, None, Default::default()).await?;
+    insert(
+        db,
+        user_id,
+        purpose,
+        ttl_secs,
+        hash,
+        None,
+        Default::default(),
+    )
+    .await?;
     Ok(secret)
 }
 

@@ -28,6 +28,14 @@ pub(super) enum UserAction {
         #[arg(long)]
         superuser: bool,
     },
+    /// Remove every second factor of a user who lost them (the authenticator app, passkeys and
+    /// recovery codes): their sign-ins end, they are mailed, and they sign in with the password
+    /// alone until they set one up again.
+    ResetTwoFactor {
+        /// The user's login email.
+        #[arg(long)]
+        email: String,
+    },
     /// Make a personal API token for a user and print it (it is shown this once; the account
     /// page lists and revokes it).
     Token {
@@ -94,6 +102,33 @@ pub(super) async fn create_token(
         .ok_or_else(|| anyhow::anyhow!("email: no user with email {email}"))?;
     let (_, secret) = crate::auth::api_tokens::create(&db, user.id(), name).await?;
     println!("{secret}");
+    Ok(())
+}
+
+/// `orgs user reset-two-factor`: every second factor of the user with `email` removed.
+pub(super) async fn reset_two_factor(settings: &Settings, email: &str) -> anyhow::Result<()> {
+    let db = connect_migrated(settings).await?;
+    let email = users::normalize_email(email).map_err(|e| anyhow::anyhow!("email: {e}"))?;
+    let user = users::find_by_email(&db, &email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("email: no user with email {email}"))?;
+    let sealer = crate::auth::secrets::Sealer::from_base64(secrecy::ExposeSecret::expose_secret(
+        &settings.auth.encryption_key,
+    ))?;
+    let templates = std::sync::Arc::new(crate::templates::load()?);
+    let mailer = crate::mail::Mailer::new(templates, &settings.server.public_url);
+    let security = crate::auth::two_factor::Security {
+        db: &db,
+        sealer: &sealer,
+        outbox: None,
+        mailer: &mailer,
+        issuer: &settings.ui.product_name,
+    };
+    let removed = security.reset(&user).await?;
+    println!(
+        "removed {removed} second factor(s) of {}; their sign-ins ended and they were mailed",
+        user.email
+    );
     Ok(())
 }
 

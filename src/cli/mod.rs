@@ -167,6 +167,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::User {
             action: UserAction::Token { email, name },
         } => accounts::create_token(&settings, &email, &name).await,
+        Command::User {
+            action: UserAction::ResetTwoFactor { email },
+        } => accounts::reset_two_factor(&settings, &email).await,
         Command::Org {
             action: OrgAction::Create { name, owner, slug },
         } => accounts::create_org(&settings, name, &owner, slug).await,

@@ -15,6 +15,7 @@ pub mod members;
 mod membership;
 pub mod role_labels;
 pub mod roles;
+pub mod security;
 
 pub use lifecycle::{
     CreatedOrganization, MAX_NAME_LEN, NewOrganization, clean_name, create_organization,
@@ -65,6 +66,9 @@ pub enum OrgError {
     /// A colour that is not one of the palette's.
     #[error("choose one of the colours offered")]
     InvalidColor,
+    /// Only someone who signed in with a second factor may require one of every member.
+    #[error("set up a second factor and sign in with it before requiring one of every member")]
+    TwoFactorNotYours,
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
@@ -77,6 +81,7 @@ impl crate::fields::FieldError for OrgError {
             Self::InvalidSlug(_) | Self::SlugTaken => Some("slug"),
             Self::InvalidColor => Some("color"),
             Self::OwnerMustBeAdmin => Some("is_admin"),
+            Self::TwoFactorNotYours => Some("two_factor_required"),
             _ => None,
         }
     }

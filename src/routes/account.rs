@@ -12,8 +12,8 @@ use validator::Validate;
 use crate::auth::{api_tokens, users};
 use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
-use crate::web::CurrentUser;
 use crate::web::render::redirect;
+use crate::web::{CurrentUser, SignedIn};
 use crate::web::{Json, etag};
 use crate::web::{Page, flash, forms, render};
 
@@ -140,9 +140,17 @@ pub async fn create_token(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    CurrentUser(user): CurrentUser,
+    SignedIn { user, credential }: SignedIn,
     form: crate::web::Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
+    // Made only from a browser's full sign-in, recently confirmed; the token remembers whether
+    // that sign-in used a second factor (an organization requiring one refuses it otherwise).
+    crate::web::user::session_only(&SignedIn {
+        user: user.clone(),
+        credential,
+    })?;
+    let ttl = state.settings.auth.sudo_ttl_secs;
+    crate::web::user::require_recent(&req, Some(credential), ttl, "/account/")?;
     let form = form.into_inner();
     if let Err(errors) = form.validate() {
         let empty = FieldErrors::new();
@@ -150,7 +158,9 @@ pub async fn create_token(
         let page = account_page(&state, &user, None, &empty, Some(&form), &errors, None).await?;
         return render(&req, page).await;
     }
-    let (_, secret) = api_tokens::create(&state.db, user.id(), form.name.trim()).await?;
+    let second_factor = credential.has_second_factor();
+    let name = form.name.trim();
+    let (_, secret) = api_tokens::create_with(&state.db, user.id(), name, second_factor).await?;
     session
         .insert(NEW_TOKEN_KEY, secret)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;

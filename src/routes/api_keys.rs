@@ -68,6 +68,7 @@ pub async fn create(
     }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
+    tenant.require_recent(&req, "/settings/api-keys/")?;
     let form = KeyForm::from_pairs(form.into_inner());
     let created = match form.validate() {
         Err(errors) => Err(forms::invalid(forms::field_errors(&errors))),
@@ -178,10 +179,12 @@ pub async fn api_list(
     responses((status = 201, description = "Created.", body = CreatedKey, headers(("Location" = String, description = "The key's URL (for DELETE)")))),
 )]
 pub async fn api_create(
+    req: HttpRequest,
     body: Json<KeyForm>,
     TenantCtx { tenant, tx, grant }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let user_id = person_only(&tenant)?;
+    tenant.require_recent(&req, "/settings/api-keys/")?;
     body.validate()
         .map_err(|e| forms::invalid(forms::field_errors(&e)))?;
     let asked = body.permissions.as_deref();

@@ -184,7 +184,9 @@ tenant_routes! {
     GET "/api/v1/invitations/{id}/" [INVITATIONS_MANAGE] => invitations::api_detail;
     POST "/api/v1/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::api_revoke;
     POST "/api/v1/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::api_resend;
-    GET "/settings/" [AnyOf(ORGANIZATION_UPDATE, ROLES_MANAGE, API_KEYS_MANAGE, DOMAINS_MANAGE, OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::general::show;
+    GET "/settings/" [AnyOf(ORGANIZATION_UPDATE, ROLES_MANAGE, API_KEYS_MANAGE, DOMAINS_MANAGE, SECURITY_MANAGE, OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::general::show;
+    GET "/settings/security/" [SECURITY_MANAGE] => settings::security::show;
+    POST "/settings/security/" [SECURITY_MANAGE] => settings::security::save;
     GET "/settings/danger/" [AnyOf(OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::danger;
     GET "/settings/api-keys/" [API_KEYS_MANAGE] => settings::api_keys;
     POST "/settings/api-keys/" [API_KEYS_MANAGE] => api_keys::create;

@@ -14,6 +14,7 @@ use super::tenant_page;
 use crate::error::{AppError, FieldErrors};
 use crate::organizations::members;
 use crate::organizations::{self, OrgError};
+use crate::permissions::Permission;
 use crate::tenancy::TenantTxn;
 use crate::web::Json;
 use crate::web::render::redirect;
@@ -68,6 +69,11 @@ pub struct OrganizationJson {
     #[serde(default, deserialize_with = "crate::web::json::not_null")]
     #[schema(max_length = 16, example = "teal")]
     color: Option<String>,
+    /// Whether every member must sign in with a second factor to reach the organization.
+    /// Changing it needs `security.manage` as well and a recent sign-in; only someone whose
+    /// sign-in used a second factor may turn it on.
+    #[serde(default, deserialize_with = "crate::web::json::not_null")]
+    two_factor_required: Option<bool>,
 }
 
 /// A page asking to confirm a destructive action (`tenant/confirm.html`).
@@ -125,6 +131,7 @@ struct FormValues {}
 
 /// `GET /delete/`
 pub async fn delete_form(req: HttpRequest, tenant: Tenant) -> Result<HttpResponse, AppError> {
+    tenant.require_recent(&req, "/delete/")?;
     render(&req, delete_page(&tenant, &FieldErrors::new())).await
 }
 
@@ -135,6 +142,7 @@ pub async fn delete(
     form: crate::web::Form<ConfirmForm>,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
+    tenant.require_recent(&req, "/delete/")?;
     if let Some(errors) = unconfirmed(&tenant, &form.confirm) {
         let page = delete_page(&tenant, &errors).status(StatusCode::UNPROCESSABLE_ENTITY);
         return render(&req, page).await;
@@ -160,6 +168,7 @@ pub async fn transfer_form(
     req: HttpRequest,
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
+    tenant.require_recent(&req, "/transfer/")?;
     let page = transfer_page(&tenant, &tx, &TransferForm::default(), &FieldErrors::new()).await?;
     render(&req, page).await
 }
@@ -220,6 +229,7 @@ pub async fn transfer(
     form: crate::web::Form<TransferForm>,
     TenantCtx { tenant, mut tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
+    tenant.require_recent(&req, "/transfer/")?;
     if let Some(errors) = unconfirmed(&tenant, &form.confirm) {
         let page = transfer_page(&tenant, &tx, &form, &errors).await?;
         return render(&req, page.status(StatusCode::UNPROCESSABLE_ENTITY)).await;
@@ -321,14 +331,24 @@ pub async fn api_update(
     TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
+    if body.two_factor_required.is_some() {
+        if !tenant.can(Permission::SECURITY_MANAGE) {
+            return Err(AppError::MissingPermission(Permission::SECURITY_MANAGE));
+        }
+        tenant.require_recent(&req, "/settings/security/")?;
+    }
     let slug = given_slug(body.slug)?;
     let name = body
         .name
         .unwrap_or_else(|| tenant.organization().name.clone());
     let before = current(&tx).await?;
-    let updated =
+    let mut updated =
         organizations::update_organization(&tx, &name, slug.as_deref(), body.color.as_deref())
             .await?;
+    if let Some(required) = body.two_factor_required {
+        let yours = tenant.credential().is_some_and(|c| c.has_second_factor());
+        updated = organizations::security::set_two_factor_required(&tx, required, yours).await?;
+    }
     // Checked after the write so that a bad body is 422 whatever version it names; a stale
     // version rolls the write back.
     etag::check_if_match(&req, &before)?;
@@ -350,8 +370,9 @@ pub async fn api_update(
 )]
 pub async fn api_delete(
     req: HttpRequest,
-    TenantCtx { tx, .. }: TenantCtx,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
+    tenant.require_recent(&req, "/delete/")?;
     etag::check_if_match(&req, &current(&tx).await?)?;
     organizations::delete_organization(&tx).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -382,9 +403,11 @@ pub struct TransferJson {
     ),
 )]
 pub async fn api_transfer(
+    req: HttpRequest,
     body: Json<TransferJson>,
-    TenantCtx { tx, .. }: TenantCtx,
+    TenantCtx { tenant, tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
+    tenant.require_recent(&req, "/transfer/")?;
     do_transfer(&tx, &body.user_id.to_string()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

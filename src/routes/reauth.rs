@@ -171,6 +171,7 @@ pub async fn submit(
     request_body = ReauthForm,
     responses(
         (status = 200, description = "Confirmed.", body = Confirmed),
+        (status = 429, description = "Too many wrong passwords from this address.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn api(

@@ -79,7 +79,7 @@ async fn page(
     let log = security_log::newest(&state.db, user.id(), 20).await?;
     let passkeys = crate::auth::passkeys::list(&state.db, user.id()).await?;
     Ok(Page::new("account/security.html")
-        .form(&CodeForm::default(), errors)
+        .form(CodeForm::default(), errors)
         .with("user", user)
         .with("factors", factors)
         .with(

@@ -157,7 +157,7 @@ async fn step_page(
 ) -> Result<Page, AppError> {
     let factors = two_factor::factors(&state.db, user_id).await?;
     Ok(Page::new("auth/two_factor.html")
-        .form(&CodeForm::default(), errors)
+        .form(CodeForm::default(), errors)
         .with("factors", factors))
 }
 

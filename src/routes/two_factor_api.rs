@@ -147,7 +147,10 @@ pub async fn confirm_totp(
     path = "/api/v1/account/two-factor/totp/",
     tag = "two-factor",
     operation_id = "delete_totp",
-    responses((status = 204, description = "Removed; the other sessions ended.")),
+    responses(
+        (status = 204, description = "Removed; the other sessions ended."),
+        (status = 404, description = "No authenticator app is set up.", body = crate::error::ErrorBody),
+    ),
 )]
 pub async fn delete_totp(
     req: HttpRequest,

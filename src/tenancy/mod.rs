@@ -13,6 +13,7 @@ pub mod citus;
 pub mod counts;
 pub mod dns;
 pub mod door;
+pub mod factors;
 pub mod global;
 pub mod grant;
 pub mod once;

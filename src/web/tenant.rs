@@ -103,6 +103,16 @@ impl Tenant {
         self.credential
     }
 
+    /// A dangerous action's check (sudo mode, [`super::user::require_recent`]): the person
+    /// confirmed it was them within `auth.sudo_ttl_secs`; a page is sent to confirm and comes
+    /// back to `back` (a path under the tenant root). An API key is not a person: it passes.
+    pub fn require_recent(&self, req: &HttpRequest, back: &str) -> Result<(), AppError> {
+        let ttl = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(600, |state| state.settings.auth.sudo_ttl_secs);
+        super::user::require_recent(req, self.credential, ttl, &self.url(back))
+    }
+
     /// The requester's access.
     pub fn access(&self) -> Access {
         self.access

@@ -284,6 +284,10 @@ impl TestApp {
         owner_url: &str,
         change: impl FnOnce(&mut AppState),
     ) -> Self {
+        // `TEST_LOG=1`: the app's log on stderr (`--nocapture`), to see why a request failed.
+        if std::env::var_os("TEST_LOG").is_some() {
+            orgs::telemetry::init(&settings.log);
+        }
         Self::serve(settings, owner_url, change, |_| {}).await
     }
 

@@ -45,6 +45,13 @@ permissions it was given; or the browser's session cookie, where every write als
 page's CSRF token in `X-CSRF-Token`. A request without credentials is 401 with \
 `WWW-Authenticate: Bearer`; one without the permission the operation needs is 403 naming it.
 
+**Two-factor and recent sign-in.** An organization may require two-factor sign-in: a person \
+whose session (or the session their token was made from) did not use a second factor gets 403 \
+`two_factor_required` there. Deleting or transferring an organization and making API keys need \
+a browser session whose password or code was confirmed in the last few minutes: otherwise 403 \
+`reauthentication_required`, and `POST /api/v1/account/reauthenticate/` confirms. The \
+`/api/v1/account/two-factor/` operations take a browser session, never a token.
+
 **Errors** come in one envelope, `{\"error\": {\"code\", \"message\", ...}}` (the `Error` \
 schema): a body that is not JSON is 400, not `application/json` 415, larger than 256 KiB 413; a \
 wrong type, a missing or an unknown field is 422 with `fields` naming it. A stale `If-Match` is \
@@ -119,6 +126,7 @@ more; the same key with another body is 422, and while the first is still runnin
     )),
     tags(
         (name = "account", description = "The signed-in person and their organizations."),
+        (name = "two-factor", description = "The signed-in person's second factors (a browser session only), and their security log."),
         (name = "organization", description = "The organization itself: rename, delete, transfer, leave."),
         (name = "people", description = "Members and their roles; inviting."),
         (name = "invitations", description = "Invitations sent and where they stand."),

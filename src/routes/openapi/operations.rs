@@ -85,9 +85,16 @@ fn add_errors(operation: &mut Operation, authenticated: bool, tenant: Option<Nee
             "403",
             error_response(match tenant {
                 Some(Needs::Member | Needs::MemberNotOwner) | None => {
-                    "A session write without its CSRF token, or credentials not allowed here."
+                    "A session write without its CSRF token, credentials not allowed here (a token \
+                     where a browser session is needed), an organization that requires two-factor \
+                     sign-in (`two_factor_required`), or an action that needs a recent sign-in \
+                     (`reauthentication_required`)."
                 }
-                _ => "The permission the operation needs is not held (`permission` names it).",
+                _ => {
+                    "The permission the operation needs is not held (`permission` names it), the \
+                     organization requires two-factor sign-in (`two_factor_required`), or the \
+                     action needs a recent sign-in (`reauthentication_required`)."
+                }
             }),
         ));
     }

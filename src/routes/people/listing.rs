@@ -49,6 +49,8 @@ pub struct PersonLine {
     role: String,
     /// The requester's own row.
     you: bool,
+    /// Whether they have a second factor: told to holders of `security.manage` only.
+    two_factor: Option<bool>,
 }
 
 impl PersonLine {
@@ -62,6 +64,7 @@ impl PersonLine {
         let p = person.person;
         Self {
             you: requester == Some(p.user_id),
+            two_factor: None,
             name: if p.name.is_empty() {
                 p.email.clone()
             } else {
@@ -134,11 +137,18 @@ pub async fn listed(
     let keys = page.items.iter().flat_map(|p| &p.person.roles);
     let names = RoleNames::of(tx, keys.map(String::as_str)).await?;
     let requester = tenant.user().map(|u| u.id);
-    let people = page
+    let mut people: Vec<PersonLine> = page
         .items
         .into_iter()
         .map(|p| PersonLine::of(p, &names, requester))
         .collect();
+    if tenant.can(crate::permissions::Permission::SECURITY_MANAGE) {
+        let ids: Vec<i64> = people.iter().map(|p| p.user_id).collect();
+        let with = crate::tenancy::factors::with_a_factor(tx, &ids).await?;
+        for person in &mut people {
+            person.two_factor = Some(with.contains(&person.user_id));
+        }
+    }
     let (invitations, more_invitations) = pending_shown(tx, tenant).await?;
     Ok(Listed {
         people,

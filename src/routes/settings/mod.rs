@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod general;
 pub mod sections;
+pub mod security;
 
 use crate::cursor::ListCursors;
 use crate::error::{AppError, FieldErrors};

@@ -2,7 +2,7 @@
 //! needs to see it; every settings page shows the sections the requester may open beside its
 //! own (a list above it on a phone), so each section is a page of its own at every width.
 //!
-//! Later sections (two-factor under Security, single sign-on, SCIM, webhooks) are a row each
+//! Later sections (single sign-on, SCIM, webhooks) are a row each
 //! here, before the danger zone, with their routes in the tenant route table and a template
 //! that extends `settings/layout.html`.
 
@@ -58,7 +58,13 @@ pub const SECTIONS: &[Section] = &[
         path: "/settings/domains/",
         needs: Needs::Permission(Permission::DOMAINS_MANAGE),
     },
-    // Security, Single sign-on, SCIM and Webhooks go here.
+    Section {
+        key: "security",
+        label: "Security",
+        path: "/settings/security/",
+        needs: Needs::Permission(Permission::SECURITY_MANAGE),
+    },
+    // Single sign-on, SCIM and Webhooks go here.
     Section {
         key: "danger",
         label: "Danger zone",

@@ -253,6 +253,11 @@ fn case(route: &TenantRoute) -> Option<Case> {
             form: Some("domain=matrix{n}.example.org"),
             ..ok(303)
         },
+        // Unticked and already off: nothing changes, and the page says so.
+        ("POST", "/settings/security/") => Case {
+            form: Some("save=1"),
+            ..ok(303)
+        },
         ("POST", "/settings/domains/{id}/verify/" | "/settings/domains/{id}/delete/") => {
             fresh(Fresh::Domain)
         }
