@@ -40,6 +40,26 @@ pub struct ReauthForm {
     next: String,
 }
 
+/// The page's form: [`ReauthForm`]'s fields beside the CSRF token every page form carries
+/// (the middleware checks it), which the API's body, refusing unknown fields, has not.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReauthPageForm {
+    password: String,
+    code: String,
+    next: String,
+}
+
+impl From<ReauthPageForm> for ReauthForm {
+    fn from(form: ReauthPageForm) -> Self {
+        Self {
+            password: form.password,
+            code: form.code,
+            next: form.next,
+        }
+    }
+}
+
 /// How long the confirmation lasts.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Confirmed {
@@ -138,9 +158,9 @@ pub async fn submit(
     session: actix_session::Session,
     identity: Option<Identity>,
     signed_in: SignedIn,
-    form: crate::web::Form<ReauthForm>,
+    form: crate::web::Form<ReauthPageForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
+    let form = ReauthForm::from(form.into_inner());
     let key = super::security::session_key(identity.as_ref()).ok_or(AppError::Unauthorized)?;
     match confirm(&req, &state, &signed_in, &key, &form).await {
         Ok(()) => {
