@@ -139,6 +139,17 @@
     }
   }
 
+  // Goes to `target`; to the same page again (another #fragment) by loading it anew.
+  function go(target) {
+    const url = new URL(target, window.location.href);
+    const here = window.location;
+    const same = url.pathname === here.pathname && url.search === here.search;
+    window.location.assign(url.href);
+    if (same) {
+      window.location.reload();
+    }
+  }
+
   // Runs a ceremony from `control`: busy while it lasts, its message shown when it fails.
   async function run(control, ceremony) {
     const message = document.getElementById(control.dataset.passkeyMessage || "");
@@ -151,7 +162,7 @@
     button.setAttribute("aria-busy", "true");
     try {
       const done = await ceremony();
-      window.location.assign(done.redirect);
+      go(done.redirect);
     } catch (error) {
       if (error instanceof Stop) {
         return;

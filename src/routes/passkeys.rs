@@ -18,9 +18,9 @@ use crate::state::AppState;
 use crate::web::client::Client;
 use crate::web::render::redirect;
 use crate::web::user::{require_recent, session_only};
-use crate::web::{Json, SignedIn, flash};
+use crate::web::{Json, Query, SignedIn, flash};
 
-use super::security::{NEW_CODES_KEY, session_key};
+use super::security::{ForQuery, NEW_CODES_KEY, session_key};
 use super::sign_in;
 use super::two_factor_api::{PasskeyAnswer, add_passkey};
 
@@ -37,25 +37,34 @@ fn next(redirect: impl Into<String>) -> HttpResponse {
     })
 }
 
-/// `POST /account/security/passkeys/`: the browser's answer adds the passkey; new recovery
-/// codes (a first factor) are shown once on the page it goes back to.
+/// `POST /account/security/passkeys/?for=`: the browser's answer adds the passkey; new recovery
+/// codes (a first factor) are shown once on the page it goes back to, which still names the
+/// organization that sent the person there (`for`).
 pub async fn add(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     identity: Option<Identity>,
     signed_in: SignedIn,
+    query: Query<ForQuery>,
     body: Json<PasskeyAnswer>,
 ) -> Result<HttpResponse, AppError> {
     let added = add_passkey(&req, &state, identity.as_ref(), &signed_in, &body).await?;
+    let page = match query.organization.as_str() {
+        "" => "/account/security/".to_string(),
+        slug => format!(
+            "/account/security/?{}",
+            serde_urlencoded::to_string([("for", slug)]).unwrap_or_default()
+        ),
+    };
     let back = match added.recovery_codes {
         Some(codes) => {
             session
                 .insert(NEW_CODES_KEY, codes)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-            "/account/security/#recovery"
+            format!("{page}#recovery")
         }
-        None => "/account/security/#passkeys",
+        None => format!("{page}#passkeys"),
     };
     let name = added.passkey.name;
     flash::success(

@@ -27,7 +27,7 @@ const PAGE: &str = "/account/security/";
 #[serde(default)]
 pub struct ForQuery {
     #[serde(rename = "for")]
-    organization: String,
+    pub(crate) organization: String,
 }
 
 /// The confirmation form of a new authenticator app.
