@@ -146,7 +146,9 @@ async fn adding_a_passkey_takes_a_browser_session_confirmed_lately() {
         .api(
             Method::POST,
             PASSKEYS,
-            Some(json!({"challenge": started["challenge"], "credential": forged_registration("x")})),
+            Some(
+                json!({"challenge": started["challenge"], "credential": forged_registration("x")}),
+            ),
         )
         .await;
     assert_eq!(status, 403, "finishing needs a recent sign-in too");
@@ -218,7 +220,10 @@ async fn bad_answers_are_refused_naming_the_field_and_a_challenge_works_once() {
     let (status, _) = bob.api(Method::POST, PASSKEYS, Some(body.clone())).await;
     assert_eq!(status, 409);
     let (status, error) = browser.api(Method::POST, PASSKEYS, Some(body)).await;
-    assert_eq!(status, 422, "Bob's attempt did not spend Ada's challenge: {error}");
+    assert_eq!(
+        status, 422,
+        "Bob's attempt did not spend Ada's challenge: {error}"
+    );
 
     let (_, list) = browser.api(Method::GET, PASSKEYS, None).await;
     assert_eq!(list, json!([]), "nothing was added");
@@ -232,7 +237,11 @@ async fn signing_in_with_a_passkey_refuses_bad_answers_and_spends_its_challenge(
     assert_eq!(status, 200, "{started}");
     let options = &started["options"]["publicKey"];
     assert_eq!(options["userVerification"], "required", "{options}");
-    assert!(options.get("allowCredentials").is_none_or(|a| a == &json!([])));
+    assert!(
+        options
+            .get("allowCredentials")
+            .is_none_or(|a| a == &json!([]))
+    );
     let challenge = started["challenge"].as_str().unwrap();
 
     let assertion = json!({
@@ -304,7 +313,9 @@ async fn passkeys_are_listed_to_their_owner_and_removed_by_them_alone() {
     let bob_elsewhere = visitor(&app, Some("bob@passkeys.test")).await;
     stored_passkey(&app, ada.id, "Ada's phone").await;
     let bobs = stored_passkey(&app, bob.id, "Bob's laptop").await;
-    orgs::auth::recovery::renew(app.conn(), bob.id()).await.unwrap();
+    orgs::auth::recovery::renew(app.conn(), bob.id())
+        .await
+        .unwrap();
 
     let (status, list) = bob_browser.api(Method::GET, PASSKEYS, None).await;
     assert_eq!(status, 200);
@@ -353,7 +364,11 @@ async fn passkeys_are_listed_to_their_owner_and_removed_by_them_alone() {
     assert_eq!(events[0]["action"], "passkey.removed", "{events}");
     assert_eq!(events[0]["detail"], "Bob's laptop");
     let mail = app.wait_for_mail("bob@passkeys.test", 1).await;
-    assert!(mail[0].subject.contains("Passkey removed"), "{}", mail[0].subject);
+    assert!(
+        mail[0].subject.contains("Passkey removed"),
+        "{}",
+        mail[0].subject
+    );
     let (status, _) = bob_elsewhere.get("/api/v1/account/").await;
     assert_eq!(status, 401, "the other sign-in ended");
     let (_, factors) = bob_browser
@@ -377,7 +392,10 @@ async fn the_script_is_served_from_the_binary_and_the_pages_load_it() {
     let app = TestApp::spawn().await;
     let response = app.get("/static/passkeys.js").await;
     assert_eq!(response.status(), 200);
-    let kind = response.headers()["content-type"].to_str().unwrap().to_string();
+    let kind = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(kind.starts_with("text/javascript"), "{kind}");
     let script = response.text().await.unwrap();
     assert!(script.contains("navigator.credentials.create"));
@@ -386,3 +404,22 @@ async fn the_script_is_served_from_the_binary_and_the_pages_load_it() {
     assert!(login.contains(r#"<script src="/static/passkeys.js" defer></script>"#));
 }
 
+#[tokio::test]
+async fn the_reauthenticate_page_takes_its_form_with_the_csrf_token_before_adding_one() {
+    let app = TestApp::spawn().await;
+    let ada = app.user("ada@passkeys.test", "Ada").await;
+    let browser = visitor(&app, Some("ada@passkeys.test")).await;
+    age_confirmation(&app, ada.id).await;
+    let next = "/account/security/";
+    let response = browser
+        .post_form(
+            "/reauthenticate/",
+            &[("password", crate::helpers::PASSWORD), ("next", next)],
+        )
+        .await;
+    crate::helpers::assert_redirect_to(&response, 303, next);
+    let (status, started) = browser
+        .api(Method::POST, REGISTRATION, Some(json!({"name": "Laptop"})))
+        .await;
+    assert_eq!(status, 200, "confirmed again: {started}");
+}
