@@ -274,6 +274,23 @@ mod tests {
     }
 
     #[test]
+    fn every_template_file_is_compiled_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut on_disk: Vec<String> = super::read_dir(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = super::TEMPLATES
+            .iter()
+            .map(|(name, _)| (*name).to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, on_disk, "templates/ and TEMPLATES differ");
+    }
+
+    #[test]
     fn urlencode_keeps_unreserved_characters_and_encodes_the_rest() {
         assert_eq!(super::urlencode("a-Z_0.~"), "a-Z_0.~");
         assert_eq!(

@@ -93,6 +93,24 @@ pub async fn revoke_all<C: ConnectionTrait>(db: &C, user_id: UserId) -> Result<u
     Ok(result.rows_affected)
 }
 
+/// Marks every token of the user as made without a second factor (they have none left): an
+/// organization requiring two-factor refuses them from now on.
+pub async fn forget_second_factor<C: ConnectionTrait>(
+    db: &C,
+    user_id: UserId,
+) -> Result<u64, DbErr> {
+    let result = global::update_many::<api_token::Entity>()
+        .col_expr(
+            api_token::Column::SecondFactor,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::SecondFactor.eq(true))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// The active user a working token belongs to.
 pub async fn resolve<C: ConnectionTrait>(
     db: &C,

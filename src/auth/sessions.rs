@@ -43,11 +43,6 @@ impl Proof {
         }
     }
 
-    /// Nothing proved now: a sign-in made from a mailed link (activation of a new account).
-    pub fn none() -> Self {
-        Self::default()
-    }
-
     /// Whether a second factor completed the sign-in.
     pub fn has_second_factor(&self) -> bool {
         self.second_factor_at.is_some()
@@ -146,6 +141,17 @@ pub async fn confirm<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Whether a sign-in of `family` is still valid.
+pub async fn family_alive<C: ConnectionTrait>(db: &C, family: &str) -> Result<bool, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let alive = global::select::<user_session::Entity>()
+        .filter(user_session::Column::Family.eq(family))
+        .filter(user_session::Column::ExpiresAt.gt(entity::chrono_now()))
+        .count(db)
+        .await?;
+    Ok(alive > 0)
 }
 
 /// Ends the sign-in with this key and every sign-in of its family (the same browser on the

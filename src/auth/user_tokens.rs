@@ -144,7 +144,18 @@ pub async fn check_handoff<C: ConnectionTrait>(
     secret: &str,
     host: &str,
 ) -> Result<Result<user_token::Model, TokenError>, DbErr> {
-    check_hash(db, handoff_hash(secret, host), Purpose::Handoff).await
+    let token = match check_hash(db, handoff_hash(secret, host), Purpose::Handoff).await? {
+        Ok(token) => token,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    // A handoff carries a sign-in: once that one ended (signed out, or ended by a new password
+    // or a factor added or removed), the link signs nobody in.
+    if let Some(family) = &token.family
+        && !super::sessions::family_alive(db, family).await?
+    {
+        return Ok(Err(TokenError::Expired));
+    }
+    Ok(Ok(token))
 }
 
 async fn check_hash<C: ConnectionTrait>(

@@ -124,6 +124,12 @@ pub async fn update(
     let keep = identity.and_then(|i| i.id().ok());
     let name = form.name.trim().to_string();
     users::update_account(&state.db, user, name, new_hash, keep.as_deref()).await?;
+    // The current password typed on this form is a confirmation: the recent sign-in that
+    // dangerous actions (a password change among them) need.
+    if changed_password && let Some(key) = &keep {
+        crate::auth::sessions::confirm(&state.db, key, false).await?;
+        state.caches.invalidate();
+    }
     if changed_password {
         flash::success(
             &session,

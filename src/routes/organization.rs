@@ -332,6 +332,12 @@ pub async fn api_update(
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     if body.two_factor_required.is_some() {
+        // A key is no person: it could turn the requirement off with nobody behind it.
+        if tenant.user().is_none() {
+            return Err(AppError::Forbidden(
+                "two_factor_required is changed by people, not by API keys".into(),
+            ));
+        }
         if !tenant.can(Permission::SECURITY_MANAGE) {
             return Err(AppError::MissingPermission(Permission::SECURITY_MANAGE));
         }

@@ -25,9 +25,10 @@ pub struct NextQuery {
     next: String,
 }
 
-/// The page's form, and `POST /api/v1/account/reauthenticate/`'s body: a password or a code.
-#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(default, deny_unknown_fields)]
+/// The page's form: a password or a code, and where to go back to. Not the API's body: a form
+/// also carries its `csrf_token`, which a body refusing unknown fields would refuse.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
 pub struct ReauthForm {
     /// The account's password.
     #[serde(skip_serializing)]
@@ -35,29 +36,19 @@ pub struct ReauthForm {
     /// A code from the authenticator app, or a recovery code.
     #[serde(skip_serializing)]
     code: String,
-    /// Pages: where to go back to.
-    #[schema(ignore)]
+    /// Where to go back to.
     next: String,
 }
 
-/// The page's form: [`ReauthForm`]'s fields beside the CSRF token every page form carries
-/// (the middleware checks it), which the API's body, refusing unknown fields, has not.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ReauthPageForm {
+/// `POST /api/v1/account/reauthenticate/`'s body: a password or a code.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schema(as = Reauthentication)]
+pub struct ReauthJson {
+    /// The account's password.
     password: String,
+    /// A code from the authenticator app, or a recovery code.
     code: String,
-    next: String,
-}
-
-impl From<ReauthPageForm> for ReauthForm {
-    fn from(form: ReauthPageForm) -> Self {
-        Self {
-            password: form.password,
-            code: form.code,
-            next: form.next,
-        }
-    }
 }
 
 /// How long the confirmation lasts.
@@ -67,21 +58,21 @@ pub struct Confirmed {
     pub confirmed_until: DateTime<Utc>,
 }
 
-/// Checks `form`'s password or code for the signed-in person; on success marks the sign-in
-/// with the key `key` confirmed (with a code: completed with a second factor too).
+/// Checks `password` or `code` for the signed-in person; on success marks the sign-in with the
+/// key `key` confirmed (with a code: completed with a second factor too).
 async fn confirm(
     req: &HttpRequest,
     state: &AppState,
     signed_in: &SignedIn,
     key: &str,
-    form: &ReauthForm,
+    (password, code): (&str, &str),
 ) -> Result<(), AppError> {
     let user = &signed_in.user;
     let client = Client::of_request(req, &state.settings.server.trusted_proxies).ip_text();
-    let second_factor = if !form.code.trim().is_empty() {
+    let second_factor = if !code.trim().is_empty() {
         match state
             .security()
-            .verify(user.id(), &form.code, Some(&client))
+            .verify(user.id(), code, Some(&client))
             .await?
         {
             Ok(_) => true,
@@ -98,14 +89,14 @@ async fn confirm(
                 ));
             }
         }
-    } else if !form.password.is_empty() {
+    } else if !password.is_empty() {
         let auth = &state.settings.auth;
         let pair = throttle::Counter::login_pair(&user.email, &client, auth);
         if let Some(limit) = throttle::refused_for(&state.db, std::slice::from_ref(&pair)).await? {
             return Err(AppError::TooManyRequests(limit));
         }
         let phc = user.password_hash.as_deref();
-        if !state.hasher.verify_or_dummy(&form.password, phc).await? {
+        if !state.hasher.verify_or_dummy(password, phc).await? {
             throttle::hit(&state.db, &[pair]).await?;
             return Err(AppError::field("password", "this is not your password"));
         }
@@ -158,11 +149,11 @@ pub async fn submit(
     session: actix_session::Session,
     identity: Option<Identity>,
     signed_in: SignedIn,
-    form: crate::web::Form<ReauthPageForm>,
+    form: crate::web::Form<ReauthForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = ReauthForm::from(form.into_inner());
+    let form = form.into_inner();
     let key = super::security::session_key(identity.as_ref()).ok_or(AppError::Unauthorized)?;
-    match confirm(&req, &state, &signed_in, &key, &form).await {
+    match confirm(&req, &state, &signed_in, &key, (&form.password, &form.code)).await {
         Ok(()) => {
             flash::success(
                 &session,
@@ -188,7 +179,7 @@ pub async fn submit(
     path = "/api/v1/account/reauthenticate/",
     tag = "account",
     operation_id = "reauthenticate",
-    request_body = ReauthForm,
+    request_body = ReauthJson,
     responses(
         (status = 200, description = "Confirmed.", body = Confirmed),
         (status = 429, description = "Too many wrong passwords from this address.", body = crate::error::ErrorBody),
@@ -199,11 +190,11 @@ pub async fn api(
     state: web::Data<AppState>,
     identity: Option<Identity>,
     signed_in: SignedIn,
-    body: Json<ReauthForm>,
+    body: Json<ReauthJson>,
 ) -> Result<HttpResponse, AppError> {
     session_only(&signed_in)?;
     let key = super::security::session_key(identity.as_ref()).ok_or(AppError::Unauthorized)?;
-    confirm(&req, &state, &signed_in, &key, &body).await?;
+    confirm(&req, &state, &signed_in, &key, (&body.password, &body.code)).await?;
     let ttl = i64::try_from(state.settings.auth.sudo_ttl_secs).unwrap_or(600);
     Ok(HttpResponse::Ok().json(Confirmed {
         confirmed_until: entity::chrono_now() + chrono::Duration::seconds(ttl),

@@ -51,3 +51,4 @@ mod slugs;
 mod smtp;
 mod team_pages;
 mod tenancy;
+mod two_factor;
