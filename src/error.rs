@@ -325,6 +325,22 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
+impl From<crate::auth::passkeys::PasskeyError> for AppError {
+    fn from(error: crate::auth::passkeys::PasskeyError) -> Self {
+        use crate::auth::passkeys::PasskeyError;
+        match error {
+            PasskeyError::Name(message) => Self::field("name", message),
+            PasskeyError::Refused(_) => Self::field("credential", error.to_string()),
+            PasskeyError::Expired | PasskeyError::Taken | PasskeyError::NoPasskey => {
+                Self::Conflict(error.to_string())
+            }
+            PasskeyError::Inactive => Self::Forbidden(error.to_string()),
+            PasskeyError::Db(e) => e.into(),
+            PasskeyError::Other(e) => e.into(),
+        }
+    }
+}
+
 impl From<RoleError> for AppError {
     fn from(error: RoleError) -> Self {
         match error {

@@ -175,6 +175,14 @@ impl AppState {
         }
     }
 
+    /// What the passkey services work with: the two-factor services' and the relying party.
+    pub fn passkeys(&self) -> crate::auth::passkeys::Passkeys<'_> {
+        crate::auth::passkeys::Passkeys {
+            security: self.security(),
+            webauthn: &self.webauthn,
+        }
+    }
+
     /// The state with the embedding app's permissions added to orgs' catalog:
     /// `state.with_permissions(|c| c.with(NOTES_WRITE, "Write notes", Holders::Member))`.
     #[must_use]

@@ -23,6 +23,8 @@ mod harness;
 mod palette;
 #[path = "browser/tour.rs"]
 mod tour;
+#[path = "browser/two_factor.rs"]
+mod two_factor;
 
 use fantoccini::{Client, Locator};
 

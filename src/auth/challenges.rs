@@ -85,6 +85,21 @@ pub async fn set_state<C: ConnectionTrait>(db: &C, id: i64, state: String) -> Re
     Ok(())
 }
 
+/// Takes the ceremony's state `state` off the step `id`, once: `false` when another request
+/// took it first (an answer to a passkey request is checked once).
+pub async fn take_state<C: ConnectionTrait>(db: &C, id: i64, state: &str) -> Result<bool, DbErr> {
+    let result = global::update_many::<auth_challenge::Entity>()
+        .col_expr(
+            auth_challenge::Column::State,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(auth_challenge::Column::Id.eq(id))
+        .filter(auth_challenge::Column::State.eq(state))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Ends the step with this key (used or abandoned): `false` when another request ended it
 /// first, so a step is finished once.
 pub async fn finish<C: ConnectionTrait>(db: &C, key: &str) -> Result<bool, DbErr> {

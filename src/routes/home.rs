@@ -1,4 +1,4 @@
-//! The start page and the stylesheet.
+//! The start page, the stylesheet and the passkeys' script.
 
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -19,4 +19,16 @@ pub async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header(("cache-control", "public, max-age=3600"))
         .body(STYLESHEET)
+}
+
+/// The passkey ceremonies' script, compiled into the binary: the pages allow no inline script
+/// (`web::security`), so they load this one and it finds its controls by their data attributes.
+const PASSKEYS_SCRIPT: &str = include_str!("../../static/passkeys.js");
+
+/// `GET /static/passkeys.js`
+pub async fn passkeys_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("cache-control", "public, max-age=3600"))
+        .body(PASSKEYS_SCRIPT)
 }

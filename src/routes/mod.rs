@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod my_organizations;
 pub mod openapi;
 pub mod organization;
+pub mod passkeys;
 pub mod people;
 pub mod projects;
 pub mod reauth;
@@ -255,6 +256,10 @@ global_api_routes! {
     DELETE "/api/v1/account/two-factor/totp/" => two_factor_api::delete_totp;
     POST "/api/v1/account/two-factor/totp/confirm/" => two_factor_api::confirm_totp;
     POST "/api/v1/account/two-factor/recovery-codes/" => two_factor_api::renew_codes;
+    GET "/api/v1/account/two-factor/passkeys/" => two_factor_api::passkeys;
+    POST "/api/v1/account/two-factor/passkeys/" creates => two_factor_api::register_passkey;
+    POST "/api/v1/account/two-factor/passkeys/registration/" => two_factor_api::start_passkey;
+    DELETE "/api/v1/account/two-factor/passkeys/{id}/" => two_factor_api::delete_passkey;
     GET "/api/v1/account/security-events/" => two_factor_api::events;
 }
 
@@ -381,6 +386,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     configure_tenant(cfg, settings);
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(home::stylesheet))
+        .route("/static/passkeys.js", web::get().to(home::passkeys_script))
         // Bound to the host it was made for (see `auth::handoff`), so it answers on any.
         .route("/handoff/{token}/", web::get().to(auth::handoff))
         .route("/logout/", web::post().to(auth::logout));
@@ -400,6 +406,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         web::resource("/login/two-factor/")
             .route(web::get().to(sign_in::step_form))
             .route(web::post().to(sign_in::step)),
+        web::resource("/login/two-factor/passkey/options/")
+            .route(web::post().to(passkeys::step_options)),
+        web::resource("/login/two-factor/passkey/").route(web::post().to(passkeys::step)),
+        web::resource("/login/passkey/options/").route(web::post().to(passkeys::sign_in_options)),
+        web::resource("/login/passkey/").route(web::post().to(passkeys::sign_in)),
         web::resource("/reauthenticate/")
             .route(web::get().to(reauth::show))
             .route(web::post().to(reauth::submit)),
@@ -411,6 +422,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
             .route(web::post().to(security::disable_totp)),
         web::resource("/account/security/recovery-codes/")
             .route(web::post().to(security::renew_codes)),
+        web::resource("/account/security/passkeys/options/")
+            .route(web::post().to(two_factor_api::start_passkey)),
+        web::resource("/account/security/passkeys/").route(web::post().to(passkeys::add)),
+        web::resource("/account/security/passkeys/{id}/delete/")
+            .route(web::post().to(passkeys::delete)),
         web::resource("/password-reset/")
             .route(web::get().to(auth::password_reset_form))
             .route(web::post().to(auth::password_reset_request)),

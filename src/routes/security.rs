@@ -17,7 +17,7 @@ use crate::web::user::{recent_session, session_only};
 use crate::web::{Page, Query, SignedIn, flash, forms, render};
 
 /// The session key of new recovery codes, shown once on the next page.
-const NEW_CODES_KEY: &str = "new_recovery_codes";
+pub(crate) const NEW_CODES_KEY: &str = "new_recovery_codes";
 /// Where the page is.
 const PAGE: &str = "/account/security/";
 
@@ -26,7 +26,7 @@ const PAGE: &str = "/account/security/";
 #[serde(default)]
 pub struct ForQuery {
     #[serde(rename = "for")]
-    organization: String,
+    pub(crate) organization: String,
 }
 
 /// The confirmation form of a new authenticator app.

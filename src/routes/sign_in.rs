@@ -175,7 +175,8 @@ pub async fn step_form(
     render(&req, step_page(&state, user_id, &FieldErrors::new()).await?).await
 }
 
-fn expired_message() -> String {
+/// What a page says when the half-signed-in state is gone.
+pub(crate) fn expired_message() -> String {
     "Your sign-in took too long or was ended; enter your password again.".into()
 }
 

@@ -1,10 +1,14 @@
 //! `/api/v1/account/two-factor/...`: the same factors as the account's security page, in JSON.
 //! A browser session only (with its CSRF token): a token is refused, and so is a session whose
 //! last confirmation is older than `auth.sudo_ttl_secs` for what adds or removes a factor.
+//! Passkeys are added in two steps (options, then the browser's answer); the account page's
+//! script uses the same handlers.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
+use crate::auth::passkeys::{Added, Ceremony, PasskeyJson};
 use crate::auth::security_log::{self, SecurityEventJson};
 use crate::auth::{sessions, two_factor};
 use crate::error::AppError;
@@ -212,4 +216,170 @@ pub async fn events(
 ) -> Result<HttpResponse, AppError> {
     let events = security_log::newest(&state.db, signed_in.user.id(), 50).await?;
     Ok(HttpResponse::Ok().json(events))
+}
+
+/// A new passkey's name.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyName {
+    /// 1 to 100 characters on one line, what the account page calls it ("Work laptop").
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+}
+
+/// The browser's answer to a registration.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyAnswer {
+    /// The `challenge` that `POST .../passkeys/registration/` answered.
+    pub challenge: String,
+    /// What `navigator.credentials.create()` made, in WebAuthn's JSON form (`id`, `rawId`,
+    /// `type`, `response.attestationObject`, `response.clientDataJSON`; binary in base64url).
+    #[schema(value_type = Object)]
+    pub credential: RegisterPublicKeyCredential,
+}
+
+/// A passkey added.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NewPasskey {
+    /// The passkey.
+    #[serde(flatten)]
+    pub passkey: PasskeyJson,
+    /// Ten recovery codes, shown this once: only when it is the account's first second factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+/// My passkeys
+#[utoipa::path(
+    get,
+    path = "/api/v1/account/two-factor/passkeys/",
+    tag = "two-factor",
+    operation_id = "list_passkeys",
+    responses((status = 200, description = "Oldest first.", body = Vec<PasskeyJson>)),
+)]
+pub async fn passkeys(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    session_only(&signed_in)?;
+    let list = crate::auth::passkeys::list(&state.db, signed_in.user.id()).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Start adding a passkey
+///
+/// Options for `navigator.credentials.create()` (a discoverable credential, with user
+/// verification), and the challenge to send back with its answer within five minutes. Needs a
+/// recent sign-in.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/two-factor/passkeys/registration/",
+    tag = "two-factor",
+    operation_id = "start_passkey_registration",
+    request_body = PasskeyName,
+    responses((status = 200, description = "The ceremony's options.", body = Ceremony)),
+)]
+pub async fn start_passkey(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    body: Json<PasskeyName>,
+) -> Result<HttpResponse, AppError> {
+    sudo(&req, &state, &signed_in)?;
+    let ceremony = state
+        .passkeys()
+        .start_registration(&signed_in.user, &body.name)
+        .await?;
+    Ok(HttpResponse::Ok().json(ceremony))
+}
+
+/// Finishes a registration for the browser session of `req`, which then counts as completed
+/// with a second factor: the page's and the API's.
+pub(crate) async fn add_passkey(
+    req: &HttpRequest,
+    state: &AppState,
+    identity: Option<&Identity>,
+    signed_in: &SignedIn,
+    body: &PasskeyAnswer,
+) -> Result<Added, AppError> {
+    sudo(req, state, signed_in)?;
+    let key = session_key(identity);
+    let ip = client(req, state);
+    let added = state
+        .passkeys()
+        .finish_registration(
+            &signed_in.user,
+            &body.challenge,
+            &body.credential,
+            key.as_deref(),
+            Some(&ip),
+        )
+        .await?;
+    // The passkey just verified its owner: a second factor used in this sign-in.
+    if let Some(key) = &key {
+        sessions::confirm(&state.db, key, true).await?;
+    }
+    state.caches.invalidate();
+    Ok(added)
+}
+
+/// Add a passkey
+///
+/// With the browser's answer to the options of `POST .../passkeys/registration/`: stores the
+/// passkey, ends the person's other sessions, mails them, and, when it is their first second
+/// factor, answers ten recovery codes, shown this once. A challenge works once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/two-factor/passkeys/",
+    tag = "two-factor",
+    operation_id = "add_passkey",
+    request_body = PasskeyAnswer,
+    responses(
+        (status = 201, description = "Added.", body = NewPasskey),
+        (status = 409, description = "The challenge expired or was used, or the passkey is registered already.", body = crate::error::ErrorBody),
+    ),
+)]
+pub async fn register_passkey(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    identity: Option<Identity>,
+    signed_in: SignedIn,
+    body: Json<PasskeyAnswer>,
+) -> Result<HttpResponse, AppError> {
+    let added = add_passkey(&req, &state, identity.as_ref(), &signed_in, &body).await?;
+    Ok(HttpResponse::Created().json(NewPasskey {
+        passkey: added.passkey,
+        recovery_codes: added.recovery_codes,
+    }))
+}
+
+/// Remove a passkey
+#[utoipa::path(
+    delete,
+    path = "/api/v1/account/two-factor/passkeys/{id}/",
+    tag = "two-factor",
+    operation_id = "delete_passkey",
+    params(("id" = i64, Path, minimum = 1, description = "The passkey's id.")),
+    responses((status = 204, description = "Removed; the other sessions ended.")),
+)]
+pub async fn delete_passkey(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    identity: Option<Identity>,
+    signed_in: SignedIn,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    sudo(&req, &state, &signed_in)?;
+    let key = session_key(identity.as_ref());
+    let ip = client(&req, &state);
+    let removed = state
+        .passkeys()
+        .remove(&signed_in.user, *id, key.as_deref(), Some(&ip))
+        .await?;
+    if !removed {
+        return Err(AppError::NotFound);
+    }
+    state.caches.invalidate();
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,6 @@
 //! Error pages: for a page request that ends in 4xx or 5xx without a page of its own, the body
-//! is replaced by `errors/error.html`. API and health paths keep JSON. Internals never reach the
-//! page.
+//! is replaced by `errors/error.html`. API and health paths keep JSON, and so does a script's
+//! request that asks for JSON only. Internals never reach the page.
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
@@ -132,6 +132,17 @@ fn api_envelope<B: MessageBody + 'static>(
     ServiceResponse::new(req, response).map_into_right_body()
 }
 
+/// Whether a page path was asked for JSON (`Accept: application/json`, without HTML): a
+/// page's script (`/static/passkeys.js`) reads the error envelope, not an error page.
+fn asks_for_json(req: &actix_web::HttpRequest) -> bool {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    accept.contains("application/json") && !accept.contains("text/html")
+}
+
 /// The `ErrorHandlers` default handler.
 pub fn render_error_page<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
@@ -145,7 +156,7 @@ pub fn render_error_page<B: MessageBody + 'static>(
     if !(status.is_client_error() || status.is_server_error()) || already_a_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    if is_api_path(res.request().path()) {
+    if is_api_path(res.request().path()) || asks_for_json(res.request()) {
         return Ok(ErrorHandlerResponse::Response(api_envelope(res)));
     }
     let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {

@@ -69,7 +69,12 @@ fn shape_error(path: &str, error: &serde_json::Error) -> AppError {
             .map(str::to_string)
     };
     if message.contains("expected struct") || message.contains("expected a map") {
-        return AppError::field("body", message);
+        // A nested object of the wrong type is named by its path (`credential`).
+        let field = match path {
+            "." | "" => "body",
+            path => path,
+        };
+        return AppError::field(field, message);
     }
     let field = named("unknown field `")
         .or_else(|| named("missing field `"))

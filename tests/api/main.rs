@@ -37,6 +37,7 @@ mod operations;
 mod organizations;
 mod outages;
 mod pages;
+mod passkeys;
 mod password_changes;
 mod people;
 mod projects_switch;
