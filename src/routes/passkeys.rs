@@ -4,7 +4,6 @@
 //! with a passkey alone from the login page, and completing a password sign-in's second step
 //! with one. What a sign-in answers is where the page goes next: `{"redirect": "..."}`.
 
-use actix_identity::Identity;
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -17,10 +16,10 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::client::Client;
 use crate::web::render::redirect;
-use crate::web::user::{require_recent, session_only};
+use crate::web::user::recent_session;
 use crate::web::{Json, Query, SignedIn, flash};
 
-use super::security::{ForQuery, NEW_CODES_KEY, session_key};
+use super::security::{ForQuery, NEW_CODES_KEY};
 use super::sign_in;
 use super::two_factor_api::{PasskeyAnswer, add_passkey};
 
@@ -44,12 +43,11 @@ pub async fn add(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    identity: Option<Identity>,
     signed_in: SignedIn,
     query: Query<ForQuery>,
     body: Json<PasskeyAnswer>,
 ) -> Result<HttpResponse, AppError> {
-    let added = add_passkey(&req, &state, identity.as_ref(), &signed_in, &body).await?;
+    let added = add_passkey(&req, &state, &signed_in, &body).await?;
     let page = match query.organization.as_str() {
         "" => "/account/security/".to_string(),
         slug => format!(
@@ -79,18 +77,15 @@ pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    identity: Option<Identity>,
     signed_in: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    session_only(&signed_in)?;
     let ttl = state.settings.auth.sudo_ttl_secs;
-    require_recent(&req, Some(signed_in.credential), ttl, "/account/security/")?;
-    let key = session_key(identity.as_ref());
+    let key = recent_session(&req, &signed_in, ttl, "/account/security/")?;
     let ip = client(&req, &state);
     let removed = state
         .passkeys()
-        .remove(&signed_in.user, *id, key.as_deref(), Some(&ip))
+        .remove(&signed_in.user, *id, Some(key), Some(&ip))
         .await?;
     if !removed {
         return Err(AppError::NotFound);

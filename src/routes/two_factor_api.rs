@@ -299,12 +299,10 @@ pub async fn start_passkey(
 pub(crate) async fn add_passkey(
     req: &HttpRequest,
     state: &AppState,
-    identity: Option<&Identity>,
     signed_in: &SignedIn,
     body: &PasskeyAnswer,
 ) -> Result<Added, AppError> {
-    sudo(req, state, signed_in)?;
-    let key = session_key(identity);
+    let key = sudo(req, state, signed_in)?;
     let ip = client(req, state);
     let added = state
         .passkeys()
@@ -312,14 +310,12 @@ pub(crate) async fn add_passkey(
             &signed_in.user,
             &body.challenge,
             &body.credential,
-            key.as_deref(),
+            Some(key),
             Some(&ip),
         )
         .await?;
     // The passkey just verified its owner: a second factor used in this sign-in.
-    if let Some(key) = &key {
-        sessions::confirm(&state.db, key, true).await?;
-    }
+    sessions::confirm(&state.db, key, signed_in.user.id(), true).await?;
     state.caches.invalidate();
     Ok(added)
 }
@@ -343,11 +339,10 @@ pub(crate) async fn add_passkey(
 pub async fn register_passkey(
     req: HttpRequest,
     state: web::Data<AppState>,
-    identity: Option<Identity>,
     signed_in: SignedIn,
     body: Json<PasskeyAnswer>,
 ) -> Result<HttpResponse, AppError> {
-    let added = add_passkey(&req, &state, identity.as_ref(), &signed_in, &body).await?;
+    let added = add_passkey(&req, &state, &signed_in, &body).await?;
     Ok(HttpResponse::Created().json(NewPasskey {
         passkey: added.passkey,
         recovery_codes: added.recovery_codes,
@@ -366,16 +361,14 @@ pub async fn register_passkey(
 pub async fn delete_passkey(
     req: HttpRequest,
     state: web::Data<AppState>,
-    identity: Option<Identity>,
     signed_in: SignedIn,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    sudo(&req, &state, &signed_in)?;
-    let key = session_key(identity.as_ref());
+    let key = sudo(&req, &state, &signed_in)?;
     let ip = client(&req, &state);
     let removed = state
         .passkeys()
-        .remove(&signed_in.user, *id, key.as_deref(), Some(&ip))
+        .remove(&signed_in.user, *id, Some(key), Some(&ip))
         .await?;
     if !removed {
         return Err(AppError::NotFound);

@@ -1,6 +1,6 @@
 //! The embedding example in the browser: `examples/embed`'s binary (built beside `orgs` by
-//! `cargo test --workspace`), on the path form (`/o/{slug}/`) at `127.0.0.1` so that its cookies
-//! are not `localhost`'s. A person signs up and activates from the mail, adds notes through the
+//! `cargo test --workspace`), on the path form (`/o/{slug}/`) at `embed.localhost`, a base
+//! domain of its own, so that its cookies are not `localhost`'s. A person signs up and activates from the mail, adds notes through the
 //! example's HTML form (a refused one first), and the example's pages join the tour.
 
 use std::path::{Path, PathBuf};
@@ -36,8 +36,11 @@ fn serve_embed(dir: &Path, port: u16) -> Running {
         .env("ORGS_SERVER__PORT", port.to_string())
         .env(
             "ORGS_SERVER__PUBLIC_URL",
-            format!("http://127.0.0.1:{port}"),
+            format!("http://embed.localhost:{port}"),
         )
+        // Its own base domain (the passkeys' relying party, which server.public_url must be
+        // on): cookies apart from the main app's on localhost.
+        .env("ORGS_TENANT__BASE_DOMAIN", "embed.localhost")
         .env("ORGS_EMAIL__BACKEND", "file")
         .env("ORGS_EMAIL__FILE_DIR", dir.join("mail"))
         .env("ORGS_TENANT__LINKS", "path")
@@ -55,8 +58,8 @@ pub(crate) async fn notes_with_ann(driver: u16, work: &Path) -> (Running, Client
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let server = serve_embed(&dir, port);
-    let origin = format!("http://127.0.0.1:{port}");
-    wait_until_answering(&format!("{origin}/readyz")).await;
+    let origin = format!("http://embed.localhost:{port}");
+    wait_until_answering(&format!("http://127.0.0.1:{port}/readyz")).await;
 
     let ann = browser(driver, &work.join("ann")).await;
     ann.goto(&format!("{origin}/signup/")).await.unwrap();
