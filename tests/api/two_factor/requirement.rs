@@ -308,3 +308,56 @@ async fn a_sign_in_from_before_enrolment_does_not_count() {
         .await;
     assert_eq!(status, 200);
 }
+
+/// A request with a bearer token is the token's, whatever cookie it carries: Max (no factor)
+/// cannot borrow Ada's token and her code to mark his own sign-in as completed with a second
+/// factor, on the page or the API, nor have a token handed off as a browser sign-in.
+#[tokio::test]
+async fn a_token_beside_someone_elses_cookie_confirms_nothing_and_is_handed_nothing() {
+    let app = crate::helpers::subdomain_app().await;
+    acme_requires_two_factor(&app).await;
+    let ada = visitor(&app, Some("ada@acme.test")).await;
+    let enrolled = enrol(&ada).await;
+    let token = token_from_the_account_page(&ada).await;
+    let max = visitor(&app, Some("max@acme.test")).await;
+    let code = enrolled.app.code_in(1);
+    let page = max
+        .client
+        .post(format!("{}/reauthenticate/", app.address))
+        .bearer_auth(&token)
+        .form(&[
+            ("code", code.as_str()),
+            ("next", "/"),
+            ("csrf_token", &max.csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403, "the page refuses a token");
+    let api = max
+        .client
+        .post(format!("{}/api/v1/account/reauthenticate/", app.address))
+        .bearer_auth(&token)
+        .header("x-csrf-token", &max.csrf)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 403, "the API refuses a token");
+    assert_refused(&max, "/o/acme/api/v1/organization/").await;
+
+    // /go/ with a token hands off nothing: the person signs in on the organization's host.
+    let go = max
+        .client
+        .get(format!("{}/go/acme/", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(go.status(), 303);
+    let to = location(&go);
+    assert!(
+        to.starts_with("http://acme.localhost:") && to.contains("/login/?next="),
+        "{to}"
+    );
+}
