@@ -2,8 +2,8 @@
 //! Every table with `organization_id` is distributed on it, so its primary key, its unique keys
 //! and its foreign keys to other distributed tables must contain `organization_id`, which must
 //! be NOT NULL; the unique keys that cannot (a global lookup by token or by domain) are the
-//! documented exceptions, each with its plan. `organizations` and `users` are reference
-//! tables; the rest stay on the coordinator. A key the plan does not know is a problem.
+//! documented exceptions, each with its plan. `organizations`, `users`, `user_two_factor` and
+//! `passkeys` are reference tables; the rest stay on the coordinator. A key the plan does not know is a problem.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
@@ -12,8 +12,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 /// (their `organization_id` may be NULL).
 const LOCAL_WITH_ORGANIZATION: &[&str] = &["email_outbox", "idempotency_keys"];
 
-/// Replicated to every node: what the distributed tables' foreign keys point at.
-pub const REFERENCE: &[&str] = &["organizations", "users"];
+/// Replicated to every node: what the distributed tables' foreign keys point at, and a
+/// person's second factors, which the Security settings join to an organization's members.
+pub const REFERENCE: &[&str] = &["organizations", "users", "user_two_factor", "passkeys"];
 
 /// Unique keys of distributed tables without `organization_id`, and what becomes of each
 /// (docs/scaling.md says why).
