@@ -167,7 +167,7 @@ impl AppState {
     /// What the two-factor services work with: the database, the sealing key and the mail.
     pub fn security(&self) -> crate::auth::two_factor::Security<'_> {
         crate::auth::two_factor::Security {
-            db: self.db.connection(),
+            db: &self.db,
             sealer: &self.sealer,
             outbox: Some(&self.outbox),
             mailer: &self.mailer,

@@ -117,6 +117,7 @@ pub(super) async fn reset_two_factor(settings: &Settings, email: &str) -> anyhow
     ))?;
     let templates = std::sync::Arc::new(crate::templates::load()?);
     let mailer = crate::mail::Mailer::new(templates, &settings.server.public_url);
+    let db = crate::db::Db::new(db, &settings.database);
     let security = crate::auth::two_factor::Security {
         db: &db,
         sealer: &sealer,

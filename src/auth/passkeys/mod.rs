@@ -229,7 +229,7 @@ async fn take<C: ConnectionTrait>(
 }
 
 impl Passkeys<'_> {
-    fn db(&self) -> &sea_orm::DatabaseConnection {
+    fn db(&self) -> &crate::db::Db {
         self.security.db
     }
 

@@ -20,8 +20,8 @@ pub use codes::{
 
 use entity::{UserId, user, user_two_factor};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait as _, PaginatorTrait as _,
+    QueryFilter,
 };
 use serde::Serialize;
 
@@ -36,7 +36,9 @@ use crate::tenancy::global;
 #[derive(Clone, Copy, Debug)]
 pub struct Security<'a> {
     /// The database.
-    pub db: &'a DatabaseConnection,
+    /// The application's pool (statements outside a transaction stay safe behind a
+    /// transaction pooler: [`crate::db::Db`]).
+    pub db: &'a crate::db::Db,
     /// Seals and opens TOTP secrets.
     pub sealer: &'a Sealer,
     /// The mail sender to wake when a change commits (none from the CLI: the server's sender
@@ -188,7 +190,7 @@ impl Security<'_> {
             clippy::disallowed_methods,
             reason = "a person's security notice belongs to no organization"
         )]
-        let txn = crate::tenancy::door::system(self.db, job).await?;
+        let txn = crate::tenancy::door::system(self.db.connection(), job).await?;
         Ok(match self.outbox {
             Some(outbox) => txn.waking(outbox),
             None => txn,
