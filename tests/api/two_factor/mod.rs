@@ -6,6 +6,7 @@
 mod dangerous_actions;
 mod enrolment;
 mod handoff;
+mod logs;
 mod recovery;
 mod requirement;
 mod sign_in;
