@@ -49,7 +49,7 @@ async fn count_mail(req: &HttpRequest, state: &AppState, email: &str) -> Result<
     let Ok(email) = crate::auth::users::normalize_email(email) else {
         return Ok(());
     };
-    let client = Client::of_request(req, &state.settings.server.trusted_proxies).ip_text();
+    let client = Client::ip_of(req, state);
     match throttle::mail(&state.db, &email, &client, &state.settings.auth).await? {
         Ok(()) => Ok(()),
         Err(limit) => Err(AppError::TooManyRequests(limit)),
@@ -106,7 +106,7 @@ pub async fn login(
         return render(&req, login_page(&form, &forms::field_errors(&errors))).await;
     }
     let auth = &state.settings.auth;
-    let client = Client::of_request(&req, &state.settings.server.trusted_proxies).ip_text();
+    let client = Client::ip_of(&req, &state);
     let pair = throttle::Counter::login_pair(&form.email, &client, auth);
     let from_client = throttle::Counter::login_client(&client, auth);
     let account = throttle::Counter::login_account(&form.email, auth);

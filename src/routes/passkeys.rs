@@ -82,7 +82,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let ttl = state.settings.auth.sudo_ttl_secs;
     let key = recent_session(&req, &signed_in, ttl, "/account/security/")?;
-    let ip = client(&req, &state);
+    let ip = Client::ip_of(&req, &state);
     let removed = state
         .passkeys()
         .remove(&signed_in.user, *id, Some(key), Some(&ip))
@@ -98,10 +98,6 @@ pub async fn delete(
     Ok(redirect("/account/security/#passkeys"))
 }
 
-fn client(req: &HttpRequest, state: &AppState) -> String {
-    Client::of_request(req, &state.settings.server.trusted_proxies).ip_text()
-}
-
 /// `POST /login/passkey/options/`: a sign-in with a passkey alone begins.
 pub async fn sign_in_options(
     req: HttpRequest,
@@ -113,7 +109,7 @@ pub async fn sign_in_options(
 
 /// Refuses a client that failed too many sign-ins (passwords or passkeys) lately.
 async fn refuse_throttled(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
-    let counter = throttle::Counter::login_client(&client(req, state), &state.settings.auth);
+    let counter = throttle::Counter::login_client(&Client::ip_of(req, state), &state.settings.auth);
     match throttle::refused_for(&state.db, &[counter]).await? {
         Some(limit) => Err(AppError::TooManyRequests(limit)),
         None => Ok(()),
@@ -151,7 +147,7 @@ pub async fn sign_in(
         Ok(user) => user,
         Err(error @ PasskeyError::Refused(_)) => {
             let counter =
-                throttle::Counter::login_client(&client(&req, &state), &state.settings.auth);
+                throttle::Counter::login_client(&Client::ip_of(&req, &state), &state.settings.auth);
             throttle::hit(&state.db, &[counter]).await?;
             return Err(error.into());
         }

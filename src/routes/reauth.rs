@@ -67,7 +67,7 @@ async fn confirm(
     (password, code): (&str, &str),
 ) -> Result<(), AppError> {
     let user = &signed_in.user;
-    let client = Client::of_request(req, &state.settings.server.trusted_proxies).ip_text();
+    let client = Client::ip_of(req, state);
     let second_factor = if !code.trim().is_empty() {
         match state
             .security()

@@ -126,10 +126,6 @@ pub(crate) fn service_error(error: TwoFactorError) -> AppError {
     }
 }
 
-fn client(req: &HttpRequest, state: &AppState) -> String {
-    Client::of_request(req, &state.settings.server.trusted_proxies).ip_text()
-}
-
 /// `POST /account/security/totp/`: starts setting up an authenticator app.
 pub async fn start_totp(
     req: HttpRequest,
@@ -155,7 +151,7 @@ pub async fn confirm_totp(
     form: crate::web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
     let key = recent_session(&req, &signed_in, state.settings.auth.sudo_ttl_secs, PAGE)?;
-    let ip = client(&req, &state);
+    let ip = Client::ip_of(&req, &state);
     let confirmed = state
         .security()
         .confirm_totp(&signed_in.user, &form.code, Some(key), Some(&ip))
@@ -191,7 +187,7 @@ pub async fn disable_totp(
     signed_in: SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let key = recent_session(&req, &signed_in, state.settings.auth.sudo_ttl_secs, PAGE)?;
-    let ip = client(&req, &state);
+    let ip = Client::ip_of(&req, &state);
     let removed = state
         .security()
         .disable_totp(&signed_in.user, Some(key), Some(&ip))
@@ -216,7 +212,7 @@ pub async fn renew_codes(
     signed_in: SignedIn,
 ) -> Result<HttpResponse, AppError> {
     recent_session(&req, &signed_in, state.settings.auth.sudo_ttl_secs, PAGE)?;
-    let ip = client(&req, &state);
+    let ip = Client::ip_of(&req, &state);
     let codes = state
         .security()
         .renew_recovery_codes(&signed_in.user, Some(&ip))

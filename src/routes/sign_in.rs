@@ -200,7 +200,7 @@ pub async fn step(
         );
         return render(&req, step_page(&state, user_id, &errors).await?).await;
     }
-    let client = Client::of_request(&req, &state.settings.server.trusted_proxies).ip_text();
+    let client = Client::ip_of(&req, &state);
     let security = state.security();
     match security.verify(user_id, &form.code, Some(&client)).await? {
         Ok(accepted) => {

@@ -52,10 +52,6 @@ fn sudo<'a>(
     recent_session(req, signed_in, ttl, "/account/security/")
 }
 
-fn client(req: &HttpRequest, state: &AppState) -> String {
-    Client::of_request(req, &state.settings.server.trusted_proxies).ip_text()
-}
-
 /// My second factors
 #[utoipa::path(
     get,
@@ -126,7 +122,7 @@ pub async fn confirm_totp(
     body: Json<TotpCode>,
 ) -> Result<HttpResponse, AppError> {
     let key = sudo(&req, &state, &signed_in)?;
-    let ip = client(&req, &state);
+    let ip = Client::ip_of(&req, &state);
     let codes = state
         .security()
         .confirm_totp(&signed_in.user, &body.code, Some(key), Some(&ip))
@@ -156,7 +152,7 @@ pub async fn delete_totp(
     signed_in: SignedIn,
 ) -> Result<HttpResponse, AppError> {
     let key = sudo(&req, &state, &signed_in)?;
-    let ip = client(&req, &state);
+    let ip = Client::ip_of(&req, &state);
     let removed = state
         .security()
         .disable_totp(&signed_in.user, Some(key), Some(&ip))
@@ -188,7 +184,7 @@ pub async fn renew_codes(
     signed_in: SignedIn,
 ) -> Result<HttpResponse, AppError> {
     sudo(&req, &state, &signed_in)?;
-    let ip = client(&req, &state);
+    let ip = Client::ip_of(&req, &state);
     let codes = state
         .security()
         .renew_recovery_codes(&signed_in.user, Some(&ip))
@@ -303,7 +299,7 @@ pub(crate) async fn add_passkey(
     body: &PasskeyAnswer,
 ) -> Result<Added, AppError> {
     let key = sudo(req, state, signed_in)?;
-    let ip = client(req, state);
+    let ip = Client::ip_of(req, state);
     let added = state
         .passkeys()
         .finish_registration(
@@ -365,7 +361,7 @@ pub async fn delete_passkey(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let key = sudo(&req, &state, &signed_in)?;
-    let ip = client(&req, &state);
+    let ip = Client::ip_of(&req, &state);
     let removed = state
         .passkeys()
         .remove(&signed_in.user, *id, Some(key), Some(&ip))

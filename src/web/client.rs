@@ -92,6 +92,12 @@ impl Client {
         Self::of(req.head(), req.peer_addr(), proxies)
     }
 
+    /// The address, as text, of the client of `req` under the app's `server.trusted_proxies`:
+    /// what counters and security logs record.
+    pub fn ip_of(req: &actix_web::HttpRequest, state: &crate::state::AppState) -> String {
+        Self::of_request(req, &state.settings.server.trusted_proxies).ip_text()
+    }
+
     /// The client's address as text (for counters), `unknown` when the socket has none.
     pub fn ip_text(&self) -> String {
         self.ip

@@ -12,6 +12,26 @@ use crate::auth::security_log::{self, SecurityAction};
 use crate::auth::{challenges, recovery, totp};
 use crate::tenancy::global;
 
+/// The update that removes `user`'s authenticator app and any enrolment under way.
+fn without_app(user: &user::Model) -> sea_orm::UpdateMany<user_two_factor::Entity> {
+    let none = Option::<String>::None;
+    global::update_many::<user_two_factor::Entity>()
+        .col_expr(
+            user_two_factor::Column::TotpSecret,
+            Expr::value(none.clone()),
+        )
+        .col_expr(user_two_factor::Column::TotpPending, Expr::value(none))
+        .col_expr(
+            user_two_factor::Column::TotpEnabledAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(
+            user_two_factor::Column::UpdatedAt,
+            Expr::value(entity::chrono_now()),
+        )
+        .filter(user_two_factor::Column::UserId.eq(user.id))
+}
+
 /// How long an enrolment waits for its first code.
 const PENDING_SECS: i64 = 600;
 
@@ -126,22 +146,7 @@ impl Security<'_> {
     ) -> Result<bool, TwoFactorError> {
         let txn = self.begin("two-factor change").await?;
         let conn = txn.conn();
-        let now = entity::chrono_now();
-        let removed = global::update_many::<user_two_factor::Entity>()
-            .col_expr(
-                user_two_factor::Column::TotpSecret,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                user_two_factor::Column::TotpPending,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                user_two_factor::Column::TotpEnabledAt,
-                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-            )
-            .col_expr(user_two_factor::Column::UpdatedAt, Expr::value(now))
-            .filter(user_two_factor::Column::UserId.eq(user.id))
+        let removed = without_app(user)
             .filter(user_two_factor::Column::TotpSecret.is_not_null())
             .exec(conn)
             .await?;
@@ -171,25 +176,12 @@ impl Security<'_> {
         let txn = self.begin("two-factor reset").await?;
         let conn = txn.conn();
         let had = factors(conn, user.id()).await?;
-        global::update_many::<user_two_factor::Entity>()
-            .col_expr(
-                user_two_factor::Column::TotpSecret,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                user_two_factor::Column::TotpPending,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                user_two_factor::Column::TotpEnabledAt,
-                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
-            )
+        without_app(user)
             .col_expr(user_two_factor::Column::Failures, Expr::value(0))
             .col_expr(
                 user_two_factor::Column::LockedUntil,
                 Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
             )
-            .filter(user_two_factor::Column::UserId.eq(user.id))
             .exec(conn)
             .await?;
         global::delete_many::<entity::passkey::Entity>()
