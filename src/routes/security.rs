@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::two_factor::TwoFactorError;
-use crate::auth::{security_log, sessions, two_factor};
+use crate::auth::{security_log, two_factor};
 use crate::error::{AppError, FieldErrors};
 use crate::state::AppState;
 use crate::web::client::Client;
@@ -166,8 +166,6 @@ pub async fn confirm_totp(
         }
         Err(error) => return Err(service_error(error)),
     };
-    // The code just typed is a second factor used in this sign-in.
-    sessions::confirm(&state.db, key, signed_in.user.id(), true).await?;
     state.caches.invalidate();
     session
         .insert(NEW_CODES_KEY, codes)

@@ -10,7 +10,7 @@ use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
 use crate::auth::passkeys::{Added, Ceremony, PasskeyJson};
 use crate::auth::security_log::{self, SecurityEventJson};
-use crate::auth::{sessions, two_factor};
+use crate::auth::two_factor;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::client::Client;
@@ -128,7 +128,6 @@ pub async fn confirm_totp(
         .confirm_totp(&signed_in.user, &body.code, Some(key), Some(&ip))
         .await
         .map_err(service_error)?;
-    sessions::confirm(&state.db, key, signed_in.user.id(), true).await?;
     state.caches.invalidate();
     Ok(HttpResponse::Ok().json(RecoveryCodes {
         recovery_codes: codes,
@@ -310,8 +309,6 @@ pub(crate) async fn add_passkey(
             Some(&ip),
         )
         .await?;
-    // The passkey just verified its owner: a second factor used in this sign-in.
-    sessions::confirm(&state.db, key, signed_in.user.id(), true).await?;
     state.caches.invalidate();
     Ok(added)
 }

@@ -213,6 +213,13 @@ impl Security<'_> {
         if action.changes_a_factor() {
             sessions::delete_all_for_user(conn, user.id(), keep_session).await?;
         }
+        // A factor just added proved itself (a code typed, a passkey with user verification):
+        // a second factor used in the sign-in kept, now.
+        if let (SecurityAction::TotpEnabled | SecurityAction::PasskeyAdded, Some(key)) =
+            (action, keep_session)
+        {
+            sessions::confirm(conn, key, user.id(), true).await?;
+        }
         // With no factor left, neither the sign-in kept nor any token of theirs counts as made
         // with one any more.
         if !factors(conn, user.id()).await?.any() {
