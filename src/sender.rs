@@ -60,6 +60,10 @@ async fn deliver_until(outbox: &Outbox, stop: &(dyn Fn() -> bool + Sync)) -> Res
                 );
                 continue;
             }
+            // The send happens outside any transaction: on SQLite an open write transaction is
+            // the database's one write lock, and every other writer would wait on the SMTP
+            // server.
+            let outcome = outbox.transport().send(outbox.from(), row).await;
             let now = entity::chrono_now();
             #[expect(
                 clippy::disallowed_methods,
@@ -70,7 +74,7 @@ async fn deliver_until(outbox: &Outbox, stop: &(dyn Fn() -> bool + Sync)) -> Res
                 .update_all::<email_outbox::Entity>()
                 .filter(email_outbox::Column::Id.eq(row.id))
                 .col_expr(email_outbox::Column::UpdatedAt, Expr::value(now));
-            let update = match outbox.transport().send(outbox.from(), row).await {
+            let update = match outcome {
                 Ok(()) => {
                     sent += 1;
                     outbox.count(true);

@@ -295,3 +295,45 @@ async fn count(db: &impl sea_orm::ConnectionTrait, sql: &str) -> i64 {
         .unwrap();
     row.try_get_by_index::<i64>(0).unwrap()
 }
+
+/// An SMTP server that accepts the connection and then says nothing holds up only the mail:
+/// the sender talks to it outside any transaction, so on SQLite (one writer at a time) the
+/// organization's other writes go on meanwhile instead of waiting out the busy timeout.
+#[tokio::test]
+async fn a_stalled_smtp_server_holds_up_no_write_but_the_mail() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (accepted, mut connected) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+            let _ = accepted.send(()).await;
+        }
+    });
+    let app = TestApp::spawn_with(|s| {
+        s.email.backend = orgs::config::EmailBackend::Smtp;
+        s.email.smtp_url = format!("smtp://127.0.0.1:{port}").into();
+    })
+    .await;
+    World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let (status, _) = kurt
+        .api(
+            Method::POST,
+            "/o/nirvana/api/v1/people/",
+            Some(serde_json::json!({ "email": "pat@smear.com" })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    tokio::time::timeout(std::time::Duration::from_secs(30), connected.recv())
+        .await
+        .expect("the sender connects to the SMTP server");
+    for (path, body) in three_writes() {
+        if path.ends_with("/people/") {
+            continue;
+        }
+        let (status, answer) = kurt.api(Method::POST, path, Some(body)).await;
+        assert_eq!(status, 201, "{path}: {answer}");
+    }
+}
