@@ -6,7 +6,8 @@ use sea_orm::DbErr;
 /// Whether the error says the database cannot be reached (no pooled connection within
 /// `database.acquire_timeout_ms`, none can be opened, or one broke mid-request: the server
 /// ended it or the network lost it) rather than that a statement was wrong: a retry may cure
-/// it.
+/// it. On SQLite, a write that waited out the busy timeout behind another writer is the same:
+/// the database is there but cannot take it now.
 pub fn is_unavailable(error: &DbErr) -> bool {
     use sea_orm::sqlx::Error as Sqlx;
     match error {
@@ -19,7 +20,9 @@ pub fn is_unavailable(error: &DbErr) -> bool {
             | Sqlx::PoolClosed
             | Sqlx::WorkerCrashed
             | Sqlx::Protocol(_) => true,
-            Sqlx::Database(e) => e.code().is_some_and(|code| ends_the_connection(&code)),
+            Sqlx::Database(e) => e
+                .code()
+                .is_some_and(|code| ends_the_connection(&code) || sqlite_busy(&code)),
             _ => false,
         },
         _ => false,
@@ -32,6 +35,13 @@ pub fn is_unavailable(error: &DbErr) -> bool {
 /// connection exceptions. SQLite's codes are plain numbers and never match.
 fn ends_the_connection(code: &str) -> bool {
     matches!(code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+}
+
+/// Whether SQLite's (extended) result `code` is `SQLITE_BUSY` (5) or one of its kinds:
+/// `BUSY_RECOVERY` (261), `BUSY_SNAPSHOT` (517), `BUSY_TIMEOUT` (773). PostgreSQL's five-character
+/// SQLSTATEs never match.
+fn sqlite_busy(code: &str) -> bool {
+    matches!(code, "5" | "261" | "517" | "773")
 }
 
 #[cfg(test)]
@@ -92,6 +102,12 @@ mod tests {
             }
         }
         let broken = || std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        // SQLite's SQLITE_BUSY after the busy timeout, plain and extended.
+        for code in ["5", "261", "517", "773"] {
+            for error in failures(|| Sqlx::Database(Box::new(Coded(code)))) {
+                assert!(is_unavailable(&error), "{code}: {error}");
+            }
+        }
         for error in failures(|| Sqlx::Io(broken()))
             .into_iter()
             .chain(failures(|| Sqlx::PoolClosed))
@@ -105,8 +121,8 @@ mod tests {
     fn a_statement_the_database_refused_is_not_unavailable() {
         use sea_orm::sqlx::Error as Sqlx;
         // unique_violation, query_canceled (statement_timeout), a syntax error, and SQLite's
-        // SQLITE_CONSTRAINT_UNIQUE and SQLITE_BUSY, whose codes are plain numbers.
-        for code in ["23505", "57014", "42601", "2067", "5"] {
+        // SQLITE_CONSTRAINT_UNIQUE and SQLITE_ERROR, whose codes are plain numbers.
+        for code in ["23505", "57014", "42601", "2067", "1"] {
             for error in failures(|| Sqlx::Database(Box::new(Coded(code)))) {
                 assert!(!is_unavailable(&error), "{code}: {error}");
             }
