@@ -48,6 +48,17 @@ pub enum OrgEvent {
         /// The organization that no longer exists.
         organization_id: i64,
     },
+    /// Billing changed the organization's seat limit, plan or entitlements.
+    BillingChanged {
+        /// The organization.
+        organization_id: i64,
+        /// Its seat limit now; none is no limit.
+        seat_limit: Option<u64>,
+        /// Its plan now.
+        plan: Option<String>,
+        /// Who changed it (the audit log's actor).
+        by: String,
+    },
 }
 
 /// A membership named by its row id and its user.

@@ -49,6 +49,9 @@ pub struct TenantRoute {
     pub needs: Needs,
     /// A `POST` that creates: it honours `Idempotency-Key` ([`crate::web::idempotency`]).
     pub creates: bool,
+    /// The plan feature it needs (`sso`, `scim`, `webhooks`, an embedding app's own): off for
+    /// the organization, a member gets 402 `plan_required` ([`crate::organizations::billing`]).
+    pub feature: Option<&'static str>,
     pub(crate) handler: fn() -> actix_web::Route,
 }
 
@@ -65,8 +68,16 @@ impl TenantRoute {
             path,
             needs,
             creates: false,
+            feature: None,
             handler,
         }
+    }
+
+    /// Marks a route as part of the plan feature `key`: a member of an organization whose plan
+    /// lacks it gets 402 `plan_required` (a non-member still gets 404).
+    pub fn feature(mut self, key: &'static str) -> Self {
+        self.feature = Some(key);
+        self
     }
 
     /// Marks a `POST` that creates something: retries with the same `Idempotency-Key` get its
@@ -79,7 +90,11 @@ impl TenantRoute {
 
 impl std::fmt::Debug for TenantRoute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} ({:?})", self.method, self.path, self.needs)
+        write!(f, "{} {} ({:?})", self.method, self.path, self.needs)?;
+        match self.feature {
+            Some(feature) => write!(f, " [{feature}]"),
+            None => Ok(()),
+        }
     }
 }
 

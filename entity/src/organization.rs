@@ -18,6 +18,17 @@ pub struct Model {
     pub color: Option<String>,
     /// Whether members must have signed in with a second factor to reach it.
     pub two_factor_required: bool,
+    /// How many seats it may use; none is no limit, 0 is none at all. Set by billing only,
+    /// shown to members who may invite (`orgs::organizations::seats`).
+    #[serde(skip)]
+    pub seat_limit: Option<i64>,
+    /// Its plan's short key, set by billing; none is no plan (every feature on).
+    #[serde(skip)]
+    pub plan: Option<String>,
+    /// Its plan's entitlements, a JSON object of feature flags (`{"sso": true}`), set by
+    /// billing (`orgs::organizations::billing`).
+    #[serde(skip)]
+    pub entitlements: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
     #[schema(value_type = String, format = DateTime)]

@@ -16,6 +16,7 @@ mod m20261206_000011_authority;
 mod m20261206_000012_audit_retention;
 mod m20261207_000013_organization_color;
 mod m20261207_000014_two_factor;
+mod m20261207_000015_seats_and_plans;
 
 pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
 pub use m20261201_000010_big_organizations::KEPT_PENDING;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000012_audit_retention::Migration),
             Box::new(m20261207_000013_organization_color::Migration),
             Box::new(m20261207_000014_two_factor::Migration),
+            Box::new(m20261207_000015_seats_and_plans::Migration),
         ]
     }
 }

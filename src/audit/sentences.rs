@@ -44,6 +44,8 @@ const ORGS: &[(&str, &str)] = &[
         "security.two_factor_optional",
         "stopped requiring two-factor sign-in",
     ),
+    ("billing.seat_limit_changed", "changed the seat limit"),
+    ("billing.plan_changed", "changed the plan"),
     ("project.created", "created the project {target}"),
     ("project.updated", "changed the project {target}"),
     ("project.deleted", "deleted the project {target}"),

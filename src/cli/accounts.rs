@@ -62,6 +62,15 @@ pub(super) enum OrgAction {
         #[arg(long)]
         slug: Option<String>,
     },
+    /// Set how many seats an organization may use (what its subscription pays for).
+    SetSeats {
+        /// The organization's id.
+        #[arg(long)]
+        organization: i64,
+        /// Seats: a whole number (0 is none), or `none` for no limit.
+        #[arg(long, allow_hyphen_values = true)]
+        limit: String,
+    },
 }
 
 /// `orgs user create`: an active user, printed with its id.

@@ -15,6 +15,7 @@ use crate::{db, telemetry};
 
 mod accounts;
 mod audit;
+mod billing;
 mod database;
 
 use accounts::{OrgAction, UserAction};
@@ -173,6 +174,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Org {
             action: OrgAction::Create { name, owner, slug },
         } => accounts::create_org(&settings, name, &owner, slug).await,
+        Command::Org {
+            action:
+                OrgAction::SetSeats {
+                    organization,
+                    limit,
+                },
+        } => billing::set_seats(&settings, organization, &limit).await,
         Command::Seed(args) => accounts::seed(&settings, &args).await,
         Command::Openapi => openapi(&settings),
         Command::Routes => {

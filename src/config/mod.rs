@@ -16,7 +16,7 @@ mod tests;
 mod validate;
 
 pub use proxies::TrustedProxies;
-pub use sections::{MetricsSettings, ProjectsSettings, UiSettings};
+pub use sections::{BillingSettings, MetricsSettings, ProjectsSettings, UiSettings};
 
 const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 const DEVELOPMENT_TOML: &str = include_str!("../../config/development.toml");
@@ -113,6 +113,9 @@ pub struct Settings {
     /// The built-in example resource.
     #[serde(default)]
     pub projects: ProjectsSettings,
+    /// Seats and plans: the operator's API.
+    #[serde(default)]
+    pub billing: BillingSettings,
 }
 
 /// `[audit]`

@@ -1,6 +1,7 @@
 //! The sections every page and probe reads but no rule checks beyond their types: `[ui]`, the
 //! pages' look, `[metrics]`, the `/metrics` endpoint (whose token is never printed), and
-//! `[projects]`, whether the built-in example resource is served.
+//! `[projects]`, whether the built-in example resource is served, and `[billing]`, the
+//! operator's token for seats and plans (never printed).
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -65,4 +66,15 @@ impl Default for ProjectsSettings {
     fn default() -> Self {
         Self { enabled: true }
     }
+}
+
+/// `[billing]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingSettings {
+    /// The bearer token of the operator's API (`/api/v1/system/organizations/{id}/`), with
+    /// which the embedding app's billing sets seat limits and plans; empty: that API answers
+    /// 404. At least 24 characters when set.
+    #[serde(skip_serializing)]
+    pub operator_token: SecretString,
 }

@@ -58,6 +58,7 @@ impl Settings {
         self.check_session()?;
         self.check_cache()?;
         self.check_metrics()?;
+        self.check_billing()?;
         self.check_server()?;
         self.check_auth()?;
         self.check_encryption_key(self.environment == Environment::Production)?;
@@ -163,6 +164,17 @@ impl Settings {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// `[billing]`: an operator token, when set, long enough not to be guessed.
+    fn check_billing(&self) -> Result<(), ConfigError> {
+        let token = self.billing.operator_token.expose_secret().trim();
+        if !token.is_empty() && token.chars().count() < 24 {
+            return Err(ConfigError(
+                "billing.operator_token: at least 24 characters (or empty, to turn the operator API off)".into(),
+            ));
         }
         Ok(())
     }
@@ -340,6 +352,18 @@ mod tests {
         settings.email.smtp_url = "smtp://localhost".into();
         let error = settings.validate().unwrap_err();
         assert!(error.0.contains("weak or published"), "{error}");
+    }
+
+    #[test]
+    fn a_short_operator_token_is_refused_and_an_empty_one_turns_the_api_off() {
+        let mut settings = Settings::for_environment(Environment::Test).unwrap();
+        settings.billing.operator_token = "guessable".into();
+        let error = settings.validate().unwrap_err();
+        assert!(error.0.contains("billing.operator_token"), "{error}");
+        settings.billing.operator_token = "".into();
+        settings.validate().unwrap();
+        settings.billing.operator_token = "a-long-enough-operator-token-0123".into();
+        settings.validate().unwrap();
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::audit::{self, Target};
 use crate::auth::{NewUser, PasswordHasher, UserError, users};
 use crate::events::Events;
 use crate::organizations::grants;
+use crate::organizations::seats::Take;
 use crate::permissions::Catalog;
 use crate::tenancy::{Actor, TenantTxn};
 use crate::tokens;
@@ -157,10 +158,11 @@ async fn join(
     let carried =
         crate::organizations::roles::invitation_role_rows(tx, pending.invitation.id).await?;
     let (membership, _) =
-        crate::organizations::get_or_add_user_holding(tx, user_id, false, &carried)
+        crate::organizations::get_or_add_user_holding(tx, user_id, false, &carried, Take::Held)
             .await
             .map_err(|e| match e {
                 crate::organizations::OrgError::Db(e) => AcceptError::Db(e),
+                crate::organizations::OrgError::SeatLimit(full) => AcceptError::SeatLimit(full),
                 other => AcceptError::Other(other.into()),
             })?;
     let roles = crate::organizations::roles::keys_of(tx, &[membership.id])
@@ -202,6 +204,10 @@ pub async fn accept(
             masked: mask_email(&pending.invitation.email),
         });
     }
+    // The organization's row first, as every path that takes a seat locks it, then the
+    // invitation's: one order, so an acceptance and a resend of the same invitation never wait
+    // for each other in a circle.
+    tx.lock_organization().await?;
     if !claim(&tx, &pending.invitation, Some(user.id)).await? {
         return Err(AcceptError::Used);
     }
@@ -244,7 +250,9 @@ pub async fn accept_as_new_user(
     })?
     .verified();
     let (tx, pending) = open(db, events, secret, true).await?;
-    // The claim first: of racing acceptances one wins, the others wait for it and find it used.
+    // The claim first (after the organization's row, the order every seat path keeps): of
+    // racing acceptances one wins, the others wait for it and find it used.
+    tx.lock_organization().await?;
     if !claim(&tx, &pending.invitation, None).await? {
         return Err(AcceptError::Used);
     }

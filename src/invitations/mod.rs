@@ -48,6 +48,9 @@ pub enum InviteError {
     /// The person a reminder was asked for has joined already.
     #[error("this person has already joined")]
     AlreadyJoined,
+    /// Every seat is taken.
+    #[error(transparent)]
+    SeatLimit(#[from] crate::organizations::seats::SeatLimit),
     /// The roles asked for are unknown, or not the inviter's to give.
     #[error(transparent)]
     Roles(#[from] crate::organizations::roles::RoleError),
@@ -264,6 +267,10 @@ pub enum AcceptError {
         "this invitation was sent by someone who can no longer give the roles it carries; ask an administrator to send it again"
     )]
     InviterLacks,
+    /// The organization's seats were lowered below its use since the invitation was sent, and
+    /// none is free: the invitation stays pending.
+    #[error(transparent)]
+    SeatLimit(#[from] crate::organizations::seats::SeatLimit),
     /// Signed in with another address than the invited one.
     #[error("this invitation is for {masked}; sign in with that address to accept it")]
     WrongAccount {

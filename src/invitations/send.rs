@@ -20,6 +20,7 @@ use crate::auth::users;
 use crate::config::AuthSettings;
 use crate::mail::Mailer;
 use crate::organizations::grants;
+use crate::organizations::seats::{self, Take};
 use crate::tenancy::{Grant, TenantTxn};
 use crate::text::describe_ttl;
 use crate::tokens;
@@ -139,13 +140,7 @@ async fn invitable(
     if let Err(limit) = crate::auth::throttle::mail(tx.conn(), &email, client, auth).await? {
         return Err(InviteError::Throttled(limit));
     }
-    let member = tx
-        .select::<organization_user::Entity>()
-        .join(JoinType::InnerJoin, organization_user::Relation::User.def())
-        .filter(user::Column::Email.eq(email.as_str()))
-        .one(tx.conn())
-        .await?;
-    if member.is_some() {
+    if member_with_address(tx, &email).await?.is_some() {
         return Err(InviteError::AlreadyMember);
     }
     Ok(email)
@@ -194,6 +189,11 @@ where
         });
     }
     let roles = grants::invitation_roles(tx, grant, asked.roles).await?;
+    if let Ok(email) = crate::auth::users::normalize_email(asked.email)
+        && needs_a_seat(tx, &email).await?
+    {
+        seats::take(tx, Take::New).await??;
+    }
     let invitation = send().await?;
     Ok(grants::record_invitation(tx, invitation, &roles).await?)
 }
@@ -210,8 +210,36 @@ pub async fn again<Fut>(
 where
     Fut: Future<Output = Result<organization_invitation::Model, InviteError>>,
 {
+    // Resending an unexpired invitation keeps the seat it holds; one that ran out takes one
+    // again. The organization's row is locked before the invitation's is written.
+    if row.expires_at <= entity::chrono_now() {
+        seats::take(tx, Take::New).await??;
+    }
     let row = grants::resend(tx, grant, row).await?;
     send(row.id).await
+}
+
+/// Whether inviting `email` would take a seat: not when it has a pending, unexpired invitation
+/// (a resend keeps that one's) nor when it is a member's (the invitation is refused anyway).
+async fn needs_a_seat(tx: &TenantTxn, email: &str) -> Result<bool, DbErr> {
+    if let Some(pending) = super::pending_for_email(tx, email).await?
+        && pending.expires_at > entity::chrono_now()
+    {
+        return Ok(false);
+    }
+    Ok(member_with_address(tx, email).await?.is_none())
+}
+
+/// The membership of the member whose address is `email`, if any.
+async fn member_with_address(
+    tx: &TenantTxn,
+    email: &str,
+) -> Result<Option<organization_user::Model>, DbErr> {
+    tx.select::<organization_user::Entity>()
+        .join(JoinType::InnerJoin, organization_user::Relation::User.def())
+        .filter(user::Column::Email.eq(email))
+        .one(tx.conn())
+        .await
 }
 
 /// The pending invitation of `user_id`, who was invited and has not joined: `AlreadyJoined` once

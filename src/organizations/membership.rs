@@ -5,16 +5,15 @@
 //! transaction commits.
 
 use entity::{MembershipId, UserId};
-use entity::{organization_owner, organization_user};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, PaginatorTrait, QueryFilter,
-};
+use entity::{organization_invitation, organization_owner, organization_user, user};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, QueryFilter};
 use serde_json::json;
 
 use super::OrgError;
 use super::lifecycle::lock_organization;
 use super::members::{find_owner, label_of, membership, owner_user_id};
 use super::roles::{self, RoleError};
+use super::seats::{self, Take};
 use crate::audit::{self, Target};
 use crate::auth::users;
 use crate::db::OnUniqueViolation as _;
@@ -42,17 +41,22 @@ pub async fn get_or_add_user(
     user_id: UserId,
     is_admin: bool,
 ) -> Result<(organization_user::Model, bool), OrgError> {
-    get_or_add_user_holding(tx, user_id, is_admin, &[]).await
+    get_or_add_user_holding(tx, user_id, is_admin, &[], Take::New).await
 }
 
 /// [`get_or_add_user`], a new membership holding `roles` (each a role key and, for a custom
 /// role, its id) instead of a built-in role when any are given; the first member of an empty
 /// organization becomes its admin and owner all the same. The caller checked the grant rule.
+///
+/// A new membership takes a seat (`seats`): `seat` says which, [`Take::Held`] for an invitation
+/// the caller already claimed. A pending invitation of the person's address ends here (it is
+/// used), and its seat is the one they take: no address counts twice.
 pub(crate) async fn get_or_add_user_holding(
     tx: &TenantTxn,
     user_id: UserId,
     is_admin: bool,
     roles: &[(String, Option<i64>)],
+    seat: Take,
 ) -> Result<(organization_user::Model, bool), OrgError> {
     let organization_id = tx.organization_id();
     lock_organization(tx).await?;
@@ -62,11 +66,17 @@ pub(crate) async fn get_or_add_user_holding(
     let Some(user) = users::find_by_id(tx.conn(), user_id).await? else {
         return Err(OrgError::UserNotFound);
     };
+    let seat = if end_invitations_of(tx, &user).await? {
+        Take::Held
+    } else {
+        seat
+    };
+    seats::take(tx, seat).await?.map_err(OrgError::SeatLimit)?;
     let empty = tx
         .select::<organization_user::Entity>()
-        .count(tx.conn())
+        .one(tx.conn())
         .await?
-        == 0;
+        .is_none();
     let mut membership: organization_user::ActiveModel = tx.new_active_model();
     membership.user_id = Set(user_id.get());
     let membership = membership
@@ -111,6 +121,31 @@ pub(crate) async fn get_or_add_user_holding(
         });
     }
     Ok((membership, true))
+}
+
+/// Marks the pending, unexpired invitations of `user`'s address used by them, as they join
+/// by another path; whether there was one.
+async fn end_invitations_of(tx: &TenantTxn, user: &user::Model) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let now = entity::chrono_now();
+    let ended = tx
+        .update_many::<organization_invitation::Entity>()
+        .col_expr(
+            organization_invitation::Column::AcceptedAt,
+            Expr::value(now),
+        )
+        .col_expr(
+            organization_invitation::Column::AcceptedById,
+            Expr::value(user.id),
+        )
+        .col_expr(organization_invitation::Column::UpdatedAt, Expr::value(now))
+        .filter(organization_invitation::Column::Email.eq(user.email.as_str()))
+        .filter(organization_invitation::Column::AcceptedAt.is_null())
+        .filter(organization_invitation::Column::RevokedAt.is_null())
+        .filter(organization_invitation::Column::ExpiresAt.gt(now))
+        .exec(tx.conn())
+        .await?;
+    Ok(ended.rows_affected > 0)
 }
 
 /// Removes `user_id` from the organization. The owner cannot be removed (`OwnershipRequired`);

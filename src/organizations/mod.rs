@@ -8,6 +8,7 @@
 
 pub mod api_keys;
 pub mod appearance;
+pub mod billing;
 pub mod domains;
 pub mod grants;
 mod lifecycle;
@@ -15,6 +16,7 @@ pub mod members;
 mod membership;
 pub mod role_labels;
 pub mod roles;
+pub mod seats;
 pub mod security;
 
 pub use lifecycle::{
@@ -69,6 +71,9 @@ pub enum OrgError {
     /// Only someone who signed in with a second factor may require one of every member.
     #[error("set up a second factor and sign in with it before requiring one of every member")]
     TwoFactorNotYours,
+    /// Every seat is taken.
+    #[error(transparent)]
+    SeatLimit(#[from] seats::SeatLimit),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),

@@ -32,9 +32,17 @@ fn refused(error: &AcceptError) -> Option<Page> {
         AcceptError::Unknown => StatusCode::NOT_FOUND,
         AcceptError::Expired | AcceptError::Revoked | AcceptError::Used => StatusCode::GONE,
         AcceptError::InviterLacks => StatusCode::FORBIDDEN,
+        AcceptError::SeatLimit(_) => StatusCode::CONFLICT,
         _ => return None,
     };
-    let reason = crate::text::capitalized(&error.to_string());
+    let reason = match error {
+        // The seat counts are the organization's business, not the invitee's.
+        AcceptError::SeatLimit(_) => "The organization has no free seat right now, so you cannot \
+             join yet. Your invitation stays open: ask whoever invited you to free a seat, then \
+             use the link again."
+            .to_string(),
+        other => crate::text::capitalized(&other.to_string()),
+    };
     Some(
         Page::new("auth/token_invalid.html")
             .with("reason", reason)

@@ -268,6 +268,7 @@ pub async fn api_revoke(
             ("RateLimit-Policy" = String, description = "The organization's hourly invitation quota."),
             ("RateLimit" = String, description = "What is left of it."),
         )),
+        (status = 409, description = "`seat_limit` (with `used` and `limit`): the invitation ran out and no seat is free for it again.", body = crate::error::ErrorBody),
         (status = 429, description = "Too many invitations this hour.", body = crate::error::ErrorBody, headers(
             ("Retry-After" = u64, description = "Seconds to wait."),
             ("RateLimit-Policy" = String, description = "The limit that was reached."),

@@ -21,6 +21,7 @@ pub mod roles;
 pub mod security;
 pub mod settings;
 pub mod sign_in;
+pub mod system;
 pub mod two_factor_api;
 
 use actix_web::body::BoxBody;
@@ -128,6 +129,7 @@ macro_rules! tenant_routes {
             path: $path,
             needs: needs!($($needs)+),
             creates: creates!($($creates)?),
+            feature: None,
             handler: || web::method(Method::$method).to($handler),
         },)*];
     };
@@ -261,6 +263,8 @@ global_api_routes! {
     POST "/api/v1/account/two-factor/passkeys/registration/" => two_factor_api::start_passkey;
     DELETE "/api/v1/account/two-factor/passkeys/{id}/" => two_factor_api::delete_passkey;
     GET "/api/v1/account/security-events/" => two_factor_api::events;
+    GET "/api/v1/system/organizations/{id}/" => system::api_show;
+    PATCH "/api/v1/system/organizations/{id}/" => system::api_update;
 }
 
 /// Whether `route` is one of Projects', the built-in example resource that
@@ -315,13 +319,18 @@ pub fn configure_tenant(cfg: &mut web::ServiceConfig, settings: &Settings) {
 pub fn configure_tenant_routes(cfg: &mut web::ServiceConfig, routes: &[TenantRoute]) {
     let routes = routes
         .iter()
-        .map(|r| (r.path, r.handler, r.creates, Some(r.needs)));
+        .map(|r| (r.path, r.handler, r.creates, Some((r.needs, r.feature))));
     register(cfg, routes.collect(), tenant);
 }
 
 /// A route's path, the maker of its actix route, whether it creates, and what a tenant route
-/// needs.
-type PathRoute = (&'static str, fn() -> actix_web::Route, bool, Option<Needs>);
+/// needs (and the plan feature it is part of).
+type PathRoute = (
+    &'static str,
+    fn() -> actix_web::Route,
+    bool,
+    Option<(Needs, Option<&'static str>)>,
+);
 
 /// The actix route of `handler`: a tenant route behind the wrapper that checks its `needs` and
 /// settles its transaction (`web::ctx::checked`), a creating one behind the `Idempotency-Key`
@@ -329,12 +338,12 @@ type PathRoute = (&'static str, fn() -> actix_web::Route, bool, Option<Needs>);
 fn route_of(
     handler: fn() -> actix_web::Route,
     creates: bool,
-    needs: Option<Needs>,
+    needs: Option<(Needs, Option<&'static str>)>,
 ) -> actix_web::Route {
     let mut route = handler();
-    if let Some(needs) = needs {
+    if let Some((needs, feature)) = needs {
         route = route.wrap(actix_web::middleware::from_fn(move |req, next| {
-            crate::web::ctx::checked(needs, req, next)
+            crate::web::ctx::checked(needs, feature, req, next)
         }));
     }
     if creates {

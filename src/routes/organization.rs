@@ -299,10 +299,48 @@ pub async fn leave(
     path = "/api/v1/organization/",
     tag = "organization",
     operation_id = "get_organization",
-    responses((status = 200, description = "The organization.", body = organization::Model, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
+    responses((status = 200, description = "The organization.", body = OrganizationView, headers(("ETag" = String, description = "Its version, for `If-Match`.")))),
 )]
-pub async fn api_show(tenant: Tenant) -> HttpResponse {
-    etag::json(tenant.organization())
+pub async fn api_show(TenantCtx { tenant, tx, .. }: TenantCtx) -> Result<HttpResponse, AppError> {
+    view(&tenant, &tx, tenant.organization().clone()).await
+}
+
+/// The organization as the API shows it: with its seats to those who may invite.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = OrganizationView)]
+pub struct OrganizationView {
+    #[serde(flatten)]
+    organization: organization::Model,
+    /// Seats it may use (`null`: no limit; 0: none). Only to members who may invite
+    /// (`members.invite`); set by billing, never here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>, nullable)]
+    seat_limit: Option<Option<u64>>,
+    /// Seats used: members and pending invitations. Only to members who may invite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seats_used: Option<u64>,
+}
+
+/// `200` with the organization (and its seats, to those who may invite) and its `ETag`, the
+/// version of the organization itself (what `If-Match` compares).
+async fn view(
+    tenant: &Tenant,
+    tx: &TenantTxn,
+    organization: organization::Model,
+) -> Result<HttpResponse, AppError> {
+    let seats = if tenant.can(Permission::MEMBERS_INVITE) {
+        Some(organizations::seats::of(tx).await?)
+    } else {
+        None
+    };
+    let tag = etag::of(&organization);
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, tag))
+        .json(OrganizationView {
+            organization,
+            seat_limit: seats.map(|s| s.limit),
+            seats_used: seats.map(|s| s.used),
+        }))
 }
 
 /// The organization as it is in `tx`, for `If-Match`.
@@ -321,7 +359,7 @@ async fn current(tx: &crate::tenancy::TenantTxn) -> Result<organization::Model, 
     params(crate::web::etag::IfMatch),
     request_body = OrganizationJson,
     responses(
-        (status = 200, description = "The organization as it is now.", body = organization::Model, headers(("ETag" = String, description = "Its version."))),
+        (status = 200, description = "The organization as it is now.", body = OrganizationView, headers(("ETag" = String, description = "Its version."))),
         (status = 409, description = "The address is taken.", body = crate::error::ErrorBody),
     ),
 )]
@@ -362,7 +400,7 @@ pub async fn api_update(
     // Checked after the write so that a bad body is 422 whatever version it names; a stale
     // version rolls the write back.
     etag::check_if_match(&req, &before)?;
-    Ok(etag::json(&updated))
+    view(&tenant, &tx, updated).await
 }
 
 /// Delete the organization

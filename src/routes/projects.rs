@@ -48,6 +48,12 @@ pub async fn dashboard(
         .with("project_count", counts.projects)
         .with("member_count", counts.members)
         .with("pending_count", pending)
+        .with(
+            "seats_line",
+            super::people::seats_shown(&tx, &tenant)
+                .await?
+                .map(|s| s.used_line()),
+        )
         .with("activity", activity);
     render(&req, page).await
 }

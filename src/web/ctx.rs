@@ -293,6 +293,7 @@ async fn buffer_body(req: &mut ServiceRequest) -> Result<(), AppError> {
 /// it back otherwise (an `Err`, or a read: it has nothing to commit).
 pub async fn checked(
     needs: Needs,
+    feature: Option<&'static str>,
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
@@ -300,6 +301,12 @@ pub async fn checked(
         Ok(tenant) => tenant,
         Err(error) => return Ok(req.error_response(error)),
     };
+    // After the membership check: a non-member learns nothing of the plan.
+    if let Some(feature) = feature
+        && !crate::organizations::billing::has_feature(tenant.organization(), feature)
+    {
+        return Ok(req.error_response(AppError::PlanRequired { feature }));
+    }
     let writes = !req.method().is_safe();
     if writes && let Err(error) = buffer_body(&mut req).await {
         return Ok(req.error_response(error));

@@ -185,6 +185,16 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+/// For `#[serde(default, deserialize_with = "crate::web::json::nullable")]` on a field of a
+/// PATCH body that `null` clears: left out is `None` (unchanged), `null` is `Some(None)`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::shape_error;

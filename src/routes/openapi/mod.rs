@@ -118,6 +118,8 @@ more; the same key with another body is 422, and while the first is still runnin
         routes::roles::api_update,
         routes::roles::api_delete,
         routes::audit::api_list,
+        routes::system::api_show,
+        routes::system::api_update,
     ),
     components(schemas(
         crate::error::ErrorBody,
@@ -135,6 +137,7 @@ more; the same key with another body is 422, and while the first is still runnin
         (name = "domains", description = "Custom domains."),
         (name = "projects", description = "Projects, the example tenant resource."),
         (name = "audit", description = "The audit log."),
+        (name = "system", description = "The operator's API: an organization's seats and plan, set by billing with `billing.operator_token` (404 while none is configured)."),
         (name = "meta", description = "This document."),
     ),
 )]
@@ -152,6 +155,16 @@ fn http_method(method: &Method) -> Option<HttpMethod> {
         _ => return None,
     })
 }
+
+/// A served operation: method, path on the handler, path in the document, how it is reached
+/// and the plan feature it is part of (none for a global route), and whether it creates.
+type Served<'a> = (
+    &'a Method,
+    &'a str,
+    String,
+    Option<(Needs, Option<&'a str>)>,
+    bool,
+);
 
 /// The document, and what does not match between it and the route tables (empty when all is
 /// well; a test keeps it so).
@@ -183,8 +196,7 @@ pub fn build_for(
     let mut problems = Vec::new();
     let mut used: BTreeSet<(String, String)> = BTreeSet::new();
     let mut paths = Paths::new();
-    // (method, path on the handler, path in the document, how it is reached, creates)
-    let mut served: Vec<(&Method, &str, String, Option<Needs>, bool)> = GLOBAL_API_ROUTES
+    let mut served: Vec<Served<'_>> = GLOBAL_API_ROUTES
         .iter()
         .map(|r| (&r.method, r.path, r.path.to_string(), None, r.creates))
         .collect();
@@ -195,7 +207,13 @@ pub fn build_for(
             .filter(|r| r.path.starts_with("/api/v1/"))
             .map(|r| {
                 let documented = format!("{TENANT_PREFIX}{}", r.path);
-                (&r.method, r.path, documented, Some(r.needs), r.creates)
+                (
+                    &r.method,
+                    r.path,
+                    documented,
+                    Some((r.needs, r.feature)),
+                    r.creates,
+                )
             }),
     );
     for (method, path, documented, needs, creates) in served {
@@ -213,7 +231,10 @@ pub fn build_for(
             operation
         };
         let operation = match needs {
-            Some(needs) => operations::tenant_operation(operation, needs),
+            Some((needs, feature)) => operations::tenant_operation(operation, needs, feature),
+            None if path.starts_with("/api/v1/system/") => {
+                operations::operator_operation(operation)
+            }
             None => operations::global_operation(operation, path != "/api/v1/openapi.json"),
         };
         paths.add_path_operation(documented, vec![http], operation);

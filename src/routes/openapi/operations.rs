@@ -198,8 +198,24 @@ fn requirement(schemes: &[&str]) -> SecurityRequirement {
     requirement
 }
 
-pub(super) fn tenant_operation(mut operation: Operation, needs: Needs) -> Operation {
-    let needs_line = format!("**Needs:** {}.", needs.describe());
+pub(super) fn tenant_operation(
+    mut operation: Operation,
+    needs: Needs,
+    feature: Option<&str>,
+) -> Operation {
+    let mut needs_line = format!("**Needs:** {}.", needs.describe());
+    if let Some(feature) = feature {
+        needs_line.push_str(&format!(
+            " **Plan feature:** `{feature}` (402 `plan_required` when the plan lacks it)."
+        ));
+        operation
+            .responses
+            .responses
+            .entry("402".to_string())
+            .or_insert(error_response(
+                "The organization's plan lacks the feature (`plan_required`, naming it).",
+            ));
+    }
     operation.description = Some(match operation.description.take() {
         Some(text) if !text.is_empty() => format!("{text}\n\n{needs_line}"),
         _ => needs_line,
@@ -229,8 +245,40 @@ pub(super) fn global_operation(mut operation: Operation, authenticated: bool) ->
     operation
 }
 
+/// An operation of the operator's API: the operator's token only.
+pub(super) fn operator_operation(mut operation: Operation) -> Operation {
+    operation.security = Some(vec![requirement(&["operator"])]);
+    add_errors(&mut operation, false, None);
+    for (status, text) in [
+        ("401", "No operator token, or the wrong one."),
+        (
+            "404",
+            "No such organization, or no operator token is configured (the API is off).",
+        ),
+    ] {
+        operation
+            .responses
+            .responses
+            .insert(status.to_string(), error_response(text));
+    }
+    operation
+}
+
 pub(super) fn security_schemes(openapi: &mut utoipa::openapi::OpenApi) {
     let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "operator",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "The operator's token, `billing.operator_token` \
+                     (`ORGS_BILLING__OPERATOR_TOKEN`): the embedding app's billing, in nobody's \
+                     name.",
+                ))
+                .build(),
+        ),
+    );
     components.add_security_scheme(
         "personal_token",
         SecurityScheme::Http(

@@ -85,7 +85,7 @@ fn keys(roles: &[RoleKey]) -> Vec<String> {
             ("RateLimit-Policy" = String, description = "The organization's hourly invitation quota: `\"invitations\";q=100;w=3600`."),
             ("RateLimit" = String, description = "What is left of it: `\"invitations\";r=99;t=3600` (t: seconds until more)."),
         )),
-        (status = 409, description = "`already_invited` (with `invitation_id`), or already a member.", body = crate::error::ErrorBody),
+        (status = 409, description = "`already_invited` (with `invitation_id`), already a member, or `seat_limit` (with `used` and `limit`): every seat is taken.", body = crate::error::ErrorBody),
         (status = 429, description = "Too many invitations (the organization's, the address's or this client's hourly limit).", body = crate::error::ErrorBody, headers(
             ("Retry-After" = u64, description = "Seconds to wait."),
             ("RateLimit-Policy" = String, description = "The limit that was reached."),

@@ -60,6 +60,18 @@ async fn people_page(
     Ok((CursorPage::of(page, &position, per_page, list), position))
 }
 
+/// The organization's seats for a page, to those who may invite (they are what a seat limit
+/// stops); none for anyone else.
+pub(crate) async fn seats_shown(
+    tx: &TenantTxn,
+    tenant: &Tenant,
+) -> Result<Option<crate::organizations::seats::Seats>, AppError> {
+    if !tenant.can(crate::permissions::Permission::MEMBERS_INVITE) {
+        return Ok(None);
+    }
+    Ok(Some(crate::organizations::seats::of(tx).await?))
+}
+
 fn invite_error(error: InviteError) -> Result<FieldErrors, AppError> {
     AppError::from(error).into_fields()
 }

@@ -7,8 +7,9 @@ use entity::UserId;
 use serde::Serialize;
 
 use super::listing::{self, PeoplePageQuery};
-use super::{change_roles, invite_error, remove, send_invitation, send_reminder};
+use super::{change_roles, invite_error, remove, seats_shown, send_invitation, send_reminder};
 use crate::error::{AppError, FieldErrors};
+use crate::invitations::InviteError;
 use crate::invitations::send::{Asked, Reinvite};
 use crate::organizations::members::PersonView;
 use crate::organizations::role_labels::{RoleNames, labels_of};
@@ -19,6 +20,7 @@ use crate::tenancy::TenantTxn;
 use crate::web::render::redirect;
 use crate::web::rows::Person;
 use crate::web::{Found, Page, Query, Tenant, TenantCtx, flash, render};
+use actix_web::http::StatusCode;
 
 /// `GET /people/`: the members (a page, or a search's matches, counted), and the pending
 /// invitations for whoever manages them.
@@ -30,7 +32,9 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let listed = listing::listed(&state, &tenant, &tx, &query).await?;
+    let seats = seats_shown(&tx, &tenant).await?;
     let page = tenant_page("people/list.html", &tenant)
+        .with("seats_line", seats.map(|s| s.used_line()))
         .with("invitations", listed.invitations)
         .with("more_invitations", listed.more_invitations)
         .with("people", listed.people)
@@ -89,7 +93,9 @@ async fn invite_page(
     errors: &FieldErrors,
 ) -> Result<Page, AppError> {
     let choices = role_choices(tx, tenant).await?;
+    let seats = seats_shown(tx, tenant).await?;
     Ok(tenant_page("people/add.html", tenant)
+        .with("seats_line", seats.and_then(|s| s.free_line()))
         .with("form", form)
         .with("roles", choices)
         .with("errors", errors))
@@ -122,7 +128,7 @@ pub async fn add(
         roles: &form.roles,
         again: Reinvite::Resend,
     };
-    let errors = match send_invitation(&state, &tx, &tenant, &grant, asked).await {
+    let (errors, status) = match send_invitation(&state, &tx, &tenant, &grant, asked).await {
         Ok(invitation) => {
             flash::success(
                 &session,
@@ -130,10 +136,21 @@ pub async fn add(
             );
             return Ok(redirect(&tenant.url("/people/")));
         }
-        Err(error) => invite_error(error)?,
+        // Shown above the form, which keeps what was typed.
+        Err(InviteError::SeatLimit(full)) => (
+            FieldErrors::from([(
+                "seats".to_string(),
+                vec![crate::text::capitalized(&full.to_string())],
+            )]),
+            Some(StatusCode::CONFLICT),
+        ),
+        Err(error) => (invite_error(error)?, None),
     };
     tx.read_again(&tenant).await?;
-    let page = invite_page(&tx, &tenant, &form, &errors).await?;
+    let mut page = invite_page(&tx, &tenant, &form, &errors).await?;
+    if let Some(status) = status {
+        page = page.status(status);
+    }
     render(&req, page).await
 }
 

@@ -22,14 +22,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::auth::UserError;
-use crate::auth::password_reset::ResetError;
-use crate::auth::user_tokens::TokenError;
-use crate::invitations::{AcceptError, InviteError};
-use crate::organizations::OrgError;
-use crate::organizations::domains::DomainError;
-use crate::organizations::roles::RoleError;
-use crate::registration::{ActivationError, SignUpError};
+mod domain;
 
 /// What `Retry-After` tells a client when a dependency does not answer: long enough for a
 /// restarted database to take connections again, short enough that nobody gives up.
@@ -95,6 +88,16 @@ pub enum AppError {
     /// The request conflicts with the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// Every seat of the organization is taken (409 `seat_limit`, with `used` and `limit`).
+    #[error("{0}")]
+    SeatLimit(crate::organizations::seats::SeatLimit),
+    /// The organization's plan does not include the feature the route needs (402
+    /// `plan_required`, naming it).
+    #[error("the organization's plan does not include {feature}")]
+    PlanRequired {
+        /// The feature's key.
+        feature: &'static str,
+    },
     /// The thing asked for is no longer available (410).
     #[error("{0}")]
     Gone(String),
@@ -169,6 +172,8 @@ impl AppError {
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
             Self::AlreadyInvited { .. } => "already_invited",
+            Self::SeatLimit(_) => "seat_limit",
+            Self::PlanRequired { .. } => "plan_required",
             Self::Gone(_) => "gone",
             Self::Invalid { .. } => "invalid",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -193,7 +198,8 @@ pub(crate) struct ErrorBody<'a> {
 pub(crate) struct ErrorDetail<'a> {
     /// Stable snake_case code: `bad_request`, `unauthorized`, `forbidden`,
     /// `two_factor_required`, `reauthentication_required`, `not_found`,
-    /// `conflict`, `already_invited`, `gone`, `precondition_failed`, `payload_too_large`,
+    /// `conflict`, `already_invited`, `seat_limit`, `plan_required`, `gone`,
+    /// `precondition_failed`, `payload_too_large`,
     /// `unsupported_media_type`, `invalid`, `throttled`, `unavailable`, `internal`.
     #[schema(value_type = String, example = "invalid")]
     code: &'a str,
@@ -209,6 +215,15 @@ pub(crate) struct ErrorDetail<'a> {
     /// On a 409 `already_invited`: the pending invitation.
     #[serde(skip_serializing_if = "Option::is_none")]
     invitation_id: Option<i64>,
+    /// On a 409 `seat_limit`: the seats used (members and pending invitations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    used: Option<u64>,
+    /// On a 409 `seat_limit`: the organization's seat limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u64>,
+    /// On a 402 `plan_required`: the feature the plan lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feature: Option<&'a str>,
 }
 
 impl ResponseError for AppError {
@@ -223,7 +238,10 @@ impl ResponseError for AppError {
             | Self::TwoFactorRequired { .. }
             | Self::ReauthenticationRequired { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict(_) | Self::AlreadyInvited { .. } => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::AlreadyInvited { .. } | Self::SeatLimit(_) => {
+                StatusCode::CONFLICT
+            }
+            Self::PlanRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::Gone(_) => StatusCode::GONE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -297,6 +315,18 @@ impl ResponseError for AppError {
                     Self::AlreadyInvited { invitation_id } => Some(*invitation_id),
                     _ => None,
                 },
+                used: match self {
+                    Self::SeatLimit(full) => Some(full.used),
+                    _ => None,
+                },
+                limit: match self {
+                    Self::SeatLimit(full) => Some(full.limit),
+                    _ => None,
+                },
+                feature: match self {
+                    Self::PlanRequired { feature } => Some(feature),
+                    _ => None,
+                },
             },
         })
     }
@@ -325,62 +355,6 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
-impl From<crate::auth::passkeys::PasskeyError> for AppError {
-    fn from(error: crate::auth::passkeys::PasskeyError) -> Self {
-        use crate::auth::passkeys::PasskeyError;
-        match error {
-            PasskeyError::Name(message) => Self::field("name", message),
-            PasskeyError::Refused(_) => Self::field("credential", error.to_string()),
-            PasskeyError::Expired | PasskeyError::Taken | PasskeyError::NoPasskey => {
-                Self::Conflict(error.to_string())
-            }
-            PasskeyError::Inactive => Self::Forbidden(error.to_string()),
-            PasskeyError::Db(e) => e.into(),
-            PasskeyError::Other(e) => e.into(),
-        }
-    }
-}
-
-impl From<RoleError> for AppError {
-    fn from(error: RoleError) -> Self {
-        match error {
-            RoleError::NotHeld(permission) => Self::MissingPermission(permission),
-            RoleError::NotFound => Self::NotFound,
-            RoleError::Builtin | RoleError::InUse { .. } | RoleError::OwnerRoles => {
-                Self::Conflict(error.to_string())
-            }
-            RoleError::Org(e) => e.into(),
-            RoleError::Db(e) => e.into(),
-            error => Self::from_field_error(&error),
-        }
-    }
-}
-
-impl From<OrgError> for AppError {
-    fn from(error: OrgError) -> Self {
-        match error {
-            OrgError::OrganizationNotFound | OrgError::UserNotFound | OrgError::NotMember => {
-                Self::NotFound
-            }
-            OrgError::AlreadyMember
-            | OrgError::OwnershipRequired
-            | OrgError::OrganizationMismatch => Self::Conflict(error.to_string()),
-            OrgError::Db(e) => e.into(),
-            error => Self::from_field_error(&error),
-        }
-    }
-}
-
-impl From<UserError> for AppError {
-    fn from(error: UserError) -> Self {
-        match error {
-            UserError::Db(e) => e.into(),
-            UserError::Other(e) => e.into(),
-            error => Self::from_field_error(&error),
-        }
-    }
-}
-
 /// `a`, `a or b`, `a, b or c`: permission keys in a sentence.
 fn keys_of(permissions: &[crate::permissions::Permission]) -> String {
     match permissions {
@@ -399,91 +373,6 @@ impl AppError {
         Self::Invalid {
             message: crate::fields::summary(&fields),
             fields,
-        }
-    }
-}
-
-impl From<SignUpError> for AppError {
-    fn from(error: SignUpError) -> Self {
-        match error {
-            SignUpError::Closed => Self::NotFound,
-            SignUpError::Fields(fields) => Self::invalid_fields(fields),
-            SignUpError::Organization(OrgError::InvalidName(_)) => Self::from_field_error(&error),
-            SignUpError::Organization(error) => error.into(),
-            SignUpError::User(error) => error.into(),
-        }
-    }
-}
-
-impl From<InviteError> for AppError {
-    fn from(error: InviteError) -> Self {
-        match error {
-            InviteError::NotFound => Self::NotFound,
-            InviteError::Throttled(limit) => Self::TooManyRequests(limit),
-            InviteError::AlreadyInvited { invitation_id } => Self::AlreadyInvited { invitation_id },
-            InviteError::AlreadyJoined => Self::Gone("This person has already joined.".into()),
-            InviteError::Roles(e) => e.into(),
-            InviteError::Db(e) => e.into(),
-            InviteError::Other(e) => e.into(),
-            error => Self::from_field_error(&error),
-        }
-    }
-}
-
-impl From<AcceptError> for AppError {
-    fn from(error: AcceptError) -> Self {
-        match error {
-            AcceptError::Unknown => Self::NotFound,
-            AcceptError::Expired | AcceptError::Revoked | AcceptError::Used => {
-                Self::Gone(error.to_string())
-            }
-            AcceptError::Db(e) => e.into(),
-            AcceptError::Other(e) => e.into(),
-            AcceptError::Password(_) | AcceptError::Name(_) => Self::from_field_error(&error),
-            AcceptError::WrongAccount { .. }
-            | AcceptError::SignInFirst
-            | AcceptError::InviterLacks => Self::Forbidden(error.to_string()),
-        }
-    }
-}
-
-impl From<DomainError> for AppError {
-    fn from(error: DomainError) -> Self {
-        match error {
-            DomainError::NotFound => Self::NotFound,
-            DomainError::NotVerified { .. } => Self::Conflict(error.to_string()),
-            DomainError::Lookup(_) => Self::Unavailable(error.to_string()),
-            DomainError::Db(e) => e.into(),
-            error => Self::from_field_error(&error),
-        }
-    }
-}
-
-impl From<TokenError> for AppError {
-    fn from(error: TokenError) -> Self {
-        match error {
-            TokenError::Unknown => Self::NotFound,
-            TokenError::Expired | TokenError::Used => Self::Gone(error.to_string()),
-        }
-    }
-}
-
-impl From<ResetError> for AppError {
-    fn from(error: ResetError) -> Self {
-        match error {
-            ResetError::Token(reason) => reason.into(),
-            ResetError::Db(e) => e.into(),
-            ResetError::Other(e) => e.into(),
-            error @ ResetError::Password(_) => Self::from_field_error(&error),
-        }
-    }
-}
-
-impl From<ActivationError> for AppError {
-    fn from(error: ActivationError) -> Self {
-        match error {
-            ActivationError::Token(reason) => reason.into(),
-            ActivationError::Db(e) => e.into(),
         }
     }
 }
