@@ -227,6 +227,11 @@
 //! }
 //! ```
 //!
+//! A route that belongs to a paid feature says so in the table,
+//! `TenantRoute::new(...).feature("notes")`: when the organization's plan lacks it, a member
+//! gets 402 `plan_required` (a non-member still 404). Your billing sets plans and seat limits
+//! with `orgs::organizations::billing::change` (docs/seats-and-plans.md).
+//!
 //! ## 4. Pages: a list, forms, a confirmation
 //!
 //! A table's pages go in the same route table as its API: `GET /notes/` with

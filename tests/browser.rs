@@ -227,6 +227,24 @@ async fn a_team_signs_up_invites_and_works_together_in_a_real_browser() {
     wait_for_text(&ada, "Copy your new token now").await;
     shot(&ada, 15, "token-created").await;
 
+    // Billing gives Analytical Engines (organization 1) ten seats, as an operator would: the
+    // overview, the people page and the invite form then show them.
+    let seats = std::process::Command::new(&binary)
+        .args(["org", "set-seats", "--organization", "1", "--limit", "10"])
+        .env("ORGS_ENV", "development")
+        .env(
+            "ORGS_DATABASE__URL",
+            format!("sqlite://{}/e2e.db", work.path().display()),
+        )
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        seats.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seats.stderr)
+    );
+
     let (_embed, ann, embed_origin) = embedded::notes_with_ann(driver_port, work.path()).await;
     let visitor = browser(driver_port, &work.path().join("visitor")).await;
     tour(&ada, &visitor, (&ann, &embed_origin), port, driver_port).await;

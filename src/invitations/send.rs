@@ -54,7 +54,10 @@ pub async fn quota(
 }
 
 /// Invites `email` to the organization, or re-sends its pending invitation with a new token.
-/// The invitation and its mail are written in the request's transaction.
+/// The invitation and its mail are written in the request's transaction. A new invitation, or
+/// one resent after it ran out, takes a seat ([`seats::take`], under the organization's row
+/// lock); an unexpired one keeps its own. A backend that writes invitations without this
+/// function must take the seat the same way.
 pub async fn invite(
     tx: &TenantTxn,
     mailer: &Mailer,
@@ -66,11 +69,22 @@ pub async fn invite(
     if organization.id != tx.organization_id() {
         return Err(InviteError::NotFound);
     }
+    // The organization's row first: what is pending is then decided by the lock's holder, and
+    // no acceptance, revocation or other invitation changes it before this one commits.
+    tx.lock_organization().await?;
     let email = invitable(tx, auth, email).await?;
     let existing = pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Email.eq(email.as_str()))
         .one(tx.conn())
         .await?;
+    // A resend of an unexpired invitation keeps the seat it holds; a new invitation, or one
+    // that ran out, takes one.
+    if existing
+        .as_ref()
+        .is_none_or(|row| row.expires_at <= entity::chrono_now())
+    {
+        seats::take(tx, Take::New).await??;
+    }
     let secret = tokens::generate();
     let ttl = auth.invitation_ttl_secs;
     let expires_at =
@@ -179,6 +193,9 @@ pub async fn with_roles<Fut>(
 where
     Fut: Future<Output = Result<organization_invitation::Model, InviteError>>,
 {
+    // Locked before anything is read: the order every path that takes a seat keeps
+    // (organization, then invitation), whatever the backend does next.
+    tx.lock_organization().await?;
     if asked.again == Reinvite::Refuse
         && let Ok(email) = crate::auth::users::normalize_email(asked.email)
         && let Some(pending) = super::pending_for_email(tx, &email).await?
@@ -189,11 +206,6 @@ where
         });
     }
     let roles = grants::invitation_roles(tx, grant, asked.roles).await?;
-    if let Ok(email) = crate::auth::users::normalize_email(asked.email)
-        && needs_a_seat(tx, &email).await?
-    {
-        seats::take(tx, Take::New).await??;
-    }
     let invitation = send().await?;
     Ok(grants::record_invitation(tx, invitation, &roles).await?)
 }
@@ -210,24 +222,11 @@ pub async fn again<Fut>(
 where
     Fut: Future<Output = Result<organization_invitation::Model, InviteError>>,
 {
-    // Resending an unexpired invitation keeps the seat it holds; one that ran out takes one
-    // again. The organization's row is locked before the invitation's is written.
-    if row.expires_at <= entity::chrono_now() {
-        seats::take(tx, Take::New).await??;
-    }
+    // The organization's row before the invitation's is written (the order every seat path
+    // keeps); the backend's `invite` decides the seat under it.
+    tx.lock_organization().await?;
     let row = grants::resend(tx, grant, row).await?;
     send(row.id).await
-}
-
-/// Whether inviting `email` would take a seat: not when it has a pending, unexpired invitation
-/// (a resend keeps that one's) nor when it is a member's (the invitation is refused anyway).
-async fn needs_a_seat(tx: &TenantTxn, email: &str) -> Result<bool, DbErr> {
-    if let Some(pending) = super::pending_for_email(tx, email).await?
-        && pending.expires_at > entity::chrono_now()
-    {
-        return Ok(false);
-    }
-    Ok(member_with_address(tx, email).await?.is_none())
 }
 
 /// The membership of the member whose address is `email`, if any.

@@ -219,7 +219,11 @@ pub async fn set(tx: &TenantTxn, change: Change) -> Result<Billing, BillingError
 /// The billing of the organization `id`, read in a transaction of its own: the operator's
 /// API and CLI, or an embedding app's billing.
 pub async fn read(db: &DatabaseConnection, id: OrganizationId) -> Result<Billing, BillingError> {
-    let tx = open(db, &Events::new(), id).await?;
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "billing names the organization by its id, outside any request"
+    )]
+    let tx = crate::tenancy::door::tenant_read(db, id).await?;
     let billing = get(&tx).await?;
     tx.commit().await?;
     Ok(billing)
@@ -227,6 +231,9 @@ pub async fn read(db: &DatabaseConnection, id: OrganizationId) -> Result<Billing
 
 /// Makes `change` to the organization `id` as `actor` (what the audit log records), in a
 /// transaction of its own: what an embedding app's billing calls when a subscription changes.
+/// Within a request that writes, the server's caches are emptied after it; from a job, call
+/// `state.caches.invalidate()` to have every instance see the change at once rather than
+/// within `cache.ttl_ms`.
 pub async fn change(
     db: &DatabaseConnection,
     events: &Events,

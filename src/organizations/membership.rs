@@ -66,12 +66,10 @@ pub(crate) async fn get_or_add_user_holding(
     let Some(user) = users::find_by_id(tx.conn(), user_id).await? else {
         return Err(OrgError::UserNotFound);
     };
-    let seat = if end_invitations_of(tx, &user).await? {
-        Take::Held
-    } else {
-        seat
-    };
+    let invited = pending_invitations_of(tx, &user).await?;
+    let seat = if invited.is_empty() { seat } else { Take::Held };
     seats::take(tx, seat).await?.map_err(OrgError::SeatLimit)?;
+    end_invitations(tx, &user, &invited).await?;
     let empty = tx
         .select::<organization_user::Entity>()
         .one(tx.conn())
@@ -123,13 +121,29 @@ pub(crate) async fn get_or_add_user_holding(
     Ok((membership, true))
 }
 
-/// Marks the pending, unexpired invitations of `user`'s address used by them, as they join
-/// by another path; whether there was one.
-async fn end_invitations_of(tx: &TenantTxn, user: &user::Model) -> Result<bool, DbErr> {
+/// The ids of the pending, unexpired invitations of `user`'s address (one at most).
+async fn pending_invitations_of(tx: &TenantTxn, user: &user::Model) -> Result<Vec<i64>, DbErr> {
+    use sea_orm::QuerySelect as _;
+    tx.select::<organization_invitation::Entity>()
+        .select_only()
+        .column(organization_invitation::Column::Id)
+        .filter(organization_invitation::Column::Email.eq(user.email.as_str()))
+        .filter(organization_invitation::Column::AcceptedAt.is_null())
+        .filter(organization_invitation::Column::RevokedAt.is_null())
+        .filter(organization_invitation::Column::ExpiresAt.gt(entity::chrono_now()))
+        .into_tuple()
+        .all(tx.conn())
+        .await
+}
+
+/// Marks the invitations `ids` used by `user`, who joins by another path than their link.
+async fn end_invitations(tx: &TenantTxn, user: &user::Model, ids: &[i64]) -> Result<(), DbErr> {
     use sea_orm::sea_query::Expr;
+    if ids.is_empty() {
+        return Ok(());
+    }
     let now = entity::chrono_now();
-    let ended = tx
-        .update_many::<organization_invitation::Entity>()
+    tx.update_many::<organization_invitation::Entity>()
         .col_expr(
             organization_invitation::Column::AcceptedAt,
             Expr::value(now),
@@ -139,13 +153,11 @@ async fn end_invitations_of(tx: &TenantTxn, user: &user::Model) -> Result<bool, 
             Expr::value(user.id),
         )
         .col_expr(organization_invitation::Column::UpdatedAt, Expr::value(now))
-        .filter(organization_invitation::Column::Email.eq(user.email.as_str()))
+        .filter(organization_invitation::Column::Id.is_in(ids.iter().copied()))
         .filter(organization_invitation::Column::AcceptedAt.is_null())
-        .filter(organization_invitation::Column::RevokedAt.is_null())
-        .filter(organization_invitation::Column::ExpiresAt.gt(now))
         .exec(tx.conn())
         .await?;
-    Ok(ended.rows_affected > 0)
+    Ok(())
 }
 
 /// Removes `user_id` from the organization. The owner cannot be removed (`OwnershipRequired`);

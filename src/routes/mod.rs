@@ -298,7 +298,10 @@ pub fn access_table_of(routes: &[TenantRoute]) -> String {
             "| {} | `{}` | {} |\n",
             route.method,
             route.path,
-            route.needs.describe()
+            match route.feature {
+                Some(feature) => format!("{} (plan feature `{feature}`)", route.needs.describe()),
+                None => route.needs.describe(),
+            }
         ));
     }
     out

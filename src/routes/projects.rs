@@ -49,10 +49,10 @@ pub async fn dashboard(
         .with("member_count", counts.members)
         .with("pending_count", pending)
         .with(
-            "seats_line",
+            "seats",
             super::people::seats_shown(&tx, &tenant)
                 .await?
-                .map(|s| s.used_line()),
+                .filter(|s| s.limit.is_some()),
         )
         .with("activity", activity);
     render(&req, page).await

@@ -21,6 +21,7 @@
 //! | login and mail limits (`auth::throttle`, table `login_throttle`) | none: a table of no organization |
 //! | a verified custom domain ends other organizations' pending claims of it (`organizations::domains::lapse_other_claims`, [`system`]) | system |
 //! | the seeder and the CLI's organization commands ([`system`], [`tenant`]) | system, or one tenant |
+//! | billing's seats and plan of one organization, by its id (`organizations::billing`: [`tenant`], [`tenant_read`]) | tenant |
 //! | an embedding app's own jobs ([`tenant`] for one organization, [`system`] across them) | tenant or system |
 
 use entity::OrganizationId;
@@ -44,6 +45,14 @@ pub async fn tenant(
     Ok(TenantTxn::begin(db, organization_id, true)
         .await?
         .firing(events))
+}
+
+/// [`tenant`] for work that only reads: on SQLite it takes no write lock.
+pub async fn tenant_read(
+    db: &DatabaseConnection,
+    organization_id: OrganizationId,
+) -> Result<TenantTxn, DbErr> {
+    TenantTxn::begin(db, organization_id, false).await
 }
 
 /// The transaction of a request's own organization, once the request was resolved to it and its

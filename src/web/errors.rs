@@ -19,6 +19,7 @@ fn title(status: u16) -> &'static str {
     match status {
         400 => "Bad request",
         401 => "Sign-in required",
+        402 => "Not in your plan",
         403 => "Forbidden",
         404 => "Page not found",
         405 => "Method not allowed",
@@ -70,6 +71,11 @@ fn message(res: &ServiceResponse<impl MessageBody>, catalog: &Catalog) -> String
         Some(error @ (AppError::AlreadyInvited { .. } | AppError::Invalid { .. })) => {
             error.to_string()
         }
+        Some(AppError::SeatLimit(full)) => crate::text::capitalized(&full.to_string()),
+        Some(AppError::PlanRequired { feature }) => format!(
+            "This organization's plan does not include {feature}. Whoever manages its \
+             subscription can change the plan."
+        ),
         Some(AppError::TooManyRequests(limit)) => {
             format!(
                 "Too many attempts. Try again in {}.",

@@ -34,7 +34,10 @@ pub async fn list(
     let listed = listing::listed(&state, &tenant, &tx, &query).await?;
     let seats = seats_shown(&tx, &tenant).await?;
     let page = tenant_page("people/list.html", &tenant)
-        .with("seats_line", seats.map(|s| s.used_line()))
+        .with(
+            "seats_line",
+            seats.filter(|s| s.limit.is_some()).map(|s| s.used_line()),
+        )
         .with("invitations", listed.invitations)
         .with("more_invitations", listed.more_invitations)
         .with("people", listed.people)

@@ -61,13 +61,21 @@ async fn the_invite_page_says_how_many_seats_are_left_and_refuses_clearly_when_n
     let app = billing_app().await;
     let w = World::build(&app).await;
     let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    let (_, people) = kurt.get("/o/nirvana/people/").await;
+    assert!(
+        !people.contains("seats used"),
+        "no limit, no count: {people}"
+    );
     set_limit(&app, w.nirvana.id, Some(4)).await;
     let (_, page) = kurt.get("/o/nirvana/people/add/").await;
     assert!(page.contains("1 of 4 seats free"), "{page}");
     let (_, people) = kurt.get("/o/nirvana/people/").await;
     assert!(people.contains("3 of 4 seats used"), "{people}");
     let (_, dashboard) = kurt.get("/o/nirvana/").await;
-    assert!(dashboard.contains("3 of 4 seats used"), "{dashboard}");
+    assert!(
+        dashboard.contains("<strong>3</strong> of 4 seats used"),
+        "{dashboard}"
+    );
     invite(&kurt, "pat@smear.com").await;
     let refused = kurt
         .post_form("/o/nirvana/people/add/", &[("email", "chad@channing.com")])
@@ -112,6 +120,48 @@ async fn resending_an_expired_invitation_takes_a_seat_again() {
     assert_full(status, &body, 4, 4);
     let (status, body) = invite(&kurt, "pat@smear.com").await;
     assert_full(status, &body, 4, 4);
+    // The page's Resend button says so in words.
+    let page = kurt
+        .post_form(
+            &format!("/o/nirvana/invitations/{}/resend/", pat["id"]),
+            &[("back", "people")],
+        )
+        .await;
+    assert_eq!(page.status(), 409);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("Every seat is taken (4 used of 4)"), "{text}");
+}
+
+/// An embedding app's job that invites through the library, outside any request, is held to
+/// the same limit.
+#[tokio::test]
+async fn inviting_through_the_library_takes_a_seat_too() {
+    let app = billing_app().await;
+    let w = World::build(&app).await;
+    set_limit_as_billing(&app, w.nirvana.id, Some(3)).await;
+    let tx = orgs::tenancy::door::tenant(
+        app.conn(),
+        app.events(),
+        entity::OrganizationId(w.nirvana.id),
+    )
+    .await
+    .unwrap();
+    let refused = orgs::invitations::send::invite(
+        &tx,
+        &app.state.mailer,
+        &app.state.settings.auth,
+        &w.nirvana,
+        None,
+        "pat@smear.com",
+    )
+    .await;
+    assert!(
+        matches!(
+            refused,
+            Err(orgs::invitations::InviteError::SeatLimit(full)) if full.used == 3 && full.limit == 3
+        ),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]

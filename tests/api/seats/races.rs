@@ -107,3 +107,44 @@ async fn invitations_racing_each_other_and_a_direct_add_for_the_last_seat_let_on
         assert_eq!(through, 1, "round {round}");
     }
 }
+
+/// The seat a revoked invitation frees goes to one invitation only, whether the same address is
+/// invited again from the page (which resends what is pending) or another address through the
+/// API, however the three interleave.
+#[tokio::test]
+async fn a_revocation_racing_a_reinvitation_and_another_invitation_never_overfills() {
+    let app = billing_app().await;
+    let w = World::build(&app).await;
+    let kurt = visitor(&app, Some("kurt@nirvana.com")).await;
+    for round in 0..4 {
+        set_limit(&app, w.nirvana.id, Some(4 + round)).await;
+        let pat = format!("pat{round}@smear.com");
+        let (status, invitation) = invite(&kurt, &pat).await;
+        assert_eq!(status, 201, "{invitation}");
+        let revoke = format!("/o/nirvana/api/v1/invitations/{}/revoke/", invitation["id"]);
+        let (k1, k2, k3) = (kurt.clone(), kurt.clone(), kurt.clone());
+        let chad = format!("chad{round}@channing.com");
+        let revoked =
+            tokio::spawn(async move { k1.api(reqwest::Method::POST, &revoke, None).await });
+        let again = tokio::spawn(async move {
+            k2.post_form("/o/nirvana/people/add/", &[("email", pat.as_str())])
+                .await
+                .status()
+        });
+        let other = tokio::spawn(async move { invite(&k3, &chad).await });
+        let _ = (
+            revoked.await.unwrap(),
+            again.await.unwrap(),
+            other.await.unwrap(),
+        );
+        let (_, organization) = kurt
+            .api(
+                reqwest::Method::GET,
+                "/o/nirvana/api/v1/organization/",
+                None,
+            )
+            .await;
+        let used = organization["seats_used"].as_u64().unwrap();
+        assert!(used <= 4 + round, "round {round}: {organization}");
+    }
+}
