@@ -92,6 +92,8 @@ pub mod jobs;
 pub mod mail;
 /// `/metrics`: request, pool, outbox and cache figures in the Prometheus text format.
 pub mod metrics;
+/// The server's own outgoing requests: what they may reach.
+pub mod net;
 /// Organization rules and slugs.
 pub mod organizations;
 /// The permission catalog and the built-in roles.

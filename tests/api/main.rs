@@ -36,6 +36,7 @@ mod openapi;
 mod operations;
 mod organizations;
 mod outages;
+mod outbound;
 mod pages;
 mod passkeys;
 mod password_changes;
