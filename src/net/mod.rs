@@ -1,6 +1,4 @@
 //! The server's own outgoing requests (OpenID Provider discovery, tokens and keys; webhooks
-//! later): what they may reach ([`addresses`]) and the one client that makes them
-//! ([`client`]).
+//! later): what they may reach ([`addresses`]).
 
 pub mod addresses;
-pub mod client;

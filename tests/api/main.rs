@@ -36,7 +36,6 @@ mod openapi;
 mod operations;
 mod organizations;
 mod outages;
-mod outbound;
 mod pages;
 mod passkeys;
 mod password_changes;
