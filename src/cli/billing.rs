@@ -46,11 +46,12 @@ pub(super) async fn set_seats(
         }
         other => anyhow::anyhow!("{other}"),
     })?;
-    let limit = billing
-        .seat_limit
-        .map_or_else(|| "no limit".to_string(), |n| n.to_string());
+    let limit = billing.seat_limit.map_or_else(
+        || "no seat limit".to_string(),
+        |n| format!("seat limit {n}"),
+    );
     println!(
-        "{} ({}): seat limit {limit}, {} used",
+        "{} ({}): {limit}, {} used",
         billing.name, billing.slug, billing.seats_used
     );
     Ok(())

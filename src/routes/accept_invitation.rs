@@ -39,7 +39,7 @@ fn refused(error: &AcceptError) -> Option<Page> {
         // The seat counts are the organization's business, not the invitee's.
         AcceptError::SeatLimit(_) => "The organization has no free seat right now, so you cannot \
              join yet. Your invitation stays open: ask whoever invited you to free a seat, then \
-             use the link again."
+             use the link again"
             .to_string(),
         other => crate::text::capitalized(&other.to_string()),
     };

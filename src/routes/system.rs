@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage as _, HttpRequest, HttpResponse, web};
 use entity::OrganizationId;
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use crate::organizations::billing::{self, Billing, Change};
 use crate::state::AppState;
 use crate::tenancy::{Actor, ActorKind};
 use crate::tokens;
+use crate::web::ResolvedTenant;
 use crate::web::json::Json;
 
 /// `PATCH /api/v1/system/organizations/{id}/` body: each field given is set.
@@ -32,10 +33,11 @@ pub struct ChangeJson {
     #[serde(default, deserialize_with = "crate::web::json::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     plan: Option<Option<String>>,
-    /// The plan's feature flags, replacing the old ones (`{"sso": true, "scim": false}`); a
-    /// `seat_limit` key in it sets the seat limit as the field does.
-    #[serde(default, deserialize_with = "crate::web::json::not_null")]
-    #[schema(value_type = Option<BTreeMap<String, serde_json::Value>>)]
+    /// The plan's feature flags, replacing the old ones: `true` or `false` by feature key
+    /// (`{"sso": true, "scim": false}`); a `seat_limit` key in it (a whole number, or `null`)
+    /// sets the seat limit as the field does. A key given twice is refused.
+    #[serde(default, deserialize_with = "crate::web::json::unique_keys")]
+    #[schema(value_type = BTreeMap<String, serde_json::Value>)]
     entitlements: Option<BTreeMap<String, serde_json::Value>>,
 }
 
@@ -59,7 +61,9 @@ impl actix_web::FromRequest for Operator {
 /// off), 401 for a missing or wrong one.
 fn operator(req: &HttpRequest, state: &AppState) -> Result<Actor, AppError> {
     let token = state.settings.billing.operator_token.expose_secret().trim();
-    if token.is_empty() {
+    // Served at the service's own `/api/v1/system/` only, never under an organization's
+    // address (`/o/acme/...`, `acme.example.com`), where the global routes also match.
+    if token.is_empty() || req.extensions().get::<ResolvedTenant>().is_some() {
         return Err(AppError::NotFound);
     }
     let given = crate::web::user::bearer(req).unwrap_or("");

@@ -37,6 +37,18 @@ async fn the_operator_api_is_off_without_a_token_and_refuses_a_wrong_one() {
     assert_eq!(status, 401);
     let (status, _) = operator(&app, Method::GET, 999_999, Some(OPERATOR_TOKEN), None).await;
     assert_eq!(status, 404);
+    // Only at the service's own address, never under an organization's, where the global
+    // routes match too.
+    let under_a_tenant = reqwest::Client::new()
+        .get(format!(
+            "{}/o/foo-fighters/api/v1/system/organizations/{}/",
+            app.address, w.nirvana.id
+        ))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(under_a_tenant.status(), 404);
 }
 
 #[tokio::test]
@@ -146,6 +158,7 @@ async fn a_bad_change_is_refused_naming_its_field_and_changes_nothing() {
             "entitlements.seat_limit",
         ),
         (json!({ "seats": 5 }), "seats"),
+        (json!({ "entitlements": null }), "entitlements"),
     ] {
         let (status, answer) = operator(
             &app,
@@ -164,6 +177,26 @@ async fn a_bad_change_is_refused_naming_its_field_and_changes_nothing() {
                     .contains(field),
             "{body}: {answer}"
         );
+    }
+    // A key given twice is refused, whichever it is.
+    for body in [
+        r#"{"entitlements": {"sso": true, "sso": false}}"#,
+        r#"{"seat_limit": 8, "entitlements": {"seat_limit": 7, "seat_limit": 8}}"#,
+    ] {
+        let answer = reqwest::Client::new()
+            .patch(format!(
+                "{}/api/v1/system/organizations/{}/",
+                app.address, w.nirvana.id
+            ))
+            .bearer_auth(OPERATOR_TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 422, "{body}");
+        let text = answer.text().await.unwrap();
+        assert!(text.contains("duplicate key"), "{body}: {text}");
     }
     let (_, now) = operator(&app, Method::GET, w.nirvana.id, Some(OPERATOR_TOKEN), None).await;
     assert_eq!(now["seat_limit"], json!(null));
@@ -299,5 +332,8 @@ async fn orgs_org_set_seats_sets_the_limit_and_refuses_a_bad_one_with_exit_1() {
     ])
     .await;
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("seat limit no limit"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Nirvana (nirvana): no seat limit, 3 used"
+    );
 }
