@@ -30,6 +30,12 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Whether a secret someone presented is the configured one: compared as SHA-256 digests, so
+/// the comparison takes the same time whatever the given secret's length or content.
+pub fn same_secret(given: &str, configured: &str) -> bool {
+    constant_time_eq(&hash(given), &hash(configured))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,21 +67,16 @@ fn operator(req: &HttpRequest, state: &AppState) -> Result<Actor, AppError> {
         return Err(AppError::NotFound);
     }
     let given = crate::web::user::bearer(req).unwrap_or("");
-    if !tokens::constant_time_eq(&tokens::hash(given), &tokens::hash(token)) {
+    if !tokens::same_secret(given, token) {
         return Err(AppError::Unauthorized);
     }
-    Ok(Actor {
-        kind: ActorKind::System,
-        id: None,
-        name: "billing (operator token)".into(),
-        ip: Some(crate::web::client::Client::ip_of(req, state)),
-        user_agent: req
-            .headers()
-            .get(actix_web::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        request_id: None,
-    })
+    Ok(crate::web::tenant::request_actor(
+        req,
+        ActorKind::System,
+        None,
+        "billing (operator token)".into(),
+        crate::web::client::Client::ip_of(req, state),
+    ))
 }
 
 /// The body as a change: a `seat_limit` key of `entitlements` is the seat limit (a

@@ -272,6 +272,18 @@ fn actor_of(req: &HttpRequest, principal: &Principal, ip: String) -> Actor {
         ),
         Principal::ApiKey(key) => (ActorKind::ApiKey, key.id, key.name.clone()),
     };
+    request_actor(req, kind, Some(id), name, ip)
+}
+
+/// The actor `kind` (`id`, `name`) acting through `req` from `ip`, as the audit log records
+/// it: with the request's `User-Agent` (its first 512 characters) and id.
+pub(crate) fn request_actor(
+    req: &HttpRequest,
+    kind: ActorKind,
+    id: Option<i64>,
+    name: String,
+    ip: String,
+) -> Actor {
     let user_agent = req
         .headers()
         .get(actix_web::http::header::USER_AGENT)
@@ -283,7 +295,7 @@ fn actor_of(req: &HttpRequest, principal: &Principal, ip: String) -> Actor {
         .map(ToString::to_string);
     Actor {
         kind,
-        id: Some(id),
+        id,
         name,
         ip: Some(ip),
         user_agent,
