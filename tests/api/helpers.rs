@@ -344,6 +344,21 @@ impl TestApp {
         self.state.settings.database.listen_url()
     }
 
+    /// `orgs ARGS` against this app's database as the app connects, with the test
+    /// configuration: run off the test's one runtime thread, so the server in this process
+    /// (its mail sender among it) keeps running while the command waits for the database.
+    pub async fn orgs(&self, args: &[&str]) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_orgs"));
+        command
+            .args(args)
+            .env("ORGS_ENV", "test")
+            .env("ORGS_DATABASE__URL", self.app_database_url())
+            .env_remove("RUST_LOG");
+        tokio::task::spawn_blocking(move || command.output().expect("run orgs"))
+            .await
+            .expect("the command's thread")
+    }
+
     /// Whether the test runs on PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         self.owner.get_database_backend() == sea_orm::DbBackend::Postgres

@@ -264,17 +264,11 @@ async fn orgs_org_set_seats_sets_the_limit_and_refuses_a_bad_one_with_exit_1() {
     let app = TestApp::spawn().await;
     let w = World::build(&app).await;
     let run = |args: Vec<String>| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_orgs"));
-        command
-            .args(["org", "set-seats"])
-            .args(args)
-            .env("ORGS_ENV", "test")
-            .env("ORGS_DATABASE__URL", app.app_database_url())
-            .env_remove("RUST_LOG");
+        let app = &app;
         async move {
-            tokio::task::spawn_blocking(move || command.output().unwrap())
-                .await
-                .unwrap()
+            let mut all = vec!["org", "set-seats"];
+            all.extend(args.iter().map(String::as_str));
+            app.orgs(&all).await
         }
     };
     let id = w.nirvana.id.to_string();

@@ -194,19 +194,12 @@ async fn an_operator_resets_the_factors_of_someone_who_lost_them() {
     app.user("ada@acme.test", "Ada").await;
     let ada = visitor(&app, Some("ada@acme.test")).await;
     enrol(&ada).await;
-    // Off the test's one runtime thread: the server in this process (its mail sender among it)
-    // keeps running while the command waits for the database.
     let run = |email: &str| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_orgs"));
-        command
-            .args(["user", "reset-two-factor", "--email", email])
-            .env("ORGS_ENV", "test")
-            .env("ORGS_DATABASE__URL", app.app_database_url())
-            .env_remove("RUST_LOG");
+        let app = &app;
+        let email = email.to_string();
         async move {
-            tokio::task::spawn_blocking(move || command.output().expect("run orgs"))
+            app.orgs(&["user", "reset-two-factor", "--email", &email])
                 .await
-                .unwrap()
         }
     };
     let out = run("ADA@acme.test").await;
