@@ -2,3 +2,4 @@
 //! later): what they may reach ([`addresses`]).
 
 pub mod addresses;
+pub mod client;
