@@ -41,6 +41,7 @@ impl Keep {
 pub fn spawn(
     db: DatabaseConnection,
     keep: Keep,
+    dns: std::sync::Arc<dyn crate::tenancy::dns::TxtLookup>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -62,6 +63,14 @@ pub fn spawn(
             next += EVERY;
             let stopping = || *stop.borrow();
             hourly_until(&db, keep, &stopping).await;
+            if stopping() {
+                return;
+            }
+            match crate::organizations::domain_checks::recheck_due(&db, dns.as_ref()).await {
+                Ok(done) if done.checked > 0 => tracing::info!(?done, "email domains looked up"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "email domains could not be looked up"),
+            }
         }
     })
 }

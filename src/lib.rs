@@ -114,6 +114,8 @@ pub mod sender;
 pub mod session_store;
 /// Slugs: the rules of an organization's address.
 pub mod slug;
+/// Single sign-on per organization (OpenID Connect).
+pub mod sso;
 /// Server construction.
 pub mod startup;
 /// What the shell shares.

@@ -59,6 +59,8 @@ impl Permission {
     pub const AUDIT_READ: Self = Self("audit.read");
     /// Manage sign-in security (the two-factor requirement).
     pub const SECURITY_MANAGE: Self = Self("security.manage");
+    /// Manage the organization's email domains and single sign-on.
+    pub const SSO_MANAGE: Self = Self("sso.manage");
 }
 
 impl std::fmt::Display for Permission {
@@ -182,6 +184,11 @@ impl Catalog {
         })
         .in_group("Access", |c| {
             c.with(P::SECURITY_MANAGE, "Manage sign-in security", Admin)
+                .with(
+                    P::SSO_MANAGE,
+                    "Manage email domains and single sign-on",
+                    Admin,
+                )
         })
     }
 

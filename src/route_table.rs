@@ -105,6 +105,7 @@ pub const ANY_SETTING: &[Permission] = &[
     Permission::API_KEYS_MANAGE,
     Permission::DOMAINS_MANAGE,
     Permission::SECURITY_MANAGE,
+    Permission::SSO_MANAGE,
     Permission::OWNERSHIP_TRANSFER,
     Permission::ORGANIZATION_DELETE,
 ];

@@ -90,6 +90,7 @@ impl Application {
         let jobs_task = crate::jobs::spawn(
             state.db.connection().clone(),
             crate::jobs::Keep::from_settings(&state.settings),
+            state.dns.clone(),
             stop,
         );
         Ok(Self {

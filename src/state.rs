@@ -72,6 +72,8 @@ pub struct AppState {
     /// The passkeys' relying party: `tenant.base_domain`, for `server.public_url` and every
     /// organization's subdomain.
     pub webauthn: Arc<webauthn_rs::Webauthn>,
+    /// The identity providers of single sign-on, reached through the SSRF-safe client.
+    pub sso: Arc<crate::sso::Providers>,
     /// Set on SIGTERM: `/readyz` answers 503 while the server drains.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -149,6 +151,7 @@ impl AppState {
                 settings.auth.encryption_key.expose_secret(),
             )?,
             webauthn: Arc::new(crate::auth::passkeys::relying_party(&settings)?),
+            sso: Arc::new(crate::sso::Providers::new(&settings.sso)?),
             metrics: Arc::default(),
             tenant_routes: Arc::default(),
             dns: Arc::new(UdpDns::new(dns_server)),

@@ -39,6 +39,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "settings/domains.html",
     "settings/danger.html",
     "settings/security.html",
+    "settings/sso.html",
     "settings/confirm.html",
     "settings/transfer.html",
     "organizations/list.html",

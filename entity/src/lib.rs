@@ -4,6 +4,7 @@
 pub mod api_token;
 pub mod audit_event;
 pub mod auth_challenge;
+pub mod email_domain;
 pub mod email_outbox;
 pub mod idempotency_key;
 pub mod ids;
@@ -25,6 +26,8 @@ pub mod prelude;
 pub mod project;
 pub mod recovery_code;
 pub mod security_event;
+pub mod sso_connection;
+pub mod sso_identity;
 pub mod tenant;
 pub mod user;
 pub mod user_session;

@@ -17,6 +17,7 @@ mod m20261206_000012_audit_retention;
 mod m20261207_000013_organization_color;
 mod m20261207_000014_two_factor;
 mod m20261207_000015_seats_and_plans;
+mod m20261207_000016_email_domains_and_sso;
 
 pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
 pub use m20261201_000010_big_organizations::KEPT_PENDING;
@@ -39,6 +40,9 @@ pub const TENANT_TABLES: &[&str] = &[
     "audit_events",
     "organization_counts",
     "idempotency_keys",
+    "email_domains",
+    "sso_connections",
+    "sso_identities",
 ];
 
 /// The ordered list of migrations.
@@ -63,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_organization_color::Migration),
             Box::new(m20261207_000014_two_factor::Migration),
             Box::new(m20261207_000015_seats_and_plans::Migration),
+            Box::new(m20261207_000016_email_domains_and_sso::Migration),
         ]
     }
 }

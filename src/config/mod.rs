@@ -16,7 +16,7 @@ mod tests;
 mod validate;
 
 pub use proxies::TrustedProxies;
-pub use sections::{BillingSettings, MetricsSettings, ProjectsSettings, UiSettings};
+pub use sections::{BillingSettings, MetricsSettings, ProjectsSettings, SsoSettings, UiSettings};
 
 const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 const DEVELOPMENT_TOML: &str = include_str!("../../config/development.toml");
@@ -116,6 +116,9 @@ pub struct Settings {
     /// Seats and plans: the operator's API.
     #[serde(default)]
     pub billing: BillingSettings,
+    /// Single sign-on: what its outgoing requests may reach.
+    #[serde(default)]
+    pub sso: SsoSettings,
 }
 
 /// `[audit]`

@@ -78,3 +78,16 @@ pub struct BillingSettings {
     #[serde(skip_serializing)]
     pub operator_token: SecretString,
 }
+
+/// `[sso]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SsoSettings {
+    /// Private networks the server's outgoing requests (OpenID discovery, tokens, keys) may
+    /// reach besides public addresses: a company's identity provider on its own network, a
+    /// test's on loopback. Empty by default: loopback, private, link-local (metadata), CGNAT
+    /// and the ranges that disguise them are refused.
+    pub allow_private_networks: Vec<ipnet::IpNet>,
+    /// Accept `http://` issuers (tests and development only; production refuses it).
+    pub allow_insecure_issuers: bool,
+}

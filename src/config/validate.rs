@@ -59,6 +59,7 @@ impl Settings {
         self.check_cache()?;
         self.check_metrics()?;
         self.check_billing()?;
+        self.check_sso()?;
         self.check_server()?;
         self.check_auth()?;
         self.check_encryption_key(self.environment == Environment::Production)?;
@@ -174,6 +175,16 @@ impl Settings {
         if !token.is_empty() && token.chars().count() < 24 {
             return Err(ConfigError(
                 "billing.operator_token: at least 24 characters (or empty, to turn the operator API off)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `[sso]`: plain-http issuers never in production.
+    fn check_sso(&self) -> Result<(), ConfigError> {
+        if self.sso.allow_insecure_issuers && self.environment == Environment::Production {
+            return Err(ConfigError(
+                "sso.allow_insecure_issuers: must be false in production (an http issuer's tokens can be forged on the way)".into(),
             ));
         }
         Ok(())

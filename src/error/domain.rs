@@ -165,3 +165,44 @@ impl From<BillingError> for AppError {
         }
     }
 }
+
+impl From<crate::organizations::email_domains::EmailDomainError> for AppError {
+    fn from(error: crate::organizations::email_domains::EmailDomainError) -> Self {
+        use crate::organizations::email_domains::EmailDomainError as E;
+        match error {
+            E::NotFound => Self::NotFound,
+            E::NotVerified { .. } => Self::Conflict(error.to_string()),
+            E::Lookup(_) => Self::Unavailable(error.to_string()),
+            E::Role(e) => e.into(),
+            E::Db(e) => e.into(),
+            E::Taken => Self::Conflict(error.to_string()),
+            error => Self::from_field_error(&error),
+        }
+    }
+}
+
+impl From<crate::organizations::join_by_domain::JoinError> for AppError {
+    fn from(error: crate::organizations::join_by_domain::JoinError) -> Self {
+        use crate::organizations::join_by_domain::JoinError as E;
+        match error {
+            E::NotOffered => Self::Forbidden(error.to_string()),
+            E::Org(e) => e.into(),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::sso::SsoError> for AppError {
+    fn from(error: crate::sso::SsoError) -> Self {
+        use crate::sso::SsoError as E;
+        match error {
+            E::NotConfigured => Self::NotFound,
+            E::NotEntitled => Self::PlanRequired { feature: "sso" },
+            E::Provider(_) => Self::BadGateway(error.to_string()),
+            E::Refused(_) => Self::Forbidden(error.to_string()),
+            E::Role(e) => e.into(),
+            E::Db(e) => e.into(),
+            error => Self::from_field_error(&error),
+        }
+    }
+}

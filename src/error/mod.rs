@@ -124,6 +124,10 @@ pub enum AppError {
     /// A dependency does not answer (503, with `Retry-After`).
     #[error("{0}")]
     Unavailable(String),
+    /// A server the request needed answered badly or not at all, or may not be reached: an
+    /// organization's identity provider (502, `upstream_failed`, the reason said).
+    #[error("{0}")]
+    BadGateway(String),
     /// A bug or an infrastructure failure (500); the cause is logged only.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -181,6 +185,7 @@ impl AppError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests { .. } => "throttled",
             Self::Unavailable(_) => "unavailable",
+            Self::BadGateway(_) => "upstream_failed",
             Self::Internal(_) => "internal",
         }
     }
@@ -249,6 +254,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -259,6 +265,7 @@ impl ResponseError for AppError {
         match self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             Self::Unavailable(reason) => tracing::warn!(%reason, "request refused: unavailable"),
+            Self::BadGateway(reason) => tracing::warn!(%reason, "an upstream server failed"),
             _ => {}
         }
         if let Self::LoginRequired { next } = self {

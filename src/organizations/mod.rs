@@ -9,8 +9,11 @@
 pub mod api_keys;
 pub mod appearance;
 pub mod billing;
+pub mod domain_checks;
 pub mod domains;
+pub mod email_domains;
 pub mod grants;
+pub mod join_by_domain;
 mod lifecycle;
 pub mod members;
 mod membership;

@@ -34,6 +34,9 @@ pub struct LoginForm {
     #[validate(length(min = 1, message = "enter your password"))]
     password: String,
     next: String,
+    /// The single sign-on button was pressed.
+    #[serde(skip_serializing)]
+    sso: String,
 }
 
 /// `?next=` on the login page.
@@ -102,6 +105,24 @@ pub async fn login(
     form: crate::web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    // An address alone (the single sign-on button): its domain's identity provider, when an
+    // organization's sign-on answers for it; the same answer for every address at a domain.
+    if form.password.is_empty() && !form.email.trim().is_empty() {
+        if let Some(start) =
+            super::sso::start_for_address(&state, form.email.trim(), &form.next).await?
+        {
+            return Ok(redirect(&start));
+        }
+        if !form.sso.is_empty() {
+            let mut errors = FieldErrors::new();
+            forms::add(
+                &mut errors,
+                "email",
+                "no single sign-on answers for this address: enter your password",
+            );
+            return render(&req, login_page(&form, &errors)).await;
+        }
+    }
     if let Err(errors) = form.validate() {
         return render(&req, login_page(&form, &forms::field_errors(&errors))).await;
     }

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod my_organizations;
 pub mod openapi;
 pub mod organization;
+mod pages;
 pub mod passkeys;
 pub mod people;
 pub mod projects;
@@ -21,6 +22,8 @@ pub mod roles;
 pub mod security;
 pub mod settings;
 pub mod sign_in;
+pub mod sso;
+pub mod sso_api;
 pub mod system;
 pub mod two_factor_api;
 
@@ -121,15 +124,24 @@ macro_rules! creates {
     };
 }
 
+macro_rules! feature {
+    () => {
+        None
+    };
+    ($feature:literal) => {
+        Some($feature)
+    };
+}
+
 macro_rules! tenant_routes {
-    ($($method:ident $path:literal [$($needs:tt)+] $($creates:ident)? => $handler:path;)*) => {
+    ($($method:ident $path:literal [$($needs:tt)+] $(($feature:literal))? $($creates:ident)? => $handler:path;)*) => {
         /// Every tenant route, in registration order.
         pub const TENANT_ROUTES: &[TenantRoute] = &[$(TenantRoute {
             method: Method::$method,
             path: $path,
             needs: needs!($($needs)+),
             creates: creates!($($creates)?),
-            feature: None,
+            feature: feature!($($feature)?),
             handler: || web::method(Method::$method).to($handler),
         },)*];
     };
@@ -186,7 +198,7 @@ tenant_routes! {
     GET "/api/v1/invitations/{id}/" [INVITATIONS_MANAGE] => invitations::api_detail;
     POST "/api/v1/invitations/{id}/revoke/" [INVITATIONS_MANAGE] => invitations::api_revoke;
     POST "/api/v1/invitations/{id}/resend/" [INVITATIONS_MANAGE] => invitations::api_resend;
-    GET "/settings/" [AnyOf(ORGANIZATION_UPDATE, ROLES_MANAGE, API_KEYS_MANAGE, DOMAINS_MANAGE, SECURITY_MANAGE, OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::general::show;
+    GET "/settings/" [AnyOf(ORGANIZATION_UPDATE, ROLES_MANAGE, API_KEYS_MANAGE, DOMAINS_MANAGE, SECURITY_MANAGE, SSO_MANAGE, OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::general::show;
     GET "/settings/security/" [SECURITY_MANAGE] => settings::security::show;
     POST "/settings/security/" [SECURITY_MANAGE] => settings::security::save;
     GET "/settings/danger/" [AnyOf(OWNERSHIP_TRANSFER, ORGANIZATION_DELETE)] => settings::danger;
@@ -205,6 +217,22 @@ tenant_routes! {
     POST "/api/v1/domains/" [DOMAINS_MANAGE] creates => domains::api_add;
     POST "/api/v1/domains/{id}/verify/" [DOMAINS_MANAGE] => domains::api_verify;
     DELETE "/api/v1/domains/{id}/" [DOMAINS_MANAGE] => domains::api_delete;
+    GET "/settings/sso/" [SSO_MANAGE] => settings::sso::show;
+    POST "/settings/sso/domains/" [SSO_MANAGE] => settings::sso::add_domain;
+    POST "/settings/sso/domains/{id}/verify/" [SSO_MANAGE] => settings::sso::verify_domain;
+    POST "/settings/sso/domains/{id}/join/" [SSO_MANAGE] => settings::sso::set_join;
+    POST "/settings/sso/domains/{id}/delete/" [SSO_MANAGE] => settings::sso::delete_domain;
+    POST "/settings/sso/connection/" [SSO_MANAGE] ("sso") => settings::sso::save_connection;
+    POST "/settings/sso/connection/delete/" [SSO_MANAGE] ("sso") => settings::sso::delete_connection;
+    GET "/api/v1/email-domains/" [SSO_MANAGE] => sso_api::list;
+    POST "/api/v1/email-domains/" [SSO_MANAGE] creates => sso_api::add;
+    GET "/api/v1/email-domains/{id}/" [SSO_MANAGE] => sso_api::detail;
+    PATCH "/api/v1/email-domains/{id}/" [SSO_MANAGE] => sso_api::update;
+    DELETE "/api/v1/email-domains/{id}/" [SSO_MANAGE] => sso_api::delete;
+    POST "/api/v1/email-domains/{id}/verify/" [SSO_MANAGE] => sso_api::verify;
+    GET "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::show_connection;
+    PUT "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::put_connection;
+    DELETE "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::delete_connection;
     GET "/roles/" [ROLES_MANAGE] => roles::list;
     GET "/roles/new/" [ROLES_MANAGE] => roles::new_form;
     POST "/roles/new/" [ROLES_MANAGE] => roles::create;
@@ -402,60 +430,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
         // Bound to the host it was made for (see `auth::handoff`), so it answers on any.
         .route("/handoff/{token}/", web::get().to(auth::handoff))
         .route("/logout/", web::post().to(auth::logout));
-    // The pages that take a password or start a sign-in: on the service's own hosts only.
-    let pages = [
-        web::resource("/signup/")
-            .route(web::get().to(auth::signup_form))
-            .route(web::post().to(auth::signup)),
-        web::resource("/activate/{token}/").route(web::get().to(auth::activate)),
-        web::resource("/go/{slug}/").route(web::get().to(my_organizations::go)),
-        web::resource("/invitations/{token}/")
-            .route(web::get().to(accept_invitation::show))
-            .route(web::post().to(accept_invitation::respond)),
-        web::resource("/login/")
-            .route(web::get().to(auth::login_form))
-            .route(web::post().to(auth::login)),
-        web::resource("/login/two-factor/")
-            .route(web::get().to(sign_in::step_form))
-            .route(web::post().to(sign_in::step)),
-        web::resource("/login/two-factor/passkey/options/")
-            .route(web::post().to(passkeys::step_options)),
-        web::resource("/login/two-factor/passkey/").route(web::post().to(passkeys::step)),
-        web::resource("/login/passkey/options/").route(web::post().to(passkeys::sign_in_options)),
-        web::resource("/login/passkey/").route(web::post().to(passkeys::sign_in)),
-        web::resource("/reauthenticate/")
-            .route(web::get().to(reauth::show))
-            .route(web::post().to(reauth::submit)),
-        web::resource("/account/security/").route(web::get().to(security::show)),
-        web::resource("/account/security/totp/").route(web::post().to(security::start_totp)),
-        web::resource("/account/security/totp/confirm/")
-            .route(web::post().to(security::confirm_totp)),
-        web::resource("/account/security/totp/delete/")
-            .route(web::post().to(security::disable_totp)),
-        web::resource("/account/security/recovery-codes/")
-            .route(web::post().to(security::renew_codes)),
-        web::resource("/account/security/passkeys/options/")
-            .route(web::post().to(two_factor_api::start_passkey)),
-        web::resource("/account/security/passkeys/").route(web::post().to(passkeys::add)),
-        web::resource("/account/security/passkeys/{id}/delete/")
-            .route(web::post().to(passkeys::delete)),
-        web::resource("/password-reset/")
-            .route(web::get().to(auth::password_reset_form))
-            .route(web::post().to(auth::password_reset_request)),
-        web::resource("/password-reset/{token}/")
-            .route(web::get().to(auth::password_reset_confirm_form))
-            .route(web::post().to(auth::password_reset_confirm)),
-        web::resource("/account/")
-            .route(web::get().to(account::show))
-            .route(web::post().to(account::update)),
-        web::resource("/organizations/").route(web::get().to(my_organizations::list)),
-        web::resource("/organizations/add/")
-            .route(web::get().to(my_organizations::add_form))
-            .route(web::post().to(my_organizations::add)),
-        web::resource("/account/tokens/").route(web::post().to(account::create_token)),
-        web::resource("/account/tokens/{id}/revoke/").route(web::post().to(account::revoke_token)),
-    ];
-    for page in pages {
+    for page in pages::sign_in_pages() {
         cfg.service(sign_in_page(page));
     }
     let routes = GLOBAL_API_ROUTES

@@ -123,7 +123,9 @@ pub async fn list(
     query: Query<MinePageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (mine, pages) = mine_with_roles(&state, user.id(), &query).await?;
+    let offer = crate::organizations::join_by_domain::offer(state.db.connection(), &user).await?;
     let page = Page::new("organizations/list.html")
+        .with("offer", offer)
         .with("organizations", mine)
         .with("pages", pages);
     render(&req, page).await

@@ -51,6 +51,17 @@ pub(crate) async fn sign_in_family(
     family: Option<String>,
     proof: Proof,
 ) -> Result<(), AppError> {
+    // An organization whose email domain is set to join automatically takes its people in
+    // at every sign-in (their address verified, a seat free).
+    if let Some(user) = crate::auth::users::find_by_id(&state.db, user_id).await? {
+        crate::organizations::join_by_domain::join_automatically(
+            state.db.connection(),
+            &state.events,
+            &state.permissions,
+            &user,
+        )
+        .await?;
+    }
     let ttl = state.settings.session.ttl_hours;
     let key = sessions::create(&state.db, user_id, ttl, family, proof).await?;
     session.remove(PENDING_KEY);

@@ -32,6 +32,10 @@ pub const GLOBAL_KEYS: &[(&str, &str)] = &[
         "a verified domain answers for one organization across all: moves to a reference table verified_domains(domain PRIMARY KEY, organization_id)",
     ),
     (
+        "email_domains_verified_key",
+        "a verified email domain belongs to one organization across all: moves to a reference table verified_email_domains(domain PRIMARY KEY, organization_id)",
+    ),
+    (
         "organization_users_id_key",
         "ids come from one sequence on the coordinator: the index stays, not unique",
     ),

@@ -308,6 +308,33 @@ pub async fn by_verified_domain(
     Ok(found)
 }
 
+/// The organization that has verified the email domain `domain`, with its claim (looked up in
+/// the system context, read only): one at most.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "an address's domain names its organization before any scope"
+)]
+pub async fn by_verified_email_domain(
+    db: &DatabaseConnection,
+    domain: &str,
+) -> Result<Option<(organization::Model, entity::email_domain::Model)>, DbErr> {
+    use entity::email_domain;
+    let txn = SystemTxn::begin(db, "find an email domain's organization", false).await?;
+    let row = email_domain::Entity::find()
+        .filter(email_domain::Column::Domain.eq(domain))
+        .filter(email_domain::Column::State.eq("verified"))
+        .one(txn.conn())
+        .await?;
+    let found = match row {
+        Some(row) => by_id(txn.conn(), OrganizationId(row.organization_id))
+            .await?
+            .map(|org| (org, row)),
+        None => None,
+    };
+    txn.commit().await?;
+    Ok(found)
+}
+
 /// The organization and key of a working API key secret (looked up in the system context, read
 /// only).
 #[expect(

@@ -82,6 +82,7 @@ fn message(res: &ServiceResponse<impl MessageBody>, catalog: &Catalog) -> String
                 crate::text::describe_ttl(limit.reset_secs)
             )
         }
+        Some(AppError::BadGateway(reason)) => crate::text::capitalized(reason),
         Some(AppError::Unavailable(_)) => {
             "The service cannot reach its database just now. Try again in a few seconds.".into()
         }

@@ -196,6 +196,9 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.database.url = db.app_url.clone();
     settings.database.migrate_on_start = !db.is_postgres();
     settings.database.max_connections = 5;
+    // The tests' identity provider (tests/oidc) listens on loopback over plain http.
+    settings.sso.allow_private_networks = vec!["127.0.0.0/8".parse().expect("a network")];
+    settings.sso.allow_insecure_issuers = true;
     // `TEST_POOLER=127.0.0.1:6434`: the app (not the fixtures) reaches PostgreSQL through a
     // transaction-pooling pgbouncer there, as `deploy/cluster` runs it.
     if let Ok(pooler) = std::env::var("TEST_POOLER")

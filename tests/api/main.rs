@@ -50,6 +50,7 @@ mod settings;
 mod settling;
 mod slugs;
 mod smtp;
+mod sso;
 mod team_pages;
 mod tenancy;
 mod two_factor;

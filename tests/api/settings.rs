@@ -43,6 +43,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
             "API keys",
             "Domains",
             "Security",
+            "Email domains and SSO",
             "Danger zone"
         ]
     );
@@ -50,6 +51,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
         "/o/acme/settings/api-keys/",
         "/o/acme/settings/domains/",
         "/o/acme/settings/security/",
+        "/o/acme/settings/sso/",
         "/o/acme/settings/danger/",
         "/o/acme/roles/",
         "/o/acme/roles/new/",
@@ -59,7 +61,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
     ] {
         let (status, page) = ada.get(path).await;
         assert_eq!(status, 200, "{path}");
-        assert_eq!(sections(&page).len(), 7, "{path} is a page of the area");
+        assert_eq!(sections(&page).len(), 8, "{path} is a page of the area");
         assert!(page.contains("aria-current=\"page\">"), "{path}");
     }
     let (_, danger) = ada.get("/o/acme/settings/danger/").await;

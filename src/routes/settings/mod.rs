@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 pub mod general;
 pub mod sections;
 pub mod security;
+pub mod sso;
 
 use crate::cursor::ListCursors;
 use crate::error::{AppError, FieldErrors};

@@ -64,7 +64,13 @@ pub const SECTIONS: &[Section] = &[
         path: "/settings/security/",
         needs: Needs::Permission(Permission::SECURITY_MANAGE),
     },
-    // Single sign-on, SCIM and Webhooks go here.
+    Section {
+        key: "sso",
+        label: "Email domains and SSO",
+        path: "/settings/sso/",
+        needs: Needs::Permission(Permission::SSO_MANAGE),
+    },
+    // SCIM and Webhooks go here.
     Section {
         key: "danger",
         label: "Danger zone",

@@ -145,6 +145,7 @@ async fn a_nul_or_broken_utf8_anywhere_a_request_carries_text_is_a_404_or_422_ne
         "/settings/api-keys/{id}/revoke/",
         "/settings/domains/{id}/verify/",
         "/settings/domains/{id}/delete/",
+        "/settings/sso/connection/delete/",
         "/logout/",
     ];
     for (route, path) in forms {

@@ -83,6 +83,7 @@ enum Fresh {
     Invitation,
     ApiKey,
     Domain,
+    EmailDomain,
     /// A custom role nobody holds; `{key}` is `doomed-{id}`.
     Role,
 }
@@ -140,6 +141,8 @@ fn case(route: &TenantRoute) -> Option<Case> {
             special: leave,
             ..ok(200)
         },
+        // No connection yet: the holders of `sso.manage` are told so.
+        ("GET" | "DELETE", "/api/v1/sso-connection/") => ok(404),
         ("GET", _) if !route.path.contains('{') => ok(200),
         ("POST", "/projects/new/") => Case {
             form: Some("name=Matrix+project&description=made+by+the+matrix"),
@@ -295,6 +298,41 @@ fn case(route: &TenantRoute) -> Option<Case> {
             ..api_fresh(Fresh::Role, 200)
         },
         ("DELETE", "/api/v1/roles/{key}/") => api_fresh(Fresh::Role, 204),
+        ("POST", "/settings/sso/domains/") => Case {
+            form: Some("domain=matrix{n}.example.org"),
+            ..ok(303)
+        },
+        // Not verified: the page says so and nothing changes.
+        ("POST", "/settings/sso/domains/{id}/join/") => Case {
+            form: Some("join=suggest&role=member"),
+            ..fresh(Fresh::EmailDomain)
+        },
+        ("POST", "/settings/sso/domains/{id}/verify/" | "/settings/sso/domains/{id}/delete/") => {
+            fresh(Fresh::EmailDomain)
+        }
+        // No verified domain to answer for: the form is shown again with its errors.
+        ("POST", "/settings/sso/connection/") => Case {
+            form: Some("issuer=https%3A%2F%2Fidp.example&client_id=x&client_secret=y"),
+            ..ok(200)
+        },
+        ("POST", "/settings/sso/connection/delete/") => page(303),
+        ("POST", "/api/v1/email-domains/") => Case {
+            json: Some(r#"{"domain": "api{n}.example.org"}"#),
+            ..ok(201)
+        },
+        ("GET", "/api/v1/email-domains/{id}/") => api_fresh(Fresh::EmailDomain, 200),
+        ("PATCH", "/api/v1/email-domains/{id}/") => Case {
+            json: Some(r#"{"join": "off"}"#),
+            ..api_fresh(Fresh::EmailDomain, 200)
+        },
+        ("DELETE", "/api/v1/email-domains/{id}/") => api_fresh(Fresh::EmailDomain, 204),
+        ("POST", "/api/v1/email-domains/{id}/verify/") => api_fresh(Fresh::EmailDomain, 409),
+        ("PUT", "/api/v1/sso-connection/") => Case {
+            json: Some(
+                r#"{"issuer": "https://idp.example", "client_id": "x", "client_secret": "y", "domains": ["nowhere.example"]}"#,
+            ),
+            ..ok(422)
+        },
         _ => return None,
     })
 }
@@ -374,6 +412,20 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                     .unwrap()
                     .id
             };
+            tx.commit().await.unwrap();
+            id
+        }
+        Fresh::EmailDomain => {
+            let tx =
+                orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(w.acme_id))
+                    .await
+                    .unwrap();
+            let domain = format!("doomed{n}.example.org");
+            let id =
+                orgs::organizations::email_domains::add(&tx, app.state.db.connection(), &domain)
+                    .await
+                    .unwrap()
+                    .id;
             tx.commit().await.unwrap();
             id
         }
