@@ -29,6 +29,10 @@ pub struct Model {
     /// billing (`orgs::organizations::billing`).
     #[serde(skip)]
     pub entitlements: Option<String>,
+    /// The email domains whose members must sign in through its single sign-on, a JSON
+    /// array; none when sign-on is not enforced (kept by `orgs::sso::connection`).
+    #[serde(skip)]
+    pub sso_enforced: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
     #[schema(value_type = String, format = DateTime)]

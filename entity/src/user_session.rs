@@ -22,6 +22,8 @@ pub struct Model {
     /// When the person last proved it was them in this sign-in (a password or a second
     /// factor): what a dangerous action's recent sign-in is measured from.
     pub confirmed_at: Option<DateTimeUtc>,
+    /// The organization whose single sign-on made this sign-in, if one did.
+    pub sso_organization_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

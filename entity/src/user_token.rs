@@ -21,6 +21,8 @@ pub struct Model {
     pub second_factor_at: Option<DateTimeUtc>,
     /// On a handoff: the last confirmation of the sign-in that made it, carried over.
     pub confirmed_at: Option<DateTimeUtc>,
+    /// On a handoff: the organization whose single sign-on made the sign-in, carried over.
+    pub sso_organization_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,6 +1,10 @@
 //! Email domains an organization proves it owns (a TXT record under `_orgs-email.`), how people
 //! with an address there join it, its OpenID Connect single sign-on connection and the
 //! identities (issuer, subject) that sign-on linked to accounts. All three are tenant tables.
+//! Beside them: the domains whose members must sign on (`organizations.sso_enforced`, a JSON
+//! array, null when not enforced: read with the organization, no query more per request), and
+//! which organization's sign-on made a sign-in (`user_sessions`, and the handoffs that carry
+//! it, `user_tokens`).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -86,7 +90,11 @@ CREATE TABLE sso_identities (
     updated_at {ts} NOT NULL{pk}
 );
 CREATE UNIQUE INDEX sso_identities_subject_key ON sso_identities (organization_id, issuer, subject);
-CREATE INDEX sso_identities_user_idx ON sso_identities (organization_id, user_id)
+CREATE INDEX sso_identities_user_idx ON sso_identities (organization_id, user_id);
+
+ALTER TABLE organizations ADD COLUMN sso_enforced TEXT;
+ALTER TABLE user_sessions ADD COLUMN sso_organization_id {big};
+ALTER TABLE user_tokens ADD COLUMN sso_organization_id {big}
 "
     )
 }
@@ -111,7 +119,10 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         crate::run_sql(
             manager,
-            "DROP TABLE sso_identities; DROP TABLE sso_connections; DROP TABLE email_domains",
+            "ALTER TABLE user_tokens DROP COLUMN sso_organization_id; \
+             ALTER TABLE user_sessions DROP COLUMN sso_organization_id; \
+             ALTER TABLE organizations DROP COLUMN sso_enforced; \
+             DROP TABLE sso_identities; DROP TABLE sso_connections; DROP TABLE email_domains",
         )
         .await
     }

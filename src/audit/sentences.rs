@@ -36,6 +36,48 @@ const ORGS: &[(&str, &str)] = &[
     ("domain.added", "added the domain {target}"),
     ("domain.verified", "verified the domain {target}"),
     ("domain.removed", "removed the domain {target}"),
+    ("email_domain.added", "added the email domain {target}"),
+    (
+        "email_domain.verified",
+        "verified the email domain {target}",
+    ),
+    (
+        "email_domain.unverified",
+        "found the TXT record of {target} gone: the email domain is pending again",
+    ),
+    (
+        "email_domain.failed",
+        "found no TXT record for {target} in 30 days: the claim failed",
+    ),
+    (
+        "email_domain.join_changed",
+        "changed how people at {target} join",
+    ),
+    ("email_domain.removed", "removed the email domain {target}"),
+    (
+        "member.joined_by_domain",
+        "joined by their address's email domain",
+    ),
+    (
+        "sso.connection_created",
+        "set up single sign-on with {target}",
+    ),
+    (
+        "sso.connection_updated",
+        "changed single sign-on with {target}",
+    ),
+    (
+        "sso.connection_removed",
+        "removed single sign-on with {target}",
+    ),
+    (
+        "sso.identity_linked",
+        "linked a sign-on identity to {target}",
+    ),
+    (
+        "sso.claim_refused",
+        "refused a sign-on through {target} for an address outside the organization's domains",
+    ),
     (
         "security.two_factor_required",
         "required two-factor sign-in of every member",

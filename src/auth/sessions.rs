@@ -23,6 +23,8 @@ pub struct Proof {
     pub second_factor_at: Option<DateTimeUtc>,
     /// When the person last confirmed it was them in it.
     pub confirmed_at: Option<DateTimeUtc>,
+    /// The organization whose single sign-on made the sign-in, if one did.
+    pub sso_organization_id: Option<i64>,
 }
 
 impl Proof {
@@ -31,6 +33,7 @@ impl Proof {
         Self {
             second_factor_at: None,
             confirmed_at: Some(entity::chrono_now()),
+            sso_organization_id: None,
         }
     }
 
@@ -40,7 +43,14 @@ impl Proof {
         Self {
             second_factor_at: Some(now),
             confirmed_at: Some(now),
+            sso_organization_id: None,
         }
+    }
+
+    /// This proof, made by `organization_id`'s single sign-on.
+    pub fn through_sso(mut self, organization_id: i64) -> Self {
+        self.sso_organization_id = Some(organization_id);
+        self
     }
 
     /// Whether a second factor completed the sign-in.
@@ -60,6 +70,7 @@ impl Proof {
         Self {
             second_factor_at: session.second_factor_at,
             confirmed_at: session.confirmed_at,
+            sso_organization_id: session.sso_organization_id,
         }
     }
 }
@@ -81,6 +92,7 @@ pub async fn create<C: ConnectionTrait>(
         token_hash: Set(hash),
         expires_at: Set(entity::chrono_now() + Duration::hours(i64::from(ttl_hours))),
         second_factor_at: Set(proof.second_factor_at),
+        sso_organization_id: Set(proof.sso_organization_id),
         confirmed_at: Set(proof.confirmed_at),
         ..Default::default()
     }

@@ -117,6 +117,7 @@ async fn insert<C: ConnectionTrait>(
         used_at: Set(None),
         family: Set(family),
         second_factor_at: Set(proof.second_factor_at),
+        sso_organization_id: Set(proof.sso_organization_id),
         confirmed_at: Set(proof.confirmed_at),
         ..Default::default()
     }

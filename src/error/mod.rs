@@ -66,6 +66,15 @@ pub enum AppError {
         /// On a page: where to set it up.
         setup: Option<String>,
     },
+    /// The organization requires its single sign-on of this member, and this sign-in was not
+    /// made by it (403 `sso_required`); a page is sent to start it.
+    #[error("{name} requires its single sign-on of your address: sign in through it")]
+    SignOnRequired {
+        /// The organization's name.
+        name: String,
+        /// On a page: where the sign-on starts.
+        start: Option<String>,
+    },
     /// A dangerous action needs a password or second-factor confirmation within
     /// `auth.sudo_ttl_secs` (403 `reauthentication_required`); a page is sent to confirm and
     /// come back to `next`.
@@ -172,6 +181,7 @@ impl AppError {
             Self::Unauthorized | Self::LoginRequired { .. } => "unauthorized",
             Self::Forbidden(_) | Self::MissingPermission(_) | Self::MissingAnyOf(_) => "forbidden",
             Self::TwoFactorRequired { .. } => "two_factor_required",
+            Self::SignOnRequired { .. } => "sso_required",
             Self::ReauthenticationRequired { .. } => "reauthentication_required",
             Self::NotFound => "not_found",
             Self::Conflict(_) => "conflict",
@@ -241,6 +251,7 @@ impl ResponseError for AppError {
             | Self::MissingPermission(_)
             | Self::MissingAnyOf(_)
             | Self::TwoFactorRequired { .. }
+            | Self::SignOnRequired { .. }
             | Self::ReauthenticationRequired { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::AlreadyInvited { .. } | Self::SeatLimit(_) => {
@@ -277,6 +288,7 @@ impl ResponseError for AppError {
         }
         let page = match self {
             Self::TwoFactorRequired { setup, .. } => setup.clone(),
+            Self::SignOnRequired { start, .. } => start.clone(),
             Self::ReauthenticationRequired { next: Some(next) } => {
                 let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
                 Some(format!("/reauthenticate/?{query}"))

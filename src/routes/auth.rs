@@ -349,6 +349,7 @@ pub async fn handoff(
     let proof = sessions::Proof {
         second_factor_at: token.second_factor_at,
         confirmed_at: token.confirmed_at,
+        sso_organization_id: token.sso_organization_id,
     };
     sign_in::sign_in_family(
         &req,

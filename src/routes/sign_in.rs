@@ -28,6 +28,9 @@ pub(crate) struct Pending {
     pub key: String,
     /// Where the sign-in goes once complete.
     pub next: String,
+    /// The organization whose single sign-on made the first step, if one did.
+    #[serde(default)]
+    pub sso_organization_id: Option<i64>,
 }
 
 /// Signs `user_id` in on this browser with what the sign-in proved: a new sign-in row, a
@@ -105,9 +108,26 @@ pub(crate) async fn after_password(
     user: &user::Model,
     next: &str,
 ) -> Result<Result<HttpResponse, String>, AppError> {
+    after_first_factor(req, state, session, user, next, None).await
+}
+
+/// [`after_password`] for any first step: a password, or the single sign-on of
+/// `sso_organization_id`, which the sign-in then carries.
+pub(crate) async fn after_first_factor(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &Session,
+    user: &user::Model,
+    next: &str,
+    sso_organization_id: Option<i64>,
+) -> Result<Result<HttpResponse, String>, AppError> {
     match two_factor::after_password(&state.db, user.id()).await? {
         AfterPassword::SignIn => {
-            sign_in(req, state, session, user.id(), Proof::password()).await?;
+            let proof = Proof {
+                sso_organization_id,
+                ..Proof::password()
+            };
+            sign_in(req, state, session, user.id(), proof).await?;
             return Ok(Ok(redirect(&target(state, user.id(), next).await?)));
         }
         AfterPassword::Locked { retry_after_secs } => {
@@ -119,6 +139,7 @@ pub(crate) async fn after_password(
     let pending = Pending {
         key,
         next: next.to_string(),
+        sso_organization_id,
     };
     session
         .insert(PENDING_KEY, pending)
@@ -256,5 +277,9 @@ pub(crate) async fn complete(
     if !challenges::finish(&state.db, &pending.key).await? {
         return Err(AppError::Conflict(expired_message()));
     }
-    sign_in(req, state, session, user_id, Proof::second_factor()).await
+    let proof = Proof {
+        sso_organization_id: pending.sso_organization_id,
+        ..Proof::second_factor()
+    };
+    sign_in(req, state, session, user_id, proof).await
 }

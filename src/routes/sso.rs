@@ -153,7 +153,7 @@ pub async fn callback(
             &state,
             &session,
             signed_on.user.id(),
-            Proof::second_factor(),
+            Proof::second_factor().through_sso(row.organization_id),
         )
         .await?;
         let home = links::enter(&req, &state, signed_on.user.id(), slug, &pending.next).await?;
@@ -161,7 +161,8 @@ pub async fn callback(
     }
     // Not trusted as a second factor: like after a password, the person's own factor is asked
     // for when they have one, and an organization requiring one sends them to set it up.
-    match sign_in::after_password(&req, &state, &session, &signed_on.user, &next).await? {
+    let sso = Some(row.organization_id);
+    match sign_in::after_first_factor(&req, &state, &session, &signed_on.user, &next, sso).await? {
         Ok(response) => Ok(response),
         Err(locked) => Err(AppError::Forbidden(locked)),
     }

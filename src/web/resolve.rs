@@ -101,8 +101,8 @@ fn rewrite_path(req: &mut ServiceRequest, path: &str) -> Result<(), AppError> {
 enum Found {
     /// A slug to look up, and the URL root it implies.
     Slug(String, String),
-    /// An organization already loaded.
-    Organization(organization::Model, Option<ApiKeyPrincipal>),
+    /// An organization already loaded (boxed: the row is far larger than a slug).
+    Organization(Box<organization::Model>, Option<ApiKeyPrincipal>),
 }
 
 /// `tenancy::org_rows::by_slug`, reusing a recent answer from the application's caches.
@@ -131,7 +131,7 @@ async fn by_custom_domain(state: &AppState, host: &str) -> Result<Option<Found>,
         return Ok(None);
     }
     let organization = org_rows::by_verified_domain(&state.db, &name).await?;
-    Ok(organization.map(|org| Found::Organization(org, None)))
+    Ok(organization.map(|org| Found::Organization(Box::new(org), None)))
 }
 
 /// Why the resolver answers a request itself instead of passing it on.
@@ -266,7 +266,7 @@ async fn loaded(
     let (slug, root) = match found {
         Found::Organization(organization, api_key) => {
             return Ok(Some(ResolvedTenant {
-                organization,
+                organization: *organization,
                 root: String::new(),
                 api_key,
             }));

@@ -77,6 +77,9 @@ pub struct Tenant {
     credential: Option<Credential>,
     /// Where a page of a requirement refused sends the person; none on the API.
     setup: Option<String>,
+    /// Where a page refused for want of the organization's single sign-on sends the person
+    /// (its start, back to this page); none on the API.
+    sign_on: Option<String>,
 }
 
 impl Tenant {
@@ -358,6 +361,19 @@ pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, A
             serde_urlencoded::to_string([("for", &resolved.organization.slug)]).unwrap_or_default();
         format!("/account/security/?{query}")
     });
+    let sign_on = setup.as_ref().map(|_| {
+        // The tenant routes see the path below the root already.
+        let next = req
+            .path()
+            .strip_prefix(resolved.root.as_str())
+            .unwrap_or(req.path());
+        let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+        format!(
+            "{}/sso/{}/start?{query}",
+            state.settings.server.public_url.trim_end_matches('/'),
+            resolved.organization.slug
+        )
+    });
     let actor = actor_of(&req, &principal, client);
     let tenant = Tenant {
         organization: resolved.organization,
@@ -370,6 +386,7 @@ pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, A
         catalog: state.permissions.clone(),
         credential,
         setup,
+        sign_on,
     };
     req.extensions_mut().insert(tenant.clone());
     check(&state.permissions, tenant, need)
@@ -377,6 +394,7 @@ pub(super) async fn tenant_for(req: HttpRequest, need: Need) -> Result<Tenant, A
 
 fn check(catalog: &Catalog, mut tenant: Tenant, need: Need) -> Result<Tenant, AppError> {
     check_access(catalog, tenant.access, need)?;
+    check_sign_on(&tenant)?;
     check_two_factor(&tenant)?;
     if !tenant.needs.contains(&need) {
         tenant.needs.push(need);
@@ -405,6 +423,36 @@ fn check_two_factor(tenant: &Tenant) -> Result<(), AppError> {
     Err(AppError::TwoFactorRequired {
         name: tenant.organization.name.clone(),
         setup: tenant.setup.clone(),
+    })
+}
+
+/// The organization's enforced single sign-on, after the membership check: a member whose
+/// address is at one of its enforced domains reaches it only from a sign-in its sign-on made.
+/// The owner keeps their password (the break-glass way in when the provider is down); a
+/// personal token, an API key and a superuser who is not a member are not held to it.
+fn check_sign_on(tenant: &Tenant) -> Result<(), AppError> {
+    if tenant.organization.sso_enforced.is_none()
+        || tenant.access.is_owner
+        || !tenant.access.is_member
+    {
+        return Ok(());
+    }
+    let Principal::User(user) = &tenant.principal else {
+        return Ok(());
+    };
+    let Some(Credential::Session(proof, _)) = &tenant.credential else {
+        return Ok(());
+    };
+    if proof.sso_organization_id == Some(tenant.organization.id) {
+        return Ok(());
+    }
+    let domain = crate::organizations::email_domains::domain_of(&user.email).unwrap_or_default();
+    if !crate::sso::connection::enforced_domains(&tenant.organization).contains(&domain) {
+        return Ok(());
+    }
+    Err(AppError::SignOnRequired {
+        name: tenant.organization.name.clone(),
+        start: tenant.sign_on.clone(),
     })
 }
 

@@ -6,6 +6,7 @@
 //! their own cookies.
 
 mod domains;
+mod enforced;
 mod join;
 mod outbound;
 mod sign_on;
