@@ -20,6 +20,10 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     /// Made from a sign-in completed with a second factor.
     pub second_factor: bool,
+    /// The organization whose single sign-on made the sign-in this token was made from.
+    pub sso_organization_id: Option<i64>,
+    /// That sign-on's provider's trusted second factor, for that organization alone.
+    pub sso_second_factor: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

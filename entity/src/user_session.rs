@@ -24,6 +24,9 @@ pub struct Model {
     pub confirmed_at: Option<DateTimeUtc>,
     /// The organization whose single sign-on made this sign-in, if one did.
     pub sso_organization_id: Option<i64>,
+    /// That sign-on's provider asserted a second factor the organization trusts: it counts
+    /// for that organization alone.
+    pub sso_second_factor: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

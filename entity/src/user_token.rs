@@ -23,6 +23,9 @@ pub struct Model {
     pub confirmed_at: Option<DateTimeUtc>,
     /// On a handoff: the organization whose single sign-on made the sign-in, carried over.
     pub sso_organization_id: Option<i64>,
+    /// That sign-on's provider asserted a second factor the organization trusts: it counts
+    /// for that organization alone.
+    pub sso_second_factor: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,8 +3,9 @@
 //! identities (issuer, subject) that sign-on linked to accounts. All three are tenant tables.
 //! Beside them: the domains whose members must sign on (`organizations.sso_enforced`, a JSON
 //! array, null when not enforced: read with the organization, no query more per request), and
-//! which organization's sign-on made a sign-in (`user_sessions`, and the handoffs that carry
-//! it, `user_tokens`).
+//! which organization's sign-on made a sign-in and whether its provider's second factor counts
+//! there (`user_sessions`, the handoffs that carry it, `user_tokens`, and the personal tokens
+//! made from it, `api_tokens`).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
@@ -37,6 +38,7 @@ fn up_sql(postgres: bool) -> String {
             "INTEGER",
         )
     };
+    let no = if postgres { "FALSE" } else { "0" };
     let pk = if postgres {
         ",\n    PRIMARY KEY (organization_id, id)"
     } else {
@@ -94,7 +96,11 @@ CREATE INDEX sso_identities_user_idx ON sso_identities (organization_id, user_id
 
 ALTER TABLE organizations ADD COLUMN sso_enforced TEXT;
 ALTER TABLE user_sessions ADD COLUMN sso_organization_id {big};
-ALTER TABLE user_tokens ADD COLUMN sso_organization_id {big}
+ALTER TABLE user_sessions ADD COLUMN sso_second_factor BOOLEAN NOT NULL DEFAULT {no};
+ALTER TABLE user_tokens ADD COLUMN sso_organization_id {big};
+ALTER TABLE user_tokens ADD COLUMN sso_second_factor BOOLEAN NOT NULL DEFAULT {no};
+ALTER TABLE api_tokens ADD COLUMN sso_organization_id {big};
+ALTER TABLE api_tokens ADD COLUMN sso_second_factor BOOLEAN NOT NULL DEFAULT {no}
 "
     )
 }
@@ -119,7 +125,11 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         crate::run_sql(
             manager,
-            "ALTER TABLE user_tokens DROP COLUMN sso_organization_id; \
+            "ALTER TABLE api_tokens DROP COLUMN sso_second_factor; \
+             ALTER TABLE api_tokens DROP COLUMN sso_organization_id; \
+             ALTER TABLE user_tokens DROP COLUMN sso_second_factor; \
+             ALTER TABLE user_sessions DROP COLUMN sso_second_factor; \
+             ALTER TABLE user_tokens DROP COLUMN sso_organization_id; \
              ALTER TABLE user_sessions DROP COLUMN sso_organization_id; \
              ALTER TABLE organizations DROP COLUMN sso_enforced; \
              DROP TABLE sso_identities; DROP TABLE sso_connections; DROP TABLE email_domains",

@@ -20,7 +20,7 @@ pub async fn create<C: ConnectionTrait>(
     user_id: UserId,
     name: &str,
 ) -> Result<(api_token::Model, String), DbErr> {
-    create_with(db, user_id, name, false).await
+    create_with(db, user_id, name, false, None).await
 }
 
 /// Creates a token for the user, recording whether the sign-in that made it was completed with
@@ -30,6 +30,7 @@ pub async fn create_with<C: ConnectionTrait>(
     user_id: UserId,
     name: &str,
     second_factor: bool,
+    sso: Option<(i64, bool)>,
 ) -> Result<(api_token::Model, String), DbErr> {
     let secret = format!("{PREFIX}{}", tokens::generate());
     let token = api_token::ActiveModel {
@@ -40,6 +41,8 @@ pub async fn create_with<C: ConnectionTrait>(
         last_used_at: Set(None),
         revoked_at: Set(None),
         second_factor: Set(second_factor),
+        sso_organization_id: Set(sso.map(|(id, _)| id)),
+        sso_second_factor: Set(sso.is_some_and(|(_, factor)| factor)),
         ..Default::default()
     }
     .insert(db)

@@ -25,6 +25,9 @@ pub struct Proof {
     pub confirmed_at: Option<DateTimeUtc>,
     /// The organization whose single sign-on made the sign-in, if one did.
     pub sso_organization_id: Option<i64>,
+    /// That organization trusts its provider's second factor, and the provider asserted one:
+    /// it counts as a second factor there and nowhere else.
+    pub sso_second_factor: bool,
 }
 
 impl Proof {
@@ -34,6 +37,7 @@ impl Proof {
             second_factor_at: None,
             confirmed_at: Some(entity::chrono_now()),
             sso_organization_id: None,
+            sso_second_factor: false,
         }
     }
 
@@ -44,18 +48,20 @@ impl Proof {
             second_factor_at: Some(now),
             confirmed_at: Some(now),
             sso_organization_id: None,
+            sso_second_factor: false,
         }
-    }
-
-    /// This proof, made by `organization_id`'s single sign-on.
-    pub fn through_sso(mut self, organization_id: i64) -> Self {
-        self.sso_organization_id = Some(organization_id);
-        self
     }
 
     /// Whether a second factor completed the sign-in.
     pub fn has_second_factor(&self) -> bool {
         self.second_factor_at.is_some()
+    }
+
+    /// Whether the sign-in counts as made with a second factor for `organization_id`: its own,
+    /// or the provider's of that organization's sign-on when it trusts it.
+    pub fn has_second_factor_for(&self, organization_id: i64) -> bool {
+        self.has_second_factor()
+            || (self.sso_second_factor && self.sso_organization_id == Some(organization_id))
     }
 
     /// Whether the last confirmation is less than `ttl_secs` old.
@@ -71,6 +77,7 @@ impl Proof {
             second_factor_at: session.second_factor_at,
             confirmed_at: session.confirmed_at,
             sso_organization_id: session.sso_organization_id,
+            sso_second_factor: session.sso_second_factor,
         }
     }
 }
@@ -93,6 +100,7 @@ pub async fn create<C: ConnectionTrait>(
         expires_at: Set(entity::chrono_now() + Duration::hours(i64::from(ttl_hours))),
         second_factor_at: Set(proof.second_factor_at),
         sso_organization_id: Set(proof.sso_organization_id),
+        sso_second_factor: Set(proof.sso_second_factor),
         confirmed_at: Set(proof.confirmed_at),
         ..Default::default()
     }

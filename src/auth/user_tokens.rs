@@ -118,6 +118,7 @@ async fn insert<C: ConnectionTrait>(
         family: Set(family),
         second_factor_at: Set(proof.second_factor_at),
         sso_organization_id: Set(proof.sso_organization_id),
+        sso_second_factor: Set(proof.sso_second_factor),
         confirmed_at: Set(proof.confirmed_at),
         ..Default::default()
     }

@@ -185,7 +185,8 @@ impl From<crate::organizations::join_by_domain::JoinError> for AppError {
     fn from(error: crate::organizations::join_by_domain::JoinError) -> Self {
         use crate::organizations::join_by_domain::JoinError as E;
         match error {
-            E::NotOffered => Self::Forbidden(error.to_string()),
+            // As for an organization that does not exist: no telling which do.
+            E::NotOffered => Self::NotFound,
             E::Org(e) => e.into(),
             E::Db(e) => e.into(),
         }

@@ -114,9 +114,14 @@ fn refusal_v6(ip: Ipv6Addr) -> Option<Refusal> {
     if ip.is_loopback() {
         return Some(Refusal::Loopback);
     }
-    // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::/96, and
-    // the local-use 64:ff9b:1::/48): what they reach is the IPv4 address inside.
-    if in_v6(0xffff_0000_0000, 96) || in_v6(0, 96) || in_v6(0x0064_ff9b << 96, 96) {
+    // IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), IPv4-compatible
+    // (::a.b.c.d) and NAT64 (64:ff9b::/96, and the local-use 64:ff9b:1::/48): what they reach
+    // is the IPv4 address inside.
+    if in_v6(0xffff_0000_0000, 96)
+        || in_v6(0xffff_0000_0000_0000, 96)
+        || in_v6(0, 96)
+        || in_v6(0x0064_ff9b << 96, 96)
+    {
         return refusal_v4(low_v4);
     }
     if in_v6(0x0064_ff9b_0001 << 80, 48) {
@@ -134,6 +139,8 @@ fn refusal_v6(ip: Ipv6Addr) -> Option<Refusal> {
         (0xfec0 << 112, 10, Refusal::Private),
         (0xff00 << 112, 8, Refusal::Multicast),
         (0x2001_0db8 << 96, 32, Refusal::Reserved),
+        (0x3fff << 112, 20, Refusal::Reserved),
+        (0x5f00 << 112, 16, Refusal::Reserved),
         (0x0100 << 112, 64, Refusal::Reserved),
     ];
     table
@@ -234,6 +241,8 @@ mod tests {
             ("::ffff:169.254.169.254", Refusal::LinkLocal),
             ("::ffff:10.0.0.1", Refusal::Private),
             ("::127.0.0.1", Refusal::Loopback),
+            ("::ffff:0:10.0.0.1", Refusal::Private),
+            ("::ffff:0:127.0.0.1", Refusal::Loopback),
             ("64:ff9b::169.254.169.254", Refusal::LinkLocal),
             ("64:ff9b::10.1.2.3", Refusal::Private),
             ("64:ff9b:1::1", Refusal::Private),
@@ -241,6 +250,8 @@ mod tests {
             ("2002:7f00:1::", Refusal::Loopback),
             ("2002:a9fe:a9fe::1", Refusal::LinkLocal),
             ("2002:c0a8:0101::", Refusal::Private),
+            ("3fff::1", Refusal::Reserved),
+            ("5f00::1", Refusal::Reserved),
         ] {
             assert_eq!(refusal(ip(address)), Some(why), "{address}");
         }

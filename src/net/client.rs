@@ -109,6 +109,7 @@ struct Inner {
     reach: Reach,
     limits: Limits,
     tls: Arc<rustls::ClientConfig>,
+    https_only: bool,
 }
 
 impl Outbound {
@@ -127,8 +128,24 @@ impl Outbound {
                 reach,
                 limits,
                 tls: Arc::new(tls),
+                https_only: false,
             }),
         })
+    }
+
+    /// This client, refusing plain `http` addresses when `https_only` (a provider's discovery
+    /// document could name an `http` token endpoint, where the client secret would travel in
+    /// clear).
+    pub fn https_only(self, https_only: bool) -> Self {
+        let inner = Inner {
+            reach: self.inner.reach.clone(),
+            limits: self.inner.limits,
+            tls: self.inner.tls.clone(),
+            https_only,
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Sends `request` and reads the answer, whatever its status: a redirect is an answer
@@ -149,7 +166,7 @@ impl Outbound {
         let bad = || OutboundError::Address(uri.to_string());
         let https = match uri.scheme_str() {
             Some("https") => true,
-            Some("http") => false,
+            Some("http") if !self.inner.https_only => false,
             _ => return Err(bad()),
         };
         let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(bad)?;
@@ -230,7 +247,8 @@ impl Outbound {
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
             .map_err(http)?;
-        let driver = tokio::spawn(connection);
+        // Aborted however this ends (an answer, an error, the caller's timeout dropping us).
+        let driver = AbortOnDrop(tokio::spawn(connection));
         let (mut parts, body) = request.into_parts();
         let authority = parts
             .uri
@@ -267,7 +285,6 @@ impl Outbound {
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame.map_err(http)?.into_data() {
                 if read.len() + data.len() > limit {
-                    driver.abort();
                     return Err(OutboundError::TooLarge {
                         host: host.to_string(),
                         limit,
@@ -276,7 +293,16 @@ impl Outbound {
                 read.extend_from_slice(&data);
             }
         }
-        driver.abort();
+        drop(driver);
         Ok(http::Response::from_parts(parts, read))
+    }
+}
+
+/// A spawned task aborted when this is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -255,6 +255,7 @@ pub async fn verify(
     let found = records.iter().any(|r| r.trim() == expected);
     let now = entity::chrono_now();
     let was = row.state.clone();
+    let id = row.id;
     let mut active = row.into_active_model();
     active.checked_at = Set(Some(now));
     if found {
@@ -273,6 +274,13 @@ pub async fn verify(
             Ok(verified) => verified,
             Err(error) => {
                 attempt.rollback().await?;
+                // The lookup happened all the same: the claim waits for its next one.
+                let mut checked = get(tx, id)
+                    .await?
+                    .ok_or(EmailDomainError::NotFound)?
+                    .into_active_model();
+                checked.checked_at = Set(Some(now));
+                checked.update(tx.conn()).await?;
                 return Err(error);
             }
         };
@@ -300,6 +308,9 @@ pub async fn verify(
     };
     active.state = Set(state.into());
     let updated = active.update(tx.conn()).await?;
+    if was == state::VERIFIED {
+        stop_enforcing(tx, &updated.domain).await?;
+    }
     if let Some(action) = action {
         audit::record(
             tx,
@@ -377,9 +388,32 @@ pub async fn remove(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
         .delete_row::<email_domain::Entity>(email_domain::Column::Id, id)
         .await?;
     if removed {
+        stop_enforcing(tx, &existing.domain).await?;
         audit::record(tx, "email_domain.removed", Some(target(&existing)), None).await?;
     }
     Ok(removed)
+}
+
+/// Takes `domain` out of the organization's enforced single sign-on (`organizations.sso_enforced`,
+/// kept by `sso::connection`): a domain no longer verified binds nobody to the sign-on.
+async fn stop_enforcing(tx: &TenantTxn, domain: &str) -> Result<(), DbErr> {
+    let Some(organization) = tx.lock_organization().await? else {
+        return Ok(());
+    };
+    let Some(enforced) = organization.sso_enforced.as_deref() else {
+        return Ok(());
+    };
+    let mut domains: Vec<String> = serde_json::from_str(enforced).unwrap_or_default();
+    let before = domains.len();
+    domains.retain(|d| d != domain);
+    if domains.len() == before {
+        return Ok(());
+    }
+    let mut row = organization.into_active_model();
+    row.sso_enforced = Set((!domains.is_empty())
+        .then(|| serde_json::to_string(&domains).unwrap_or_else(|_| "[]".into())));
+    row.update(tx.conn()).await?;
+    Ok(())
 }
 
 /// Whether `row` is due for a lookup at `now`: a pending claim daily, a verified domain

@@ -165,7 +165,9 @@ pub async fn create_token(
     }
     let second_factor = credential.has_second_factor();
     let name = form.name.trim();
-    let (_, secret) = api_tokens::create_with(&state.db, user.id(), name, second_factor).await?;
+    let sso = credential.sign_on();
+    let (_, secret) =
+        api_tokens::create_with(&state.db, user.id(), name, second_factor, sso).await?;
     session
         .insert(NEW_TOKEN_KEY, secret)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;

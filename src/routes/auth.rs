@@ -108,10 +108,11 @@ pub async fn login(
     // An address alone (the single sign-on button): its domain's identity provider, when an
     // organization's sign-on answers for it; the same answer for every address at a domain.
     if form.password.is_empty() && !form.email.trim().is_empty() {
-        if let Some(start) =
-            super::sso::start_for_address(&state, form.email.trim(), &form.next).await?
+        let email = form.email.trim();
+        if let Some(started) =
+            super::sso::sign_on_for_address(&req, &state, &session, email, &form.next).await?
         {
-            return Ok(redirect(&start));
+            return Ok(started);
         }
         if !form.sso.is_empty() {
             let mut errors = FieldErrors::new();
@@ -350,6 +351,7 @@ pub async fn handoff(
         second_factor_at: token.second_factor_at,
         confirmed_at: token.confirmed_at,
         sso_organization_id: token.sso_organization_id,
+        sso_second_factor: token.sso_second_factor,
     };
     sign_in::sign_in_family(
         &req,

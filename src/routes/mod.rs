@@ -223,7 +223,7 @@ tenant_routes! {
     POST "/settings/sso/domains/{id}/join/" [SSO_MANAGE] => settings::sso::set_join;
     POST "/settings/sso/domains/{id}/delete/" [SSO_MANAGE] => settings::sso::delete_domain;
     POST "/settings/sso/connection/" [SSO_MANAGE] ("sso") => settings::sso::save_connection;
-    POST "/settings/sso/connection/delete/" [SSO_MANAGE] ("sso") => settings::sso::delete_connection;
+    POST "/settings/sso/connection/delete/" [SSO_MANAGE] => settings::sso::delete_connection;
     GET "/api/v1/email-domains/" [SSO_MANAGE] => sso_api::list;
     POST "/api/v1/email-domains/" [SSO_MANAGE] creates => sso_api::add;
     GET "/api/v1/email-domains/{id}/" [SSO_MANAGE] => sso_api::detail;
@@ -232,7 +232,7 @@ tenant_routes! {
     POST "/api/v1/email-domains/{id}/verify/" [SSO_MANAGE] => sso_api::verify;
     GET "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::show_connection;
     PUT "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::put_connection;
-    DELETE "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::delete_connection;
+    DELETE "/api/v1/sso-connection/" [SSO_MANAGE] => sso_api::delete_connection;
     GET "/roles/" [ROLES_MANAGE] => roles::list;
     GET "/roles/new/" [ROLES_MANAGE] => roles::new_form;
     POST "/roles/new/" [ROLES_MANAGE] => roles::create;

@@ -62,7 +62,9 @@ pub(super) fn sign_in_pages() -> [Resource; 29] {
             .route(web::post().to(my_organizations::add)),
         web::resource("/account/tokens/").route(web::post().to(account::create_token)),
         web::resource("/account/tokens/{id}/revoke/").route(web::post().to(account::revoke_token)),
-        web::resource("/sso/{slug}/start").route(web::get().to(sso::start)),
+        web::resource("/sso/{slug}/start")
+            .route(web::get().to(sso::start_page))
+            .route(web::post().to(sso::start)),
         web::resource("/sso/callback").route(web::get().to(sso::callback)),
         web::resource("/organizations/join/{id}/").route(web::post().to(sso::join)),
     ]

@@ -28,9 +28,10 @@ pub(crate) struct Pending {
     pub key: String,
     /// Where the sign-in goes once complete.
     pub next: String,
-    /// The organization whose single sign-on made the first step, if one did.
+    /// The organization whose single sign-on made the first step, if one did, and whether its
+    /// trusted provider asserted a second factor.
     #[serde(default)]
-    pub sso_organization_id: Option<i64>,
+    pub sso: Option<(i64, bool)>,
 }
 
 /// Signs `user_id` in on this browser with what the sign-in proved: a new sign-in row, a
@@ -111,22 +112,28 @@ pub(crate) async fn after_password(
     after_first_factor(req, state, session, user, next, None).await
 }
 
-/// [`after_password`] for any first step: a password, or the single sign-on of
-/// `sso_organization_id`, which the sign-in then carries.
+/// [`after_password`] for any first step: a password, or an organization's single sign-on
+/// (`sso`: the organization, and whether its trusted provider asserted a second factor), which
+/// the sign-in then carries. A sign-on never stands in for the account's own factor, and
+/// confirms nothing for an account with a password (its dangerous actions still ask for it).
 pub(crate) async fn after_first_factor(
     req: &HttpRequest,
     state: &AppState,
     session: &Session,
     user: &user::Model,
     next: &str,
-    sso_organization_id: Option<i64>,
+    sso: Option<(i64, bool)>,
 ) -> Result<Result<HttpResponse, String>, AppError> {
     match two_factor::after_password(&state.db, user.id()).await? {
         AfterPassword::SignIn => {
-            let proof = Proof {
-                sso_organization_id,
-                ..Proof::password()
-            };
+            let mut proof = Proof::password();
+            if let Some((organization_id, second_factor)) = sso {
+                proof.sso_organization_id = Some(organization_id);
+                proof.sso_second_factor = second_factor;
+                if user.password_hash.is_some() {
+                    proof.confirmed_at = None;
+                }
+            }
             sign_in(req, state, session, user.id(), proof).await?;
             return Ok(Ok(redirect(&target(state, user.id(), next).await?)));
         }
@@ -139,7 +146,7 @@ pub(crate) async fn after_first_factor(
     let pending = Pending {
         key,
         next: next.to_string(),
-        sso_organization_id,
+        sso,
     };
     session
         .insert(PENDING_KEY, pending)
@@ -278,7 +285,8 @@ pub(crate) async fn complete(
         return Err(AppError::Conflict(expired_message()));
     }
     let proof = Proof {
-        sso_organization_id: pending.sso_organization_id,
+        sso_organization_id: pending.sso.map(|(id, _)| id),
+        sso_second_factor: pending.sso.is_some_and(|(_, factor)| factor),
         ..Proof::second_factor()
     };
     sign_in(req, state, session, user_id, proof).await

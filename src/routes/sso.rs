@@ -7,23 +7,22 @@
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use entity::OrganizationId;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::sign_in;
-use crate::auth::sessions::Proof;
 use crate::error::AppError;
 use crate::organizations::join_by_domain;
 use crate::sso::{self, SsoError, connection, flow, linking};
 use crate::state::AppState;
 use crate::web::render::{local_target, redirect};
-use crate::web::user::CurrentUser;
-use crate::web::{Query, flash, links};
+use crate::web::user::{CurrentUser, MaybeUser};
+use crate::web::{Page, Query, flash, render};
 
 /// The session key of the sign-on under way.
 const PENDING_KEY: &str = "sso_pending";
 
-/// `?next=&login_hint=` of `/sso/{slug}/start`.
-#[derive(Debug, Default, Deserialize)]
+/// `?next=&login_hint=` of `/sso/{slug}/start`, and its form.
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct StartQuery {
     /// The organization's page to land on (a path).
@@ -32,29 +31,73 @@ pub struct StartQuery {
     login_hint: String,
 }
 
-/// `GET /sso/{slug}/start`
-pub async fn start(
+/// `GET /sso/{slug}/start`: a page with one button that starts the sign-on. A link (or a
+/// redirect) alone never starts one: another site could otherwise sign this browser in as
+/// whoever its own provider says.
+pub async fn start_page(
     req: HttpRequest,
     state: web::Data<AppState>,
-    session: Session,
+    MaybeUser(current): MaybeUser,
     slug: web::Path<String>,
     query: Query<StartQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let public = state.settings.server.public_url.trim_end_matches('/');
     if let Some(elsewhere) = off_public_host(&req, &state) {
+        let public = state.settings.server.public_url.trim_end_matches('/');
         return Ok(redirect(&format!("{public}{elsewhere}")));
     }
     let organization = crate::tenancy::org_rows::by_slug(&state.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    let row = connection::for_sign_on(state.db.connection(), &organization).await?;
-    let hint = query.login_hint.trim();
+    connection::for_sign_on(state.db.connection(), &organization).await?;
+    let page = Page::new("auth/sso_start.html")
+        .with("organization", &organization)
+        .with("form", query.into_inner())
+        .with("signed_in_as", current.map(|u| u.email));
+    render(&req, page).await
+}
+
+/// `POST /sso/{slug}/start` (the page's button): sends the browser to the organization's
+/// identity provider.
+pub async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    slug: web::Path<String>,
+    form: crate::web::Form<StartQuery>,
+) -> Result<HttpResponse, AppError> {
+    if off_public_host(&req, &state).is_some() {
+        return Err(AppError::NotFound);
+    }
+    let organization = crate::tenancy::org_rows::by_slug(&state.db, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    begin(
+        &state,
+        &session,
+        &organization,
+        &form.login_hint,
+        &form.next,
+    )
+    .await
+}
+
+/// Starts a sign-on through `organization`'s connection in this browser (on the public host):
+/// what the session keeps, and the redirect to the provider.
+async fn begin(
+    state: &AppState,
+    session: &Session,
+    organization: &entity::organization::Model,
+    hint: &str,
+    next: &str,
+) -> Result<HttpResponse, AppError> {
+    let public = state.settings.server.public_url.trim_end_matches('/');
+    let row = connection::for_sign_on(state.db.connection(), organization).await?;
     let (url, pending) = flow::start(
         &state.sso,
         &row,
         public,
-        Some(hint),
-        local_target(&query.next),
+        Some(hint.trim()),
+        local_target(next),
     )
     .await?;
     session
@@ -99,6 +142,7 @@ pub async fn callback(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
+    MaybeUser(current): MaybeUser,
     query: Query<CallbackQuery>,
 ) -> Result<HttpResponse, AppError> {
     // One use: whatever happens next, this browser's sign-on is spent.
@@ -143,25 +187,17 @@ pub async fn callback(
         &state.hasher,
         &row,
         &asserted,
+        current.as_ref().map(entity::user::Model::id),
     )
     .await?;
     let slug = &signed_on.organization.slug;
-    let next = format!("/go/{slug}/");
-    if row.trust_idp_mfa && asserted.second_factor() {
-        sign_in::sign_in(
-            &req,
-            &state,
-            &session,
-            signed_on.user.id(),
-            Proof::second_factor().through_sso(row.organization_id),
-        )
-        .await?;
-        let home = links::enter(&req, &state, signed_on.user.id(), slug, &pending.next).await?;
-        return Ok(redirect(&home));
-    }
-    // Not trusted as a second factor: like after a password, the person's own factor is asked
-    // for when they have one, and an organization requiring one sends them to set it up.
-    let sso = Some(row.organization_id);
+    let next = match state.settings.tenant.links {
+        crate::config::TenantLinks::Path => format!("/o/{slug}{}", pending.next),
+        crate::config::TenantLinks::Subdomain => format!("/go/{slug}/"),
+    };
+    // Like after a password: the person's own factor is asked for when they have one; the
+    // provider's, when the connection trusts it, counts for this organization alone.
+    let sso = Some((row.organization_id, signed_on.provider_second_factor));
     match sign_in::after_first_factor(&req, &state, &session, &signed_on.user, &next, sso).await? {
         Ok(response) => Ok(response),
         Err(locked) => Err(AppError::Forbidden(locked)),
@@ -192,18 +228,30 @@ pub async fn join(
     Ok(redirect(&format!("/go/{}/", organization.slug)))
 }
 
-/// Where `POST /login/` with an address alone goes: the organization's provider when its
-/// single sign-on answers for the address's domain.
-pub async fn start_for_address(
+/// `POST /login/` with an address alone: when an organization's single sign-on answers for
+/// its domain, the sign-on (started at once on the public host, the form being a checked
+/// post; elsewhere its start page there). `None` for any other address.
+pub(crate) async fn sign_on_for_address(
+    req: &HttpRequest,
     state: &AppState,
+    session: &Session,
     email: &str,
     next: &str,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<HttpResponse>, AppError> {
     let Some(organization) = sso::connection::for_address(state.db.connection(), email).await?
     else {
         return Ok(None);
     };
+    if off_public_host(req, state).is_none() {
+        return Ok(Some(
+            begin(state, session, &organization, email, next).await?,
+        ));
+    }
     let query = serde_urlencoded::to_string([("login_hint", email), ("next", local_target(next))])
         .unwrap_or_default();
-    Ok(Some(format!("/sso/{}/start?{query}", organization.slug)))
+    let public = state.settings.server.public_url.trim_end_matches('/');
+    Ok(Some(redirect(&format!(
+        "{public}/sso/{}/start?{query}",
+        organization.slug
+    ))))
 }

@@ -12,11 +12,11 @@ use super::provider::check_issuer;
 use crate::audit::{self, Target};
 use crate::auth::secrets::Sealer;
 use crate::organizations::{email_domains, grants};
-use crate::permissions::BuiltinRole;
+use crate::permissions::{BuiltinRole, Permission};
 use crate::tenancy::{Grant, TenantTxn};
 
 /// What the organization's admins set.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = SsoConnectionInput)]
 pub struct Settings {
@@ -25,7 +25,8 @@ pub struct Settings {
     pub issuer: String,
     /// The client id the provider gave.
     pub client_id: String,
-    /// The client secret the provider gave; leave it out to keep the stored one.
+    /// The client secret the provider gave; leave it out to keep the stored one (while the
+    /// issuer and client id stay the same).
     #[serde(default)]
     #[schema(write_only)]
     pub client_secret: Option<String>,
@@ -42,6 +43,24 @@ pub struct Settings {
     /// two-factor requirement.
     #[serde(default)]
     pub trust_idp_mfa: bool,
+}
+
+// By hand: the client secret never reaches a log.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("domains", &self.domains)
+            .field("role", &self.role)
+            .field("enforced", &self.enforced)
+            .field("trust_idp_mfa", &self.trust_idp_mfa)
+            .finish()
+    }
 }
 
 /// The connection as it is shown and answered (never the secret).
@@ -160,6 +179,26 @@ pub async fn put(
     };
     let existing = get(tx).await?;
     let created = existing.is_none();
+    // The stored secret goes only to the provider it was given for: a new issuer or client id
+    // needs it typed again (else whoever may change the issuer could have it sent to theirs).
+    if secret.is_none()
+        && existing
+            .as_ref()
+            .is_some_and(|row| row.issuer != issuer || row.client_id != client_id)
+    {
+        return Err(SsoError::ClientSecret);
+    }
+    // Trusting the provider's second factor changes the organization's sign-in security.
+    let trusting = input.trust_idp_mfa && !existing.as_ref().is_some_and(|row| row.trust_idp_mfa);
+    if trusting
+        && !grant
+            .holds()
+            .contains_all(grant.catalog().one(Permission::SECURITY_MANAGE))
+    {
+        return Err(SsoError::Role(
+            crate::organizations::roles::RoleError::NotHeld(Permission::SECURITY_MANAGE),
+        ));
+    }
     let before = existing.as_ref().map(|row| {
         serde_json::json!({
             "issuer": row.issuer, "client_id": row.client_id, "domains": domains_of(row),

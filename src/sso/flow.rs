@@ -52,6 +52,8 @@ pub struct Asserted {
     pub subject: String,
     /// The `email` claim, lower-cased.
     pub email: Option<String>,
+    /// The `email_verified` claim, when the provider sent one (Entra does not).
+    pub email_verified: Option<bool>,
     /// The `name` claim.
     pub name: Option<String>,
     /// The `amr` claim.
@@ -102,6 +104,9 @@ pub async fn start(
     login_hint: Option<&str>,
     next: &str,
 ) -> Result<(String, Pending), SsoError> {
+    // Checked again: `sso.allow_insecure_issuers` may have been turned off since.
+    super::provider::check_issuer(&row.issuer, providers.allows_insecure())
+        .map_err(|e| SsoError::Provider(format!("the issuer {e}")))?;
     let metadata = providers.metadata(&row.issuer, false).await?;
     let client = client(metadata, row, None, public_url)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -185,7 +190,7 @@ pub async fn finish(
         }
         Err(error) => return Err(refused_token(error)),
     };
-    Ok(Asserted {
+    let asserted = Asserted {
         issuer: claims.issuer().to_string(),
         subject: claims.subject().to_string(),
         email: claims
@@ -199,7 +204,19 @@ pub async fn finish(
             .auth_method_refs()
             .map(|refs| refs.iter().map(|r| r.as_str().to_string()).collect())
             .unwrap_or_default(),
-    })
+        email_verified: claims.email_verified(),
+    };
+    let controls = |text: &str| text.chars().any(char::is_control);
+    if controls(&asserted.subject)
+        || asserted.email.as_deref().is_some_and(controls)
+        || asserted.subject.is_empty()
+        || asserted.subject.len() > 255
+    {
+        return Err(SsoError::Refused(
+            "the ID token's subject or email holds what no identifier may".into(),
+        ));
+    }
+    Ok(asserted)
 }
 
 fn refused_token(error: ClaimsVerificationError) -> SsoError {

@@ -1,13 +1,17 @@
 //! Who a verified sign-on is, decided strictly, in the organization's transaction:
 //!
 //! 1. An identity linked before, the pair (issuer, `sub`), is its account, whatever the email
-//!    claim says now.
-//! 2. Otherwise the email claim must be at a domain the organization has verified *and* listed
-//!    on the connection; anything else is refused and audited. The provider's `email_verified`
-//!    is never what decides (Entra does not send it): the organization's proof of its domain
-//!    is. Then the account of that address is linked, or a new one (no password) is made. A
-//!    sign-up never activated is taken over by its address's owner: its password and sign-ins
-//!    end (whoever typed that address at sign-up never proved it).
+//!    claim says now, while the account's address is still at a domain the organization has
+//!    verified and listed on the connection.
+//! 2. Otherwise the email claim must be at such a domain; anything else is refused and audited.
+//!    The provider's `email_verified` never vouches for an address (Entra does not send it):
+//!    the organization's proof of its domain does; a provider that says `false` is believed.
+//! 3. A new address gets a new account (no password). An existing account is linked only when
+//!    it has no credential of its own (no password, no factor), or when this browser is signed
+//!    in to it already: an organization's provider never takes over an account someone can
+//!    sign in to otherwise, and never a superuser's. A sign-up never activated is taken over
+//!    by its address's owner: its password and sign-ins end (whoever typed that address at
+//!    sign-up never proved it).
 //! 3. A person who is not a member joins, taking a seat: with the roles of a pending
 //!    invitation of their address (when its inviter still grants them), else the connection's
 //!    role. `member.added` is audited and `UserAdded` fires like on every other path.
@@ -43,6 +47,8 @@ pub struct SignedOn {
     pub created: bool,
     /// The membership was made now.
     pub joined: bool,
+    /// The provider asserted a second factor and the connection trusts it.
+    pub provider_second_factor: bool,
 }
 
 /// Decides who `asserted` is for the organization of `row` and makes them a member.
@@ -53,6 +59,7 @@ pub async fn sign_on(
     hasher: &PasswordHasher,
     row: &sso_connection::Model,
     asserted: &Asserted,
+    signed_in: Option<entity::UserId>,
 ) -> Result<SignedOn, SsoError> {
     #[expect(
         clippy::disallowed_methods,
@@ -74,12 +81,25 @@ pub async fn sign_on(
             let user = users::find_by_id(tx.conn(), entity::UserId(identity.user_id))
                 .await?
                 .ok_or_else(|| SsoError::Refused("the linked account is gone".into()))?;
+            let domain = domain_of(&user.email).unwrap_or_default();
+            if !answers_for(&tx, row, &domain).await? {
+                let refusal = refuse(
+                    &tx,
+                    row,
+                    asserted,
+                    &user.email,
+                    "the linked account's address is no longer at a domain this organization has verified and listed",
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(refusal);
+            }
             let mut identity = identity.into_active_model();
             identity.last_sign_in_at = Set(Some(entity::chrono_now()));
             identity.update(tx.conn()).await?;
             (user, false)
         }
-        None => match link(&tx, hasher, row, asserted).await? {
+        None => match link(&tx, hasher, row, asserted, signed_in).await? {
             Ok(found) => found,
             Err(refusal) => {
                 // The refusal is kept: the audit row commits, nothing else was written.
@@ -102,7 +122,45 @@ pub async fn sign_on(
         organization,
         created,
         joined,
+        provider_second_factor: row.trust_idp_mfa && asserted.second_factor(),
     })
+}
+
+/// Whether the connection `row` answers for `domain` now: listed on it and verified by the
+/// organization.
+async fn answers_for(
+    tx: &TenantTxn,
+    row: &sso_connection::Model,
+    domain: &str,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(domains_of(row).iter().any(|d| d == domain)
+        && email_domains::verified(tx)
+            .await?
+            .iter()
+            .any(|d| d == domain))
+}
+
+/// Audits a refused claim and says why to the person.
+async fn refuse(
+    tx: &TenantTxn,
+    row: &sso_connection::Model,
+    asserted: &Asserted,
+    email: &str,
+    reason: &str,
+) -> Result<SsoError, SsoError> {
+    audit::record(
+        tx,
+        "sso.claim_refused",
+        Some(Target::new("sso_connection", row.id, &row.issuer)),
+        Some(serde_json::json!({
+            "email": email, "subject": asserted.subject, "reason": reason,
+        })),
+    )
+    .await?;
+    Ok(SsoError::Refused(format!(
+        "{reason}. (This organization's single sign-on answers for {}.)",
+        domains_of(row).join(", ")
+    )))
 }
 
 /// Links a first sign-on of (issuer, `sub`) to an account, or refuses it (audited).
@@ -111,32 +169,46 @@ async fn link(
     hasher: &PasswordHasher,
     row: &sso_connection::Model,
     asserted: &Asserted,
+    signed_in: Option<entity::UserId>,
 ) -> Result<Result<(user::Model, bool), SsoError>, SsoError> {
     let email = asserted.email.clone().unwrap_or_default();
     let domain = domain_of(&email).unwrap_or_default();
-    let listed = domains_of(row).contains(&domain);
-    let verified = email_domains::verified(tx).await?.contains(&domain);
-    if !listed || !verified || users::normalize_email(&email).is_err() {
-        let reason = if email.is_empty() {
-            "the identity provider sent no email address"
-        } else if !listed {
-            "the address is outside the connection's domains"
+    let refusal = if email.is_empty() || users::normalize_email(&email).is_err() {
+        Some("the identity provider sent no usable email address")
+    } else if !domains_of(row).contains(&domain) {
+        Some("the address is outside the connection's domains")
+    } else if !answers_for(tx, row, &domain).await? {
+        Some("the address's domain is not verified by this organization")
+    } else if asserted.email_verified == Some(false) {
+        Some("the identity provider says this address is not verified")
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
+        return Ok(Err(refuse(tx, row, asserted, &email, reason).await?));
+    }
+    if let Some(existing) = users::find_by_email(tx.conn(), &email).await?
+        && (existing.is_active || existing.email_verified_at.is_some())
+    {
+        let reason = if existing.is_superuser {
+            Some("a superuser's account is never linked by a sign-on")
+        } else if signed_in == Some(existing.id()) {
+            None
+        } else if existing.password_hash.is_some()
+            || crate::auth::two_factor::factors(tx.conn(), existing.id())
+                .await?
+                .any()
+        {
+            Some(
+                "an account with this address exists and signs in on its own: sign in to it first \
+                 (its password, and its second factor), then sign on again to link it",
+            )
         } else {
-            "the address's domain is not verified by this organization"
+            None
         };
-        audit::record(
-            tx,
-            "sso.claim_refused",
-            Some(Target::new("sso_connection", row.id, &row.issuer)),
-            Some(serde_json::json!({
-                "email": email, "subject": asserted.subject, "reason": reason,
-            })),
-        )
-        .await?;
-        return Ok(Err(SsoError::Refused(format!(
-            "{reason}: this organization's single sign-on answers for {}",
-            domains_of(row).join(", ")
-        ))));
+        if let Some(reason) = reason {
+            return Ok(Err(refuse(tx, row, asserted, &email, reason).await?));
+        }
     }
     let (user, created) = match users::find_by_email(tx.conn(), &email).await? {
         Some(existing) if !existing.is_active && existing.email_verified_at.is_none() => {

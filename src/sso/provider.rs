@@ -32,7 +32,8 @@ impl Providers {
             http: Outbound::new(
                 Reach::allowing(settings.allow_private_networks.clone()),
                 Limits::default(),
-            )?,
+            )?
+            .https_only(!settings.allow_insecure_issuers),
             insecure: settings.allow_insecure_issuers,
             cache: Mutex::new(HashMap::new()),
         })
@@ -104,8 +105,19 @@ impl Providers {
     }
 }
 
-/// An error and its causes on one line.
-pub(crate) fn describe(error: &dyn std::error::Error) -> String {
+/// An error and its causes on one line; a refused address is logged, not told (an
+/// organization's admin must not map the operator's network through the answers).
+pub(crate) fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(OutboundError::Refused(refused)) = current.downcast_ref::<OutboundError>() {
+            tracing::warn!(%refused, "an identity provider's address was refused");
+            return "its address is one this server may not reach (a private, loopback or \
+                    metadata address: see sso.allow_private_networks)"
+                .into();
+        }
+        cause = current.source();
+    }
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -136,7 +148,11 @@ pub fn check_issuer(issuer: &str, insecure: bool) -> Result<String, SsoError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(SsoError::Issuer("must name a host".into()));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return Err(SsoError::Issuer(
             "must have no query, fragment or user".into(),
         ));

@@ -413,10 +413,11 @@ fn check_two_factor(tenant: &Tenant) -> Result<(), AppError> {
     let Principal::User(_) = tenant.principal else {
         return Ok(());
     };
+    let organization_id = tenant.organization.id;
     if tenant
         .credential
         .as_ref()
-        .is_some_and(Credential::has_second_factor)
+        .is_some_and(|c| c.has_second_factor_for(organization_id))
     {
         return Ok(());
     }
@@ -428,22 +429,23 @@ fn check_two_factor(tenant: &Tenant) -> Result<(), AppError> {
 
 /// The organization's enforced single sign-on, after the membership check: a member whose
 /// address is at one of its enforced domains reaches it only from a sign-in its sign-on made.
-/// The owner keeps their password (the break-glass way in when the provider is down); a
-/// personal token, an API key and a superuser who is not a member are not held to it.
+/// A personal token counts as the sign-in it was made from. The owner keeps their password
+/// (the break-glass way in when the provider is down); an API key and a superuser who is not a
+/// member are not held to it, nor anyone while the plan lacks single sign-on (nobody could
+/// sign on).
 fn check_sign_on(tenant: &Tenant) -> Result<(), AppError> {
     if tenant.organization.sso_enforced.is_none()
         || tenant.access.is_owner
         || !tenant.access.is_member
+        || !crate::organizations::billing::has_feature(&tenant.organization, "sso")
     {
         return Ok(());
     }
     let Principal::User(user) = &tenant.principal else {
         return Ok(());
     };
-    let Some(Credential::Session(proof, _)) = &tenant.credential else {
-        return Ok(());
-    };
-    if proof.sso_organization_id == Some(tenant.organization.id) {
+    let made_by = tenant.credential.as_ref().and_then(Credential::sign_on);
+    if made_by.is_some_and(|(id, _)| id == tenant.organization.id) {
         return Ok(());
     }
     let domain = crate::organizations::email_domains::domain_of(&user.email).unwrap_or_default();

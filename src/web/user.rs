@@ -57,6 +57,9 @@ pub enum Credential {
     Token {
         /// Made from a sign-in completed with a second factor.
         second_factor: bool,
+        /// The organization whose single sign-on made the sign-in it was made from, and
+        /// whether that organization's trusted provider asserted a second factor.
+        sso: Option<(i64, bool)>,
     },
 }
 
@@ -66,7 +69,29 @@ impl Credential {
     pub fn has_second_factor(&self) -> bool {
         match self {
             Self::Session(proof, _) => proof.has_second_factor(),
-            Self::Token { second_factor } => *second_factor,
+            Self::Token { second_factor, .. } => *second_factor,
+        }
+    }
+
+    /// Whether the requester signed in with a second factor as `organization_id` counts it:
+    /// their own, or that organization's trusted provider's.
+    pub fn has_second_factor_for(&self, organization_id: i64) -> bool {
+        match self {
+            Self::Session(proof, _) => proof.has_second_factor_for(organization_id),
+            Self::Token { second_factor, sso } => {
+                *second_factor || *sso == Some((organization_id, true))
+            }
+        }
+    }
+
+    /// The organization whose single sign-on made the sign-in (a token: the sign-in it was
+    /// made from), and whether its trusted provider asserted a second factor.
+    pub fn sign_on(&self) -> Option<(i64, bool)> {
+        match self {
+            Self::Session(proof, _) => proof
+                .sso_organization_id
+                .map(|id| (id, proof.sso_second_factor)),
+            Self::Token { sso, .. } => *sso,
         }
     }
 
@@ -137,7 +162,10 @@ async fn resolve(req: &HttpRequest) -> Result<Option<(user::Model, Credential)>,
                 .await?
                 .ok_or(AppError::Unauthorized)?;
             let second_factor = token.second_factor;
-            Some((user, Credential::Token { second_factor }))
+            let sso = token
+                .sso_organization_id
+                .map(|id| (id, token.sso_second_factor));
+            Some((user, Credential::Token { second_factor, sso }))
         }
         None => match req.get_identity().ok().and_then(|id| id.id().ok()) {
             Some(key) => resolve_cached(state, &key)

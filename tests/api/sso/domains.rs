@@ -318,6 +318,25 @@ async fn the_connection_never_answers_its_secret_and_stores_it_sealed() {
         .column("SELECT client_secret FROM sso_connections")
         .await;
     assert!(!stored[0].contains("secret-of-"), "sealed: {}", stored[0]);
+    // A new issuer or client id never gets the stored secret.
+    for (key, value) in [
+        ("issuer", json!("https://elsewhere.example")),
+        ("client_id", json!("another")),
+    ] {
+        let mut moved = shown.clone();
+        for drop in ["redirect_uri", "start_url"] {
+            moved.as_object_mut().unwrap().remove(drop);
+        }
+        moved[key] = value;
+        let (status, body) = ada
+            .api(Method::PUT, "/o/acme/api/v1/sso-connection/", Some(moved))
+            .await;
+        assert_eq!(status, 422, "{key}: {body}");
+        assert!(
+            body["error"]["fields"]["client_secret"].is_array(),
+            "{body}"
+        );
+    }
     // Replacing it without a secret keeps the old one.
     let mut again = shown.clone();
     for key in ["redirect_uri", "start_url"] {
@@ -390,9 +409,21 @@ async fn an_sso_manager_cannot_hand_out_a_role_stronger_than_their_own() {
     }
     body["role"] = json!("admin");
     let (status, answer) = max
+        .api(
+            Method::PUT,
+            "/o/acme/api/v1/sso-connection/",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, 403, "{answer}");
+    // Trusting the provider's second factor is sign-in security: it needs security.manage.
+    body["role"] = json!("sso-admin");
+    body["trust_idp_mfa"] = json!(true);
+    let (status, answer) = max
         .api(Method::PUT, "/o/acme/api/v1/sso-connection/", Some(body))
         .await;
     assert_eq!(status, 403, "{answer}");
+    assert_eq!(answer["error"]["permission"], "security.manage", "{answer}");
     let (_, domains) = max
         .api(Method::GET, "/o/acme/api/v1/email-domains/", None)
         .await;

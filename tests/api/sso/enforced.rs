@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{acme_with_sso, idp, sign_on, sub};
+use super::{acme_with_sso, idp, sign_on_with, sub};
 use crate::helpers::{location, visitor};
 
 #[tokio::test]
@@ -25,6 +25,25 @@ async fn a_password_session_of_an_enforced_domain_is_sent_to_sign_on_and_the_own
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "sso_required");
 
+    // Nor does a personal token made from the password sign-in.
+    let made = max
+        .post_form("/account/tokens/", &[("name", "around the sign-on")])
+        .await;
+    assert_eq!(made.status(), 303);
+    let (_, account) = max.get("/account/").await;
+    let marker = "id=\"new-token\">";
+    let token: String = account[account.find(marker).expect("the new token") + marker.len()..]
+        .chars()
+        .take_while(|c| *c != '<')
+        .collect();
+    let with_token = reqwest::Client::new()
+        .get(format!("{}/o/acme/api/v1/projects/", app.address))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_token.status(), 403);
+
     // The owner's password still opens it: the break-glass way in.
     let (status, _) = ada.api(Method::GET, "/o/acme/api/v1/projects/", None).await;
     assert_eq!(status, 200);
@@ -34,7 +53,8 @@ async fn a_password_session_of_an_enforced_domain_is_sent_to_sign_on_and_the_own
     idp()
         .account(&who, json!({"email": "max@acme.test"}), None, None)
         .await;
-    let done = sign_on(&app, "acme", &who).await;
+    // His account has a password: he links the identity from his signed-in browser.
+    let done = sign_on_with(&app, max.client.clone(), "/sso/acme/start", &who).await;
     assert_eq!(done.status, 303, "{}", done.body);
     let home = done
         .browser

@@ -110,7 +110,7 @@ async fn an_address_never_verified_is_neither_offered_nor_let_in() {
     let refused = uma
         .post_form(&format!("/organizations/join/{}/", acme[0]), &[])
         .await;
-    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.status(), 404);
     assert!(
         members(&ada)
             .await
@@ -123,7 +123,7 @@ async fn an_address_never_verified_is_neither_offered_nor_let_in() {
     let refused = gil
         .post_form(&format!("/organizations/join/{}/", acme[0]), &[])
         .await;
-    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.status(), 404);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 mod domains;
 mod enforced;
 mod join;
+mod linking;
 mod outbound;
 mod sign_on;
 
@@ -229,6 +230,32 @@ pub(crate) async fn on_public(
         .expect("request")
 }
 
+/// Starts a sign-on at `start` (a path on the public host, its query kept) in `browser`: its
+/// page, then its button (a checked post); the answer that sends the browser on.
+pub(crate) async fn start(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    start: &str,
+) -> reqwest::Response {
+    let page = on_public(app, browser, start).await;
+    if page.status() != 200 {
+        return page;
+    }
+    let csrf = crate::helpers::csrf_from(&page.text().await.expect("the start page"));
+    let (path, query) = start.split_once('?').unwrap_or((start, ""));
+    let mut fields: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    fields.push(("csrf_token".into(), csrf));
+    browser
+        .post(format!("{}{path}", app.address))
+        .header("host", PUBLIC_HOST)
+        .form(&fields)
+        .send()
+        .await
+        .expect("the start")
+}
+
 /// Signs on to `slug` as the provider's account `sub` in a fresh browser: the start, the
 /// provider's login page, the callback.
 pub(crate) async fn sign_on(app: &TestApp, slug: &str, sub: &str) -> SignOn {
@@ -242,7 +269,7 @@ pub(crate) async fn sign_on_with(
     start: &str,
     sub: &str,
 ) -> SignOn {
-    let started = on_public(app, &browser, start).await;
+    let started = self::start(app, &browser, start).await;
     assert_eq!(
         started.status(),
         303,

@@ -14,7 +14,7 @@ use super::{
 use crate::helpers::{TestApp, Visitor, browser, location, visitor};
 
 /// The people of Acme by address: their roles.
-async fn people(ada: &Visitor) -> Vec<(String, Vec<String>)> {
+pub(super) async fn people(ada: &Visitor) -> Vec<(String, Vec<String>)> {
     let (_, list) = ada
         .api(Method::GET, "/o/acme/api/v1/people/?per_page=100", None)
         .await;
@@ -37,7 +37,7 @@ async fn people(ada: &Visitor) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-async fn account_email(app: &TestApp, browser: &reqwest::Client) -> Value {
+pub(super) async fn account_email(app: &TestApp, browser: &reqwest::Client) -> Value {
     let answer = browser
         .get(format!("{}/api/v1/account/", app.address))
         .send()
@@ -61,7 +61,10 @@ async fn a_person_at_a_verified_domain_signs_on_and_joins_with_the_connections_r
 
     let done = sign_on(&app, "acme", &who).await;
     assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(done.location, "/go/acme/");
+    assert_eq!(
+        done.location, "/o/acme/",
+        "on to the organization's page it started for"
+    );
     let authorize = url_query(&done.authorize);
     for key in ["state", "nonce", "code_challenge"] {
         assert!(
@@ -72,13 +75,6 @@ async fn a_person_at_a_verified_domain_signs_on_and_joins_with_the_connections_r
     assert!(authorize.contains(&("code_challenge_method".into(), "S256".into())));
     let account = account_email(&app, &done.browser).await;
     assert_eq!(account["email"], "nia@acme.test");
-    let home = done
-        .browser
-        .get(format!("{}/go/acme/", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(location(&home), "/o/acme/");
     let page = done
         .browser
         .get(format!("{}/o/acme/", app.address))
@@ -164,55 +160,6 @@ async fn an_address_outside_the_connection_or_unverified_by_it_is_refused_and_au
 }
 
 #[tokio::test]
-async fn an_unverified_email_claim_at_the_verified_domain_signs_on_because_the_organization_proved_it()
- {
-    let (app, _ada, _dns) = acme_with_sso(json!({})).await;
-    let who = sub("entra-like");
-    // Entra sends no email_verified; another provider may send false.
-    idp()
-        .account(
-            &who,
-            json!({"email": "zoe@acme.test", "email_verified": false}),
-            None,
-            None,
-        )
-        .await;
-    let done = sign_on(&app, "acme", &who).await;
-    assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(
-        account_email(&app, &done.browser).await["email"],
-        "zoe@acme.test"
-    );
-}
-
-#[tokio::test]
-async fn once_linked_the_identity_keeps_its_account_when_the_email_claim_changes() {
-    let (app, _ada, _dns) = acme_with_sso(json!({})).await;
-    let who = sub("max");
-    idp()
-        .account(&who, json!({"email": "max@acme.test"}), None, None)
-        .await;
-    let first = sign_on(&app, "acme", &who).await;
-    assert_eq!(first.status, 303, "{}", first.body);
-    assert_eq!(
-        account_email(&app, &first.browser).await["email"],
-        "max@acme.test"
-    );
-
-    // The provider now says this identity is Ada.
-    idp()
-        .account(&who, json!({"email": "ada@acme.test"}), None, None)
-        .await;
-    let again = sign_on(&app, "acme", &who).await;
-    assert_eq!(again.status, 303, "{}", again.body);
-    assert_eq!(
-        account_email(&app, &again.browser).await["email"],
-        "max@acme.test",
-        "the pair (issuer, sub) decides, never the changed email claim"
-    );
-}
-
-#[tokio::test]
 async fn an_account_whose_address_was_never_verified_loses_its_password_to_the_sign_on() {
     let (app, _ada, _dns) = acme_with_sso(json!({})).await;
     // Someone signed up with Ivy's address and never proved it.
@@ -288,7 +235,7 @@ async fn a_callback_is_used_once_and_only_in_the_browser_that_started_it() {
 
     // A started sign-on whose state is tampered with.
     let victim = browser();
-    let started = on_public(&app, &victim, "/sso/acme/start").await;
+    let started = super::start(&app, &victim, "/sso/acme/start").await;
     let callback = at_provider(&location(&started), &who).await;
     let forged = callback.replace("state=", "state=x");
     let answer = on_public(&app, &victim, &forged).await;
@@ -344,7 +291,7 @@ async fn a_full_organization_refuses_a_new_person_by_sign_on() {
 }
 
 /// Acme requires two-factor sign-in.
-async fn require_two_factor(app: &TestApp) {
+pub(super) async fn require_two_factor(app: &TestApp) {
     crate::two_factor::set_requirement(app, "acme", true).await;
 }
 
@@ -472,12 +419,33 @@ async fn the_login_page_sends_an_address_at_a_sso_domain_to_its_provider_and_kee
         303,
         "an unknown address gets the same answer"
     );
+    // On the public host the checked form starts the sign-on at once: straight to the provider.
+    for (answer, email) in [
+        (&known, "max@acme.test"),
+        (&unknown, "nobody-here@acme.test"),
+    ] {
+        let to = location(answer);
+        assert!(to.starts_with(&idp().issuer), "{to}");
+        assert!(
+            url_query(&to).contains(&("login_hint".into(), email.into())),
+            "{to}"
+        );
+    }
+    // On an organization's host it goes to the start page on the public host.
+    let on_acme = crate::helpers::post_from_new_browser(
+        &app,
+        "/login/",
+        &[("email", "max@acme.test"), ("password", ""), ("sso", "1")],
+        &[("host", "acme.localhost:8000")],
+    )
+    .await;
+    assert_eq!(on_acme.status(), 303);
     assert!(
-        location(&known).starts_with("/sso/acme/start?login_hint=max%40acme.test"),
+        location(&on_acme)
+            .starts_with("http://localhost:8000/sso/acme/start?login_hint=max%40acme.test"),
         "{}",
-        location(&known)
+        location(&on_acme)
     );
-    assert!(location(&unknown).starts_with("/sso/acme/start?"));
     let elsewhere = post("someone@example.org").await;
     assert_eq!(elsewhere.status(), 200);
     assert!(
@@ -512,25 +480,18 @@ async fn the_login_page_sends_an_address_at_a_sso_domain_to_its_provider_and_kee
 }
 
 #[tokio::test]
-async fn a_user_with_a_password_account_links_on_first_sign_on_and_keeps_their_password() {
+async fn a_link_alone_never_starts_a_sign_on_only_the_pages_checked_button_does() {
     let (app, _ada, _dns) = acme_with_sso(json!({})).await;
-    app.user("pam@acme.test", "Pam").await;
-    let who = sub("pam");
-    idp()
-        .account(&who, json!({"email": "pam@acme.test"}), None, None)
-        .await;
-    let done = sign_on(&app, "acme", &who).await;
-    assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(
-        account_email(&app, &done.browser).await["email"],
-        "pam@acme.test"
-    );
-    assert_eq!(
-        visitor(&app, Some("pam@acme.test"))
-            .await
-            .get("/api/v1/account/")
-            .await
-            .0,
-        200
-    );
+    let browser = browser();
+    let page = on_public(&app, &browser, "/sso/acme/start?next=%2Fprojects%2F").await;
+    assert_eq!(page.status(), 200, "a page, not a redirect to the provider");
+    assert!(page.text().await.unwrap().contains("Continue to Acme"));
+    let forged = browser
+        .post(format!("{}/sso/acme/start", app.address))
+        .header("host", PUBLIC_HOST)
+        .form(&[("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "another site's form has no token");
 }
