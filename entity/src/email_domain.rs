@@ -19,6 +19,9 @@ pub struct Model {
     pub join_mode: String,
     /// The role people who join by this domain get; `None` is `member`.
     pub join_role: Option<String>,
+    /// Who last set how people join and with which role: at each join, they must still hold
+    /// what the role gives (the grant rule, as for an invitation's inviter).
+    pub join_set_by: Option<i64>,
     /// When the current wait for the record began (a claim fails 30 days after).
     pub pending_since: DateTimeUtc,
     pub verified_at: Option<DateTimeUtc>,

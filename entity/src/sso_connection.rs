@@ -18,6 +18,9 @@ pub struct Model {
     pub domains: String,
     /// The role people it creates get.
     pub role: String,
+    /// Who last saved the connection: at each sign-on that makes a member, they must still
+    /// hold what the role gives.
+    pub role_set_by: Option<i64>,
     /// Members whose address is in `domains` must sign in through it (owners keep a password).
     pub enforced: bool,
     /// The provider's `amr` may satisfy the organization's two-factor requirement.

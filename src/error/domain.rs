@@ -187,6 +187,7 @@ impl From<crate::organizations::join_by_domain::JoinError> for AppError {
         match error {
             // As for an organization that does not exist: no telling which do.
             E::NotOffered => Self::NotFound,
+            E::SetterLacks => Self::Conflict(error.to_string()),
             E::Org(e) => e.into(),
             E::Db(e) => e.into(),
         }

@@ -347,12 +347,17 @@ pub async fn set_join(
     };
     let keys: Vec<String> = role.iter().cloned().collect();
     super::grants::invitation_roles(tx, grant, &keys).await?;
-    if mode.as_str() == row.join_mode && role == row.join_role {
+    let actor = tx.actor();
+    let setter = (actor.kind == crate::tenancy::ActorKind::User)
+        .then_some(actor.id)
+        .flatten();
+    if mode.as_str() == row.join_mode && role == row.join_role && setter == row.join_set_by {
         return Ok(row);
     }
     let mut active = row.into_active_model();
     active.join_mode = Set(mode.as_str().into());
     active.join_role = Set(role.clone());
+    active.join_set_by = Set(setter);
     let updated = active.update(tx.conn()).await?;
     audit::record(
         tx,

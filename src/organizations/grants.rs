@@ -193,6 +193,34 @@ pub async fn inviter_still_grants(
     Ok(holds.contains_all(carried(tx, catalog, row.id).await?))
 }
 
+/// Whether the person `setter` (by id), as they are now, still holds every permission of
+/// `roles` (role rows; none is the default role, `member`): checked at each join by an email
+/// domain's or a sign-on connection's role, as an invitation's inviter is at acceptance. No
+/// setter grants nothing.
+pub async fn setter_still_grants(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    setter: Option<i64>,
+    roles: &[(String, Option<i64>)],
+) -> Result<bool, DbErr> {
+    let Some(setter) = setter else {
+        return Ok(false);
+    };
+    let Some(user) = crate::auth::users::find_by_id(tx.conn(), UserId(setter)).await? else {
+        return Ok(false);
+    };
+    let wanted = if roles.is_empty() {
+        catalog.builtin(BuiltinRole::Member)
+    } else {
+        let keys: Vec<String> = roles.iter().map(|(key, _)| key.clone()).collect();
+        roles::permissions_of_keys(tx, catalog, &keys).await?
+    };
+    Ok(Access::in_txn(tx, catalog, &user)
+        .await?
+        .permissions
+        .contains_all(wanted))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

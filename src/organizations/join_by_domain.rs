@@ -64,6 +64,11 @@ pub enum JoinError {
     /// The person's address gives no way in (unverified, another domain, join off).
     #[error("your address does not let you join this organization")]
     NotOffered,
+    /// Whoever set the domain's role no longer holds what it gives (the grant rule).
+    #[error(
+        "the role this domain gives is no longer one its setter could grant: an admin must set it again"
+    )]
+    SetterLacks,
     /// The organization has no free seat.
     #[error(transparent)]
     Org(#[from] OrgError),
@@ -112,6 +117,9 @@ pub async fn join(
         return Err(JoinError::NotOffered);
     };
     let roles = email_domains::join_roles(&tx, catalog, row.join_role.as_deref()).await?;
+    if !super::grants::setter_still_grants(&tx, catalog, row.join_set_by, &roles).await? {
+        return Err(JoinError::SetterLacks);
+    }
     let (membership, added) =
         get_or_add_user_holding(&tx, user.id(), false, &roles, Take::New).await?;
     if added {
@@ -149,6 +157,14 @@ pub async fn join_automatically(
     match join(db, events, catalog, user, organization_id, true).await {
         Ok(true) => org_rows::by_id(db, organization_id).await,
         Ok(false) | Err(JoinError::NotOffered) => Ok(None),
+        Err(error @ JoinError::SetterLacks) => {
+            tracing::info!(
+                organization_id = offer.organization_id,
+                user_id = user.id,
+                "no automatic join: {error}"
+            );
+            Ok(None)
+        }
         Err(JoinError::Db(e) | JoinError::Org(OrgError::Db(e))) => Err(e),
         Err(JoinError::Org(other)) => {
             tracing::info!(

@@ -57,14 +57,18 @@ pub(crate) async fn sign_in_family(
 ) -> Result<(), AppError> {
     // An organization whose email domain is set to join automatically takes its people in
     // at every sign-in (their address verified, a seat free).
-    if let Some(user) = crate::auth::users::find_by_id(&state.db, user_id).await? {
-        crate::organizations::join_by_domain::join_automatically(
+    if let Some(user) = crate::auth::users::find_by_id(&state.db, user_id).await?
+        && crate::organizations::join_by_domain::join_automatically(
             state.db.connection(),
             &state.events,
             &state.permissions,
             &user,
         )
-        .await?;
+        .await?
+        .is_some()
+    {
+        // A handoff is a GET: the write middleware would not forget the cached access.
+        state.caches.invalidate();
     }
     let ttl = state.settings.session.ttl_hours;
     let key = sessions::create(&state.db, user_id, ttl, family, proof).await?;

@@ -190,6 +190,10 @@ pub async fn callback(
         current.as_ref().map(entity::user::Model::id),
     )
     .await?;
+    if signed_on.joined {
+        // A GET that made a member: the write middleware would not forget the cached access.
+        state.caches.invalidate();
+    }
     let slug = &signed_on.organization.slug;
     let next = match state.settings.tenant.links {
         crate::config::TenantLinks::Path => format!("/o/{slug}{}", pending.next),

@@ -222,6 +222,10 @@ pub async fn put(
     row.client_id = Set(client_id);
     row.domains = Set(serde_json::to_string(&domains).unwrap_or_else(|_| "[]".into()));
     row.role = Set(role);
+    let actor = tx.actor();
+    row.role_set_by = Set((actor.kind == crate::tenancy::ActorKind::User)
+        .then_some(actor.id)
+        .flatten());
     row.enforced = Set(input.enforced);
     row.trust_idp_mfa = Set(input.trust_idp_mfa);
     let saved = if created {

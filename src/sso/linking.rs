@@ -284,7 +284,17 @@ async fn join(
         Some(invitation) if grants::inviter_still_grants(tx, catalog, invitation).await? => {
             roles::invitation_role_rows(tx, invitation.id).await?
         }
-        _ => email_domains::join_roles(tx, catalog, Some(&row.role)).await?,
+        _ => {
+            let roles = email_domains::join_roles(tx, catalog, Some(&row.role)).await?;
+            if !grants::setter_still_grants(tx, catalog, row.role_set_by, &roles).await? {
+                return Err(SsoError::Refused(
+                    "the role this sign-on gives is no longer one whoever saved the connection \
+                     could grant: an admin of the organization must save it again"
+                        .into(),
+                ));
+            }
+            roles
+        }
     };
     match get_or_add_user_holding(tx, user.id(), false, &roles, Take::New).await {
         Ok((_, added)) => Ok(added),

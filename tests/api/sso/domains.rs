@@ -437,3 +437,50 @@ async fn an_sso_manager_cannot_hand_out_a_role_stronger_than_their_own() {
         .await;
     assert_eq!(status, 403, "{answer}");
 }
+
+#[tokio::test]
+async fn a_connections_role_stops_being_given_once_whoever_saved_it_no_longer_could() {
+    let (app, ada, _dns) = acme_with_sso(json!({})).await;
+    let max = sso_manager(&app, &ada).await;
+    let (_, shown) = max
+        .api(Method::GET, "/o/acme/api/v1/sso-connection/", None)
+        .await;
+    let mut body = shown.clone();
+    for key in ["redirect_uri", "start_url"] {
+        body.as_object_mut().unwrap().remove(key);
+    }
+    body["role"] = json!("sso-admin");
+    let (status, answer) = max
+        .api(
+            Method::PUT,
+            "/o/acme/api/v1/sso-connection/",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    // Max loses the role he handed out.
+    let max_id: Vec<i64> = app
+        .column("SELECT id FROM users WHERE email = 'max@acme.test'")
+        .await;
+    let (status, _) = ada
+        .api(
+            Method::PATCH,
+            &format!("/o/acme/api/v1/people/{}/", max_id[0]),
+            Some(json!({"roles": ["member"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let who = super::sub("after-demotion");
+    idp()
+        .account(&who, json!({"email": "dee@acme.test"}), None, None)
+        .await;
+    let refused = super::sign_on(&app, "acme", &who).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("save it again"), "{}", refused.body);
+    // Saved again by Ada, who holds it, the role is given again.
+    let (status, _) = ada
+        .api(Method::PUT, "/o/acme/api/v1/sso-connection/", Some(body))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(super::sign_on(&app, "acme", &who).await.status, 303);
+}
