@@ -239,10 +239,17 @@ async fn a_new_colleague_signs_on_through_the_organizations_identity_provider_in
     kim.goto(&format!("{org}/people/")).await.unwrap();
     let _ = wait_for_text(&kim, "kim@rocket.test").await;
 
-    // The section through the tour's checks.
-    let pages = [(org.clone(), "/settings/sso/", "settings-sso")];
-    let checked: Vec<tour::Page<'_>> = [&ada].into_iter().zip(pages.iter()).collect();
-    tour::check(&[&ada], &checked, driver_port).await;
+    // The section and the start page through the tour's checks.
+    let pages = [
+        (org.clone(), "/settings/sso/", "settings-sso"),
+        (
+            main.clone(),
+            "/sso/rocket-works/start?login_hint=kim%40rocket.test",
+            "sso-start",
+        ),
+    ];
+    let checked: Vec<tour::Page<'_>> = [&ada, &kim].into_iter().zip(pages.iter()).collect();
+    tour::check(&[&ada, &kim], &checked, driver_port).await;
     let out = crate::harness::out_dir();
     std::fs::copy(out.join("axe.txt"), out.join("sso-axe.txt")).unwrap();
     ada.close().await.unwrap();
