@@ -164,3 +164,27 @@ async fn a_sign_on_through_a_provider_on_a_private_address_is_refused_unless_the
         "the address itself is logged, not told: {said}"
     );
 }
+
+#[tokio::test]
+async fn with_insecure_issuers_off_no_http_address_is_reached_whatever_discovery_names() {
+    let port = server(Some(
+        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec(),
+    ))
+    .await;
+    let allowed = Reach::allowing(vec!["127.0.0.0/8".parse().unwrap()]);
+    let client = Outbound::new(allowed, Limits::default())
+        .unwrap()
+        .https_only(true);
+    let refused = client
+        .send(get(&format!("http://127.0.0.1:{port}/token")))
+        .await;
+    assert!(
+        matches!(refused, Err(OutboundError::Address(_))),
+        "{refused:?}"
+    );
+    let reached = client
+        .https_only(false)
+        .send(get(&format!("http://127.0.0.1:{port}/")))
+        .await;
+    assert_eq!(reached.unwrap().status(), 200);
+}
