@@ -1,8 +1,9 @@
-//! Single sign-on in the browser: `/sso/{slug}/start` sends the browser to the organization's
-//! identity provider, `/sso/callback` takes it back, both on `server.public_url`'s host (the
-//! one redirect URI every provider registers); the sign-in made there is handed to the
-//! organization's own host by a host-bound handoff (`web::links`), so any instance serves
-//! either step. Joining by email domain (`/organizations/join/{id}/`) is here too.
+//! Single sign-on in the browser: `/sso/{slug}/start` (a page whose button posts) sends the
+//! browser to the organization's identity provider, `/sso/callback` takes it back, both on
+//! `server.public_url`'s host (the one redirect URI every provider registers); the sign-in
+//! made there is handed to the organization's own host by a host-bound handoff
+//! (`web::links`), so any instance serves either step. Joining by email domain
+//! (`/organizations/join/{id}/`) is here too.
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -12,9 +12,10 @@
 //!    sign in to otherwise, and never a superuser's. A sign-up never activated is taken over
 //!    by its address's owner: its password and sign-ins end (whoever typed that address at
 //!    sign-up never proved it).
-//! 3. A person who is not a member joins, taking a seat: with the roles of a pending
+//! 4. A person who is not a member joins, taking a seat: with the roles of a pending
 //!    invitation of their address (when its inviter still grants them), else the connection's
-//!    role. `member.added` is audited and `UserAdded` fires like on every other path.
+//!    role (while whoever saved it still could grant it). `member.added` is audited and
+//!    `UserAdded` fires like on every other path.
 
 use entity::{
     OrganizationId, organization, organization_invitation, sso_connection, sso_identity, user,
