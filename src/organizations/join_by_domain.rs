@@ -5,7 +5,7 @@
 //! audit log gives the domain as the reason. An address typed at sign-up and never verified
 //! counts for nothing.
 
-use entity::{OrganizationId, organization, user};
+use entity::{OrganizationId, user};
 use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 
@@ -140,13 +140,14 @@ pub async fn join(
 }
 
 /// At a sign-in or an address's verification: joins the organization whose domain is set to
-/// `automatic`, if any. A full organization is skipped (logged): the sign-in goes on.
+/// `automatic`, if any; its id when they joined. A full organization is skipped (logged): the
+/// sign-in goes on. Every statement runs in a transaction (`db` is the raw pool).
 pub async fn join_automatically(
     db: &DatabaseConnection,
     events: &Events,
     catalog: &Catalog,
     user: &user::Model,
-) -> Result<Option<organization::Model>, DbErr> {
+) -> Result<Option<OrganizationId>, DbErr> {
     let Some(offer) = offer(db, user).await? else {
         return Ok(None);
     };
@@ -155,7 +156,7 @@ pub async fn join_automatically(
     }
     let organization_id = OrganizationId(offer.organization_id);
     match join(db, events, catalog, user, organization_id, true).await {
-        Ok(true) => org_rows::by_id(db, organization_id).await,
+        Ok(true) => Ok(Some(organization_id)),
         Ok(false) | Err(JoinError::NotOffered) => Ok(None),
         Err(error @ JoinError::SetterLacks) => {
             tracing::info!(
