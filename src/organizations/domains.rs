@@ -71,11 +71,12 @@ pub fn challenge_value(row: &organization_domain::Model) -> String {
     format!("orgs-verify={}", row.verification_token)
 }
 
-/// Checks and normalises a host name.
-pub fn clean_domain(domain: &str, base_domain: &str) -> Result<String, DomainError> {
-    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    let labels: Vec<&str> = domain.split('.').collect();
-    let valid = domain.len() <= 253
+/// Whether `name` (lower-cased, no trailing dot) is a DNS name of two labels or more: each of
+/// `a-z`, `0-9` and inner `-`, at most 63 long, 253 in all, and no address (an all-digit last
+/// label, an IP literal). Custom host domains and email domains both are.
+pub fn is_domain_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    name.len() <= 253
         && labels.len() >= 2
         && labels.iter().all(|l| {
             !l.is_empty()
@@ -85,11 +86,16 @@ pub fn clean_domain(domain: &str, base_domain: &str) -> Result<String, DomainErr
                 && l.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         })
-        && domain.parse::<std::net::IpAddr>().is_err()
+        && name.parse::<std::net::IpAddr>().is_err()
         && !labels
             .last()
-            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()));
-    if !valid {
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Checks and normalises a host name.
+pub fn clean_domain(domain: &str, base_domain: &str) -> Result<String, DomainError> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    if !is_domain_name(&domain) {
         return Err(DomainError::Invalid);
     }
     if domain == base_domain || domain.ends_with(&format!(".{base_domain}")) {

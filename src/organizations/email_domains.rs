@@ -150,21 +150,7 @@ pub fn txt_value(row: &email_domain::Model) -> String {
 pub fn clean(domain: &str) -> Result<String, EmailDomainError> {
     let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
     let domain = domain.strip_prefix('@').unwrap_or(&domain).to_string();
-    let labels: Vec<&str> = domain.split('.').collect();
-    let valid = domain.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-        && !labels
-            .last()
-            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()));
-    if !valid {
+    if !super::domains::is_domain_name(&domain) {
         return Err(EmailDomainError::Invalid);
     }
     if is_consumer(&domain) {
@@ -399,26 +385,44 @@ pub async fn remove(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     Ok(removed)
 }
 
-/// Takes `domain` out of the organization's enforced single sign-on (`organizations.sso_enforced`,
-/// kept by `sso::connection`): a domain no longer verified binds nobody to the sign-on.
+/// The email domains whose members must sign in through the organization's single sign-on
+/// (`organizations.sso_enforced`, a JSON array); none when sign-on is not enforced.
+pub fn enforced_domains(organization: &entity::organization::Model) -> Vec<String> {
+    organization
+        .sso_enforced
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default()
+}
+
+/// Sets the domains whose members must sign on (`None`: sign-on is not enforced), on the
+/// organization's row, locked; the access check reads them with the organization.
+pub async fn set_enforced(tx: &TenantTxn, domains: Option<&[String]>) -> Result<(), DbErr> {
+    let Some(organization) = tx.lock_organization().await? else {
+        return Ok(());
+    };
+    let enforced = domains.map(|d| serde_json::to_string(d).unwrap_or_else(|_| "[]".into()));
+    if organization.sso_enforced == enforced {
+        return Ok(());
+    }
+    let mut row = organization.into_active_model();
+    row.sso_enforced = Set(enforced);
+    row.update(tx.conn()).await?;
+    Ok(())
+}
+
+/// Takes `domain` out of the enforced domains: a domain no longer verified binds nobody to the
+/// sign-on.
 async fn stop_enforcing(tx: &TenantTxn, domain: &str) -> Result<(), DbErr> {
     let Some(organization) = tx.lock_organization().await? else {
         return Ok(());
     };
-    let Some(enforced) = organization.sso_enforced.as_deref() else {
-        return Ok(());
-    };
-    let mut domains: Vec<String> = serde_json::from_str(enforced).unwrap_or_default();
-    let before = domains.len();
-    domains.retain(|d| d != domain);
-    if domains.len() == before {
+    let mut domains = enforced_domains(&organization);
+    if !domains.iter().any(|d| d == domain) {
         return Ok(());
     }
-    let mut row = organization.into_active_model();
-    row.sso_enforced = Set((!domains.is_empty())
-        .then(|| serde_json::to_string(&domains).unwrap_or_else(|_| "[]".into())));
-    row.update(tx.conn()).await?;
-    Ok(())
+    domains.retain(|d| d != domain);
+    set_enforced(tx, (!domains.is_empty()).then_some(domains.as_slice())).await
 }
 
 /// Whether `row` is due for a lookup at `now`: a pending claim daily, a verified domain

@@ -238,7 +238,7 @@ pub async fn put(
         "role": saved.role, "enforced": saved.enforced, "trust_idp_mfa": saved.trust_idp_mfa,
         "client_secret_changed": secret_changed,
     });
-    set_enforced(tx, saved.enforced.then_some(domains.as_slice())).await?;
+    email_domains::set_enforced(tx, saved.enforced.then_some(domains.as_slice())).await?;
     audit::record(
         tx,
         if created {
@@ -263,7 +263,7 @@ pub async fn remove(tx: &TenantTxn) -> Result<bool, DbErr> {
         .delete_row::<sso_connection::Entity>(sso_connection::Column::Id, existing.id)
         .await?;
     if removed {
-        set_enforced(tx, None).await?;
+        email_domains::set_enforced(tx, None).await?;
         audit::record(
             tx,
             "sso.connection_removed",
@@ -313,29 +313,4 @@ pub async fn for_address(
         Ok(_) | Err(SsoError::NotConfigured | SsoError::NotEntitled) => Ok(None),
         Err(other) => Err(other),
     }
-}
-
-/// Keeps `organizations.sso_enforced`, which the access check reads with the organization: the
-/// domains whose members must sign on, or none.
-async fn set_enforced(tx: &TenantTxn, domains: Option<&[String]>) -> Result<(), DbErr> {
-    let Some(organization) = tx.lock_organization().await? else {
-        return Ok(());
-    };
-    let enforced = domains.map(|d| serde_json::to_string(d).unwrap_or_else(|_| "[]".into()));
-    if organization.sso_enforced == enforced {
-        return Ok(());
-    }
-    let mut row = organization.into_active_model();
-    row.sso_enforced = Set(enforced);
-    row.update(tx.conn()).await?;
-    Ok(())
-}
-
-/// The domains whose members must sign on to `organization`, if its sign-on is enforced.
-pub fn enforced_domains(organization: &entity::organization::Model) -> Vec<String> {
-    organization
-        .sso_enforced
-        .as_deref()
-        .and_then(|d| serde_json::from_str(d).ok())
-        .unwrap_or_default()
 }

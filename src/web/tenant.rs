@@ -449,7 +449,9 @@ fn check_sign_on(tenant: &Tenant) -> Result<(), AppError> {
         return Ok(());
     }
     let domain = crate::organizations::email_domains::domain_of(&user.email).unwrap_or_default();
-    if !crate::sso::connection::enforced_domains(&tenant.organization).contains(&domain) {
+    if !crate::organizations::email_domains::enforced_domains(&tenant.organization)
+        .contains(&domain)
+    {
         return Ok(());
     }
     Err(AppError::SignOnRequired {
