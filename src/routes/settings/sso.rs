@@ -5,7 +5,7 @@
 
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::person_only;
 use crate::error::{AppError, FieldErrors};
@@ -143,53 +143,46 @@ pub async fn show(
     sso_page(&req, &state, &tx, &tenant, Shown::default()).await
 }
 
+/// The form that adds an email domain.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DomainForm {
+    domain: String,
+}
+
 /// `POST /settings/sso/domains/`
 pub async fn add_domain(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
-    form: crate::web::Form<Vec<(String, String)>>,
+    form: crate::web::Form<DomainForm>,
     TenantCtx { tenant, mut tx, .. }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let domain = value_of(&form, "domain");
-    match email_domains::add(&tx, state.db.connection(), &domain).await {
+    let domain = form.into_inner().domain;
+    let errors = match email_domains::add(&tx, state.db.connection(), &domain).await {
         Ok(_) => {
             flash::success(
                 &session,
                 "Domain added. Publish its TXT record, then verify it.",
             );
-            Ok(redirect(&tenant.url("/settings/sso/")))
+            return Ok(redirect(&tenant.url("/settings/sso/")));
         }
-        Err(EmailDomainError::Taken) => {
+        // A conflict on the API; beside its field on the page.
+        Err(error @ EmailDomainError::Taken) => {
             let mut errors = FieldErrors::new();
-            crate::web::forms::add(&mut errors, "domain", EmailDomainError::Taken.to_string());
-            tx.read_again(&tenant).await?;
-            let shown = Shown {
-                domain,
-                errors,
-                ..Default::default()
-            };
-            sso_page(&req, &state, &tx, &tenant, shown).await
+            crate::web::forms::add(&mut errors, "domain", error.to_string());
+            errors
         }
-        Err(error) => {
-            let errors = AppError::from(error).into_fields()?;
-            tx.read_again(&tenant).await?;
-            let shown = Shown {
-                domain,
-                errors,
-                ..Default::default()
-            };
-            sso_page(&req, &state, &tx, &tenant, shown).await
-        }
-    }
-}
-
-fn value_of(form: &[(String, String)], key: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
+        Err(error) => AppError::from(error).into_fields()?,
+    };
+    tx.read_again(&tenant).await?;
+    let shown = Shown {
+        domain,
+        errors,
+        ..Default::default()
+    };
+    sso_page(&req, &state, &tx, &tenant, shown).await
 }
 
 /// `POST /settings/sso/domains/{id}/verify/`
@@ -229,23 +222,32 @@ pub async fn verify_domain(
     Ok(redirect(&back))
 }
 
+/// The form that sets how people join by a domain.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct JoinForm {
+    join: String,
+    role: String,
+}
+
 /// `POST /settings/sso/domains/{id}/join/`: fields `join` and `role`.
 pub async fn set_join(
     session: Session,
     id: web::Path<i64>,
-    form: crate::web::Form<Vec<(String, String)>>,
+    form: crate::web::Form<JoinForm>,
     TenantCtx {
         tenant, tx, grant, ..
     }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    let join = match value_of(&form, "join").as_str() {
+    let JoinForm { join, role } = form.into_inner();
+    let join = match join.as_str() {
         "off" => JoinMode::Off,
         "suggest" => JoinMode::Suggest,
         "automatic" => JoinMode::Automatic,
         _ => return Err(AppError::field("join", "choose off, suggest or automatic")),
     };
-    let role = Some(value_of(&form, "role")).filter(|r| !r.is_empty() && r != "member");
+    let role = Some(role).filter(|r| !r.is_empty() && r != "member");
     match email_domains::set_join(&tx, &grant, *id, Some(join), Some(role)).await {
         Ok(row) => {
             tx.commit().await?;
