@@ -45,6 +45,16 @@ pub(crate) async fn wait_until_answering(url: &str) {
 }
 
 pub(crate) fn serve(binary: &Path, dir: &Path, port: u16) -> Running {
+    serve_with(binary, dir, port, &[])
+}
+
+/// [`serve`] with more settings (`ORGS_...` variables).
+pub(crate) fn serve_with(
+    binary: &Path,
+    dir: &Path,
+    port: u16,
+    settings: &[(&str, &str)],
+) -> Running {
     let child = Command::new(binary)
         .arg("serve")
         .current_dir(dir)
@@ -63,6 +73,7 @@ pub(crate) fn serve(binary: &Path, dir: &Path, port: u16) -> Running {
         .env("ORGS_TENANT__BASE_DOMAIN", "localhost")
         .env("ORGS_TENANT__LINKS", "subdomain")
         .env("ORGS_LOG__FILTER", "warn")
+        .envs(settings.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .expect("orgs serve");

@@ -65,34 +65,6 @@ async fn dns(records: Arc<Mutex<HashMap<String, String>>>) -> std::net::SocketAd
     address
 }
 
-fn serve(binary: &std::path::Path, dir: &std::path::Path, port: u16, dns: &str) -> Running {
-    let child = Command::new(binary)
-        .arg("serve")
-        .current_dir(dir)
-        .env("ORGS_ENV", "development")
-        .env(
-            "ORGS_DATABASE__URL",
-            format!("sqlite://{}/e2e.db", dir.display()),
-        )
-        .env("ORGS_SERVER__PORT", port.to_string())
-        .env(
-            "ORGS_SERVER__PUBLIC_URL",
-            format!("http://localhost:{port}"),
-        )
-        .env("ORGS_EMAIL__BACKEND", "file")
-        .env("ORGS_EMAIL__FILE_DIR", dir.join("mail"))
-        .env("ORGS_TENANT__BASE_DOMAIN", "localhost")
-        .env("ORGS_TENANT__LINKS", "subdomain")
-        .env("ORGS_TENANT__DNS_SERVER", dns)
-        .env("ORGS_SSO__ALLOW_PRIVATE_NETWORKS", "[\"127.0.0.0/8\"]")
-        .env("ORGS_SSO__ALLOW_INSECURE_ISSUERS", "true")
-        .env("ORGS_LOG__FILTER", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("orgs serve");
-    Running(child)
-}
-
 async fn text_of(client: &Client, css: &str) -> String {
     client
         .find(Locator::Css(css))
@@ -111,7 +83,17 @@ async fn a_new_colleague_signs_on_through_the_organizations_identity_provider_in
     let binary = crate::harness::binary();
     let work = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _server = serve(&binary, work.path(), port, &dns.to_string());
+    let dns = dns.to_string();
+    let _server = crate::harness::serve_with(
+        &binary,
+        work.path(),
+        port,
+        &[
+            ("ORGS_TENANT__DNS_SERVER", dns.as_str()),
+            ("ORGS_SSO__ALLOW_PRIVATE_NETWORKS", "[\"127.0.0.0/8\"]"),
+            ("ORGS_SSO__ALLOW_INSECURE_ISSUERS", "true"),
+        ],
+    );
     let driver_port = free_port();
     let _driver = chromedriver(driver_port);
     wait_until_answering(&format!("http://127.0.0.1:{port}/healthz")).await;

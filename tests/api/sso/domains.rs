@@ -323,10 +323,7 @@ async fn the_connection_never_answers_its_secret_and_stores_it_sealed() {
         ("issuer", json!("https://elsewhere.example")),
         ("client_id", json!("another")),
     ] {
-        let mut moved = shown.clone();
-        for drop in ["redirect_uri", "start_url"] {
-            moved.as_object_mut().unwrap().remove(drop);
-        }
+        let mut moved = super::connection_body(&ada).await;
         moved[key] = value;
         let (status, body) = ada
             .api(Method::PUT, "/o/acme/api/v1/sso-connection/", Some(moved))
@@ -338,10 +335,7 @@ async fn the_connection_never_answers_its_secret_and_stores_it_sealed() {
         );
     }
     // Replacing it without a secret keeps the old one.
-    let mut again = shown.clone();
-    for key in ["redirect_uri", "start_url"] {
-        again.as_object_mut().unwrap().remove(key);
-    }
+    let mut again = super::connection_body(&ada).await;
     again["role"] = json!("member");
     let (status, body) = ada
         .api(Method::PUT, "/o/acme/api/v1/sso-connection/", Some(again))
@@ -400,13 +394,7 @@ async fn sso_manager(app: &TestApp, ada: &crate::helpers::Visitor) -> crate::hel
 async fn an_sso_manager_cannot_hand_out_a_role_stronger_than_their_own() {
     let (app, ada, _dns) = acme_with_sso(json!({})).await;
     let max = sso_manager(&app, &ada).await;
-    let (_, shown) = max
-        .api(Method::GET, "/o/acme/api/v1/sso-connection/", None)
-        .await;
-    let mut body = shown.clone();
-    for key in ["redirect_uri", "start_url"] {
-        body.as_object_mut().unwrap().remove(key);
-    }
+    let mut body = super::connection_body(&max).await;
     body["role"] = json!("admin");
     let (status, answer) = max
         .api(
@@ -442,13 +430,7 @@ async fn an_sso_manager_cannot_hand_out_a_role_stronger_than_their_own() {
 async fn a_connections_role_stops_being_given_once_whoever_saved_it_no_longer_could() {
     let (app, ada, _dns) = acme_with_sso(json!({})).await;
     let max = sso_manager(&app, &ada).await;
-    let (_, shown) = max
-        .api(Method::GET, "/o/acme/api/v1/sso-connection/", None)
-        .await;
-    let mut body = shown.clone();
-    for key in ["redirect_uri", "start_url"] {
-        body.as_object_mut().unwrap().remove(key);
-    }
+    let mut body = super::connection_body(&max).await;
     body["role"] = json!("sso-admin");
     let (status, answer) = max
         .api(

@@ -65,12 +65,7 @@ async fn a_password_session_of_an_enforced_domain_is_sent_to_sign_on_and_the_own
     assert_eq!(home.status(), 200);
 
     // Turning enforcement off lets the password session in again.
-    let (_, mut shown) = ada
-        .api(Method::GET, "/o/acme/api/v1/sso-connection/", None)
-        .await;
-    for key in ["redirect_uri", "start_url"] {
-        shown.as_object_mut().unwrap().remove(key);
-    }
+    let mut shown = super::connection_body(&ada).await;
     shown["enforced"] = json!(false);
     let (status, _) = ada
         .api(Method::PUT, "/o/acme/api/v1/sso-connection/", Some(shown))

@@ -338,6 +338,19 @@ fn absolute(url: &str) -> String {
     }
 }
 
+/// Acme's connection as `visitor` reads it, less what is only answered: a body to `PUT` back.
+pub(crate) async fn connection_body(visitor: &Visitor) -> Value {
+    let (_, mut shown) = visitor
+        .api(Method::GET, "/o/acme/api/v1/sso-connection/", None)
+        .await;
+    if let Some(fields) = shown.as_object_mut() {
+        for key in ["redirect_uri", "start_url"] {
+            fields.remove(key);
+        }
+    }
+    shown
+}
+
 /// The audit actions of Acme's log, newest first.
 pub(crate) async fn audit_actions(ada: &Visitor) -> Vec<(String, Value)> {
     let (_, log) = ada
