@@ -112,6 +112,8 @@ pub mod seed;
 pub mod sender;
 /// The session store chosen by configuration.
 pub mod session_store;
+/// SCIM 2.0 provisioning per organization.
+pub mod scim;
 /// Slugs: the rules of an organization's address.
 pub mod slug;
 /// Single sign-on per organization (OpenID Connect).

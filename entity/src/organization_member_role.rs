@@ -13,6 +13,8 @@ pub struct Model {
     pub organization_user_id: i64,
     pub role_key: String,
     pub role_id: Option<i64>,
+    /// Held only because a SCIM group of the member maps to it: leaving the group takes it away.
+    pub from_group: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,9 @@ pub struct Model {
     pub id: i64,
     pub organization_id: i64,
     pub user_id: i64,
+    /// Set while the organization's directory has the member inactive (SCIM `active: false`):
+    /// no access, no seat, nothing deleted.
+    pub suspended_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

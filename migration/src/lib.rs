@@ -18,6 +18,7 @@ mod m20261207_000013_organization_color;
 mod m20261207_000014_two_factor;
 mod m20261207_000015_seats_and_plans;
 mod m20261207_000016_email_domains_and_sso;
+mod m20261207_000017_scim;
 
 pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
 pub use m20261201_000010_big_organizations::KEPT_PENDING;
@@ -43,6 +44,11 @@ pub const TENANT_TABLES: &[&str] = &[
     "email_domains",
     "sso_connections",
     "sso_identities",
+    "scim_tokens",
+    "scim_users",
+    "scim_groups",
+    "scim_group_members",
+    "scim_group_roles",
 ];
 
 /// The ordered list of migrations.
@@ -68,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_two_factor::Migration),
             Box::new(m20261207_000015_seats_and_plans::Migration),
             Box::new(m20261207_000016_email_domains_and_sso::Migration),
+            Box::new(m20261207_000017_scim::Migration),
         ]
     }
 }

@@ -66,13 +66,38 @@ pub async fn invite(
     inviter: Option<&user::Model>,
     email: &str,
 ) -> Result<organization_invitation::Model, InviteError> {
+    invite_counted(tx, mailer, auth, organization, inviter, email, true).await
+}
+
+/// [`invite`] for the organization's directory (SCIM): its invitations do not count against
+/// the organization's hourly quota (a directory provisions everyone at once), but each still
+/// counts against its address's and its client's.
+pub async fn invite_for_directory(
+    tx: &TenantTxn,
+    mailer: &Mailer,
+    auth: &AuthSettings,
+    organization: &organization::Model,
+    email: &str,
+) -> Result<organization_invitation::Model, InviteError> {
+    invite_counted(tx, mailer, auth, organization, None, email, false).await
+}
+
+async fn invite_counted(
+    tx: &TenantTxn,
+    mailer: &Mailer,
+    auth: &AuthSettings,
+    organization: &organization::Model,
+    inviter: Option<&user::Model>,
+    email: &str,
+    quota_counts: bool,
+) -> Result<organization_invitation::Model, InviteError> {
     if organization.id != tx.organization_id() {
         return Err(InviteError::NotFound);
     }
     // The organization's row first: what is pending is then decided by the lock's holder, and
     // no acceptance, revocation or other invitation changes it before this one commits.
     tx.lock_organization().await?;
-    let email = invitable(tx, auth, email).await?;
+    let email = invitable(tx, auth, email, quota_counts).await?;
     let existing = pending(tx.select::<organization_invitation::Entity>())
         .filter(organization_invitation::Column::Email.eq(email.as_str()))
         .one(tx.conn())
@@ -143,11 +168,14 @@ async fn invitable(
     tx: &TenantTxn,
     auth: &AuthSettings,
     email: &str,
+    quota_counts: bool,
 ) -> Result<String, InviteError> {
     let email = users::normalize_email(email).map_err(|_| InviteError::InvalidEmail)?;
-    let limit = quota(tx, auth).await?;
-    if limit.remaining == 0 {
-        return Err(InviteError::Throttled(limit));
+    if quota_counts {
+        let limit = quota(tx, auth).await?;
+        if limit.remaining == 0 {
+            return Err(InviteError::Throttled(limit));
+        }
     }
     // And every one counts against its address and its requester's, across organizations.
     let client = tx.client().unwrap_or("job");

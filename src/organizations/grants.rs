@@ -120,6 +120,8 @@ async fn record_inviter(
     let (kind, user, key) = match actor.kind {
         ActorKind::User => ("user", actor.id, None),
         ActorKind::ApiKey => ("api_key", None, actor.id),
+        // The token's id; its authority is its maker's while they hold `sso.manage`.
+        ActorKind::Scim => ("scim", None, actor.id),
         ActorKind::System => ("system", None, None),
     };
     if row.invited_by_kind == kind && row.invited_by_id == user && row.invited_by_key_id == key {
@@ -188,9 +190,44 @@ pub async fn inviter_still_grants(
             }
             _ => PermissionSet::EMPTY,
         },
+        "scim" => match row.invited_by_key_id {
+            Some(token_id) => scim_token_holds(tx, catalog, token_id).await?,
+            None => PermissionSet::EMPTY,
+        },
         _ => PermissionSet::EMPTY,
     };
     Ok(holds.contains_all(carried(tx, catalog, row.id).await?))
+}
+
+/// What the SCIM token `token_id` may grant: its maker's permissions while the token is not
+/// revoked and they hold `sso.manage` there; nothing otherwise.
+pub async fn scim_token_holds(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    token_id: i64,
+) -> Result<PermissionSet, DbErr> {
+    use sea_orm::{ColumnTrait as _, QueryFilter as _};
+    let Some(token) = tx
+        .select::<entity::scim_token::Entity>()
+        .filter(entity::scim_token::Column::Id.eq(token_id))
+        .filter(entity::scim_token::Column::RevokedAt.is_null())
+        .one(tx.conn())
+        .await?
+    else {
+        return Ok(PermissionSet::EMPTY);
+    };
+    let Some(maker) = token.created_by_id else {
+        return Ok(PermissionSet::EMPTY);
+    };
+    let Some(user) = crate::auth::users::find_by_id(tx.conn(), UserId(maker)).await? else {
+        return Ok(PermissionSet::EMPTY);
+    };
+    let access = Access::in_txn(tx, catalog, &user).await?;
+    let manage = catalog.one(crate::permissions::Permission::SSO_MANAGE);
+    if !(access.is_superuser || access.holds(manage)) {
+        return Ok(PermissionSet::EMPTY);
+    }
+    Ok(access.permissions)
 }
 
 /// Whether the person `setter` (by id), as they are now, still holds every permission of

@@ -197,6 +197,51 @@ pub async fn remove_user(tx: &TenantTxn, user_id: UserId) -> Result<(), OrgError
     Ok(())
 }
 
+/// Suspends the member `user_id` (`suspended`) or lifts their suspension, as the organization's
+/// directory says: a suspended member keeps their membership, roles and account but has no
+/// access here and holds no seat; the organization API keys they made are revoked (as at a
+/// removal). Lifting it takes a seat again. The owner cannot be suspended
+/// (`OwnershipRequired`). `Ok(false)` when nothing changed.
+pub async fn set_suspended(
+    tx: &TenantTxn,
+    user_id: UserId,
+    suspended: bool,
+) -> Result<bool, OrgError> {
+    lock_organization(tx).await?;
+    let membership = membership(tx, user_id).await?.ok_or(OrgError::NotMember)?;
+    if membership.suspended_at.is_some() == suspended {
+        return Ok(false);
+    }
+    if suspended
+        && let Some(owner) = find_owner(tx).await?
+        && owner.organization_user_id == membership.id
+    {
+        return Err(OrgError::OwnershipRequired);
+    }
+    if !suspended {
+        seats::take(tx, Take::New).await?.map_err(OrgError::SeatLimit)?;
+    }
+    let mut row: organization_user::ActiveModel = membership.into();
+    row.suspended_at = Set(suspended.then(entity::chrono_now));
+    row.update(tx.conn()).await?;
+    let label = label_of(tx, user_id).await?;
+    audit::record(
+        tx,
+        if suspended {
+            "member.suspended"
+        } else {
+            "member.reactivated"
+        },
+        Some(Target::new("member", user_id.get(), label)),
+        None,
+    )
+    .await?;
+    if suspended {
+        super::api_keys::revoke_made_by(tx, user_id).await?;
+    }
+    Ok(true)
+}
+
 /// Removes the member `user_id` on someone else's behalf: besides the rules of
 /// [`remove_user`], the `grant` must hold every permission the member holds (the grant rule,
 /// [`super::grants::may_act_on`]).

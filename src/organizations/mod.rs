@@ -13,6 +13,7 @@ pub mod domain_checks;
 pub mod domains;
 pub mod email_domains;
 pub mod grants;
+pub mod group_roles;
 pub mod join_by_domain;
 mod lifecycle;
 pub mod members;
@@ -29,7 +30,7 @@ pub use lifecycle::{
 pub(crate) use membership::get_or_add_user_holding;
 pub use membership::{
     add_user, change_owner, get_or_add_user, is_admin, is_member, is_owner, remove_member,
-    remove_user, set_admin, transfer,
+    remove_user, set_admin, set_suspended, transfer,
 };
 
 /// Why an organization rule refused.

@@ -1,5 +1,5 @@
 //! Seats: how many an organization uses and may use, and the one check every path that makes a
-//! member or promises one takes. Seats used = members + pending, unexpired invitations (one per
+//! member or promises one takes. Seats used = members not suspended + pending, unexpired invitations (one per
 //! address; an address is never both: joining ends its pending invitation). A null limit is no
 //! limit and 0 is zero seats. The check runs with the organization's row locked, in the
 //! caller's transaction, over the counts the database keeps (`tenancy::counts`): one row read
@@ -79,7 +79,7 @@ pub async fn of(tx: &TenantTxn) -> Result<Seats, DbErr> {
         .and_then(|o| limit_of(o.seat_limit));
     let counts = counts::of(tx).await?;
     Ok(Seats {
-        used: counts.members + counts.pending_invitations,
+        used: counts.members.saturating_sub(counts.suspended) + counts.pending_invitations,
         limit,
     })
 }
@@ -94,7 +94,7 @@ pub async fn take(tx: &TenantTxn, take: Take) -> Result<Result<Seats, SeatLimit>
     };
     let counts = counts::of(tx).await?;
     let seats = Seats {
-        used: counts.members + counts.pending_invitations,
+        used: counts.members.saturating_sub(counts.suspended) + counts.pending_invitations,
         limit: limit_of(organization.seat_limit),
     };
     let Some(limit) = seats.limit else {
@@ -102,7 +102,7 @@ pub async fn take(tx: &TenantTxn, take: Take) -> Result<Result<Seats, SeatLimit>
     };
     let needed = match take {
         Take::New => seats.used + 1,
-        Take::Held => counts.members + 1,
+        Take::Held => counts.members.saturating_sub(counts.suspended) + 1,
     };
     if needed > limit {
         return Ok(Err(SeatLimit {

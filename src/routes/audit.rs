@@ -105,11 +105,12 @@ impl AuditQuery {
             None => None,
             Some("user") => Some(ActorKind::User),
             Some("api_key") => Some(ActorKind::ApiKey),
+            Some("scim") => Some(ActorKind::Scim),
             Some("system") => Some(ActorKind::System),
             Some(_) => {
                 return Err(AppError::field(
                     "actor_type",
-                    "must be user, api_key or system",
+                    "must be user, api_key, scim or system",
                 ));
             }
         };

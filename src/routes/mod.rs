@@ -19,6 +19,8 @@ pub mod people;
 pub mod projects;
 pub mod reauth;
 pub mod roles;
+pub mod scim;
+pub mod scim_api;
 pub mod security;
 pub mod settings;
 pub mod sign_in;
@@ -233,6 +235,11 @@ tenant_routes! {
     GET "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::show_connection;
     PUT "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::put_connection;
     DELETE "/api/v1/sso-connection/" [SSO_MANAGE] => sso_api::delete_connection;
+    GET "/api/v1/scim-tokens/" [SSO_MANAGE] ("scim") => scim_api::list;
+    POST "/api/v1/scim-tokens/" [SSO_MANAGE] ("scim") creates => scim_api::create;
+    DELETE "/api/v1/scim-tokens/{id}/" [SSO_MANAGE] => scim_api::revoke;
+    GET "/api/v1/scim-groups/" [SSO_MANAGE] ("scim") => scim_api::list_groups;
+    PUT "/api/v1/scim-groups/{id}/roles/" [SSO_MANAGE] ("scim") => scim_api::set_group_roles;
     GET "/roles/" [ROLES_MANAGE] => roles::list;
     GET "/roles/new/" [ROLES_MANAGE] => roles::new_form;
     POST "/roles/new/" [ROLES_MANAGE] => roles::create;
@@ -423,6 +430,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(metrics::metrics));
+    scim::configure(cfg);
     configure_tenant(cfg, settings);
     cfg.route("/", web::get().to(home::home))
         .route("/static/app.css", web::get().to(home::stylesheet))

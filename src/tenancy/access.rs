@@ -167,6 +167,14 @@ fn access_query(
         .and_where(
             Expr::col((organization_user::Entity, organization_user::Column::UserId)).eq(user_id),
         )
+        // A membership the organization's directory suspended gives no access at all.
+        .and_where(
+            Expr::col((
+                organization_user::Entity,
+                organization_user::Column::SuspendedAt,
+            ))
+            .is_null(),
+        )
         .to_owned()
 }
 

@@ -151,17 +151,20 @@ pub enum ActorKind {
     User,
     /// An organization API key.
     ApiKey,
+    /// The organization's directory, through a SCIM token (its id is the token's).
+    Scim,
     /// A job: the CLI, the seeder, an embedder's task.
     #[default]
     System,
 }
 
 impl ActorKind {
-    /// `user`, `api_key` or `system`, as audit events store it.
+    /// `user`, `api_key`, `scim` or `system`, as audit events store it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
             Self::ApiKey => "api_key",
+            Self::Scim => "scim",
             Self::System => "system",
         }
     }

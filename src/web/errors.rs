@@ -159,9 +159,13 @@ pub fn render_error_page<B: MessageBody + 'static>(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with(crate::scim::CONTENT_TYPE));
     if !(status.is_client_error() || status.is_server_error()) || already_a_page {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    // A directory reads SCIM's error shape, whoever answered (the resolver, the router).
+    if crate::scim::is_scim_path(res.request().path()) {
+        return Ok(ErrorHandlerResponse::Response(crate::scim::error::envelope(res)));
     }
     if is_api_path(res.request().path()) || asks_for_json(res.request()) {
         return Ok(ErrorHandlerResponse::Response(api_envelope(res)));

@@ -44,6 +44,7 @@ mod projects_switch;
 mod rls;
 mod roles;
 mod rules;
+mod scim;
 mod seats;
 mod sent_mail;
 mod settings;

@@ -103,6 +103,8 @@ pub async fn set_member_roles(
         return Ok(after);
     }
     write_member_roles(tx, membership.id(), &roles).await?;
+    // What the member's directory groups give stays theirs, marked as the groups'.
+    crate::organizations::group_roles::sync(tx, catalog, user_id).await?;
     let label = members::label_of(tx, user_id).await?;
     audit::record(
         tx,
