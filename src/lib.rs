@@ -106,14 +106,14 @@ pub mod registration;
 pub mod route_table;
 /// HTTP routes.
 pub mod routes;
+/// SCIM 2.0 provisioning per organization.
+pub mod scim;
 /// Bulk demo data.
 pub mod seed;
 /// The outbox sender.
 pub mod sender;
 /// The session store chosen by configuration.
 pub mod session_store;
-/// SCIM 2.0 provisioning per organization.
-pub mod scim;
 /// Slugs: the rules of an organization's address.
 pub mod slug;
 /// Single sign-on per organization (OpenID Connect).

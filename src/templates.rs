@@ -40,6 +40,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "settings/danger.html",
     "settings/security.html",
     "settings/sso.html",
+    "settings/scim.html",
     "auth/sso_start.html",
     "settings/confirm.html",
     "settings/transfer.html",

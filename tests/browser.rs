@@ -21,6 +21,8 @@ mod embedded;
 mod harness;
 #[path = "browser/palette.rs"]
 mod palette;
+#[path = "browser/scim.rs"]
+mod scim;
 #[path = "browser/sso.rs"]
 mod sso;
 #[path = "browser/tour.rs"]

@@ -219,7 +219,9 @@ pub async fn set_suspended(
         return Err(OrgError::OwnershipRequired);
     }
     if !suspended {
-        seats::take(tx, Take::New).await?.map_err(OrgError::SeatLimit)?;
+        seats::take(tx, Take::New)
+            .await?
+            .map_err(OrgError::SeatLimit)?;
     }
     let mut row: organization_user::ActiveModel = membership.into();
     row.suspended_at = Set(suspended.then(entity::chrono_now));

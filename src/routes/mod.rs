@@ -235,6 +235,10 @@ tenant_routes! {
     GET "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::show_connection;
     PUT "/api/v1/sso-connection/" [SSO_MANAGE] ("sso") => sso_api::put_connection;
     DELETE "/api/v1/sso-connection/" [SSO_MANAGE] => sso_api::delete_connection;
+    GET "/settings/scim/" [SSO_MANAGE] ("scim") => settings::scim::show;
+    POST "/settings/scim/tokens/" [SSO_MANAGE] ("scim") => settings::scim::create_token;
+    POST "/settings/scim/tokens/{id}/revoke/" [SSO_MANAGE] => settings::scim::revoke_token;
+    POST "/settings/scim/groups/{id}/roles/" [SSO_MANAGE] ("scim") => settings::scim::set_group_roles;
     GET "/api/v1/scim-tokens/" [SSO_MANAGE] ("scim") => scim_api::list;
     POST "/api/v1/scim-tokens/" [SSO_MANAGE] ("scim") creates => scim_api::create;
     DELETE "/api/v1/scim-tokens/{id}/" [SSO_MANAGE] => scim_api::revoke;

@@ -1,5 +1,5 @@
 //! The SCIM 2.0 endpoints under an organization's root (`/scim/v2/...`, RFC 7644's paths):
-//! thin handlers that read the request, open the token-checked transaction (`scim::Scim`),
+//! thin handlers that read the request, open the token-checked transaction (`web::scim::Scim`),
 //! call one service and answer `application/scim+json`.
 
 use actix_web::http::StatusCode;
@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::scim::filter::{Filter, get_ci};
-use crate::scim::json::{ScimBody, answer, if_match};
-use crate::scim::{MAX_COUNT, Scim, ScimError, discovery, groups, users};
+use crate::scim::{MAX_COUNT, ScimError, discovery, groups, users};
 use crate::state::AppState;
+use crate::web::scim::{Scim, ScimBody, answer, if_match};
 
 type Answer = Result<HttpResponse, ScimError>;
 
@@ -102,7 +102,9 @@ impl ListQuery {
             Some(text) if !text.is_empty() => Some(Filter::parse(text)?),
             _ => None,
         };
-        let start = number(self.start_index.as_deref(), "startIndex")?.unwrap_or(1).max(1);
+        let start = number(self.start_index.as_deref(), "startIndex")?
+            .unwrap_or(1)
+            .max(1);
         let count = number(self.count.as_deref(), "count")?
             .unwrap_or(100)
             .clamp(0, i64::try_from(MAX_COUNT).unwrap_or(200));
@@ -123,7 +125,11 @@ impl ListQuery {
 
     /// A SearchRequest body (`attributes` as lists, `startIndex` and `count` as numbers).
     fn of_search(body: &Value) -> Result<Asked, ScimError> {
-        let text = |key: &str| get_ci(body, key).and_then(Value::as_str).map(str::to_string);
+        let text = |key: &str| {
+            get_ci(body, key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         let numeric = |key: &str| {
             get_ci(body, key).map(|v| match v {
                 Value::Number(n) => n.to_string(),
@@ -171,7 +177,10 @@ fn wants_members(asked: &Asked) -> bool {
 
 async fn config(scim: Scim, state: web::Data<AppState>) -> Answer {
     let scx = scim.begin(&state, false).await?;
-    Ok(answer(StatusCode::OK, &discovery::service_provider_config(&scx.base)))
+    Ok(answer(
+        StatusCode::OK,
+        &discovery::service_provider_config(&scx.base),
+    ))
 }
 
 async fn resource_types(scim: Scim, state: web::Data<AppState>) -> Answer {
@@ -235,7 +244,11 @@ async fn search_all(scim: Scim, state: web::Data<AppState>, body: ScimBody) -> A
     let (more, group_total) =
         groups::list(&scx, filter, group_start, left, wants_members(&asked)).await?;
     found.extend(more);
-    let page = discovery::list(project(found, &asked), user_total + group_total, asked.start);
+    let page = discovery::list(
+        project(found, &asked),
+        user_total + group_total,
+        asked.start,
+    );
     Ok(answer(StatusCode::OK, &page))
 }
 

@@ -59,7 +59,11 @@ pub fn schemas(base: &str) -> Vec<Value> {
             complex(
                 "name",
                 false,
-                vec![string("formatted"), string("familyName"), string("givenName")],
+                vec![
+                    string("formatted"),
+                    string("familyName"),
+                    string("givenName"),
+                ],
             ),
             string("displayName"),
             attribute("active", "boolean", false, "readWrite"),
@@ -184,10 +188,10 @@ pub fn project(resource: &mut Value, attributes: &[String], excluded: &[String])
             })
         };
         extension.retain(|key, _| key == "schemas" || asked(key));
-        if extension.is_empty() {
-            if let Some(fields) = resource.as_object_mut() {
-                fields.remove(ORGS_USER_SCHEMA);
-            }
+        if extension.is_empty()
+            && let Some(fields) = resource.as_object_mut()
+        {
+            fields.remove(ORGS_USER_SCHEMA);
         }
     }
     let Some(fields) = resource.as_object_mut() else {
@@ -252,11 +256,21 @@ mod tests {
         let user = json!({"schemas": [], "id": "1", "userName": "a", "externalId": "x",
                           "name": {"givenName": "g", "familyName": "f"}});
         let mut only = user.clone();
-        project(&mut only, &["externalId".into(), "name.givenName".into()], &[]);
-        assert_eq!(only, json!({"schemas": [], "id": "1", "externalId": "x", "name": {"givenName": "g"}}));
+        project(
+            &mut only,
+            &["externalId".into(), "name.givenName".into()],
+            &[],
+        );
+        assert_eq!(
+            only,
+            json!({"schemas": [], "id": "1", "externalId": "x", "name": {"givenName": "g"}})
+        );
         let mut without = user.clone();
         project(&mut without, &[], &["name".into(), "id".into()]);
-        assert_eq!(without, json!({"schemas": [], "id": "1", "userName": "a", "externalId": "x"}));
+        assert_eq!(
+            without,
+            json!({"schemas": [], "id": "1", "userName": "a", "externalId": "x"})
+        );
     }
 
     #[test]
@@ -269,6 +283,9 @@ mod tests {
             .iter()
             .map(|a| a["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["userName", "name", "displayName", "active", "emails"]);
+        assert_eq!(
+            names,
+            ["userName", "name", "displayName", "active", "emails"]
+        );
     }
 }

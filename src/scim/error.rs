@@ -22,7 +22,11 @@ pub struct ScimError {
 
 impl ScimError {
     /// An error of `status` with `scim_type`.
-    pub fn new(status: StatusCode, scim_type: Option<&'static str>, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        scim_type: Option<&'static str>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             scim_type,
@@ -164,11 +168,14 @@ pub fn envelope<B: MessageBody + 'static>(
         return res.map_into_left_body();
     }
     let status = res.status();
-    let detail = match res.response().error().and_then(|e| e.as_error::<AppError>()) {
-        Some(AppError::Internal(_)) | None => status
-            .canonical_reason()
-            .unwrap_or("error")
-            .to_lowercase(),
+    let detail = match res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+    {
+        Some(AppError::Internal(_)) | None => {
+            status.canonical_reason().unwrap_or("error").to_lowercase()
+        }
         Some(error) => error.to_string(),
     };
     let (req, old) = res.into_parts();

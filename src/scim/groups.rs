@@ -44,16 +44,23 @@ impl Input {
         let external_id = match get_ci(body, "externalId") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(ScimError::bad("invalidValue", "externalId: must be a string")),
+            Some(_) => {
+                return Err(ScimError::bad(
+                    "invalidValue",
+                    "externalId: must be a string",
+                ));
+            }
         };
         let members = match get_ci(body, "members") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => {
                 let mut ids = Vec::new();
                 for item in items {
-                    let id = get_ci(item, "value").and_then(Value::as_str).ok_or_else(|| {
-                        ScimError::bad("invalidValue", "members: each needs a \"value\"")
-                    })?;
+                    let id = get_ci(item, "value")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            ScimError::bad("invalidValue", "members: each needs a \"value\"")
+                        })?;
                     if !ids.iter().any(|i| i == id) {
                         ids.push(id.to_string());
                     }
@@ -122,7 +129,7 @@ fn to_json(group: &scim_group::Model, members: Option<&[(String, String)]>, base
             "resourceType": "Group",
             "created": group.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "lastModified": group.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "version": super::json::etag(group.version),
+            "version": super::version::etag(group.version),
             "location": format!("{base}/Groups/{}", group.scim_id),
         },
     });
@@ -147,7 +154,11 @@ pub async fn get(scx: &ScimTxn, id: &str, members: bool) -> Result<Value, ScimEr
         None
     };
     let listed = listed.unwrap_or_default();
-    Ok(to_json(&group, members.then_some(listed.as_slice()), &scx.base))
+    Ok(to_json(
+        &group,
+        members.then_some(listed.as_slice()),
+        &scx.base,
+    ))
 }
 
 /// A page of the Groups `filter` matches, from `start` (1-based), and how many match.
@@ -173,7 +184,10 @@ pub async fn list(
     let (groups, total) = match filter {
         None => {
             let total = query.clone().count(tx.conn()).await?;
-            (query.offset(start - 1).limit(count).all(tx.conn()).await?, total)
+            (
+                query.offset(start - 1).limit(count).all(tx.conn()).await?,
+                total,
+            )
         }
         Some(filter) => {
             let all = query.all(tx.conn()).await?;
@@ -221,7 +235,10 @@ async fn user_rows(tx: &TenantTxn, ids: &[String]) -> Result<Vec<scim_user::Mode
         .filter(scim_user::Column::ScimId.is_in(ids.iter().cloned()))
         .all(tx.conn())
         .await?;
-    if let Some(missing) = ids.iter().find(|id| !rows.iter().any(|r| &r.scim_id == *id)) {
+    if let Some(missing) = ids
+        .iter()
+        .find(|id| !rows.iter().any(|r| &r.scim_id == *id))
+    {
         return Err(ScimError::bad(
             "invalidValue",
             format!("members: no User {missing:?} in this organization"),
@@ -257,7 +274,10 @@ async fn set_members(
         row.scim_user_id = Set(*id);
         row.insert(tx.conn()).await?;
     }
-    let changed: BTreeSet<i64> = wanted_ids.symmetric_difference(&current_ids).copied().collect();
+    let changed: BTreeSet<i64> = wanted_ids
+        .symmetric_difference(&current_ids)
+        .copied()
+        .collect();
     let accounts: Vec<i64> = tx
         .select::<scim_user::Entity>()
         .select_only()
@@ -283,7 +303,11 @@ pub(super) async fn has_roles(tx: &TenantTxn, group_id: i64) -> Result<bool, DbE
         > 0)
 }
 
-pub(super) async fn sync_accounts(tx: &TenantTxn, catalog: &Catalog, accounts: &[i64]) -> Result<(), DbErr> {
+pub(super) async fn sync_accounts(
+    tx: &TenantTxn,
+    catalog: &Catalog,
+    accounts: &[i64],
+) -> Result<(), DbErr> {
     for account in accounts {
         group_roles::sync(tx, catalog, UserId(*account)).await?;
     }
@@ -323,7 +347,7 @@ pub async fn save(
     tx.lock_organization().await?;
     let group = find(tx, id).await?;
     if let Some(wanted) = if_match
-        && !super::json::matches(wanted, group.version)
+        && !super::version::matches(wanted, group.version)
     {
         return Err(ScimError::precondition());
     }
@@ -367,7 +391,7 @@ pub async fn delete(scx: &ScimTxn, id: &str, if_match: Option<&str>) -> Result<(
     tx.lock_organization().await?;
     let group = find(tx, id).await?;
     if let Some(wanted) = if_match
-        && !super::json::matches(wanted, group.version)
+        && !super::version::matches(wanted, group.version)
     {
         return Err(ScimError::precondition());
     }

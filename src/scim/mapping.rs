@@ -87,7 +87,10 @@ pub async fn set_roles(
         roles::resolve(tx, catalog, keys).await?
     };
     let before = view(tx, group.clone()).await?.roles;
-    grants::may_grant(grant, roles::permissions_of_keys(tx, catalog, &before).await?)?;
+    grants::may_grant(
+        grant,
+        roles::permissions_of_keys(tx, catalog, &before).await?,
+    )?;
     grants::may_grant(grant, roles::permissions_of(&wanted))?;
     tx.delete_many::<scim_group_role::Entity>()
         .filter(scim_group_role::Column::GroupId.eq(group.id))

@@ -17,14 +17,14 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod groups;
-pub mod json;
 pub mod mapping;
 pub mod patch;
 pub mod provision;
 pub mod tokens;
 pub mod users;
+pub mod version;
 
-pub use auth::Scim;
+pub use auth::ScimTxn;
 pub use error::ScimError;
 
 /// The core User schema.

@@ -40,7 +40,9 @@ pub fn apply(resource: &mut Value, body: &Value) -> Result<(), ScimError> {
                 ));
             }
         };
-        let path = get_ci(operation, "path").and_then(Value::as_str).map(str::trim);
+        let path = get_ci(operation, "path")
+            .and_then(Value::as_str)
+            .map(str::trim);
         let value = get_ci(operation, "value").cloned();
         match (path.filter(|p| !p.is_empty()), value) {
             (Some(path), value) => at_path(resource, kind, path, value)?,
@@ -92,7 +94,10 @@ fn split_path(path: &str) -> Result<(AttrPath, Option<Filter>), ScimError> {
             sub: path.split_once('.').map(|(_, s)| s.to_string()),
         };
         if attr.name.is_empty() {
-            return Err(ScimError::bad("invalidPath", format!("{path:?} is not a path")));
+            return Err(ScimError::bad(
+                "invalidPath",
+                format!("{path:?} is not a path"),
+            ));
         }
         return Ok((attr, None));
     };
@@ -256,13 +261,18 @@ fn filtered(
     kind: Kind,
     value: Option<Value>,
 ) -> Result<(), ScimError> {
-    let slot = root.entry(key.to_string()).or_insert(Value::Array(Vec::new()));
+    let slot = root
+        .entry(key.to_string())
+        .or_insert(Value::Array(Vec::new()));
     if !slot.is_array() {
         let one = slot.take();
         *slot = Value::Array(if one.is_null() { Vec::new() } else { vec![one] });
     }
     let Value::Array(items) = slot else {
-        return Err(ScimError::bad("invalidPath", format!("{key} is not multi-valued")));
+        return Err(ScimError::bad(
+            "invalidPath",
+            format!("{key} is not multi-valued"),
+        ));
     };
     if kind == Kind::Remove {
         match sub {
@@ -388,7 +398,10 @@ mod tests {
         ]});
         apply(&mut u, &body).unwrap();
         assert_eq!(u["emails"][0]["value"], "new@example.com");
-        assert_eq!(u["emails"][1], json!({"type": "home", "value": "home@example.com"}));
+        assert_eq!(
+            u["emails"][1],
+            json!({"type": "home", "value": "home@example.com"})
+        );
         assert_eq!(u["name"]["familyName"], "Smith");
         assert_eq!(u["name"]["givenName"], "Barbara");
         assert_eq!(u["displayName"], "Babs");
@@ -424,7 +437,8 @@ mod tests {
         apply(&mut g, &add).unwrap();
         assert_eq!(g["members"], json!([{"value": "a"}, {"value": "b"}]));
         // Entra: the member's id in the value.
-        let remove = json!({"Operations": [{"op": "Remove", "path": "members", "value": [{"value": "a"}]}]});
+        let remove =
+            json!({"Operations": [{"op": "Remove", "path": "members", "value": [{"value": "a"}]}]});
         apply(&mut g, &remove).unwrap();
         assert_eq!(g["members"], json!([{"value": "b"}]));
         // RFC 7644's own form: a value filter in the path.
@@ -438,7 +452,8 @@ mod tests {
         let orgs = "urn:ietf:params:scim:schemas:extension:orgs:2.0:User";
         let mut u = user();
         u[orgs] = json!({"state": "active"});
-        let add = json!({"Operations": [{"op": "add", "path": orgs, "value": {"schemas": [orgs]}}]});
+        let add =
+            json!({"Operations": [{"op": "add", "path": orgs, "value": {"schemas": [orgs]}}]});
         apply(&mut u, &add).unwrap();
         assert_eq!(u[orgs], json!({"state": "active", "schemas": [orgs]}));
         let remove = json!({"Operations": [{"op": "remove", "path": orgs}]});
@@ -451,10 +466,19 @@ mod tests {
         let mut u = user();
         for (body, scim_type) in [
             (json!({}), "invalidSyntax"),
-            (json!({"Operations": [{"op": "move", "path": "x"}]}), "invalidSyntax"),
+            (
+                json!({"Operations": [{"op": "move", "path": "x"}]}),
+                "invalidSyntax",
+            ),
             (json!({"Operations": [{"op": "remove"}]}), "noTarget"),
-            (json!({"Operations": [{"op": "replace", "value": "x"}]}), "invalidValue"),
-            (json!({"Operations": [{"op": "replace", "path": "emails[type eq", "value": "x"}]}), "invalidPath"),
+            (
+                json!({"Operations": [{"op": "replace", "value": "x"}]}),
+                "invalidValue",
+            ),
+            (
+                json!({"Operations": [{"op": "replace", "path": "emails[type eq", "value": "x"}]}),
+                "invalidPath",
+            ),
         ] {
             let error = apply(&mut u, &body).unwrap_err();
             assert_eq!(error.scim_type(), Some(scim_type), "{body}");

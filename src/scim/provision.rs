@@ -8,24 +8,22 @@
 
 use std::collections::HashMap;
 
-use entity::{
-    UserId, organization_invitation as invitation, organization_user, scim_user, user,
-};
+use entity::{UserId, organization_invitation as invitation, organization_user, scim_user, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, IntoActiveModel, QueryFilter,
 };
 use serde_json::{Value, json};
 
+use super::ScimError;
 use super::auth::ScimTxn;
 use super::users::Input;
-use super::ScimError;
 use crate::audit::{self, Target};
 use crate::error::AppError;
 use crate::invitations::InviteError;
 use crate::invitations::send::{self, Asked, Reinvite};
 use crate::organizations::email_domains::{self, domain_of};
 use crate::organizations::seats::Take;
-use crate::organizations::{self, OrgError, group_roles, grants, members};
+use crate::organizations::{self, OrgError, grants, group_roles, members};
 use crate::permissions::BuiltinRole;
 use crate::state::AppState;
 use crate::tenancy::TenantTxn;
@@ -129,9 +127,10 @@ async fn managed(tx: &TenantTxn, email: &str) -> Result<bool, DbErr> {
     let Some(domain) = domain_of(email) else {
         return Ok(false);
     };
-    Ok(email_domains::list(tx).await?.iter().any(|d| {
-        d.domain == domain && d.state == email_domains::state::VERIFIED
-    }))
+    Ok(email_domains::list(tx)
+        .await?
+        .iter()
+        .any(|d| d.domain == domain && d.state == email_domains::state::VERIFIED))
 }
 
 /// Links a new User (see the module's rules); the row as it is then.
@@ -201,13 +200,9 @@ async fn account_for(
                     .await
                     .map_err(|e| ScimError::bad("invalidValue", e.to_string()))?,
             };
-            checked
-                .verified()
-                .insert(tx.conn())
-                .await?
-                .ok_or_else(|| {
-                    ScimError::uniqueness("an account with this address was made a moment ago")
-                })
+            checked.verified().insert(tx.conn()).await?.ok_or_else(|| {
+                ScimError::uniqueness("an account with this address was made a moment ago")
+            })
         }
     }
 }
@@ -294,7 +289,13 @@ async fn invite(
         again: Reinvite::Refuse,
     };
     let sent = send::with_roles(tx, &scx.grant, asked, || {
-        send::invite_for_directory(tx, &state.mailer, &state.settings.auth, &organization, email)
+        send::invite_for_directory(
+            tx,
+            &state.mailer,
+            &state.settings.auth,
+            &organization,
+            email,
+        )
     })
     .await;
     let invitation_id = match sent {

@@ -68,12 +68,13 @@ impl Input {
             .ok_or_else(|| ScimError::bad("invalidValue", "userName: required"))?;
         let name = get_ci(body, "name").filter(|v| v.is_object());
         let sub = |key: &str| name.and_then(|n| get_ci(n, key));
-        let active = match get_ci(body, "active") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(super::patch::boolean(v).ok_or_else(|| {
-                ScimError::bad("invalidValue", "active: must be true or false")
-            })?),
-        };
+        let active =
+            match get_ci(body, "active") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(super::patch::boolean(v).ok_or_else(|| {
+                    ScimError::bad("invalidValue", "active: must be true or false")
+                })?),
+            };
         let emails: Vec<Value> = match get_ci(body, "emails") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items
@@ -87,7 +88,10 @@ impl Input {
             .iter()
             .find(|e| get_ci(e, "primary").and_then(super::patch::boolean) == Some(true))
             .or_else(|| emails.first());
-        let email = match primary.and_then(|e| get_ci(e, "value")).and_then(Value::as_str) {
+        let email = match primary
+            .and_then(|e| get_ci(e, "value"))
+            .and_then(Value::as_str)
+        {
             Some(address) => Some(crate::auth::users::normalize_email(address).map_err(|_| {
                 ScimError::bad(
                     "invalidValue",
@@ -159,7 +163,7 @@ impl Stored {
                 "resourceType": "User",
                 "created": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "lastModified": row.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "version": super::json::etag(row.version),
+                "version": super::version::etag(row.version),
                 "location": format!("{base}/Users/{}", row.scim_id),
             },
         });
@@ -218,7 +222,9 @@ pub async fn list(
     count: u64,
 ) -> Result<(Vec<Value>, u64), ScimError> {
     let tx = &scx.tx;
-    let mut query = tx.select::<scim_user::Entity>().order_by_asc(scim_user::Column::Id);
+    let mut query = tx
+        .select::<scim_user::Entity>()
+        .order_by_asc(scim_user::Column::Id);
     if let Some((attr, value)) = filter.and_then(Filter::equality) {
         query = match attr.as_str() {
             "username" => query.filter(scim_user::Column::UserNameKey.eq(value.to_lowercase())),
@@ -236,11 +242,7 @@ pub async fn list(
     let (rows, total) = match filter {
         None => {
             let total = query.clone().count(tx.conn()).await?;
-            let rows = query
-                .offset(start - 1)
-                .limit(count)
-                .all(tx.conn())
-                .await?;
+            let rows = query.offset(start - 1).limit(count).all(tx.conn()).await?;
             (rows, total)
         }
         Some(filter) => {
@@ -354,7 +356,7 @@ pub async fn save(
     scx.tx.lock_organization().await?;
     let row = find(scx, id).await?;
     if let Some(wanted) = if_match
-        && !super::json::matches(wanted, row.version)
+        && !super::version::matches(wanted, row.version)
     {
         return Err(ScimError::precondition());
     }
@@ -398,7 +400,7 @@ pub async fn delete(scx: &ScimTxn, id: &str, if_match: Option<&str>) -> Result<(
     scx.tx.lock_organization().await?;
     let row = find(scx, id).await?;
     if let Some(wanted) = if_match
-        && !super::json::matches(wanted, row.version)
+        && !super::version::matches(wanted, row.version)
     {
         return Err(ScimError::precondition());
     }
@@ -417,7 +419,6 @@ pub async fn delete(scx: &ScimTxn, id: &str, if_match: Option<&str>) -> Result<(
     .await?;
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -441,7 +442,10 @@ mod tests {
         let input = Input::read(&body).unwrap();
         assert!(input.is_active());
         assert_eq!(input.active, Some(true));
-        assert_eq!(input.email.as_deref(), Some("test_user_fd0ea19b@testuser.com"));
+        assert_eq!(
+            input.email.as_deref(),
+            Some("test_user_fd0ea19b@testuser.com")
+        );
         assert_eq!(input.person_name().as_deref(), Some("givenName familyName"));
     }
 

@@ -165,7 +165,9 @@ pub fn render_error_page<B: MessageBody + 'static>(
     }
     // A directory reads SCIM's error shape, whoever answered (the resolver, the router).
     if crate::scim::is_scim_path(res.request().path()) {
-        return Ok(ErrorHandlerResponse::Response(crate::scim::error::envelope(res)));
+        return Ok(ErrorHandlerResponse::Response(
+            crate::scim::error::envelope(res),
+        ));
     }
     if is_api_path(res.request().path()) || asks_for_json(res.request()) {
         return Ok(ErrorHandlerResponse::Response(api_envelope(res)));

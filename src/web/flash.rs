@@ -8,6 +8,9 @@ const KEY: &str = "flash";
 /// The session key of a new API key's secret, shown once on the next settings page.
 pub const NEW_API_KEY: &str = "new_api_key";
 
+/// The session key of a new SCIM token's secret, shown once on the next settings page.
+pub const NEW_SCIM_TOKEN: &str = "new_scim_token";
+
 /// One message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Flash {
@@ -31,6 +34,11 @@ pub fn push(session: &Session, level: &str, text: impl Into<String>) {
     if let Err(error) = session.insert(KEY, messages) {
         tracing::warn!(%error, "could not store a flash message");
     }
+}
+
+/// Queues an error message.
+pub fn error(session: &Session, text: impl Into<String>) {
+    push(session, "error", text);
 }
 
 /// Queues a success message.
@@ -61,4 +69,5 @@ pub fn discard(req: &actix_web::HttpRequest) {
     let session = req.get_session();
     let _ = take_once::<serde_json::Value>(&session, KEY);
     let _ = take_once::<serde_json::Value>(&session, NEW_API_KEY);
+    let _ = take_once::<serde_json::Value>(&session, NEW_SCIM_TOKEN);
 }

@@ -21,6 +21,7 @@ pub mod query;
 pub mod render;
 pub mod resolve;
 pub mod rows;
+pub mod scim;
 pub mod security;
 pub mod tenant;
 pub mod user;

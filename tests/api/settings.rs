@@ -44,6 +44,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
             "Domains",
             "Security",
             "Email domains and SSO",
+            "SCIM provisioning",
             "Danger zone"
         ]
     );
@@ -52,6 +53,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
         "/o/acme/settings/domains/",
         "/o/acme/settings/security/",
         "/o/acme/settings/sso/",
+        "/o/acme/settings/scim/",
         "/o/acme/settings/danger/",
         "/o/acme/roles/",
         "/o/acme/roles/new/",
@@ -61,7 +63,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
     ] {
         let (status, page) = ada.get(path).await;
         assert_eq!(status, 200, "{path}");
-        assert_eq!(sections(&page).len(), 8, "{path} is a page of the area");
+        assert_eq!(sections(&page).len(), 9, "{path} is a page of the area");
         assert!(page.contains("aria-current=\"page\">"), "{path}");
     }
     let (_, danger) = ada.get("/o/acme/settings/danger/").await;

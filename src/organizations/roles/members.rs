@@ -102,8 +102,24 @@ pub async fn set_member_roles(
     if before == after {
         return Ok(after);
     }
-    write_member_roles(tx, membership.id(), &roles).await?;
-    // What the member's directory groups give stays theirs, marked as the groups'.
+    // A role their directory groups give, and that was not theirs directly, stays the groups'
+    // (leaving the group takes it away); the rest is theirs directly.
+    let given = crate::organizations::group_roles::given_to(tx, catalog, user_id).await?;
+    let direct_before: Vec<String> = tx
+        .select::<member_role::Entity>()
+        .filter(member_role::Column::OrganizationUserId.eq(membership.id))
+        .filter(member_role::Column::FromGroup.eq(false))
+        .all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|r| r.role_key)
+        .collect();
+    let direct: Vec<RoleView> = roles
+        .iter()
+        .filter(|r| direct_before.contains(&r.key) || !given.iter().any(|(k, _)| *k == r.key))
+        .cloned()
+        .collect();
+    write_member_roles(tx, membership.id(), &direct).await?;
     crate::organizations::group_roles::sync(tx, catalog, user_id).await?;
     let label = members::label_of(tx, user_id).await?;
     audit::record(

@@ -10,6 +10,7 @@ use entity::UserId;
 use serde::{Deserialize, Serialize};
 
 pub mod general;
+pub mod scim;
 pub mod sections;
 pub mod security;
 pub mod sso;

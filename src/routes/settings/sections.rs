@@ -2,7 +2,7 @@
 //! needs to see it; every settings page shows the sections the requester may open beside its
 //! own (a list above it on a phone), so each section is a page of its own at every width.
 //!
-//! Later sections (single sign-on, SCIM, webhooks) are a row each
+//! Later sections (webhooks) are a row each
 //! here, before the danger zone, with their routes in the tenant route table and a template
 //! that extends `settings/layout.html`.
 
@@ -70,7 +70,13 @@ pub const SECTIONS: &[Section] = &[
         path: "/settings/sso/",
         needs: Needs::Permission(Permission::SSO_MANAGE),
     },
-    // SCIM and Webhooks go here.
+    Section {
+        key: "scim",
+        label: "SCIM provisioning",
+        path: "/settings/scim/",
+        needs: Needs::Permission(Permission::SSO_MANAGE),
+    },
+    // Webhooks go here.
     Section {
         key: "danger",
         label: "Danger zone",

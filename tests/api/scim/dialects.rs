@@ -36,10 +36,20 @@ async fn entras_create_user_request_is_taken_with_its_read_only_meta_and_roles()
     });
     let created = directory.post("/Users", body).await;
     assert_eq!(created.status, 201, "{}", created.body);
-    assert_eq!(created.body["externalId"], "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef");
+    assert_eq!(
+        created.body["externalId"],
+        "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"
+    );
     assert_eq!(created.body["name"]["formatted"], "givenName familyName");
-    assert!(created.body.get("roles").is_none(), "not stored, not answered");
-    assert_eq!(directory.state(&created.body).await, "pending", "testuser.com is no verified domain");
+    assert!(
+        created.body.get("roles").is_none(),
+        "not stored, not answered"
+    );
+    assert_eq!(
+        directory.state(&created.body).await,
+        "pending",
+        "testuser.com is no verified domain"
+    );
     // Entra's matching query.
     let found = directory
         .get("/Users?filter=userName+eq+%22Test_User_00aa00aa-bb11-cc22-dd33-44ee44ee44ee%22")
@@ -73,7 +83,10 @@ async fn entras_multi_valued_and_path_less_updates_apply() {
         )
         .await;
     assert_eq!(updated.status, 200, "{}", updated.body);
-    assert_eq!(updated.body["emails"][0]["value"], "updatedEmail@microsoft.com");
+    assert_eq!(
+        updated.body["emails"][0]["value"],
+        "updatedEmail@microsoft.com"
+    );
     assert_eq!(updated.body["name"]["familyName"], "updatedFamilyName");
     // With aadOptscim062020: one operation without a path, dotted and URN keys.
     let flagged = directory
@@ -97,8 +110,15 @@ async fn entras_multi_valued_and_path_less_updates_apply() {
     assert_eq!(flagged.body["displayName"], "Bjfe");
     assert_eq!(flagged.body["name"]["givenName"], "Kkom");
     assert_eq!(flagged.body["name"]["familyName"], "Unua");
-    assert_eq!(flagged.body["emails"][0]["value"], "TestMhvaes@test.microsoft.com");
-    assert!(flagged.body.get("employeeNumber").is_none(), "{}", flagged.body);
+    assert_eq!(
+        flagged.body["emails"][0]["value"],
+        "TestMhvaes@test.microsoft.com"
+    );
+    assert!(
+        flagged.body.get("employeeNumber").is_none(),
+        "{}",
+        flagged.body
+    );
     // Entra's replace of a work address a user has none of adds it.
     let bare = directory
         .post("/Users", json!({"userName": "no-address"}))
@@ -111,8 +131,15 @@ async fn entras_multi_valued_and_path_less_updates_apply() {
         )
         .await;
     assert_eq!(added.status, 200, "{}", added.body);
-    assert_eq!(added.body["emails"], json!([{"type": "work", "value": "nobody@acme.test"}]));
-    assert_eq!(directory.state(&added.body).await, "active", "now linked by its new address");
+    assert_eq!(
+        added.body["emails"],
+        json!([{"type": "work", "value": "nobody@acme.test"}])
+    );
+    assert_eq!(
+        directory.state(&added.body).await,
+        "active",
+        "now linked by its new address"
+    );
 }
 
 #[tokio::test]
@@ -152,7 +179,10 @@ async fn entras_group_requests_create_add_remove_and_read_without_members() {
                      "Operations": [{"op": "Add", "path": "members", "value": [{"$ref": null, "value": member}]}]});
     let added = directory.patch(&path, add).await;
     assert_eq!(added.status, 200, "{}", added.body);
-    assert_eq!(added.body["members"][0]["value"], Value::String(member.clone()));
+    assert_eq!(
+        added.body["members"][0]["value"],
+        Value::String(member.clone())
+    );
     let found = directory
         .get("/Groups?excludedAttributes=members&filter=displayName+eq+%22displayName%22")
         .await;
@@ -170,7 +200,10 @@ async fn entras_group_requests_create_add_remove_and_read_without_members() {
                    "Operations": [{"op": "Replace", "path": "displayName", "value": "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"}]}),
         )
         .await;
-    assert_eq!(renamed.body["displayName"], "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName");
+    assert_eq!(
+        renamed.body["displayName"],
+        "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"
+    );
 }
 
 #[tokio::test]
@@ -215,7 +248,10 @@ async fn oktas_create_put_and_deactivate_requests() {
     let replaced = directory.put(&format!("/Users/{id}"), put).await;
     assert_eq!(replaced.status, 200, "{}", replaced.body);
     assert_eq!(replaced.body["name"]["givenName"], "Another");
-    assert!(replaced.body.get("displayName").is_none(), "a full replace drops what it leaves out");
+    assert!(
+        replaced.body.get("displayName").is_none(),
+        "a full replace drops what it leaves out"
+    );
     assert_eq!(directory.state(&replaced.body).await, "suspended");
     let back = directory
         .put(
@@ -267,7 +303,10 @@ async fn oktas_group_push_requests() {
         )
         .await;
     assert_eq!(swap.status, 200, "{}", swap.body);
-    assert_eq!(swap.body["members"], json!([{"value": first, "type": "User", "$ref": format!("{}/Users/{first}", directory.base)}]));
+    assert_eq!(
+        swap.body["members"],
+        json!([{"value": first, "type": "User", "$ref": format!("{}/Users/{first}", directory.base)}])
+    );
     let renamed = directory
         .patch(
             &path,

@@ -53,9 +53,19 @@ async fn a_group_mapped_to_a_role_gives_it_and_leaving_the_group_takes_it_away()
         )
         .await;
     assert_eq!(left.status, 200, "{}", left.body);
-    assert_eq!(roles_of(&ada, nia_id).await, ["member"], "only the group gave it");
-    assert_eq!(roles_of(&ada, max_id).await, ["admin"], "he holds it himself");
-    let (_, groups) = ada.api(Method::GET, "/o/acme/api/v1/scim-groups/", None).await;
+    assert_eq!(
+        roles_of(&ada, nia_id).await,
+        ["member"],
+        "only the group gave it"
+    );
+    assert_eq!(
+        roles_of(&ada, max_id).await,
+        ["admin"],
+        "he holds it himself"
+    );
+    let (_, groups) = ada
+        .api(Method::GET, "/o/acme/api/v1/scim-groups/", None)
+        .await;
     assert_eq!(groups[0]["display_name"], "Engineering", "{groups}");
     assert_eq!(groups[0]["members"], 0);
 }
@@ -65,7 +75,10 @@ async fn a_group_never_gives_owner_and_deleting_it_takes_back_its_roles() {
     let (_app, ada, directory, _dns) = acme_directory().await;
     let nia = directory.user("nia", "nia@acme.test").await;
     let group = directory
-        .post("/Groups", json!({"displayName": "Admins", "members": [{"value": nia["id"]}]}))
+        .post(
+            "/Groups",
+            json!({"displayName": "Admins", "members": [{"value": nia["id"]}]}),
+        )
         .await;
     let group_id = group.body["id"].as_str().unwrap().to_string();
     let path = format!("/o/acme/api/v1/scim-groups/{group_id}/roles/");
@@ -81,10 +94,16 @@ async fn a_group_never_gives_owner_and_deleting_it_takes_back_its_roles() {
         .api(Method::PUT, &path, Some(json!({"roles": ["admin"]})))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(roles_of(&ada, directory.account(&nia).await).await, ["admin", "member"]);
+    assert_eq!(
+        roles_of(&ada, directory.account(&nia).await).await,
+        ["admin", "member"]
+    );
     let gone = directory.delete(&format!("/Groups/{group_id}")).await;
     assert_eq!(gone.status, 204);
-    assert_eq!(roles_of(&ada, directory.account(&nia).await).await, ["member"]);
+    assert_eq!(
+        roles_of(&ada, directory.account(&nia).await).await,
+        ["member"]
+    );
 }
 
 #[tokio::test]
@@ -105,7 +124,10 @@ async fn a_mapping_holds_only_while_its_setter_could_grant_it() {
     let max = crate::helpers::visitor(&app, Some("max@acme.test")).await;
     let nia = directory.user("nia", "nia@acme.test").await;
     let group = directory
-        .post("/Groups", json!({"displayName": "Ops", "members": [{"value": nia["id"]}]}))
+        .post(
+            "/Groups",
+            json!({"displayName": "Ops", "members": [{"value": nia["id"]}]}),
+        )
         .await;
     let group_id = group.body["id"].as_str().unwrap().to_string();
     let (status, body) = max
@@ -116,7 +138,10 @@ async fn a_mapping_holds_only_while_its_setter_could_grant_it() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(roles_of(&ada, directory.account(&nia).await).await, ["admin", "member"]);
+    assert_eq!(
+        roles_of(&ada, directory.account(&nia).await).await,
+        ["admin", "member"]
+    );
     let out = directory
         .patch(
             &format!("/Groups/{group_id}"),
@@ -141,5 +166,51 @@ async fn a_mapping_holds_only_while_its_setter_could_grant_it() {
         .await;
     assert_eq!(back.status, 200, "{}", back.body);
     assert_eq!(back.body["members"].as_array().unwrap().len(), 1);
-    assert_eq!(roles_of(&ada, directory.account(&nia).await).await, ["member"]);
+    assert_eq!(
+        roles_of(&ada, directory.account(&nia).await).await,
+        ["member"]
+    );
+}
+
+#[tokio::test]
+async fn saving_a_members_roles_on_the_page_leaves_a_group_role_the_groups() {
+    let (_app, ada, directory, _dns) = acme_directory().await;
+    let nia = directory.user("nia", "nia@acme.test").await;
+    let nia_id = directory.account(&nia).await;
+    let group = directory
+        .post(
+            "/Groups",
+            json!({"displayName": "Admins", "members": [{"value": nia["id"]}]}),
+        )
+        .await;
+    let group_id = group.body["id"].as_str().unwrap().to_string();
+    let (status, _) = ada
+        .api(
+            Method::PUT,
+            &format!("/o/acme/api/v1/scim-groups/{group_id}/roles/"),
+            Some(json!({"roles": ["admin"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // The people form sends every role ticked, the group's among them.
+    let (status, body) = ada
+        .api(
+            Method::PATCH,
+            &format!("/o/acme/api/v1/people/{nia_id}/"),
+            Some(json!({"roles": ["admin", "member"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let out = directory
+        .patch(
+            &format!("/Groups/{group_id}"),
+            json!({"Operations": [{"op": "remove", "path": "members"}]}),
+        )
+        .await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    assert_eq!(
+        roles_of(&ada, nia_id).await,
+        ["member"],
+        "admin was the group's"
+    );
 }

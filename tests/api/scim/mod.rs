@@ -118,10 +118,16 @@ impl Directory {
     async fn extension(&self, user: &Value) -> Value {
         let id = user["id"].as_str().expect("a User's id");
         let read = self
-            .get(&format!("/Users/{id}?attributes={ORGS}:state,{ORGS}:userId"))
+            .get(&format!(
+                "/Users/{id}?attributes={ORGS}:state,{ORGS}:userId"
+            ))
             .await;
         assert_eq!(read.status, 200, "{}", read.body);
-        assert!(read.body.get("userName").is_none(), "only what was asked: {}", read.body);
+        assert!(
+            read.body.get("userName").is_none(),
+            "only what was asked: {}",
+            read.body
+        );
         read.body[ORGS].clone()
     }
 
@@ -172,7 +178,11 @@ pub(crate) async fn acme_directory() -> (TestApp, Visitor, Directory, FakeDns) {
 /// The role keys of the person `user_id` in Acme, as Ada sees them.
 pub(crate) async fn roles_of(ada: &Visitor, user_id: i64) -> Vec<String> {
     let (status, person) = ada
-        .api(Method::GET, &format!("/o/acme/api/v1/people/{user_id}/"), None)
+        .api(
+            Method::GET,
+            &format!("/o/acme/api/v1/people/{user_id}/"),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{person}");
     person["roles"]
@@ -182,4 +192,3 @@ pub(crate) async fn roles_of(ada: &Visitor, user_id: i64) -> Vec<String> {
         .map(|r| r.as_str().unwrap_or_default().to_string())
         .collect()
 }
-

@@ -49,7 +49,10 @@ async fn acmes_token_is_refused_on_globex_and_scim_takes_nothing_but_its_token()
             .await
             .unwrap();
     assert_eq!(
-        Directory::new(&app, "acme", &personal).get("/Users").await.status,
+        Directory::new(&app, "acme", &personal)
+            .get("/Users")
+            .await
+            .status,
         401
     );
     // And a SCIM token opens nothing else.
@@ -80,9 +83,15 @@ async fn a_token_dies_when_revoked_or_when_its_maker_loses_sso_manage() {
         .api(Method::PATCH, &max_path, Some(json!({"roles": ["member"]})))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(maxs.get("/Users").await.status, 401, "its maker lost sso.manage");
+    assert_eq!(
+        maxs.get("/Users").await.status,
+        401,
+        "its maker lost sso.manage"
+    );
     // Revoked: the token is listed no more and refused.
-    let (_, listed) = ada.api(Method::GET, "/o/acme/api/v1/scim-tokens/", None).await;
+    let (_, listed) = ada
+        .api(Method::GET, "/o/acme/api/v1/scim-tokens/", None)
+        .await;
     let ada_id = ada_id(&app).await;
     let ours = listed
         .as_array()
@@ -140,7 +149,10 @@ async fn discovery_describes_only_what_is_stored() {
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["userName", "name", "displayName", "active", "emails"]);
+    assert_eq!(
+        names,
+        ["userName", "name", "displayName", "active", "emails"]
+    );
     let not_allowed = directory
         .call(Method::POST, "/ServiceProviderConfig", None, &[])
         .await;
@@ -167,13 +179,23 @@ async fn lists_filter_by_the_attributes_directories_match_on_and_page() {
         ("filter=externalId+eq+%22ext-2%22", 1),
         ("filter=externalId+eq+%22EXT-2%22", 0),
         ("filter=emails.value+eq+%22user4%40acme.test%22", 1),
-        ("filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22user1%40acme.test%22", 1),
+        (
+            "filter=emails%5Btype+eq+%22work%22%5D.value+eq+%22user1%40acme.test%22",
+            1,
+        ),
         ("filter=displayName+sw+%22User%22", 5),
-        ("filter=userName+eq+%22user-1%22+or+userName+eq+%22user-2%22", 2),
+        (
+            "filter=userName+eq+%22user-1%22+or+userName+eq+%22user-2%22",
+            2,
+        ),
     ] {
         let found = directory.get(&format!("/Users?{query}")).await;
         assert_eq!(found.status, 200, "{query}: {}", found.body);
-        assert_eq!(found.body["totalResults"], expected, "{query}: {}", found.body);
+        assert_eq!(
+            found.body["totalResults"], expected,
+            "{query}: {}",
+            found.body
+        );
     }
     let page = directory.get("/Users?startIndex=2&count=2").await;
     assert_eq!(page.body["totalResults"], 5);
@@ -182,7 +204,10 @@ async fn lists_filter_by_the_attributes_directories_match_on_and_page() {
     assert_eq!(page.body["Resources"][0]["userName"], "user-1");
     let projected = directory.get("/Users?attributes=userName&count=1").await;
     let first = &projected.body["Resources"][0];
-    assert!(first.get("emails").is_none() && first.get("userName").is_some(), "{first}");
+    assert!(
+        first.get("emails").is_none() && first.get("userName").is_some(),
+        "{first}"
+    );
     let searched = directory
         .post(
             "/.search",
@@ -216,7 +241,12 @@ async fn etags_guard_writes_and_errors_are_in_scims_shape() {
     assert_eq!(read.body["meta"]["version"], version.as_str());
     let body = json!({"Operations": [{"op": "replace", "path": "displayName", "value": "One"}]});
     let first = directory
-        .call(Method::PATCH, &path, Some(body.clone()), &[("if-match", &version)])
+        .call(
+            Method::PATCH,
+            &path,
+            Some(body.clone()),
+            &[("if-match", &version)],
+        )
         .await;
     assert_eq!(first.status, 200, "{}", first.body);
     assert_ne!(first.headers["etag"].to_str().unwrap(), version);
@@ -234,9 +264,7 @@ async fn etags_guard_writes_and_errors_are_in_scims_shape() {
     let nowhere = directory.get("/Widgets").await;
     assert_eq!(nowhere.status, 404);
     assert_eq!(nowhere.body["schemas"][0], ERROR);
-    let duplicate = directory
-        .post("/Users", json!({"userName": "ETAG"}))
-        .await;
+    let duplicate = directory.post("/Users", json!({"userName": "ETAG"})).await;
     assert_eq!(duplicate.status, 409);
     assert_eq!(duplicate.body["scimType"], "uniqueness");
     let missing = directory.post("/Users", json!({"displayName": "x"})).await;
@@ -257,7 +285,10 @@ async fn etags_guard_writes_and_errors_are_in_scims_shape() {
         .await;
     assert_eq!(nul.status, 400, "{}", nul.body);
     let unknown_op = directory
-        .patch(&path, json!({"Operations": [{"op": "move", "path": "userName"}]}))
+        .patch(
+            &path,
+            json!({"Operations": [{"op": "move", "path": "userName"}]}),
+        )
         .await;
     assert_eq!(unknown_op.status, 400);
     assert_eq!(unknown_op.body["scimType"], "invalidSyntax");

@@ -20,7 +20,10 @@ async fn a_user_at_a_verified_domain_becomes_a_member_at_once_with_no_password()
         user["meta"]["location"]
             .as_str()
             .unwrap()
-            .ends_with(&format!("/o/acme/scim/v2/Users/{}", user["id"].as_str().unwrap())),
+            .ends_with(&format!(
+                "/o/acme/scim/v2/Users/{}",
+                user["id"].as_str().unwrap()
+            )),
         "{user}"
     );
     let id = directory.account(&user).await;
@@ -35,7 +38,11 @@ async fn a_user_at_a_verified_domain_becomes_a_member_at_once_with_no_password()
     assert_eq!(emails, ["nia.ndiaye@acme.test"]);
     // Audited as the directory, naming the token.
     let (status, events) = ada
-        .api(Method::GET, "/o/acme/api/v1/audit-events/?actor_type=scim", None)
+        .api(
+            Method::GET,
+            "/o/acme/api/v1/audit-events/?actor_type=scim",
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{events}");
     let actions: Vec<&str> = events["items"]
@@ -58,9 +65,18 @@ async fn a_user_elsewhere_is_invited_and_reports_pending_until_they_accept() {
     let members: Vec<i64> = app
         .column("SELECT COUNT(*) FROM users WHERE email = 'omar@elsewhere.example'")
         .await;
-    assert_eq!(members, [0], "no account is made or linked before they accept");
-    let (_, pending) = ada.api(Method::GET, "/o/acme/api/v1/invitations/", None).await;
-    assert!(pending.to_string().contains("omar@elsewhere.example"), "{pending}");
+    assert_eq!(
+        members,
+        [0],
+        "no account is made or linked before they accept"
+    );
+    let (_, pending) = ada
+        .api(Method::GET, "/o/acme/api/v1/invitations/", None)
+        .await;
+    assert!(
+        pending.to_string().contains("omar@elsewhere.example"),
+        "{pending}"
+    );
 }
 
 #[tokio::test]
@@ -88,11 +104,15 @@ async fn a_post_for_someone_already_a_member_adopts_their_membership() {
 async fn active_false_suspends_the_membership_and_true_restores_it() {
     let (app, ada, directory, _dns) = acme_directory().await;
     let max = visitor(&app, Some("max@acme.test")).await;
-    let (status, _) = max.api(Method::GET, "/o/acme/api/v1/organization/", None).await;
+    let (status, _) = max
+        .api(Method::GET, "/o/acme/api/v1/organization/", None)
+        .await;
     assert_eq!(status, 200);
     let user = directory.user("max", "max@acme.test").await;
     let id = user["id"].as_str().unwrap().to_string();
-    let (_, before) = ada.api(Method::GET, "/o/acme/api/v1/organization/", None).await;
+    let (_, before) = ada
+        .api(Method::GET, "/o/acme/api/v1/organization/", None)
+        .await;
     let used = before["seats_used"].as_u64().unwrap();
     let off = directory
         .patch(
@@ -104,12 +124,27 @@ async fn active_false_suspends_the_membership_and_true_restores_it() {
     assert_eq!(off.status, 200, "{}", off.body);
     assert_eq!(off.body["active"], false);
     assert_eq!(directory.state(&off.body).await, "suspended");
-    let (status, _) = max.api(Method::GET, "/o/acme/api/v1/organization/", None).await;
+    let (status, _) = max
+        .api(Method::GET, "/o/acme/api/v1/organization/", None)
+        .await;
     assert_eq!(status, 404, "their session is refused here");
-    let (_, after) = ada.api(Method::GET, "/o/acme/api/v1/organization/", None).await;
-    assert_eq!(after["seats_used"].as_u64().unwrap(), used - 1, "the seat is free");
+    let (_, after) = ada
+        .api(Method::GET, "/o/acme/api/v1/organization/", None)
+        .await;
+    assert_eq!(
+        after["seats_used"].as_u64().unwrap(),
+        used - 1,
+        "the seat is free"
+    );
     let (status, person) = ada
-        .api(Method::GET, &format!("/o/acme/api/v1/people/{}/", directory.account(&off.body).await), None)
+        .api(
+            Method::GET,
+            &format!(
+                "/o/acme/api/v1/people/{}/",
+                directory.account(&off.body).await
+            ),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "the membership is kept: {person}");
     let on = directory
@@ -120,7 +155,9 @@ async fn active_false_suspends_the_membership_and_true_restores_it() {
         .await;
     assert_eq!(on.status, 200, "{}", on.body);
     assert_eq!(directory.state(&on.body).await, "active");
-    let (status, _) = max.api(Method::GET, "/o/acme/api/v1/organization/", None).await;
+    let (status, _) = max
+        .api(Method::GET, "/o/acme/api/v1/organization/", None)
+        .await;
     assert_eq!(status, 200, "back in");
 }
 
@@ -171,13 +208,21 @@ async fn delete_removes_the_membership_and_keeps_the_account() {
         .await;
     assert_eq!(gone.status, 204);
     let (status, _) = ada
-        .api(Method::GET, &format!("/o/acme/api/v1/people/{max_id}/"), None)
+        .api(
+            Method::GET,
+            &format!("/o/acme/api/v1/people/{max_id}/"),
+            None,
+        )
         .await;
     assert_eq!(status, 404, "no longer a member");
     let accounts: Vec<i64> = app
         .column(&format!("SELECT COUNT(*) FROM users WHERE id = {max_id}"))
         .await;
-    assert_eq!(accounts, [1], "the account stays (it may be in other organizations)");
+    assert_eq!(
+        accounts,
+        [1],
+        "the account stays (it may be in other organizations)"
+    );
     let again = directory
         .get(&format!("/Users/{}", user["id"].as_str().unwrap()))
         .await;
@@ -203,7 +248,9 @@ async fn the_owner_can_be_neither_suspended_nor_deprovisioned() {
     assert_eq!(off.body["scimType"], "mutability");
     let gone = directory.delete(&format!("/Users/{id}")).await;
     assert_eq!(gone.status, 409, "{}", gone.body);
-    let (status, _) = ada.api(Method::GET, "/o/acme/api/v1/organization/", None).await;
+    let (status, _) = ada
+        .api(Method::GET, "/o/acme/api/v1/organization/", None)
+        .await;
     assert_eq!(status, 200, "the owner is untouched");
     // Still an active member as the directory reads it.
     let user = directory.get(&format!("/Users/{id}")).await;
@@ -221,11 +268,7 @@ async fn a_scim_write_racing_a_page_write_on_the_same_member_leaves_both() {
         &path,
         json!({"Operations": [{"op": "replace", "path": "active", "value": false}]}),
     );
-    let promote = ada.api(
-        Method::PATCH,
-        &person,
-        Some(json!({"roles": ["admin"]})),
-    );
+    let promote = ada.api(Method::PATCH, &person, Some(json!({"roles": ["admin"]})));
     let (suspended, (promoted, body)) = tokio::join!(suspend, promote);
     assert_eq!(suspended.status, 200, "{}", suspended.body);
     assert_eq!(promoted, 200, "{body}");
@@ -235,7 +278,11 @@ async fn a_scim_write_racing_a_page_write_on_the_same_member_leaves_both() {
         ))
         .await;
     assert_eq!(suspended_at, [1], "the directory's suspension holds");
-    assert_eq!(roles_of(&ada, max_id).await, ["admin"], "and the page's roles");
+    assert_eq!(
+        roles_of(&ada, max_id).await,
+        ["admin"],
+        "and the page's roles"
+    );
 }
 
 #[tokio::test]

@@ -84,6 +84,8 @@ enum Fresh {
     ApiKey,
     Domain,
     EmailDomain,
+    /// A SCIM token made by the owner.
+    ScimToken,
     /// A custom role nobody holds; `{key}` is `doomed-{id}`.
     Role,
 }
@@ -333,6 +335,25 @@ fn case(route: &TenantRoute) -> Option<Case> {
             ),
             ..ok(422)
         },
+        ("POST", "/settings/scim/tokens/") => Case {
+            form: Some("name=matrix{n}"),
+            ..ok(303)
+        },
+        ("POST", "/settings/scim/tokens/{id}/revoke/") => fresh(Fresh::ScimToken),
+        ("POST", "/settings/scim/groups/{id}/roles/") => Case {
+            form: Some("roles=member"),
+            ..ok(404)
+        },
+        ("POST", "/api/v1/scim-tokens/") => Case {
+            json: Some(r#"{"name": "matrix {n}"}"#),
+            ..ok(201)
+        },
+        ("DELETE", "/api/v1/scim-tokens/{id}/") => api_fresh(Fresh::ScimToken, 204),
+        // No such group (the directory made none): the holders of `sso.manage` are told so.
+        ("PUT", "/api/v1/scim-groups/{id}/roles/") => Case {
+            json: Some(r#"{"roles": ["member"]}"#),
+            ..ok(404)
+        },
         _ => return None,
     })
 }
@@ -428,6 +449,17 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                     .id;
             tx.commit().await.unwrap();
             id
+        }
+        Fresh::ScimToken => {
+            let tx =
+                orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(w.acme_id))
+                    .await
+                    .unwrap();
+            let (view, _) = orgs::scim::tokens::create(&tx, &format!("doomed {n}"), w.member_uid)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            view.id
         }
         Fresh::Role => {
             let tx =

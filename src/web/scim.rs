@@ -1,7 +1,9 @@
-//! SCIM bodies: [`ScimBody`] reads a request's JSON (`application/scim+json`, or
-//! `application/json` as some directories send it; anything else is 415), refusing what no text
-//! may hold (a NUL, bytes that are not UTF-8); [`answer`] writes one with the resource's
-//! `ETag` as `application/scim+json`.
+//! The SCIM endpoints' side of HTTP: [`Scim`], who is asking (a request resolved to an
+//! organization, with its bearer token: checked by `scim::auth::open` in the transaction it
+//! opens); [`ScimBody`], a request's JSON (`application/scim+json`, or `application/json` as
+//! some directories send it; anything else is 415), refusing what no text may hold (a NUL,
+//! bytes that are not UTF-8); [`answer`], one written with the resource's `ETag` as
+//! `application/scim+json`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +13,89 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
-use super::ScimError;
+use entity::organization;
+
+use crate::scim::auth::ScimTxn;
+use crate::scim::{ScimError, tokens};
+use crate::state::AppState;
+use crate::tenancy::{Actor, ActorKind};
+use crate::web::ResolvedTenant;
+
+/// A SCIM request of an organization, before its token is checked ([`Scim::begin`]).
+#[derive(Clone, Debug)]
+pub struct Scim {
+    organization: organization::Model,
+    secret: String,
+    base: String,
+    actor: Actor,
+}
+
+impl FromRequest for Scim {
+    type Error = ScimError;
+    type Future = std::future::Ready<Result<Self, ScimError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(scim_of(req))
+    }
+}
+
+fn scim_of(req: &HttpRequest) -> Result<Scim, ScimError> {
+    use actix_web::HttpMessage as _;
+    let resolved = req
+        .extensions()
+        .get::<ResolvedTenant>()
+        .cloned()
+        .ok_or_else(|| ScimError::not_found("organization"))?;
+    // An organization API key is no SCIM token.
+    if resolved.api_key.is_some() {
+        return Err(ScimError::unauthorized());
+    }
+    let secret = super::user::bearer(req)
+        .filter(|s| s.starts_with(tokens::PREFIX))
+        .ok_or_else(ScimError::unauthorized)?
+        .to_string();
+    if !crate::organizations::billing::has_feature(&resolved.organization, "scim") {
+        return Err(ScimError::new(
+            StatusCode::FORBIDDEN,
+            None,
+            "this organization's plan does not include SCIM provisioning",
+        ));
+    }
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| {
+        ScimError::from(crate::error::AppError::Internal(anyhow::anyhow!(
+            "AppState is not registered"
+        )))
+    })?;
+    let client = super::client::Client::of_request(req, &state.settings.server.trusted_proxies);
+    let base = format!(
+        "{}://{}{}/scim/v2",
+        client.scheme, client.host, resolved.root
+    );
+    let actor =
+        super::tenant::request_actor(req, ActorKind::Scim, None, String::new(), client.ip_text());
+    Ok(Scim {
+        organization: resolved.organization,
+        secret,
+        base,
+        actor,
+    })
+}
+
+impl Scim {
+    /// Opens the organization's transaction (one that writes for `write`) with the token
+    /// checked in it (`scim::auth::open`).
+    pub async fn begin(&self, state: &AppState, write: bool) -> Result<ScimTxn, ScimError> {
+        crate::scim::auth::open(
+            state,
+            &self.organization,
+            &self.secret,
+            &self.actor,
+            self.base.clone(),
+            write,
+        )
+        .await
+    }
+}
 
 /// The most a SCIM body may be (a group PATCH adding a thousand members fits).
 pub const MAX_BODY: usize = 1 << 20;
@@ -48,7 +132,8 @@ fn media_type_ok(req: &HttpRequest) -> bool {
         return true;
     };
     let media = value.split(';').next().unwrap_or_default().trim();
-    media.eq_ignore_ascii_case(super::CONTENT_TYPE) || media.eq_ignore_ascii_case("application/json")
+    media.eq_ignore_ascii_case(crate::scim::CONTENT_TYPE)
+        || media.eq_ignore_ascii_case("application/json")
 }
 
 impl FromRequest for ScimBody {
@@ -80,7 +165,10 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ScimError> {
         ScimError::bad("invalidSyntax", format!("the body is not JSON: {message}"))
     })?;
     if !value.is_object() {
-        return Err(ScimError::bad("invalidSyntax", "the body must be a JSON object"));
+        return Err(ScimError::bad(
+            "invalidSyntax",
+            "the body must be a JSON object",
+        ));
     }
     if let Some(field) = crate::web::input::nul_in_json(&value) {
         return Err(ScimError::bad(
@@ -94,7 +182,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ScimError> {
 /// `value` as `application/scim+json` with `status`, and its `meta.version` as the `ETag`.
 pub fn answer(status: StatusCode, value: &Value) -> HttpResponse {
     let mut response = HttpResponse::build(status);
-    response.content_type(super::CONTENT_TYPE);
+    response.content_type(crate::scim::CONTENT_TYPE);
     if let Some(version) = value.pointer("/meta/version").and_then(Value::as_str) {
         response.insert_header((header::ETAG, version.to_string()));
     }
@@ -116,32 +204,9 @@ pub fn if_match(req: &HttpRequest) -> Option<String> {
         .map(str::to_string)
 }
 
-/// `W/"3"`: the weak ETag of version `n`.
-pub fn etag(version: i64) -> String {
-    format!("W/\"{version}\"")
-}
-
-/// Whether `wanted` (an `If-Match` value, perhaps a list) names `version`.
-pub fn matches(wanted: &str, version: i64) -> bool {
-    let tag = etag(version);
-    let strong = format!("\"{version}\"");
-    wanted
-        .split(',')
-        .map(str::trim)
-        .any(|w| w == tag || w == strong)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn if_match_takes_weak_and_strong_tags_and_lists() {
-        assert!(matches("W/\"3\"", 3));
-        assert!(matches("\"3\"", 3));
-        assert!(matches("W/\"2\", W/\"3\"", 3));
-        assert!(!matches("W/\"2\"", 3));
-    }
 
     #[test]
     fn bodies_that_are_not_objects_or_hold_a_nul_are_refused() {
