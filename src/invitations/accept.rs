@@ -165,6 +165,8 @@ async fn join(
                 crate::organizations::OrgError::SeatLimit(full) => AcceptError::SeatLimit(full),
                 other => AcceptError::Other(other.into()),
             })?;
+    crate::organizations::group_roles::link_invited(tx, catalog, &pending.invitation, user_id)
+        .await?;
     let roles = crate::organizations::roles::keys_of(tx, &[membership.id])
         .await?
         .remove(&membership.id)

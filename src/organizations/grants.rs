@@ -120,8 +120,9 @@ async fn record_inviter(
     let (kind, user, key) = match actor.kind {
         ActorKind::User => ("user", actor.id, None),
         ActorKind::ApiKey => ("api_key", None, actor.id),
-        // The token's id; its authority is its maker's while they hold `sso.manage`.
-        ActorKind::Scim => ("scim", None, actor.id),
+        // A directory's token acts with its maker's authority: the invitation is theirs, and
+        // outlives the token (a rotated token leaves its invitations acceptable).
+        ActorKind::Scim => ("user", scim_token_maker(tx, actor.id).await?, None),
         ActorKind::System => ("system", None, None),
     };
     if row.invited_by_kind == kind && row.invited_by_id == user && row.invited_by_key_id == key {
@@ -190,13 +191,23 @@ pub async fn inviter_still_grants(
             }
             _ => PermissionSet::EMPTY,
         },
-        "scim" => match row.invited_by_key_id {
-            Some(token_id) => scim_token_holds(tx, catalog, token_id).await?,
-            None => PermissionSet::EMPTY,
-        },
         _ => PermissionSet::EMPTY,
     };
     Ok(holds.contains_all(carried(tx, catalog, row.id).await?))
+}
+
+/// Who made the SCIM token `token_id`, if anyone.
+async fn scim_token_maker(tx: &TenantTxn, token_id: Option<i64>) -> Result<Option<i64>, DbErr> {
+    use sea_orm::{ColumnTrait as _, QueryFilter as _};
+    let Some(token_id) = token_id else {
+        return Ok(None);
+    };
+    Ok(tx
+        .select::<entity::scim_token::Entity>()
+        .filter(entity::scim_token::Column::Id.eq(token_id))
+        .one(tx.conn())
+        .await?
+        .and_then(|token| token.created_by_id))
 }
 
 /// What the SCIM token `token_id` may grant: its maker's permissions while the token is not

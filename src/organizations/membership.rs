@@ -275,6 +275,11 @@ pub async fn change_owner(
         // organization; an id that is no membership at all gets the same answer.
         return Err(OrgError::OrganizationMismatch);
     };
+    // A suspended member has no access: an owner without it would be an organization nobody
+    // can run (and the owner cannot be suspended).
+    if new_membership.suspended_at.is_some() {
+        return Err(OrgError::NotMember);
+    }
     let new_ref = MembershipRef {
         membership_id: new_membership.id,
         user_id: new_membership.user_id,

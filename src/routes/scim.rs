@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::scim::filter::{Filter, get_ci};
-use crate::scim::{MAX_COUNT, ScimError, discovery, groups, users};
+use crate::scim::{MAX_COUNT, ScimError, ScimTxn, discovery, groups, users};
 use crate::state::AppState;
 use crate::web::scim::{Scim, ScimBody, answer, if_match};
 
@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
             .guard(guard::fn_guard(crate::web::has_tenant))
+            .app_data(web::PayloadConfig::new(crate::web::scim::MAX_BODY))
             .service(web::resource("/ServiceProviderConfig").route(web::get().to(config)))
             .service(web::resource("/ResourceTypes").route(web::get().to(resource_types)))
             .service(web::resource("/ResourceTypes/{id}").route(web::get().to(resource_type)))
@@ -216,19 +217,17 @@ async fn schema(scim: Scim, state: web::Data<AppState>, id: web::Path<String>) -
 }
 
 async fn list_users(scim: Scim, state: web::Data<AppState>, req: HttpRequest) -> Answer {
-    let asked = ListQuery::of(&req)?;
-    users_page(&scim, &state, &asked).await
+    let scx = scim.begin(&state, false).await?;
+    users_page(&scx, &ListQuery::of(&req)?).await
 }
 
 async fn search_users(scim: Scim, state: web::Data<AppState>, body: ScimBody) -> Answer {
-    scim.begin(&state, false).await?;
-    let asked = ListQuery::of_search(&body.value()?)?;
-    users_page(&scim, &state, &asked).await
+    let scx = scim.begin(&state, false).await?;
+    users_page(&scx, &ListQuery::of_search(&body.value()?)?).await
 }
 
-async fn users_page(scim: &Scim, state: &AppState, asked: &Asked) -> Answer {
-    let scx = scim.begin(state, false).await?;
-    let (found, total) = users::list(&scx, asked.filter.as_ref(), asked.start, asked.count).await?;
+async fn users_page(scx: &ScimTxn, asked: &Asked) -> Answer {
+    let (found, total) = users::list(scx, asked.filter.as_ref(), asked.start, asked.count).await?;
     let page = discovery::list(project(found, asked), total, asked.start);
     Ok(answer(StatusCode::OK, &page))
 }
@@ -258,8 +257,8 @@ async fn get_user(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Answer {
-    let asked = ListQuery::of(&req)?;
     let scx = scim.begin(&state, false).await?;
+    let asked = ListQuery::of(&req)?;
     Ok(one(StatusCode::OK, &asked, users::get(&scx, &id).await?))
 }
 
@@ -269,8 +268,8 @@ async fn create_user(
     req: HttpRequest,
     body: ScimBody,
 ) -> Answer {
-    let asked = ListQuery::of(&req)?;
     let scx = scim.begin(&state, true).await?;
+    let asked = ListQuery::of(&req)?;
     let input = users::Input::read(&body.value()?)?;
     let user = users::create(&state, &scx, input).await?;
     scx.tx.commit().await?;
@@ -284,8 +283,8 @@ async fn replace_user(
     req: HttpRequest,
     body: ScimBody,
 ) -> Answer {
-    let asked = ListQuery::of(&req)?;
     let scx = scim.begin(&state, true).await?;
+    let asked = ListQuery::of(&req)?;
     let input = users::Input::read(&body.value()?)?;
     let user = users::save(&state, &scx, &id, input, if_match(&req).as_deref()).await?;
     scx.tx.commit().await?;
@@ -299,8 +298,8 @@ async fn patch_user(
     req: HttpRequest,
     body: ScimBody,
 ) -> Answer {
-    let asked = ListQuery::of(&req)?;
     let scx = scim.begin(&state, true).await?;
+    let asked = ListQuery::of(&req)?;
     let user = users::patch(&state, &scx, &id, &body.value()?, if_match(&req).as_deref()).await?;
     scx.tx.commit().await?;
     Ok(one(StatusCode::OK, &asked, user))
@@ -319,21 +318,19 @@ async fn delete_user(
 }
 
 async fn list_groups(scim: Scim, state: web::Data<AppState>, req: HttpRequest) -> Answer {
-    let asked = ListQuery::of(&req)?;
-    groups_page(&scim, &state, &asked).await
+    let scx = scim.begin(&state, false).await?;
+    groups_page(&scx, &ListQuery::of(&req)?).await
 }
 
 async fn search_groups(scim: Scim, state: web::Data<AppState>, body: ScimBody) -> Answer {
-    scim.begin(&state, false).await?;
-    let asked = ListQuery::of_search(&body.value()?)?;
-    groups_page(&scim, &state, &asked).await
+    let scx = scim.begin(&state, false).await?;
+    groups_page(&scx, &ListQuery::of_search(&body.value()?)?).await
 }
 
-async fn groups_page(scim: &Scim, state: &AppState, asked: &Asked) -> Answer {
-    let scx = scim.begin(state, false).await?;
+async fn groups_page(scx: &ScimTxn, asked: &Asked) -> Answer {
     let filter = asked.filter.as_ref();
     let (found, total) =
-        groups::list(&scx, filter, asked.start, asked.count, wants_members(asked)).await?;
+        groups::list(scx, filter, asked.start, asked.count, wants_members(asked)).await?;
     let page = discovery::list(project(found, asked), total, asked.start);
     Ok(answer(StatusCode::OK, &page))
 }
@@ -344,8 +341,8 @@ async fn get_group(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Answer {
-    let asked = ListQuery::of(&req)?;
     let scx = scim.begin(&state, false).await?;
+    let asked = ListQuery::of(&req)?;
     Ok(one(
         StatusCode::OK,
         &asked,

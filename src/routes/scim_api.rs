@@ -66,7 +66,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let maker = person_only(&tenant)?;
     // Whoever holds the token controls who is in the organization: a fresh sign-in first.
-    tenant.require_recent(&req, "/settings/sso/")?;
+    tenant.require_recent(&req, "/settings/scim/")?;
     let (view, token) = tokens::create(&tx, &body.name, maker).await?;
     let mut response = HttpResponse::build(StatusCode::CREATED).json(Created {
         view,
@@ -92,10 +92,12 @@ pub async fn create(
 )]
 pub async fn revoke(
     id: web::Path<i64>,
-    TenantCtx { tenant, tx, .. }: TenantCtx,
+    TenantCtx {
+        tenant, tx, grant, ..
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    if !tokens::revoke(&tx, id.into_inner()).await? {
+    if !tokens::revoke_for(&tx, &grant, id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())

@@ -8,6 +8,11 @@ use serde_json::Value;
 
 use super::ScimError;
 
+/// The longest filter, in bytes.
+pub const MAX_FILTER_LEN: usize = 4096;
+/// The most words, values and brackets a filter holds (its depth is less).
+pub const MAX_FILTER_TOKENS: usize = 200;
+
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -90,11 +95,17 @@ impl AttrPath {
     }
 }
 
+/// Whether `text` starts with `urn:` (any case).
+pub fn starts_with_urn(text: &str) -> bool {
+    text.get(..4)
+        .is_some_and(|head| head.eq_ignore_ascii_case("urn:"))
+}
+
 /// `text` without a leading schema URN (`urn:ietf:params:scim:schemas:core:2.0:User:name.x`
 /// is `name.x`). A schema's URN alone (it ends in its version and name, `2.0:User`) names the
 /// extension itself and stays whole.
 pub fn strip_urn(text: &str) -> &str {
-    if !(text.len() > 4 && text[..4].eq_ignore_ascii_case("urn:")) {
+    if !starts_with_urn(text) {
         return text;
     }
     let mut parts = text.rsplit(':');
@@ -296,10 +307,21 @@ impl Parser {
 impl Filter {
     /// Parses `text`; 400 `invalidFilter` when it is not a filter.
     pub fn parse(text: &str) -> Result<Self, ScimError> {
-        let mut parser = Parser {
-            tokens: tokens(text)?,
-            at: 0,
-        };
+        // Bounded, so that parsing, matching and dropping (each recursive) stay shallow.
+        if text.len() > MAX_FILTER_LEN {
+            return Err(ScimError::bad(
+                "invalidFilter",
+                format!("a filter is at most {MAX_FILTER_LEN} bytes"),
+            ));
+        }
+        let tokens = tokens(text)?;
+        if tokens.len() > MAX_FILTER_TOKENS {
+            return Err(ScimError::bad(
+                "invalidFilter",
+                format!("a filter has at most {MAX_FILTER_TOKENS} words, values and brackets"),
+            ));
+        }
+        let mut parser = Parser { tokens, at: 0 };
         let filter = parser.or()?;
         if parser.at != parser.tokens.len() {
             return Err(ScimError::bad(

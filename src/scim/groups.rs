@@ -1,7 +1,8 @@
 //! SCIM Groups: a named set of the organization's provisioned Users, and the roles holders of
 //! `sso.manage` map each to ([`set_roles`], under the grant rule: only roles they could grant,
 //! never `owner`). Whenever a group's members or roles change, each member's group roles are
-//! made what their groups give now (`organizations::group_roles::sync`).
+//! made what their groups give now, under the grant rule with the token maker's authority
+//! (`organizations::group_roles::sync_for`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -17,8 +18,13 @@ use super::filter::{Filter, get_ci};
 use super::{GROUP_SCHEMA, ScimError};
 use crate::audit::{self, Target};
 use crate::organizations::group_roles;
-use crate::permissions::Catalog;
-use crate::tenancy::TenantTxn;
+use crate::organizations::roles::RoleError;
+use crate::tenancy::{Grant, TenantTxn};
+
+/// A role rule's refusal, in SCIM's shape (a permission the token's maker lacks: 403).
+pub(super) fn scim_of_role(error: RoleError) -> ScimError {
+    crate::error::AppError::from(error).into()
+}
 
 /// A Group as a directory sent it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -102,14 +108,16 @@ async fn members_of(
         .all(tx.conn())
         .await?;
     let user_ids: Vec<i64> = rows.iter().map(|r| r.scim_user_id).collect();
-    let users: HashMap<i64, scim_user::Model> = tx
-        .select::<scim_user::Entity>()
-        .filter(scim_user::Column::Id.is_in(user_ids))
-        .all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let mut users: HashMap<i64, scim_user::Model> = HashMap::new();
+    // A thousand ids a statement: a big group stays under the backends' bound on parameters.
+    for chunk in user_ids.chunks(1000) {
+        let found = tx
+            .select::<scim_user::Entity>()
+            .filter(scim_user::Column::Id.is_in(chunk.iter().copied()))
+            .all(tx.conn())
+            .await?;
+        users.extend(found.into_iter().map(|u| (u.id, u)));
+    }
     for row in rows {
         if let Some(user) = users.get(&row.scim_user_id) {
             out.entry(row.group_id)
@@ -230,15 +238,17 @@ async fn user_rows(tx: &TenantTxn, ids: &[String]) -> Result<Vec<scim_user::Mode
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = tx
-        .select::<scim_user::Entity>()
-        .filter(scim_user::Column::ScimId.is_in(ids.iter().cloned()))
-        .all(tx.conn())
-        .await?;
-    if let Some(missing) = ids
-        .iter()
-        .find(|id| !rows.iter().any(|r| &r.scim_id == *id))
-    {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let found = tx
+            .select::<scim_user::Entity>()
+            .filter(scim_user::Column::ScimId.is_in(chunk.iter().cloned()))
+            .all(tx.conn())
+            .await?;
+        rows.extend(found);
+    }
+    let known: std::collections::HashSet<&str> = rows.iter().map(|r| r.scim_id.as_str()).collect();
+    if let Some(missing) = ids.iter().find(|id| !known.contains(id.as_str())) {
         return Err(ScimError::bad(
             "invalidValue",
             format!("members: no User {missing:?} in this organization"),
@@ -261,10 +271,10 @@ async fn set_members(
     let wanted_ids: BTreeSet<i64> = wanted.iter().map(|u| u.id).collect();
     let current_ids: BTreeSet<i64> = current.iter().map(|m| m.scim_user_id).collect();
     let gone: Vec<i64> = current_ids.difference(&wanted_ids).copied().collect();
-    if !gone.is_empty() {
+    for chunk in gone.chunks(1000) {
         tx.delete_many::<scim_group_member::Entity>()
             .filter(scim_group_member::Column::GroupId.eq(group.id))
-            .filter(scim_group_member::Column::ScimUserId.is_in(gone.iter().copied()))
+            .filter(scim_group_member::Column::ScimUserId.is_in(chunk.iter().copied()))
             .exec(tx.conn())
             .await?;
     }
@@ -274,22 +284,23 @@ async fn set_members(
         row.scim_user_id = Set(*id);
         row.insert(tx.conn()).await?;
     }
-    let changed: BTreeSet<i64> = wanted_ids
+    let changed: Vec<i64> = wanted_ids
         .symmetric_difference(&current_ids)
         .copied()
         .collect();
-    let accounts: Vec<i64> = tx
-        .select::<scim_user::Entity>()
-        .select_only()
-        .column(scim_user::Column::UserId)
-        .filter(scim_user::Column::Id.is_in(changed))
-        .filter(scim_user::Column::UserId.is_not_null())
-        .into_tuple::<Option<i64>>()
-        .all(tx.conn())
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut accounts = Vec::new();
+    for chunk in changed.chunks(1000) {
+        let found: Vec<Option<i64>> = tx
+            .select::<scim_user::Entity>()
+            .select_only()
+            .column(scim_user::Column::UserId)
+            .filter(scim_user::Column::Id.is_in(chunk.iter().copied()))
+            .filter(scim_user::Column::UserId.is_not_null())
+            .into_tuple()
+            .all(tx.conn())
+            .await?;
+        accounts.extend(found.into_iter().flatten());
+    }
     Ok(accounts)
 }
 
@@ -303,13 +314,14 @@ pub(super) async fn has_roles(tx: &TenantTxn, group_id: i64) -> Result<bool, DbE
         > 0)
 }
 
+/// Each of `accounts` given what their groups give now, on behalf of `grant`.
 pub(super) async fn sync_accounts(
     tx: &TenantTxn,
-    catalog: &Catalog,
+    grant: &Grant,
     accounts: &[i64],
-) -> Result<(), DbErr> {
+) -> Result<(), RoleError> {
     for account in accounts {
-        group_roles::sync(tx, catalog, UserId(*account)).await?;
+        group_roles::sync_for(tx, grant, UserId(*account)).await?;
     }
     Ok(())
 }
@@ -360,7 +372,9 @@ pub async fn save(
     let group = active.update(tx.conn()).await?;
     let changed = set_members(tx, &group, &members).await?;
     if has_roles(tx, group.id).await? {
-        sync_accounts(tx, scx.grant.catalog(), &changed).await?;
+        sync_accounts(tx, &scx.grant, &changed)
+            .await
+            .map_err(scim_of_role)?;
     }
     audit::record(
         tx,
@@ -379,6 +393,8 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimError> {
+    // Read under the lock the save takes: two PATCHes of one group never apply to one read.
+    scx.tx.lock_organization().await?;
     let mut current = get(scx, id, true).await?;
     super::patch::apply(&mut current, body)?;
     let input = Input::read(&current)?;
@@ -402,7 +418,9 @@ pub async fn delete(scx: &ScimTxn, id: &str, if_match: Option<&str>) -> Result<(
         .exec(tx.conn())
         .await?;
     if mapped {
-        sync_accounts(tx, scx.grant.catalog(), &accounts).await?;
+        sync_accounts(tx, &scx.grant, &accounts)
+            .await
+            .map_err(scim_of_role)?;
     }
     audit::record(
         tx,

@@ -123,7 +123,7 @@ pub async fn set_roles(
         .into_iter()
         .flatten()
         .collect();
-    sync_accounts(tx, catalog, &accounts).await?;
+    sync_accounts(tx, grant, &accounts).await?;
     let after: Vec<String> = wanted.iter().map(|r| r.key.clone()).collect();
     audit::record(
         tx,

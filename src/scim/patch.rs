@@ -79,7 +79,7 @@ pub fn apply(resource: &mut Value, body: &Value) -> Result<(), ScimError> {
 fn split_path(path: &str) -> Result<(AttrPath, Option<Filter>), ScimError> {
     let path = strip_urn(path);
     // An extension's URN alone: the whole extension (its dots are its version's).
-    if path.len() > 4 && path[..4].eq_ignore_ascii_case("urn:") {
+    if super::filter::starts_with_urn(path) {
         return Ok((
             AttrPath {
                 name: path.to_string(),

@@ -58,8 +58,16 @@ impl Link {
     }
 }
 
-/// The links of `rows`, in their order: two statements whatever their number.
+/// The links of `rows`, in their order: two statements a thousand rows.
 pub async fn links(tx: &TenantTxn, rows: &[scim_user::Model]) -> Result<Vec<Link>, DbErr> {
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(1000) {
+        out.extend(links_of(tx, chunk).await?);
+    }
+    Ok(out)
+}
+
+async fn links_of(tx: &TenantTxn, rows: &[scim_user::Model]) -> Result<Vec<Link>, DbErr> {
     let invitation_ids: Vec<i64> = rows
         .iter()
         .filter(|r| r.user_id.is_none())
@@ -177,11 +185,15 @@ async fn account_for(
     match existing {
         Some(squatter) if !squatter.is_active && squatter.email_verified_at.is_none() => {
             crate::auth::sessions::delete_all_for_user(tx.conn(), squatter.id(), None).await?;
+            let target = Target::new("member", squatter.id, squatter.display_name());
             let mut active = squatter.into_active_model();
             active.password_hash = Set(None);
             active.email_verified_at = Set(Some(entity::chrono_now()));
             active.is_active = Set(true);
-            Ok(active.update(tx.conn()).await?)
+            let account = active.update(tx.conn()).await?;
+            // The unconfirmed sign-up of an address the organization manages is its person's.
+            audit::record(tx, "scim.account_taken_over", Some(target), None).await?;
+            Ok(account)
         }
         Some(account) => Ok(account),
         None => {
@@ -217,9 +229,24 @@ async fn adopt(
     how: &str,
 ) -> Result<scim_user::Model, ScimError> {
     let tx = &scx.tx;
+    // Linked to the account, or to an invitation the account accepted.
+    let accepted: Vec<i64> = {
+        use sea_orm::QuerySelect as _;
+        tx.select::<invitation::Entity>()
+            .select_only()
+            .column(invitation::Column::Id)
+            .filter(invitation::Column::AcceptedById.eq(account.id))
+            .into_tuple()
+            .all(tx.conn())
+            .await?
+    };
     let taken = tx
         .select::<scim_user::Entity>()
-        .filter(scim_user::Column::UserId.eq(account.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(scim_user::Column::UserId.eq(account.id))
+                .add(scim_user::Column::InvitationId.is_in(accepted)),
+        )
         .filter(scim_user::Column::Id.ne(row.id))
         .one(tx.conn())
         .await?;
@@ -240,7 +267,9 @@ async fn adopt(
     )
     .await?;
     suspend(scx, account.id(), !input.is_active()).await?;
-    group_roles::sync(tx, scx.grant.catalog(), account.id()).await?;
+    group_roles::sync_for(tx, &scx.grant, account.id())
+        .await
+        .map_err(super::groups::scim_of_role)?;
     Ok(row)
 }
 
@@ -335,10 +364,18 @@ pub async fn relink(
     };
     let mut row = row;
     if row.user_id.is_none() {
+        use crate::db::OnUniqueViolation as _;
         let mut active = row.into_active_model();
         active.user_id = Set(Some(user_id));
-        row = active.update(tx.conn()).await?;
-        group_roles::sync(tx, scx.grant.catalog(), UserId(user_id)).await?;
+        row = active
+            .update(tx.conn())
+            .await
+            .on_unique_violation(ScimError::uniqueness(
+                "this person is another User of this organization's directory already",
+            ))?;
+        group_roles::sync_for(tx, &scx.grant, UserId(user_id))
+            .await
+            .map_err(super::groups::scim_of_role)?;
     }
     suspend(scx, UserId(user_id), !input.is_active()).await?;
     let changed_name = (
@@ -379,9 +416,18 @@ async fn rename(tx: &TenantTxn, user_id: UserId, name: &str) -> Result<(), ScimE
         return Ok(());
     };
     if account.name != name {
+        let target = Target::new("member", account.id, account.display_name());
+        let from = account.name.clone();
         let mut active = account.into_active_model();
-        active.name = Set(name);
+        active.name = Set(name.clone());
         active.update(tx.conn()).await?;
+        audit::record(
+            tx,
+            "scim.account_renamed",
+            Some(target),
+            Some(json!({ "from": from, "to": name })),
+        )
+        .await?;
     }
     Ok(())
 }

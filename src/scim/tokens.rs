@@ -127,6 +127,26 @@ pub async fn revoke(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
     Ok(true)
 }
 
+/// Revokes the token `id` on a person's behalf: `grant` must hold every permission its maker
+/// holds (the grant rule: nobody turns off the directory of someone above them).
+pub async fn revoke_for(
+    tx: &TenantTxn,
+    grant: &crate::tenancy::Grant,
+    id: i64,
+) -> Result<bool, AppError> {
+    let maker = tx
+        .select::<scim_token::Entity>()
+        .filter(scim_token::Column::Id.eq(id))
+        .filter(scim_token::Column::RevokedAt.is_null())
+        .one(tx.conn())
+        .await?
+        .and_then(|t| t.created_by_id);
+    if let Some(maker) = maker {
+        crate::organizations::grants::may_act_on(tx, grant, entity::UserId(maker)).await?;
+    }
+    Ok(revoke(tx, id).await?)
+}
+
 /// The working token of this organization whose secret is `secret`, if any.
 pub async fn find(tx: &TenantTxn, secret: &str) -> Result<Option<scim_token::Model>, DbErr> {
     if !secret.starts_with(PREFIX) {

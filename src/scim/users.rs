@@ -388,6 +388,8 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> Result<Value, ScimError> {
+    // Read under the lock the save takes: two PATCHes of one User never apply to one read.
+    scx.tx.lock_organization().await?;
     let mut current = get(scx, id).await?;
     super::patch::apply(&mut current, body)?;
     let input = Input::read(&current)?;

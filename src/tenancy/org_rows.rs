@@ -98,9 +98,11 @@ pub async fn of_user(
     include_inactive: bool,
 ) -> Result<Vec<organization::Model>, DbErr> {
     let work = Work::begin(db, Context::User(user_id), false).await?;
+    // A membership the organization's directory suspended opens nothing: not listed.
     let mut query = organization::Entity::find()
         .inner_join(organization_user::Entity)
-        .filter(organization_user::Column::UserId.eq(user_id));
+        .filter(organization_user::Column::UserId.eq(user_id))
+        .filter(organization_user::Column::SuspendedAt.is_null());
     if !include_inactive {
         query = query.filter(organization::Column::IsActive.eq(true));
     }
@@ -129,6 +131,7 @@ pub async fn page_of_user(
     let mine = organization::Entity::find()
         .inner_join(organization_user::Entity)
         .filter(organization_user::Column::UserId.eq(user_id))
+        .filter(organization_user::Column::SuspendedAt.is_null())
         .filter(organization::Column::IsActive.eq(true));
     let total = mine.clone().count(work.conn()).await?;
     let mut query = mine;

@@ -88,10 +88,12 @@ pub async fn create_token(
 pub async fn revoke_token(
     session: Session,
     id: web::Path<i64>,
-    TenantCtx { tenant, tx, .. }: TenantCtx,
+    TenantCtx {
+        tenant, tx, grant, ..
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     person_only(&tenant)?;
-    if !tokens::revoke(&tx, id.into_inner()).await? {
+    if !tokens::revoke_for(&tx, &grant, id.into_inner()).await? {
         return Err(AppError::NotFound);
     }
     flash::success(

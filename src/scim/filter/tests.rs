@@ -87,3 +87,22 @@ fn malformed_filters_are_invalid_filter_errors() {
         assert_eq!(error.scim_type(), Some("invalidFilter"), "{text}");
     }
 }
+
+#[test]
+fn deep_long_or_foreign_filters_are_refused_without_harm() {
+    let deep = format!("{}userName pr{}", "(".repeat(5000), ")".repeat(5000));
+    assert_eq!(
+        Filter::parse(&deep).unwrap_err().scim_type(),
+        Some("invalidFilter")
+    );
+    let long = vec!["userName pr"; 300].join(" and ");
+    assert_eq!(
+        Filter::parse(&long).unwrap_err().scim_type(),
+        Some("invalidFilter")
+    );
+    // Byte 4 inside a character: no slicing across it.
+    let foreign = Filter::parse("a\u{e9}\u{e9} pr").unwrap_err();
+    assert_eq!(foreign.scim_type(), Some("invalidFilter"));
+    assert_eq!(strip_urn("a\u{e9}\u{e9}"), "a\u{e9}\u{e9}");
+    assert_eq!(strip_urn("\u{e9}\u{e9}rn:x"), "\u{e9}\u{e9}rn:x");
+}

@@ -214,3 +214,116 @@ async fn saving_a_members_roles_on_the_page_leaves_a_group_role_the_groups() {
         "admin was the group's"
     );
 }
+
+#[tokio::test]
+async fn a_token_cannot_put_its_maker_in_a_group_that_gives_more_than_they_hold() {
+    let (app, ada, directory, _dns) = acme_directory().await;
+    // An admin's group of admins.
+    let group = directory
+        .post("/Groups", json!({"displayName": "Admins"}))
+        .await;
+    let group_id = group.body["id"].as_str().unwrap().to_string();
+    let (status, _) = ada
+        .api(
+            Method::PUT,
+            &format!("/o/acme/api/v1/scim-groups/{group_id}/roles/"),
+            Some(json!({"roles": ["admin"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Max holds a custom role with sso.manage alone, and makes a token.
+    let (status, body) = ada
+        .api(
+            Method::POST,
+            "/o/acme/api/v1/roles/",
+            Some(json!({"key": "directory", "name": "Directory", "permissions": ["sso.manage"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let max_id: Vec<i64> = app
+        .column("SELECT id FROM users WHERE email = 'max@acme.test'")
+        .await;
+    let (status, _) = ada
+        .api(
+            Method::PATCH,
+            &format!("/o/acme/api/v1/people/{}/", max_id[0]),
+            Some(json!({"roles": ["member", "directory"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let max = crate::helpers::visitor(&app, Some("max@acme.test")).await;
+    let maxs = super::Directory::new(&app, "acme", &super::token(&max, "acme").await);
+    let himself = maxs.user("max", "max@acme.test").await;
+    let joined = maxs
+        .patch(
+            &format!("/Groups/{group_id}"),
+            json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": himself["id"]}]}]}),
+        )
+        .await;
+    assert_eq!(joined.status, 403, "{}", joined.body);
+    assert_eq!(
+        joined.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+    assert_eq!(roles_of(&ada, max_id[0]).await, ["member", "directory"]);
+}
+
+#[tokio::test]
+async fn leaving_a_group_revokes_the_keys_it_let_them_make_and_is_audited() {
+    let (app, ada, directory, _dns) = acme_directory().await;
+    let max = directory.user("max", "max@acme.test").await;
+    let max_id = directory.account(&max).await;
+    let group = directory
+        .post(
+            "/Groups",
+            json!({"displayName": "Admins", "members": [{"value": max["id"]}]}),
+        )
+        .await;
+    let group_id = group.body["id"].as_str().unwrap().to_string();
+    let (status, _) = ada
+        .api(
+            Method::PUT,
+            &format!("/o/acme/api/v1/scim-groups/{group_id}/roles/"),
+            Some(json!({"roles": ["admin"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let max_browser = crate::helpers::visitor(&app, Some("max@acme.test")).await;
+    let (status, key) = max_browser
+        .api(
+            Method::POST,
+            "/o/acme/api/v1/api-keys/",
+            Some(json!({"name": "admin script", "permissions": ["members.invite"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let out = directory
+        .patch(
+            &format!("/Groups/{group_id}"),
+            json!({"Operations": [{"op": "remove", "path": format!("members[value eq \"{}\"]", max["id"].as_str().unwrap())}]}),
+        )
+        .await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    assert_eq!(roles_of(&ada, max_id).await, ["member"]);
+    let revoked: Vec<i64> = app
+        .column("SELECT COUNT(*) FROM organization_api_keys WHERE revoked_at IS NOT NULL")
+        .await;
+    assert_eq!(revoked, [1], "the key held what he no longer does");
+    let (_, events) = ada
+        .api(
+            Method::GET,
+            "/o/acme/api/v1/audit-events/?action=member.roles_changed",
+            None,
+        )
+        .await;
+    let via_group = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["changes"]["via"] == "group" || e.to_string().contains("\"via\":\"group\""))
+        .count();
+    assert!(
+        via_group >= 2,
+        "given and taken away, each audited: {events}"
+    );
+}

@@ -167,6 +167,24 @@ pub(crate) async fn token(who: &Visitor, slug: &str) -> String {
 /// Acme and Globex, `acme.test` verified for Acme, and a directory with Ada's token.
 pub(crate) async fn acme_directory() -> (TestApp, Visitor, Directory, FakeDns) {
     let (app, dns) = sso_app().await;
+    directory_on(app, dns).await
+}
+
+/// [`acme_directory`] on an app whose settings `change` changes.
+pub(crate) async fn acme_directory_with(
+    change: impl FnOnce(&mut orgs::config::Settings),
+) -> (TestApp, Visitor, Directory, FakeDns) {
+    let dns = crate::keys_and_domains::fake_dns().await;
+    let address = dns.address.to_string();
+    let app = TestApp::spawn_with(|s| {
+        s.tenant.dns_server = address;
+        change(s);
+    })
+    .await;
+    directory_on(app, dns).await
+}
+
+async fn directory_on(app: TestApp, dns: FakeDns) -> (TestApp, Visitor, Directory, FakeDns) {
     two_tenants(&app).await;
     let ada = visitor(&app, Some("ada@acme.test")).await;
     verified_domain(&ada, &dns, "acme.test").await;

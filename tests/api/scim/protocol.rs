@@ -162,7 +162,7 @@ async fn discovery_describes_only_what_is_stored() {
 
 #[tokio::test]
 async fn lists_filter_by_the_attributes_directories_match_on_and_page() {
-    let (_app, _ada, directory, _dns) = acme_directory().await;
+    let (app, _ada, directory, _dns) = acme_directory().await;
     for n in 0..5 {
         let created = directory
             .post(
@@ -229,6 +229,22 @@ async fn lists_filter_by_the_attributes_directories_match_on_and_page() {
     let bad = directory.get("/Users?filter=userName+zz+%22x%22").await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.body["scimType"], "invalidFilter");
+    // Nesting that would exhaust a stack, and a name byte-slicing would split: 400, no harm.
+    let deep = format!(
+        "/Users?filter={}userName+pr{}",
+        "%28".repeat(3000),
+        "%29".repeat(3000)
+    );
+    let refused = directory.get(&deep).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.body["scimType"], "invalidFilter");
+    let foreign = directory
+        .get("/Users?filter=a%C3%A9%C3%A9+pr&attributes=a%C3%A9%C3%A9")
+        .await;
+    assert_eq!(foreign.status, 400, "{}", foreign.body);
+    // Nothing of a request is judged before its token: a stranger's filter is a 401.
+    let stranger = Directory::new(&app, "acme", "orgs_scim_not-a-token");
+    assert_eq!(stranger.get(&deep).await.status, 401);
 }
 
 #[tokio::test]

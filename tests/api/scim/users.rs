@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{acme_directory, roles_of};
+use super::{acme_directory, acme_directory_with, roles_of};
 use crate::helpers::visitor;
 
 #[tokio::test]
@@ -128,6 +128,11 @@ async fn active_false_suspends_the_membership_and_true_restores_it() {
         .api(Method::GET, "/o/acme/api/v1/organization/", None)
         .await;
     assert_eq!(status, 404, "their session is refused here");
+    let (_, theirs) = max.api(Method::GET, "/api/v1/organizations/", None).await;
+    assert!(
+        !theirs.to_string().contains("\"acme\""),
+        "nor listed: {theirs}"
+    );
     let (_, after) = ada
         .api(Method::GET, "/o/acme/api/v1/organization/", None)
         .await;
@@ -306,4 +311,91 @@ async fn a_changed_address_never_moves_the_account() {
         .column(&format!("SELECT email FROM users WHERE id = {max_id}"))
         .await;
     assert_eq!(emails, ["max@acme.test"], "the sign-in address stays");
+}
+
+#[tokio::test]
+async fn scim_invitations_skip_the_organizations_hourly_quota_but_not_the_addresss_mail_limit() {
+    let (_app, _ada, directory, _dns) = acme_directory_with(|s| {
+        s.auth.invitations_per_hour = 1;
+        s.auth.mail_per_address_per_hour = 1;
+    })
+    .await;
+    for n in 0..3 {
+        let invited = directory
+            .post(
+                "/Users",
+                json!({"userName": format!("outside-{n}"),
+                       "emails": [{"value": format!("outside{n}@elsewhere.example"), "primary": true}]}),
+            )
+            .await;
+        assert_eq!(
+            invited.status, 201,
+            "a directory provisions everyone at once: {}",
+            invited.body
+        );
+    }
+    // The same address again, once its invitation is gone: its own limit holds.
+    let first = directory
+        .get("/Users?filter=userName+eq+%22outside-0%22")
+        .await;
+    let id = first.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(directory.delete(&format!("/Users/{id}")).await.status, 204);
+    let again = directory
+        .post(
+            "/Users",
+            json!({"userName": "outside-0-again",
+                   "emails": [{"value": "outside0@elsewhere.example", "primary": true}]}),
+        )
+        .await;
+    assert_eq!(again.status, 429, "{}", again.body);
+    assert!(again.headers.get("retry-after").is_some());
+    assert_eq!(
+        again.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
+}
+
+#[tokio::test]
+async fn an_invited_user_who_accepts_is_linked_with_their_groups_roles_and_only_once() {
+    let (app, ada, directory, _dns) = acme_directory().await;
+    let omar = app.user("omar@elsewhere.example", "Omar").await;
+    let user = directory.user("omar", "omar@elsewhere.example").await;
+    assert_eq!(directory.state(&user).await, "pending");
+    let group = directory
+        .post(
+            "/Groups",
+            json!({"displayName": "Admins", "members": [{"value": user["id"]}]}),
+        )
+        .await;
+    let group_id = group.body["id"].as_str().unwrap().to_string();
+    let (status, _) = ada
+        .api(
+            Method::PUT,
+            &format!("/o/acme/api/v1/scim-groups/{group_id}/roles/"),
+            Some(json!({"roles": ["admin"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mail = app.wait_for_mail("omar@elsewhere.example", 1).await;
+    let link = crate::helpers::path_of(&crate::helpers::link_in(&mail[0].text, "/invitations/"));
+    let browser = visitor(&app, Some("omar@elsewhere.example")).await;
+    let accepted = browser.post_form(&link, &[("action", "accept")]).await;
+    assert!(accepted.status().is_redirection(), "{}", accepted.status());
+    assert_eq!(directory.state(&user).await, "active");
+    assert_eq!(directory.account(&user).await, omar.id);
+    assert_eq!(
+        roles_of(&ada, omar.id).await,
+        ["admin", "member"],
+        "the group's, at once"
+    );
+    let again = directory
+        .post(
+            "/Users",
+            json!({"userName": "omar-again", "emails": [{"value": "omar@elsewhere.example", "primary": true}]}),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
 }
