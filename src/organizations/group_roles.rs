@@ -207,11 +207,20 @@ pub async fn link_invited(
     if already.is_some() {
         return Ok(());
     }
+    // One User waits for an invitation (a directory's second for the address is refused).
+    let Some(waiting) = tx
+        .select::<scim_user::Entity>()
+        .filter(scim_user::Column::InvitationId.eq(invitation.id))
+        .filter(scim_user::Column::UserId.is_null())
+        .one(tx.conn())
+        .await?
+    else {
+        return Ok(());
+    };
     let linked = tx
         .update_many::<scim_user::Entity>()
         .col_expr(scim_user::Column::UserId, Expr::value(user_id.get()))
-        .filter(scim_user::Column::InvitationId.eq(invitation.id))
-        .filter(scim_user::Column::UserId.is_null())
+        .filter(scim_user::Column::Id.eq(waiting.id))
         .exec(tx.conn())
         .await?;
     let Some(inviter) = invitation

@@ -126,6 +126,9 @@ impl ListQuery {
 
     /// A SearchRequest body (`attributes` as lists, `startIndex` and `count` as numbers).
     fn of_search(body: &Value) -> Result<Asked, ScimError> {
+        if get_ci(body, "filter").is_some_and(|f| !f.is_string() && !f.is_null()) {
+            return Err(ScimError::bad("invalidFilter", "filter: must be a string"));
+        }
         let text = |key: &str| {
             get_ci(body, key)
                 .and_then(Value::as_str)

@@ -170,7 +170,9 @@ fn plain(
                         Value::Array(list) => list,
                         one => vec![one],
                     };
-                    items.retain(|item| !gone.iter().any(|g| same_value(item, g)));
+                    let gone: std::collections::HashSet<String> =
+                        gone.iter().map(identity).collect();
+                    items.retain(|item| !gone.contains(&identity(item)));
                 }
                 _ => {
                     root.remove(key);
@@ -198,8 +200,11 @@ fn plain(
             let value = value.ok_or_else(needs_value)?;
             match (root.get_mut(key), value) {
                 (Some(Value::Array(items)), Value::Array(more)) => {
+                    // By identity, in one pass: a directory adds thousands of members at once.
+                    let mut seen: std::collections::HashSet<String> =
+                        items.iter().map(identity).collect();
                     for v in more {
-                        if !items.iter().any(|i| same_value(i, &v)) {
+                        if seen.insert(identity(&v)) {
                             items.push(v);
                         }
                     }
@@ -342,12 +347,12 @@ fn seed(item: &mut Value, filter: &Filter) {
     }
 }
 
-/// Whether two values of a multi-valued attribute are the same: by their `value` when both
-/// have one (members by id), else whole.
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (get_ci(a, "value"), get_ci(b, "value")) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
+/// What makes a value of a multi-valued attribute the same as another: its `value` when it has
+/// one (members by id), else the whole value.
+fn identity(item: &Value) -> String {
+    match get_ci(item, "value") {
+        Some(value) => format!("v{value}"),
+        None => format!("w{item}"),
     }
 }
 

@@ -308,6 +308,19 @@ async fn invite(
     email: &str,
 ) -> Result<scim_user::Model, ScimError> {
     let tx = &scx.tx;
+    // One User per address: a second would wait for the same invitation.
+    let twin = tx
+        .select::<scim_user::Entity>()
+        .filter(scim_user::Column::Email.eq(email))
+        .filter(scim_user::Column::Id.ne(row.id))
+        .one(tx.conn())
+        .await?;
+    if let Some(twin) = twin {
+        return Err(ScimError::uniqueness(format!(
+            "the User {} of this organization's directory has this address already",
+            twin.scim_id
+        )));
+    }
     let organization = tx
         .organization()
         .await?
@@ -355,10 +368,14 @@ pub async fn relink(
         .unwrap_or_default();
     let Some(user_id) = link.user_id else {
         if let Some(id) = row.invitation_id.filter(|_| link.state == "pending") {
-            if !input.is_active() {
+            // An invitation to an address the User no longer has must not let anyone in.
+            let moved = before.email != row.email;
+            if !input.is_active() || moved {
                 crate::invitations::revoke(tx, id).await?;
             }
-            return Ok(row);
+            if !moved {
+                return Ok(row);
+            }
         }
         return link_again(state, scx, row, input).await;
     };

@@ -19,6 +19,8 @@ use crate::state::AppState;
 
 /// The longest text of any attribute.
 const MAX_TEXT: usize = 1024;
+/// The most addresses a User keeps.
+const MAX_EMAILS: usize = 100;
 
 /// A User as a directory sent it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -77,6 +79,13 @@ impl Input {
             };
         let emails: Vec<Value> = match get_ci(body, "emails") {
             None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) if items.len() > MAX_EMAILS => {
+                return Err(ScimError::new(
+                    actix_web::http::StatusCode::BAD_REQUEST,
+                    Some("tooMany"),
+                    format!("emails: at most {MAX_EMAILS}"),
+                ));
+            }
             Some(Value::Array(items)) => items
                 .iter()
                 .filter(|item| get_ci(item, "value").is_some_and(Value::is_string))

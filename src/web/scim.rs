@@ -67,10 +67,17 @@ fn scim_of(req: &HttpRequest) -> Result<Scim, ScimError> {
         )))
     })?;
     let client = super::client::Client::of_request(req, &state.settings.server.trusted_proxies);
-    let base = format!(
-        "{}://{}{}/scim/v2",
-        client.scheme, client.host, resolved.root
-    );
+    // The path form answers on any host: its links name the service's own address, never a
+    // `Host` the client chose. An organization's own host is the one that reached it.
+    let base = if resolved.root.is_empty() {
+        format!("{}://{}/scim/v2", client.scheme, client.host)
+    } else {
+        format!(
+            "{}{}/scim/v2",
+            state.settings.server.public_url.trim_end_matches('/'),
+            resolved.root
+        )
+    };
     let actor =
         super::tenant::request_actor(req, ActorKind::Scim, None, String::new(), client.ip_text());
     Ok(Scim {

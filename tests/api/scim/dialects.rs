@@ -303,9 +303,10 @@ async fn oktas_group_push_requests() {
         )
         .await;
     assert_eq!(swap.status, 200, "{}", swap.body);
+    // `$ref` names the service's own address (server.public_url), whatever host was asked.
     assert_eq!(
         swap.body["members"],
-        json!([{"value": first, "type": "User", "$ref": format!("{}/Users/{first}", directory.base)}])
+        json!([{"value": first, "type": "User", "$ref": format!("http://localhost:8000/o/acme/scim/v2/Users/{first}")}])
     );
     let renamed = directory
         .patch(

@@ -399,3 +399,41 @@ async fn an_invited_user_who_accepts_is_linked_with_their_groups_roles_and_only_
         .await;
     assert_eq!(again.status, 409, "{}", again.body);
 }
+
+#[tokio::test]
+async fn a_pending_users_new_address_ends_the_old_invitation_and_one_address_is_one_user() {
+    let (app, _ada, directory, _dns) = acme_directory().await;
+    let user = directory.user("pat", "pat.old@elsewhere.example").await;
+    let old = app.wait_for_mail("pat.old@elsewhere.example", 1).await;
+    let old_link = crate::helpers::path_of(&crate::helpers::link_in(&old[0].text, "/invitations/"));
+    let moved = directory
+        .patch(
+            &format!("/Users/{}", user["id"].as_str().unwrap()),
+            json!({"Operations": [{"op": "replace", "path": "emails",
+                                   "value": [{"value": "pat.new@elsewhere.example", "primary": true}]}]}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(directory.state(&moved.body).await, "pending");
+    app.wait_for_mail("pat.new@elsewhere.example", 1).await;
+    let (status, _) = visitor(&app, None).await.get(&old_link).await;
+    assert_ne!(status, 200, "the old address's link lets nobody in");
+    // A second User for an address another one waits with: refused, not a shared invitation.
+    let twin = directory
+        .post(
+            "/Users",
+            json!({"userName": "pat-twin", "emails": [{"value": "PAT.NEW@elsewhere.example", "primary": true}]}),
+        )
+        .await;
+    assert_eq!(twin.status, 409, "{}", twin.body);
+    assert_eq!(twin.body["scimType"], "uniqueness");
+    // And a User holds a bounded list of addresses.
+    let many: Vec<serde_json::Value> = (0..101)
+        .map(|n| json!({"value": format!("a{n}@elsewhere.example")}))
+        .collect();
+    let refused = directory
+        .post("/Users", json!({"userName": "many", "emails": many}))
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(refused.body["scimType"], "tooMany");
+}
