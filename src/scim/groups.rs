@@ -358,11 +358,7 @@ pub async fn save(
     let tx = &scx.tx;
     tx.lock_organization().await?;
     let group = find(tx, id).await?;
-    if let Some(wanted) = if_match
-        && !super::version::matches(wanted, group.version)
-    {
-        return Err(ScimError::precondition());
-    }
+    super::version::check(if_match, group.version)?;
     let members = user_rows(tx, &input.members).await?;
     let version = group.version;
     let mut active = group.into_active_model();
@@ -406,11 +402,7 @@ pub async fn delete(scx: &ScimTxn, id: &str, if_match: Option<&str>) -> Result<(
     let tx = &scx.tx;
     tx.lock_organization().await?;
     let group = find(tx, id).await?;
-    if let Some(wanted) = if_match
-        && !super::version::matches(wanted, group.version)
-    {
-        return Err(ScimError::precondition());
-    }
+    super::version::check(if_match, group.version)?;
     let mapped = has_roles(tx, group.id).await?;
     let accounts = set_members(tx, &group, &[]).await?;
     tx.delete_many::<scim_group::Entity>()

@@ -58,6 +58,15 @@ impl Link {
     }
 }
 
+/// The link of one User.
+pub async fn link_of(tx: &TenantTxn, row: &scim_user::Model) -> Result<Link, DbErr> {
+    Ok(links(tx, std::slice::from_ref(row))
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_default())
+}
+
 /// The links of `rows`, in their order: two statements a thousand rows.
 pub async fn links(tx: &TenantTxn, rows: &[scim_user::Model]) -> Result<Vec<Link>, DbErr> {
     let mut out = Vec::with_capacity(rows.len());
@@ -361,13 +370,9 @@ pub async fn relink(
     input: &Input,
 ) -> Result<scim_user::Model, ScimError> {
     let tx = &scx.tx;
-    let link = links(tx, std::slice::from_ref(&row))
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let Some(user_id) = link.user_id else {
-        if let Some(id) = row.invitation_id.filter(|_| link.state == "pending") {
+    let current = link_of(tx, &row).await?;
+    let Some(user_id) = current.user_id else {
+        if let Some(id) = row.invitation_id.filter(|_| current.state == "pending") {
             // An invitation to an address the User no longer has must not let anyone in.
             let moved = before.email != row.email;
             if !input.is_active() || moved {
@@ -377,7 +382,7 @@ pub async fn relink(
                 return Ok(row);
             }
         }
-        return link_again(state, scx, row, input).await;
+        return link(state, scx, row, input).await;
     };
     let mut row = row;
     if row.user_id.is_none() {
@@ -412,15 +417,6 @@ pub async fn relink(
     Ok(row)
 }
 
-async fn link_again(
-    state: &AppState,
-    scx: &ScimTxn,
-    row: scim_user::Model,
-    input: &Input,
-) -> Result<scim_user::Model, ScimError> {
-    link(state, scx, row, input).await
-}
-
 /// Gives the account `user_id` the name `name` when the organization manages its address.
 async fn rename(tx: &TenantTxn, user_id: UserId, name: &str) -> Result<(), ScimError> {
     let Some(account) = crate::auth::users::find_by_id(tx.conn(), user_id).await? else {
@@ -453,11 +449,7 @@ async fn rename(tx: &TenantTxn, user_id: UserId, name: &str) -> Result<(), ScimE
 /// never, 409) and its pending invitation revoked. The account stays.
 pub async fn unlink(scx: &ScimTxn, row: &scim_user::Model) -> Result<(), ScimError> {
     let tx = &scx.tx;
-    let link = links(tx, std::slice::from_ref(row))
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    let link = link_of(tx, row).await?;
     if let Some(id) = row.invitation_id.filter(|_| link.state == "pending") {
         crate::invitations::revoke(tx, id).await?;
     }

@@ -212,15 +212,16 @@ pub async fn find(scx: &ScimTxn, id: &str) -> Result<scim_user::Model, ScimError
         .ok_or_else(|| ScimError::not_found("User"))
 }
 
+/// `row` as SCIM answers it, with its link.
+async fn answered(scx: &ScimTxn, row: scim_user::Model) -> Result<Value, ScimError> {
+    let link = provision::link_of(&scx.tx, &row).await?;
+    Ok(Stored { row, link }.to_json(&scx.base))
+}
+
 /// One User as SCIM answers it.
 pub async fn get(scx: &ScimTxn, id: &str) -> Result<Value, ScimError> {
     let row = find(scx, id).await?;
-    let link = provision::links(&scx.tx, std::slice::from_ref(&row)).await?;
-    Ok(Stored {
-        row,
-        link: link.into_iter().next().unwrap_or_default(),
-    }
-    .to_json(&scx.base))
+    answered(scx, row).await
 }
 
 /// A page of the Users `filter` matches, from `start` (1-based), and how many match.
@@ -330,12 +331,7 @@ pub async fn create(state: &AppState, scx: &ScimTxn, input: Input) -> Result<Val
     )
     .await?;
     let row = provision::link(state, scx, row, &input).await?;
-    let link = provision::links(&scx.tx, std::slice::from_ref(&row)).await?;
-    Ok(Stored {
-        row,
-        link: link.into_iter().next().unwrap_or_default(),
-    }
-    .to_json(&scx.base))
+    answered(scx, row).await
 }
 
 fn fill(row: &mut scim_user::ActiveModel, input: &Input) {
@@ -364,11 +360,7 @@ pub async fn save(
 ) -> Result<Value, ScimError> {
     scx.tx.lock_organization().await?;
     let row = find(scx, id).await?;
-    if let Some(wanted) = if_match
-        && !super::version::matches(wanted, row.version)
-    {
-        return Err(ScimError::precondition());
-    }
+    super::version::check(if_match, row.version)?;
     if user_name_taken(scx, &input.user_name, Some(row.id)).await? {
         return Err(ScimError::uniqueness(format!(
             "userName {:?} is taken in this organization",
@@ -381,12 +373,7 @@ pub async fn save(
     active.version = Set(before.version + 1);
     let row = active.update(scx.tx.conn()).await?;
     let row = provision::relink(state, scx, &before, row, &input).await?;
-    let link = provision::links(&scx.tx, std::slice::from_ref(&row)).await?;
-    Ok(Stored {
-        row,
-        link: link.into_iter().next().unwrap_or_default(),
-    }
-    .to_json(&scx.base))
+    answered(scx, row).await
 }
 
 /// Applies the PATCH `body` to the User `id`.
@@ -410,11 +397,7 @@ pub async fn patch(
 pub async fn delete(scx: &ScimTxn, id: &str, if_match: Option<&str>) -> Result<(), ScimError> {
     scx.tx.lock_organization().await?;
     let row = find(scx, id).await?;
-    if let Some(wanted) = if_match
-        && !super::version::matches(wanted, row.version)
-    {
-        return Err(ScimError::precondition());
-    }
+    super::version::check(if_match, row.version)?;
     provision::unlink(scx, &row).await?;
     scx.tx
         .delete_many::<scim_user::Entity>()

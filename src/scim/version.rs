@@ -16,6 +16,14 @@ pub fn matches(wanted: &str, version: i64) -> bool {
         .any(|w| w == tag || w == strong)
 }
 
+/// A write's precondition: `If-Match` (when sent) names `version`; else 412.
+pub fn check(if_match: Option<&str>, version: i64) -> Result<(), super::ScimError> {
+    match if_match {
+        Some(wanted) if !matches(wanted, version) => Err(super::ScimError::precondition()),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
