@@ -134,6 +134,7 @@ pub mod text;
 pub mod tokens;
 /// Pages: templates, rendering, flash messages, error pages.
 pub mod web;
+pub mod webhooks;
 
 pub use config::Settings;
 /// The entities (and `TenantOwned`), for an embedding app's own tables.

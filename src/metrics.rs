@@ -55,6 +55,11 @@ pub struct Gauges {
     pub outbox_sent: u64,
     /// See `outbox_sent`.
     pub outbox_failed: u64,
+    /// Webhook deliveries waiting and the age in seconds of the oldest; `None` when the
+    /// database did not answer.
+    pub webhook_queue: Option<(u64, f64)>,
+    /// Webhook attempts this process made: succeeded, failed to be retried, failed for good.
+    pub webhook_attempts: (u64, u64, u64),
 }
 
 /// The `method` label of a request: the standard methods by name, every other one `OTHER`
@@ -169,6 +174,17 @@ impl Metrics {
             "# HELP orgs_outbox_sent_total Messages this process handed to the mail server.\n# TYPE orgs_outbox_sent_total counter\norgs_outbox_sent_total {}\n# HELP orgs_outbox_failed_total Sends that failed (and will be retried).\n# TYPE orgs_outbox_failed_total counter\norgs_outbox_failed_total {}\n",
             gauges.outbox_sent, gauges.outbox_failed
         );
+        if let Some((depth, age)) = gauges.webhook_queue {
+            let _ = write!(
+                out,
+                "# HELP orgs_webhook_queue_depth Webhook deliveries waiting (due or to be retried).\n# TYPE orgs_webhook_queue_depth gauge\norgs_webhook_queue_depth {depth}\n# HELP orgs_webhook_oldest_undelivered_seconds Age of the oldest waiting webhook delivery.\n# TYPE orgs_webhook_oldest_undelivered_seconds gauge\norgs_webhook_oldest_undelivered_seconds {age}\n"
+            );
+        }
+        let (succeeded, retrying, failed) = gauges.webhook_attempts;
+        let _ = write!(
+            out,
+            "# HELP orgs_webhook_deliveries_total Webhook attempts this process made, by result.\n# TYPE orgs_webhook_deliveries_total counter\norgs_webhook_deliveries_total{{result=\"succeeded\"}} {succeeded}\norgs_webhook_deliveries_total{{result=\"retrying\"}} {retrying}\norgs_webhook_deliveries_total{{result=\"failed\"}} {failed}\n"
+        );
         let _ = write!(
             out,
             "# HELP orgs_cache_lookups_total Cached lookups, answered from memory (hit) or the database (miss).\n# TYPE orgs_cache_lookups_total counter\norgs_cache_lookups_total{{result=\"hit\"}} {}\norgs_cache_lookups_total{{result=\"miss\"}} {}\n# HELP orgs_cache_enabled Whether the caches are on (off while the channel to the other instances is down).\n# TYPE orgs_cache_enabled gauge\norgs_cache_enabled {}\n",
@@ -223,6 +239,8 @@ mod tests {
                 outbox_backlog: Some(4),
                 outbox_sent: 5,
                 outbox_failed: 6,
+                webhook_queue: Some((7, 1.5)),
+                webhook_attempts: (8, 9, 10),
             },
         );
         let labels = r#"method="GET",route="/o/{slug}/people/",status="200""#;
@@ -237,6 +255,9 @@ mod tests {
             "orgs_outbox_backlog 4".into(),
             "orgs_outbox_failed_total 6".into(),
             "orgs_cache_enabled 1".into(),
+            "orgs_webhook_queue_depth 7".into(),
+            "orgs_webhook_oldest_undelivered_seconds 1.5".into(),
+            r#"orgs_webhook_deliveries_total{result="failed"} 10"#.into(),
         ] {
             assert!(
                 text.lines().any(|l| l == line),
@@ -258,6 +279,8 @@ mod tests {
                 outbox_backlog: None,
                 outbox_sent: 0,
                 outbox_failed: 0,
+                webhook_queue: None,
+                webhook_attempts: (0, 0, 0),
             },
         );
         let series: Vec<&str> = text

@@ -61,6 +61,8 @@ impl Permission {
     pub const SECURITY_MANAGE: Self = Self("security.manage");
     /// Manage the organization's email domains and single sign-on.
     pub const SSO_MANAGE: Self = Self("sso.manage");
+    /// Register and change webhook endpoints, read their delivery log.
+    pub const WEBHOOKS_MANAGE: Self = Self("webhooks.manage");
 }
 
 impl std::fmt::Display for Permission {
@@ -185,6 +187,7 @@ impl Catalog {
         .in_group("Access", |c| {
             c.with(P::SECURITY_MANAGE, "Manage sign-in security", Admin)
                 .with(P::SSO_MANAGE, "Manage single sign-on", Admin)
+                .with(P::WEBHOOKS_MANAGE, "Manage webhooks", Admin)
         })
     }
 

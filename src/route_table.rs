@@ -106,6 +106,7 @@ pub const ANY_SETTING: &[Permission] = &[
     Permission::DOMAINS_MANAGE,
     Permission::SECURITY_MANAGE,
     Permission::SSO_MANAGE,
+    Permission::WEBHOOKS_MANAGE,
     Permission::OWNERSHIP_TRANSFER,
     Permission::ORGANIZATION_DELETE,
 ];

@@ -34,6 +34,7 @@ pub struct Application {
     server: Server,
     state: AppState,
     outbox_task: tokio::task::JoinHandle<()>,
+    webhooks_task: tokio::task::JoinHandle<()>,
     jobs_task: tokio::task::JoinHandle<()>,
     stop_sender: tokio::sync::watch::Sender<bool>,
     metrics_server: Option<Server>,
@@ -87,6 +88,7 @@ impl Application {
         let metrics_server = metrics_server(&state)?;
         let (stop_sender, stop) = tokio::sync::watch::channel(false);
         let outbox_task = crate::sender::spawn(state.outbox.clone(), stop.clone());
+        let webhooks_task = crate::webhooks::deliver::spawn(state.dispatcher()?, stop.clone());
         let jobs_task = crate::jobs::spawn(
             state.db.connection().clone(),
             crate::jobs::Keep::from_settings(&state.settings),
@@ -98,6 +100,7 @@ impl Application {
             server,
             state,
             outbox_task,
+            webhooks_task,
             jobs_task,
             stop_sender,
             metrics_server,
@@ -117,6 +120,11 @@ impl Application {
     /// Stops the outbox sender this application started (the server stops through its handle).
     pub fn outbox_task(&self) -> tokio::task::AbortHandle {
         self.outbox_task.abort_handle()
+    }
+
+    /// Stops the webhook dispatcher this application started.
+    pub fn webhooks_task(&self) -> tokio::task::AbortHandle {
+        self.webhooks_task.abort_handle()
     }
 
     /// Stops the hourly jobs this application started.
@@ -163,6 +171,11 @@ impl Application {
         match tokio::time::timeout_at(deadline, self.outbox_task).await {
             Ok(_) => tracing::info!("the outbox sender stopped"),
             Err(_) => tracing::warn!("the outbox sender did not stop in time; abandoned"),
+        }
+        self.state.outbox.wake_webhooks();
+        match tokio::time::timeout_at(deadline, self.webhooks_task).await {
+            Ok(_) => tracing::info!("the webhook dispatcher stopped"),
+            Err(_) => tracing::warn!("the webhook dispatcher did not stop in time; abandoned"),
         }
         match tokio::time::timeout_at(deadline, self.jobs_task).await {
             Ok(_) => tracing::info!("the hourly jobs stopped"),

@@ -74,6 +74,8 @@ pub struct AppState {
     pub webauthn: Arc<webauthn_rs::Webauthn>,
     /// The identity providers of single sign-on, reached through the SSRF-safe client.
     pub sso: Arc<crate::sso::Providers>,
+    /// Outgoing webhooks: what deliveries may reach, and their counts.
+    pub webhooks: crate::webhooks::Webhooks,
     /// Set on SIGTERM: `/readyz` answers 503 while the server drains.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -152,6 +154,7 @@ impl AppState {
             )?,
             webauthn: Arc::new(crate::auth::passkeys::relying_party(&settings)?),
             sso: Arc::new(crate::sso::Providers::new(&settings.sso)?),
+            webhooks: crate::webhooks::Webhooks::new(&settings.webhooks),
             metrics: Arc::default(),
             tenant_routes: Arc::default(),
             dns: Arc::new(UdpDns::new(dns_server)),
@@ -176,6 +179,38 @@ impl AppState {
             mailer: &self.mailer,
             issuer: &self.settings.ui.product_name,
         }
+    }
+
+    /// What the webhook endpoint services work with.
+    pub fn hooks(&self) -> crate::webhooks::Hooks<'_> {
+        crate::webhooks::Hooks {
+            settings: &self.webhooks.settings,
+            sealer: &self.sealer,
+            reach: &self.webhooks.reach,
+            event_types: self.sentences.actions(),
+        }
+    }
+
+    /// The dispatcher of this state's webhooks, resolving names through `tenant.dns_server`
+    /// when it is set.
+    pub fn dispatcher(&self) -> anyhow::Result<crate::webhooks::deliver::Dispatcher> {
+        let resolver: Option<Arc<dyn crate::net::client::Resolve>> =
+            match self.settings.tenant.dns_server.trim().parse().ok() {
+                Some(server) => Some(Arc::new(UdpDns::new(Some(server)))),
+                None => None,
+            };
+        crate::webhooks::deliver::Dispatcher::new(
+            self.db.connection().clone(),
+            self.webhooks.clone(),
+            self.sealer.clone(),
+            self.events.clone(),
+            crate::webhooks::log::Notices {
+                mailer: self.mailer.clone(),
+            },
+            resolver,
+            self.outbox.webhook_signal(),
+            self.settings.webhooks.allow_insecure_urls,
+        )
     }
 
     /// What the passkey services work with: the two-factor services' and the relying party.

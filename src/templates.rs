@@ -72,6 +72,10 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "email/invitation.html",
     "email/security_change.txt",
     "email/security_change.html",
+    "email/webhook_disabled.txt",
+    "email/webhook_disabled.html",
+    "settings/webhooks.html",
+    "settings/webhook.html",
 ];
 
 /// Parses every template; an error names the template.

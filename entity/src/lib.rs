@@ -38,6 +38,9 @@ pub mod user;
 pub mod user_session;
 pub mod user_token;
 pub mod user_two_factor;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_message;
 
 pub use ids::{MembershipId, OrganizationId, UserId};
 pub use tenant::TenantOwned;

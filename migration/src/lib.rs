@@ -19,6 +19,7 @@ mod m20261207_000014_two_factor;
 mod m20261207_000015_seats_and_plans;
 mod m20261207_000016_email_domains_and_sso;
 mod m20261207_000017_scim;
+mod m20261208_000018_webhooks;
 
 pub use m20261201_000007_roles_and_audit::{APPEND_ONLY_TABLES, append_only_sql};
 pub use m20261201_000010_big_organizations::KEPT_PENDING;
@@ -49,6 +50,9 @@ pub const TENANT_TABLES: &[&str] = &[
     "scim_groups",
     "scim_group_members",
     "scim_group_roles",
+    "webhook_endpoints",
+    "webhook_messages",
+    "webhook_deliveries",
 ];
 
 /// The ordered list of migrations.
@@ -75,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_seats_and_plans::Migration),
             Box::new(m20261207_000016_email_domains_and_sso::Migration),
             Box::new(m20261207_000017_scim::Migration),
+            Box::new(m20261208_000018_webhooks::Migration),
         ]
     }
 }

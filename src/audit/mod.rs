@@ -24,6 +24,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+pub mod outgoing;
 pub mod retention;
 pub mod sentences;
 
@@ -94,7 +95,7 @@ pub async fn record(
         Some(name) => name.to_string(),
         None => tx.organization().await?.map(|o| o.name).unwrap_or_default(),
     };
-    row(
+    let event = row(
         tx.organization_id(),
         name,
         tx.actor(),
@@ -104,7 +105,7 @@ pub async fn record(
     )
     .insert(tx.conn())
     .await?;
-    Ok(())
+    outgoing::write(tx, &event).await
 }
 
 /// Records `action` for `organization` in a system transaction (the creation of an

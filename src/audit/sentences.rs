@@ -91,6 +91,26 @@ const ORGS: &[(&str, &str)] = &[
     ("project.created", "created the project {target}"),
     ("project.updated", "changed the project {target}"),
     ("project.deleted", "deleted the project {target}"),
+    (
+        "webhook_endpoint.created",
+        "added the webhook endpoint {target}",
+    ),
+    (
+        "webhook_endpoint.updated",
+        "changed the webhook endpoint {target}",
+    ),
+    (
+        "webhook_endpoint.secret_rotated",
+        "rotated the secret of the webhook endpoint {target}",
+    ),
+    (
+        "webhook_endpoint.disabled",
+        "turned off the webhook endpoint {target}",
+    ),
+    (
+        "webhook_endpoint.deleted",
+        "deleted the webhook endpoint {target}",
+    ),
 ];
 
 /// The sentence template of each event type the application records.
@@ -133,6 +153,11 @@ impl Sentences {
             self.order.push(action);
         }
         self
+    }
+
+    /// The sentence template of `action`, if it has one.
+    pub fn template(&self, action: &str) -> Option<&'static str> {
+        self.templates.get(action).copied()
     }
 
     /// Every event type with a sentence, in the order they were added: the audit page's action

@@ -16,7 +16,9 @@ mod tests;
 mod validate;
 
 pub use proxies::TrustedProxies;
-pub use sections::{BillingSettings, MetricsSettings, ProjectsSettings, SsoSettings, UiSettings};
+pub use sections::{
+    BillingSettings, MetricsSettings, ProjectsSettings, SsoSettings, UiSettings, WebhookSettings,
+};
 
 const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 const DEVELOPMENT_TOML: &str = include_str!("../../config/development.toml");
@@ -119,6 +121,9 @@ pub struct Settings {
     /// Single sign-on: what its outgoing requests may reach.
     #[serde(default)]
     pub sso: SsoSettings,
+    /// Outgoing webhooks: what deliveries may reach, how many go at once.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
 }
 
 /// `[audit]`

@@ -91,3 +91,51 @@ pub struct SsoSettings {
     /// Accept `http://` issuers (tests and development only; production refuses it).
     pub allow_insecure_issuers: bool,
 }
+
+/// `[webhooks]`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// Private networks (CIDR) webhook deliveries may reach besides public addresses. Empty by
+    /// default: loopback, private, link-local (metadata), CGNAT and the IPv6 ranges that embed
+    /// them are refused, checked on the address each attempt actually connects to.
+    pub allow_private_networks: Vec<ipnet::IpNet>,
+    /// Accept `http://` endpoints (development and tests only; production refuses it).
+    pub allow_insecure_urls: bool,
+    /// The ports an endpoint's address may name; empty: 443, and 80 with `allow_insecure_urls`.
+    pub allowed_ports: Vec<u16>,
+    /// Deliveries one instance sends at once (to different endpoints; one endpoint's go one
+    /// after another, in order).
+    pub concurrency: usize,
+    /// Seconds a claimed delivery is reserved for its instance before another may take it over.
+    pub lease_secs: u64,
+    /// Days of failing attempts in a row after which an endpoint is turned off.
+    pub disable_after_days: u32,
+    /// Days a finished delivery and its message are kept for the delivery log.
+    pub keep_days: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_networks: Vec::new(),
+            allow_insecure_urls: false,
+            allowed_ports: Vec::new(),
+            concurrency: 32,
+            lease_secs: 60,
+            disable_after_days: 5,
+            keep_days: 30,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// The ports an endpoint may use: `allowed_ports`, or 443 (and 80 with insecure URLs).
+    pub fn ports(&self) -> Vec<u16> {
+        match (self.allowed_ports.is_empty(), self.allow_insecure_urls) {
+            (false, _) => self.allowed_ports.clone(),
+            (true, false) => vec![443],
+            (true, true) => vec![443, 80],
+        }
+    }
+}

@@ -60,6 +60,7 @@ impl Settings {
         self.check_metrics()?;
         self.check_billing()?;
         self.check_sso()?;
+        self.check_webhooks()?;
         self.check_server()?;
         self.check_auth()?;
         self.check_encryption_key(self.environment == Environment::Production)?;
@@ -185,6 +186,36 @@ impl Settings {
         if self.sso.allow_insecure_issuers && self.environment == Environment::Production {
             return Err(ConfigError(
                 "sso.allow_insecure_issuers: must be false in production (an http issuer's tokens can be forged on the way)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `[webhooks]`: plain-http endpoints never in production; workable numbers.
+    fn check_webhooks(&self) -> Result<(), ConfigError> {
+        let hooks = &self.webhooks;
+        if hooks.allow_insecure_urls && self.environment == Environment::Production {
+            return Err(ConfigError(
+                "webhooks.allow_insecure_urls: must be false in production (signed events would travel in clear)".into(),
+            ));
+        }
+        if hooks.allowed_ports.contains(&0) {
+            return Err(ConfigError(
+                "webhooks.allowed_ports: 0 is not a port".into(),
+            ));
+        }
+        if !(1..=1024).contains(&hooks.concurrency) {
+            return Err(ConfigError("webhooks.concurrency: 1 to 1024".into()));
+        }
+        if !(20..=3_600).contains(&hooks.lease_secs) {
+            return Err(ConfigError(
+                "webhooks.lease_secs: 20 to 3600 (longer than an attempt's 15 s timeout)".into(),
+            ));
+        }
+        if !(1..=365).contains(&hooks.disable_after_days) || !(1..=3_650).contains(&hooks.keep_days)
+        {
+            return Err(ConfigError(
+                "webhooks.disable_after_days: 1 to 365; webhooks.keep_days: 1 to 3650".into(),
             ));
         }
         Ok(())

@@ -26,6 +26,8 @@ pub struct Outbox {
     retry_base_secs: u64,
     lease: TimeDelta,
     notify: Arc<Notify>,
+    /// Wakes the webhook dispatcher after a commit that wrote webhook messages.
+    webhooks: Arc<Notify>,
     /// Messages sent and sends failed by this process.
     counts: Arc<(AtomicU64, AtomicU64)>,
     /// Whether the sender logs each sent mail's first link (development only).
@@ -51,6 +53,7 @@ impl Outbox {
             retry_base_secs,
             lease: TimeDelta::seconds(DEFAULT_LEASE_SECS),
             notify: Arc::new(Notify::new()),
+            webhooks: Arc::new(Notify::new()),
             counts: Arc::default(),
             log_links: false,
         })
@@ -107,6 +110,17 @@ impl Outbox {
     /// Asks the sender to look at the outbox now (after a commit that queued mail).
     pub fn wake(&self) {
         self.notify.notify_one();
+    }
+
+    /// Asks the webhook dispatcher to look at its queue now (after a commit that wrote
+    /// messages).
+    pub fn wake_webhooks(&self) {
+        self.webhooks.notify_one();
+    }
+
+    /// The signal [`Outbox::wake_webhooks`] gives.
+    pub(crate) fn webhook_signal(&self) -> Arc<Notify> {
+        self.webhooks.clone()
     }
 
     /// The database the outbox table is in.

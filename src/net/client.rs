@@ -98,18 +98,31 @@ pub enum OutboundError {
     },
 }
 
+/// The future a name lookup returns.
+pub type ResolveFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Vec<IpAddr>>> + Send + 'a>>;
+
+/// Answers "which addresses does this name have?" (A and AAAA): the DNS server the operator
+/// configured, or a test's. Without one the client asks the system's resolver.
+pub trait Resolve: Send + Sync + std::fmt::Debug {
+    /// The addresses of `name`; empty when it has none.
+    fn resolve<'a>(&'a self, name: &'a str) -> ResolveFuture<'a>;
+}
+
 /// The client. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Outbound {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Inner {
     reach: Reach,
     limits: Limits,
     tls: Arc<rustls::ClientConfig>,
     https_only: bool,
+    resolver: Option<Arc<dyn Resolve>>,
+    truncate: bool,
 }
 
 impl Outbound {
@@ -129,20 +142,39 @@ impl Outbound {
                 limits,
                 tls: Arc::new(tls),
                 https_only: false,
+                resolver: None,
+                truncate: false,
             }),
         })
+    }
+
+    /// This client, resolving names with `resolver` instead of the system's.
+    #[must_use]
+    pub fn resolving_with(self, resolver: Arc<dyn Resolve>) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.resolver = Some(resolver);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// This client keeping the first [`Limits::max_body`] bytes of a longer body instead of
+    /// failing (a webhook receiver's answer is only logged).
+    #[must_use]
+    pub fn truncating_bodies(self) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.truncate = true;
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// This client, refusing plain `http` addresses when `https_only` (a provider's discovery
     /// document could name an `http` token endpoint, where the client secret would travel in
     /// clear).
     pub fn https_only(self, https_only: bool) -> Self {
-        let inner = Inner {
-            reach: self.inner.reach.clone(),
-            limits: self.inner.limits,
-            tls: self.inner.tls.clone(),
-            https_only,
-        };
+        let mut inner = (*self.inner).clone();
+        inner.https_only = https_only;
         Self {
             inner: Arc::new(inner),
         }
@@ -174,10 +206,19 @@ impl Outbound {
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
         let candidates: Vec<SocketAddr> = match name.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::net::lookup_host((name, port))
-                .await
-                .map_err(|_| OutboundError::NoAddress(name.to_string()))?
-                .collect(),
+            Err(_) => match &self.inner.resolver {
+                Some(resolver) => resolver
+                    .resolve(name)
+                    .await
+                    .map_err(|_| OutboundError::NoAddress(name.to_string()))?
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect(),
+                None => tokio::net::lookup_host((name, port))
+                    .await
+                    .map_err(|_| OutboundError::NoAddress(name.to_string()))?
+                    .collect(),
+            },
         };
         let mut refused = None;
         let mut failed = None;
@@ -284,6 +325,10 @@ impl Outbound {
         let mut read = Vec::new();
         while let Some(frame) = body.frame().await {
             if let Ok(data) = frame.map_err(http)?.into_data() {
+                if read.len() + data.len() > limit && self.inner.truncate {
+                    read.extend_from_slice(&data[..limit - read.len()]);
+                    break;
+                }
                 if read.len() + data.len() > limit {
                     return Err(OutboundError::TooLarge {
                         host: host.to_string(),

@@ -41,6 +41,8 @@ pub async fn serve(state: &AppState) -> Result<HttpResponse, AppError> {
         outbox_backlog: backlog(state).await.ok(),
         outbox_sent,
         outbox_failed,
+        webhook_queue: crate::webhooks::log::queue(&state.db).await.ok(),
+        webhook_attempts: state.webhooks.counts.get(),
     };
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

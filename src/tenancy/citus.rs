@@ -8,9 +8,15 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 
 /// Tables whose rows belong to one organization but that stay on the coordinator: mail about
-/// no organization shares the queue, and a global route's idempotency keys share the table
-/// (their `organization_id` may be NULL).
-const LOCAL_WITH_ORGANIZATION: &[&str] = &["email_outbox", "idempotency_keys"];
+/// no organization shares the queue, a global route's idempotency keys share the table
+/// (their `organization_id` may be NULL), and the webhook queue is claimed across
+/// organizations (`FOR UPDATE SKIP LOCKED`, which Citus runs on one shard only).
+const LOCAL_WITH_ORGANIZATION: &[&str] = &[
+    "email_outbox",
+    "idempotency_keys",
+    "webhook_messages",
+    "webhook_deliveries",
+];
 
 /// Replicated to every node: what the distributed tables' foreign keys point at, and a
 /// person's second factors, which the Security settings join to an organization's members.

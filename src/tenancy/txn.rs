@@ -49,6 +49,7 @@ pub(super) struct Work {
     pub(super) outbox: Option<Outbox>,
     fired: Mutex<Vec<OrgEvent>>,
     mail: AtomicBool,
+    hooks: AtomicBool,
 }
 
 impl Work {
@@ -85,6 +86,7 @@ impl Work {
             outbox: None,
             fired: Mutex::new(Vec::new()),
             mail: AtomicBool::new(false),
+            hooks: AtomicBool::new(false),
         })
     }
 
@@ -106,6 +108,11 @@ impl Work {
         let row = crate::mail::enqueue(&self.txn, email).await?;
         self.mail.store(true, Ordering::Relaxed);
         Ok(row)
+    }
+
+    /// Wakes the webhook dispatcher after the commit.
+    pub(super) fn wrote_webhooks(&self) {
+        self.hooks.store(true, Ordering::Relaxed);
     }
 
     /// Fires `event` after the commit (never, if the transaction rolls back).
@@ -134,6 +141,11 @@ impl Work {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(events) = self.events {
             events.emit_all(fired);
+        }
+        if self.hooks.into_inner()
+            && let Some(outbox) = &self.outbox
+        {
+            outbox.wake_webhooks();
         }
         if self.mail.into_inner()
             && let Some(outbox) = self.outbox
@@ -377,6 +389,11 @@ impl TenantTxn {
     /// Fires `event` after the commit (never, if the transaction rolls back).
     pub fn fire(&self, event: OrgEvent) {
         self.work.fire(event);
+    }
+
+    /// Wakes the webhook dispatcher after the commit (messages were written).
+    pub(crate) fn wrote_webhooks(&self) {
+        self.work.wrote_webhooks();
     }
 
     /// Commits, then fires the events and wakes the mail sender.

@@ -11,6 +11,9 @@ pub const NEW_API_KEY: &str = "new_api_key";
 /// The session key of a new SCIM token's secret, shown once on the next settings page.
 pub const NEW_SCIM_TOKEN: &str = "new_scim_token";
 
+/// The session key of a new webhook signing secret, shown once on the endpoint's page.
+pub const NEW_WEBHOOK_SECRET: &str = "new_webhook_secret";
+
 /// One message.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Flash {
@@ -70,4 +73,5 @@ pub fn discard(req: &actix_web::HttpRequest) {
     let _ = take_once::<serde_json::Value>(&session, KEY);
     let _ = take_once::<serde_json::Value>(&session, NEW_API_KEY);
     let _ = take_once::<serde_json::Value>(&session, NEW_SCIM_TOKEN);
+    let _ = take_once::<serde_json::Value>(&session, NEW_WEBHOOK_SECRET);
 }

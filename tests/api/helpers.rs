@@ -224,6 +224,7 @@ pub struct TestApp {
     owner_url: String,
     handle: actix_web::dev::ServerHandle,
     outbox_task: tokio::task::AbortHandle,
+    webhooks_task: tokio::task::AbortHandle,
     jobs_task: tokio::task::AbortHandle,
     // Declared last: dropped (and a PostgreSQL database removed) after the server stops; `None`
     // for a restarted app that shares another's database.
@@ -278,6 +279,7 @@ impl TestApp {
     /// Stops the server, its outbox sender and its hourly jobs (the database stays).
     pub fn shutdown(&self) {
         self.outbox_task.abort();
+        self.webhooks_task.abort();
         self.jobs_task.abort();
         drop(self.handle.stop(false));
     }
@@ -319,6 +321,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let outbox_task = app.outbox_task();
+        let webhooks_task = app.webhooks_task();
         let jobs_task = app.jobs_task();
         tokio::spawn(app.run_until_stopped());
         let client = browser();
@@ -330,6 +333,7 @@ impl TestApp {
             owner_url: owner_url.to_string(),
             handle,
             outbox_task,
+            webhooks_task,
             jobs_task,
             _db: None,
         }

@@ -55,3 +55,4 @@ mod sso;
 mod team_pages;
 mod tenancy;
 mod two_factor;
+mod webhooks;

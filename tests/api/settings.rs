@@ -45,6 +45,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
             "Security",
             "Email domains and SSO",
             "SCIM provisioning",
+            "Webhooks",
             "Danger zone"
         ]
     );
@@ -54,6 +55,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
         "/o/acme/settings/security/",
         "/o/acme/settings/sso/",
         "/o/acme/settings/scim/",
+        "/o/acme/settings/webhooks/",
         "/o/acme/settings/danger/",
         "/o/acme/roles/",
         "/o/acme/roles/new/",
@@ -63,7 +65,7 @@ async fn the_settings_area_lists_each_section_the_requester_may_open_as_its_own_
     ] {
         let (status, page) = ada.get(path).await;
         assert_eq!(status, 200, "{path}");
-        assert_eq!(sections(&page).len(), 9, "{path} is a page of the area");
+        assert_eq!(sections(&page).len(), 10, "{path} is a page of the area");
         assert!(page.contains("aria-current=\"page\">"), "{path}");
     }
     let (_, danger) = ada.get("/o/acme/settings/danger/").await;

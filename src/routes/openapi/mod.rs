@@ -11,6 +11,7 @@
 
 mod links;
 mod operations;
+pub mod webhooks;
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -126,6 +127,18 @@ more; the same key with another body is 422, and while the first is still runnin
         routes::scim_api::revoke,
         routes::scim_api::list_groups,
         routes::scim_api::set_group_roles,
+        routes::webhooks_api::event_types,
+        routes::webhooks_api::list,
+        routes::webhooks_api::create,
+        routes::webhooks_api::detail,
+        routes::webhooks_api::update,
+        routes::webhooks_api::delete,
+        routes::webhooks_api::rotate,
+        routes::webhooks_api::test,
+        routes::webhooks_api::deliveries,
+        routes::webhooks_api::delivery,
+        routes::webhooks_api::redeliver,
+        routes::webhooks_api::redeliver_since,
         routes::roles::api_list,
         routes::roles::api_create,
         routes::roles::api_detail,
@@ -137,6 +150,7 @@ more; the same key with another body is 422, and while the first is still runnin
     ),
     components(schemas(
         crate::error::ErrorBody,
+        webhooks::WebhookEvent,
         routes::audit::ActorType,
         routes::audit::AuditFormat,
     )),
@@ -151,6 +165,7 @@ more; the same key with another body is 422, and while the first is still runnin
         (name = "domains", description = "Custom domains."),
         (name = "sso", description = "Email domains the organization proves it owns (joining by domain), and its OpenID Connect single sign-on."),
         (name = "scim", description = "SCIM tokens for the organization's directory, and the roles its groups give (the SCIM endpoints themselves are at `/scim/v2/`, described by their own `/scim/v2/Schemas`)."),
+        (name = "webhooks", description = "Webhook endpoints and their delivery logs. Every audit event of a type an endpoint wants is posted to it, signed by the Standard Webhooks spec; the document's `webhooks` describe each event type."),
         (name = "projects", description = "Projects, the example tenant resource."),
         (name = "audit", description = "The audit log."),
         (name = "system", description = "The operator's API: an organization's seats and plan, set by billing with `billing.operator_token` (404 while none is configured)."),
@@ -280,6 +295,7 @@ pub fn build_for(
     openapi.info.description = Some(description);
     openapi.info.license = Some(utoipa::openapi::License::new("MIT OR Apache-2.0"));
     operations::security_schemes(&mut openapi);
+    openapi.webhooks = Some(webhooks::section(&crate::audit::Sentences::default()));
     (openapi, problems)
 }
 
@@ -321,14 +337,20 @@ fn to_json(openapi: &utoipa::openapi::OpenApi) -> String {
 )]
 pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> HttpResponse {
     let extra = &state.tenant_routes;
-    let body = if extra.routes.is_empty() && state.settings.projects.enabled {
+    let orgs_events =
+        state.sentences.actions().len() == crate::audit::Sentences::default().actions().len();
+    let body = if extra.routes.is_empty() && state.settings.projects.enabled && orgs_events {
         actix_web::web::Bytes::from_static(json().as_bytes())
     } else {
         // Built once for this state: its own routes, or orgs' without Projects.
         let orgs_routes = routes::tenant_routes(&state.settings);
         extra
             .json
-            .get_or_init(|| to_json(&build_for(&orgs_routes, extra).0).into())
+            .get_or_init(|| {
+                let mut openapi = build_for(&orgs_routes, extra).0;
+                openapi.webhooks = Some(webhooks::section(&state.sentences));
+                to_json(&openapi).into()
+            })
             .clone()
     };
     HttpResponse::Ok()

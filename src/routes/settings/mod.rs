@@ -14,6 +14,7 @@ pub mod scim;
 pub mod sections;
 pub mod security;
 pub mod sso;
+pub mod webhooks;
 
 use crate::cursor::ListCursors;
 use crate::error::{AppError, FieldErrors};

@@ -76,7 +76,12 @@ pub const SECTIONS: &[Section] = &[
         path: "/settings/scim/",
         needs: Needs::Permission(Permission::SSO_MANAGE),
     },
-    // Webhooks go here.
+    Section {
+        key: "webhooks",
+        label: "Webhooks",
+        path: "/settings/webhooks/",
+        needs: Needs::Permission(Permission::WEBHOOKS_MANAGE),
+    },
     Section {
         key: "danger",
         label: "Danger zone",

@@ -27,7 +27,8 @@ async fn a_non_member_gets_the_same_answer_whatever_the_body_and_whether_the_ten
             .path
             .replace("{id}", &w.acme_project.to_string())
             .replace("{key}", "editor")
-            .replace("{user_id}", &w.member_uid.to_string());
+            .replace("{user_id}", &w.member_uid.to_string())
+            .replace("{delivery_id}", "1");
         for role in [Role::OtherTenantMember, Role::Outsider, Role::Anonymous] {
             let visitor = &w.visitors.iter().find(|(r, _)| *r == role).unwrap().1;
             let api = route.path.starts_with("/api/");

@@ -88,6 +88,8 @@ enum Fresh {
     ScimToken,
     /// A custom role nobody holds; `{key}` is `doomed-{id}`.
     Role,
+    /// A webhook endpoint (`{delivery_id}` is the same number: no delivery of it has it).
+    WebhookEndpoint,
 }
 
 /// How the matrix calls one route: the body (`{n}` becomes a number unique to the try,
@@ -354,6 +356,53 @@ fn case(route: &TenantRoute) -> Option<Case> {
             json: Some(r#"{"roles": ["member"]}"#),
             ..ok(404)
         },
+        ("POST", "/settings/webhooks/") => Case {
+            form: Some("url=https%3A%2F%2Fhooks{n}.example.org%2F"),
+            ..ok(303)
+        },
+        ("GET", "/settings/webhooks/{id}/") => fresh(Fresh::WebhookEndpoint),
+        ("POST", "/settings/webhooks/{id}/") => Case {
+            form: Some("url=https%3A%2F%2Fchanged{n}.example.org%2F&description=&enabled=on"),
+            ..fresh(Fresh::WebhookEndpoint)
+        },
+        (
+            "POST",
+            "/settings/webhooks/{id}/rotate/"
+            | "/settings/webhooks/{id}/test/"
+            | "/settings/webhooks/{id}/delete/"
+            | "/settings/webhooks/{id}/deliveries/{delivery_id}/redeliver/",
+        ) => fresh(Fresh::WebhookEndpoint),
+        ("POST", "/settings/webhooks/{id}/redeliver/") => Case {
+            form: Some("since=2026-01-01"),
+            ..fresh(Fresh::WebhookEndpoint)
+        },
+        ("POST", "/api/v1/webhook-endpoints/") => Case {
+            json: Some(r#"{"url": "https://api{n}.example.org/hooks"}"#),
+            ..ok(201)
+        },
+        (
+            "GET",
+            "/api/v1/webhook-endpoints/{id}/" | "/api/v1/webhook-endpoints/{id}/deliveries/",
+        ) => api_fresh(Fresh::WebhookEndpoint, 200),
+        ("PATCH", "/api/v1/webhook-endpoints/{id}/") => Case {
+            json: Some(r#"{"description": "patched"}"#),
+            ..api_fresh(Fresh::WebhookEndpoint, 200)
+        },
+        ("DELETE", "/api/v1/webhook-endpoints/{id}/") => api_fresh(Fresh::WebhookEndpoint, 204),
+        ("POST", "/api/v1/webhook-endpoints/{id}/rotate-secret/") => {
+            api_fresh(Fresh::WebhookEndpoint, 200)
+        }
+        ("POST", "/api/v1/webhook-endpoints/{id}/test/") => api_fresh(Fresh::WebhookEndpoint, 202),
+        // No delivery of the fresh endpoint has that id.
+        (
+            "GET" | "POST",
+            "/api/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/"
+            | "/api/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/redeliver/",
+        ) => api_fresh(Fresh::WebhookEndpoint, 404),
+        ("POST", "/api/v1/webhook-endpoints/{id}/redeliver/") => Case {
+            json: Some(r#"{"since": "2026-01-01T00:00:00Z"}"#),
+            ..api_fresh(Fresh::WebhookEndpoint, 202)
+        },
         _ => return None,
     })
 }
@@ -456,6 +505,26 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                     .await
                     .unwrap();
             let (view, _) = orgs::scim::tokens::create(&tx, &format!("doomed {n}"), w.member_uid)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            view.id
+        }
+        Fresh::WebhookEndpoint => {
+            let tx =
+                orgs::tenancy::door::tenant(app.conn(), app.events(), OrganizationId(w.acme_id))
+                    .await
+                    .unwrap();
+            // An organization has at most 50 endpoints: the matrix keeps only the fresh one.
+            tx.delete_many::<entity::webhook_endpoint::Entity>()
+                .exec(tx.conn())
+                .await
+                .unwrap();
+            let new = orgs::webhooks::endpoints::NewEndpoint {
+                url: format!("https://doomed{n}.example.org/hooks"),
+                ..Default::default()
+            };
+            let (view, _) = orgs::webhooks::endpoints::create(&tx, &app.state.hooks(), new, None)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
@@ -712,6 +781,7 @@ async fn send(
             .replace("{id}", &id.to_string())
             .replace("{key}", &format!("doomed-{id}"))
             .replace("{user_id}", &uid.to_string())
+            .replace("{delivery_id}", &id.to_string())
             .replace("{uid}", &uid.to_string())
             .replace("{n}", &n)
     };
