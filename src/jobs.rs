@@ -24,6 +24,8 @@ pub struct Keep {
     pub audit_days: u32,
     /// `email.keep_sent_days`: the bodies of mail sent longer ago than this are emptied.
     pub sent_mail_days: u32,
+    /// `webhooks.keep_days`: finished webhook deliveries older than this are deleted.
+    pub webhook_days: u32,
 }
 
 impl Keep {
@@ -32,6 +34,7 @@ impl Keep {
         Self {
             audit_days: settings.audit.retention_days,
             sent_mail_days: settings.email.keep_sent_days,
+            webhook_days: settings.webhooks.keep_days,
         }
     }
 }
@@ -78,7 +81,8 @@ pub fn spawn(
 /// The hourly housekeeping, each job on its own (one failing is logged and the others run):
 /// prunes the audit log (when `keep.audit_days` is set), empties the bodies of mail sent more
 /// than `keep.sent_mail_days` ago ([`empty_sent_bodies`]), marks invitations past their time
-/// lapsed (`invitations::sweep_lapsed`), prunes the idempotency keys past their 24 hours and the
+/// lapsed (`invitations::sweep_lapsed`), deletes finished webhook deliveries older than
+/// `keep.webhook_days` (`webhooks::log::prune`), prunes the idempotency keys past their 24 hours and the
 /// sign-in steps past their five minutes.
 pub async fn hourly(db: &DatabaseConnection, keep: Keep) {
     hourly_until(db, keep, &|| false).await;
@@ -113,6 +117,11 @@ async fn hourly_until(db: &DatabaseConnection, keep: Keep, stop: &(dyn Fn() -> b
     }
     if stop() {
         return;
+    }
+    match crate::webhooks::log::prune(db, keep.webhook_days).await {
+        Ok(0) => {}
+        Ok(pruned) => tracing::info!(pruned, "old webhook deliveries pruned"),
+        Err(error) => tracing::warn!(%error, "old webhook deliveries could not be pruned"),
     }
     // Past 24 hours a key answers nothing; its row only takes room.
     if let Err(error) = crate::tenancy::once::prune(db).await {

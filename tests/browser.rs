@@ -29,6 +29,8 @@ mod sso;
 mod tour;
 #[path = "browser/two_factor.rs"]
 mod two_factor;
+#[path = "browser/webhooks.rs"]
+mod webhooks;
 
 use fantoccini::{Client, Locator};
 

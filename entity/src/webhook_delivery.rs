@@ -20,7 +20,10 @@ pub struct Model {
     pub secret_sealed: String,
     /// `pending`, `succeeded` or `failed`.
     pub status: String,
+    /// Attempts made (sent, or refused before sending).
     pub attempts: i32,
+    /// Claims taken of it, ever: what fences an instance's lease (never reset).
+    pub claims: i32,
     pub next_attempt_at: DateTimeUtc,
     /// Until when the instance that claimed it may send it.
     pub lease_until: Option<DateTimeUtc>,

@@ -91,6 +91,7 @@ CREATE TABLE webhook_deliveries (
     secret_sealed TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
+    claims INTEGER NOT NULL DEFAULT 0,
     next_attempt_at {ts} NOT NULL,
     lease_until {ts},
     last_attempt_at {ts},
@@ -103,7 +104,8 @@ CREATE TABLE webhook_deliveries (
     created_at {ts} NOT NULL,
     updated_at {ts} NOT NULL{local_pk}
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (status, next_attempt_at);
+CREATE INDEX webhook_deliveries_message_idx ON webhook_deliveries (message_id);
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (organization_id, endpoint_id, id);
 CREATE INDEX webhook_deliveries_leased_idx ON webhook_deliveries (endpoint_id) WHERE lease_until IS NOT NULL
 "

@@ -128,6 +128,7 @@ async fn insert_delivery(
     row.secret_sealed = Set(endpoint.secret_sealed.clone());
     row.status = Set("pending".into());
     row.attempts = Set(0);
+    row.claims = Set(0);
     row.next_attempt_at = Set(message.created_at);
     row.lease_until = Set(None);
     row.last_attempt_at = Set(None);

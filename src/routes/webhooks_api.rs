@@ -172,7 +172,8 @@ pub async fn create(
         description: body.description,
         event_types: body.event_types,
     };
-    let (endpoint, secret) = endpoints::create(&ctx.tx, &state.hooks(), new, maker).await?;
+    let (endpoint, secret) =
+        endpoints::create(&ctx.tx, &state.hooks(), &ctx.grant, new, maker).await?;
     let mut response = HttpResponse::build(StatusCode::CREATED).json(Created {
         endpoint,
         secret: Some(secret),
@@ -225,7 +226,7 @@ pub async fn update(
         event_types: body.event_types,
         enabled: body.enabled,
     };
-    let view = endpoints::update(&ctx.tx, &state.hooks(), *id, changes).await?;
+    let view = endpoints::update(&ctx.tx, &state.hooks(), &ctx.grant, *id, changes).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -328,7 +329,7 @@ pub async fn delivery(
     ctx: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let (endpoint, id) = path.into_inner();
-    let found = log::detail(&ctx.tx, endpoint, id)
+    let found = log::detail(&ctx.tx, &ctx.grant, endpoint, id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok().json(found))

@@ -81,7 +81,13 @@ impl crate::net::client::Resolve for UdpDns {
             let fail = |e: anyhow::Error| std::io::Error::other(e.to_string());
             let mut ips = Vec::new();
             for (kind, len) in [(1u16, 4usize), (28, 16)] {
-                for data in self.ask(name, kind).await.map_err(fail)? {
+                let records = match self.ask(name, kind).await {
+                    Ok(records) => records,
+                    // A server that answers A but not AAAA still names the host.
+                    Err(_) if !ips.is_empty() => continue,
+                    Err(error) => return Err(fail(error)),
+                };
+                for data in records {
                     match (len, data.len()) {
                         (4, 4) => ips.push(IpAddr::from([data[0], data[1], data[2], data[3]])),
                         (16, 16) => {

@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use entity::{OrganizationId, webhook_delivery, webhook_endpoint, webhook_message};
-use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
+use entity::{OrganizationId, organization, webhook_delivery, webhook_endpoint, webhook_message};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, LockBehavior, LockType, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait as _, DatabaseConnection, DbBackend, DbErr, QueryFilter,
     QueryOrder, QuerySelect,
@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use super::{Outcome, Webhooks, schedule, signing};
 use crate::auth::secrets::Sealer;
 use crate::net::client::{Limits, Outbound, OutboundError, Resolve};
+use crate::organizations::billing::has_feature;
 use crate::tenancy::door;
 
 /// Deliveries of one endpoint taken in one claim.
@@ -93,7 +94,7 @@ impl Dispatcher {
     }
 
     /// Takes the first due deliveries of up to `lanes` endpoints no one is sending to, and
-    /// leases them.
+    /// leases them (each claim counted: the count fences the lease).
     async fn claim(&self, lanes: usize) -> Result<Vec<Lane>, DbErr> {
         let now = entity::chrono_now();
         // A plain read first: when nothing is due (most seconds), take no lock at all.
@@ -126,15 +127,22 @@ impl Dispatcher {
                 .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CLAIM_LOCK})"))
                 .await?;
         }
+        let held = Alias::new("held");
+        let table = Alias::new("webhook_deliveries");
+        let sending = Query::select()
+            .expr(Expr::val(1))
+            .from_as(webhook_delivery::Entity, held.clone())
+            .and_where(
+                Expr::col((held.clone(), webhook_delivery::Column::EndpointId))
+                    .equals((table, webhook_delivery::Column::EndpointId)),
+            )
+            .and_where(Expr::col((held, webhook_delivery::Column::LeaseUntil)).gt(now))
+            .to_owned();
         let rows = txn
             .select_all::<webhook_delivery::Entity>()
             .filter(webhook_delivery::Column::Status.eq("pending"))
             .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
-            .filter(Expr::cust_with_values(
-                "NOT EXISTS (SELECT 1 FROM webhook_deliveries held \
-                 WHERE held.endpoint_id = webhook_deliveries.endpoint_id AND held.lease_until > ?)",
-                [now],
-            ))
+            .filter(Expr::exists(sending).not())
             .order_by_asc(webhook_delivery::Column::Id)
             .limit(u64::try_from(lanes * PER_LANE * 2).unwrap_or(1_000))
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
@@ -167,8 +175,8 @@ impl Dispatcher {
                     Expr::value(Some(until)),
                 )
                 .col_expr(
-                    webhook_delivery::Column::Attempts,
-                    Expr::col(webhook_delivery::Column::Attempts).add(1),
+                    webhook_delivery::Column::Claims,
+                    Expr::col(webhook_delivery::Column::Claims).add(1),
                 )
                 .exec(txn.conn())
                 .await?;
@@ -176,30 +184,50 @@ impl Dispatcher {
         txn.commit().await?;
         for lane in &mut claimed {
             for row in &mut lane.rows {
-                row.attempts += 1;
+                row.claims += 1;
             }
         }
         Ok(claimed)
     }
 
-    /// Sends a lane's deliveries in order, stopping between two once `stop` says so (the rest
-    /// is handed back, due at once).
+    /// Sends a lane's deliveries in order. It stops between two once `stop` says so, and when
+    /// the receiver gives no answer or asks to wait (429, 503): the rest is handed back, due when
+    /// the receiver may be back, no attempt spent on it.
     async fn send_lane(&self, lane: Lane, stop: &(dyn Fn() -> bool + Sync)) {
         for (i, row) in lane.rows.iter().enumerate() {
             if stop() {
-                if let Err(error) = self.release(&lane.rows[i..]).await {
-                    tracing::warn!(%error, "webhook deliveries not handed back; their lease will run out");
-                }
+                self.hand_back(&lane.rows[i..], entity::chrono_now()).await;
                 return;
             }
-            if let Err(error) = self.attempt(row).await {
-                tracing::warn!(id = row.id, %error, "a webhook delivery could not be recorded; its lease will run out");
+            match self.attempt(row, &lane.rows[i + 1..]).await {
+                Ok(Some(until)) => {
+                    self.hand_back(&lane.rows[i + 1..], until).await;
+                    return;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(id = row.id, %error, "a webhook delivery could not be recorded; its lease will run out");
+                }
             }
         }
     }
 
-    /// Makes claimed deliveries due again at once, where the claim is still this instance's.
-    async fn release(&self, rows: &[webhook_delivery::Model]) -> Result<(), DbErr> {
+    /// [`Dispatcher::release`], a failure logged (the leases then run out).
+    async fn hand_back(&self, rows: &[webhook_delivery::Model], at: chrono::DateTime<chrono::Utc>) {
+        if let Err(error) = self.release(rows, at).await {
+            tracing::warn!(%error, "webhook deliveries not handed back; their lease will run out");
+        }
+    }
+
+    /// Hands claimed deliveries back, due at `at`, where the claim is still this instance's.
+    async fn release(
+        &self,
+        rows: &[webhook_delivery::Model],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), DbErr> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         #[expect(
             clippy::disallowed_methods,
             reason = "the dispatcher serves every organization"
@@ -209,18 +237,11 @@ impl Dispatcher {
             txn.update_all::<webhook_delivery::Entity>()
                 .filter(webhook_delivery::Column::Id.eq(row.id))
                 .filter(webhook_delivery::Column::Status.eq("pending"))
-                .filter(webhook_delivery::Column::Attempts.eq(row.attempts))
-                .col_expr(
-                    webhook_delivery::Column::NextAttemptAt,
-                    Expr::value(entity::chrono_now()),
-                )
+                .filter(webhook_delivery::Column::Claims.eq(row.claims))
+                .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(at))
                 .col_expr(
                     webhook_delivery::Column::LeaseUntil,
                     Expr::value(None::<chrono::DateTime<chrono::Utc>>),
-                )
-                .col_expr(
-                    webhook_delivery::Column::Attempts,
-                    Expr::col(webhook_delivery::Column::Attempts).sub(1),
                 )
                 .exec(txn.conn())
                 .await?;
@@ -228,12 +249,13 @@ impl Dispatcher {
         txn.commit().await
     }
 
-    /// Renews the lease of `row` for one attempt if the claim is still this instance's, and
-    /// reads what the attempt sends: the message and the endpoint (gone with its organization).
+    /// Counts an attempt of `row` and renews the lease of the lane's rest (`later`), if the
+    /// claim is still this instance's; reads what the attempt needs.
     async fn prepare(
         &self,
         row: &webhook_delivery::Model,
-    ) -> Result<Option<(webhook_message::Model, Option<webhook_endpoint::Model>)>, DbErr> {
+        later: &[webhook_delivery::Model],
+    ) -> Result<Option<Prepared>, DbErr> {
         #[expect(
             clippy::disallowed_methods,
             reason = "the dispatcher serves every organization"
@@ -244,11 +266,15 @@ impl Dispatcher {
             .update_all::<webhook_delivery::Entity>()
             .filter(webhook_delivery::Column::Id.eq(row.id))
             .filter(webhook_delivery::Column::Status.eq("pending"))
-            .filter(webhook_delivery::Column::Attempts.eq(row.attempts))
+            .filter(webhook_delivery::Column::Claims.eq(row.claims))
             .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(until))
             .col_expr(
                 webhook_delivery::Column::LeaseUntil,
                 Expr::value(Some(until)),
+            )
+            .col_expr(
+                webhook_delivery::Column::Attempts,
+                Expr::col(webhook_delivery::Column::Attempts).add(1),
             )
             .exec(txn.conn())
             .await?
@@ -256,6 +282,20 @@ impl Dispatcher {
         if renewed != 1 {
             txn.commit().await?;
             return Ok(None);
+        }
+        // A lane can outlast one lease (ten receivers' 15 s each): the rest stays this lane's.
+        for next in later {
+            txn.update_all::<webhook_delivery::Entity>()
+                .filter(webhook_delivery::Column::Id.eq(next.id))
+                .filter(webhook_delivery::Column::Status.eq("pending"))
+                .filter(webhook_delivery::Column::Claims.eq(next.claims))
+                .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(until))
+                .col_expr(
+                    webhook_delivery::Column::LeaseUntil,
+                    Expr::value(Some(until)),
+                )
+                .exec(txn.conn())
+                .await?;
         }
         let message = txn
             .select_all::<webhook_message::Entity>()
@@ -268,30 +308,62 @@ impl Dispatcher {
             .filter(webhook_endpoint::Column::Id.eq(row.endpoint_id))
             .one(txn.conn())
             .await?;
+        let organization = txn
+            .select_all::<organization::Entity>()
+            .filter(organization::Column::Id.eq(row.organization_id))
+            .one(txn.conn())
+            .await?;
         txn.commit().await?;
-        Ok(message.map(|m| (m, endpoint)))
+        let mut row = row.clone();
+        row.attempts += 1;
+        Ok(Some(Prepared {
+            row,
+            message,
+            endpoint,
+            organization,
+        }))
     }
 
-    /// One attempt of `row`: sent, then recorded in its organization's transaction.
-    async fn attempt(&self, row: &webhook_delivery::Model) -> Result<(), DbErr> {
-        let Some((message, endpoint)) = self.prepare(row).await? else {
+    /// One attempt of `row` (`later`: the rest of its lane), sent, then recorded in its
+    /// organization's transaction; when the lane should pause, until when.
+    async fn attempt(
+        &self,
+        row: &webhook_delivery::Model,
+        later: &[webhook_delivery::Model],
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbErr> {
+        let Some(prepared) = self.prepare(row, later).await? else {
             tracing::debug!(
                 id = row.id,
                 "webhook delivery taken over by another instance; skipped"
             );
-            return Ok(());
+            return Ok(None);
         };
+        let Prepared {
+            row,
+            message,
+            endpoint,
+            organization,
+        } = prepared;
         let now = entity::chrono_now();
-        let result = match &endpoint {
-            Some(endpoint) if !endpoint.enabled => Err("the endpoint is turned off".to_string()),
-            _ => self.secrets(row, endpoint.as_ref(), now),
+        // Where and with what, or why it will never be sent.
+        let target: Result<(&str, Vec<String>), String> = match (&organization, &endpoint) {
+            _ if message.is_none() => Err("the message is gone".into()),
+            (Some(o), _) if !has_feature(o, "webhooks") => {
+                Err("the organization's plan does not include webhooks".into())
+            }
+            (Some(_), None) => Err("the endpoint was deleted".into()),
+            (Some(_), Some(e)) if !e.enabled => Err("the endpoint is turned off".into()),
+            (Some(_), Some(e)) => self
+                .secrets(&row, Some(e), now)
+                .map(|s| (e.url.as_str(), s)),
+            // The organization is gone (its last event, `organization.deleted`): the address
+            // and secret the delivery copied.
+            (None, _) => self.secrets(&row, None, now).map(|s| (row.url.as_str(), s)),
         };
-        let url = endpoint
-            .as_ref()
-            .map_or(row.url.as_str(), |e| e.url.as_str());
-        let sent = match result {
-            Ok(secrets) => self.send(url, &message, &secrets, now).await,
-            Err(why) => Sent::not_sent(why),
+        let sent = match (target, &message) {
+            (Ok((url, secrets)), Some(message)) => self.send(url, message, &secrets, now).await,
+            (Err(why), _) => Sent::never(why),
+            (Ok(_), None) => Sent::never("the message is gone".into()),
         };
         let outcome = super::log::record(
             &self.db,
@@ -299,8 +371,7 @@ impl Dispatcher {
             &self.notices,
             &self.hooks.settings,
             OrganizationId(row.organization_id),
-            row,
-            endpoint.as_ref(),
+            &row,
             &sent,
         )
         .await?;
@@ -313,7 +384,16 @@ impl Dispatcher {
                 tracing::info!(id = row.id, webhook_id = %row.webhook_id, attempts = row.attempts, status = ?sent.status, error = ?sent.error, "webhook not delivered")
             }
         }
-        Ok(())
+        // No answer, or one asking to wait: the receiver's other messages wait too.
+        let pause = match sent.status {
+            None if !sent.never => Some(schedule::FIRST_WAIT),
+            Some(429 | 503) => Some(Ord::max(
+                sent.retry_after.unwrap_or(0),
+                schedule::FIRST_WAIT,
+            )),
+            _ => None,
+        };
+        Ok(pause.map(|secs| now + chrono::TimeDelta::seconds(secs)))
     }
 
     /// The secrets that sign an attempt: the endpoint's, and its previous one within a day of a
@@ -373,12 +453,7 @@ impl Dispatcher {
         .ok();
         let request = match request.body(body.to_vec()) {
             Ok(request) => request,
-            Err(e) => {
-                return Sent {
-                    headers: logged,
-                    ..Sent::not_sent(format!("{url} cannot be requested: {e}"))
-                };
-            }
+            Err(_) => return Sent::never("the address cannot be requested".into()),
         };
         match self.client.send(request).await {
             Ok(answer) => Sent {
@@ -391,19 +466,38 @@ impl Dispatcher {
                 body: Some(String::from_utf8_lossy(answer.body()).into_owned()),
                 headers: logged,
                 error: None,
+                never: false,
                 at: now,
             },
             Err(error) => Sent {
                 headers: logged,
-                ..Sent::not_sent(describe(&error))
-            },
+                error: Some(describe(&error)),
+                ..Sent::never(String::new())
+            }
+            .retried(),
         }
     }
 }
 
-/// What an error of the client says in the delivery log.
+/// What an attempt needs, read as its lease was renewed.
+struct Prepared {
+    row: webhook_delivery::Model,
+    message: Option<webhook_message::Model>,
+    endpoint: Option<webhook_endpoint::Model>,
+    organization: Option<organization::Model>,
+}
+
+/// What an error of the client says in the delivery log, which holders of `webhooks.manage`
+/// read: a refused address is named by its kind, never by the address a name resolved to (an
+/// internal name's address is not theirs to learn).
 fn describe(error: &OutboundError) -> String {
-    error.to_string()
+    match error {
+        OutboundError::Refused(refused) => format!(
+            "refused: the address resolves to {}, which deliveries may not reach",
+            refused.why
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// What one attempt did.
@@ -419,20 +513,28 @@ pub(crate) struct Sent {
     pub headers: Option<String>,
     /// Why there was no answer.
     pub error: Option<String>,
+    /// Not sent, and never will be (the endpoint is off or gone, the plan lacks webhooks).
+    pub never: bool,
     /// When.
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Sent {
-    fn not_sent(why: String) -> Self {
+    fn never(why: String) -> Self {
         Self {
             status: None,
             retry_after: None,
             body: None,
             headers: None,
             error: Some(why),
+            never: true,
             at: entity::chrono_now(),
         }
+    }
+
+    fn retried(mut self) -> Self {
+        self.never = false;
+        self
     }
 }
 

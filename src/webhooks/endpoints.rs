@@ -6,7 +6,7 @@
 
 use entity::{webhook_delivery, webhook_endpoint};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
 };
 use serde::Serialize;
@@ -14,7 +14,8 @@ use serde::Serialize;
 use super::{Hooks, signing};
 use crate::audit::{self, Target};
 use crate::error::AppError;
-use crate::tenancy::TenantTxn;
+use crate::permissions::Permission;
+use crate::tenancy::{Grant, TenantTxn};
 
 /// The longest address.
 pub const MAX_URL_LEN: usize = 2_000;
@@ -179,13 +180,27 @@ fn check_event_types(hooks: &Hooks<'_>, types: &[String]) -> Result<String, AppE
     Ok(serde_json::to_string(&kept).unwrap_or_else(|_| "[]".into()))
 }
 
-/// Registers an endpoint for the person `maker`; its secret is in the answer only.
+/// Refuses unless `grant` holds `audit.read`: an endpoint receives the audit log, event by
+/// event, so choosing where it goes (or reading what went) is for those who may read it.
+pub fn may_read_events(grant: &Grant) -> Result<(), AppError> {
+    let audit = grant.catalog().one(Permission::AUDIT_READ);
+    if grant.holds().contains_all(audit) {
+        Ok(())
+    } else {
+        Err(AppError::MissingPermission(Permission::AUDIT_READ))
+    }
+}
+
+/// Registers an endpoint for the person `maker` (`None` for an API key); its secret is in the
+/// answer only.
 pub async fn create(
     tx: &TenantTxn,
     hooks: &Hooks<'_>,
+    grant: &Grant,
     new: NewEndpoint,
     maker: Option<i64>,
 ) -> Result<(EndpointView, String), AppError> {
+    may_read_events(grant)?;
     let url = check_url(hooks, &new.url)?;
     let description = check_description(&new.description)?;
     let event_types = check_event_types(hooks, &new.event_types)?;
@@ -248,20 +263,42 @@ pub async fn find(tx: &TenantTxn, id: i64) -> Result<Option<webhook_endpoint::Mo
         .await
 }
 
+/// The endpoint `id`, its row locked for the rest of the transaction: every change of an
+/// endpoint (a person's, an attempt turning it off) takes this lock first.
+pub async fn find_locked(
+    tx: &TenantTxn,
+    id: i64,
+) -> Result<Option<webhook_endpoint::Model>, DbErr> {
+    tx.select::<webhook_endpoint::Entity>()
+        .filter(webhook_endpoint::Column::Id.eq(id))
+        .lock_exclusive()
+        .one(tx.conn())
+        .await
+}
+
 /// Applies `changes` to the endpoint `id` (recorded); turning it on clears why it was off.
 pub async fn update(
     tx: &TenantTxn,
     hooks: &Hooks<'_>,
+    grant: &Grant,
     id: i64,
     changes: Changes,
 ) -> Result<EndpointView, AppError> {
-    let row = find(tx, id).await?.ok_or(AppError::NotFound)?;
+    may_read_events(grant)?;
+    let row = find_locked(tx, id).await?.ok_or(AppError::NotFound)?;
     let mut model: webhook_endpoint::ActiveModel = row.clone().into();
     let mut changed = serde_json::Map::new();
     if let Some(url) = changes.url {
         let url = check_url(hooks, &url)?;
         if url != row.url {
             changed.insert("url".into(), serde_json::json!([row.url, url]));
+            // What a waiting delivery would use once the organization is gone.
+            tx.update_many::<webhook_delivery::Entity>()
+                .col_expr(webhook_delivery::Column::Url, Expr::value(url.clone()))
+                .filter(webhook_delivery::Column::EndpointId.eq(id))
+                .filter(webhook_delivery::Column::Status.eq("pending"))
+                .exec(tx.conn())
+                .await?;
             model.url = Set(url);
         }
     }
@@ -334,7 +371,7 @@ pub(crate) async fn fail_pending(tx: &TenantTxn, id: i64, why: &str) -> Result<u
 
 /// Deletes the endpoint `id` and its delivery log (recorded); `false` when there is none.
 pub async fn delete(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
-    let Some(row) = find(tx, id).await? else {
+    let Some(row) = find_locked(tx, id).await? else {
         return Ok(false);
     };
     tx.delete_many::<webhook_delivery::Entity>()
@@ -358,7 +395,7 @@ pub async fn delete(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
 /// Gives the endpoint `id` a new secret (recorded), shown in the answer only; the previous one
 /// signs too for [`ROTATION_OVERLAP_HOURS`], so receivers can switch without losing a message.
 pub async fn rotate(tx: &TenantTxn, hooks: &Hooks<'_>, id: i64) -> Result<String, AppError> {
-    let row = find(tx, id).await?.ok_or(AppError::NotFound)?;
+    let row = find_locked(tx, id).await?.ok_or(AppError::NotFound)?;
     let secret = signing::new_secret();
     let until = entity::chrono_now() + chrono::TimeDelta::hours(ROTATION_OVERLAP_HOURS);
     tx.update_many::<webhook_endpoint::Entity>()
@@ -379,6 +416,19 @@ pub async fn rotate(tx: &TenantTxn, hooks: &Hooks<'_>, id: i64) -> Result<String
             Expr::value(entity::chrono_now()),
         )
         .filter(webhook_endpoint::Column::Id.eq(id))
+        .exec(tx.conn())
+        .await?;
+    let sealed = tx
+        .select::<webhook_endpoint::Entity>()
+        .filter(webhook_endpoint::Column::Id.eq(id))
+        .one(tx.conn())
+        .await?
+        .map(|e| e.secret_sealed)
+        .unwrap_or_default();
+    tx.update_many::<webhook_delivery::Entity>()
+        .col_expr(webhook_delivery::Column::SecretSealed, Expr::value(sealed))
+        .filter(webhook_delivery::Column::EndpointId.eq(id))
+        .filter(webhook_delivery::Column::Status.eq("pending"))
         .exec(tx.conn())
         .await?;
     audit::record(

@@ -3,8 +3,8 @@
 //! failures, its admins mailed), and what the settings and the API show and send again.
 
 use entity::{
-    OrganizationId, organization_member_role, organization_user, user, webhook_delivery,
-    webhook_endpoint, webhook_message,
+    OrganizationId, organization_member_role, organization_owner, organization_user, user,
+    webhook_delivery, webhook_endpoint, webhook_message,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder, QuerySelect};
@@ -28,9 +28,10 @@ pub struct Notices {
     pub mailer: Mailer,
 }
 
-/// Records attempt `sent` of `row` (fenced by its attempt count) and what it says of the
-/// endpoint; how the attempt ended.
-#[expect(clippy::too_many_arguments, reason = "one call site, the dispatcher's")]
+/// Records attempt `sent` of `row` (fenced by its claim) and what it says of the endpoint;
+/// how the attempt ended. The endpoint's row is locked first, as every change of an endpoint
+/// locks it first: an attempt turning it off and a person changing it take their locks in one
+/// order.
 pub(crate) async fn record(
     db: &DatabaseConnection,
     events: &crate::events::Events,
@@ -38,7 +39,6 @@ pub(crate) async fn record(
     settings: &WebhookSettings,
     organization: OrganizationId,
     row: &webhook_delivery::Model,
-    endpoint: Option<&webhook_endpoint::Model>,
     sent: &Sent,
 ) -> Result<Outcome, DbErr> {
     #[expect(
@@ -48,13 +48,14 @@ pub(crate) async fn record(
     let tx = door::tenant(db, events, organization)
         .await?
         .acting_for(Actor::system("webhooks"));
+    let endpoint = endpoints::find_locked(&tx, row.endpoint_id).await?;
     let now = entity::chrono_now();
     let success = sent.status.is_some_and(|s| (200..300).contains(&s));
     let gone = sent.status == Some(410);
     let asked = sent
         .retry_after
         .filter(|_| matches!(sent.status, Some(429 | 503)));
-    let next = (!success && !gone)
+    let next = (!success && !gone && !sent.never)
         .then(|| schedule::after(row.attempts, schedule::jitter(), asked))
         .flatten();
     let (status, outcome) = match (success, next) {
@@ -66,8 +67,12 @@ pub(crate) async fn record(
         .update_many::<webhook_delivery::Entity>()
         .filter(webhook_delivery::Column::Id.eq(row.id))
         .filter(webhook_delivery::Column::Status.eq("pending"))
-        .filter(webhook_delivery::Column::Attempts.eq(row.attempts))
+        .filter(webhook_delivery::Column::Claims.eq(row.claims))
         .col_expr(webhook_delivery::Column::Status, Expr::value(status))
+        .col_expr(
+            webhook_delivery::Column::Attempts,
+            Expr::value(row.attempts),
+        )
         .col_expr(
             webhook_delivery::Column::LeaseUntil,
             Expr::value(None::<chrono::DateTime<chrono::Utc>>),
@@ -106,11 +111,12 @@ pub(crate) async fn record(
         );
     }
     if update.exec(tx.conn()).await?.rows_affected == 0 {
-        // Another instance took the delivery over meanwhile: its attempt is the one recorded.
+        // Another instance took the delivery over meanwhile, or it was turned off: the row
+        // says what became of it.
         tx.commit().await?;
         return Ok(outcome);
     }
-    if let Some(endpoint) = endpoint.filter(|e| e.enabled) {
+    if let Some(endpoint) = endpoint.filter(|e| e.enabled && !sent.never) {
         let failing_for = endpoint.failing_since.map(|since| now - since);
         let limit = chrono::TimeDelta::days(i64::from(settings.disable_after_days));
         if success {
@@ -118,9 +124,9 @@ pub(crate) async fn record(
                 set_failing_since(&tx, endpoint.id, None).await?;
             }
         } else if gone {
-            disable(&tx, notices, endpoint, "gone").await?;
+            disable(&tx, notices, &endpoint, "gone").await?;
         } else if failing_for.is_some_and(|f| f >= limit) {
-            disable(&tx, notices, endpoint, "failing").await?;
+            disable(&tx, notices, &endpoint, "failing").await?;
         } else if endpoint.failing_since.is_none() {
             set_failing_since(&tx, endpoint.id, Some(now)).await?;
         }
@@ -207,7 +213,14 @@ async fn disable(
 
 /// The addresses of the organization's owner and admins who are not suspended.
 async fn admin_addresses(tx: &TenantTxn) -> Result<Vec<String>, DbErr> {
-    let memberships: Vec<i64> = tx
+    let owner: Vec<i64> = tx
+        .select::<organization_owner::Entity>()
+        .select_only()
+        .column(organization_owner::Column::OrganizationUserId)
+        .into_tuple()
+        .all(tx.conn())
+        .await?;
+    let mut memberships: Vec<i64> = tx
         .select::<organization_member_role::Entity>()
         .select_only()
         .column(organization_member_role::Column::OrganizationUserId)
@@ -216,6 +229,7 @@ async fn admin_addresses(tx: &TenantTxn) -> Result<Vec<String>, DbErr> {
         .into_tuple()
         .all(tx.conn())
         .await?;
+    memberships.extend(owner);
     let people: Vec<i64> = tx
         .select::<organization_user::Entity>()
         .select_only()
@@ -321,12 +335,15 @@ pub async fn list(
         .collect())
 }
 
-/// The delivery `id` of the endpoint, with its request and answer.
+/// The delivery `id` of the endpoint, with its request and answer (its body is an audit event:
+/// for holders of `audit.read`).
 pub async fn detail(
     tx: &TenantTxn,
+    grant: &crate::tenancy::Grant,
     endpoint_id: i64,
     id: i64,
-) -> Result<Option<DeliveryDetail>, DbErr> {
+) -> Result<Option<DeliveryDetail>, AppError> {
+    endpoints::may_read_events(grant)?;
     let Some(row) = tx
         .select::<webhook_delivery::Entity>()
         .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
@@ -460,4 +477,35 @@ pub async fn queue(db: &DatabaseConnection) -> Result<(u64, f64), DbErr> {
         (entity::chrono_now() - at).num_milliseconds().max(0) as f64 / 1_000.0
     });
     Ok((u64::try_from(count).unwrap_or(0), age))
+}
+
+/// Deletes the deliveries finished more than `keep_days` days ago, of every organization, and
+/// the messages no delivery needs any more; how many deliveries.
+pub async fn prune(db: &DatabaseConnection, keep_days: u32) -> Result<u64, DbErr> {
+    let Some(cutoff) =
+        entity::chrono_now().checked_sub_signed(chrono::TimeDelta::days(i64::from(keep_days)))
+    else {
+        return Ok(0);
+    };
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the log's retention crosses organizations"
+    )]
+    let txn = door::system(db, "prune webhook deliveries").await?;
+    let pruned = txn
+        .delete_all::<webhook_delivery::Entity>()
+        .filter(webhook_delivery::Column::Status.ne("pending"))
+        .filter(webhook_delivery::Column::UpdatedAt.lt(cutoff))
+        .exec(txn.conn())
+        .await?
+        .rows_affected;
+    txn.delete_all::<webhook_message::Entity>()
+        .filter(webhook_message::Column::CreatedAt.lt(cutoff))
+        .filter(Expr::cust(
+            "NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = webhook_messages.id)",
+        ))
+        .exec(txn.conn())
+        .await?;
+    txn.commit().await?;
+    Ok(pruned)
 }

@@ -7,6 +7,9 @@ use chrono::TimeDelta;
 /// The wait after failed attempt 1, 2 ... 7; the eighth is the last.
 const WAITS: [i64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
 
+/// The first wait, in seconds: also how long a receiver that gave no answer is left alone.
+pub const FIRST_WAIT: i64 = WAITS[0];
+
 /// Attempts in all.
 pub const ATTEMPTS: i32 = WAITS.len() as i32 + 1;
 

@@ -67,7 +67,9 @@ pub async fn create(
     session: Session,
     state: web::Data<AppState>,
     form: Form<Vec<(String, String)>>,
-    TenantCtx { tenant, tx, .. }: TenantCtx,
+    TenantCtx {
+        tenant, tx, grant, ..
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let new = NewEndpoint {
         url: one(&form, "url"),
@@ -75,10 +77,13 @@ pub async fn create(
         event_types: all(&form, "event_types"),
     };
     let maker = tenant.user().map(|u| u.id);
-    match endpoints::create(&tx, &state.hooks(), new, maker).await {
+    match endpoints::create(&tx, &state.hooks(), &grant, new, maker).await {
         Ok((endpoint, secret)) => {
             session
-                .insert(NEW_SECRET, secret)
+                .insert(
+                    NEW_SECRET,
+                    (tx.organization_id().get(), endpoint.id, secret),
+                )
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
             flash::success(&session, "Endpoint added. Copy its signing secret now.");
             Ok(redirect(
@@ -107,14 +112,20 @@ pub async fn endpoint(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     shown: Query<Shown>,
-    TenantCtx { tenant, tx, .. }: TenantCtx,
+    TenantCtx {
+        tenant, tx, grant, ..
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let row = endpoints::find(&tx, *id).await?.ok_or(AppError::NotFound)?;
     let deliveries = log::list(&tx, row.id, shown.0.before, 50).await?;
     let opened = match shown.0.delivery {
-        Some(delivery) => log::detail(&tx, row.id, delivery).await?,
+        Some(delivery) => log::detail(&tx, &grant, row.id, delivery).await?,
         None => None,
     };
+    // The secret made or rotated on the way here: shown on this endpoint's page only.
+    let new_secret = flash::take_once::<(i64, i64, String)>(&session, NEW_SECRET)
+        .filter(|(org, endpoint, _)| *org == tx.organization_id().get() && *endpoint == row.id)
+        .map(|(_, _, secret)| secret);
     let opened = opened.map(|d| {
         let payload = serde_json::to_string_pretty(&d.payload).unwrap_or_default();
         let headers = d
@@ -131,10 +142,7 @@ pub async fn endpoint(
         .with("deliveries", deliveries)
         .with("older", older)
         .with("opened", opened)
-        .with(
-            "new_secret",
-            flash::take_once::<String>(&session, NEW_SECRET),
-        )
+        .with("new_secret", new_secret)
         .with("event_types", state.sentences.actions());
     render(&req, page).await
 }
@@ -145,7 +153,9 @@ pub async fn update(
     state: web::Data<AppState>,
     id: web::Path<i64>,
     form: Form<Vec<(String, String)>>,
-    TenantCtx { tenant, tx, .. }: TenantCtx,
+    TenantCtx {
+        tenant, tx, grant, ..
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
     let changes = Changes {
         url: Some(one(&form, "url")),
@@ -153,7 +163,7 @@ pub async fn update(
         event_types: Some(all(&form, "event_types")),
         enabled: Some(one(&form, "enabled") == "on"),
     };
-    match endpoints::update(&tx, &state.hooks(), *id, changes).await {
+    match endpoints::update(&tx, &state.hooks(), &grant, *id, changes).await {
         Ok(_) => flash::success(&session, "Endpoint saved."),
         Err(error) => told(&session, error)?,
     }
@@ -169,7 +179,7 @@ pub async fn rotate(
 ) -> Result<HttpResponse, AppError> {
     let secret = endpoints::rotate(&tx, &state.hooks(), *id).await?;
     session
-        .insert(NEW_SECRET, secret)
+        .insert(NEW_SECRET, (tx.organization_id().get(), *id, secret))
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     flash::success(
         &session,

@@ -524,9 +524,11 @@ async fn fresh(app: &TestApp, w: &World, kind: Fresh) -> i64 {
                 url: format!("https://doomed{n}.example.org/hooks"),
                 ..Default::default()
             };
-            let (view, _) = orgs::webhooks::endpoints::create(&tx, &app.state.hooks(), new, None)
-                .await
-                .unwrap();
+            let grant = orgs::tenancy::Grant::everything(orgs::permissions::Catalog::orgs().into());
+            let (view, _) =
+                orgs::webhooks::endpoints::create(&tx, &app.state.hooks(), &grant, new, None)
+                    .await
+                    .unwrap();
             tx.commit().await.unwrap();
             view.id
         }

@@ -193,3 +193,67 @@ async fn a_change_that_rolls_back_sends_nothing() {
         .await;
     assert_eq!(kept, ["project.created"]);
 }
+
+#[tokio::test]
+async fn webhooks_manage_without_audit_read_cannot_point_the_audit_log_anywhere() {
+    let app = hooks_app().await;
+    let ada = acme(&app).await;
+    let answer = ada
+        .send(
+            Method::POST,
+            "/o/acme/api/v1/roles/",
+            Some(json!({"key": "hooks", "name": "Hooks", "permissions": ["webhooks.manage"]})),
+        )
+        .await;
+    assert_eq!(answer.status(), 201);
+    let max = app
+        .column::<i64>("SELECT id FROM users WHERE email = 'max@acme.test'")
+        .await[0];
+    let answer = ada
+        .send(
+            Method::PATCH,
+            &format!("/o/acme/api/v1/people/{max}/"),
+            Some(json!({"roles": ["member", "hooks"]})),
+        )
+        .await;
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    let max = crate::helpers::visitor(&app, Some("max@acme.test")).await;
+    let answer = max
+        .send(
+            Method::POST,
+            "/o/acme/api/v1/webhook-endpoints/",
+            Some(json!({"url": hook_url("nosy", "ok")})),
+        )
+        .await;
+    assert_eq!(answer.status(), 403);
+    let body: Value = answer.json().await.unwrap();
+    assert!(body.to_string().contains("audit.read"), "{body}");
+    let listed = max
+        .send(Method::GET, "/o/acme/api/v1/webhook-endpoints/", None)
+        .await;
+    assert_eq!(listed.status(), 200);
+}
+
+#[tokio::test]
+async fn finished_deliveries_past_their_days_are_pruned_and_waiting_ones_kept() {
+    let app = hooks_app().await;
+    let ada = acme(&app).await;
+    let (id, secret) = endpoint(&ada, &hook_url("pruned", "ok"), &["project.created"]).await;
+    register("pruned", &[&secret]).await;
+    project(&ada, "One").await;
+    wait_log(&ada, id, 10, |log| {
+        log.first().is_some_and(|d| d["status"] == "succeeded")
+    })
+    .await;
+    let kept = orgs::webhooks::log::prune(app.state.db.connection(), 1)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "a delivery of today stays");
+    let pruned = orgs::webhooks::log::prune(app.state.db.connection(), 0)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    assert!(deliveries(&ada, id).await.is_empty());
+    let messages: Vec<i64> = app.column("SELECT count(*) FROM webhook_messages").await;
+    assert_eq!(messages, [0]);
+}
