@@ -263,7 +263,7 @@ pub async fn rotate(
     id: web::Path<i64>,
     ctx: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let secret = endpoints::rotate(&ctx.tx, &state.hooks(), *id).await?;
+    let secret = endpoints::rotate(&ctx.tx, &state.hooks(), &ctx.grant, *id).await?;
     Ok(HttpResponse::Ok().json(Rotated { secret }))
 }
 

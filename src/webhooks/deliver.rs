@@ -3,8 +3,9 @@
 //! an advisory lock on PostgreSQL, the write lock on SQLite; `FOR UPDATE SKIP LOCKED` besides),
 //! so one endpoint's messages go out one after another in the order of their events while
 //! other endpoints' go out beside them (up to `webhooks.concurrency` at once): a receiver that
-//! is down holds up no one else. Each attempt renews its lease fenced by the attempt count the
-//! claim set, so two instances never send the same attempt; an instance killed mid-send leaves
+//! is down holds up no one else (its lane pauses until its message is due again). Each attempt
+//! renews its lease fenced by the claim count the claim set, so two instances never send the
+//! same attempt; an instance killed mid-send leaves
 //! the lease to run out and another sends the message again, with the same `webhook-id`.
 
 use std::sync::Arc;
@@ -207,6 +208,10 @@ impl Dispatcher {
                 Ok(None) => {}
                 Err(error) => {
                     tracing::warn!(id = row.id, %error, "a webhook delivery could not be recorded; its lease will run out");
+                    let soon =
+                        entity::chrono_now() + chrono::TimeDelta::seconds(schedule::FIRST_WAIT);
+                    self.hand_back(&lane.rows[i + 1..], soon).await;
+                    return;
                 }
             }
         }
@@ -365,7 +370,7 @@ impl Dispatcher {
             (Err(why), _) => Sent::never(why),
             (Ok(_), None) => Sent::never("the message is gone".into()),
         };
-        let outcome = super::log::record(
+        let (outcome, next) = super::log::record(
             &self.db,
             &self.events,
             &self.notices,
@@ -384,16 +389,14 @@ impl Dispatcher {
                 tracing::info!(id = row.id, webhook_id = %row.webhook_id, attempts = row.attempts, status = ?sent.status, error = ?sent.error, "webhook not delivered")
             }
         }
-        // No answer, or one asking to wait: the receiver's other messages wait too.
-        let pause = match sent.status {
-            None if !sent.never => Some(schedule::FIRST_WAIT),
-            Some(429 | 503) => Some(Ord::max(
-                sent.retry_after.unwrap_or(0),
-                schedule::FIRST_WAIT,
-            )),
-            _ => None,
-        };
-        Ok(pause.map(|secs| now + chrono::TimeDelta::seconds(secs)))
+        // No answer, or one asking to wait: the receiver's other messages wait until this one
+        // is tried again (its schedule backs the whole endpoint off), at least a few seconds.
+        let silent = sent.status.is_none() && !sent.never;
+        if !(silent || matches!(sent.status, Some(429 | 503))) {
+            return Ok(None);
+        }
+        let soon = entity::chrono_now() + chrono::TimeDelta::seconds(schedule::FIRST_WAIT);
+        Ok(Some(next.map_or(soon, |next| Ord::max(next, soon))))
     }
 
     /// The secrets that sign an attempt: the endpoint's, and its previous one within a day of a

@@ -5,6 +5,7 @@
 //! (`super::deliver`), since a name can resolve elsewhere later.
 
 use entity::{webhook_delivery, webhook_endpoint};
+use sea_orm::sea_query::ExprTrait as _;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
@@ -285,42 +286,49 @@ pub async fn update(
     changes: Changes,
 ) -> Result<EndpointView, AppError> {
     may_read_events(grant)?;
+    // Every field checked before anything is written: a refused change writes nothing.
+    let url = changes.url.map(|u| check_url(hooks, &u)).transpose()?;
+    let description = changes
+        .description
+        .map(|d| check_description(&d))
+        .transpose()?;
+    let event_types = changes
+        .event_types
+        .map(|t| check_event_types(hooks, &t))
+        .transpose()?;
     let row = find_locked(tx, id).await?.ok_or(AppError::NotFound)?;
     let mut model: webhook_endpoint::ActiveModel = row.clone().into();
     let mut changed = serde_json::Map::new();
-    if let Some(url) = changes.url {
-        let url = check_url(hooks, &url)?;
-        if url != row.url {
-            changed.insert("url".into(), serde_json::json!([row.url, url]));
-            // What a waiting delivery would use once the organization is gone.
-            tx.update_many::<webhook_delivery::Entity>()
-                .col_expr(webhook_delivery::Column::Url, Expr::value(url.clone()))
-                .filter(webhook_delivery::Column::EndpointId.eq(id))
-                .filter(webhook_delivery::Column::Status.eq("pending"))
-                .exec(tx.conn())
-                .await?;
-            model.url = Set(url);
-        }
+    if let Some(url) = url
+        && url != row.url
+    {
+        changed.insert("url".into(), serde_json::json!([row.url, url]));
+        // What a waiting delivery would use once the organization is gone.
+        tx.update_many::<webhook_delivery::Entity>()
+            .col_expr(webhook_delivery::Column::Url, Expr::value(url.clone()))
+            .filter(webhook_delivery::Column::EndpointId.eq(id))
+            .filter(webhook_delivery::Column::Status.eq("pending"))
+            .exec(tx.conn())
+            .await?;
+        model.url = Set(url);
     }
-    if let Some(description) = changes.description {
-        let description = check_description(&description)?;
-        if description != row.description {
-            changed.insert(
-                "description".into(),
-                serde_json::json!([row.description, description]),
-            );
-            model.description = Set(description);
-        }
+    if let Some(description) = description
+        && description != row.description
+    {
+        changed.insert(
+            "description".into(),
+            serde_json::json!([row.description, description]),
+        );
+        model.description = Set(description);
     }
-    if let Some(types) = changes.event_types {
-        let types = check_event_types(hooks, &types)?;
-        if types != row.event_types {
-            changed.insert(
-                "event_types".into(),
-                serde_json::json!([row.event_types, types]),
-            );
-            model.event_types = Set(types);
-        }
+    if let Some(types) = event_types
+        && types != row.event_types
+    {
+        changed.insert(
+            "event_types".into(),
+            serde_json::json!([row.event_types, types]),
+        );
+        model.event_types = Set(types);
     }
     if let Some(enabled) = changes.enabled
         && enabled != row.enabled
@@ -354,6 +362,11 @@ pub(crate) async fn fail_pending(tx: &TenantTxn, id: i64, why: &str) -> Result<u
         .update_many::<webhook_delivery::Entity>()
         .col_expr(webhook_delivery::Column::Status, Expr::value("failed"))
         .col_expr(webhook_delivery::Column::LastError, Expr::value(why))
+        // An attempt in flight records nothing over this.
+        .col_expr(
+            webhook_delivery::Column::Claims,
+            Expr::col(webhook_delivery::Column::Claims).add(1),
+        )
         .col_expr(
             webhook_delivery::Column::LeaseUntil,
             Expr::value(None::<chrono::DateTime<chrono::Utc>>),
@@ -394,7 +407,14 @@ pub async fn delete(tx: &TenantTxn, id: i64) -> Result<bool, DbErr> {
 
 /// Gives the endpoint `id` a new secret (recorded), shown in the answer only; the previous one
 /// signs too for [`ROTATION_OVERLAP_HOURS`], so receivers can switch without losing a message.
-pub async fn rotate(tx: &TenantTxn, hooks: &Hooks<'_>, id: i64) -> Result<String, AppError> {
+pub async fn rotate(
+    tx: &TenantTxn,
+    hooks: &Hooks<'_>,
+    grant: &Grant,
+    id: i64,
+) -> Result<String, AppError> {
+    // A secret signs events as the audit log's: for those who may read it.
+    may_read_events(grant)?;
     let row = find_locked(tx, id).await?.ok_or(AppError::NotFound)?;
     let secret = signing::new_secret();
     let until = entity::chrono_now() + chrono::TimeDelta::hours(ROTATION_OVERLAP_HOURS);

@@ -6,7 +6,7 @@ use entity::{
     OrganizationId, organization_member_role, organization_owner, organization_user, user,
     webhook_delivery, webhook_endpoint, webhook_message,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
@@ -29,7 +29,7 @@ pub struct Notices {
 }
 
 /// Records attempt `sent` of `row` (fenced by its claim) and what it says of the endpoint;
-/// how the attempt ended. The endpoint's row is locked first, as every change of an endpoint
+/// how the attempt ended, and when the delivery is tried again. The endpoint's row is locked first, as every change of an endpoint
 /// locks it first: an attempt turning it off and a person changing it take their locks in one
 /// order.
 pub(crate) async fn record(
@@ -40,7 +40,7 @@ pub(crate) async fn record(
     organization: OrganizationId,
     row: &webhook_delivery::Model,
     sent: &Sent,
-) -> Result<Outcome, DbErr> {
+) -> Result<(Outcome, Option<chrono::DateTime<chrono::Utc>>), DbErr> {
     #[expect(
         clippy::disallowed_methods,
         reason = "the dispatcher records an attempt in its organization's transaction"
@@ -58,7 +58,7 @@ pub(crate) async fn record(
     let next = (!success && !gone && !sent.never)
         .then(|| schedule::after(row.attempts, schedule::jitter(), asked))
         .flatten();
-    let (status, outcome) = match (success, next) {
+    let (status, mut outcome) = match (success, next) {
         (true, _) => ("succeeded", Outcome::Succeeded),
         (false, Some(_)) => ("pending", Outcome::Retrying),
         (false, None) => ("failed", Outcome::Failed),
@@ -114,7 +114,7 @@ pub(crate) async fn record(
         // Another instance took the delivery over meanwhile, or it was turned off: the row
         // says what became of it.
         tx.commit().await?;
-        return Ok(outcome);
+        return Ok((outcome, None));
     }
     if let Some(endpoint) = endpoint.filter(|e| e.enabled && !sent.never) {
         let failing_for = endpoint.failing_since.map(|since| now - since);
@@ -127,12 +127,16 @@ pub(crate) async fn record(
             disable(&tx, notices, &endpoint, "gone").await?;
         } else if failing_for.is_some_and(|f| f >= limit) {
             disable(&tx, notices, &endpoint, "failing").await?;
+            // Its waiting deliveries, this one among them, failed with it.
+            outcome = Outcome::Failed;
+            tx.commit().await?;
+            return Ok((outcome, None));
         } else if endpoint.failing_since.is_none() {
             set_failing_since(&tx, endpoint.id, Some(now)).await?;
         }
     }
     tx.commit().await?;
-    Ok(outcome)
+    Ok((outcome, next.map(|wait| now + wait)))
 }
 
 async fn set_failing_since(
@@ -395,6 +399,11 @@ async fn requeue(
         .update_many::<webhook_delivery::Entity>()
         .col_expr(webhook_delivery::Column::Status, Expr::value("pending"))
         .col_expr(webhook_delivery::Column::Attempts, Expr::value(0))
+        // A claim of the old round must not fence the new one.
+        .col_expr(
+            webhook_delivery::Column::Claims,
+            Expr::col(webhook_delivery::Column::Claims).add(1),
+        )
         .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
         .col_expr(
             webhook_delivery::Column::LeaseUntil,
@@ -474,7 +483,7 @@ pub async fn queue(db: &DatabaseConnection) -> Result<(u64, f64), DbErr> {
         .unwrap_or((0, None));
     read.commit().await?;
     let age = oldest.map_or(0.0, |at| {
-        (entity::chrono_now() - at).num_milliseconds().max(0) as f64 / 1_000.0
+        Ord::max((entity::chrono_now() - at).num_milliseconds(), 0) as f64 / 1_000.0
     });
     Ok((u64::try_from(count).unwrap_or(0), age))
 }

@@ -38,10 +38,14 @@ pub fn jitter() -> f64 {
 pub fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<i64> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<i64>() {
-        return Some(secs.max(0));
+        return Some(secs.clamp(0, MAX_RETRY_AFTER));
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    Some((at.with_timezone(&chrono::Utc) - now).num_seconds().max(0))
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .num_seconds()
+            .clamp(0, MAX_RETRY_AFTER),
+    )
 }
 
 #[cfg(test)]
@@ -73,5 +77,10 @@ mod tests {
         let later = (now + TimeDelta::seconds(90)).to_rfc2822();
         assert!((88..=90).contains(&retry_after(&later, now).unwrap()));
         assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("99999999999999999", now), Some(86_400));
+        assert_eq!(
+            retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(86_400)
+        );
     }
 }

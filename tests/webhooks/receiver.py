@@ -9,6 +9,7 @@
          ok        204
          flaky     500 to the first attempt of each webhook-id, then 200
          busy      503 with Retry-After: 1 to the first attempt of each webhook-id, then 200
+         fail      500, always
          gone      410
          hang      no answer (the connection stays open for 60 s)
          redirect  302 to http://127.0.0.1:PORT/r/NAME/ok (which a sender must not follow)
@@ -109,6 +110,8 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(500 if first else 200, b"not yet" if first else b"ok")
         elif behaviour == "busy":
             self.answer(503, b"busy", [("retry-after", "1")]) if first else self.answer(200)
+        elif behaviour == "fail":
+            self.answer(500, b"broken")
         elif behaviour == "gone":
             self.answer(410, b"gone")
         elif behaviour == "hang":

@@ -122,10 +122,17 @@ pub async fn endpoint(
         Some(delivery) => log::detail(&tx, &grant, row.id, delivery).await?,
         None => None,
     };
-    // The secret made or rotated on the way here: shown on this endpoint's page only.
-    let new_secret = flash::take_once::<(i64, i64, String)>(&session, NEW_SECRET)
-        .filter(|(org, endpoint, _)| *org == tx.organization_id().get() && *endpoint == row.id)
-        .map(|(_, _, secret)| secret);
+    // The secret made or rotated on the way here: shown (and taken) on this endpoint's page
+    // only.
+    let mine = |(org, endpoint, _): &(i64, i64, String)| {
+        *org == tx.organization_id().get() && *endpoint == row.id
+    };
+    let new_secret = match session.get::<(i64, i64, String)>(NEW_SECRET) {
+        Ok(Some(held)) if mine(&held) => {
+            flash::take_once::<(i64, i64, String)>(&session, NEW_SECRET).map(|(_, _, s)| s)
+        }
+        _ => None,
+    };
     let opened = opened.map(|d| {
         let payload = serde_json::to_string_pretty(&d.payload).unwrap_or_default();
         let headers = d
@@ -175,9 +182,11 @@ pub async fn rotate(
     session: Session,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    TenantCtx { tenant, tx, .. }: TenantCtx,
+    TenantCtx {
+        tenant, tx, grant, ..
+    }: TenantCtx,
 ) -> Result<HttpResponse, AppError> {
-    let secret = endpoints::rotate(&tx, &state.hooks(), *id).await?;
+    let secret = endpoints::rotate(&tx, &state.hooks(), &grant, *id).await?;
     session
         .insert(NEW_SECRET, (tx.organization_id().get(), *id, secret))
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;

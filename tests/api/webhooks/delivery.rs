@@ -351,3 +351,64 @@ async fn a_test_event_and_a_redelivery_carry_their_webhook_id_again() {
     assert_eq!(answer.json::<Value>().await.unwrap()["queued"], 0);
     assert_eq!(deliveries(&ada, id).await.len(), 1);
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_for_five_days_is_turned_off_its_admins_mailed_and_the_metrics_say_so()
+{
+    let app = hooks_app().await;
+    let ada = acme(&app).await;
+    let (id, secret) = endpoint(&ada, &hook_url("failing", "fail"), &["project.created"]).await;
+    register("failing", &[&secret]).await;
+    // Failing since six days: the days are the database's, so set them there.
+    let acme_id = app
+        .column::<i64>("SELECT id FROM organizations WHERE slug = 'acme'")
+        .await[0];
+    let tx = orgs::tenancy::door::tenant(app.conn(), app.events(), entity::OrganizationId(acme_id))
+        .await
+        .unwrap();
+    use sea_orm::{ColumnTrait as _, QueryFilter as _};
+    tx.update_many::<entity::webhook_endpoint::Entity>()
+        .col_expr(
+            entity::webhook_endpoint::Column::FailingSince,
+            sea_orm::sea_query::Expr::value(Some(
+                entity::chrono_now() - chrono::TimeDelta::days(6),
+            )),
+        )
+        .filter(entity::webhook_endpoint::Column::Id.eq(id))
+        .exec(tx.conn())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    project(&ada, "One").await;
+    let log = wait_log(&ada, id, 10, |log| {
+        log.first().is_some_and(|d| d["status"] == "failed")
+    })
+    .await;
+    assert_eq!(log[0]["response_status"], 500, "{log:#?}");
+    let shown: Value = ada
+        .send(
+            Method::GET,
+            &format!("/o/acme/api/v1/webhook-endpoints/{id}/"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["enabled"], false);
+    assert_eq!(shown["disabled_reason"], "failing");
+    let mail = app.wait_for_mail("ada@acme.test", 1).await;
+    assert!(
+        mail.iter()
+            .any(|m| m.text.contains("every attempt failed for days")),
+        "{mail:#?}"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for line in [
+        "orgs_webhook_queue_depth 0",
+        r#"orgs_webhook_deliveries_total{result="failed"} 1"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
+    assert!(metrics.contains("orgs_webhook_oldest_undelivered_seconds"));
+}

@@ -257,3 +257,48 @@ async fn finished_deliveries_past_their_days_are_pruned_and_waiting_ones_kept() 
     let messages: Vec<i64> = app.column("SELECT count(*) FROM webhook_messages").await;
     assert_eq!(messages, [0]);
 }
+
+#[tokio::test]
+async fn a_refused_change_of_an_endpoint_writes_nothing() {
+    let app = hooks_app().await;
+    let ada = acme(&app).await;
+    let (id, _) = endpoint(&ada, &hook_url("unchanged", "hang"), &["project.created"]).await;
+    project(&ada, "One").await;
+    let path = format!("/o/acme/api/v1/webhook-endpoints/{id}/");
+    let answer = ada
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({"url": hook_url("elsewhere", "ok"), "event_types": ["no.such"]})),
+        )
+        .await;
+    assert_eq!(answer.status(), 422);
+    let shown: Value = ada
+        .send(Method::GET, &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["url"], hook_url("unchanged", "hang"));
+    let copies: Vec<String> = app.column("SELECT url FROM webhook_deliveries").await;
+    assert_eq!(copies, [hook_url("unchanged", "hang")]);
+    // Form the settings page: the same, told on the page.
+    let page = ada
+        .post_form(
+            &format!("/o/acme/settings/webhooks/{id}/"),
+            &[
+                ("url", "ftp://nowhere.example/"),
+                ("description", "x"),
+                ("enabled", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status(), 303);
+    let shown: Value = ada
+        .send(Method::GET, &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["description"], "tests");
+}
