@@ -93,6 +93,7 @@ pub struct Queued {
 
 /// `GET .../deliveries/` query.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// Deliveries older than this one (its id), for the next page.
@@ -306,6 +307,9 @@ pub async fn deliveries(
     if !(1..=log::MAX_PAGE).contains(&limit) {
         return Err(AppError::field("limit", "1 to 100"));
     }
+    if page.0.before.is_some_and(|b| b < 1) {
+        return Err(AppError::field("before", "a delivery's id, from 1"));
+    }
     Ok(HttpResponse::Ok().json(log::list(&ctx.tx, *id, page.0.before, limit).await?))
 }
 
@@ -348,6 +352,7 @@ pub async fn delivery(
     responses(
         (status = 202, description = "Queued from its first attempt, with the same `webhook-id`.", body = Queued),
         (status = 404, description = "No such finished delivery of this endpoint.", body = crate::error::ErrorBody),
+        (status = 409, description = "The endpoint is turned off.", body = crate::error::ErrorBody),
     ),
 )]
 pub async fn redeliver(
@@ -369,7 +374,10 @@ pub async fn redeliver(
     operation_id = "redeliver_failed_webhooks",
     params(("id" = i64, Path, minimum = 1, description = "The endpoint's id.")),
     request_body = SinceJson,
-    responses((status = 202, description = "Every failed delivery of an event since then, queued again.", body = Queued)),
+    responses(
+        (status = 202, description = "Every failed delivery of an event since then, queued again.", body = Queued),
+        (status = 409, description = "The endpoint is turned off.", body = crate::error::ErrorBody),
+    ),
 )]
 pub async fn redeliver_since(
     id: web::Path<i64>,
