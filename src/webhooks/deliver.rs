@@ -238,6 +238,7 @@ impl Dispatcher {
             reason = "the dispatcher serves every organization"
         )]
         let txn = door::system(&self.db, "webhook dispatcher").await?;
+        hold_endpoint(&txn, &rows[0]).await?;
         for row in rows {
             txn.update_all::<webhook_delivery::Entity>()
                 .filter(webhook_delivery::Column::Id.eq(row.id))
@@ -266,6 +267,7 @@ impl Dispatcher {
             reason = "the dispatcher serves every organization"
         )]
         let txn = door::system(&self.db, "webhook dispatcher").await?;
+        hold_endpoint(&txn, row).await?;
         let until = entity::chrono_now() + self.lease();
         let renewed = txn
             .update_all::<webhook_delivery::Entity>()
@@ -480,6 +482,22 @@ impl Dispatcher {
             .retried(),
         }
     }
+}
+
+/// Takes the row of `row`'s endpoint for share, first. Every path that writes an endpoint's
+/// deliveries locks the endpoint before them (a person's change, an attempt's record, this), so
+/// two of them never wait on each other's rows in opposite orders. SQLite takes no row locks.
+async fn hold_endpoint(txn: &door::SystemTxn, row: &webhook_delivery::Model) -> Result<(), DbErr> {
+    txn.select_all::<webhook_endpoint::Entity>()
+        .select_only()
+        .column(webhook_endpoint::Column::Id)
+        .filter(webhook_endpoint::Column::OrganizationId.eq(row.organization_id))
+        .filter(webhook_endpoint::Column::Id.eq(row.endpoint_id))
+        .lock(LockType::Share)
+        .into_tuple::<i64>()
+        .one(txn.conn())
+        .await?;
+    Ok(())
 }
 
 /// What an attempt needs, read as its lease was renewed.
