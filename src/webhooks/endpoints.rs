@@ -418,10 +418,11 @@ pub async fn rotate(
     let row = find_locked(tx, id).await?.ok_or(AppError::NotFound)?;
     let secret = signing::new_secret();
     let until = entity::chrono_now() + chrono::TimeDelta::hours(ROTATION_OVERLAP_HOURS);
+    let sealed = hooks.sealer.seal(&super::purpose(id), secret.as_bytes());
     tx.update_many::<webhook_endpoint::Entity>()
         .col_expr(
             webhook_endpoint::Column::SecretSealed,
-            Expr::value(hooks.sealer.seal(&super::purpose(id), secret.as_bytes())),
+            Expr::value(sealed.clone()),
         )
         .col_expr(
             webhook_endpoint::Column::PreviousSecretSealed,
@@ -438,13 +439,6 @@ pub async fn rotate(
         .filter(webhook_endpoint::Column::Id.eq(id))
         .exec(tx.conn())
         .await?;
-    let sealed = tx
-        .select::<webhook_endpoint::Entity>()
-        .filter(webhook_endpoint::Column::Id.eq(id))
-        .one(tx.conn())
-        .await?
-        .map(|e| e.secret_sealed)
-        .unwrap_or_default();
     tx.update_many::<webhook_delivery::Entity>()
         .col_expr(webhook_delivery::Column::SecretSealed, Expr::value(sealed))
         .filter(webhook_delivery::Column::EndpointId.eq(id))

@@ -16,7 +16,8 @@ pub(crate) struct FakeDns {
     pub(crate) records: Arc<Mutex<HashMap<String, Vec<String>>>>,
 }
 
-fn question_name(query: &[u8]) -> String {
+/// The name a DNS query asks about.
+pub(crate) fn question_name(query: &[u8]) -> String {
     let mut labels = Vec::new();
     let mut at = 12;
     while let Some(&len) = query.get(at) {

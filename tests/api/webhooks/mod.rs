@@ -110,20 +110,6 @@ pub(crate) struct IpDns {
     pub(crate) names: Arc<Mutex<HashMap<String, Vec<IpAddr>>>>,
 }
 
-fn question_name(query: &[u8]) -> String {
-    let mut labels = Vec::new();
-    let mut at = 12;
-    while let Some(&len) = query.get(at) {
-        if len == 0 {
-            break;
-        }
-        labels
-            .push(String::from_utf8_lossy(&query[at + 1..at + 1 + usize::from(len)]).into_owned());
-        at += 1 + usize::from(len);
-    }
-    labels.join(".")
-}
-
 pub(crate) async fn ip_dns() -> IpDns {
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let address = socket.local_addr().unwrap();
@@ -136,7 +122,7 @@ pub(crate) async fn ip_dns() -> IpDns {
             let ips = table
                 .lock()
                 .unwrap()
-                .get(&question_name(query))
+                .get(&crate::keys_and_domains::question_name(query))
                 .cloned()
                 .unwrap_or_default();
             let answer = orgs::tenancy::dns::encode_ip_answer(query, &ips);
